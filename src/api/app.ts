@@ -1,0 +1,119 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import { requestId } from 'hono/request-id';
+import type { Logger } from '../log.js';
+import type { Database } from '../db/database.js';
+import type { AuthService } from '../core/auth.js';
+import { VERSION } from '../version.js';
+import { actorName, type ApiEnv } from './context.js';
+import { envelope, onError, zodFields } from './errors.js';
+import { invalid } from '../errors.js';
+import { registerHealthRoutes } from './routes/health.js';
+import { registerAuthRoutes } from './routes/auth.js';
+import { registerTokenRoutes } from './routes/tokens.js';
+import { registerAuditRoutes } from './routes/audit.js';
+import { nowIso } from '../core/clock.js';
+
+export interface ApiDeps {
+  db: Database;
+  auth: AuthService;
+  log: Logger;
+  bodyLimitBytes: number;
+  startedAt: number;
+  /** Extra route groups (apps, releases, ...) registered by the caller. */
+  extra?: Array<(app: OpenAPIHono<ApiEnv>) => void>;
+}
+
+/** Routes that answer without a token. */
+const PUBLIC = new Set(['GET /api/health', 'POST /api/auth/login']);
+const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** Builds the whole HTTP app once; tests call `app.request()` on the same stack. */
+export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
+  const app = new OpenAPIHono<ApiEnv>({
+    strict: false,
+    defaultHook: (result, c) => {
+      if (!result.success) {
+        const target = (result as { target?: string }).target;
+        const prefix = target === 'query' ? 'query' : target === 'param' ? 'path' : '';
+        throw invalid(zodFields(result.error.issues, prefix));
+      }
+      return undefined;
+    },
+  });
+
+  app.use('*', requestId({ headerName: 'X-Request-Id', limitLength: 64 }));
+  app.use('*', async (c, next) => {
+    const log = deps.log.child({ req: c.get('requestId') });
+    c.set('log', log);
+    c.set('principal', null);
+    c.set('auditTarget', undefined);
+    const t0 = performance.now();
+    await next();
+    log.debug({ method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - t0) }, 'request');
+  });
+  app.use('/api/*', bodyLimit({
+    maxSize: deps.bodyLimitBytes,
+    onError: (c) => envelope(c as never, 413, 'PAYLOAD_TOO_LARGE', `the body is larger than ${deps.bodyLimitBytes} bytes`),
+  }));
+
+  app.use('/api/*', async (c, next) => {
+    const header = c.req.header('authorization');
+    if (header !== undefined) {
+      const m = /^Bearer (\S+)$/i.exec(header);
+      const principal = m ? await deps.auth.authenticate(m[1]!) : null;
+      if (!principal) return envelope(c, 401, 'UNAUTHENTICATED', 'the bearer token is unknown, expired or revoked');
+      c.set('principal', principal);
+    } else if (!PUBLIC.has(`${c.req.method} ${c.req.path}`)) {
+      return envelope(c, 401, 'UNAUTHENTICATED', 'a bearer token is required (Authorization: Bearer <token>)');
+    }
+    return next();
+  });
+
+  // One audit row for every request that tries to change something, whatever its outcome.
+  app.use('/api/*', async (c, next) => {
+    await next();
+    if (READ_METHODS.has(c.req.method)) return;
+    const p = c.get('principal');
+    const target = c.get('auditTarget') ?? c.req.param('name') ?? c.req.param('id') ?? null;
+    await deps.db.insertInto('audit_log').values({
+      at: nowIso(), actor: actorName(p), method: c.req.method, route: c.req.routePath && !c.req.routePath.includes('*') ? c.req.routePath : c.req.path,
+      target: target ?? null, status: c.res.status, request_id: c.get('requestId'),
+    }).execute();
+  });
+
+  registerHealthRoutes(app, { version: VERSION, startedAt: deps.startedAt });
+  registerAuthRoutes(app, deps.auth);
+  registerTokenRoutes(app, deps.auth);
+  registerAuditRoutes(app, deps.db);
+  for (const register of deps.extra ?? []) register(app);
+
+  app.doc31('/api/openapi.json', {
+    openapi: '3.1.0',
+    info: { title: 'pocketd', version: VERSION, description: 'Manage PocketBase apps on one host.' },
+    security: [{ bearer: [] }],
+  });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
+
+  app.notFound((c) => {
+    const allowed = methodsFor(app, c.req.path);
+    if (allowed.length > 0 && !allowed.includes(c.req.method)) {
+      c.header('Allow', allowed.join(', '));
+      return envelope(c, 405, 'METHOD_NOT_ALLOWED', `${c.req.method} is not allowed here; use ${allowed.join(', ')}`);
+    }
+    return envelope(c, 404, 'NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`);
+  });
+  app.onError(onError);
+  return app;
+}
+
+/** The methods registered for a path, for 405 answers. */
+function methodsFor(app: OpenAPIHono<ApiEnv>, path: string): string[] {
+  const out = new Set<string>();
+  for (const r of app.routes) {
+    if (r.method === 'ALL') continue;
+    const pattern = new RegExp(`^${r.path.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/:[A-Za-z_]+/g, '[^/]+')}/?$`);
+    if (pattern.test(path)) out.add(r.method);
+  }
+  return [...out];
+}

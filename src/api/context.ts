@@ -1,0 +1,38 @@
+import type { Context } from 'hono';
+import type { Logger } from '../log.js';
+import type { Principal } from '../core/auth.js';
+import { scopeCovers, type Need } from '../core/scopes.js';
+import { PocketdError } from '../errors.js';
+
+export interface ApiEnv {
+  Variables: {
+    requestId: string;
+    principal: Principal | null;
+    log: Logger;
+    /** What the audit row names as the request's target, when a handler knows better than the URL. */
+    auditTarget: string | undefined;
+  };
+}
+
+export type ApiContext = Context<ApiEnv>;
+
+/** The caller, or 401. */
+export function principalOf(c: ApiContext): Principal {
+  const p = c.get('principal');
+  if (!p) throw new PocketdError('UNAUTHENTICATED', 'a valid bearer token is required', { status: 401 });
+  return p;
+}
+
+/** 401 without a token, 403 when its scope does not cover the need. */
+export function authorize(c: ApiContext, need: Need): Principal {
+  const p = principalOf(c);
+  if (!scopeCovers(p.scope, need)) {
+    const what = need.kind === 'admin' ? 'admin' : `app:${need.app}:${need.level}`;
+    throw new PocketdError('FORBIDDEN', `this token's scope (${p.scope}) does not allow this; it needs ${what}`,
+      { status: 403 });
+  }
+  return p;
+}
+
+export const actorName = (p: Principal | null): string =>
+  p === null ? 'anonymous' : p.email !== null ? p.email : `token:${p.name}`;

@@ -1,0 +1,49 @@
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { ZodError, type core } from 'zod';
+import { PocketdError, type FieldIssue } from '../errors.js';
+import type { ApiEnv } from './context.js';
+
+/** Turns zod issues into named fields; `prefix` is the request part (body fields carry none). */
+export function zodFields(issues: core.$ZodIssue[], prefix = ''): FieldIssue[] {
+  const out: FieldIssue[] = [];
+  for (const issue of issues) {
+    const base = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) {
+        out.push({ field: base ? `${base}.${key}` : key, code: 'UNKNOWN_FIELD', message: `unknown field '${key}'` });
+      }
+      continue;
+    }
+    out.push({ field: base || '(body)', code: issue.code.toUpperCase(), message: issue.message });
+  }
+  return out;
+}
+
+export function envelope(c: Context<ApiEnv>, status: ContentfulStatusCode, code: string, message: string, fields: FieldIssue[] = []) {
+  return c.json({ error: { code, message, fields, request_id: c.get('requestId') ?? '' } }, status);
+}
+
+const HTTP_CODES: Record<number, string> = {
+  400: 'BAD_REQUEST', 401: 'UNAUTHENTICATED', 403: 'FORBIDDEN', 404: 'NOT_FOUND', 405: 'METHOD_NOT_ALLOWED',
+  413: 'PAYLOAD_TOO_LARGE', 415: 'UNSUPPORTED_MEDIA_TYPE', 422: 'VALIDATION_FAILED', 429: 'TOO_MANY_REQUESTS',
+};
+
+/** The one place errors become responses. */
+export function onError(err: Error, c: Context<ApiEnv>) {
+  if (err instanceof PocketdError) {
+    if (err.status >= 500) c.get('log')?.error({ err, code: err.code }, err.message);
+    return envelope(c, err.status as ContentfulStatusCode, err.code, err.message, err.fields);
+  }
+  if (err instanceof ZodError) {
+    return envelope(c, 422, 'VALIDATION_FAILED', 'The request has invalid fields', zodFields(err.issues));
+  }
+  if (err instanceof HTTPException) {
+    const status = err.status as ContentfulStatusCode;
+    const message = /json/i.test(err.message) ? 'the body is not valid JSON' : err.message || 'bad request';
+    return envelope(c, status, status === 400 && /json/i.test(err.message) ? 'MALFORMED_JSON' : HTTP_CODES[status] ?? 'ERROR', message);
+  }
+  c.get('log')?.error({ err }, 'unhandled error');
+  return envelope(c, 500, 'INTERNAL', 'internal error; the request id identifies it in the log');
+}

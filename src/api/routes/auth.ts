@@ -1,0 +1,55 @@
+import { getConnInfo } from '@hono/node-server/conninfo';
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import type { AuthService } from '../../core/auth.js';
+import { principalOf, type ApiEnv } from '../context.js';
+import { commonErrors, errors, json, jsonBody } from '../schemas.js';
+
+const LoginBody = z.object({
+  email: z.email().max(254),
+  password: z.string().min(1).max(1024),
+}).strict().openapi('LoginRequest');
+
+const LoginResult = z.object({ token: z.string(), expires_at: z.string() }).openapi('Session');
+const Me = z.object({
+  name: z.string(), email: z.string().nullable(), scope: z.string(), kind: z.enum(['api', 'session']),
+}).openapi('Me');
+
+const login = createRoute({
+  method: 'post', path: '/api/auth/login', tags: ['auth'], security: [],
+  summary: 'Exchange an email and password for a session token',
+  request: jsonBody(LoginBody),
+  responses: { 200: json(LoginResult, 'Signed in'), ...errors(401, 415, 429), 422: commonErrors[422] },
+});
+const logout = createRoute({
+  method: 'post', path: '/api/auth/logout', tags: ['auth'], summary: 'Revoke the token used for this request',
+  responses: { 204: { description: 'Signed out' }, ...commonErrors },
+});
+const me = createRoute({
+  method: 'get', path: '/api/auth/me', tags: ['auth'], summary: 'Who the token belongs to',
+  responses: { 200: json(Me, 'The caller'), ...commonErrors },
+});
+
+/** The client address, for the lock-out; falls back when the runtime does not expose it (app.request). */
+function addressOf(c: Parameters<typeof getConnInfo>[0]): string {
+  try {
+    return getConnInfo(c).remote.address ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+export function registerAuthRoutes(app: OpenAPIHono<ApiEnv>, auth: AuthService) {
+  app.openapi(login, async (c) => {
+    const body = c.req.valid('json');
+    c.set('auditTarget', body.email);
+    return c.json(await auth.login(body.email, body.password, addressOf(c)), 200);
+  });
+  app.openapi(logout, async (c) => {
+    await auth.revoke(principalOf(c).tokenId);
+    return c.body(null, 204);
+  });
+  app.openapi(me, (c) => {
+    const p = principalOf(c);
+    return c.json({ name: p.name, email: p.email, scope: p.scope, kind: p.kind }, 200);
+  });
+}

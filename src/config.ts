@@ -1,0 +1,127 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * The one place that reads `process.env` and the config file. Every setting has
+ * an environment variable (`POCKETD_<KEY>` in upper case) and a key of the same
+ * name in the optional JSON file named by `POCKETD_CONFIG`; the variable wins.
+ */
+
+const absPath = z.string().min(1).refine((p) => path.isAbsolute(p), 'must be an absolute path')
+  .refine((p) => !/[\0\n\r]/.test(p), 'must not contain control characters');
+const boolish = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
+  .transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const listenSchema = z.string().regex(/^(\[[0-9a-f:]+\]|[a-zA-Z0-9.-]+):\d{1,5}$/, 'must be host:port')
+  .transform((s) => {
+    const i = s.lastIndexOf(':');
+    return { host: s.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(s.slice(i + 1)) };
+  })
+  .refine((l) => l.port > 0 && l.port < 65536, 'port must be 1-65535');
+
+const portRange = z.string().regex(/^\d{1,5}-\d{1,5}$/, 'must be FROM-TO')
+  .transform((s) => {
+    const [from, to] = s.split('-').map(Number) as [number, number];
+    return { from, to };
+  })
+  .refine((r) => r.from >= 1024 && r.to <= 65535 && r.from <= r.to, 'must lie within 1024-65535, FROM <= TO');
+
+const appsUser = z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'must be a valid user name');
+
+export const configSchema = z.object({
+  listen: listenSchema.prefault('127.0.0.1:8091'),
+  data_dir: absPath.default('/var/lib/pocketd'),
+  apps_dir: absPath.default('/var/lib/pocketd-apps'),
+  archive_dir: absPath.default('/var/lib/pocketd-apps/.archive'),
+  unit_dir: absPath.default('/etc/systemd/system'),
+  sites_dir: absPath.default('/etc/caddy/pocketd'),
+  env_dir: absPath.default('/etc/pocketd/env'),
+  templates_dir: absPath.optional(),
+  ui_dir: absPath.optional(),
+  helper: absPath.default('/usr/local/lib/pocketd/pocketd-helper'),
+  helper_sudo: boolish.default(true),
+  apps_user: appsUser.default('pocketbase'),
+  port_range: portRange.prefault('20000-20999'),
+  caddy_http_only: boolish.default(false),
+  caddy_admin: z.string().regex(/^[a-zA-Z0-9.-]+:\d{1,5}$/, 'must be host:port').default('localhost:2019'),
+  request_body_max: z.string().regex(/^\d{1,6}(KB|MB|GB)$/, 'must be like 64MB').default('64MB'),
+  releases_url: z.url({ protocol: /^https?$/ }).default('https://api.github.com'),
+  releases_cache_seconds: int(0, 86400).default(600),
+  health_timeout_seconds: int(1, 600).default(30),
+  body_limit_bytes: int(1024, 1024 * 1024 * 1024).default(1024 * 1024),
+  shutdown_timeout_seconds: int(1, 300).default(10),
+  session_days: int(1, 365).default(7),
+  login_max_failures: int(1, 1000).default(5),
+  login_lock_seconds: int(1, 86400).default(300),
+  log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+}).strict();
+
+export type Config = z.output<typeof configSchema> & {
+  /** Derived paths, fixed relative to data_dir and the package. */
+  db_file: string;
+  releases_dir: string;
+  staging_dir: string;
+  templates_dir: string;
+  ui_dir: string;
+};
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const packageRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
+
+const envName = (key: string) => `POCKETD_${key.toUpperCase()}`;
+
+/** Parses the configuration once; an invalid value throws a ConfigError naming it. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  let fileValues: Record<string, unknown> = {};
+  const file = env.POCKETD_CONFIG;
+  if (file) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`POCKETD_CONFIG: cannot read ${file}: ${(err as Error).message}`);
+    }
+    try {
+      const parsed: unknown = JSON.parse(text);
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not a JSON object');
+      fileValues = parsed as Record<string, unknown>;
+    } catch (err) {
+      throw new ConfigError(`POCKETD_CONFIG: ${file} is not a valid JSON object: ${(err as Error).message}`);
+    }
+  }
+  const merged: Record<string, unknown> = { ...fileValues };
+  const keys = Object.keys(configSchema.shape);
+  for (const key of keys) {
+    const value = env[envName(key)];
+    if (value !== undefined && value !== '') merged[key] = value;
+  }
+  const known = new Set(keys);
+  for (const name of Object.keys(env)) {
+    if (name.startsWith('POCKETD_') && name !== 'POCKETD_CONFIG' && !known.has(name.slice(8).toLowerCase())) {
+      throw new ConfigError(`${name}: unknown setting (known: ${keys.map(envName).join(', ')})`);
+    }
+  }
+  const result = configSchema.safeParse(merged);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => {
+      const key = String(issue.path[0] ?? '');
+      const source = env[envName(key)] !== undefined ? envName(key) : file ? `${key} in ${file}` : envName(key);
+      return `${source}: ${issue.message}`;
+    });
+    throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  const c = result.data;
+  return {
+    ...c,
+    db_file: path.join(c.data_dir, 'pocketd.db'),
+    releases_dir: path.join(c.data_dir, 'releases'),
+    staging_dir: path.join(c.data_dir, 'staging'),
+    templates_dir: c.templates_dir ?? path.join(packageRoot, 'templates'),
+    ui_dir: c.ui_dir ?? path.join(packageRoot, 'ui', 'dist'),
+  };
+}

@@ -1,0 +1,156 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Database } from '../db/database.js';
+import type { TokenKind, TokenRow } from '../db/schema.js';
+import { PocketdError, fieldError, notFound } from '../errors.js';
+import { isoIn, nowIso } from './clock.js';
+import { DUMMY_HASH, hashPassword, hashToken, newTokenSecret, verifyPassword } from './passwords.js';
+import { scopeSchema } from './scopes.js';
+
+/** Who made a request, as routes and the audit log see it. */
+export interface Principal {
+  tokenId: number;
+  name: string;
+  scope: string;
+  kind: TokenKind;
+  userId: number | null;
+  email: string | null;
+}
+
+export interface TokenInfo {
+  id: number;
+  name: string;
+  kind: TokenKind;
+  scope: string;
+  prefix: string;
+  created_at: string;
+  expires_at: string;
+  last_used_at: string | null;
+}
+
+export interface AuthOptions {
+  sessionDays: number;
+  maxFailures: number;
+  lockSeconds: number;
+}
+
+const DAY = 86_400_000;
+const toInfo = (t: TokenRow): TokenInfo => ({
+  id: t.id, name: t.name, kind: t.kind, scope: t.scope, prefix: t.prefix,
+  created_at: t.created_at, expires_at: t.expires_at, last_used_at: t.last_used_at,
+});
+
+/** Users, passwords, bearer tokens and the login lock-out. */
+export function createAuthService(db: Database, opts: AuthOptions) {
+  async function createUser(email: string, password: string): Promise<{ id: number; email: string }> {
+    const normalized = email.trim().toLowerCase();
+    const existing = await db.selectFrom('users').select('id').where('email', '=', normalized).executeTakeFirst();
+    if (existing) throw new PocketdError('EMAIL_TAKEN', `a user with email ${normalized} exists`, { status: 409 });
+    const row = await db.insertInto('users')
+      .values({ email: normalized, password_hash: await hashPassword(password), created_at: nowIso() })
+      .returning(['id', 'email']).executeTakeFirstOrThrow();
+    return row;
+  }
+
+  async function setPassword(email: string, password: string): Promise<void> {
+    const r = await db.updateTable('users').set({ password_hash: await hashPassword(password) })
+      .where('email', '=', email.trim().toLowerCase()).executeTakeFirst();
+    if (r.numUpdatedRows === 0n) throw notFound('user', email);
+  }
+
+  async function issueToken(input: { name: string; scope: string; kind: TokenKind; days: number; userId?: number | null }) {
+    scopeSchema.parse(input.scope);
+    const secret = newTokenSecret();
+    const row = await db.insertInto('tokens').values({
+      name: input.name, kind: input.kind, hash: hashToken(secret), prefix: secret.slice(0, 10), scope: input.scope,
+      user_id: input.userId ?? null, created_at: nowIso(), expires_at: isoIn(input.days * DAY),
+    }).returningAll().executeTakeFirstOrThrow();
+    return { token: secret, info: toInfo(row) };
+  }
+
+  async function lockState(keys: string[]): Promise<string | null> {
+    const now = nowIso();
+    const rows = await db.selectFrom('login_failures').selectAll().where('key', 'in', keys).execute();
+    const locked = rows.map((r) => r.locked_until).filter((u): u is string => u !== null && u > now).sort();
+    return locked.at(-1) ?? null;
+  }
+
+  async function recordFailure(keys: string[]): Promise<number> {
+    const now = nowIso();
+    let worst = 0;
+    for (const key of keys) {
+      const row = await db.selectFrom('login_failures').selectAll().where('key', '=', key).executeTakeFirst();
+      // A lock that has run out starts the count again.
+      const stale = row?.locked_until != null && row.locked_until <= now;
+      const count = !row || stale ? 1 : row.count + 1;
+      const lockedUntil = count >= opts.maxFailures ? isoIn(opts.lockSeconds * 1000) : null;
+      await db.insertInto('login_failures').values({ key, count, last_at: now, locked_until: lockedUntil })
+        .onConflict((oc) => oc.column('key').doUpdateSet({ count, last_at: now, locked_until: lockedUntil })).execute();
+      worst = Math.max(worst, count);
+    }
+    return worst;
+  }
+
+  /** Checks a password; repeated failures for an email or an address slow down, then lock (429). */
+  async function login(email: string, password: string, address: string) {
+    const normalized = email.trim().toLowerCase();
+    const keys = [`email:${normalized}`, `ip:${address}`];
+    const lockedUntil = await lockState(keys);
+    if (lockedUntil) {
+      throw new PocketdError('TOO_MANY_ATTEMPTS', `too many failed sign-ins; try again after ${lockedUntil}`,
+        { status: 429 });
+    }
+    const user = await db.selectFrom('users').selectAll().where('email', '=', normalized).executeTakeFirst();
+    const ok = await verifyPassword(password, user?.password_hash ?? DUMMY_HASH);
+    if (!user || !ok) {
+      const count = await recordFailure(keys);
+      await sleep(Math.min(2000, 100 * 2 ** Math.min(count, 5)));
+      if (count >= opts.maxFailures) {
+        throw new PocketdError('TOO_MANY_ATTEMPTS', `too many failed sign-ins; locked for ${opts.lockSeconds} s`,
+          { status: 429 });
+      }
+      throw new PocketdError('INVALID_CREDENTIALS', 'email or password is wrong', { status: 401 });
+    }
+    await db.deleteFrom('login_failures').where('key', '=', `email:${normalized}`).execute();
+    const { token, info } = await issueToken({
+      name: `session:${normalized}`, scope: 'admin', kind: 'session', days: opts.sessionDays, userId: user.id,
+    });
+    return { token, expires_at: info.expires_at };
+  }
+
+  /** Resolves a bearer secret to its principal, or null when unknown, expired or revoked. */
+  async function authenticate(secret: string): Promise<Principal | null> {
+    if (!/^pkd_[A-Za-z0-9_-]{43}$/.test(secret)) return null;
+    const row = await db.selectFrom('tokens').leftJoin('users', 'users.id', 'tokens.user_id')
+      .select(['tokens.id', 'tokens.name', 'tokens.scope', 'tokens.kind', 'tokens.user_id', 'tokens.expires_at',
+        'tokens.revoked_at', 'tokens.last_used_at', 'users.email'])
+      .where('tokens.hash', '=', hashToken(secret)).executeTakeFirst();
+    const now = nowIso();
+    if (!row || row.revoked_at !== null || row.expires_at <= now) return null;
+    // last_used_at is kept to the minute so a busy token does not write on every request.
+    if (!row.last_used_at || row.last_used_at.slice(0, 16) !== now.slice(0, 16)) {
+      await db.updateTable('tokens').set({ last_used_at: now }).where('id', '=', row.id).execute();
+    }
+    return { tokenId: row.id, name: row.name, scope: row.scope, kind: row.kind, userId: row.user_id, email: row.email };
+  }
+
+  async function revoke(id: number): Promise<void> {
+    const r = await db.updateTable('tokens').set({ revoked_at: nowIso() })
+      .where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
+    if (r.numUpdatedRows === 0n) throw notFound('token', String(id));
+  }
+
+  async function listTokens(): Promise<TokenInfo[]> {
+    const rows = await db.selectFrom('tokens').selectAll().where('kind', '=', 'api')
+      .where('revoked_at', 'is', null).where('expires_at', '>', nowIso()).orderBy('id').execute();
+    return rows.map(toInfo);
+  }
+
+  async function createApiToken(name: string, scope: string, days: number, userId: number | null) {
+    if (days < 1 || days > 365) throw fieldError('expires_days', 'OUT_OF_RANGE', 'expires_days must be 1-365');
+    return issueToken({ name, scope, kind: 'api', days, userId });
+  }
+
+  return { createUser, setPassword, login, authenticate, revoke, listTokens, createApiToken };
+}
+
+export type AuthService = ReturnType<typeof createAuthService>;

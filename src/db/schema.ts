@@ -1,0 +1,109 @@
+import type { Generated, Insertable, Selectable } from 'kysely';
+
+export interface UsersTable {
+  id: Generated<number>;
+  email: string;
+  password_hash: string;
+  created_at: string;
+}
+
+export type TokenKind = 'api' | 'session';
+
+export interface TokensTable {
+  id: Generated<number>;
+  name: string;
+  kind: TokenKind;
+  hash: string;
+  prefix: string;
+  scope: string;
+  user_id: number | null;
+  created_at: string;
+  expires_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+export type AppStatus = 'creating' | 'ready' | 'failed' | 'deleting';
+
+export interface AppsTable {
+  name: string;
+  port: number;
+  version: string;
+  memory_max: string | null;
+  cpu_quota: number | null;
+  /** JSON object of environment variables. */
+  env: string;
+  status: AppStatus;
+  desired_state: 'running' | 'stopped';
+  created_at: string;
+  updated_at: string;
+}
+
+export interface AppDomainsTable {
+  domain: string;
+  app: string;
+  position: number;
+}
+
+export type DeploymentStatus = 'pending' | 'running' | 'success' | 'failed' | 'rolled_back' | 'cancelled';
+export type StepStatus = 'pending' | 'running' | 'success' | 'failed' | 'skipped';
+
+export interface DeploymentsTable {
+  id: Generated<number>;
+  app: string;
+  kind: string;
+  status: DeploymentStatus;
+  params: string;
+  error: string | null;
+  actor: string;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+export interface DeploymentStepsTable {
+  id: Generated<number>;
+  deployment_id: number;
+  position: number;
+  name: string;
+  status: StepStatus;
+  message: string | null;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+export interface AuditLogTable {
+  id: Generated<number>;
+  at: string;
+  actor: string;
+  method: string;
+  route: string;
+  target: string | null;
+  status: number;
+  request_id: string;
+}
+
+export interface LoginFailuresTable {
+  key: string;
+  count: number;
+  last_at: string;
+  locked_until: string | null;
+}
+
+export interface DB {
+  users: UsersTable;
+  tokens: TokensTable;
+  apps: AppsTable;
+  app_domains: AppDomainsTable;
+  deployments: DeploymentsTable;
+  deployment_steps: DeploymentStepsTable;
+  audit_log: AuditLogTable;
+  login_failures: LoginFailuresTable;
+}
+
+export type AppRow = Selectable<AppsTable>;
+export type NewApp = Insertable<AppsTable>;
+export type TokenRow = Selectable<TokensTable>;
+export type DeploymentRow = Selectable<DeploymentsTable>;
+export type StepRow = Selectable<DeploymentStepsTable>;
+export type AuditRow = Selectable<AuditLogTable>;
