@@ -1,0 +1,29 @@
+import http from 'node:http';
+
+export interface HttpResult {
+  status: number;
+  body: string;
+  headers: http.IncomingHttpHeaders;
+}
+
+/**
+ * A plain HTTP request with any Host header (fetch does not let one set it),
+ * e.g. to reach a Caddy site by name on a loopback port.
+ */
+export function httpRequest(port: number, path: string, opts: { host?: string; method?: string; body?: string; headers?: Record<string, string>; timeoutMs?: number } = {}): Promise<HttpResult> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({
+      host: '127.0.0.1', port, path, method: opts.method ?? 'GET', agent: false,
+      headers: { ...(opts.host ? { host: opts.host } : {}), ...opts.headers },
+      timeout: opts.timeoutMs ?? 15_000,
+    }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => { body += d; });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`request to :${port}${path} timed out`)));
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}
