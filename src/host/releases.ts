@@ -1,0 +1,241 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { chmod, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import yauzl from 'yauzl';
+import { z } from 'zod';
+import { PocketdError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { exec } from './exec.js';
+
+/** One PocketBase release as pocketd sees it. */
+export interface Release {
+  version: string;
+  prerelease: boolean;
+  published_at: string | null;
+  installed: boolean;
+  latest: boolean;
+}
+
+const AssetSchema = z.object({ name: z.string(), browser_download_url: z.url(), size: z.number().optional() });
+const ReleaseSchema = z.object({
+  tag_name: z.string(),
+  draft: z.boolean().default(false),
+  prerelease: z.boolean().default(false),
+  published_at: z.string().nullable().optional(),
+  assets: z.array(AssetSchema).default([]),
+});
+type RawRelease = z.infer<typeof ReleaseSchema>;
+
+const VERSION_RE = /^\d{1,4}\.\d{1,4}\.\d{1,4}(-[a-z0-9]+(\.[a-z0-9]+)*)?$/;
+const MAX_ARCHIVE = 256 * 1024 * 1024;
+const MAX_BINARY = 512 * 1024 * 1024;
+
+export interface ReleaseSourceOptions {
+  baseUrl: string;
+  releasesDir: string;
+  cacheSeconds: number;
+  log: Logger;
+  /** Node's name for the CPU (process.arch); PocketBase names it amd64/arm64. */
+  arch?: string;
+  fetchTimeoutMs?: number;
+}
+
+const unavailable = (message: string, cause?: unknown) =>
+  new PocketdError('RELEASE_SOURCE_UNAVAILABLE', message, { status: 502, cause });
+
+/**
+ * PocketBase releases from GitHub's API (or any mirror with the same shape):
+ * listed with a cache, downloaded once per version, verified against
+ * checksums.txt, unpacked atomically into `<releasesDir>/<version>/pocketbase`.
+ */
+export function createReleaseSource(opts: ReleaseSourceOptions) {
+  const base = opts.baseUrl.replace(/\/+$/, '');
+  const arch = ({ x64: 'amd64', arm64: 'arm64', arm: 'armv7', ppc64: 'ppc64le', s390x: 's390x' } as Record<string, string>)[opts.arch ?? process.arch] ?? 'amd64';
+  const timeout = opts.fetchTimeoutMs ?? 120_000;
+  let cache: { at: number; releases: RawRelease[] } | null = null;
+  const inflight = new Map<string, Promise<string>>();
+
+  async function getJson(url: string): Promise<unknown> {
+    let res: Response;
+    try {
+      res = await fetch(url, { headers: { accept: 'application/vnd.github+json', 'user-agent': 'pocketd' }, signal: AbortSignal.timeout(30_000) });
+    } catch (err) {
+      throw unavailable(`the release source ${base} cannot be reached: ${(err as Error).message}`, err);
+    }
+    if (res.status === 404) return null;
+    if (!res.ok) throw unavailable(`the release source answered ${res.status} for ${url}`);
+    try {
+      return await res.json();
+    } catch (err) {
+      throw unavailable(`the release source sent something that is not JSON for ${url}`, err);
+    }
+  }
+
+  async function fetchReleases(): Promise<RawRelease[]> {
+    if (cache && Date.now() - cache.at < opts.cacheSeconds * 1000) return cache.releases;
+    const data = await getJson(`${base}/repos/pocketbase/pocketbase/releases?per_page=100`);
+    const parsed = z.array(ReleaseSchema).safeParse(data);
+    if (!parsed.success) throw unavailable('the release source sent a release list of an unexpected shape');
+    const releases = parsed.data.filter((r) => !r.draft && VERSION_RE.test(r.tag_name.replace(/^v/, '')));
+    cache = { at: Date.now(), releases };
+    return releases;
+  }
+
+  async function installedVersions(): Promise<Set<string>> {
+    try {
+      const names = await readdir(opts.releasesDir);
+      return new Set(names.filter((n) => VERSION_RE.test(n)));
+    } catch {
+      return new Set();
+    }
+  }
+
+  /** Every published release, newest first, with `installed` and `latest` (newest stable). */
+  async function list(): Promise<Release[]> {
+    const [raw, installed] = await Promise.all([fetchReleases(), installedVersions()]);
+    const latest = raw.find((r) => !r.prerelease)?.tag_name;
+    return raw.map((r) => ({
+      version: r.tag_name.replace(/^v/, ''), prerelease: r.prerelease, published_at: r.published_at ?? null,
+      installed: installed.has(r.tag_name.replace(/^v/, '')), latest: r.tag_name === latest,
+    }));
+  }
+
+  async function latestStable(): Promise<string> {
+    const r = (await list()).find((x) => x.latest);
+    if (!r) throw new PocketdError('VERSION_NOT_FOUND', 'the release source lists no stable release', { status: 422 });
+    return r.version;
+  }
+
+  /** Whether a version exists at the source (installed ones count without asking). */
+  async function exists(version: string): Promise<boolean> {
+    if ((await installedVersions()).has(version)) return true;
+    return (await fetchReleases()).some((r) => r.tag_name === `v${version}`);
+  }
+
+  const binPath = (version: string) => path.join(opts.releasesDir, version, 'pocketbase');
+
+  async function download(url: string, file: string, max: number): Promise<string> {
+    let res: Response;
+    try {
+      res = await fetch(url, { redirect: 'follow', headers: { 'user-agent': 'pocketd' }, signal: AbortSignal.timeout(timeout) });
+    } catch (err) {
+      throw unavailable(`download of ${url} failed: ${(err as Error).message}`, err);
+    }
+    if (!res.ok || !res.body) throw unavailable(`download of ${url} answered ${res.status}`);
+    const hash = createHash('sha256');
+    let size = 0;
+    const out = createWriteStream(file, { mode: 0o600 });
+    await pipeline(res.body as unknown as NodeJS.ReadableStream, async function* (source) {
+      for await (const chunk of source as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > max) throw unavailable(`${url} is larger than ${max} bytes`);
+        hash.update(chunk);
+        yield chunk;
+      }
+    }, out);
+    return hash.digest('hex');
+  }
+
+  async function fetchText(url: string): Promise<string> {
+    try {
+      const res = await fetch(url, { redirect: 'follow', headers: { 'user-agent': 'pocketd' }, signal: AbortSignal.timeout(30_000) });
+      if (!res.ok) throw new Error(`answered ${res.status}`);
+      return await res.text();
+    } catch (err) {
+      throw unavailable(`download of ${url} failed: ${(err as Error).message}`, err);
+    }
+  }
+
+  async function install(version: string): Promise<string> {
+    const tag = await getJson(`${base}/repos/pocketbase/pocketbase/releases/tags/v${version}`);
+    if (tag === null) throw new PocketdError('VERSION_NOT_FOUND', `PocketBase ${version} does not exist at the release source`, { status: 422 });
+    const parsed = ReleaseSchema.safeParse(tag);
+    if (!parsed.success) throw unavailable(`the release source sent release ${version} in an unexpected shape`);
+    const assetName = `pocketbase_${version}_linux_${arch}.zip`;
+    const asset = parsed.data.assets.find((a) => a.name === assetName);
+    const sums = parsed.data.assets.find((a) => a.name === 'checksums.txt');
+    if (!asset) throw new PocketdError('VERSION_NOT_FOUND', `PocketBase ${version} has no ${assetName}`, { status: 422 });
+    if (!sums) throw new PocketdError('CHECKSUM_MISSING', `PocketBase ${version} publishes no checksums.txt; refusing to install it`, { status: 502 });
+
+    const work = path.join(opts.releasesDir, `.tmp-${version}-${randomBytes(4).toString('hex')}`);
+    await mkdir(work, { recursive: true, mode: 0o755 });
+    try {
+      const expected = (await fetchText(sums.browser_download_url)).split('\n')
+        .map((l) => l.trim().split(/\s+\*?/)).find(([, name]) => name === assetName)?.[0];
+      if (!expected || !/^[a-f0-9]{64}$/.test(expected)) {
+        throw new PocketdError('CHECKSUM_MISSING', `checksums.txt of ${version} has no entry for ${assetName}`, { status: 502 });
+      }
+      const zipFile = path.join(work, assetName);
+      const actual = await download(asset.browser_download_url, zipFile, MAX_ARCHIVE);
+      if (actual !== expected) {
+        throw new PocketdError('CHECKSUM_MISMATCH', `${assetName} does not match checksums.txt (expected ${expected.slice(0, 12)}…, got ${actual.slice(0, 12)}…); nothing was kept`, { status: 502 });
+      }
+      const bin = path.join(work, 'pocketbase');
+      await extractExecutable(zipFile, bin);
+      await rm(zipFile);
+      await chmod(bin, 0o755);
+      const v = await exec(bin, ['--version'], { timeoutMs: 15_000, allowFailure: true });
+      if (v.code !== 0 || !v.stdout.includes(version)) {
+        throw new PocketdError('RELEASE_BROKEN', `the ${version} executable does not report its version (${(v.stdout || v.stderr).trim().slice(0, 200)})`, { status: 502 });
+      }
+      await writeFile(path.join(work, 'SHA256'), `${expected}  ${assetName}\n`);
+      // Atomic: a version directory either holds a verified executable or does not exist.
+      await rename(work, path.join(opts.releasesDir, version));
+      opts.log.info({ version }, 'release installed');
+      return binPath(version);
+    } catch (err) {
+      await rm(work, { recursive: true, force: true });
+      if ((err as NodeJS.ErrnoException).code === 'ENOTEMPTY' || (err as NodeJS.ErrnoException).code === 'EEXIST') return binPath(version);
+      if (err instanceof PocketdError) throw err;
+      throw new PocketdError('RELEASE_INSTALL_FAILED', `installing PocketBase ${version} failed: ${(err as Error).message}`, { status: 502, cause: err });
+    }
+  }
+
+  /** The path of a verified executable for `version`, downloading it once however many ask at once. */
+  function ensure(version: string): Promise<string> {
+    if (!VERSION_RE.test(version)) {
+      return Promise.reject(new PocketdError('VERSION_INVALID', `'${version}' is not a version`, { status: 422 }));
+    }
+    // Registered before the first await, so concurrent callers share one download.
+    let p = inflight.get(version);
+    if (!p) {
+      p = (async () => {
+        try {
+          if ((await stat(binPath(version))).isFile()) return binPath(version);
+        } catch { /* not installed yet */ }
+        await mkdir(opts.releasesDir, { recursive: true, mode: 0o755 });
+        return install(version);
+      })().finally(() => inflight.delete(version));
+      inflight.set(version, p);
+    }
+    return p;
+  }
+
+  return { list, latestStable, exists, ensure, binPath };
+}
+
+export type ReleaseSource = ReturnType<typeof createReleaseSource>;
+
+/** Writes the archive's top-level `pocketbase` entry to `dest`, refusing anything odd. */
+function extractExecutable(zipFile: string, dest: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    yauzl.open(zipFile, { lazyEntries: true, strictFileNames: true }, (err, zip) => {
+      if (err || !zip) return reject(new PocketdError('RELEASE_BROKEN', `the archive is not a valid zip: ${err?.message ?? 'unknown'}`, { status: 502 }));
+      let found = false;
+      zip.on('error', (e: Error) => reject(new PocketdError('RELEASE_BROKEN', `the archive is broken: ${e.message}`, { status: 502 })));
+      zip.on('entry', (entry: yauzl.Entry) => {
+        if (entry.fileName !== 'pocketbase') return zip.readEntry();
+        if (entry.uncompressedSize > MAX_BINARY) return reject(new PocketdError('RELEASE_BROKEN', 'the executable in the archive is too large', { status: 502 }));
+        found = true;
+        zip.openReadStream(entry, (e, stream) => {
+          if (e || !stream) return reject(e ?? new Error('no stream'));
+          pipeline(stream, createWriteStream(dest, { mode: 0o755 })).then(() => { zip.close(); resolve(); }, reject);
+        });
+      });
+      zip.on('end', () => { if (!found) reject(new PocketdError('RELEASE_BROKEN', 'the archive holds no pocketbase executable', { status: 502 })); });
+      zip.readEntry();
+    });
+  });
+}
