@@ -5,6 +5,20 @@ import { createApi } from './api/app.js';
 import { startHttpServer, type HttpServer } from './http-server.js';
 import type { Logger } from './log.js';
 import { VERSION } from './version.js';
+import { createEventBus } from './core/events.js';
+import { createDeployments } from './core/deployments.js';
+import { createApps } from './core/apps.js';
+import { createSystemChecks } from './core/system.js';
+import { createReleaseSource } from './host/releases.js';
+import { createTemplates } from './host/templates.js';
+import { createPrivileged } from './host/privileged.js';
+import { createSystemd } from './host/systemd.js';
+import { createJournal } from './host/journal.js';
+import { createStaging } from './host/files.js';
+import { registerAppRoutes } from './api/routes/apps.js';
+import { registerDeploymentRoutes } from './api/routes/deployments.js';
+import { registerSystemRoutes } from './api/routes/system.js';
+import { mkdir, chmod } from 'node:fs/promises';
 
 export interface Daemon {
   port: number;
@@ -28,7 +42,33 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
   const stack: Array<() => Promise<void>> = [() => db.destroy()];
   let http: HttpServer | undefined;
   try {
-    const api = createApi({ db, auth, log: log.child({ mod: 'api' }), bodyLimitBytes: config.body_limit_bytes, startedAt });
+    // The apps' user runs releases from here, so the data dir must be traversable.
+    await mkdir(config.releases_dir, { recursive: true, mode: 0o755 });
+    await chmod(config.data_dir, 0o755);
+    await chmod(config.db_file, 0o600);
+    const events = createEventBus();
+    const deployments = createDeployments(db, events, log.child({ mod: 'deployments' }));
+    stack.push(() => deployments.idle());
+    const systemd = createSystemd();
+    const journal = createJournal();
+    const privileged = createPrivileged(config.helper, config.helper_sudo);
+    const releases = createReleaseSource({ baseUrl: config.releases_url, releasesDir: config.releases_dir, cacheSeconds: config.releases_cache_seconds, log: log.child({ mod: 'releases' }) });
+    const apps = createApps({
+      config, db, log: log.child({ mod: 'apps' }), events, deployments, releases, templates: createTemplates(config.templates_dir),
+      privileged, systemd, journal, staging: createStaging(config.staging_dir),
+    });
+    const interrupted = await deployments.failInterrupted();
+    if (interrupted > 0) log.warn({ count: interrupted }, 'deployments interrupted by the last stop were marked failed');
+    await apps.markStale();
+    const system = createSystemChecks({ config, systemd, journal, privileged, startedAt });
+    const api = createApi({
+      db, auth, log: log.child({ mod: 'api' }), bodyLimitBytes: config.body_limit_bytes, startedAt,
+      extra: [
+        (app) => registerAppRoutes(app, apps, deployments),
+        (app) => registerDeploymentRoutes(app, deployments),
+        (app) => registerSystemRoutes(app, { apps, system, releases }),
+      ],
+    });
     http = await startHttpServer(api.fetch, config.listen.host, config.listen.port, log.child({ mod: 'http' }));
     const server = http;
     stack.push(() => server.stop(config.shutdown_timeout_seconds * 1000));

@@ -1,0 +1,106 @@
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import type { Apps } from '../../core/apps.js';
+import { createAppSchema, patchAppSchema } from '../../core/app-model.js';
+import { appNameSchema, domainSchema } from '../../core/app-rules.js';
+import type { Deployments } from '../../core/deployments.js';
+import { actorName, authorize, type ApiEnv } from '../context.js';
+import { commonErrors, errors, json, jsonBody } from '../schemas.js';
+
+const Runtime = z.object({
+  active_state: z.string(), sub_state: z.string(), main_pid: z.number().int().nullable(), memory_bytes: z.number().nullable(),
+  cpu_ns: z.number().nullable(), restarts: z.number().int(), active_since: z.string().nullable(),
+}).openapi('Runtime');
+const STATES = ['running', 'starting', 'stopping', 'stopped', 'failed', 'creating', 'deleting', 'unknown'] as const;
+const AppView = z.object({
+  name: z.string(), port: z.number().int(), version: z.string(), domains: z.array(z.string()),
+  memory_max: z.string().nullable(), cpu_quota: z.number().int().nullable(), status: z.string(),
+  desired_state: z.enum(['running', 'stopped']), state: z.enum(STATES), runtime: Runtime.nullable(),
+  created_at: z.string(), updated_at: z.string(),
+}).openapi('App');
+const FileMatch = z.object({ expected: z.string().nullable(), installed: z.string().nullable(), match: z.boolean() });
+const AppDetail = AppView.extend({
+  env: z.record(z.string(), z.string()).describe('Values of secret-looking keys are masked'),
+  site_present: z.boolean(),
+  config_match: z.object({ match: z.boolean(), unit: FileMatch, site: FileMatch }),
+}).openapi('AppDetail');
+const Accepted = z.object({ deployment_id: z.number().int(), name: z.string(), port: z.number().int(), pocketbase_version: z.string() }).openapi('CreateAccepted');
+const DeploymentRef = z.object({ deployment_id: z.number().int() });
+
+const NameParam = z.object({ name: appNameSchema });
+const ListQuery = z.object({
+  status: z.enum(STATES).optional(),
+  domain: domainSchema.optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+}).strict();
+const DeleteQuery = z.object({ purge: z.enum(['true', 'false', '1', '0']).optional() }).strict();
+
+const createApp = createRoute({
+  method: 'post', path: '/api/apps', tags: ['apps'], summary: 'Create an app; a deployment you can follow',
+  request: jsonBody(createAppSchema.openapi('CreateApp')),
+  responses: { 202: json(Accepted, 'Creation started'), ...commonErrors, ...errors(409, 502) },
+});
+const listApps = createRoute({
+  method: 'get', path: '/api/apps', tags: ['apps'], summary: 'Apps with live state',
+  request: { query: ListQuery },
+  responses: { 200: json(z.object({ apps: z.array(AppView), total: z.number().int() }), 'Apps'), ...commonErrors },
+});
+const getApp = createRoute({
+  method: 'get', path: '/api/apps/{name}', tags: ['apps'], summary: 'One app: settings, runtime, drift',
+  request: { params: NameParam },
+  responses: { 200: json(AppDetail, 'The app'), ...commonErrors, ...errors(404) },
+});
+const patchApp = createRoute({
+  method: 'patch', path: '/api/apps/{name}', tags: ['apps'], summary: 'Change domains, env or limits; restarts only if needed',
+  request: { params: NameParam, ...jsonBody(patchAppSchema.openapi('PatchApp')) },
+  responses: { 200: json(z.object({ deployment_id: z.number().int(), status: z.string(), app: AppDetail }), 'Applied'), ...commonErrors, ...errors(404, 409, 502) },
+});
+const controlRoute = (action: 'start' | 'stop' | 'restart') => createRoute({
+  method: 'post', path: `/api/apps/{name}/${action}`, tags: ['apps'], summary: `${action} the app and wait for the new state`,
+  request: { params: NameParam },
+  responses: { 200: json(AppDetail, 'The app in its new state'), ...commonErrors, ...errors(404, 409, 502) },
+});
+const deleteApp = createRoute({
+  method: 'delete', path: '/api/apps/{name}', tags: ['apps'], summary: 'Delete the app; its data is archived unless purge=true',
+  request: { params: NameParam, query: DeleteQuery },
+  responses: { 200: json(DeploymentRef.extend({ status: z.string(), error: z.string().nullable() }), 'Deleted'), ...commonErrors, ...errors(404, 409) },
+});
+
+export function registerAppRoutes(app: OpenAPIHono<ApiEnv>, apps: Apps, deployments: Deployments) {
+  app.openapi(createApp, async (c) => {
+    const p = authorize(c, { kind: 'admin' });
+    const body = c.req.valid('json');
+    c.set('auditTarget', body.name);
+    return c.json(await apps.create(body, actorName(p)), 202);
+  });
+  app.openapi(listApps, async (c) => {
+    authorize(c, { kind: 'admin' });
+    return c.json(await apps.list(c.req.valid('query')), 200);
+  });
+  app.openapi(getApp, async (c) => {
+    const { name } = c.req.valid('param');
+    authorize(c, { kind: 'app', app: name, level: 'read' });
+    return c.json(await apps.get(name), 200);
+  });
+  app.openapi(patchApp, async (c) => {
+    const p = authorize(c, { kind: 'admin' });
+    const { name } = c.req.valid('param');
+    const id = await apps.patch(name, c.req.valid('json'), actorName(p));
+    const d = await deployments.wait(id, 180_000);
+    return c.json({ deployment_id: id, status: d.status, app: await apps.get(name) }, 200);
+  });
+  for (const action of ['start', 'stop', 'restart'] as const) {
+    app.openapi(controlRoute(action), async (c) => {
+      authorize(c, { kind: 'admin' });
+      return c.json(await apps.control(c.req.valid('param').name, action), 200);
+    });
+  }
+  app.openapi(deleteApp, async (c) => {
+    const p = authorize(c, { kind: 'admin' });
+    const { name } = c.req.valid('param');
+    const purge = ['true', '1'].includes(c.req.valid('query').purge ?? 'false');
+    const id = await apps.remove(name, purge, actorName(p));
+    const d = await deployments.wait(id, 120_000);
+    return c.json({ deployment_id: id, status: d.status, error: d.error }, 200);
+  });
+}

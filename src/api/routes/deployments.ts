@@ -1,0 +1,44 @@
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import type { Deployments } from '../../core/deployments.js';
+import { appNameSchema } from '../../core/app-rules.js';
+import { authorize, type ApiEnv } from '../context.js';
+import { commonErrors, errors, json } from '../schemas.js';
+
+const STATUSES = ['pending', 'running', 'success', 'failed', 'rolled_back', 'cancelled'] as const;
+const Step = z.object({
+  id: z.number().int(), position: z.number().int(), name: z.string(), status: z.enum(['pending', 'running', 'success', 'failed', 'skipped']),
+  message: z.string().nullable(), started_at: z.string().nullable(), finished_at: z.string().nullable(),
+}).openapi('DeploymentStep');
+const Summary = z.object({
+  id: z.number().int(), app: z.string(), kind: z.string(), status: z.enum(STATUSES), params: z.record(z.string(), z.unknown()),
+  error: z.string().nullable(), actor: z.string(), created_at: z.string(), started_at: z.string().nullable(), finished_at: z.string().nullable(),
+}).openapi('DeploymentSummary');
+const Deployment = Summary.extend({ steps: z.array(Step) }).openapi('Deployment');
+
+const getRoute = createRoute({
+  method: 'get', path: '/api/deployments/{id}', tags: ['deployments'], summary: 'A deployment with its steps',
+  request: { params: z.object({ id: z.coerce.number().int().positive() }) },
+  responses: { 200: json(Deployment, 'The deployment'), ...commonErrors, ...errors(404) },
+});
+const listRoute = createRoute({
+  method: 'get', path: '/api/deployments', tags: ['deployments'], summary: 'Deployments, newest first',
+  request: { query: z.object({
+    app: appNameSchema.optional(), status: z.enum(STATUSES).optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(50), before: z.coerce.number().int().positive().optional(),
+  }).strict() },
+  responses: { 200: json(z.object({ deployments: z.array(Summary) }), 'Deployments'), ...commonErrors },
+});
+
+export function registerDeploymentRoutes(app: OpenAPIHono<ApiEnv>, deployments: Deployments) {
+  app.openapi(getRoute, async (c) => {
+    const d = await deployments.get(c.req.valid('param').id);
+    authorize(c, { kind: 'app', app: d.app, level: 'read' });
+    return c.json(d, 200);
+  });
+  app.openapi(listRoute, async (c) => {
+    const q = c.req.valid('query');
+    if (q.app) authorize(c, { kind: 'app', app: q.app, level: 'read' });
+    else authorize(c, { kind: 'admin' });
+    return c.json({ deployments: await deployments.list(q) }, 200);
+  });
+}

@@ -1,0 +1,486 @@
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Config } from '../config.js';
+import type { Database } from '../db/database.js';
+import { PocketdError, conflict, invalid, notFound, type FieldIssue } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Journal } from '../host/journal.js';
+import { readIfExists, sha256, type Staging } from '../host/files.js';
+import { portInUse, probeHealth } from '../host/ports.js';
+import type { Privileged } from '../host/privileged.js';
+import type { ReleaseSource } from '../host/releases.js';
+import type { Systemd, UnitDetails } from '../host/systemd.js';
+import type { Templates } from '../host/templates.js';
+import { nowIso } from './clock.js';
+import type { Deployments, StepDef } from './deployments.js';
+import type { EventBus } from './events.js';
+import { maskEnv, renderEnvFile, settingsOf, type AppSettings, type CreateAppInput, type PatchAppInput } from './app-model.js';
+import { toBytes } from './app-rules.js';
+
+export type AppState = 'running' | 'starting' | 'stopping' | 'stopped' | 'failed' | 'creating' | 'deleting' | 'unknown';
+
+export interface Runtime {
+  active_state: string;
+  sub_state: string;
+  main_pid: number | null;
+  memory_bytes: number | null;
+  cpu_ns: number | null;
+  restarts: number;
+  active_since: string | null;
+}
+
+export interface AppView {
+  name: string;
+  port: number;
+  version: string;
+  domains: string[];
+  memory_max: string | null;
+  cpu_quota: number | null;
+  status: string;
+  desired_state: 'running' | 'stopped';
+  state: AppState;
+  runtime: Runtime | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface FileMatch { expected: string | null; installed: string | null; match: boolean }
+export interface AppDetail extends AppView {
+  env: Record<string, string>;
+  site_present: boolean;
+  config_match: { match: boolean; unit: FileMatch; site: FileMatch };
+}
+
+export interface ValidationReport {
+  valid: boolean;
+  errors: FieldIssue[];
+  warnings: FieldIssue[];
+  checks: { name_available: boolean; port_available: boolean; domains_valid: boolean; domains_available: boolean; version_exists: boolean };
+  resolved: { port: number | null; pocketbase_version: string | null };
+}
+
+export interface AppsDeps {
+  config: Config;
+  db: Database;
+  log: Logger;
+  events: EventBus;
+  deployments: Deployments;
+  releases: ReleaseSource;
+  templates: Templates;
+  privileged: Privileged;
+  systemd: Systemd;
+  journal: Journal;
+  staging: Staging;
+}
+
+const unitName = (name: string) => `pb-${name}.service`;
+
+function stateOf(status: string, rt: Runtime | null): AppState {
+  if (status === 'creating' || status === 'deleting') return status;
+  if (!rt) return 'unknown';
+  if (rt.active_state === 'active') return 'running';
+  if (rt.active_state === 'activating') return rt.sub_state === 'auto-restart' ? 'failed' : 'starting';
+  if (rt.active_state === 'deactivating') return 'stopping';
+  if (rt.active_state === 'failed') return 'failed';
+  return 'stopped';
+}
+
+const runtimeOf = (d: UnitDetails | undefined): Runtime | null => d && d.load_state !== 'not-found' ? {
+  active_state: d.active_state, sub_state: d.sub_state, main_pid: d.main_pid, memory_bytes: d.memory_bytes,
+  cpu_ns: d.cpu_ns, restarts: d.restarts, active_since: d.active_since,
+} : null;
+
+/** Serialises a section of async code. */
+function mutex() {
+  let tail: Promise<unknown> = Promise.resolve();
+  return <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = tail.then(fn, fn);
+    tail = run.catch(() => undefined);
+    return run;
+  };
+}
+
+/** Apps: their settings in the store and their unit, site, env file and directory on the host. */
+export function createApps(deps: AppsDeps) {
+  const { config, db, templates, privileged, staging } = deps;
+  const appDir = (name: string) => path.join(config.apps_dir, name);
+  const unitFile = (name: string) => path.join(config.unit_dir, unitName(name));
+  const siteFile = (name: string) => path.join(config.sites_dir, `${name}.caddy`);
+  const envFile = (name: string) => path.join(config.env_dir, `${name}.env`);
+  const serialCreate = mutex();
+
+  const renderUnit = (s: AppSettings) => templates.renderUnit({
+    name: s.name, apps_user: config.apps_user, app_dir: appDir(s.name),
+    release_bin: path.join(config.releases_dir, s.version, 'pocketbase'), port: s.port, env_file: envFile(s.name),
+    memory_max: s.memory_max, cpu_quota: s.cpu_quota,
+  });
+  const renderSite = (s: AppSettings) => s.domains.length === 0 ? null : templates.renderSite({
+    name: s.name, addresses: s.domains.map((d) => (config.caddy_http_only ? `http://${d}` : d)), port: s.port,
+    body_max: config.request_body_max,
+  });
+
+  async function loadSettings(name: string): Promise<{ row: NonNullable<Awaited<ReturnType<typeof findRow>>>; settings: AppSettings }> {
+    const row = await findRow(name);
+    if (!row) throw notFound('app', name);
+    const domains = await db.selectFrom('app_domains').select('domain').where('app', '=', name).orderBy('position').execute();
+    return { row, settings: settingsOf(row, domains.map((d) => d.domain)) };
+  }
+  const findRow = (name: string) => db.selectFrom('apps').selectAll().where('name', '=', name).executeTakeFirst();
+
+  // --- privileged steps shared by create, patch and delete -------------------------
+
+  async function installUnit(s: AppSettings, text = renderUnit(s)) {
+    await staging.put(unitName(s.name), text);
+    try { await privileged.run('install-unit', [s.name]); } finally { await staging.remove(unitName(s.name)); }
+  }
+  async function installSite(name: string, text: string | null) {
+    if (text === null) {
+      await privileged.run('remove-site', [name]);
+      return;
+    }
+    await staging.put(`${name}.caddy`, text);
+    try { await privileged.run('install-site', [name]); } finally { await staging.remove(`${name}.caddy`); }
+  }
+  async function installEnv(name: string, text: string) {
+    await staging.put(`${name}.env`, text, 0o600);
+    try { await privileged.run('install-env', [name]); } finally { await staging.remove(`${name}.env`); }
+  }
+
+  async function unitDetails(name: string): Promise<UnitDetails | undefined> {
+    return (await deps.systemd.show([unitName(name)])).get(unitName(name));
+  }
+
+  /** Polls until the unit is in a wanted state (bounded); returns its details. */
+  async function waitForUnit(name: string, ok: (d: UnitDetails) => boolean, timeoutMs = 20_000): Promise<UnitDetails> {
+    const until = Date.now() + timeoutMs;
+    let d = await unitDetails(name);
+    while (Date.now() < until && !(d && ok(d))) {
+      await sleep(150);
+      d = await unitDetails(name);
+    }
+    if (!d || !ok(d)) {
+      throw new PocketdError('STATE_TIMEOUT', `${unitName(name)} did not reach the wanted state in ${timeoutMs / 1000} s (it is ${d?.active_state ?? 'unknown'}/${d?.sub_state ?? 'unknown'})`, { status: 504 });
+    }
+    return d;
+  }
+
+  /** Waits until the app answers /api/health with 200, failing fast when its process keeps dying. */
+  async function waitHealthy(name: string, port: number): Promise<string> {
+    const until = Date.now() + config.health_timeout_seconds * 1000;
+    const t0 = Date.now();
+    let last = '';
+    let checks = 0;
+    while (Date.now() < until) {
+      const r = await probeHealth(port, 2000);
+      if (r.status === 200) return `healthy after ${((Date.now() - t0) / 1000).toFixed(1)} s`;
+      last = r.status === null ? `no answer (${r.error ?? 'connection refused'})` : `/api/health answered ${r.status}`;
+      if (++checks % 4 === 0) {
+        const d = await unitDetails(name);
+        if (d && (d.active_state === 'failed' || d.restarts > 0 || d.sub_state === 'auto-restart')) {
+          const tail = await deps.journal.tail(unitName(name), 5);
+          throw new PocketdError('APP_CRASHED', `the app exits at start (${d.active_state}/${d.sub_state}, ${d.restarts} restarts); last log lines: ${tail.join(' | ')}`, { status: 502 });
+        }
+      }
+      await sleep(250);
+    }
+    const tail = await deps.journal.tail(unitName(name), 5);
+    throw new PocketdError('HEALTH_TIMEOUT', `no healthy answer within ${config.health_timeout_seconds} s (${last}); last log lines: ${tail.join(' | ')}`, { status: 502 });
+  }
+
+  // --- validation ---------------------------------------------------------------
+
+  async function allocatePort(): Promise<number | null> {
+    const used = new Set((await db.selectFrom('apps').select('port').execute()).map((r) => r.port));
+    for (let p = config.port_range.from; p <= config.port_range.to; p++) {
+      if (!used.has(p) && !(await portInUse(p))) return p;
+    }
+    return null;
+  }
+
+  /** A dry run of a create: every check, every error and warning, nothing written. */
+  async function validateCreate(input: CreateAppInput): Promise<ValidationReport> {
+    const errors: FieldIssue[] = [];
+    const warnings: FieldIssue[] = [];
+    const checks = { name_available: true, port_available: true, domains_valid: true, domains_available: true, version_exists: true };
+
+    if (await findRow(input.name) || await readIfExists(unitFile(input.name)) !== null) {
+      checks.name_available = false;
+      errors.push({ field: 'name', code: 'NAME_TAKEN', message: `an app or unit named ${input.name} exists` });
+    }
+
+    let port: number | null = input.port ?? null;
+    if (input.port !== undefined) {
+      const { from, to } = config.port_range;
+      if (input.port < from || input.port > to) {
+        checks.port_available = false;
+        errors.push({ field: 'port', code: 'PORT_OUT_OF_RANGE', message: `port must be within ${from}-${to}` });
+      } else if (await db.selectFrom('apps').select('name').where('port', '=', input.port).executeTakeFirst()) {
+        checks.port_available = false;
+        errors.push({ field: 'port', code: 'PORT_IN_USE', message: `port ${input.port} belongs to another app` });
+      } else if (await portInUse(input.port)) {
+        checks.port_available = false;
+        errors.push({ field: 'port', code: 'PORT_IN_USE', message: `something on this host already listens on port ${input.port}` });
+      }
+    } else {
+      port = await allocatePort();
+      if (port === null) {
+        checks.port_available = false;
+        errors.push({ field: 'port', code: 'NO_FREE_PORT', message: `no free port left in ${config.port_range.from}-${config.port_range.to}` });
+      }
+    }
+
+    if (input.domains.length > 0) {
+      const taken = await db.selectFrom('app_domains').select(['domain', 'app']).where('domain', 'in', input.domains).execute();
+      for (const t of taken) {
+        checks.domains_available = false;
+        errors.push({ field: `domains.${input.domains.indexOf(t.domain)}`, code: 'DOMAIN_TAKEN', message: `${t.domain} is used by app ${t.app}` });
+      }
+    } else {
+      warnings.push({ field: 'domains', code: 'NO_DOMAINS', message: 'without a domain the app has no Caddy site and is reachable on loopback only' });
+    }
+
+    let version: string | null = input.pocketbase_version ?? null;
+    try {
+      const releases = await deps.releases.list();
+      const latest = releases.find((r) => r.latest)?.version ?? null;
+      if (version === null) {
+        version = latest;
+        if (version === null) {
+          checks.version_exists = false;
+          errors.push({ field: 'pocketbase_version', code: 'VERSION_NOT_FOUND', message: 'the release source lists no stable release' });
+        }
+      } else {
+        const r = releases.find((x) => x.version === version);
+        if (!r) {
+          checks.version_exists = false;
+          errors.push({ field: 'pocketbase_version', code: 'VERSION_NOT_FOUND', message: `PocketBase ${version} does not exist at the release source` });
+        } else if (r.prerelease) {
+          warnings.push({ field: 'pocketbase_version', code: 'PRERELEASE', message: `${version} is a prerelease` });
+        } else if (latest && version !== latest) {
+          warnings.push({ field: 'pocketbase_version', code: 'NOT_LATEST', message: `${version} is not the latest stable release (${latest})` });
+        }
+      }
+    } catch (err) {
+      // Offline hosts can still create apps on a release they already have.
+      if (version !== null && await deps.releases.exists(version).catch(() => false)) {
+        warnings.push({ field: 'pocketbase_version', code: 'SOURCE_UNAVAILABLE', message: `the release source is unreachable; using the installed ${version}` });
+      } else {
+        checks.version_exists = false;
+        errors.push({ field: 'pocketbase_version', code: 'RELEASE_SOURCE_UNAVAILABLE', message: (err as Error).message });
+      }
+    }
+    if (input.memory_max && toBytes(input.memory_max) < 64 * 1024 * 1024) {
+      warnings.push({ field: 'memory_max', code: 'LOW_MEMORY', message: 'PocketBase may not start with less than 64M' });
+    }
+    return { valid: errors.length === 0, errors, warnings, checks, resolved: { port, pocketbase_version: version } };
+  }
+
+  // --- create -----------------------------------------------------------------
+
+  /** Creates an app as a deployment; answers with its id at once. */
+  async function create(input: CreateAppInput, actor: string): Promise<{ deployment_id: number; name: string; port: number; pocketbase_version: string }> {
+    return serialCreate(async () => {
+      const report = await validateCreate(input);
+      if (!report.valid) throw invalid(report.errors);
+      const settings: AppSettings = {
+        name: input.name, port: report.resolved.port!, version: report.resolved.pocketbase_version!, domains: input.domains,
+        env: input.env, memory_max: input.memory_max ?? null, cpu_quota: input.cpu_quota ?? null,
+      };
+      const now = nowIso();
+      await db.transaction().execute(async (trx) => {
+        await trx.insertInto('apps').values({
+          name: settings.name, port: settings.port, version: settings.version, memory_max: settings.memory_max,
+          cpu_quota: settings.cpu_quota, env: JSON.stringify(settings.env), status: 'creating', desired_state: 'running',
+          created_at: now, updated_at: now,
+        }).execute();
+        if (settings.domains.length) {
+          await trx.insertInto('app_domains').values(settings.domains.map((domain, position) => ({ domain, app: settings.name, position }))).execute();
+        }
+      });
+      const forget = async () => { await db.deleteFrom('apps').where('name', '=', settings.name).execute(); };
+      const steps: StepDef[] = [
+        { name: 'validate', run: async () => `port ${settings.port}, PocketBase ${settings.version}`, undo: forget },
+        { name: 'fetch_release', run: async () => { await deps.releases.ensure(settings.version); return `PocketBase ${settings.version} ready`; } },
+        { name: 'create_dirs', run: async () => { await privileged.run('prepare-app', [settings.name]); return appDir(settings.name); },
+          undo: async () => { await privileged.run('purge-app', [settings.name]); } },
+        { name: 'install_env', run: async () => { await installEnv(settings.name, renderEnvFile(settings.env)); return `${Object.keys(settings.env).length} variables`; },
+          undo: async () => { await privileged.run('remove-env', [settings.name]); } },
+        { name: 'install_unit', run: async () => { await installUnit(settings); return unitName(settings.name); },
+          undo: async () => { await privileged.run('remove-unit', [settings.name]); } },
+        { name: 'install_site', skip: () => settings.domains.length === 0,
+          run: async () => { await installSite(settings.name, renderSite(settings)); return `validated by caddy and reloaded: ${settings.domains.join(', ')}`; },
+          undo: async () => { await privileged.run('remove-site', [settings.name]); } },
+        { name: 'start', run: async () => { await privileged.run('enable', [settings.name]); await privileged.run('start', [settings.name]); },
+          undo: async () => { await privileged.run('stop', [settings.name]); } },
+        { name: 'wait_health', run: () => waitHealthy(settings.name, settings.port) },
+        { name: 'create_superuser', skip: () => !input.superuser,
+          run: async () => {
+            await privileged.run('superuser', [settings.name, settings.version], { input: `${input.superuser!.email}\n${input.superuser!.password}\n` });
+            return `superuser ${input.superuser!.email}`;
+          } },
+        { name: 'finish', run: async () => {
+          await db.updateTable('apps').set({ status: 'ready', updated_at: nowIso() }).where('name', '=', settings.name).execute();
+          deps.events.publish('app.created', settings.name, { port: settings.port });
+        } },
+      ];
+      const id = await deps.deployments.start({ app: settings.name, kind: 'create', actor, steps,
+        params: { port: settings.port, pocketbase_version: settings.version, domains: settings.domains } });
+      return { deployment_id: id, name: settings.name, port: settings.port, pocketbase_version: settings.version };
+    });
+  }
+
+  // --- read -------------------------------------------------------------------
+
+  async function list(filter: { status?: AppState; domain?: string; limit: number; offset: number }): Promise<{ apps: AppView[]; total: number }> {
+    let rows = await db.selectFrom('apps').selectAll().orderBy('name').execute();
+    const domainRows = await db.selectFrom('app_domains').selectAll().orderBy('position').execute();
+    const domainsOf = new Map<string, string[]>();
+    for (const d of domainRows) domainsOf.set(d.app, [...(domainsOf.get(d.app) ?? []), d.domain]);
+    if (filter.domain) rows = rows.filter((r) => domainsOf.get(r.name)?.includes(filter.domain!));
+    // Two processes answer for every app: list-units for all, show for those loaded.
+    const units = await deps.systemd.listUnits('pb-*.service');
+    const loaded = units.filter((u) => u.load !== 'not-found').map((u) => u.unit);
+    const wanted = new Set(rows.map((r) => unitName(r.name)));
+    const details = await deps.systemd.show(loaded.filter((u) => wanted.has(u)));
+    let views = rows.map((r) => view(r, domainsOf.get(r.name) ?? [], runtimeOf(details.get(unitName(r.name)))));
+    if (filter.status) views = views.filter((v) => v.state === filter.status);
+    return { apps: views.slice(filter.offset, filter.offset + filter.limit), total: views.length };
+  }
+
+  function view(row: NonNullable<Awaited<ReturnType<typeof findRow>>>, domains: string[], runtime: Runtime | null): AppView {
+    return {
+      name: row.name, port: row.port, version: row.version, domains, memory_max: row.memory_max, cpu_quota: row.cpu_quota,
+      status: row.status, desired_state: row.desired_state, state: stateOf(row.status, runtime), runtime,
+      created_at: row.created_at, updated_at: row.updated_at,
+    };
+  }
+
+  async function configMatch(s: AppSettings) {
+    const [unitText, siteText] = await Promise.all([readIfExists(unitFile(s.name)), readIfExists(siteFile(s.name))]);
+    const expectedSite = renderSite(s);
+    const hash = (t: string | null) => (t === null ? null : sha256(t));
+    const unit = { expected: hash(renderUnit(s)), installed: hash(unitText) };
+    const site = { expected: hash(expectedSite), installed: hash(siteText) };
+    const u = { ...unit, match: unit.expected === unit.installed };
+    const st = { ...site, match: site.expected === site.installed };
+    return { match: u.match && st.match, unit: u, site: st, site_present: siteText !== null };
+  }
+
+  async function get(name: string): Promise<AppDetail> {
+    const { row, settings } = await loadSettings(name);
+    const [details, match] = await Promise.all([unitDetails(name), configMatch(settings)]);
+    const { site_present, ...config_match } = match;
+    return { ...view(row, settings.domains, runtimeOf(details)), env: maskEnv(settings.env), site_present, config_match };
+  }
+
+  // --- control ----------------------------------------------------------------
+
+  function assertIdle(name: string, status: string) {
+    if (deps.deployments.busy(name) || status === 'creating' || status === 'deleting') {
+      throw conflict('DEPLOYMENT_IN_PROGRESS', `app ${name} has a deployment in progress`);
+    }
+  }
+
+  async function control(name: string, action: 'start' | 'stop' | 'restart'): Promise<AppDetail> {
+    const { row } = await loadSettings(name);
+    assertIdle(name, row.status);
+    const before = await unitDetails(name);
+    await privileged.run(action, [name]);
+    if (action === 'stop') {
+      await waitForUnit(name, (d) => d.active_state === 'inactive' || d.active_state === 'failed');
+    } else {
+      await waitForUnit(name, (d) => d.active_state === 'active' && d.main_pid !== null
+        && (action === 'start' || d.main_pid !== before?.main_pid));
+    }
+    await db.updateTable('apps').set({ desired_state: action === 'stop' ? 'stopped' : 'running', updated_at: nowIso() }).where('name', '=', name).execute();
+    deps.events.publish(`app.${action === 'stop' ? 'stopped' : action === 'start' ? 'started' : 'restarted'}`, name);
+    return get(name);
+  }
+
+  // --- configure --------------------------------------------------------------
+
+  /** Applies new settings: re-renders, reinstalls only what changed, restarts only if needed. */
+  async function patch(name: string, input: PatchAppInput, actor: string): Promise<number> {
+    const { row, settings: old } = await loadSettings(name);
+    assertIdle(name, row.status);
+    const next: AppSettings = {
+      ...old,
+      domains: input.domains ?? old.domains,
+      env: input.env ?? old.env,
+      memory_max: input.memory_max === undefined ? old.memory_max : input.memory_max,
+      cpu_quota: input.cpu_quota === undefined ? old.cpu_quota : input.cpu_quota,
+    };
+    if (input.domains) {
+      const taken = await db.selectFrom('app_domains').select(['domain', 'app']).where('domain', 'in', input.domains.length ? input.domains : ['']).where('app', '!=', name).execute();
+      if (taken.length) {
+        throw invalid(taken.map((t) => ({ field: `domains.${input.domains!.indexOf(t.domain)}`, code: 'DOMAIN_TAKEN', message: `${t.domain} is used by app ${t.app}` })));
+      }
+    }
+    const [oldUnit, newUnit] = [renderUnit(old), renderUnit(next)];
+    const [oldSite, newSite] = [renderSite(old), renderSite(next)];
+    const [oldEnv, newEnv] = [renderEnvFile(old.env), renderEnvFile(next.env)];
+    const installedUnit = await readIfExists(unitFile(name));
+    const unitChanged = installedUnit !== newUnit;
+    const envChanged = oldEnv !== newEnv;
+    const siteChanged = await readIfExists(siteFile(name)) !== newSite;
+    const running = (await unitDetails(name))?.active_state === 'active';
+    const steps: StepDef[] = [
+      { name: 'validate', run: async () => [unitChanged && 'unit', siteChanged && 'site', envChanged && 'env'].filter(Boolean).join(', ') || 'nothing changed' },
+      { name: 'install_env', skip: () => !envChanged, run: () => installEnv(name, newEnv), undo: () => installEnv(name, oldEnv) },
+      { name: 'install_unit', skip: () => !unitChanged, run: () => installUnit(next, newUnit), undo: () => installUnit(old, oldUnit) },
+      { name: 'install_site', skip: () => !siteChanged, run: () => installSite(name, newSite), undo: () => installSite(name, oldSite) },
+      { name: 'restart', skip: () => !running || !(unitChanged || envChanged),
+        run: async () => { await privileged.run('restart', [name]); },
+        undo: async () => { await privileged.run('restart', [name]); } },
+      { name: 'wait_health', skip: () => !running || !(unitChanged || envChanged), run: () => waitHealthy(name, next.port) },
+      { name: 'save', run: async () => {
+        await db.transaction().execute(async (trx) => {
+          await trx.updateTable('apps').set({
+            env: JSON.stringify(next.env), memory_max: next.memory_max, cpu_quota: next.cpu_quota, updated_at: nowIso(),
+          }).where('name', '=', name).execute();
+          if (input.domains) {
+            await trx.deleteFrom('app_domains').where('app', '=', name).execute();
+            if (next.domains.length) await trx.insertInto('app_domains').values(next.domains.map((domain, position) => ({ domain, app: name, position }))).execute();
+          }
+        });
+        deps.events.publish('app.configured', name);
+      } },
+    ];
+    return deps.deployments.start({ app: name, kind: 'configure', actor, steps, params: { fields: Object.keys(input) } });
+  }
+
+  // --- delete -----------------------------------------------------------------
+
+  async function remove(name: string, purge: boolean, actor: string): Promise<number> {
+    const { row } = await loadSettings(name);
+    if (deps.deployments.busy(name) || row.status === 'creating') throw conflict('DEPLOYMENT_IN_PROGRESS', `app ${name} has a deployment in progress`);
+    await db.updateTable('apps').set({ status: 'deleting', updated_at: nowIso() }).where('name', '=', name).execute();
+    let archivedTo = '';
+    const steps: StepDef[] = [
+      { name: 'remove_unit', run: async () => { await privileged.run('remove-unit', [name]); return 'stopped, disabled and removed'; } },
+      { name: 'remove_site', run: async () => { await privileged.run('remove-site', [name]); return 'removed; caddy reloaded'; } },
+      { name: 'remove_env', run: async () => { await privileged.run('remove-env', [name]); } },
+      purge
+        ? { name: 'purge_data', run: async () => { await privileged.run('purge-app', [name]); return `${appDir(name)} removed`; } }
+        : { name: 'archive_data', run: async () => { archivedTo = (await privileged.run('archive-app', [name])).trim(); return archivedTo ? `archived to ${archivedTo}` : 'no data directory'; } },
+      { name: 'forget', run: async () => {
+        await db.deleteFrom('apps').where('name', '=', name).execute();
+        deps.events.publish('app.deleted', name, { purged: purge, archived_to: archivedTo || null });
+      } },
+    ];
+    const id = await deps.deployments.start({ app: name, kind: 'delete', actor, steps, params: { purge } });
+    void deps.deployments.wait(id).then(async (d) => {
+      if (d.status !== 'success') await db.updateTable('apps').set({ status: 'failed', updated_at: nowIso() }).where('name', '=', name).execute();
+    }).catch(() => undefined);
+    return id;
+  }
+
+  /** Apps whose create never finished (the daemon stopped): marked failed so they can be deleted. */
+  async function markStale(): Promise<void> {
+    await db.updateTable('apps').set({ status: 'failed', updated_at: nowIso() }).where('status', 'in', ['creating', 'deleting']).execute();
+  }
+
+  return { validateCreate, create, list, get, control, patch, remove, markStale, unitName };
+}
+
+export type Apps = ReturnType<typeof createApps>;

@@ -1,0 +1,160 @@
+import type { Database } from '../db/database.js';
+import type { DeploymentRow, DeploymentStatus, StepRow } from '../db/schema.js';
+import { PocketdError, conflict, notFound } from '../errors.js';
+import type { Logger } from '../log.js';
+import { nowIso } from './clock.js';
+import type { EventBus } from './events.js';
+
+/** One step of a deployment: what it does, and how to undo it when a later step fails. */
+export interface StepDef {
+  name: string;
+  run: () => Promise<string | void>;
+  undo?: () => Promise<void>;
+  /** Skip the step (recorded as skipped) when this says so at run time. */
+  skip?: () => boolean;
+}
+
+export interface Deployment extends Omit<DeploymentRow, 'params'> {
+  params: Record<string, unknown>;
+  steps: Array<Omit<StepRow, 'deployment_id'>>;
+}
+
+const TERMINAL: DeploymentStatus[] = ['success', 'failed', 'rolled_back', 'cancelled'];
+
+/**
+ * Runs deployments: ordered steps written to the store as they happen, undone in
+ * reverse when one fails. One deployment per app at a time: a second is refused
+ * with 409 DEPLOYMENT_IN_PROGRESS.
+ */
+export function createDeployments(db: Database, events: EventBus, log: Logger) {
+  const running = new Map<string, Promise<void>>();
+  const done = new Map<number, Promise<void>>();
+
+  async function get(id: number): Promise<Deployment> {
+    const d = await db.selectFrom('deployments').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!d) throw notFound('deployment', String(id));
+    const steps = await db.selectFrom('deployment_steps').select(['id', 'position', 'name', 'status', 'message', 'started_at', 'finished_at'])
+      .where('deployment_id', '=', id).orderBy('position').execute();
+    return { ...d, params: JSON.parse(d.params) as Record<string, unknown>, steps };
+  }
+
+  async function setStep(deploymentId: number, position: number, app: string, patch: Partial<StepRow>) {
+    await db.updateTable('deployment_steps').set(patch).where('deployment_id', '=', deploymentId).where('position', '=', position).execute();
+    events.publish('deployment.step', app, { deployment_id: deploymentId, position, ...patch });
+  }
+
+  async function finish(id: number, app: string, status: DeploymentStatus, error: string | null) {
+    await db.updateTable('deployments').set({ status, error, finished_at: nowIso() }).where('id', '=', id).execute();
+    events.publish('deployment.finished', app, { deployment_id: id, status, error });
+  }
+
+  async function execute(id: number, app: string, steps: StepDef[]): Promise<void> {
+    await db.updateTable('deployments').set({ status: 'running', started_at: nowIso() }).where('id', '=', id).execute();
+    events.publish('deployment.started', app, { deployment_id: id });
+    const completed: StepDef[] = [];
+    for (const [i, step] of steps.entries()) {
+      if (step.skip?.()) {
+        await setStep(id, i, app, { status: 'skipped', message: 'not needed', finished_at: nowIso() });
+        continue;
+      }
+      await setStep(id, i, app, { status: 'running', started_at: nowIso() });
+      try {
+        const message = await step.run();
+        await setStep(id, i, app, { status: 'success', message: message ?? null, finished_at: nowIso() });
+        completed.push(step);
+      } catch (err) {
+        const reason = err instanceof Error ? err.message : String(err);
+        log.warn({ deployment: id, app, step: step.name, err: reason }, 'deployment step failed');
+        await setStep(id, i, app, { status: 'failed', message: reason.slice(0, 4000), finished_at: nowIso() });
+        for (let j = i + 1; j < steps.length; j++) await setStep(id, j, app, { status: 'skipped', message: 'an earlier step failed' });
+        const undoErrors: string[] = [];
+        for (const s of completed.reverse()) {
+          try {
+            await s.undo?.();
+          } catch (undoErr) {
+            undoErrors.push(`${s.name}: ${(undoErr as Error).message}`);
+            log.error({ deployment: id, app, step: s.name, err: undoErr }, 'undo failed');
+          }
+        }
+        const suffix = undoErrors.length ? `; undo also failed: ${undoErrors.join('; ')}` : '';
+        await finish(id, app, 'failed', `step ${step.name} failed: ${reason}${suffix}`.slice(0, 8000));
+        return;
+      }
+    }
+    await finish(id, app, 'success', null);
+  }
+
+  /** Records a deployment with its steps as pending, runs it in the background, and returns its id. */
+  async function start(input: { app: string; kind: string; actor: string; params?: Record<string, unknown>; steps: StepDef[] }): Promise<number> {
+    if (running.has(input.app)) throw conflict('DEPLOYMENT_IN_PROGRESS', `app ${input.app} has a deployment in progress; wait for it to end`);
+    // Claim the app before the first await so two requests cannot both start.
+    let release!: () => void;
+    running.set(input.app, new Promise<void>((r) => { release = r; }));
+    try {
+      const id = await db.transaction().execute(async (trx) => {
+        const row = await trx.insertInto('deployments').values({
+          app: input.app, kind: input.kind, status: 'pending', params: JSON.stringify(input.params ?? {}),
+          actor: input.actor, created_at: nowIso(),
+        }).returning('id').executeTakeFirstOrThrow();
+        if (input.steps.length) {
+          await trx.insertInto('deployment_steps').values(input.steps.map((s, position) => ({
+            deployment_id: row.id, position, name: s.name, status: 'pending' as const,
+          }))).execute();
+        }
+        return row.id;
+      });
+      events.publish('deployment.created', input.app, { deployment_id: id, kind: input.kind });
+      const p = execute(id, input.app, input.steps).catch((err: unknown) => {
+        log.error({ err, deployment: id }, 'deployment runner failed');
+        return finish(id, input.app, 'failed', `internal error: ${(err as Error).message}`);
+      }).finally(() => { running.delete(input.app); release(); });
+      done.set(id, p);
+      void p.finally(() => done.delete(id));
+      return id;
+    } catch (err) {
+      running.delete(input.app);
+      release();
+      throw err;
+    }
+  }
+
+  /** Waits (bounded) until a deployment ends and returns it. */
+  async function wait(id: number, timeoutMs = 300_000): Promise<Deployment> {
+    const p = done.get(id);
+    if (p) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([p, new Promise((_, reject) => { timer = setTimeout(() => reject(new PocketdError('TIMEOUT', `deployment ${id} did not finish in time`, { status: 504 })), timeoutMs); })])
+        .finally(() => clearTimeout(timer));
+    }
+    return get(id);
+  }
+
+  async function list(filter: { app?: string; status?: DeploymentStatus; limit: number; before?: number }) {
+    let q = db.selectFrom('deployments').selectAll().orderBy('id', 'desc').limit(filter.limit);
+    if (filter.app) q = q.where('app', '=', filter.app);
+    if (filter.status) q = q.where('status', '=', filter.status);
+    if (filter.before) q = q.where('id', '<', filter.before);
+    const rows = await q.execute();
+    return rows.map((d) => ({ ...d, params: JSON.parse(d.params) as Record<string, unknown> }));
+  }
+
+  /** Deployments left running or pending by a daemon that stopped: recorded as failed. */
+  async function failInterrupted(): Promise<number> {
+    const stale = await db.selectFrom('deployments').select(['id', 'app']).where('status', 'in', ['pending', 'running']).execute();
+    for (const d of stale) {
+      await db.updateTable('deployment_steps').set({ status: 'failed', message: 'interrupted: pocketd stopped during this step', finished_at: nowIso() })
+        .where('deployment_id', '=', d.id).where('status', '=', 'running').execute();
+      await db.updateTable('deployment_steps').set({ status: 'skipped', message: 'interrupted' })
+        .where('deployment_id', '=', d.id).where('status', '=', 'pending').execute();
+      await finish(d.id, d.app, 'failed', 'interrupted: pocketd stopped before this deployment ended');
+    }
+    return stale.length;
+  }
+
+  const busy = (app: string) => running.has(app);
+  const idle = async () => { await Promise.allSettled([...running.values()]); };
+
+  return { start, get, wait, list, failInterrupted, busy, idle, TERMINAL };
+}
+
+export type Deployments = ReturnType<typeof createDeployments>;

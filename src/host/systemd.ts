@@ -1,0 +1,74 @@
+import { z } from 'zod';
+import { exec } from './exec.js';
+
+export interface UnitState {
+  unit: string;
+  load: string;
+  active: string;
+  sub: string;
+}
+
+export interface UnitDetails {
+  unit: string;
+  load_state: string;
+  active_state: string;
+  sub_state: string;
+  main_pid: number | null;
+  memory_bytes: number | null;
+  cpu_ns: number | null;
+  restarts: number;
+  active_since: string | null;
+}
+
+const ListSchema = z.array(z.object({ unit: z.string(), load: z.string(), active: z.string(), sub: z.string() }));
+const PROPS = ['Id', 'LoadState', 'ActiveState', 'SubState', 'MainPID', 'MemoryCurrent', 'CPUUsageNSec', 'NRestarts', 'ActiveEnterTimestamp'];
+
+const num = (v: string | undefined): number | null => {
+  if (v === undefined || v === '' || v === '[not set]' || v === '18446744073709551615') return null;
+  const n = Number(v);
+  return Number.isFinite(n) ? n : null;
+};
+
+/** Parses `systemctl show` output for several units (blocks separated by blank lines). */
+export function parseShow(text: string): UnitDetails[] {
+  return text.split(/\n\s*\n/).map((block) => {
+    const p: Record<string, string> = {};
+    for (const line of block.split('\n')) {
+      const i = line.indexOf('=');
+      if (i > 0) p[line.slice(0, i)] = line.slice(i + 1);
+    }
+    return p;
+  }).filter((p) => p.Id).map((p) => {
+    const since = num(p.ActiveEnterTimestamp?.replace(/^@/, ''));
+    const pid = num(p.MainPID);
+    return {
+      unit: p.Id!, load_state: p.LoadState ?? 'unknown', active_state: p.ActiveState ?? 'unknown', sub_state: p.SubState ?? 'unknown',
+      main_pid: pid && pid > 0 ? pid : null, memory_bytes: num(p.MemoryCurrent), cpu_ns: num(p.CPUUsageNSec),
+      restarts: num(p.NRestarts) ?? 0,
+      active_since: since && p.ActiveState === 'active' ? new Date(since * 1000).toISOString() : null,
+    };
+  });
+}
+
+/** Reads unit state without privilege: one process for all units, never one per unit. */
+export function createSystemd() {
+  return {
+    /** State of every unit matching the pattern, loaded or not: one `systemctl list-units`. */
+    async listUnits(pattern: string): Promise<UnitState[]> {
+      const r = await exec('systemctl', ['list-units', pattern, '--all', '--no-pager', '-o', 'json'], { timeoutMs: 15_000 });
+      return ListSchema.parse(JSON.parse(r.stdout || '[]'));
+    },
+    /** Details of many units in one `systemctl show`. */
+    async show(units: string[]): Promise<Map<string, UnitDetails>> {
+      if (units.length === 0) return new Map();
+      const r = await exec('systemctl', ['show', ...units, '--no-pager', '--timestamp=unix', '-p', PROPS.join(',')], { timeoutMs: 30_000 });
+      return new Map(parseShow(r.stdout).map((d) => [d.unit, d]));
+    },
+    async isReachable(): Promise<boolean> {
+      const r = await exec('systemctl', ['is-system-running'], { allowFailure: true, timeoutMs: 10_000 });
+      return ['running', 'degraded', 'starting'].includes(r.stdout.trim());
+    },
+  };
+}
+
+export type Systemd = ReturnType<typeof createSystemd>;
