@@ -199,6 +199,7 @@ export async function bootSandbox(opts: { timeoutMs?: number; projectDir?: strin
       clearTimeout(timer);
       resolve({ code: code ?? (signal ? 128 : 1), stdout: out, stderr: err });
     });
+    p.stdin.on('error', () => { /* the command may exit without reading its input */ });
     p.stdin.end(o.input ?? '');
   });
 

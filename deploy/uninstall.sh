@@ -1,0 +1,27 @@
+#!/bin/bash
+# Removes pocketd from this host, as root. Apps' units and sites are removed and
+# their data kept in /var/lib/pocketd-apps unless --purge-data is given.
+set -euo pipefail
+PURGE=0
+[[ ${1:-} == --purge-data ]] && PURGE=1
+[[ $(id -u) == 0 ]] || { echo "uninstall.sh: run as root" >&2; exit 1; }
+systemctl disable --now pocketd.service 2>/dev/null || true
+for unit in /etc/systemd/system/pb-*.service; do
+  [[ -e $unit ]] || continue
+  systemctl disable --now "$(basename "$unit")" 2>/dev/null || true
+  rm -f "$unit"
+done
+rm -f /etc/systemd/system/pocketd.service /etc/sudoers.d/pocketd /usr/local/bin/pocketd
+rm -rf /usr/local/lib/pocketd /etc/caddy/pocketd
+sed -i '\|^# Sites managed by pocketd$|d; \|^import /etc/caddy/pocketd/\*\.caddy$|d' /etc/caddy/Caddyfile 2>/dev/null || true
+systemctl daemon-reload
+systemctl is-active -q caddy.service && systemctl reload caddy.service || true
+if [[ $PURGE == 1 ]]; then
+  rm -rf /var/lib/pocketd /var/lib/pocketd-apps /etc/pocketd
+  userdel pocketd 2>/dev/null || true
+  userdel pocketbase 2>/dev/null || true
+  echo "pocketd removed with all app data"
+else
+  rm -rf /var/lib/pocketd/staging
+  echo "pocketd removed; app data kept in /var/lib/pocketd-apps, settings in /etc/pocketd and /var/lib/pocketd"
+fi

@@ -1,0 +1,72 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { bootSandbox, freePort, SANDBOX_SRC, type Sandbox } from './sandbox.js';
+import { startReleaseMirror, type MirrorRelease, type ReleaseMirror } from './release-mirror.js';
+
+/** A sandboxed host with pocketd installed by deploy/install.sh and running as its service. */
+export interface PocketdHost {
+  sbx: Sandbox;
+  mirror: ReleaseMirror;
+  url: string;
+  token: string;
+  /** JSON call to the daemon's API with the admin token (or another). */
+  api(method: string, path: string, body?: unknown, token?: string | null): Promise<{ status: number; body: any }>;
+  /** Polls a deployment until it ends. */
+  waitDeployment(id: number, timeoutMs?: number): Promise<any>;
+  stop(): Promise<void>;
+}
+
+export async function setupPocketdHost(opts: { releases?: MirrorRelease[]; settings?: Record<string, string> } = {}): Promise<PocketdHost> {
+  const mirror = await startReleaseMirror({ releases: opts.releases, sqliteModule: `${SANDBOX_SRC}/node_modules/better-sqlite3` });
+  let sbx: Sandbox | undefined;
+  try {
+    sbx = await bootSandbox();
+    const port = await freePort();
+    const settings = {
+      listen: `127.0.0.1:${port}`, releases_url: mirror.url, caddy_http_only: 'true', health_timeout_seconds: '15',
+      caddy_admin: `localhost:${sbx.caddy.adminPort}`, port_range: '21000-21999', ...opts.settings,
+    };
+    const args = Object.entries(settings).flatMap(([k, v]) => ['--set', `${k}=${v}`]);
+    await sbx.run(['/bin/bash', `${SANDBOX_SRC}/deploy/install.sh`, ...args], { timeoutMs: 120_000 });
+    const url = `http://127.0.0.1:${port}`;
+    for (let i = 0; i < 200; i++) {
+      const ok = await fetch(`${url}/api/health`).then((r) => r.ok, () => false);
+      if (ok) break;
+      if (i === 199) throw new Error(`pocketd did not answer: ${await sbx.run(['journalctl', '-u', 'pocketd', '-n', '30', '--no-pager'])}`);
+      await sleep(100);
+    }
+    const token = (await sbx.run(['/usr/local/bin/pocketd', 'token', 'create', '--name', 'tests', '--scope', 'admin'])).trim();
+    const api: PocketdHost['api'] = async (method, path, body, tok) => {
+      const headers: Record<string, string> = {};
+      const t = tok === undefined ? token : tok;
+      if (t !== null) headers.authorization = `Bearer ${t}`;
+      if (body !== undefined) headers['content-type'] = 'application/json';
+      const res = await fetch(`${url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      const text = await res.text();
+      let parsed: unknown = text;
+      try { parsed = text ? JSON.parse(text) : null; } catch { /* not JSON */ }
+      return { status: res.status, body: parsed };
+    };
+    const box = sbx;
+    return {
+      sbx: box, mirror, url, token, api,
+      async waitDeployment(id, timeoutMs = 90_000) {
+        const until = Date.now() + timeoutMs;
+        for (;;) {
+          const r = await api('GET', `/api/deployments/${id}`);
+          if (r.status !== 200) throw new Error(`deployment ${id}: ${JSON.stringify(r.body)}`);
+          if (!['pending', 'running'].includes(r.body.status)) return r.body;
+          if (Date.now() > until) throw new Error(`deployment ${id} still ${r.body.status}: ${JSON.stringify(r.body.steps)}`);
+          await sleep(100);
+        }
+      },
+      async stop() {
+        await box.stop();
+        await mirror.close();
+      },
+    };
+  } catch (err) {
+    await sbx?.stop();
+    await mirror.close();
+    throw err;
+  }
+}
