@@ -15,14 +15,18 @@ export interface PocketdHost {
   stop(): Promise<void>;
 }
 
-export async function setupPocketdHost(opts: { releases?: MirrorRelease[]; settings?: Record<string, string> } = {}): Promise<PocketdHost> {
+/**
+ * Boots a sandbox, installs pocketd in it with deploy/install.sh and waits until it
+ * answers. Releases come from the local mirror unless `releasesUrl` names a source.
+ */
+export async function setupPocketdHost(opts: { releases?: MirrorRelease[]; settings?: Record<string, string>; releasesUrl?: string } = {}): Promise<PocketdHost> {
   const mirror = await startReleaseMirror({ releases: opts.releases, sqliteModule: `${SANDBOX_SRC}/node_modules/better-sqlite3` });
   let sbx: Sandbox | undefined;
   try {
     sbx = await bootSandbox();
     const port = await freePort();
     const settings = {
-      listen: `127.0.0.1:${port}`, releases_url: mirror.url, caddy_http_only: 'true', health_timeout_seconds: '15',
+      listen: `127.0.0.1:${port}`, releases_url: opts.releasesUrl ?? mirror.url, caddy_http_only: 'true', health_timeout_seconds: '15',
       caddy_admin: `localhost:${sbx.caddy.adminPort}`, port_range: '21000-21999', ...opts.settings,
     };
     const args = Object.entries(settings).flatMap(([k, v]) => ['--set', `${k}=${v}`]);

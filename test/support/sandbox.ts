@@ -59,7 +59,12 @@ function killAll() {
 }
 process.once('exit', killAll);
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.once(sig, () => { killAll(); process.exit(130); });
+  process.on(sig, () => {
+    // A program with its own handler (npm run sandbox) powers off gracefully itself.
+    if (process.listenerCount(sig) > 1) return;
+    killAll();
+    process.exit(130);
+  });
 }
 
 /** Why the sandbox cannot boot here, or null when it can. */

@@ -1,0 +1,27 @@
+#!/bin/bash
+# Prepares a fresh Debian 12 machine for pocketd's development, tests and
+# try-it sandbox, as root: Debian's packages, then the npm packages, then a
+# build. Idempotent and quick when nothing changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+need=()
+for pkg in caddy sudo systemd util-linux python3 make g++ ca-certificates; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
+done
+command -v node >/dev/null || need+=(nodejs npm)
+if [[ ${#need[@]} -gt 0 ]]; then
+  echo "setup: installing ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+node -e 'if (+process.versions.node.split(".")[0] < 20) { console.error("setup: pocketd needs Node.js 20 or newer, found " + process.version); process.exit(1) }'
+stamp=node_modules/.pocketd-lock.sha256
+want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
+  echo "setup: npm ci (better-sqlite3 compiles from source: about a minute)"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$want" > "$stamp"
+fi
+npm run build --silent
+echo "setup: ready"
