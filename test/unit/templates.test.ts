@@ -1,0 +1,46 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { createTemplates, TemplateError, type UnitContext, type SiteContext } from '../../src/host/templates.js';
+import { renderEnvFile } from '../../src/core/app-model.js';
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', '..');
+const t = createTemplates(path.join(root, 'templates'));
+const golden = (file: string, actual: string) => {
+  const p = path.join(root, 'test', 'fixtures', 'golden', file);
+  if (process.env.UPDATE_GOLDEN === '1') writeFileSync(p, actual);
+  assert.equal(actual, readFileSync(p, 'utf8'), `${file} differs from its golden file (UPDATE_GOLDEN=1 to rewrite after review)`);
+};
+
+export const UNIT: UnitContext = {
+  name: 'blog', apps_user: 'pocketbase', app_dir: '/var/lib/pocketd-apps/blog',
+  release_bin: '/var/lib/pocketd/releases/0.23.1/pocketbase', port: 20001, env_file: '/etc/pocketd/env/blog.env',
+  memory_max: '512M', cpu_quota: 150,
+};
+export const SITE: SiteContext = { name: 'blog', addresses: ['blog.example.com', '*.blog.example.com'], port: 20001, body_max: '64MB' };
+
+test('unit with limits matches its golden file', () => golden('unit-limits.service', t.renderUnit(UNIT)));
+test('unit without limits has no MemoryMax or CPUQuota line', () => {
+  const text = t.renderUnit({ ...UNIT, memory_max: null, cpu_quota: null });
+  golden('unit-plain.service', text);
+  assert.doesNotMatch(text, /MemoryMax|CPUQuota/);
+});
+test('site matches its golden file', () => golden('site.caddy', t.renderSite(SITE)));
+test('http-only site addresses', () => golden('site-http.caddy', t.renderSite({ ...SITE, addresses: ['http://blog.test'] })));
+
+test('hostile values are refused by the renderer, never escaped', () => {
+  const bad: Array<Partial<UnitContext>> = [
+    { name: 'blog\nUser=root' }, { app_dir: '/x y' }, { release_bin: '/bin/sh;id' }, { memory_max: '1G\nExecStartPre=/bin/sh' },
+    { env_file: '/etc/$(id)' }, { apps_user: 'a"b' }, { name: '' },
+  ];
+  for (const b of bad) assert.throws(() => t.renderUnit({ ...UNIT, ...b }), TemplateError, JSON.stringify(b));
+  for (const a of [['a.test {'], ['a.test\nimport /etc/passwd'], ['a.test}'], ['a test'], []]) {
+    assert.throws(() => t.renderSite({ ...SITE, addresses: a }), TemplateError, JSON.stringify(a));
+  }
+});
+
+test('the env file quotes values so systemd reads them back exactly', () => {
+  assert.equal(renderEnvFile({ A: 'plain', B: 'with "quotes" and $VAR and `tick` and \\' }),
+    '# Managed by pocketd\nA="plain"\nB="with \\"quotes\\" and \\$VAR and \\`tick\\` and \\\\"\n');
+});
