@@ -19,15 +19,8 @@ import { toBytes } from './app-rules.js';
 
 export type AppState = 'running' | 'starting' | 'stopping' | 'stopped' | 'failed' | 'creating' | 'deleting' | 'unknown';
 
-export interface Runtime {
-  active_state: string;
-  sub_state: string;
-  main_pid: number | null;
-  memory_bytes: number | null;
-  cpu_ns: number | null;
-  restarts: number;
-  active_since: string | null;
-}
+/** What systemd says of an app's unit now. */
+export type Runtime = Omit<UnitDetails, 'unit' | 'load_state'>;
 
 export interface AppView {
   name: string;
@@ -85,10 +78,11 @@ function stateOf(status: string, rt: Runtime | null): AppState {
   return 'stopped';
 }
 
-const runtimeOf = (d: UnitDetails | undefined): Runtime | null => d && d.load_state !== 'not-found' ? {
-  active_state: d.active_state, sub_state: d.sub_state, main_pid: d.main_pid, memory_bytes: d.memory_bytes,
-  cpu_ns: d.cpu_ns, restarts: d.restarts, active_since: d.active_since,
-} : null;
+const runtimeOf = (d: UnitDetails | undefined): Runtime | null => {
+  if (!d || d.load_state === 'not-found') return null;
+  const { unit: _unit, load_state: _load, ...runtime } = d;
+  return runtime;
+};
 
 /** Serialises a section of async code. */
 function mutex() {

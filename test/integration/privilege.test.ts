@@ -153,3 +153,15 @@ test('install.sh run twice changes nothing the second time', async () => {
   assert.deepEqual(await snapshot(), before);
   assert.equal((await h.sbx.run(['grep', '-c', 'import /etc/caddy/pocketd/\\*.caddy', '/etc/caddy/Caddyfile'])).trim(), '1');
 });
+
+test('uninstall.sh removes pocketd and keeps app data', async () => {
+  const r = await h.sbx.run(['/bin/bash', `${h.sbx.srcDir}/deploy/uninstall.sh`]);
+  assert.match(r, /app data kept/);
+  for (const f of ['/etc/systemd/system/pocketd.service', '/etc/sudoers.d/pocketd', HELPER, '/etc/systemd/system/pb-seed.service', '/etc/caddy/pocketd']) {
+    assert.equal(await h.sbx.exists(f), false, f);
+  }
+  assert.equal(await h.sbx.exists('/var/lib/pocketd-apps/seed/pb_data/data.db'), true);
+  assert.notEqual((await h.sbx.exec(['systemctl', 'is-active', 'pocketd.service'])).stdout.trim(), 'active');
+  assert.doesNotMatch(await h.sbx.readFile('/etc/caddy/Caddyfile'), /pocketd/);
+  assert.equal((await h.sbx.exec(['systemctl', 'is-active', 'caddy.service'])).stdout.trim(), 'active');
+});
