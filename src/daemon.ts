@@ -18,6 +18,7 @@ import { createStaging } from './host/files.js';
 import { registerAppRoutes } from './api/routes/apps.js';
 import { registerDeploymentRoutes } from './api/routes/deployments.js';
 import { registerSystemRoutes } from './api/routes/system.js';
+import { registerObserveRoutes } from './api/routes/logs.js';
 import { mkdir, chmod } from 'node:fs/promises';
 
 export interface Daemon {
@@ -67,6 +68,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
         (app) => registerAppRoutes(app, apps, deployments),
         (app) => registerDeploymentRoutes(app, deployments),
         (app) => registerSystemRoutes(app, { apps, system, releases }),
+        (app) => registerObserveRoutes(app, { apps, journal, events }),
       ],
     });
     http = await startHttpServer(api.fetch, config.listen.host, config.listen.port, log.child({ mod: 'http' }));

@@ -474,7 +474,13 @@ export function createApps(deps: AppsDeps) {
     await db.updateTable('apps').set({ status: 'failed', updated_at: nowIso() }).where('status', 'in', ['creating', 'deleting']).execute();
   }
 
-  return { validateCreate, create, list, get, control, patch, remove, markStale, unitName };
+  /** 404 unless the app exists; its unit's name otherwise. */
+  async function unitOf(name: string): Promise<string> {
+    if (!(await findRow(name))) throw notFound('app', name);
+    return unitName(name);
+  }
+
+  return { validateCreate, create, list, get, control, patch, remove, markStale, unitOf };
 }
 
 export type Apps = ReturnType<typeof createApps>;

@@ -1,4 +1,53 @@
-import { exec } from './exec.js';
+import { z } from 'zod';
+import { exec, spawnLines } from './exec.js';
+
+export interface LogEntry {
+  timestamp: string;
+  priority: number;
+  level: 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+  message: string;
+  pid: number | null;
+}
+
+export interface LogQuery {
+  lines: number;
+  since?: string;
+  until?: string;
+  /** syslog priority 0-7: this and more severe. */
+  priority?: number;
+  /** Case-insensitive substring of the message. */
+  q?: string;
+}
+
+const Raw = z.object({
+  __REALTIME_TIMESTAMP: z.string(),
+  PRIORITY: z.string().optional(),
+  MESSAGE: z.union([z.string(), z.array(z.number()), z.null()]).optional(),
+  _PID: z.string().optional(),
+});
+
+const LEVEL_WORD = /^(?:\S+\s+\S+\s+)?\[?(DEBUG|INFO|WARN|WARNING|ERROR|FATAL|PANIC)\]?\b/i;
+const fromPriority = (p: number): LogEntry['level'] => (p <= 2 ? 'fatal' : p === 3 ? 'error' : p === 4 ? 'warn' : p === 7 ? 'debug' : 'info');
+
+/** One journal JSON line as an entry; PocketBase's own level word in the message wins over the priority. */
+export function parseJournalLine(line: string): LogEntry | null {
+  let raw: z.infer<typeof Raw>;
+  try {
+    raw = Raw.parse(JSON.parse(line));
+  } catch {
+    return null;
+  }
+  const message = Array.isArray(raw.MESSAGE) ? Buffer.from(raw.MESSAGE).toString('utf8') : raw.MESSAGE ?? '';
+  const priority = Number(raw.PRIORITY ?? 6);
+  const word = LEVEL_WORD.exec(message)?.[1]?.toUpperCase();
+  const level: LogEntry['level'] = word === undefined ? fromPriority(priority)
+    : word === 'WARNING' ? 'warn' : word === 'PANIC' ? 'fatal' : (word.toLowerCase() as LogEntry['level']);
+  return {
+    timestamp: new Date(Number(BigInt(raw.__REALTIME_TIMESTAMP) / 1000n)).toISOString(),
+    priority, level, message: message.length > 16_384 ? `${message.slice(0, 16_384)}…` : message,
+    pid: raw._PID ? Number(raw._PID) : null,
+  };
+}
 
 /** Journal reads, without privilege (the daemon's user is in systemd-journal). */
 export function createJournal() {
@@ -7,6 +56,27 @@ export function createJournal() {
     async tail(unit: string, lines: number): Promise<string[]> {
       const r = await exec('journalctl', ['-u', unit, '-n', String(lines), '-o', 'cat', '--no-pager', '-q'], { allowFailure: true, timeoutMs: 10_000 });
       return r.stdout.split('\n').filter(Boolean).map((l) => l.slice(0, 500));
+    },
+    /** Entries of one unit, oldest first, at most `lines`. */
+    async read(unit: string, q: LogQuery): Promise<LogEntry[]> {
+      const args = ['-u', unit, '-o', 'json', '--no-pager', '-q', '--output-fields=MESSAGE,PRIORITY,_PID'];
+      if (q.since) args.push(`--since=${q.since}`);
+      if (q.until) args.push(`--until=${q.until}`);
+      if (q.priority !== undefined) args.push(`--priority=0..${q.priority}`);
+      // The text filter runs here, so read more than asked and keep the newest matches.
+      args.push('-n', String(q.q ? Math.min(q.lines * 50, 100_000) : q.lines));
+      const r = await exec('journalctl', args, { allowFailure: true, timeoutMs: 30_000, maxOutputBytes: 256 * 1024 * 1024 });
+      let entries = r.stdout.split('\n').map(parseJournalLine).filter((e): e is LogEntry => e !== null);
+      if (q.q) {
+        const needle = q.q.toLowerCase();
+        entries = entries.filter((e) => e.message.toLowerCase().includes(needle));
+      }
+      return entries.slice(-q.lines);
+    },
+    /** New entries as they arrive; `stop()` ends the journalctl process. */
+    follow(unit: string, onEntry: (e: LogEntry) => void, onEnd: () => void) {
+      return spawnLines('journalctl', ['-u', unit, '-o', 'json', '-f', '-n', '0', '--no-pager', '-q', '--output-fields=MESSAGE,PRIORITY,_PID'],
+        (line) => { const e = parseJournalLine(line); if (e) onEntry(e); }, onEnd);
     },
     async readable(): Promise<boolean> {
       const r = await exec('journalctl', ['-n', '1', '-o', 'cat', '--no-pager', '-q'], { allowFailure: true, timeoutMs: 10_000 });

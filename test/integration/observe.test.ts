@@ -1,0 +1,107 @@
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { setupPocketdHost, type PocketdHost } from '../support/host.js';
+
+let h: PocketdHost;
+let port = 0;
+before(async () => {
+  h = await setupPocketdHost();
+  const r = await h.api('POST', '/api/apps', { name: 'watch', domains: ['watch.test'] });
+  assert.equal((await h.waitDeployment(r.body.deployment_id)).status, 'success');
+  port = r.body.port;
+});
+after(async () => { await h?.stop(); });
+
+/** Reads SSE events from a response body until `until` says stop or the time runs out. */
+async function readEvents(res: Response, until: (events: Array<{ id?: string; event?: string; data: any }>) => boolean, timeoutMs = 5000) {
+  const reader = res.body!.getReader();
+  const events: Array<{ id?: string; event?: string; data: any }> = [];
+  let buf = '';
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && !until(events)) {
+    const chunk = await Promise.race([reader.read(), sleep(deadline - Date.now()).then(() => null)]);
+    if (!chunk || chunk.done) break;
+    buf += new TextDecoder().decode(chunk.value);
+    let i: number;
+    while ((i = buf.indexOf('\n\n')) !== -1) {
+      const block = buf.slice(0, i);
+      buf = buf.slice(i + 2);
+      const e: any = {};
+      for (const line of block.split('\n')) {
+        const m = /^(\w+): ?(.*)$/.exec(line);
+        if (m) e[m[1]!] = m[2];
+      }
+      if (e.data) e.data = JSON.parse(e.data);
+      events.push(e);
+    }
+  }
+  await reader.cancel().catch(() => undefined);
+  return events;
+}
+
+test('lines the app prints appear in the logs with their level', async () => {
+  const tag = `mark-${Date.now()}`;
+  await fetch(`http://127.0.0.1:${port}/_standin/log?level=ERROR&msg=${tag}-e`);
+  await fetch(`http://127.0.0.1:${port}/_standin/log?level=WARN&msg=${tag}-w`);
+  let entries: any[] = [];
+  for (let i = 0; i < 50 && entries.length < 2; i++) {
+    entries = (await h.api('GET', `/api/apps/watch/logs?q=${tag}`)).body.entries;
+    if (entries.length < 2) await sleep(100);
+  }
+  assert.deepEqual(entries.map((e) => [e.message.slice(-tag.length - 2), e.level]), [[`${tag}-e`, 'error'], [`${tag}-w`, 'warn']]);
+  assert.ok(entries.every((e) => e.pid > 0 && !Number.isNaN(Date.parse(e.timestamp))));
+  const started = (await h.api('GET', '/api/apps/watch/logs?lines=500')).body.entries;
+  assert.ok(started.some((e: any) => /Server started at/.test(e.message) && e.level === 'info'));
+  const two = (await h.api('GET', '/api/apps/watch/logs?lines=2')).body.entries;
+  assert.equal(two.length, 2);
+});
+
+test('logs of a name that is not an app are 404; bad parameters 422', async () => {
+  assert.equal((await h.api('GET', '/api/apps/caddy/logs')).status, 404);
+  assert.equal((await h.api('GET', '/api/apps/..%2Fx/logs')).status, 422);
+  for (const q of ['lines=0', 'lines=100001', 'since=--help', 'priority=9', 'q=%0A', 'bogus=1']) {
+    assert.equal((await h.api('GET', `/api/apps/watch/logs?${q}`)).status, 422, q);
+  }
+});
+
+test('follow delivers a new line within a second and ends its journal reader when the client leaves', async () => {
+  const ctrl = new AbortController();
+  const res = await fetch(`${h.url}/api/apps/watch/logs?follow=1&lines=1`, { headers: { authorization: `Bearer ${h.token}` }, signal: ctrl.signal });
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('content-type') ?? '', /text\/event-stream/);
+  await sleep(300);
+  const tag = `live-${Date.now()}`;
+  const t0 = Date.now();
+  await fetch(`http://127.0.0.1:${port}/_standin/log?level=INFO&msg=${tag}`);
+  const events = await readEvents(res, (ev) => ev.some((e) => e.data?.message?.includes(tag)), 3000);
+  const hit = events.find((e) => e.data?.message?.includes(tag));
+  assert.ok(hit, 'the new line arrived');
+  assert.ok(Date.now() - t0 < 1500, `arrived after ${Date.now() - t0} ms`);
+  ctrl.abort();
+  let readers = '';
+  for (let i = 0; i < 30; i++) {
+    readers = (await h.sbx.exec(['pgrep', '-f', 'journalctl -u pb-watch.service -o json -f'])).stdout.trim();
+    if (!readers) break;
+    await sleep(100);
+  }
+  assert.equal(readers, '', 'no journalctl -f left');
+});
+
+test('events stream app changes; a client that reconnects with Last-Event-ID gets what it missed', async () => {
+  const res = await fetch(`${h.url}/api/events?app=watch`, { headers: { authorization: `Bearer ${h.token}` } });
+  const pending = readEvents(res, (ev) => ev.some((e) => e.event === 'app.restarted'), 15_000);
+  await sleep(200);
+  assert.equal((await h.api('POST', '/api/apps/watch/restart')).status, 200);
+  const events = await pending;
+  const restarted = events.find((e) => e.event === 'app.restarted');
+  assert.ok(restarted?.id, JSON.stringify(events));
+  // Missed while away: a stop and a start.
+  await h.api('POST', '/api/apps/watch/stop');
+  await h.api('POST', '/api/apps/watch/start');
+  const again = await fetch(`${h.url}/api/events?app=watch`, { headers: { authorization: `Bearer ${h.token}`, 'last-event-id': restarted!.id! } });
+  const replay = await readEvents(again, (ev) => ev.some((e) => e.event === 'app.started'), 5000);
+  const types = replay.filter((e) => e.id).map((e) => e.event);
+  assert.deepEqual(types, ['app.stopped', 'app.started']);
+  assert.ok(replay.filter((e) => e.id).every((e) => Number(e.id) > Number(restarted!.id)));
+});
