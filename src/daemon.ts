@@ -19,6 +19,7 @@ import { registerAppRoutes } from './api/routes/apps.js';
 import { registerDeploymentRoutes } from './api/routes/deployments.js';
 import { registerSystemRoutes } from './api/routes/system.js';
 import { registerObserveRoutes } from './api/routes/logs.js';
+import { createHealthChecker } from './core/health.js';
 import { mkdir, chmod } from 'node:fs/promises';
 
 export interface Daemon {
@@ -61,6 +62,12 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     const interrupted = await deployments.failInterrupted();
     if (interrupted > 0) log.warn({ count: interrupted }, 'deployments interrupted by the last stop were marked failed');
     await apps.markStale();
+    const health = createHealthChecker({ db, systemd, privileged, events, log: log.child({ mod: 'health' }), busy: deployments.busy }, {
+      intervalSeconds: config.health_interval_seconds, probeTimeoutMs: config.health_probe_timeout_ms,
+      restartAfter: config.health_restart_after, history: config.health_history,
+    });
+    health.start();
+    stack.push(() => health.stop());
     const system = createSystemChecks({ config, systemd, journal, privileged, startedAt });
     const api = createApi({
       db, auth, log: log.child({ mod: 'api' }), bodyLimitBytes: config.body_limit_bytes, startedAt,
@@ -68,7 +75,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
         (app) => registerAppRoutes(app, apps, deployments),
         (app) => registerDeploymentRoutes(app, deployments),
         (app) => registerSystemRoutes(app, { apps, system, releases }),
-        (app) => registerObserveRoutes(app, { apps, journal, events }),
+        (app) => registerObserveRoutes(app, { apps, journal, events, health }),
       ],
     });
     http = await startHttpServer(api.fetch, config.listen.host, config.listen.port, log.child({ mod: 'http' }));

@@ -90,7 +90,20 @@ export interface LoginFailuresTable {
   locked_until: string | null;
 }
 
+export type HealthState = 'healthy' | 'unhealthy' | 'stopped';
+
+export interface HealthChecksTable {
+  id: Generated<number>;
+  app: string;
+  at: string;
+  state: HealthState;
+  http_status: number | null;
+  latency_ms: number | null;
+  error: string | null;
+}
+
 export interface DB {
+  health_checks: HealthChecksTable;
   users: UsersTable;
   tokens: TokensTable;
   apps: AppsTable;

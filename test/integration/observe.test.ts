@@ -6,7 +6,7 @@ import { setupPocketdHost, type PocketdHost } from '../support/host.js';
 let h: PocketdHost;
 let port = 0;
 before(async () => {
-  h = await setupPocketdHost();
+  h = await setupPocketdHost({ settings: { health_interval_seconds: '1' } });
   const r = await h.api('POST', '/api/apps', { name: 'watch', domains: ['watch.test'] });
   assert.equal((await h.waitDeployment(r.body.deployment_id)).status, 'success');
   port = r.body.port;
@@ -104,4 +104,36 @@ test('events stream app changes; a client that reconnects with Last-Event-ID get
   const types = replay.filter((e) => e.id).map((e) => e.event);
   assert.deepEqual(types, ['app.stopped', 'app.started']);
   assert.ok(replay.filter((e) => e.id).every((e) => Number(e.id) > Number(restarted!.id)));
+});
+
+test('health checks: healthy, a killed process shows as a restart and a health event, a stopped app reports stopped', async () => {
+  let health: any;
+  for (let i = 0; i < 50; i++) {
+    health = (await h.api('GET', '/api/apps/watch/health')).body;
+    if (health.state === 'healthy') break;
+    await sleep(200);
+  }
+  assert.equal(health.state, 'healthy');
+  assert.ok(health.history.length > 0 && health.history[0].http_status === 200 && health.history[0].latency_ms >= 0);
+
+  const before = (await h.api('GET', '/api/apps/watch')).body.runtime;
+  const res = await fetch(`${h.url}/api/events?app=watch`, { headers: { authorization: `Bearer ${h.token}` } });
+  const pending = readEvents(res, (ev) => ev.some((e) => e.event === 'app.health' && e.data.data.to === 'healthy' && e.data.data.from === 'unhealthy'), 20_000);
+  await sleep(200);
+  await h.sbx.run(['kill', '-9', String(before.main_pid)]);
+  const events = await pending;
+  assert.ok(events.some((e) => e.event === 'app.health' && e.data.data.to === 'unhealthy'), JSON.stringify(events.map((e) => e.event)));
+  const after = (await h.api('GET', '/api/apps/watch')).body.runtime;
+  assert.equal(after.restarts, before.restarts + 1);
+  assert.notEqual(after.main_pid, before.main_pid);
+
+  await h.api('POST', '/api/apps/watch/stop');
+  for (let i = 0; i < 50; i++) {
+    health = (await h.api('GET', '/api/apps/watch/health')).body;
+    if (health.state === 'stopped') break;
+    await sleep(200);
+  }
+  assert.equal(health.state, 'stopped');
+  assert.equal((await h.api('GET', '/api/apps/nope/health')).status, 404);
+  await h.api('POST', '/api/apps/watch/start');
 });

@@ -1,0 +1,101 @@
+import cron, { type ScheduledTask } from 'node-cron';
+import type { Database } from '../db/database.js';
+import type { HealthState } from '../db/schema.js';
+import { notFound } from '../errors.js';
+import type { Logger } from '../log.js';
+import { probeHealth } from '../host/ports.js';
+import type { Privileged } from '../host/privileged.js';
+import type { Systemd } from '../host/systemd.js';
+import { nowIso } from './clock.js';
+import type { EventBus } from './events.js';
+
+export interface HealthOptions {
+  intervalSeconds: number;
+  probeTimeoutMs: number;
+  /** Restart an app after this many failed checks in a row; 0 turns it off. */
+  restartAfter: number;
+  history: number;
+}
+
+/**
+ * Scheduled health checks: each app's /api/health on its loopback port, results
+ * kept with a bounded history, changes of state published as events, and (when
+ * configured) a restart after N failures in a row.
+ */
+export function createHealthChecker(deps: { db: Database; systemd: Systemd; privileged: Privileged; events: EventBus; log: Logger; busy: (app: string) => boolean }, opts: HealthOptions) {
+  const { db } = deps;
+  const last = new Map<string, { state: HealthState; since: string; failures: number }>();
+  let task: ScheduledTask | null = null;
+
+  async function checkAll(): Promise<void> {
+    const apps = await db.selectFrom('apps').select(['name', 'port', 'desired_state']).where('status', '=', 'ready').execute();
+    if (apps.length === 0) return;
+    const details = await deps.systemd.show(apps.map((a) => `pb-${a.name}.service`));
+    await Promise.all(apps.map(async (a) => {
+      if (deps.busy(a.name)) return;
+      const d = details.get(`pb-${a.name}.service`);
+      let state: HealthState = 'stopped';
+      let status: number | null = null;
+      let latency: number | null = null;
+      let error: string | null = null;
+      if (d?.active_state === 'active') {
+        const r = await probeHealth(a.port, opts.probeTimeoutMs);
+        status = r.status;
+        latency = r.ms;
+        state = r.status === 200 ? 'healthy' : 'unhealthy';
+        error = r.status === 200 ? null : r.error ?? `answered ${r.status}`;
+      } else if (a.desired_state === 'running') {
+        state = 'unhealthy';
+        error = `the unit is ${d?.active_state ?? 'missing'}/${d?.sub_state ?? ''}`;
+      }
+      await record(a.name, state, status, latency, error);
+    }));
+  }
+
+  async function record(app: string, state: HealthState, status: number | null, latency: number | null, error: string | null) {
+    const at = nowIso();
+    await db.insertInto('health_checks').values({ app, at, state, http_status: status, latency_ms: latency, error }).execute();
+    const cutoff = await db.selectFrom('health_checks').select('id').where('app', '=', app).orderBy('id', 'desc').offset(opts.history).limit(1).executeTakeFirst();
+    if (cutoff) await db.deleteFrom('health_checks').where('app', '=', app).where('id', '<=', cutoff.id).execute();
+    const prev = last.get(app);
+    const failures = state === 'unhealthy' ? (prev?.failures ?? 0) + 1 : 0;
+    last.set(app, { state, since: prev && prev.state === state ? prev.since : at, failures });
+    if (prev?.state !== state) deps.events.publish('app.health', app, { from: prev?.state ?? null, to: state, error });
+    if (opts.restartAfter > 0 && failures >= opts.restartAfter) {
+      deps.log.warn({ app, failures }, 'restarting an app after repeated failed health checks');
+      last.set(app, { state, since: last.get(app)!.since, failures: 0 });
+      try {
+        await deps.privileged.run('restart', [app]);
+        deps.events.publish('app.auto_restarted', app, { failures });
+      } catch (err) {
+        deps.log.error({ app, err }, 'automatic restart failed');
+      }
+    }
+  }
+
+  async function status(app: string, limit: number) {
+    const exists = await db.selectFrom('apps').select('name').where('name', '=', app).executeTakeFirst();
+    if (!exists) throw notFound('app', app);
+    const history = await db.selectFrom('health_checks').select(['at', 'state', 'http_status', 'latency_ms', 'error'])
+      .where('app', '=', app).orderBy('id', 'desc').limit(limit).execute();
+    const current = last.get(app);
+    return {
+      state: (current?.state ?? history[0]?.state ?? 'unknown') as HealthState | 'unknown',
+      since: current?.since ?? null,
+      consecutive_failures: current?.failures ?? 0,
+      history,
+    };
+  }
+
+  return {
+    start() {
+      task = cron.schedule(opts.intervalSeconds < 60 ? `*/${opts.intervalSeconds} * * * * *` : `0 */${Math.max(1, Math.round(opts.intervalSeconds / 60))} * * * *`,
+        () => checkAll().catch((err: unknown) => deps.log.error({ err }, 'health checks failed')), { noOverlap: true });
+    },
+    async stop() { await task?.stop(); await task?.destroy(); },
+    checkAll,
+    status,
+  };
+}
+
+export type HealthChecker = ReturnType<typeof createHealthChecker>;
