@@ -32,7 +32,7 @@ const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   const app = new OpenAPIHono<ApiEnv>({
     strict: false,
-    defaultHook: (result, c) => {
+    defaultHook: (result) => {
       if (!result.success) {
         const target = (result as { target?: string }).target;
         const prefix = target === 'query' ? 'query' : target === 'param' ? 'path' : '';

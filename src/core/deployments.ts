@@ -19,8 +19,6 @@ export interface Deployment extends Omit<DeploymentRow, 'params'> {
   steps: Array<Omit<StepRow, 'deployment_id'>>;
 }
 
-const TERMINAL: DeploymentStatus[] = ['success', 'failed', 'rolled_back', 'cancelled'];
-
 /**
  * Runs deployments: ordered steps written to the store as they happen, undone in
  * reverse when one fails. One deployment per app at a time: a second is refused
@@ -154,7 +152,7 @@ export function createDeployments(db: Database, events: EventBus, log: Logger) {
   const busy = (app: string) => running.has(app);
   const idle = async () => { await Promise.allSettled([...running.values()]); };
 
-  return { start, get, wait, list, failInterrupted, busy, idle, TERMINAL };
+  return { start, get, wait, list, failInterrupted, busy, idle };
 }
 
 export type Deployments = ReturnType<typeof createDeployments>;

@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, existsSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -93,7 +93,7 @@ export async function freePort(): Promise<number> {
   });
 }
 
-function bootScript(caddyfile: string): string {
+function bootScript(): string {
   // Runs as root in fresh PID and mount namespaces; ends by exec-ing systemd as PID 1.
   return `set -e
 # /mnt is covered by a tmpfs private to this namespace, so nothing is created on the machine.
@@ -158,7 +158,7 @@ export async function bootSandbox(opts: { timeoutMs?: number; projectDir?: strin
 }
 `;
   const child: ChildProcess = spawn('/usr/bin/unshare', ['--pid', '--fork', '--mount', '--propagation', 'private',
-    '/bin/bash', '-c', bootScript(caddyfile)], {
+    '/bin/bash', '-c', bootScript()], {
     detached: true, stdio: ['ignore', 'ignore', 'pipe'],
     env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', POCKETD_PROJECT: opts.projectDir ?? projectRoot, POCKETD_CADDYFILE: caddyfile },
   });
