@@ -4,7 +4,7 @@ import { ConfigError, loadConfig } from '../config.js';
 import { startDaemon, openStore } from '../daemon.js';
 import { createLogger } from '../log.js';
 import { PocketdError } from '../errors.js';
-import { scopeSchema } from '../core/scopes.js';
+import { scopeSchema, tokenNameSchema } from '../core/scopes.js';
 import { VERSION } from '../version.js';
 
 const HELP = `pocketd ${VERSION} - keeps many PocketBase apps alive on one host
@@ -64,7 +64,7 @@ async function tokenCreate(args: string[]): Promise<number> {
   } });
   if (!values.name) throw new UsageError('--name is required');
   if (!values.scope) throw new UsageError('--scope is required');
-  const name = check(z.string().min(1).max(64).regex(/^[A-Za-z0-9 ._:@-]+$/, 'letters, digits, space and . _ : @ - only'), values.name, '--name');
+  const name = check(tokenNameSchema, values.name, '--name');
   const scope = check(scopeSchema, values.scope, '--scope');
   const days = check(z.coerce.number().int().min(1, 'must be 1-365').max(365, 'must be 1-365'), values['expires-days'] ?? '90', '--expires-days');
   const { db, auth } = await openStore(loadConfig());

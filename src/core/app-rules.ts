@@ -1,11 +1,11 @@
 import { z } from 'zod';
+import { VERSION_PATTERN } from '../host/releases.js';
 
 /**
  * Rules for every field that reaches a unit file or a Caddyfile. They reject,
  * never escape: a value either matches or is a 422 naming its field.
  */
 export const APP_NAME_PATTERN = /^[a-z][a-z0-9-]{1,30}[a-z0-9]$/;
-export const VERSION_PATTERN = /^\d{1,4}\.\d{1,4}\.\d{1,4}(-[a-z0-9]+(\.[a-z0-9]+)*)?$/;
 const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 export const ENV_KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { APP_NAME_PATTERN } from './app-rules.js';
 
+/** A token's display name: printable, no quotes or control characters. */
+export const tokenNameSchema = z.string().min(1).max(64).regex(/^[A-Za-z0-9 ._:@-]+$/, 'letters, digits, space and . _ : @ - only');
+
 /** What a route needs: the whole host, or one app at a level. */
 export type Need = { kind: 'admin' } | { kind: 'app'; app: string; level: 'read' | 'deploy' };
 

@@ -28,7 +28,8 @@ const ReleaseSchema = z.object({
 });
 type RawRelease = z.infer<typeof ReleaseSchema>;
 
-const VERSION_RE = /^\d{1,4}\.\d{1,4}\.\d{1,4}(-[a-z0-9]+(\.[a-z0-9]+)*)?$/;
+/** A PocketBase version as its tags spell it (without the leading v). */
+export const VERSION_PATTERN = /^\d{1,4}\.\d{1,4}\.\d{1,4}(-[a-z0-9]+(\.[a-z0-9]+)*)?$/;
 const MAX_ARCHIVE = 256 * 1024 * 1024;
 const MAX_BINARY = 512 * 1024 * 1024;
 
@@ -78,7 +79,7 @@ export function createReleaseSource(opts: ReleaseSourceOptions) {
     const data = await getJson(`${base}/repos/pocketbase/pocketbase/releases?per_page=100`);
     const parsed = z.array(ReleaseSchema).safeParse(data);
     if (!parsed.success) throw unavailable('the release source sent a release list of an unexpected shape');
-    const releases = parsed.data.filter((r) => !r.draft && VERSION_RE.test(r.tag_name.replace(/^v/, '')));
+    const releases = parsed.data.filter((r) => !r.draft && VERSION_PATTERN.test(r.tag_name.replace(/^v/, '')));
     cache = { at: Date.now(), releases };
     return releases;
   }
@@ -86,7 +87,7 @@ export function createReleaseSource(opts: ReleaseSourceOptions) {
   async function installedVersions(): Promise<Set<string>> {
     try {
       const names = await readdir(opts.releasesDir);
-      return new Set(names.filter((n) => VERSION_RE.test(n)));
+      return new Set(names.filter((n) => VERSION_PATTERN.test(n)));
     } catch {
       return new Set();
     }
@@ -195,7 +196,7 @@ export function createReleaseSource(opts: ReleaseSourceOptions) {
 
   /** The path of a verified executable for `version`, downloading it once however many ask at once. */
   function ensure(version: string): Promise<string> {
-    if (!VERSION_RE.test(version)) {
+    if (!VERSION_PATTERN.test(version)) {
       return Promise.reject(new PocketdError('VERSION_INVALID', `'${version}' is not a version`, { status: 422 }));
     }
     // Registered before the first await, so concurrent callers share one download.

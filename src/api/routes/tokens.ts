@@ -1,6 +1,6 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { AuthService } from '../../core/auth.js';
-import { scopeSchema } from '../../core/scopes.js';
+import { scopeSchema, tokenNameSchema } from '../../core/scopes.js';
 import { authorize, type ApiEnv } from '../context.js';
 import { commonErrors, errors, json, jsonBody } from '../schemas.js';
 
@@ -10,7 +10,7 @@ const TokenInfo = z.object({
 }).openapi('Token');
 
 const CreateToken = z.object({
-  name: z.string().min(1).max(64).regex(/^[A-Za-z0-9 ._:@-]+$/, 'letters, digits, space and . _ : @ - only'),
+  name: tokenNameSchema,
   scope: scopeSchema,
   expires_days: z.number().int().min(1).max(365).default(90),
 }).strict().openapi('CreateToken');
