@@ -54,6 +54,9 @@ export const configSchema = z.object({
   health_probe_timeout_ms: int(100, 60_000).default(3000),
   health_restart_after: int(0, 100).default(0),
   health_history: int(10, 100_000).default(500),
+  metrics_interval_seconds: int(1, 3600).default(60),
+  /** Samples kept per app (and for the host): 1440 at one minute is a day. */
+  metrics_history: int(10, 100_000).default(1440),
   body_limit_bytes: int(1024, 1024 * 1024 * 1024).default(1024 * 1024),
   shutdown_timeout_seconds: int(1, 300).default(10),
   session_days: int(1, 365).default(7),

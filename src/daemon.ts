@@ -20,6 +20,9 @@ import { registerDeploymentRoutes } from './api/routes/deployments.js';
 import { registerSystemRoutes } from './api/routes/system.js';
 import { registerObserveRoutes } from './api/routes/logs.js';
 import { createHealthChecker } from './core/health.js';
+import { createMetrics } from './core/metrics.js';
+import { createHostInfo } from './host/hostinfo.js';
+import { registerMetricsRoutes } from './api/routes/metrics.js';
 import { mkdir, chmod } from 'node:fs/promises';
 
 export interface Daemon {
@@ -68,6 +71,12 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     });
     health.start();
     stack.push(() => health.stop());
+    const host = createHostInfo(config.data_dir);
+    const metrics = createMetrics({ db, systemd, host, log: log.child({ mod: 'metrics' }) }, {
+      intervalSeconds: config.metrics_interval_seconds, history: config.metrics_history,
+    });
+    metrics.start();
+    stack.push(() => metrics.stop());
     const system = createSystemChecks({ config, systemd, journal, privileged, startedAt });
     const api = createApi({
       db, auth, log: log.child({ mod: 'api' }), bodyLimitBytes: config.body_limit_bytes, startedAt,
@@ -76,6 +85,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
         (app) => registerDeploymentRoutes(app, deployments),
         (app) => registerSystemRoutes(app, { apps, system, releases }),
         (app) => registerObserveRoutes(app, { apps, journal, events, health }),
+        (app) => registerMetricsRoutes(app, { apps, metrics, health, host, deployments }),
       ],
     });
     http = await startHttpServer(api.fetch, config.listen.host, config.listen.port, log.child({ mod: 'http' }));

@@ -1,4 +1,5 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context, Next } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import type { Logger } from '../log.js';
@@ -57,7 +58,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
     onError: (c) => envelope(c as never, 413, 'PAYLOAD_TOO_LARGE', `the body is larger than ${deps.bodyLimitBytes} bytes`),
   }));
 
-  app.use('/api/*', async (c, next) => {
+  const bearer = async (c: Context<ApiEnv>, next: Next) => {
     const header = c.req.header('authorization');
     if (header !== undefined) {
       const m = /^Bearer (\S+)$/i.exec(header);
@@ -68,7 +69,9 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
       return envelope(c, 401, 'UNAUTHENTICATED', 'a bearer token is required (Authorization: Bearer <token>)');
     }
     return next();
-  });
+  };
+  app.use('/api/*', bearer);
+  app.use('/metrics', bearer);
 
   // One audit row for every request that tries to change something, whatever its outcome.
   app.use('/api/*', async (c, next) => {

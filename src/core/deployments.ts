@@ -149,10 +149,15 @@ export function createDeployments(db: Database, events: EventBus, log: Logger) {
     return stale.length;
   }
 
+  async function countByStatus(): Promise<Array<{ status: string; count: number }>> {
+    const rows = await db.selectFrom('deployments').select(['status', (eb) => eb.fn.countAll<number>().as('count')]).groupBy('status').execute();
+    return rows.map((r) => ({ status: r.status, count: Number(r.count) }));
+  }
+
   const busy = (app: string) => running.has(app);
   const idle = async () => { await Promise.allSettled([...running.values()]); };
 
-  return { start, get, wait, list, failInterrupted, busy, idle };
+  return { start, get, wait, list, failInterrupted, busy, idle, countByStatus };
 }
 
 export type Deployments = ReturnType<typeof createDeployments>;

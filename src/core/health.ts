@@ -6,7 +6,7 @@ import type { Logger } from '../log.js';
 import { probeHealth } from '../host/ports.js';
 import type { Privileged } from '../host/privileged.js';
 import type { Systemd } from '../host/systemd.js';
-import { nowIso } from './clock.js';
+import { cronEvery, nowIso } from './clock.js';
 import type { EventBus } from './events.js';
 
 export interface HealthOptions {
@@ -89,12 +89,14 @@ export function createHealthChecker(deps: { db: Database; systemd: Systemd; priv
 
   return {
     start() {
-      task = cron.schedule(opts.intervalSeconds < 60 ? `*/${opts.intervalSeconds} * * * * *` : `0 */${Math.max(1, Math.round(opts.intervalSeconds / 60))} * * * *`,
+      task = cron.schedule(cronEvery(opts.intervalSeconds),
         () => checkAll().catch((err: unknown) => deps.log.error({ err }, 'health checks failed')), { noOverlap: true });
     },
     async stop() { await task?.stop(); await task?.destroy(); },
     checkAll,
     status,
+    /** The last known state of each checked app. */
+    states: (): Map<string, HealthState> => new Map([...last].map(([app, v]) => [app, v.state])),
   };
 }
 

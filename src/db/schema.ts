@@ -102,7 +102,31 @@ export interface HealthChecksTable {
   error: string | null;
 }
 
+export interface AppMetricsTable {
+  id: Generated<number>;
+  app: string;
+  at: string;
+  /** 1 when the unit was active at the sample. */
+  active: number;
+  memory_bytes: number | null;
+  cpu_ns: number | null;
+  restarts: number;
+}
+
+export interface HostMetricsTable {
+  id: Generated<number>;
+  at: string;
+  load1: number;
+  cpu_percent: number;
+  memory_total: number;
+  memory_available: number;
+  disk_total: number;
+  disk_free: number;
+}
+
 export interface DB {
+  app_metrics: AppMetricsTable;
+  host_metrics: HostMetricsTable;
   health_checks: HealthChecksTable;
   users: UsersTable;
   tokens: TokensTable;

@@ -63,8 +63,9 @@ export function createJournal() {
       if (q.since) args.push(`--since=${q.since}`);
       if (q.until) args.push(`--until=${q.until}`);
       if (q.priority !== undefined) args.push(`--priority=0..${q.priority}`);
-      // The text filter runs here, so read more than asked and keep the newest matches.
-      args.push('-n', String(q.q ? Math.min(q.lines * 50, 100_000) : q.lines));
+      // journalctl searches the whole journal of the unit; the needle is a literal, so every regex character is escaped.
+      if (q.q) args.push(`--grep=${q.q.replace(/[\\^$.|?*+()[\]{}]/g, '\\$&')}`, '--case-sensitive=false');
+      args.push('-n', String(q.lines));
       const r = await exec('journalctl', args, { allowFailure: true, timeoutMs: 30_000, maxOutputBytes: 256 * 1024 * 1024 });
       let entries = r.stdout.split('\n').map(parseJournalLine).filter((e): e is LogEntry => e !== null);
       if (q.q) {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { cgroupCpuNs } from './cgroup.js';
 import { exec } from './exec.js';
 
 export interface UnitState {
@@ -18,10 +19,11 @@ export interface UnitDetails {
   cpu_ns: number | null;
   restarts: number;
   active_since: string | null;
+  control_group: string | null;
 }
 
 const ListSchema = z.array(z.object({ unit: z.string(), load: z.string(), active: z.string(), sub: z.string() }));
-const PROPS = ['Id', 'LoadState', 'ActiveState', 'SubState', 'MainPID', 'MemoryCurrent', 'CPUUsageNSec', 'NRestarts', 'ActiveEnterTimestamp'];
+const PROPS = ['Id', 'LoadState', 'ActiveState', 'SubState', 'MainPID', 'MemoryCurrent', 'CPUUsageNSec', 'NRestarts', 'ActiveEnterTimestamp', 'ControlGroup'];
 
 const num = (v: string | undefined): number | null => {
   if (v === undefined || v === '' || v === '[not set]' || v === '18446744073709551615') return null;
@@ -46,6 +48,7 @@ export function parseShow(text: string): UnitDetails[] {
       main_pid: pid && pid > 0 ? pid : null, memory_bytes: num(p.MemoryCurrent), cpu_ns: num(p.CPUUsageNSec),
       restarts: num(p.NRestarts) ?? 0,
       active_since: since && p.ActiveState === 'active' ? new Date(since * 1000).toISOString() : null,
+      control_group: p.ControlGroup || null,
     };
   });
 }
@@ -62,7 +65,12 @@ export function createSystemd() {
     async show(units: string[]): Promise<Map<string, UnitDetails>> {
       if (units.length === 0) return new Map();
       const r = await exec('systemctl', ['show', ...units, '--no-pager', '--timestamp=unix', '-p', PROPS.join(',')], { timeoutMs: 30_000 });
-      return new Map(parseShow(r.stdout).map((d) => [d.unit, d]));
+      const details = parseShow(r.stdout);
+      // Where systemd cannot account CPU, the cgroup's processes are read from /proc instead.
+      await Promise.all(details.map(async (d) => {
+        if (d.cpu_ns === null && d.control_group && d.active_state === 'active') d.cpu_ns = await cgroupCpuNs(d.control_group);
+      }));
+      return new Map(details.map((d) => [d.unit, d]));
     },
     async isReachable(): Promise<boolean> {
       const r = await exec('systemctl', ['is-system-running'], { allowFailure: true, timeoutMs: 10_000 });

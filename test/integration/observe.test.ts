@@ -6,7 +6,7 @@ import { setupPocketdHost, type PocketdHost } from '../support/host.js';
 let h: PocketdHost;
 let port = 0;
 before(async () => {
-  h = await setupPocketdHost({ settings: { health_interval_seconds: '1' } });
+  h = await setupPocketdHost({ settings: { health_interval_seconds: '1', health_restart_after: '6', metrics_interval_seconds: '1' } });
   const r = await h.api('POST', '/api/apps', { name: 'watch', domains: ['watch.test'] });
   assert.equal((await h.waitDeployment(r.body.deployment_id)).status, 'success');
   port = r.body.port;
@@ -137,4 +137,79 @@ test('health checks: healthy, a killed process shows as a restart and a health e
   assert.equal(health.state, 'stopped');
   assert.equal((await h.api('GET', '/api/apps/nope/health')).status, 404);
   await h.api('POST', '/api/apps/watch/start');
+});
+
+/** Polls until `ok` accepts a value of `get`, or fails with the last one. */
+async function until<T>(get: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 15_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let v = await get();
+  while (!ok(v) && Date.now() < end) {
+    await sleep(200);
+    v = await get();
+  }
+  assert.ok(ok(v), `gave up waiting: ${JSON.stringify(v).slice(0, 2000)}`);
+  return v;
+}
+
+test('metrics: samples of the app change when its memory grows; host metrics come back', async () => {
+  await until(async () => (await h.api('GET', '/api/apps/watch/health')).body.state, (s) => s === 'healthy');
+  const samples = async () => (await h.api('GET', '/api/apps/watch/metrics')).body.samples as any[];
+  const first = await until(samples, (s) => s.slice(-2).every((x) => x.active && x.memory_bytes > 0 && x.cpu_ns > 0));
+  const base = first.filter((x) => x.active).at(-1);
+  assert.ok(base.cpu_ns > 0 && base.restarts >= 0 && (base.cpu_percent === null || base.cpu_percent >= 0));
+  const grown = await fetch(`http://127.0.0.1:${port}/_standin/grow?mb=96`).then((r) => r.json() as Promise<any>);
+  assert.ok(grown.held_mb >= 96);
+  const after = await until(samples, (s) => (s.at(-1)?.memory_bytes ?? 0) > base.memory_bytes + 80 * 1024 * 1024);
+  assert.ok(after.at(-1).memory_bytes - base.memory_bytes > 80 * 1024 * 1024);
+
+  const since = new Date(Date.now() - 1500).toISOString();
+  const recent = (await h.api('GET', `/api/apps/watch/metrics?since=${encodeURIComponent(since)}`)).body.samples as any[];
+  assert.ok(recent.length >= 1 && recent.every((x) => x.at >= since), JSON.stringify(recent));
+  assert.equal((await h.api('GET', '/api/apps/watch/metrics?since=yesterday')).status, 422);
+  assert.equal((await h.api('GET', '/api/apps/nope/metrics')).status, 404);
+
+  const sys = (await h.api('GET', '/api/system/metrics?limit=5')).body;
+  assert.ok(sys.current.memory_total > sys.current.memory_available && sys.current.disk_total > 0 && sys.current.cpus >= 1, JSON.stringify(sys.current));
+  assert.ok(sys.samples.length >= 1 && sys.samples.length <= 5);
+});
+
+test('GET /metrics is Prometheus text and needs a token', async () => {
+  assert.equal((await fetch(`${h.url}/metrics`)).status, 401);
+  const res = await fetch(`${h.url}/metrics`, { headers: { authorization: `Bearer ${h.token}` } });
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
+  const text = await res.text();
+  const values = new Map<string, number>();
+  const typed = new Set<string>();
+  for (const line of text.trimEnd().split('\n')) {
+    const t = /^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (gauge|counter)$/.exec(line);
+    if (t) { typed.add(t[1]!); continue; }
+    if (line.startsWith('# HELP ')) continue;
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*",?)*\})? (-?[0-9.e+]+|NaN)$/.exec(line);
+    assert.ok(m, `not exposition format: ${line}`);
+    assert.ok(typed.has(m[1]!), `no TYPE before ${m[1]}`);
+    values.set(`${m[1]}${m[2] ?? ''}`, Number(m[3]));
+  }
+  assert.equal(values.get('pocketd_app_up{app="watch"}'), 1);
+  assert.ok((values.get('pocketd_app_memory_bytes{app="watch"}') ?? 0) > 0);
+  assert.ok((values.get('pocketd_app_cpu_seconds_total{app="watch"}') ?? 0) > 0);
+  assert.ok((values.get('pocketd_host_memory_total_bytes') ?? 0) > 0);
+  assert.ok((values.get('pocketd_deployments{status="success"}') ?? 0) >= 1);
+});
+
+test('after health_restart_after failed checks in a row pocketd restarts the app and records it', async () => {
+  await until(async () => (await h.api('GET', '/api/apps/watch/health')).body.state, (s) => s === 'healthy');
+  const before = (await h.api('GET', '/api/apps/watch')).body.runtime;
+  const res = await fetch(`${h.url}/api/events?app=watch`, { headers: { authorization: `Bearer ${h.token}` } });
+  const pending = readEvents(res, (ev) => ev.some((e) => e.event === 'app.auto_restarted'), 30_000);
+  await sleep(200);
+  assert.equal((await fetch(`http://127.0.0.1:${port}/_standin/sick`)).status, 200);
+  const events = await pending;
+  const restart = events.find((e) => e.event === 'app.auto_restarted');
+  assert.ok(restart, JSON.stringify(events.map((e) => e.event)));
+  assert.equal(restart.data.data.failures, 6);
+  const after = await until(async () => (await h.api('GET', '/api/apps/watch')).body.runtime, (r) => r.main_pid !== before.main_pid && r.active_state === 'active');
+  assert.notEqual(after.main_pid, before.main_pid);
+  // The new process is not sick: the app turns healthy again.
+  await until(async () => (await h.api('GET', '/api/apps/watch/health')).body.state, (s) => s === 'healthy');
 });

@@ -8,7 +8,7 @@ import { commonErrors, errors, json, jsonBody } from '../schemas.js';
 
 const Runtime = z.object({
   active_state: z.string(), sub_state: z.string(), main_pid: z.number().int().nullable(), memory_bytes: z.number().nullable(),
-  cpu_ns: z.number().nullable(), restarts: z.number().int(), active_since: z.string().nullable(),
+  cpu_ns: z.number().nullable(), restarts: z.number().int(), active_since: z.string().nullable(), control_group: z.string().nullable(),
 }).openapi('Runtime');
 const STATES = ['running', 'starting', 'stopping', 'stopped', 'failed', 'creating', 'deleting', 'unknown'] as const;
 const AppView = z.object({
