@@ -65,9 +65,10 @@ export function createJournal() {
       if (q.priority !== undefined) args.push(`--priority=0..${q.priority}`);
       // journalctl searches the whole journal of the unit; the needle is a literal, so every regex character is escaped.
       if (q.q) args.push(`--grep=${q.q.replace(/[\\^$.|?*+()[\]{}]/g, '\\$&')}`, '--case-sensitive=false');
-      args.push('-n', String(q.lines));
+      // Newest first, then turned around: journalctl 252 prints --grep matches newest first even without --reverse.
+      args.push('-n', String(q.lines), '--reverse');
       const r = await exec('journalctl', args, { allowFailure: true, timeoutMs: 30_000, maxOutputBytes: 256 * 1024 * 1024 });
-      let entries = r.stdout.split('\n').map(parseJournalLine).filter((e): e is LogEntry => e !== null);
+      let entries = r.stdout.split('\n').map(parseJournalLine).filter((e): e is LogEntry => e !== null).reverse();
       if (q.q) {
         const needle = q.q.toLowerCase();
         entries = entries.filter((e) => e.message.toLowerCase().includes(needle));
