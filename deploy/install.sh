@@ -25,8 +25,8 @@ done
 
 say() { echo "pocketd install: $*"; }
 [[ $(id -u) == 0 ]] || { echo "install.sh: run as root" >&2; exit 1; }
-for bin in node caddy sudo visudo systemctl; do
-  command -v "$bin" >/dev/null || { echo "install.sh: $bin is missing (apt-get install nodejs caddy sudo)" >&2; exit 1; }
+for bin in node caddy sudo visudo systemctl sqlite3; do
+  command -v "$bin" >/dev/null || { echo "install.sh: $bin is missing (apt-get install nodejs caddy sudo sqlite3)" >&2; exit 1; }
 done
 [[ -f $DIR/dist/src/cli/main.js ]] || { echo "install.sh: $DIR is not built (npm ci && npm run build)" >&2; exit 1; }
 

@@ -58,6 +58,11 @@ export const configSchema = z.object({
   /** Samples kept per app (and for the host): 1440 at one minute is a day. */
   metrics_history: int(10, 100_000).default(1440),
   body_limit_bytes: int(1024, 1024 * 1024 * 1024).default(1024 * 1024),
+  /** An uploaded bundle (the zip itself), its unpacked size, its file count and the largest ratio of one entry. */
+  bundle_max_bytes: int(1024, 4 * 1024 ** 3).default(100 * 1024 * 1024),
+  bundle_max_unpacked_bytes: int(1024, 16 * 1024 ** 3).default(1024 ** 3),
+  bundle_max_files: int(1, 1_000_000).default(20_000),
+  bundle_max_ratio: int(2, 100_000).default(200),
   shutdown_timeout_seconds: int(1, 300).default(10),
   session_days: int(1, 365).default(7),
   login_max_failures: int(1, 1000).default(5),
@@ -70,6 +75,7 @@ export type Config = z.output<typeof configSchema> & {
   db_file: string;
   releases_dir: string;
   staging_dir: string;
+  bundles_dir: string;
   templates_dir: string;
   ui_dir: string;
 };
@@ -128,6 +134,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     db_file: path.join(c.data_dir, 'pocketd.db'),
     releases_dir: path.join(c.data_dir, 'releases'),
     staging_dir: path.join(c.data_dir, 'staging'),
+    bundles_dir: path.join(c.data_dir, 'bundles'),
     templates_dir: c.templates_dir ?? path.join(packageRoot, 'templates'),
     ui_dir: c.ui_dir ?? path.join(packageRoot, 'ui', 'dist'),
   };

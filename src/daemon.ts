@@ -23,6 +23,13 @@ import { createHealthChecker } from './core/health.js';
 import { createMetrics } from './core/metrics.js';
 import { createHostInfo } from './host/hostinfo.js';
 import { registerMetricsRoutes } from './api/routes/metrics.js';
+import { createBundles } from './core/bundles.js';
+import { createBackups } from './core/backups.js';
+import { CHANGE_KINDS, createChanges, type Changes } from './core/changes.js';
+import type { Apps } from './core/apps.js';
+import type { Deployments } from './core/deployments.js';
+import { registerDeployRoutes } from './api/routes/deploy.js';
+import { registerBackupRoutes } from './api/routes/backups.js';
 import { mkdir, chmod } from 'node:fs/promises';
 
 export interface Daemon {
@@ -58,13 +65,19 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     const journal = createJournal();
     const privileged = createPrivileged(config.helper, config.helper_sudo);
     const releases = createReleaseSource({ baseUrl: config.releases_url, releasesDir: config.releases_dir, cacheSeconds: config.releases_cache_seconds, log: log.child({ mod: 'releases' }) });
+    const bundles = createBundles({ config, db, events });
     const apps = createApps({
       config, db, log: log.child({ mod: 'apps' }), events, deployments, releases, templates: createTemplates(config.templates_dir),
-      privileged, systemd, journal, staging: createStaging(config.staging_dir),
+      privileged, systemd, journal, staging: createStaging(config.staging_dir), bundles,
     });
-    const interrupted = await deployments.failInterrupted();
-    if (interrupted > 0) log.warn({ count: interrupted }, 'deployments interrupted by the last stop were marked failed');
+    const backups = createBackups({ db, privileged, events, log: log.child({ mod: 'backups' }), busy: deployments.busy });
+    stack.push(() => backups.stop());
+    const changes = createChanges({
+      db, host: apps.host, privileged, releases, bundles, backups, deployments, events, stagingDir: config.staging_dir, loadSettings: apps.loadSettings,
+    });
+    await recoverInterrupted(deployments, apps, changes, log);
     await apps.markStale();
+    await backups.sync();
     const health = createHealthChecker({ db, systemd, privileged, events, log: log.child({ mod: 'health' }), busy: deployments.busy }, {
       intervalSeconds: config.health_interval_seconds, probeTimeoutMs: config.health_probe_timeout_ms,
       restartAfter: config.health_restart_after, history: config.health_history,
@@ -79,13 +92,15 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     stack.push(() => metrics.stop());
     const system = createSystemChecks({ config, systemd, journal, privileged, startedAt });
     const api = createApi({
-      db, auth, log: log.child({ mod: 'api' }), bodyLimitBytes: config.body_limit_bytes, startedAt,
+      db, auth, log: log.child({ mod: 'api' }), bodyLimitBytes: config.body_limit_bytes, uploadLimitBytes: config.bundle_max_bytes, startedAt,
       extra: [
-        (app) => registerAppRoutes(app, apps, deployments),
+        (app) => registerAppRoutes(app, apps, deployments, backups),
         (app) => registerDeploymentRoutes(app, deployments),
         (app) => registerSystemRoutes(app, { apps, system, releases }),
         (app) => registerObserveRoutes(app, { apps, journal, events, health }),
         (app) => registerMetricsRoutes(app, { apps, metrics, health, host, deployments }),
+        (app) => registerDeployRoutes(app, { changes, bundles }),
+        (app) => registerBackupRoutes(app, { apps, backups, changes }),
       ],
     });
     http = await startHttpServer(api.fetch, config.listen.host, config.listen.port, log.child({ mod: 'http' }));
@@ -104,6 +119,20 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       log.info('stopped');
     },
   };
+}
+
+/** Deployments a stop of the daemon cut short: finished or rolled back, each recorded with what was done. */
+async function recoverInterrupted(deployments: Deployments, apps: Apps, changes: Changes, log: Logger): Promise<void> {
+  for (const d of await deployments.interrupted()) {
+    let outcome: { status: 'success' | 'rolled_back' | 'failed'; error: string };
+    try {
+      outcome = (CHANGE_KINDS as readonly string[]).includes(d.kind) ? await changes.recover(d) : await apps.recover(d);
+    } catch (err) {
+      outcome = { status: 'failed', error: `interrupted by a stop of pocketd; recovery failed: ${(err as Error).message}` };
+    }
+    log.warn({ deployment: d.id, app: d.app, kind: d.kind, status: outcome.status }, outcome.error);
+    await deployments.closeInterrupted(d, outcome.status, outcome.status === 'success' ? null : outcome.error);
+  }
 }
 
 async function unwind(stack: Array<() => Promise<void>>): Promise<void> {

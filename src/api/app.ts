@@ -20,6 +20,8 @@ export interface ApiDeps {
   auth: AuthService;
   log: Logger;
   bodyLimitBytes: number;
+  /** Largest bundle upload. */
+  uploadLimitBytes?: number;
   startedAt: number;
   /** Extra route groups (apps, releases, ...) registered by the caller. */
   extra?: Array<(app: OpenAPIHono<ApiEnv>) => void>;
@@ -27,6 +29,7 @@ export interface ApiDeps {
 
 /** Routes that answer without a token. */
 const PUBLIC = new Set(['GET /api/health', 'POST /api/auth/login']);
+const UPLOAD_PATH = /^\/api\/apps\/[^/]+\/bundles\/?$/;
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** Builds the whole HTTP app once; tests call `app.request()` on the same stack. */
@@ -53,10 +56,14 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
     await next();
     log.debug({ method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - t0) }, 'request');
   });
-  app.use('/api/*', bodyLimit({
-    maxSize: deps.bodyLimitBytes,
-    onError: (c) => envelope(c as never, 413, 'PAYLOAD_TOO_LARGE', `the body is larger than ${deps.bodyLimitBytes} bytes`),
-  }));
+  const limit = (max: number) => bodyLimit({
+    maxSize: max,
+    onError: (c) => envelope(c as never, 413, 'PAYLOAD_TOO_LARGE', `the body is larger than ${max} bytes`),
+  });
+  const jsonLimit = limit(deps.bodyLimitBytes);
+  // Bundle uploads get their own (larger) limit; the multipart envelope gets 64 KiB on top.
+  const uploadLimit = limit((deps.uploadLimitBytes ?? deps.bodyLimitBytes) + 64 * 1024);
+  app.use('/api/*', (c, next) => (c.req.method === 'POST' && UPLOAD_PATH.test(c.req.path) ? uploadLimit : jsonLimit)(c, next));
 
   const bearer = async (c: Context<ApiEnv>, next: Next) => {
     const header = c.req.header('authorization');

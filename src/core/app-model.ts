@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { AppRow } from '../db/schema.js';
 import {
-  appNameSchema, cpuQuotaSchema, domainSchema, envSchema, memoryMaxSchema, portSchema, versionSchema,
+  appNameSchema, backupKeepSchema, backupScheduleSchema, cpuQuotaSchema, domainSchema, envSchema, memoryMaxSchema, portSchema, versionSchema,
 } from './app-rules.js';
 
 const uniqueList = <T extends z.ZodType<string>>(item: T, max: number) => z.array(item).max(max)
@@ -30,7 +30,9 @@ export const patchAppSchema = z.object({
   env: envSchema.optional(),
   memory_max: memoryMaxSchema.nullable().optional(),
   cpu_quota: cpuQuotaSchema.nullable().optional(),
-}).strict().refine((p) => Object.keys(p).length > 0, 'name at least one of domains, env, memory_max, cpu_quota');
+  backup_schedule: backupScheduleSchema.nullable().optional(),
+  backup_keep: backupKeepSchema.optional(),
+}).strict().refine((p) => Object.keys(p).length > 0, 'name at least one of domains, env, memory_max, cpu_quota, backup_schedule, backup_keep');
 export type PatchAppInput = z.infer<typeof patchAppSchema>;
 
 /** The settings of an app as the store holds them, decoded. */

@@ -1,3 +1,4 @@
+import cron from 'node-cron';
 import { z } from 'zod';
 import { VERSION_PATTERN } from '../host/releases.js';
 
@@ -48,3 +49,9 @@ export const envSchema = z.record(
 ).refine((e) => Object.keys(e).length <= 200, 'at most 200 variables');
 
 export const portSchema = z.number().int().min(1024).max(65535);
+
+/** A node-cron expression (5 or 6 fields of digits, *, /, , and -), e.g. "0 3 * * *". */
+export const backupScheduleSchema = z.string().max(100)
+  .regex(/^[0-9*/,-]+( [0-9*/,-]+){4,5}$/, 'must be a cron expression like "0 3 * * *" (digits, * / , - only)')
+  .refine((s) => cron.validate(s), 'is not a valid cron expression');
+export const backupKeepSchema = z.number().int().min(1).max(1000);

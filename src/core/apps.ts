@@ -1,20 +1,20 @@
-import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
-import { PocketdError, conflict, invalid, notFound, type FieldIssue } from '../errors.js';
+import { conflict, invalid, notFound, type FieldIssue } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Journal } from '../host/journal.js';
 import { readIfExists, sha256, type Staging } from '../host/files.js';
-import { portInUse, probeHealth } from '../host/ports.js';
+import { portInUse } from '../host/ports.js';
 import type { Privileged } from '../host/privileged.js';
 import type { ReleaseSource } from '../host/releases.js';
 import type { Systemd, UnitDetails } from '../host/systemd.js';
 import type { Templates } from '../host/templates.js';
 import { nowIso } from './clock.js';
-import type { Deployments, StepDef } from './deployments.js';
+import type { Deployment, Deployments, StepDef } from './deployments.js';
+import type { Bundles } from './bundles.js';
+import { createAppHost, unitName } from './app-host.js';
 import type { EventBus } from './events.js';
-import { maskEnv, renderEnvFile, settingsOf, type AppSettings, type CreateAppInput, type PatchAppInput } from './app-model.js';
+import { MASK, maskEnv, renderEnvFile, settingsOf, type AppSettings, type CreateAppInput, type PatchAppInput } from './app-model.js';
 import { toBytes } from './app-rules.js';
 
 export type AppState = 'running' | 'starting' | 'stopping' | 'stopped' | 'failed' | 'creating' | 'deleting' | 'unknown';
@@ -29,6 +29,9 @@ export interface AppView {
   domains: string[];
   memory_max: string | null;
   cpu_quota: number | null;
+  bundle: number | null;
+  backup_schedule: string | null;
+  backup_keep: number;
   status: string;
   desired_state: 'running' | 'stopped';
   state: AppState;
@@ -64,9 +67,9 @@ export interface AppsDeps {
   systemd: Systemd;
   journal: Journal;
   staging: Staging;
+  bundles: Bundles;
 }
 
-const unitName = (name: string) => `pb-${name}.service`;
 
 function stateOf(status: string, rt: Runtime | null): AppState {
   if (status === 'creating' || status === 'deleting') return status;
@@ -96,22 +99,10 @@ function mutex() {
 
 /** Apps: their settings in the store and their unit, site, env file and directory on the host. */
 export function createApps(deps: AppsDeps) {
-  const { config, db, templates, privileged, staging } = deps;
-  const appDir = (name: string) => path.join(config.apps_dir, name);
-  const unitFile = (name: string) => path.join(config.unit_dir, unitName(name));
-  const siteFile = (name: string) => path.join(config.sites_dir, `${name}.caddy`);
-  const envFile = (name: string) => path.join(config.env_dir, `${name}.env`);
+  const { config, db, privileged } = deps;
+  const host = createAppHost(deps);
+  const { appDir, unitFile, siteFile, renderUnit, renderSite, installUnit, installSite, installEnv, unitDetails, waitForUnit, waitHealthy } = host;
   const serialCreate = mutex();
-
-  const renderUnit = (s: AppSettings) => templates.renderUnit({
-    name: s.name, apps_user: config.apps_user, app_dir: appDir(s.name),
-    release_bin: path.join(config.releases_dir, s.version, 'pocketbase'), port: s.port, env_file: envFile(s.name),
-    memory_max: s.memory_max, cpu_quota: s.cpu_quota,
-  });
-  const renderSite = (s: AppSettings) => s.domains.length === 0 ? null : templates.renderSite({
-    name: s.name, addresses: s.domains.map((d) => (config.caddy_http_only ? `http://${d}` : d)), port: s.port,
-    body_max: config.request_body_max,
-  });
 
   async function loadSettings(name: string): Promise<{ row: NonNullable<Awaited<ReturnType<typeof findRow>>>; settings: AppSettings }> {
     const row = await findRow(name);
@@ -120,66 +111,6 @@ export function createApps(deps: AppsDeps) {
     return { row, settings: settingsOf(row, domains.map((d) => d.domain)) };
   }
   const findRow = (name: string) => db.selectFrom('apps').selectAll().where('name', '=', name).executeTakeFirst();
-
-  // --- privileged steps shared by create, patch and delete -------------------------
-
-  async function installUnit(s: AppSettings, text = renderUnit(s)) {
-    await staging.put(unitName(s.name), text);
-    try { await privileged.run('install-unit', [s.name]); } finally { await staging.remove(unitName(s.name)); }
-  }
-  async function installSite(name: string, text: string | null) {
-    if (text === null) {
-      await privileged.run('remove-site', [name]);
-      return;
-    }
-    await staging.put(`${name}.caddy`, text);
-    try { await privileged.run('install-site', [name]); } finally { await staging.remove(`${name}.caddy`); }
-  }
-  async function installEnv(name: string, text: string) {
-    await staging.put(`${name}.env`, text, 0o600);
-    try { await privileged.run('install-env', [name]); } finally { await staging.remove(`${name}.env`); }
-  }
-
-  async function unitDetails(name: string): Promise<UnitDetails | undefined> {
-    return (await deps.systemd.show([unitName(name)])).get(unitName(name));
-  }
-
-  /** Polls until the unit is in a wanted state (bounded); returns its details. */
-  async function waitForUnit(name: string, ok: (d: UnitDetails) => boolean, timeoutMs = 20_000): Promise<UnitDetails> {
-    const until = Date.now() + timeoutMs;
-    let d = await unitDetails(name);
-    while (Date.now() < until && !(d && ok(d))) {
-      await sleep(150);
-      d = await unitDetails(name);
-    }
-    if (!d || !ok(d)) {
-      throw new PocketdError('STATE_TIMEOUT', `${unitName(name)} did not reach the wanted state in ${timeoutMs / 1000} s (it is ${d?.active_state ?? 'unknown'}/${d?.sub_state ?? 'unknown'})`, { status: 504 });
-    }
-    return d;
-  }
-
-  /** Waits until the app answers /api/health with 200, failing fast when its process keeps dying. */
-  async function waitHealthy(name: string, port: number): Promise<string> {
-    const until = Date.now() + config.health_timeout_seconds * 1000;
-    const t0 = Date.now();
-    let last = '';
-    let checks = 0;
-    while (Date.now() < until) {
-      const r = await probeHealth(port, 2000);
-      if (r.status === 200) return `healthy after ${((Date.now() - t0) / 1000).toFixed(1)} s`;
-      last = r.status === null ? `no answer (${r.error ?? 'connection refused'})` : `/api/health answered ${r.status}`;
-      if (++checks % 4 === 0) {
-        const d = await unitDetails(name);
-        if (d && (d.active_state === 'failed' || d.restarts > 0 || d.sub_state === 'auto-restart')) {
-          const tail = await deps.journal.tail(unitName(name), 5);
-          throw new PocketdError('APP_CRASHED', `the app exits at start (${d.active_state}/${d.sub_state}, ${d.restarts} restarts); last log lines: ${tail.join(' | ')}`, { status: 502 });
-        }
-      }
-      await sleep(250);
-    }
-    const tail = await deps.journal.tail(unitName(name), 5);
-    throw new PocketdError('HEALTH_TIMEOUT', `no healthy answer within ${config.health_timeout_seconds} s (${last}); last log lines: ${tail.join(' | ')}`, { status: 502 });
-  }
 
   // --- validation ---------------------------------------------------------------
 
@@ -344,6 +275,7 @@ export function createApps(deps: AppsDeps) {
   function view(row: NonNullable<Awaited<ReturnType<typeof findRow>>>, domains: string[], runtime: Runtime | null): AppView {
     return {
       name: row.name, port: row.port, version: row.version, domains, memory_max: row.memory_max, cpu_quota: row.cpu_quota,
+      bundle: row.bundle, backup_schedule: row.backup_schedule, backup_keep: row.backup_keep,
       status: row.status, desired_state: row.desired_state, state: stateOf(row.status, runtime), runtime,
       created_at: row.created_at, updated_at: row.updated_at,
     };
@@ -431,6 +363,8 @@ export function createApps(deps: AppsDeps) {
         await db.transaction().execute(async (trx) => {
           await trx.updateTable('apps').set({
             env: JSON.stringify(next.env), memory_max: next.memory_max, cpu_quota: next.cpu_quota, updated_at: nowIso(),
+            ...(input.backup_schedule !== undefined ? { backup_schedule: input.backup_schedule } : {}),
+            ...(input.backup_keep !== undefined ? { backup_keep: input.backup_keep } : {}),
           }).where('name', '=', name).execute();
           if (input.domains) {
             await trx.deleteFrom('app_domains').where('app', '=', name).execute();
@@ -441,6 +375,46 @@ export function createApps(deps: AppsDeps) {
       } },
     ];
     return deps.deployments.start({ app: name, kind: 'configure', actor, steps, params: { fields: Object.keys(input) } });
+  }
+
+  // --- environment -----------------------------------------------------------
+
+  async function getEnv(name: string): Promise<{ env: Record<string, string> }> {
+    const { settings } = await loadSettings(name);
+    return { env: maskEnv(settings.env) };
+  }
+
+  /**
+   * Replaces the environment. A value sent back as the mask keeps the stored one,
+   * so an editor can save what it was shown. Says whether the running app needs a
+   * restart to see it, and restarts it (health-checked) when asked.
+   */
+  async function putEnv(name: string, env: Record<string, string>, restart: boolean) {
+    const { row, settings } = await loadSettings(name);
+    assertIdle(name, row.status);
+    const next: Record<string, string> = {};
+    const issues: FieldIssue[] = [];
+    for (const [k, v] of Object.entries(env)) {
+      if (v !== MASK) next[k] = v;
+      else if (settings.env[k] !== undefined) next[k] = settings.env[k]!;
+      else issues.push({ field: `env.${k}`, code: 'MASKED_UNKNOWN', message: `${k} is new; send its value, not the mask` });
+    }
+    if (issues.length) throw invalid(issues);
+    const changed = renderEnvFile(next) !== renderEnvFile(settings.env);
+    if (changed) {
+      await installEnv(name, renderEnvFile(next));
+      await db.updateTable('apps').set({ env: JSON.stringify(next), updated_at: nowIso() }).where('name', '=', name).execute();
+      deps.events.publish('app.env_changed', name, { keys: Object.keys(next) });
+    }
+    const running = (await unitDetails(name))?.active_state === 'active';
+    let restarted = false;
+    if (changed && running && restart) {
+      await privileged.run('restart', [name]);
+      await waitHealthy(name, settings.port);
+      restarted = true;
+      deps.events.publish('app.restarted', name);
+    }
+    return { env: maskEnv(next), changed, restart_required: changed && running && !restarted, restarted };
   }
 
   // --- delete -----------------------------------------------------------------
@@ -459,6 +433,7 @@ export function createApps(deps: AppsDeps) {
         : { name: 'archive_data', run: async () => { archivedTo = (await privileged.run('archive-app', [name])).trim(); return archivedTo ? `archived to ${archivedTo}` : 'no data directory'; } },
       { name: 'forget', run: async () => {
         await db.deleteFrom('apps').where('name', '=', name).execute();
+        await deps.bundles.removeAll(name);
         deps.events.publish('app.deleted', name, { purged: purge, archived_to: archivedTo || null });
       } },
     ];
@@ -467,6 +442,40 @@ export function createApps(deps: AppsDeps) {
       if (d.status !== 'success') await db.updateTable('apps').set({ status: 'failed', updated_at: nowIso() }).where('name', '=', name).execute();
     }).catch(() => undefined);
     return id;
+  }
+
+  /**
+   * A create, configure or delete the daemon was killed in the middle of: a
+   * create is rolled back (its app removed), a configure is rolled back to the
+   * settings in the store, a delete is finished.
+   */
+  async function recover(d: Deployment): Promise<{ status: 'success' | 'rolled_back' | 'failed'; error: string }> {
+    const name = d.app;
+    const row = await findRow(name);
+    const quiet = (p: Promise<unknown>) => p.then(() => undefined, () => undefined);
+    if (d.kind === 'create' || d.kind === 'delete') {
+      await privileged.run('remove-unit', [name]);
+      await privileged.run('remove-site', [name]);
+      await privileged.run('remove-env', [name]);
+      let archived = '';
+      if (d.kind === 'create' || d.params.purge === true) await privileged.run('purge-app', [name]);
+      else archived = (await privileged.run('archive-app', [name])).trim();
+      await db.deleteFrom('apps').where('name', '=', name).execute();
+      await quiet(deps.bundles.removeAll(name));
+      deps.events.publish('app.deleted', name, { recovered: true });
+      return d.kind === 'create'
+        ? { status: 'rolled_back', error: 'interrupted by a stop of pocketd; the half-made app was removed on restart' }
+        : { status: 'success', error: `interrupted by a stop of pocketd; the delete was finished on restart${archived ? ` (data archived to ${archived})` : ''}` };
+    }
+    if (d.kind === 'configure' && row) {
+      const { settings } = await loadSettings(name);
+      await installEnv(name, renderEnvFile(settings.env));
+      await installUnit(settings);
+      await installSite(name, renderSite(settings));
+      if (row.desired_state === 'running') { await privileged.run('restart', [name]); await waitHealthy(name, settings.port); }
+      return { status: 'rolled_back', error: 'interrupted by a stop of pocketd; the settings in the store were put back on restart' };
+    }
+    return { status: 'failed', error: 'interrupted by a stop of pocketd' };
   }
 
   /** Apps whose create never finished (the daemon stopped): marked failed so they can be deleted. */
@@ -480,7 +489,7 @@ export function createApps(deps: AppsDeps) {
     return unitName(name);
   }
 
-  return { validateCreate, create, list, get, control, patch, remove, markStale, unitOf };
+  return { validateCreate, create, list, get, control, patch, getEnv, putEnv, remove, recover, markStale, unitOf, loadSettings, host };
 }
 
 export type Apps = ReturnType<typeof createApps>;

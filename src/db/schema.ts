@@ -37,6 +37,12 @@ export interface AppsTable {
   desired_state: 'running' | 'stopped';
   created_at: string;
   updated_at: string;
+  /** Number of the bundle in place, if one was deployed. */
+  bundle: number | null;
+  /** node-cron expression for scheduled backups; null means none. */
+  backup_schedule: string | null;
+  /** Scheduled and pre-deploy backups kept, each. */
+  backup_keep: Generated<number>;
 }
 
 export interface AppDomainsTable {
@@ -124,7 +130,37 @@ export interface HostMetricsTable {
   disk_free: number;
 }
 
+export interface BundlesTable {
+  id: Generated<number>;
+  app: string;
+  number: number;
+  size_bytes: number;
+  unpacked_bytes: number;
+  files: number;
+  /** JSON array of the top-level directories the bundle holds. */
+  dirs: string;
+  sha256: string;
+  notes: string | null;
+  actor: string;
+  created_at: string;
+}
+
+export type BackupKind = 'manual' | 'scheduled' | 'pre-deploy';
+
+export interface BackupsTable {
+  id: Generated<number>;
+  app: string;
+  kind: BackupKind;
+  status: 'creating' | 'ready' | 'failed';
+  size_bytes: number | null;
+  deployment_id: number | null;
+  error: string | null;
+  created_at: string;
+}
+
 export interface DB {
+  bundles: BundlesTable;
+  backups: BackupsTable;
   app_metrics: AppMetricsTable;
   host_metrics: HostMetricsTable;
   health_checks: HealthChecksTable;

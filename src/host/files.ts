@@ -30,6 +30,7 @@ export async function writeAtomic(file: string, content: string, mode = 0o644): 
 /** The daemon's staging directory, from which the helper copies files into place. */
 export function createStaging(dir: string) {
   return {
+    dir,
     async put(name: string, content: string, mode = 0o644): Promise<void> {
       await mkdir(dir, { recursive: true, mode: 0o700 });
       await writeAtomic(path.join(dir, name), content, mode);

@@ -5,7 +5,8 @@ import { exec, ExecError } from './exec.js';
 export type HelperVerb =
   | 'install-unit' | 'remove-unit' | 'start' | 'stop' | 'restart' | 'enable' | 'disable'
   | 'install-site' | 'remove-site' | 'reload-caddy' | 'validate-caddy'
-  | 'prepare-app' | 'archive-app' | 'purge-app' | 'install-env' | 'remove-env' | 'superuser';
+  | 'prepare-app' | 'archive-app' | 'purge-app' | 'install-env' | 'remove-env' | 'superuser'
+  | 'backup' | 'restore-backup' | 'delete-backup' | 'install-bundle' | 'revert-bundle';
 
 /** Exit codes the helper documents, and what they mean to a caller. */
 const EXIT: Record<number, { code: string; status: number }> = {
@@ -17,6 +18,7 @@ const EXIT: Record<number, { code: string; status: number }> = {
   71: { code: 'CADDY_RELOAD_FAILED', status: 502 },
   72: { code: 'APP_DIR_FAILED', status: 500 },
   73: { code: 'SUPERUSER_FAILED', status: 502 },
+  74: { code: 'APP_RUNNING', status: 409 },
 };
 
 export interface Privileged {

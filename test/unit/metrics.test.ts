@@ -16,7 +16,7 @@ test('CPU share comes from consecutive samples; a counter reset gives null, not 
 
 test('Prometheus text: HELP and TYPE before samples, labels escaped, absent values left out', () => {
   const app = (name: string, state: AppView['state'], memory: number | null): AppView => ({
-    name, port: 1, version: '0.23.1', domains: [], memory_max: null, cpu_quota: null, status: 'ready', desired_state: 'running', state,
+    name, port: 1, version: '0.23.1', domains: [], memory_max: null, cpu_quota: null, bundle: null, backup_schedule: null, backup_keep: 7, status: 'ready', desired_state: 'running', state,
     runtime: memory === null ? null : { active_state: 'active', sub_state: 'running', main_pid: 1, memory_bytes: memory, cpu_ns: 2e9, restarts: 3, active_since: null, control_group: null },
     created_at: '', updated_at: '',
   });

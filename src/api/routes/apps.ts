@@ -3,6 +3,7 @@ import type { Apps } from '../../core/apps.js';
 import { createAppSchema, patchAppSchema } from '../../core/app-model.js';
 import { appNameSchema, domainSchema } from '../../core/app-rules.js';
 import type { Deployments } from '../../core/deployments.js';
+import type { Backups } from '../../core/backups.js';
 import { actorName, authorize, type ApiEnv } from '../context.js';
 import { commonErrors, errors, json, jsonBody } from '../schemas.js';
 
@@ -14,6 +15,7 @@ const STATES = ['running', 'starting', 'stopping', 'stopped', 'failed', 'creatin
 const AppView = z.object({
   name: z.string(), port: z.number().int(), version: z.string(), domains: z.array(z.string()),
   memory_max: z.string().nullable(), cpu_quota: z.number().int().nullable(), status: z.string(),
+  bundle: z.number().int().nullable(), backup_schedule: z.string().nullable(), backup_keep: z.number().int(),
   desired_state: z.enum(['running', 'stopped']), state: z.enum(STATES), runtime: Runtime.nullable(),
   created_at: z.string(), updated_at: z.string(),
 }).openapi('App');
@@ -66,7 +68,7 @@ const deleteApp = createRoute({
   responses: { 200: json(DeploymentRef.extend({ status: z.string(), error: z.string().nullable() }), 'Deleted'), ...commonErrors, ...errors(404, 409) },
 });
 
-export function registerAppRoutes(app: OpenAPIHono<ApiEnv>, apps: Apps, deployments: Deployments) {
+export function registerAppRoutes(app: OpenAPIHono<ApiEnv>, apps: Apps, deployments: Deployments, backups: Backups) {
   app.openapi(createApp, async (c) => {
     const p = authorize(c, { kind: 'admin' });
     const body = c.req.valid('json');
@@ -87,6 +89,7 @@ export function registerAppRoutes(app: OpenAPIHono<ApiEnv>, apps: Apps, deployme
     const { name } = c.req.valid('param');
     const id = await apps.patch(name, c.req.valid('json'), actorName(p));
     const d = await deployments.wait(id, 180_000);
+    await backups.sync();
     return c.json({ deployment_id: id, status: d.status, app: await apps.get(name) }, 200);
   });
   for (const action of ['start', 'stop', 'restart'] as const) {
@@ -101,6 +104,7 @@ export function registerAppRoutes(app: OpenAPIHono<ApiEnv>, apps: Apps, deployme
     const purge = ['true', '1'].includes(c.req.valid('query').purge ?? 'false');
     const id = await apps.remove(name, purge, actorName(p));
     const d = await deployments.wait(id, 120_000);
+    await backups.sync();
     return c.json({ deployment_id: id, status: d.status, error: d.error }, 200);
   });
 }

@@ -1,7 +1,7 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Deployments } from '../../core/deployments.js';
 import { appNameSchema } from '../../core/app-rules.js';
-import { authorize, type ApiEnv } from '../context.js';
+import { actorName, authorize, type ApiEnv } from '../context.js';
 import { commonErrors, errors, json } from '../schemas.js';
 
 const STATUSES = ['pending', 'running', 'success', 'failed', 'rolled_back', 'cancelled'] as const;
@@ -29,7 +29,33 @@ const listRoute = createRoute({
   responses: { 200: json(z.object({ deployments: z.array(Summary) }), 'Deployments'), ...commonErrors },
 });
 
+const cancelRoute = createRoute({
+  method: 'post', path: '/api/deployments/{id}/cancel', tags: ['deployments'],
+  summary: 'Cancel a pending or running deployment; a running one stops at its next safe point and rolls back',
+  request: { params: z.object({ id: z.coerce.number().int().positive() }) },
+  responses: { 202: json(Summary, 'Cancel requested; follow the deployment'), ...commonErrors, ...errors(404, 409) },
+});
+const AppStats = z.object({
+  app: z.string(), count: z.number().int(), success: z.number().int(), success_rate: z.number(),
+  by_status: z.record(z.string(), z.number().int()), mean_ms: z.number().int().nullable(), p95_ms: z.number().int().nullable(),
+}).openapi('DeploymentStats');
+const statsRoute = createRoute({
+  method: 'get', path: '/api/deployments/stats', tags: ['deployments'], summary: 'Per app: count, success rate, mean and p95 duration of ended deployments',
+  request: { query: z.object({ days: z.coerce.number().int().min(1).max(3650).default(30) }).strict() },
+  responses: { 200: json(z.object({ days: z.number().int(), apps: z.array(AppStats) }), 'Stats'), ...commonErrors },
+});
+
 export function registerDeploymentRoutes(app: OpenAPIHono<ApiEnv>, deployments: Deployments) {
+  app.openapi(statsRoute, async (c) => {
+    authorize(c, { kind: 'admin' });
+    const { days } = c.req.valid('query');
+    return c.json({ days, apps: await deployments.stats(days) }, 200);
+  });
+  app.openapi(cancelRoute, async (c) => {
+    const d = await deployments.get(c.req.valid('param').id);
+    const p = authorize(c, { kind: 'app', app: d.app, level: 'deploy' });
+    return c.json(await deployments.cancel(d.id, actorName(p)), 202);
+  });
   app.openapi(getRoute, async (c) => {
     const d = await deployments.get(c.req.valid('param').id);
     authorize(c, { kind: 'app', app: d.app, level: 'read' });

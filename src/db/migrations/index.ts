@@ -2,10 +2,12 @@ import type { Migration } from 'kysely';
 import * as m0001 from './0001_initial.js';
 import * as m0002 from './0002_health.js';
 import * as m0003 from './0003_metrics.js';
+import * as m0004 from './0004_deploy.js';
 
 /** Every migration, in order. Add new ones at the end; never edit a landed one. */
 export const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
   '0002_health': m0002,
   '0003_metrics': m0003,
+  '0004_deploy': m0004,
 };

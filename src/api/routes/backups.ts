@@ -1,0 +1,84 @@
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import type { Apps } from '../../core/apps.js';
+import { appNameSchema, envSchema } from '../../core/app-rules.js';
+import type { Backups } from '../../core/backups.js';
+import type { Changes } from '../../core/changes.js';
+import { actorName, authorize, type ApiEnv } from '../context.js';
+import { commonErrors, errors, json, jsonBody } from '../schemas.js';
+
+const NameParam = z.object({ name: appNameSchema });
+const IdParam = NameParam.extend({ id: z.coerce.number().int().positive() });
+const Backup = z.object({
+  id: z.number().int(), app: z.string(), kind: z.enum(['manual', 'scheduled', 'pre-deploy']), status: z.enum(['creating', 'ready', 'failed']),
+  size_bytes: z.number().int().nullable(), deployment_id: z.number().int().nullable(), error: z.string().nullable(), created_at: z.string(),
+}).openapi('Backup');
+const Env = z.object({ env: z.record(z.string(), z.string()).describe('Values of secret-looking keys are masked') }).openapi('Env');
+
+const createBackup = createRoute({
+  method: 'post', path: '/api/apps/{name}/backups', tags: ['backups'], summary: 'Back up the app\'s data now (consistent while it runs)',
+  request: { params: NameParam },
+  responses: { 201: json(Backup, 'The backup'), ...commonErrors, ...errors(404, 409) },
+});
+const listBackups = createRoute({
+  method: 'get', path: '/api/apps/{name}/backups', tags: ['backups'], summary: 'Backups of the app, newest first',
+  request: { params: NameParam },
+  responses: { 200: json(z.object({ backups: z.array(Backup) }), 'Backups'), ...commonErrors, ...errors(404) },
+});
+const restoreBackup = createRoute({
+  method: 'post', path: '/api/apps/{name}/backups/{id}/restore', tags: ['backups'], summary: 'Restore a backup as a deployment (snapshot first, health gate, rollback)',
+  request: { params: IdParam },
+  responses: { 202: json(z.object({ deployment_id: z.number().int() }), 'Started'), ...commonErrors, ...errors(404, 409) },
+});
+const deleteBackup = createRoute({
+  method: 'delete', path: '/api/apps/{name}/backups/{id}', tags: ['backups'], summary: 'Delete a backup',
+  request: { params: IdParam },
+  responses: { 204: { description: 'Deleted' }, ...commonErrors, ...errors(404, 409) },
+});
+const getEnv = createRoute({
+  method: 'get', path: '/api/apps/{name}/env', tags: ['apps'], summary: 'The app\'s environment, secrets masked',
+  request: { params: NameParam },
+  responses: { 200: json(Env, 'Environment'), ...commonErrors, ...errors(404) },
+});
+const putEnv = createRoute({
+  method: 'put', path: '/api/apps/{name}/env', tags: ['apps'], summary: 'Replace the environment; a masked value keeps the stored one; restart=1 restarts',
+  request: { params: NameParam, query: z.object({ restart: z.enum(['0', '1', 'true', 'false']).optional() }).strict(), ...jsonBody(z.object({ env: envSchema }).strict().openapi('PutEnv')) },
+  responses: {
+    200: json(Env.extend({ changed: z.boolean(), restart_required: z.boolean(), restarted: z.boolean() }).openapi('EnvSaved'), 'Saved'),
+    ...commonErrors, ...errors(404, 409, 502),
+  },
+});
+
+export function registerBackupRoutes(app: OpenAPIHono<ApiEnv>, deps: { apps: Apps; backups: Backups; changes: Changes }) {
+  app.openapi(createBackup, async (c) => {
+    const { name } = c.req.valid('param');
+    authorize(c, { kind: 'app', app: name, level: 'deploy' });
+    return c.json(await deps.backups.manual(name), 201);
+  });
+  app.openapi(listBackups, async (c) => {
+    const { name } = c.req.valid('param');
+    authorize(c, { kind: 'app', app: name, level: 'read' });
+    return c.json({ backups: await deps.backups.list(name) }, 200);
+  });
+  app.openapi(restoreBackup, async (c) => {
+    const { name, id } = c.req.valid('param');
+    const p = authorize(c, { kind: 'admin' });
+    return c.json({ deployment_id: await deps.changes.restore(name, id, actorName(p)) }, 202);
+  });
+  app.openapi(deleteBackup, async (c) => {
+    const { name, id } = c.req.valid('param');
+    authorize(c, { kind: 'admin' });
+    await deps.backups.remove(name, id);
+    return c.body(null, 204);
+  });
+  app.openapi(getEnv, async (c) => {
+    const { name } = c.req.valid('param');
+    authorize(c, { kind: 'admin' });
+    return c.json(await deps.apps.getEnv(name), 200);
+  });
+  app.openapi(putEnv, async (c) => {
+    const { name } = c.req.valid('param');
+    authorize(c, { kind: 'admin' });
+    const restart = ['1', 'true'].includes(c.req.valid('query').restart ?? '0');
+    return c.json(await deps.apps.putEnv(name, c.req.valid('json').env, restart), 200);
+  });
+}

@@ -1,0 +1,104 @@
+import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { appNameSchema, versionSchema } from '../../core/app-rules.js';
+import type { Bundles } from '../../core/bundles.js';
+import type { Changes } from '../../core/changes.js';
+import { PocketdError, invalid } from '../../errors.js';
+import { actorName, authorize, type ApiEnv } from '../context.js';
+import { commonErrors, errors, json, jsonBody } from '../schemas.js';
+
+const NameParam = z.object({ name: appNameSchema });
+const Started = z.object({ deployment_id: z.number().int() }).openapi('DeploymentStarted');
+const Bundle = z.object({
+  number: z.number().int(), size_bytes: z.number().int(), unpacked_bytes: z.number().int(), files: z.number().int(), dirs: z.array(z.string()),
+  sha256: z.string(), notes: z.string().nullable(), actor: z.string(), created_at: z.string(),
+}).openapi('Bundle');
+// eslint-disable-next-line no-control-regex
+const notesSchema = z.string().max(2000).regex(/^[^\x00-\x08\x0b-\x1f\x7f]*$/, 'must not contain control characters other than newlines and tabs');
+
+const started = (summary: string, path: string, body: z.ZodType) => createRoute({
+  method: 'post', path, tags: ['deploy'], summary, request: { params: NameParam, ...jsonBody(body) },
+  responses: { 202: json(Started, 'Started; follow the deployment'), ...commonErrors, ...errors(404, 409, 502) },
+});
+const upgradeRoute = started('Upgrade or downgrade PocketBase: snapshot, switch, health gate, automatic rollback', '/api/apps/{name}/upgrade',
+  z.object({ version: versionSchema }).strict().openapi('Upgrade'));
+const deployRoute = started('Deploy an uploaded bundle: snapshot, install, health gate, automatic rollback', '/api/apps/{name}/deploy',
+  z.object({ bundle: z.number().int().positive() }).strict().openapi('Deploy'));
+const rollbackRoute = started('Return to the release and bundle of an earlier successful deployment (and, with data, its data)', '/api/apps/{name}/rollback',
+  z.object({ deployment_id: z.number().int().positive(), data: z.boolean().default(false) }).strict().openapi('Rollback'));
+
+const uploadRoute = createRoute({
+  method: 'post', path: '/api/apps/{name}/bundles', tags: ['deploy'],
+  summary: 'Upload a bundle: multipart/form-data with a zip in `file` (pb_public/, pb_hooks/, pb_migrations/) and optional `notes`',
+  // The body is read by the handler (not a validator) so it is parsed once; this documents it.
+  request: { params: NameParam },
+  requestBody: { content: { 'multipart/form-data': { schema: { type: 'object', required: ['file'], properties: { file: { type: 'string', format: 'binary' }, notes: { type: 'string', maxLength: 2000 } } } } }, required: true },
+  responses: { 201: json(Bundle, 'Kept as the next number'), ...commonErrors, ...errors(404, 413, 415) },
+});
+const listBundles = createRoute({
+  method: 'get', path: '/api/apps/{name}/bundles', tags: ['deploy'], summary: 'Bundles of the app, newest first',
+  request: { params: NameParam },
+  responses: { 200: json(z.object({ bundles: z.array(Bundle) }), 'Bundles'), ...commonErrors, ...errors(404) },
+});
+const downloadBundle = createRoute({
+  method: 'get', path: '/api/apps/{name}/bundles/{number}/download', tags: ['deploy'], summary: 'The zip as uploaded',
+  request: { params: NameParam.extend({ number: z.coerce.number().int().positive() }) },
+  responses: { 200: { content: { 'application/zip': { schema: z.string().openapi({ format: 'binary' }) } }, description: 'The zip' }, ...commonErrors, ...errors(404) },
+});
+
+export function registerDeployRoutes(app: OpenAPIHono<ApiEnv>, deps: { changes: Changes; bundles: Bundles }) {
+  app.openapi(upgradeRoute, async (c) => {
+    const { name } = c.req.valid('param');
+    const p = authorize(c, { kind: 'app', app: name, level: 'deploy' });
+    const body = c.req.valid('json') as { version: string };
+    return c.json({ deployment_id: await deps.changes.upgrade(name, body.version, actorName(p)) }, 202);
+  });
+  app.openapi(deployRoute, async (c) => {
+    const { name } = c.req.valid('param');
+    const p = authorize(c, { kind: 'app', app: name, level: 'deploy' });
+    const body = c.req.valid('json') as { bundle: number };
+    return c.json({ deployment_id: await deps.changes.deploy(name, body.bundle, actorName(p)) }, 202);
+  });
+  app.openapi(rollbackRoute, async (c) => {
+    const { name } = c.req.valid('param');
+    const p = authorize(c, { kind: 'app', app: name, level: 'deploy' });
+    const body = c.req.valid('json') as { deployment_id: number; data: boolean };
+    return c.json({ deployment_id: await deps.changes.rollback(name, body.deployment_id, body.data, actorName(p)) }, 202);
+  });
+
+  app.openapi(uploadRoute, async (c) => {
+    const { name } = c.req.valid('param');
+    const p = authorize(c, { kind: 'app', app: name, level: 'deploy' });
+    if (!/^multipart\/form-data/i.test(c.req.header('content-type') ?? '')) {
+      throw new PocketdError('UNSUPPORTED_MEDIA_TYPE', 'send multipart/form-data with the zip in a field named file', { status: 415 });
+    }
+    const form = await c.req.raw.formData().catch(() => { throw invalid([{ field: 'file', code: 'MALFORMED_MULTIPART', message: 'the multipart body could not be read' }]); });
+    const file = form.get('file');
+    const notes = form.get('notes');
+    const extra = [...form.keys()].filter((k) => k !== 'file' && k !== 'notes');
+    const issues = [
+      ...(file instanceof File ? [] : [{ field: 'file', code: 'REQUIRED', message: 'a zip file in the field named file is required' }]),
+      ...(notes === null || (typeof notes === 'string' && notesSchema.safeParse(notes).success) ? [] : [{ field: 'notes', code: 'INVALID', message: 'notes must be text of at most 2000 characters without control characters' }]),
+      ...extra.map((k) => ({ field: k.slice(0, 64), code: 'UNKNOWN_FIELD', message: 'not a field of this form' })),
+    ];
+    if (issues.length) throw invalid(issues);
+    const bundle = await deps.bundles.upload(name, (file as File).stream(), (notes as string | null) ?? null, actorName(p));
+    return c.json(bundle, 201);
+  });
+  app.openapi(listBundles, async (c) => {
+    const { name } = c.req.valid('param');
+    authorize(c, { kind: 'app', app: name, level: 'read' });
+    const bundles = await deps.bundles.list(name);
+    return c.json({ bundles }, 200);
+  });
+  app.openapi(downloadBundle, async (c) => {
+    const { name, number } = c.req.valid('param');
+    authorize(c, { kind: 'app', app: name, level: 'read' });
+    const b = await deps.bundles.get(name, number);
+    return c.body(Readable.toWeb(createReadStream(b.file)) as ReadableStream, 200, {
+      'content-type': 'application/zip', 'content-length': String(b.size_bytes),
+      'content-disposition': `attachment; filename="${name}-bundle-${number}.zip"`,
+    }) as never;
+  });
+}

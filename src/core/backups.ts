@@ -1,0 +1,114 @@
+import cron, { type ScheduledTask } from 'node-cron';
+import type { Database } from '../db/database.js';
+import type { BackupKind } from '../db/schema.js';
+import { conflict, notFound } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Privileged } from '../host/privileged.js';
+import { nowIso } from './clock.js';
+import type { EventBus } from './events.js';
+
+export interface Backup {
+  id: number;
+  app: string;
+  kind: BackupKind;
+  status: 'creating' | 'ready' | 'failed';
+  size_bytes: number | null;
+  deployment_id: number | null;
+  error: string | null;
+  created_at: string;
+}
+
+/**
+ * Backups of an app's pb_data, made by the helper (SQLite's online backup API
+ * for databases, so a running app's backup is consistent) and kept under a
+ * root-owned directory; rows here say what exists. Scheduled per app with
+ * node-cron; scheduled and pre-deploy backups are pruned to the app's count.
+ */
+export function createBackups(deps: { db: Database; privileged: Privileged; events: EventBus; log: Logger; busy: (app: string) => boolean }) {
+  const { db, privileged } = deps;
+  const tasks = new Map<string, { expr: string; task: ScheduledTask }>();
+
+  async function assertApp(app: string) {
+    const row = await db.selectFrom('apps').select(['name', 'status']).where('name', '=', app).executeTakeFirst();
+    if (!row) throw notFound('app', app);
+    return row;
+  }
+
+  /** Makes a backup now; the row records a failure as well as a success. */
+  async function create(app: string, kind: BackupKind, deploymentId: number | null = null): Promise<Backup> {
+    const row = await db.insertInto('backups').values({ app, kind, status: 'creating', deployment_id: deploymentId, created_at: nowIso() })
+      .returning('id').executeTakeFirstOrThrow();
+    try {
+      const out = await privileged.run('backup', [app, String(row.id)], { timeoutMs: 30 * 60_000 });
+      await db.updateTable('backups').set({ status: 'ready', size_bytes: Number(out.trim()) || 0 }).where('id', '=', row.id).execute();
+    } catch (err) {
+      await db.updateTable('backups').set({ status: 'failed', error: (err as Error).message.slice(0, 2000) }).where('id', '=', row.id).execute();
+      throw err;
+    }
+    deps.events.publish('backup.created', app, { backup_id: row.id, kind });
+    if (kind !== 'manual') await prune(app, kind);
+    return get(app, row.id);
+  }
+
+  async function manual(app: string): Promise<Backup> {
+    const row = await assertApp(app);
+    if (row.status !== 'ready' || deps.busy(app)) throw conflict('DEPLOYMENT_IN_PROGRESS', `app ${app} has a deployment in progress`);
+    return create(app, 'manual');
+  }
+
+  async function prune(app: string, kind: BackupKind): Promise<void> {
+    const keep = (await db.selectFrom('apps').select('backup_keep').where('name', '=', app).executeTakeFirst())?.backup_keep ?? 7;
+    const old = await db.selectFrom('backups').select('id').where('app', '=', app).where('kind', '=', kind).where('status', '=', 'ready')
+      .orderBy('id', 'desc').offset(keep).limit(1_000_000).execute();
+    for (const b of old) await removeFiles(app, b.id);
+  }
+
+  async function removeFiles(app: string, id: number): Promise<void> {
+    await privileged.run('delete-backup', [app, String(id)]);
+    await db.deleteFrom('backups').where('id', '=', id).execute();
+  }
+
+  async function get(app: string, id: number): Promise<Backup> {
+    const b = await db.selectFrom('backups').selectAll().where('app', '=', app).where('id', '=', id).executeTakeFirst();
+    if (!b) throw notFound('backup', `${app}/${id}`);
+    return b;
+  }
+
+  async function list(app: string): Promise<Backup[]> {
+    await assertApp(app);
+    return db.selectFrom('backups').selectAll().where('app', '=', app).orderBy('id', 'desc').execute();
+  }
+
+  async function remove(app: string, id: number): Promise<void> {
+    await get(app, id);
+    if (deps.busy(app)) throw conflict('DEPLOYMENT_IN_PROGRESS', `app ${app} has a deployment in progress`);
+    await removeFiles(app, id);
+    deps.events.publish('backup.deleted', app, { backup_id: id });
+  }
+
+  /** (Re)creates the cron tasks from the apps' schedules. */
+  async function sync(): Promise<void> {
+    const apps = await db.selectFrom('apps').select(['name', 'backup_schedule']).where('status', '=', 'ready').execute();
+    const wanted = new Map(apps.filter((a) => a.backup_schedule).map((a) => [a.name, a.backup_schedule!]));
+    for (const [app, t] of tasks) {
+      if (wanted.get(app) !== t.expr) { await t.task.stop(); await t.task.destroy(); tasks.delete(app); }
+    }
+    for (const [app, expr] of wanted) {
+      if (tasks.has(app)) continue;
+      const task = cron.schedule(expr, async () => {
+        if (deps.busy(app)) { deps.log.warn({ app }, 'scheduled backup skipped: a deployment is running'); return; }
+        await create(app, 'scheduled').catch((err: unknown) => deps.log.error({ app, err }, 'scheduled backup failed'));
+      }, { noOverlap: true, name: `backup-${app}` });
+      tasks.set(app, { expr, task });
+    }
+  }
+
+  return {
+    create, manual, list, get, remove, sync,
+    /** Puts a backup's pb_data in place; the app must be stopped. */
+    restoreFiles: (app: string, id: number) => privileged.run('restore-backup', [app, String(id)], { timeoutMs: 30 * 60_000 }),
+    async stop() { for (const t of tasks.values()) { await t.task.stop(); await t.task.destroy(); } tasks.clear(); },
+  };
+}
+
+export type Backups = ReturnType<typeof createBackups>;

@@ -1,0 +1,109 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Config } from '../config.js';
+import type { Database } from '../db/database.js';
+import { PocketdError, notFound } from '../errors.js';
+import { readZip, type ZipLimits } from '../host/zip.js';
+import { nowIso } from './clock.js';
+import type { EventBus } from './events.js';
+
+export const BUNDLE_DIRS = ['pb_public', 'pb_hooks', 'pb_migrations'] as const;
+
+export interface Bundle {
+  number: number;
+  size_bytes: number;
+  unpacked_bytes: number;
+  files: number;
+  dirs: string[];
+  sha256: string;
+  notes: string | null;
+  actor: string;
+  created_at: string;
+}
+
+/**
+ * App bundles: zips of pb_public/, pb_hooks/ and pb_migrations/, checked whole
+ * before they are kept, stored as numbered versions under the data directory.
+ */
+export function createBundles(deps: { config: Config; db: Database; events: EventBus }) {
+  const { config, db } = deps;
+  const limits: ZipLimits = {
+    maxUnpackedBytes: config.bundle_max_unpacked_bytes, maxFiles: config.bundle_max_files, maxRatio: config.bundle_max_ratio, topDirs: BUNDLE_DIRS,
+  };
+  const dirOf = (app: string) => path.join(config.bundles_dir, app);
+  const fileOf = (app: string, n: number) => path.join(dirOf(app), `${n}.zip`);
+
+  async function assertApp(app: string) {
+    if (!(await db.selectFrom('apps').select('name').where('name', '=', app).executeTakeFirst())) throw notFound('app', app);
+  }
+
+  /** Streams an upload to disk (bounded), checks it, and keeps it as the app's next number. */
+  async function upload(app: string, body: ReadableStream<Uint8Array>, notes: string | null, actor: string): Promise<Bundle> {
+    await assertApp(app);
+    await mkdir(dirOf(app), { recursive: true, mode: 0o700 });
+    const tmp = path.join(dirOf(app), `.upload-${randomBytes(6).toString('hex')}`);
+    const hash = createHash('sha256');
+    let size = 0;
+    try {
+      const meter = new Transform({
+        transform(chunk: Buffer, _enc, cb) {
+          size += chunk.length;
+          if (size > config.bundle_max_bytes) {
+            cb(new PocketdError('PAYLOAD_TOO_LARGE', `the bundle is larger than ${config.bundle_max_bytes} bytes`, { status: 413 }));
+            return;
+          }
+          hash.update(chunk);
+          cb(null, chunk);
+        },
+      });
+      await pipeline(Readable.fromWeb(body as never), meter, createWriteStream(tmp, { flags: 'wx', mode: 0o600 }));
+      const summary = await readZip(tmp, limits);
+      // The number is taken and the row written in one transaction, so two uploads never share one.
+      const bundle = await db.transaction().execute(async (trx) => {
+        const last = await trx.selectFrom('bundles').select((eb) => eb.fn.max('number').as('n')).where('app', '=', app).executeTakeFirst();
+        const number = Number(last?.n ?? 0) + 1;
+        const row = {
+          app, number, size_bytes: size, unpacked_bytes: summary.unpacked_bytes, files: summary.files, dirs: JSON.stringify(summary.dirs),
+          sha256: hash.digest('hex'), notes, actor, created_at: nowIso(),
+        };
+        await trx.insertInto('bundles').values(row).execute();
+        await rename(tmp, fileOf(app, number));
+        return row;
+      });
+      deps.events.publish('bundle.uploaded', app, { number: bundle.number, size_bytes: size });
+      const { app: _app, ...rest } = bundle;
+      return { ...rest, dirs: summary.dirs };
+    } finally {
+      await rm(tmp, { force: true });
+    }
+  }
+
+  async function list(app: string): Promise<Bundle[]> {
+    await assertApp(app);
+    const rows = await db.selectFrom('bundles').selectAll().where('app', '=', app).orderBy('number', 'desc').execute();
+    return rows.map(({ id: _id, app: _app, ...r }) => ({ ...r, dirs: JSON.parse(r.dirs) as string[] }));
+  }
+
+  async function get(app: string, n: number): Promise<Bundle & { file: string }> {
+    const r = await db.selectFrom('bundles').selectAll().where('app', '=', app).where('number', '=', n).executeTakeFirst();
+    if (!r) throw notFound('bundle', `${app}/${n}`);
+    const { id: _id, app: _app, ...rest } = r;
+    return { ...rest, dirs: JSON.parse(r.dirs) as string[], file: fileOf(app, n) };
+  }
+
+  /** Unpacks a kept bundle into `dest` (checked again: the file on disk is not trusted either). */
+  async function extract(app: string, n: number, dest: string): Promise<void> {
+    const b = await get(app, n);
+    await rm(dest, { recursive: true, force: true });
+    await mkdir(dest, { recursive: true, mode: 0o755 });
+    await readZip(b.file, limits, dest);
+  }
+
+  return { upload, list, get, extract, removeAll: (app: string) => rm(dirOf(app), { recursive: true, force: true }) };
+}
+
+export type Bundles = ReturnType<typeof createBundles>;
