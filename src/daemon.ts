@@ -30,6 +30,7 @@ import type { Apps } from './core/apps.js';
 import type { Deployments } from './core/deployments.js';
 import { registerDeployRoutes } from './api/routes/deploy.js';
 import { registerBackupRoutes } from './api/routes/backups.js';
+import { loadUi } from './api/ui.js';
 import { mkdir, chmod } from 'node:fs/promises';
 
 export interface Daemon {
@@ -91,6 +92,8 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     metrics.start();
     stack.push(() => metrics.stop());
     const system = createSystemChecks({ config, systemd, journal, privileged, startedAt });
+    const ui = await loadUi(config.ui_dir);
+    if (!ui) log.warn({ ui_dir: config.ui_dir }, 'no dashboard build found; the API is served without it');
     const api = createApi({
       db, auth, log: log.child({ mod: 'api' }), bodyLimitBytes: config.body_limit_bytes, uploadLimitBytes: config.bundle_max_bytes, startedAt,
       extra: [
@@ -101,6 +104,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
         (app) => registerMetricsRoutes(app, { apps, metrics, health, host, deployments }),
         (app) => registerDeployRoutes(app, { changes, bundles }),
         (app) => registerBackupRoutes(app, { apps, backups, changes }),
+        ...(ui ? [ui] : []),
       ],
     });
     http = await startHttpServer(api.fetch, config.listen.host, config.listen.port, log.child({ mod: 'http' }));

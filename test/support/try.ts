@@ -43,7 +43,7 @@ async function main() {
     for (const s of d.steps) console.log(`  ${s.status.padEnd(8)} ${s.name}${s.message ? `: ${s.message}` : ''}`);
     const health = await httpRequest(h.sbx.caddy.httpPort, '/api/health', { host: 'demo.localhost' });
     console.log(`demo app through Caddy: GET http://demo.localhost/api/health -> ${health.status} ${health.body.trim()}`);
-    console.log(`admin sign-in: admin@pocketd.localhost / ${password}`);
+    console.log(`dashboard: open ${h.url}/ and sign in as admin@pocketd.localhost / ${password}`);
     console.log(`try: curl -H "Authorization: Bearer $POCKETD_TOKEN" $POCKETD_URL/api/apps`);
     console.log(`     curl -H "Host: demo.localhost" $POCKETD_HTTP/api/health`);
     console.log(`POCKETD_URL=${h.url}`);

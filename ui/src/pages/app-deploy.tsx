@@ -1,0 +1,131 @@
+import { useState } from 'preact/hooks';
+import { api, ago, bytes, upload } from '../api.js';
+import { Badge, DeploymentProgress, Empty, ErrorNote, useLoad } from '../components.js';
+import type { AppDetail, Backup, Bundle, Deployment } from '../types.js';
+
+type Summary = Omit<Deployment, 'steps'>;
+const duration = (d: Summary) => (d.started_at && d.finished_at ? `${((Date.parse(d.finished_at) - Date.parse(d.started_at)) / 1000).toFixed(1)} s` : '—');
+
+/** Deployments of the app; one opens with its steps, live while it runs. */
+export function Deployments({ app }: { app: string }) {
+  const { data, error, reload } = useLoad(() => api<{ deployments: Summary[] }>('GET', `/api/deployments?app=${app}&limit=100`), [app]);
+  const [open, setOpen] = useState<number | null>(null);
+  return (
+    <section>
+      <ErrorNote error={error} />
+      {open !== null ? <div class="panel"><button class="small" onClick={() => { setOpen(null); reload(); }}>Close</button><DeploymentProgress id={open} /></div> : null}
+      {data?.deployments.length === 0 ? <Empty>No deployments.</Empty> : (
+        <div class="table-wrap"><table>
+          <thead><tr><th>#</th><th>Kind</th><th>Status</th><th>By</th><th>When</th><th>Took</th><th>Error</th></tr></thead>
+          <tbody>{(data?.deployments ?? []).map((d) => (
+            <tr key={d.id}>
+              <td><button class="link" onClick={() => setOpen(d.id)} aria-label={`Open deployment ${d.id}`}>{d.id}</button></td>
+              <td>{d.kind}</td><td><Badge value={d.status} /></td><td>{d.actor}</td><td>{ago(d.created_at)}</td><td>{duration(d)}</td>
+              <td class="clip">{d.error ?? ''}</td>
+            </tr>
+          ))}</tbody>
+        </table></div>
+      )}
+    </section>
+  );
+}
+
+/** Upgrade (version picker), bundle upload with progress, deploy and rollback. */
+export function Deploy({ app, onDone }: { app: AppDetail; onDone: () => void }) {
+  const releases = useLoad(() => api<{ releases: Array<{ version: string; latest: boolean; prerelease: boolean }> }>('GET', '/api/releases'), []);
+  const bundles = useLoad(() => api<{ bundles: Bundle[] }>('GET', `/api/apps/${app.name}/bundles`), [app.name]);
+  const good = useLoad(() => api<{ deployments: Summary[] }>('GET', `/api/deployments?app=${app.name}&status=success&limit=50`), [app.name, app.updated_at]);
+  const [version, setVersion] = useState('');
+  const [file, setFile] = useState<File | null>(null);
+  const [notes, setNotes] = useState('');
+  const [progress, setProgress] = useState<number | null>(null);
+  const [running, setRunning] = useState<number | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const start = async (path: string, body: unknown) => {
+    setError(null);
+    try { setRunning((await api<{ deployment_id: number }>('POST', path, body)).deployment_id); } catch (e) { setError(e); }
+  };
+  const send = async (e: Event) => {
+    e.preventDefault();
+    if (!file) return;
+    const form = new FormData();
+    form.set('file', file);
+    if (notes) form.set('notes', notes);
+    setError(null); setProgress(0);
+    try { await upload<Bundle>(`/api/apps/${app.name}/bundles`, form, setProgress); bundles.reload(); setFile(null); } catch (err) { setError(err); } finally { setProgress(null); }
+  };
+  return (
+    <section class="grid">
+      <ErrorNote error={error} />
+      {running !== null ? <div class="panel"><DeploymentProgress id={running} onEnd={() => { onDone(); bundles.reload(); good.reload(); }} /><button class="small" onClick={() => setRunning(null)}>Done</button></div> : null}
+      <form class="form" onSubmit={(e) => { e.preventDefault(); void start(`/api/apps/${app.name}/upgrade`, { version }); }}>
+        <h2>Upgrade PocketBase</h2>
+        <p class="muted">Now on {app.version}. The data is snapshotted first; a failed health check rolls everything back.</p>
+        <label>Version <select value={version} onChange={(e) => setVersion(e.currentTarget.value)}>
+          <option value="">choose…</option>
+          {(releases.data?.releases ?? []).filter((r) => r.version !== app.version).map((r) => <option key={r.version} value={r.version}>{r.version}{r.latest ? ' (latest)' : ''}{r.prerelease ? ' (prerelease)' : ''}</option>)}
+        </select></label>
+        <button type="submit" disabled={!version || running !== null}>Upgrade</button>
+      </form>
+      <form class="form" onSubmit={send}>
+        <h2>Upload a bundle</h2>
+        <p class="muted">A zip of pb_public/, pb_hooks/ and pb_migrations/.</p>
+        <label>Zip file <input type="file" accept=".zip,application/zip" onChange={(e) => setFile(e.currentTarget.files?.[0] ?? null)} /></label>
+        <label>Notes <input value={notes} onInput={(e) => setNotes(e.currentTarget.value)} /></label>
+        {progress !== null ? <progress max={1} value={progress} aria-label="Upload progress" /> : null}
+        <button type="submit" disabled={!file || progress !== null}>Upload</button>
+      </form>
+      <div>
+        <h2>Bundles</h2>
+        {bundles.data?.bundles.length === 0 ? <Empty>No bundles uploaded.</Empty> : (
+          <ul class="list">{(bundles.data?.bundles ?? []).map((b) => (
+            <li key={b.number}>
+              <strong>#{b.number}</strong> {bytes(b.size_bytes)}, {b.files} files ({b.dirs.join(', ')}) {ago(b.created_at)} {b.notes ? `— ${b.notes}` : ''}
+              {app.bundle === b.number ? <Badge value="running" /> : <button class="small" disabled={running !== null} onClick={() => void start(`/api/apps/${app.name}/deploy`, { bundle: b.number })}>Deploy</button>}
+            </li>
+          ))}</ul>
+        )}
+      </div>
+      <div>
+        <h2>Roll back</h2>
+        <ul class="list">{(good.data?.deployments ?? []).filter((d) => ['create', 'upgrade', 'deploy', 'rollback', 'restore'].includes(d.kind)).slice(1, 11).map((d) => (
+          <li key={d.id}>#{d.id} {d.kind} {ago(d.finished_at)}
+            <button class="small" disabled={running !== null} onClick={() => void start(`/api/apps/${app.name}/rollback`, { deployment_id: d.id, data: false })}>Return to this</button>
+          </li>
+        ))}</ul>
+      </div>
+    </section>
+  );
+}
+
+export function Backups({ app }: { app: string }) {
+  const { data, error: loadError, reload } = useLoad(() => api<{ backups: Backup[] }>('GET', `/api/apps/${app}/backups`), [app]);
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const [running, setRunning] = useState<number | null>(null);
+  const act = async (fn: () => Promise<unknown>) => {
+    setBusy(true); setError(null);
+    try { await fn(); reload(); } catch (e) { setError(e); } finally { setBusy(false); }
+  };
+  return (
+    <section>
+      <div class="row"><button disabled={busy} onClick={() => void act(() => api('POST', `/api/apps/${app}/backups`))}>{busy ? 'Working…' : 'Back up now'}</button></div>
+      <ErrorNote error={error ?? loadError} />
+      {running !== null ? <DeploymentProgress id={running} onEnd={reload} /> : null}
+      {data?.backups.length === 0 ? <Empty>No backups yet.</Empty> : (
+        <div class="table-wrap"><table>
+          <thead><tr><th>#</th><th>Kind</th><th>Status</th><th>Size</th><th>When</th><th><span class="sr-only">Actions</span></th></tr></thead>
+          <tbody>{(data?.backups ?? []).map((b) => (
+            <tr key={b.id}>
+              <td>{b.id}</td><td>{b.kind}</td><td><Badge value={b.status} /></td><td>{bytes(b.size_bytes)}</td><td>{ago(b.created_at)}</td>
+              <td><div class="actions">
+                <button class="small" disabled={busy || b.status !== 'ready'} onClick={() => void act(async () => setRunning((await api<{ deployment_id: number }>('POST', `/api/apps/${app}/backups/${b.id}/restore`)).deployment_id))}>Restore</button>
+                <button class="small danger" disabled={busy} onClick={() => { if (confirm(`Delete backup ${b.id}?`)) void act(() => api('DELETE', `/api/apps/${app}/backups/${b.id}`)); }}>Delete</button>
+              </div></td>
+            </tr>
+          ))}</tbody>
+        </table></div>
+      )}
+    </section>
+  );
+}

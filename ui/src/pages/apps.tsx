@@ -1,0 +1,98 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { api, bytes, stream } from '../api.js';
+import { Badge, Empty, ErrorNote, Sparkline } from '../components.js';
+import type { AppSample, AppView } from '../types.js';
+
+type Samples = Record<string, AppSample[]>;
+
+/** Every app with live state (from the events stream), health, sparklines and controls. */
+export function Apps() {
+  const [apps, setApps] = useState<AppView[] | null>(null);
+  const [health, setHealth] = useState<Record<string, string>>({});
+  const [samples, setSamples] = useState<Samples>({});
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState<string | null>(null);
+  const timer = useRef<number | undefined>(undefined);
+
+  const load = async () => {
+    try {
+      const r = await api<{ apps: AppView[] }>('GET', '/api/apps?limit=500');
+      setApps(r.apps);
+      setError(null);
+    } catch (e) { setError(e); }
+  };
+  const loadMetrics = async (list: AppView[]) => {
+    const entries = await Promise.all(list.map(async (a) => {
+      const m = await api<{ samples: AppSample[] }>('GET', `/api/apps/${a.name}/metrics?limit=60`).catch(() => ({ samples: [] }));
+      const h = await api<{ state: string }>('GET', `/api/apps/${a.name}/health?limit=1`).catch(() => ({ state: 'unknown' }));
+      return [a.name, m.samples, h.state] as const;
+    }));
+    setSamples(Object.fromEntries(entries.map(([n, s]) => [n, s])));
+    setHealth(Object.fromEntries(entries.map(([n, , h]) => [n, h])));
+  };
+
+  useEffect(() => {
+    void load();
+    const ctrl = new AbortController();
+    // Any change to an app reloads the table (once per burst of events).
+    void stream('/api/events', (e) => {
+      if (e.event === 'app.health') {
+        const ev = e.data as { app: string; data: { to: string } };
+        setHealth((h) => ({ ...h, [ev.app]: ev.data.to }));
+      }
+      if (e.event.startsWith('app.') || e.event === 'deployment.finished') {
+        clearTimeout(timer.current);
+        timer.current = window.setTimeout(() => void load(), 250);
+      }
+    }, ctrl.signal);
+    return () => ctrl.abort();
+  }, []);
+  useEffect(() => {
+    if (!apps) return;
+    void loadMetrics(apps);
+    const t = setInterval(() => void loadMetrics(apps), 60_000);
+    return () => clearInterval(t);
+  }, [apps?.map((a) => a.name).join(',')]);
+
+  const control = async (name: string, action: string) => {
+    setBusy(`${name}:${action}`);
+    try { await api('POST', `/api/apps/${name}/${action}`); await load(); } catch (e) { setError(e); } finally { setBusy(null); }
+  };
+
+  return (
+    <main>
+      <div class="row spread"><h1>Apps</h1><a class="button" href="#/new">New app</a></div>
+      <ErrorNote error={error} />
+      {apps === null ? <p class="muted">Loading…</p> : apps.length === 0 ? <Empty>No apps yet. <a href="#/new">Create the first one</a>.</Empty> : (
+        <div class="table-wrap">
+          <table class="apps">
+            <thead><tr><th>Name</th><th>State</th><th>Health</th><th>Domains</th><th>Version</th><th>Memory</th><th>CPU</th><th><span class="sr-only">Actions</span></th></tr></thead>
+            <tbody>
+              {apps.map((a) => {
+                const s = samples[a.name] ?? [];
+                return (
+                  <tr key={a.name} data-app={a.name}>
+                    <td><a href={`#/apps/${a.name}`}>{a.name}</a></td>
+                    <td data-testid="state"><Badge value={a.state} /></td>
+                    <td data-testid="health"><Badge value={health[a.name] ?? 'unknown'} /></td>
+                    <td>{a.domains.join(', ') || <span class="muted">loopback only</span>}</td>
+                    <td>{a.version}</td>
+                    <td class="metric"><Sparkline values={s.map((x) => x.memory_bytes)} label={`memory of ${a.name}`} /> <span>{bytes(a.runtime?.memory_bytes)}</span></td>
+                    <td class="metric"><Sparkline values={s.map((x) => x.cpu_percent)} label={`CPU of ${a.name}`} /> <span>{s.at(-1)?.cpu_percent ?? '—'}%</span></td>
+                    <td><div class="actions">
+                      {(['start', 'stop', 'restart'] as const).map((act) => (
+                        <button key={act} class="small" disabled={busy !== null || a.status !== 'ready'} onClick={() => void control(a.name, act)} aria-label={`${act} ${a.name}`}>
+                          {busy === `${a.name}:${act}` ? '…' : act}
+                        </button>
+                      ))}
+                    </div></td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </main>
+  );
+}

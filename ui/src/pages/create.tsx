@@ -1,0 +1,98 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { ApiError, api } from '../api.js';
+import { DeploymentProgress, ErrorNote } from '../components.js';
+import type { FieldIssue, ValidationReport } from '../types.js';
+
+interface Release { version: string; prerelease: boolean; latest: boolean }
+
+/** Create an app: checked as you type, then the create followed step by step. */
+export function CreateApp() {
+  const [name, setName] = useState('');
+  const [domains, setDomains] = useState('');
+  const [version, setVersion] = useState('');
+  const [memory, setMemory] = useState('');
+  const [cpu, setCpu] = useState('');
+  const [releases, setReleases] = useState<Release[]>([]);
+  const [report, setReport] = useState<ValidationReport | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [deployment, setDeployment] = useState<number | null>(null);
+  const [outcome, setOutcome] = useState<string | null>(null);
+  const seq = useRef(0);
+
+  useEffect(() => { void api<{ releases: Release[] }>('GET', '/api/releases').then((r) => setReleases(r.releases), setError); }, []);
+
+  const body = () => {
+    const b: Record<string, unknown> = { name, domains: domains.split(/[\s,]+/).filter(Boolean) };
+    if (version) b.pocketbase_version = version;
+    if (memory) b.memory_max = memory;
+    if (cpu) b.cpu_quota = Number(cpu);
+    return b;
+  };
+
+  // Validate as you type: the newest answer wins.
+  useEffect(() => {
+    if (!name) { setReport(null); return; }
+    const mine = ++seq.current;
+    const t = setTimeout(() => {
+      void api<ValidationReport>('POST', '/api/validate/app', body()).then((r) => { if (mine === seq.current) setReport(r); }, () => undefined);
+    }, 250);
+    return () => clearTimeout(t);
+  }, [name, domains, version, memory, cpu]);
+
+  const errorsFor = (field: string): FieldIssue[] => (report?.errors ?? []).filter((e) => e.field === field || e.field.startsWith(`${field}.`));
+  const fieldError = (field: string) => {
+    const errs = errorsFor(field);
+    return errs.length ? <span class="field-error" id={`${field}-error`} role="alert">{errs.map((e) => e.message).join('; ')}</span> : null;
+  };
+
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setError(null);
+    try {
+      const r = await api<{ deployment_id: number }>('POST', '/api/apps', body());
+      setDeployment(r.deployment_id);
+    } catch (err) {
+      setError(err);
+      if (err instanceof ApiError && err.fields.length) setReport({ ...(report ?? { valid: false, warnings: [], checks: {} as ValidationReport['checks'], resolved: { port: null, pocketbase_version: null } }), valid: false, errors: err.fields });
+    }
+  };
+
+  if (deployment !== null) {
+    return (
+      <main>
+        <h1>Creating {name}</h1>
+        <DeploymentProgress id={deployment} onEnd={(d) => setOutcome(d.status)} />
+        {outcome === 'success' ? <p><a class="button" href={`#/apps/${name}`}>Open {name}</a></p> : null}
+        {outcome && outcome !== 'success' ? <p><button onClick={() => { setDeployment(null); setOutcome(null); }}>Back to the form</button></p> : null}
+      </main>
+    );
+  }
+
+  return (
+    <main>
+      <h1>New app</h1>
+      <form class="form" onSubmit={submit}>
+        <label>Name <input name="name" value={name} required onInput={(e) => setName(e.currentTarget.value)} aria-invalid={errorsFor('name').length > 0} aria-describedby="name-error" placeholder="shop" autocomplete="off" /></label>
+        {fieldError('name')}
+        <label>Domains <input name="domains" value={domains} onInput={(e) => setDomains(e.currentTarget.value)} aria-invalid={errorsFor('domains').length > 0} aria-describedby="domains-error" placeholder="shop.example.com" /></label>
+        {fieldError('domains')}
+        <label>PocketBase version
+          <select name="version" value={version} onChange={(e) => setVersion(e.currentTarget.value)}>
+            <option value="">latest stable</option>
+            {releases.map((r) => <option key={r.version} value={r.version}>{r.version}{r.latest ? ' (latest)' : ''}{r.prerelease ? ' (prerelease)' : ''}</option>)}
+          </select>
+        </label>
+        {fieldError('pocketbase_version')}
+        <div class="two">
+          <label>Memory limit <input name="memory_max" value={memory} onInput={(e) => setMemory(e.currentTarget.value)} placeholder="512M" /></label>
+          <label>CPU quota % <input name="cpu_quota" type="number" min="1" value={cpu} onInput={(e) => setCpu(e.currentTarget.value)} placeholder="100" /></label>
+        </div>
+        {fieldError('memory_max')}{fieldError('cpu_quota')}
+        {report?.warnings.length ? <ul class="warnings" aria-label="Warnings">{report.warnings.map((w) => <li key={w.code}>{w.message}</li>)}</ul> : null}
+        {report?.resolved.port ? <p class="muted">Port {report.resolved.port}, PocketBase {report.resolved.pocketbase_version}</p> : null}
+        <ErrorNote error={error} />
+        <button type="submit" disabled={!name || (report !== null && !report.valid)}>Create</button>
+      </form>
+    </main>
+  );
+}

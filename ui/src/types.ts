@@ -1,0 +1,13 @@
+// The API's types, shared with the server rather than retyped: type-only
+// imports, erased at build time.
+export type { AppView, AppDetail, AppState, ValidationReport } from '../../src/core/apps.js';
+export type { Deployment } from '../../src/core/deployments.js';
+export type { LogEntry } from '../../src/host/journal.js';
+export type { Backup } from '../../src/core/backups.js';
+export type { Bundle } from '../../src/core/bundles.js';
+export type { TokenInfo } from '../../src/core/auth.js';
+export type { AppSample } from '../../src/core/metrics.js';
+export type { HostSample } from '../../src/host/hostinfo.js';
+export type { Check } from '../../src/core/system.js';
+export type { AuditRow } from '../../src/db/schema.js';
+export type { FieldIssue } from '../../src/errors.js';
