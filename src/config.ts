@@ -64,6 +64,8 @@ export const configSchema = z.object({
   bundle_max_files: int(1, 1_000_000).default(20_000),
   bundle_max_ratio: int(2, 100_000).default(200),
   shutdown_timeout_seconds: int(1, 300).default(10),
+  /** A pause at the start of each deployment step: slow motion for demos and fault tests. */
+  step_pause_ms: int(0, 60_000).default(0),
   session_days: int(1, 365).default(7),
   login_max_failures: int(1, 1000).default(5),
   login_lock_seconds: int(1, 86400).default(300),

@@ -60,7 +60,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     await chmod(config.data_dir, 0o755);
     await chmod(config.db_file, 0o600);
     const events = createEventBus();
-    const deployments = createDeployments(db, events, log.child({ mod: 'deployments' }));
+    const deployments = createDeployments(db, events, log.child({ mod: 'deployments' }), { stepPauseMs: config.step_pause_ms });
     stack.push(() => deployments.idle());
     const systemd = createSystemd();
     const journal = createJournal();
@@ -91,7 +91,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     });
     metrics.start();
     stack.push(() => metrics.stop());
-    const system = createSystemChecks({ config, systemd, journal, privileged, startedAt });
+    const system = createSystemChecks({ config, systemd, journal, privileged, startedAt, drifted: apps.drifted });
     const ui = await loadUi(config.ui_dir);
     if (!ui) log.warn({ ui_dir: config.ui_dir }, 'no dashboard build found; the API is served without it');
     const api = createApi({

@@ -8,6 +8,8 @@ import type { AuthService } from '../core/auth.js';
 import { VERSION } from '../version.js';
 import { actorName, type ApiEnv } from './context.js';
 import { envelope, onError, zodFields } from './errors.js';
+import { jsonProblem } from './json-guard.js';
+import { APP_NAME_PATTERN } from '../core/app-rules.js';
 import { invalid } from '../errors.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerAuthRoutes } from './routes/auth.js';
@@ -80,12 +82,23 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   app.use('/api/*', bearer);
   app.use('/metrics', bearer);
 
+  // Duplicate keys and very deep nesting are refused before any parser sees the body.
+  app.use('/api/*', async (c, next) => {
+    if (!READ_METHODS.has(c.req.method) && /json/i.test(c.req.header('content-type') ?? '')) {
+      const problem = jsonProblem(await c.req.text());
+      if (problem) return envelope(c, 422, 'VALIDATION_FAILED', problem, [{ field: '(body)', code: 'MALFORMED_JSON', message: problem }]);
+    }
+    return next();
+  });
+
   // One audit row for every request that tries to change something, whatever its outcome.
   app.use('/api/*', async (c, next) => {
     await next();
     if (READ_METHODS.has(c.req.method)) return;
     const p = c.get('principal');
-    const target = c.get('auditTarget') ?? c.req.param('name') ?? c.req.param('id') ?? null;
+    // Only a well-formed name or id is recorded as the target; hostile text never reaches the store.
+    const raw = c.get('auditTarget') ?? c.req.param('name') ?? c.req.param('id') ?? null;
+    const target = raw !== null && (APP_NAME_PATTERN.test(raw) || /^[1-9]\d{0,15}$/.test(raw)) ? raw : null;
     await deps.db.insertInto('audit_log').values({
       at: nowIso(), actor: actorName(p), method: c.req.method, route: c.req.routePath && !c.req.routePath.includes('*') ? c.req.routePath : c.req.path,
       target: target ?? null, status: c.res.status, request_id: c.get('requestId'),

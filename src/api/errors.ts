@@ -44,6 +44,19 @@ export function onError(err: Error, c: Context<ApiEnv>) {
     const message = /json/i.test(err.message) ? 'the body is not valid JSON' : err.message || 'bad request';
     return envelope(c, status, status === 400 && /json/i.test(err.message) ? 'MALFORMED_JSON' : HTTP_CODES[status] ?? 'ERROR', message);
   }
+  if (isDiskFull(err)) {
+    c.get('log')?.error({ err }, 'disk full');
+    return envelope(c, 507, 'DISK_FULL', 'the disk holding pocketd\'s data is full; nothing was changed, free space and retry');
+  }
   c.get('log')?.error({ err }, 'unhandled error');
   return envelope(c, 500, 'INTERNAL', 'internal error; the request id identifies it in the log');
+}
+
+/** ENOSPC from the file system or SQLITE_FULL from the store, however deep it was wrapped. */
+export function isDiskFull(err: unknown): boolean {
+  for (let e: unknown = err, i = 0; e && i < 5; e = (e as { cause?: unknown }).cause, i++) {
+    const code = (e as { code?: unknown }).code;
+    if (code === 'ENOSPC' || code === 'SQLITE_FULL' || /ENOSPC|SQLITE_FULL|database or disk is full/.test(String((e as Error).message))) return true;
+  }
+  return false;
 }

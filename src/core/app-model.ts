@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { AppRow } from '../db/schema.js';
 import {
-  appNameSchema, backupKeepSchema, backupScheduleSchema, cpuQuotaSchema, domainSchema, envSchema, memoryMaxSchema, portSchema, versionSchema,
+  NO_CONTROL, appNameSchema, backupKeepSchema, backupScheduleSchema, cpuQuotaSchema, domainSchema, envSchema, memoryMaxSchema, portSchema, versionSchema,
 } from './app-rules.js';
 
 const uniqueList = <T extends z.ZodType<string>>(item: T, max: number) => z.array(item).max(max)
@@ -10,7 +10,7 @@ const uniqueList = <T extends z.ZodType<string>>(item: T, max: number) => z.arra
 export const superuserSchema = z.object({
   email: z.email().max(254),
   // eslint-disable-next-line no-control-regex
-  password: z.string().min(10).max(256).regex(/^[^\x00-\x1f\x7f]*$/, 'must not contain control characters'),
+  password: z.string().min(10).max(256).regex(NO_CONTROL, 'must not contain control characters'),
 }).strict();
 
 export const createAppSchema = z.object({

@@ -2,6 +2,10 @@ import cron from 'node-cron';
 import { z } from 'zod';
 import { VERSION_PATTERN } from '../host/releases.js';
 
+/** No C0 or C1 control character and no Unicode line or paragraph separator. */
+// eslint-disable-next-line no-control-regex
+export const NO_CONTROL = /^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*$/;
+
 /**
  * Rules for every field that reaches a unit file or a Caddyfile. They reject,
  * never escape: a value either matches or is a 422 naming its field.
@@ -45,7 +49,7 @@ export const cpuQuotaSchema = z.number().int().min(1).max(6400);
 export const envSchema = z.record(
   z.string().regex(ENV_KEY_PATTERN, 'keys must be letters, digits and _, not starting with a digit'),
   // eslint-disable-next-line no-control-regex
-  z.string().max(4096).regex(/^[^\x00-\x1f\x7f]*$/, 'values must not contain control characters (newline, NUL, ...)'),
+  z.string().max(4096).regex(NO_CONTROL, 'values must not contain control characters (newline, NUL, NEL, line separators, ...)'),
 ).refine((e) => Object.keys(e).length <= 200, 'at most 200 variables');
 
 export const portSchema = z.number().int().min(1024).max(65535);

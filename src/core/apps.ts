@@ -326,7 +326,7 @@ export function createApps(deps: AppsDeps) {
   // --- configure --------------------------------------------------------------
 
   /** Applies new settings: re-renders, reinstalls only what changed, restarts only if needed. */
-  async function patch(name: string, input: PatchAppInput, actor: string): Promise<number> {
+  async function patch(name: string, input: PatchAppInput, actor: string, mode: { repair?: boolean } = {}): Promise<number> {
     const { row, settings: old } = await loadSettings(name);
     assertIdle(name, row.status);
     const next: AppSettings = {
@@ -347,9 +347,11 @@ export function createApps(deps: AppsDeps) {
     const [oldEnv, newEnv] = [renderEnvFile(old.env), renderEnvFile(next.env)];
     const installedUnit = await readIfExists(unitFile(name));
     const unitChanged = installedUnit !== newUnit;
-    const envChanged = oldEnv !== newEnv;
+    // The env file is not readable by the daemon: a repair always writes it again.
+    const envChanged = oldEnv !== newEnv || mode.repair === true;
     const siteChanged = await readIfExists(siteFile(name)) !== newSite;
     const running = (await unitDetails(name))?.active_state === 'active';
+    const startNeeded = mode.repair === true && !running && row.desired_state === 'running';
     const steps: StepDef[] = [
       { name: 'validate', run: async () => [unitChanged && 'unit', siteChanged && 'site', envChanged && 'env'].filter(Boolean).join(', ') || 'nothing changed' },
       { name: 'install_env', skip: () => !envChanged, run: () => installEnv(name, newEnv), undo: () => installEnv(name, oldEnv) },
@@ -358,7 +360,8 @@ export function createApps(deps: AppsDeps) {
       { name: 'restart', skip: () => !running || !(unitChanged || envChanged),
         run: async () => { await privileged.run('restart', [name]); },
         undo: async () => { await privileged.run('restart', [name]); } },
-      { name: 'wait_health', skip: () => !running || !(unitChanged || envChanged), run: () => waitHealthy(name, next.port) },
+      { name: 'start', skip: () => !startNeeded, run: async () => { await privileged.run('start', [name]); }, undo: async () => { await privileged.run('stop', [name]); } },
+      { name: 'wait_health', skip: () => !startNeeded && (!running || !(unitChanged || envChanged)), run: () => waitHealthy(name, next.port) },
       { name: 'save', run: async () => {
         await db.transaction().execute(async (trx) => {
           await trx.updateTable('apps').set({
@@ -374,7 +377,7 @@ export function createApps(deps: AppsDeps) {
         deps.events.publish('app.configured', name);
       } },
     ];
-    return deps.deployments.start({ app: name, kind: 'configure', actor, steps, params: { fields: Object.keys(input) } });
+    return deps.deployments.start({ app: name, kind: mode.repair ? 'repair' : 'configure', actor, steps, params: { fields: Object.keys(input) } });
   }
 
   // --- environment -----------------------------------------------------------
@@ -467,7 +470,7 @@ export function createApps(deps: AppsDeps) {
         ? { status: 'rolled_back', error: 'interrupted by a stop of pocketd; the half-made app was removed on restart' }
         : { status: 'success', error: `interrupted by a stop of pocketd; the delete was finished on restart${archived ? ` (data archived to ${archived})` : ''}` };
     }
-    if (d.kind === 'configure' && row) {
+    if ((d.kind === 'configure' || d.kind === 'repair') && row) {
       const { settings } = await loadSettings(name);
       await installEnv(name, renderEnvFile(settings.env));
       await installUnit(settings);
@@ -476,6 +479,21 @@ export function createApps(deps: AppsDeps) {
       return { status: 'rolled_back', error: 'interrupted by a stop of pocketd; the settings in the store were put back on restart' };
     }
     return { status: 'failed', error: 'interrupted by a stop of pocketd' };
+  }
+
+  /** Puts pocketd's version of the unit, site and env back (drift), and starts the app if it should run. */
+  const repair = (name: string, actor: string) => patch(name, {} as PatchAppInput, actor, { repair: true });
+
+  /** Apps whose installed unit or site differs from what pocketd renders. */
+  async function drifted(): Promise<string[]> {
+    const rows = await db.selectFrom('apps').select('name').where('status', '=', 'ready').orderBy('name').execute();
+    const out: string[] = [];
+    for (const r of rows) {
+      const { settings } = await loadSettings(r.name);
+      const m = await configMatch(settings);
+      if (!m.match) out.push(`${r.name} (${[!m.unit.match && 'unit', !m.site.match && 'site'].filter(Boolean).join(', ')})`);
+    }
+    return out;
   }
 
   /** Apps whose create never finished (the daemon stopped): marked failed so they can be deleted. */
@@ -489,7 +507,7 @@ export function createApps(deps: AppsDeps) {
     return unitName(name);
   }
 
-  return { validateCreate, create, list, get, control, patch, getEnv, putEnv, remove, recover, markStale, unitOf, loadSettings, host };
+  return { validateCreate, create, list, get, control, patch, repair, drifted, getEnv, putEnv, remove, recover, markStale, unitOf, loadSettings, host };
 }
 
 export type Apps = ReturnType<typeof createApps>;

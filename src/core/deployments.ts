@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Database } from '../db/database.js';
 import type { DeploymentRow, DeploymentStatus, StepRow } from '../db/schema.js';
 import { PocketdError, conflict, notFound } from '../errors.js';
@@ -37,7 +38,7 @@ export class CancelledError extends Error {
  * with 409 DEPLOYMENT_IN_PROGRESS. A cancel takes effect at the next safe point
  * (between steps, or inside a long step that checks) and undoes what was done.
  */
-export function createDeployments(db: Database, events: EventBus, log: Logger) {
+export function createDeployments(db: Database, events: EventBus, log: Logger, opts: { stepPauseMs?: number } = {}) {
   const running = new Map<string, Promise<void>>();
   const done = new Map<number, Promise<void>>();
   const cancels = new Map<number, string | null>();
@@ -72,6 +73,7 @@ export function createDeployments(db: Database, events: EventBus, log: Logger) {
       }
       await setStep(id, i, app, { status: 'running', started_at: nowIso() });
       try {
+        if (opts.stepPauseMs) await sleep(opts.stepPauseMs);
         if (ctx.cancelled()) throw new CancelledError(cancels.get(id)!);
         const message = await step.run(ctx);
         await setStep(id, i, app, { status: 'success', message: message ?? null, finished_at: nowIso() });

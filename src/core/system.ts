@@ -12,7 +12,7 @@ export interface Check {
 }
 
 /** Whether this host can run apps: systemd, Caddy, directories, journal, the privileged path, disk. */
-export function createSystemChecks(deps: { config: Config; systemd: Systemd; journal: Journal; privileged: Privileged; startedAt: number }) {
+export function createSystemChecks(deps: { config: Config; systemd: Systemd; journal: Journal; privileged: Privileged; startedAt: number; drifted?: () => Promise<string[]> }) {
   const { config } = deps;
   const check = async (name: string, fn: () => Promise<string>): Promise<Check> => {
     try {
@@ -44,6 +44,11 @@ export function createSystemChecks(deps: { config: Config; systemd: Systemd; jou
       check('journal', async () => {
         if (!(await deps.journal.readable())) throw new Error('journalctl cannot read the journal (is the daemon in systemd-journal?)');
         return 'readable';
+      }),
+      check('drift', async () => {
+        const d = (await deps.drifted?.()) ?? [];
+        if (d.length) throw new Error(`edited by hand (POST /api/apps/<name>/repair puts pocketd's version back): ${d.join('; ')}`);
+        return 'every unit and site is as pocketd rendered it';
       }),
       check('disk', async () => {
         const s = await statfs(config.data_dir);

@@ -90,3 +90,12 @@ test('the OpenAPI document is generated from the route schemas', async () => {
   assert.deepEqual(createToken.required.sort(), ['name', 'scope']);
   assert.equal(createToken.properties.expires_days.maximum, 365);
 });
+
+test('JSON with a duplicate key or very deep nesting is refused before parsing', async () => {
+  const { jsonProblem } = await import('../../src/api/json-guard.js');
+  assert.match(jsonProblem('{"name":"a","name":"b"}') ?? '', /'name' appears twice/);
+  assert.match(jsonProblem('{"a":{"x":1,"\\u0078":2}}') ?? '', /'x' appears twice/);
+  assert.equal(jsonProblem('{"a":{"x":1},"b":{"x":1},"c":[{"x":1},{"x":2}]}'), null);
+  assert.equal(jsonProblem('{"s":"a \\" \\\\ } { , name"}'), null);
+  assert.match(jsonProblem(`${'['.repeat(40)}${']'.repeat(40)}`) ?? '', /deeper than 32/);
+});

@@ -62,6 +62,11 @@ const controlRoute = (action: 'start' | 'stop' | 'restart') => createRoute({
   request: { params: NameParam },
   responses: { 200: json(AppDetail, 'The app in its new state'), ...commonErrors, ...errors(404, 409, 502) },
 });
+const repairApp = createRoute({
+  method: 'post', path: '/api/apps/{name}/repair', tags: ['apps'], summary: 'Put pocketd\'s unit, site and env back after hand edits; start the app if it should run',
+  request: { params: NameParam },
+  responses: { 200: json(z.object({ deployment_id: z.number().int(), status: z.string(), app: AppDetail }), 'Repaired'), ...commonErrors, ...errors(404, 409) },
+});
 const deleteApp = createRoute({
   method: 'delete', path: '/api/apps/{name}', tags: ['apps'], summary: 'Delete the app; its data is archived unless purge=true',
   request: { params: NameParam, query: DeleteQuery },
@@ -98,6 +103,13 @@ export function registerAppRoutes(app: OpenAPIHono<ApiEnv>, apps: Apps, deployme
       return c.json(await apps.control(c.req.valid('param').name, action), 200);
     });
   }
+  app.openapi(repairApp, async (c) => {
+    const p = authorize(c, { kind: 'admin' });
+    const { name } = c.req.valid('param');
+    const id = await apps.repair(name, actorName(p));
+    const d = await deployments.wait(id, 180_000);
+    return c.json({ deployment_id: id, status: d.status, app: await apps.get(name) }, 200);
+  });
   app.openapi(deleteApp, async (c) => {
     const p = authorize(c, { kind: 'admin' });
     const { name } = c.req.valid('param');

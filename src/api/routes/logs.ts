@@ -1,7 +1,7 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
 import type { Apps } from '../../core/apps.js';
-import { appNameSchema } from '../../core/app-rules.js';
+import { NO_CONTROL, appNameSchema } from '../../core/app-rules.js';
 import type { EventBus } from '../../core/events.js';
 import type { Journal } from '../../host/journal.js';
 import type { HealthChecker } from '../../core/health.js';
@@ -26,7 +26,7 @@ const logsRoute = createRoute({
       since: when.optional(), until: when.optional(),
       priority: z.coerce.number().int().min(0).max(7).optional(),
       // eslint-disable-next-line no-control-regex
-      q: z.string().min(1).max(200).regex(/^[^\x00-\x1f\x7f]*$/, 'must not contain control characters').optional(),
+      q: z.string().min(1).max(200).regex(NO_CONTROL, 'must not contain control characters').optional(),
       follow: z.enum(['0', '1', 'true', 'false']).optional(),
     }).strict(),
   },
