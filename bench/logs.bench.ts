@@ -56,7 +56,7 @@ try {
     void (async () => { try { for (;;) { const x = await reader.read(); if (x.done) break; received += x.value.length; } } catch { /* aborted */ } })();
   }));
   await sleep(1000);
-  const readers = async () => (await h.sbx.exec(['pgrep', '-c', '-f', 'journalctl -u pb-loud.service -o json -f'])).stdout.trim();
+  const readers = async () => (await h.sbx.exec(['pgrep', '-c', '-f', 'journalctl -u pb-loud.service -o json --all -f'])).stdout.trim();
   console.log(`${FOLLOWERS} followers open, ${await readers()} journal readers; daemon RSS ${before.toFixed(1)} MiB before`);
   const peaks: number[] = [];
   const end = Date.now() + FOLLOW_SECONDS * 1000;

@@ -80,6 +80,8 @@ export function spawnLines(command: string, args: readonly string[], onLine: (li
       onLine(rest.slice(0, i));
       rest = rest.slice(i + 1);
     }
+    // A line longer than this is not one anybody can read: it is dropped, not buffered for ever.
+    if (rest.length > 8 * 1024 * 1024) rest = '';
   });
   child.on('close', (code) => onExit(code));
   child.on('error', () => onExit(null));

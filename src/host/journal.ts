@@ -59,7 +59,8 @@ export function createJournal() {
     },
     /** Entries of one unit, oldest first, at most `lines`. */
     async read(unit: string, q: LogQuery): Promise<LogEntry[]> {
-      const args = ['-u', unit, '-o', 'json', '--no-pager', '-q', '--output-fields=MESSAGE,PRIORITY,_PID'];
+      // --all: without it journalctl prints null for any field over 4 KiB.
+      const args = ['-u', unit, '-o', 'json', '--all', '--no-pager', '-q', '--output-fields=MESSAGE,PRIORITY,_PID'];
       if (q.since) args.push(`--since=${q.since}`);
       if (q.until) args.push(`--until=${q.until}`);
       if (q.priority !== undefined) args.push(`--priority=0..${q.priority}`);
@@ -67,8 +68,13 @@ export function createJournal() {
       if (q.q) args.push(`--grep=${q.q.replace(/[\\^$.|?*+()[\]{}]/g, '\\$&')}`, '--case-sensitive=false');
       // Newest first, then turned around: journalctl 252 prints --grep matches newest first even without --reverse.
       args.push('-n', String(q.lines), '--reverse');
-      const r = await exec('journalctl', args, { allowFailure: true, timeoutMs: 30_000, maxOutputBytes: 256 * 1024 * 1024 });
-      let entries = r.stdout.split('\n').map(parseJournalLine).filter((e): e is LogEntry => e !== null).reverse();
+      // Streamed and cut entry by entry, so a journal of very long lines costs at most lines x 16 KiB here.
+      let entries = await new Promise<LogEntry[]>((resolve) => {
+        const out: LogEntry[] = [];
+        const reader = spawnLines('journalctl', args, (line) => { const e = parseJournalLine(line); if (e) out.push(e); }, () => { clearTimeout(timer); resolve(out); });
+        const timer = setTimeout(() => reader.stop(), 30_000);
+      });
+      entries = entries.reverse();
       if (q.q) {
         const needle = q.q.toLowerCase();
         entries = entries.filter((e) => e.message.toLowerCase().includes(needle));
@@ -77,7 +83,7 @@ export function createJournal() {
     },
     /** New entries as they arrive; `stop()` ends the journalctl process. */
     follow(unit: string, onEntry: (e: LogEntry) => void, onEnd: () => void) {
-      return spawnLines('journalctl', ['-u', unit, '-o', 'json', '-f', '-n', '0', '--no-pager', '-q', '--output-fields=MESSAGE,PRIORITY,_PID'],
+      return spawnLines('journalctl', ['-u', unit, '-o', 'json', '--all', '-f', '-n', '0', '--no-pager', '-q', '--output-fields=MESSAGE,PRIORITY,_PID'],
         (line) => { const e = parseJournalLine(line); if (e) onEntry(e); }, onEnd);
     },
     async readable(): Promise<boolean> {

@@ -81,7 +81,7 @@ test('follow delivers a new line within a second and ends its journal reader whe
   ctrl.abort();
   let readers = '';
   for (let i = 0; i < 30; i++) {
-    readers = (await h.sbx.exec(['pgrep', '-f', 'journalctl -u pb-watch.service -o json -f'])).stdout.trim();
+    readers = (await h.sbx.exec(['pgrep', '-f', 'journalctl -u pb-watch.service -o json --all -f'])).stdout.trim();
     if (!readers) break;
     await sleep(100);
   }
