@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { exec, spawnLines } from './exec.js';
+import { singleFlight } from './single-flight.js';
 
 export interface LogEntry {
   timestamp: string;
@@ -51,6 +52,8 @@ export function parseJournalLine(line: string): LogEntry | null {
 
 /** Journal reads, without privilege (the daemon's user is in systemd-journal). */
 export function createJournal() {
+  // Identical reads under way at once share one journalctl.
+  const reads = singleFlight<LogEntry[]>();
   return {
     /** The last `lines` messages of a unit, as plain text, for error reports. */
     async tail(unit: string, lines: number): Promise<string[]> {
@@ -58,28 +61,8 @@ export function createJournal() {
       return r.stdout.split('\n').filter(Boolean).map((l) => l.slice(0, 500));
     },
     /** Entries of one unit, oldest first, at most `lines`. */
-    async read(unit: string, q: LogQuery): Promise<LogEntry[]> {
-      // --all: without it journalctl prints null for any field over 4 KiB.
-      const args = ['-u', unit, '-o', 'json', '--all', '--no-pager', '-q', '--output-fields=MESSAGE,PRIORITY,_PID'];
-      if (q.since) args.push(`--since=${q.since}`);
-      if (q.until) args.push(`--until=${q.until}`);
-      if (q.priority !== undefined) args.push(`--priority=0..${q.priority}`);
-      // journalctl searches the whole journal of the unit; the needle is a literal, so every regex character is escaped.
-      if (q.q) args.push(`--grep=${q.q.replace(/[\\^$.|?*+()[\]{}]/g, '\\$&')}`, '--case-sensitive=false');
-      // Newest first, then turned around: journalctl 252 prints --grep matches newest first even without --reverse.
-      args.push('-n', String(q.lines), '--reverse');
-      // Streamed and cut entry by entry, so a journal of very long lines costs at most lines x 16 KiB here.
-      let entries = await new Promise<LogEntry[]>((resolve) => {
-        const out: LogEntry[] = [];
-        const reader = spawnLines('journalctl', args, (line) => { const e = parseJournalLine(line); if (e) out.push(e); }, () => { clearTimeout(timer); resolve(out); });
-        const timer = setTimeout(() => reader.stop(), 30_000);
-      });
-      entries = entries.reverse();
-      if (q.q) {
-        const needle = q.q.toLowerCase();
-        entries = entries.filter((e) => e.message.toLowerCase().includes(needle));
-      }
-      return entries.slice(-q.lines);
+    read(unit: string, q: LogQuery): Promise<LogEntry[]> {
+      return reads(JSON.stringify([unit, q]), () => readNow(unit, q));
     },
     /** New entries as they arrive; `stop()` ends the journalctl process. */
     follow(unit: string, onEntry: (e: LogEntry) => void, onEnd: () => void) {
@@ -91,6 +74,31 @@ export function createJournal() {
       return r.code === 0;
     },
   };
+}
+
+/** Entries of one unit, oldest first, at most `lines`. */
+async function readNow(unit: string, q: LogQuery): Promise<LogEntry[]> {
+  // --all: without it journalctl prints null for any field over 4 KiB.
+  const args = ['-u', unit, '-o', 'json', '--all', '--no-pager', '-q', '--output-fields=MESSAGE,PRIORITY,_PID'];
+  if (q.since) args.push(`--since=${q.since}`);
+  if (q.until) args.push(`--until=${q.until}`);
+  if (q.priority !== undefined) args.push(`--priority=0..${q.priority}`);
+  // journalctl searches the whole journal of the unit; the needle is a literal, so every regex character is escaped.
+  if (q.q) args.push(`--grep=${q.q.replace(/[\\^$.|?*+()[\]{}]/g, '\\$&')}`, '--case-sensitive=false');
+  // Newest first, then turned around: journalctl 252 prints --grep matches newest first even without --reverse.
+  args.push('-n', String(q.lines), '--reverse');
+  // Streamed and cut entry by entry, so a journal of very long lines costs at most lines x 16 KiB here.
+  let entries = await new Promise<LogEntry[]>((resolve) => {
+    const out: LogEntry[] = [];
+    const reader = spawnLines('journalctl', args, (line) => { const e = parseJournalLine(line); if (e) out.push(e); }, () => { clearTimeout(timer); resolve(out); });
+    const timer = setTimeout(() => reader.stop(), 30_000);
+  });
+  entries = entries.reverse();
+  if (q.q) {
+    const needle = q.q.toLowerCase();
+    entries = entries.filter((e) => e.message.toLowerCase().includes(needle));
+  }
+  return entries.slice(-q.lines);
 }
 
 export type Journal = ReturnType<typeof createJournal>;

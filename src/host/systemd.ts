@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { cgroupCpuNs } from './cgroup.js';
 import { exec } from './exec.js';
+import { singleFlight } from './single-flight.js';
 
 export interface UnitState {
   unit: string;
@@ -55,28 +56,36 @@ export function parseShow(text: string): UnitDetails[] {
 
 /** Reads unit state without privilege: one process for all units, never one per unit. */
 export function createSystemd() {
+  const lists = singleFlight<UnitState[]>();
+  const shows = singleFlight<Map<string, UnitDetails>>();
   return {
     /** State of every unit matching the pattern, loaded or not: one `systemctl list-units`. */
-    async listUnits(pattern: string): Promise<UnitState[]> {
-      const r = await exec('systemctl', ['list-units', pattern, '--all', '--no-pager', '-o', 'json'], { timeoutMs: 15_000 });
-      return ListSchema.parse(JSON.parse(r.stdout || '[]'));
+    listUnits(pattern: string): Promise<UnitState[]> {
+      return lists(pattern, async () => {
+        const r = await exec('systemctl', ['list-units', pattern, '--all', '--no-pager', '-o', 'json'], { timeoutMs: 15_000 });
+        return ListSchema.parse(JSON.parse(r.stdout || '[]'));
+      });
     },
     /** Details of many units in one `systemctl show`. */
-    async show(units: string[]): Promise<Map<string, UnitDetails>> {
-      if (units.length === 0) return new Map();
-      const r = await exec('systemctl', ['show', ...units, '--no-pager', '--timestamp=unix', '-p', PROPS.join(',')], { timeoutMs: 30_000 });
-      const details = parseShow(r.stdout);
-      // Where systemd cannot account CPU, the cgroup's processes are read from /proc instead.
-      await Promise.all(details.map(async (d) => {
-        if (d.cpu_ns === null && d.control_group && d.active_state === 'active') d.cpu_ns = await cgroupCpuNs(d.control_group);
-      }));
-      return new Map(details.map((d) => [d.unit, d]));
+    show(units: string[]): Promise<Map<string, UnitDetails>> {
+      return shows(units.join(' '), () => showNow(units));
     },
     async isReachable(): Promise<boolean> {
       const r = await exec('systemctl', ['is-system-running'], { allowFailure: true, timeoutMs: 10_000 });
       return ['running', 'degraded', 'starting'].includes(r.stdout.trim());
     },
   };
+
+  async function showNow(units: string[]): Promise<Map<string, UnitDetails>> {
+    if (units.length === 0) return new Map();
+    const r = await exec('systemctl', ['show', ...units, '--no-pager', '--timestamp=unix', '-p', PROPS.join(',')], { timeoutMs: 30_000 });
+    const details = parseShow(r.stdout);
+    // Where systemd cannot account CPU, the cgroup's processes are read from /proc instead.
+    await Promise.all(details.map(async (d) => {
+      if (d.cpu_ns === null && d.control_group && d.active_state === 'active') d.cpu_ns = await cgroupCpuNs(d.control_group);
+    }));
+    return new Map(details.map((d) => [d.unit, d]));
+  }
 }
 
 export type Systemd = ReturnType<typeof createSystemd>;

@@ -1,0 +1,69 @@
+import autocannon from 'autocannon';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { PocketdHost } from './host.js';
+
+export interface LoadResult {
+  requests: number;
+  errors: number;
+  non2xx: number;
+  p50: number;
+  p99: number;
+  rssBeforeMiB: number;
+  rssMaxMiB: number;
+  rssAfterMiB: number;
+  subscribers: number;
+  eventsReceived: number;
+}
+
+/**
+ * `clients` connections for `seconds` cycling through the list, status and logs
+ * endpoints, while `subscribers` clients hold /api/events open and an app is
+ * restarted every few seconds to give them something to read. Samples the
+ * daemon's RSS from /proc every second.
+ */
+export async function runLoad(h: PocketdHost, app: string, opts: { clients: number; seconds: number; subscribers: number }): Promise<LoadResult> {
+  const pid = (await h.sbx.run(['systemctl', 'show', '-p', 'MainPID', '--value', 'pocketd.service'])).trim();
+  const rss = async () => Number(/VmRSS:\s+(\d+)/.exec(await h.sbx.readFile(`/proc/${pid}/status`))?.[1] ?? 0) / 1024;
+  const rssBefore = await rss();
+  const ctrls = Array.from({ length: opts.subscribers }, () => new AbortController());
+  let eventsReceived = 0;
+  await Promise.all(ctrls.map(async (c) => {
+    const res = await fetch(`${h.url}/api/events`, { headers: { authorization: `Bearer ${h.token}` }, signal: c.signal });
+    const reader = res.body!.getReader();
+    void (async () => {
+      try {
+        for (;;) {
+          const x = await reader.read();
+          if (x.done) break;
+          eventsReceived += new TextDecoder().decode(x.value).split('\nid: ').length - 1;
+        }
+      } catch { /* aborted */ }
+    })();
+  }));
+  let running = true;
+  const peaks: number[] = [];
+  const sampler = (async () => { while (running) { peaks.push(await rss()); await sleep(1000); } })();
+  const churn = (async () => { while (running) { await h.api('POST', `/api/apps/${app}/restart`).catch(() => undefined); await sleep(3000); } })();
+  const auth = { authorization: `Bearer ${h.token}` };
+  const r = await autocannon({
+    url: h.url, connections: opts.clients, duration: opts.seconds, headers: auth,
+    requests: [
+      { method: 'GET', path: '/api/apps' },
+      { method: 'GET', path: `/api/apps/${app}` },
+      { method: 'GET', path: `/api/apps/${app}/logs?lines=100` },
+    ],
+  });
+  running = false;
+  await Promise.all([sampler, churn]);
+  for (const c of ctrls) c.abort();
+  await sleep(500);
+  return {
+    requests: r.requests.total, errors: r.errors + r.timeouts, non2xx: r.non2xx, p50: r.latency.p50, p99: r.latency.p99,
+    rssBeforeMiB: rssBefore, rssMaxMiB: Math.max(rssBefore, ...peaks), rssAfterMiB: await rss(), subscribers: opts.subscribers, eventsReceived,
+  };
+}
+
+export const describeLoad = (opts: { clients: number; seconds: number }, r: LoadResult) =>
+  `${opts.clients} clients for ${opts.seconds} s on list/status/logs + ${r.subscribers} event subscribers: ${r.requests} requests, `
+  + `${r.errors} errors, ${r.non2xx} non-2xx, p50 ${r.p50} ms, p99 ${r.p99} ms; daemon RSS ${r.rssBeforeMiB.toFixed(0)} -> max ${r.rssMaxMiB.toFixed(0)} -> ${r.rssAfterMiB.toFixed(0)} MiB; `
+  + `${r.eventsReceived} events delivered`;
