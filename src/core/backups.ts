@@ -1,22 +1,15 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Database } from '../db/database.js';
-import type { BackupKind } from '../db/schema.js';
+import type { Selectable } from 'kysely';
+import type { BackupKind, BackupsTable } from '../db/schema.js';
 import { conflict, notFound } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Privileged } from '../host/privileged.js';
 import { nowIso } from './clock.js';
 import type { EventBus } from './events.js';
 
-export interface Backup {
-  id: number;
-  app: string;
-  kind: BackupKind;
-  status: 'creating' | 'ready' | 'failed';
-  size_bytes: number | null;
-  deployment_id: number | null;
-  error: string | null;
-  created_at: string;
-}
+/** A backup as the store records it. */
+export type Backup = Selectable<BackupsTable>;
 
 /**
  * Backups of an app's pb_data, made by the helper (SQLite's online backup API

@@ -65,6 +65,7 @@ export function createSystemChecks(deps: { config: Config; systemd: Systemd; jou
   function info() {
     return {
       version: VERSION, node: process.version, uptime_seconds: Math.floor((Date.now() - deps.startedAt) / 1000),
+      memory: (({ rss, heapUsed, heapTotal, external }) => ({ rss_bytes: rss, heap_used_bytes: heapUsed, heap_total_bytes: heapTotal, external_bytes: external }))(process.memoryUsage()),
       paths: {
         data_dir: config.data_dir, apps_dir: config.apps_dir, archive_dir: config.archive_dir, unit_dir: config.unit_dir,
         sites_dir: config.sites_dir, env_dir: config.env_dir, releases_dir: config.releases_dir,

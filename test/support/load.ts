@@ -11,6 +11,10 @@ export interface LoadResult {
   rssBeforeMiB: number;
   rssMaxMiB: number;
   rssAfterMiB: number;
+  /** RSS at each quarter of the run, to tell growth that levels off from a leak. */
+  rssQuartersMiB: number[];
+  /** V8 heap in use at each quarter: flat means the growth is the allocator, not a leak. */
+  heapQuartersMiB: number[];
   subscribers: number;
   eventsReceived: number;
 }
@@ -42,7 +46,15 @@ export async function runLoad(h: PocketdHost, app: string, opts: { clients: numb
   }));
   let running = true;
   const peaks: number[] = [];
-  const sampler = (async () => { while (running) { peaks.push(await rss()); await sleep(1000); } })();
+  const heap: number[] = [];
+  const sampler = (async () => {
+    while (running) {
+      peaks.push(await rss());
+      const info = await h.api('GET', '/api/system/info').catch(() => null);
+      if (info?.body?.memory) heap.push(info.body.memory.heap_used_bytes / 1024 / 1024);
+      await sleep(1000);
+    }
+  })();
   const churn = (async () => { while (running) { await h.api('POST', `/api/apps/${app}/restart`).catch(() => undefined); await sleep(3000); } })();
   const auth = { authorization: `Bearer ${h.token}` };
   const r = await autocannon({
@@ -59,11 +71,16 @@ export async function runLoad(h: PocketdHost, app: string, opts: { clients: numb
   await sleep(500);
   return {
     requests: r.requests.total, errors: r.errors + r.timeouts, non2xx: r.non2xx, p50: r.latency.p50, p99: r.latency.p99,
-    rssBeforeMiB: rssBefore, rssMaxMiB: Math.max(rssBefore, ...peaks), rssAfterMiB: await rss(), subscribers: opts.subscribers, eventsReceived,
+    rssBeforeMiB: rssBefore, rssMaxMiB: Math.max(rssBefore, ...peaks), rssAfterMiB: await rss(),
+    rssQuartersMiB: quarters(peaks), heapQuartersMiB: quarters(heap), subscribers: opts.subscribers, eventsReceived,
   };
 }
 
+const quarters = (xs: number[]) => [1, 2, 3, 4].map((q) => xs[Math.max(0, Math.min(xs.length - 1, Math.floor((q * xs.length) / 4) - 1))] ?? 0);
+
 export const describeLoad = (opts: { clients: number; seconds: number }, r: LoadResult) =>
   `${opts.clients} clients for ${opts.seconds} s on list/status/logs + ${r.subscribers} event subscribers: ${r.requests} requests, `
-  + `${r.errors} errors, ${r.non2xx} non-2xx, p50 ${r.p50} ms, p99 ${r.p99} ms; daemon RSS ${r.rssBeforeMiB.toFixed(0)} -> max ${r.rssMaxMiB.toFixed(0)} -> ${r.rssAfterMiB.toFixed(0)} MiB; `
+  + `${r.errors} errors, ${r.non2xx} non-2xx, p50 ${r.p50} ms, p99 ${r.p99} ms; daemon RSS ${r.rssBeforeMiB.toFixed(0)} MiB before, `
+  + `${r.rssQuartersMiB.map((x) => x.toFixed(0)).join(' / ')} MiB at each quarter, max ${r.rssMaxMiB.toFixed(0)}, ${r.rssAfterMiB.toFixed(0)} after; `
+  + `V8 heap in use ${r.heapQuartersMiB.map((x) => x.toFixed(0)).join(' / ')} MiB; `
   + `${r.eventsReceived} events delivered`;

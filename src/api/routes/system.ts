@@ -17,6 +17,7 @@ const Checks = z.object({ ok: z.boolean(), checks: z.array(z.object({ name: z.st
 const Release = z.object({ version: z.string(), prerelease: z.boolean(), published_at: z.string().nullable(), installed: z.boolean(), latest: z.boolean() }).openapi('Release');
 const Info = z.object({
   version: z.string(), node: z.string(), uptime_seconds: z.number().int(), paths: z.record(z.string(), z.string()),
+  memory: z.object({ rss_bytes: z.number(), heap_used_bytes: z.number(), heap_total_bytes: z.number(), external_bytes: z.number() }),
   port_range: z.object({ from: z.number().int(), to: z.number().int() }), releases_url: z.string(), apps_user: z.string(),
 }).openapi('SystemInfo');
 
