@@ -63,15 +63,6 @@ async function deployment(path: string, body: unknown, token?: string) {
   return h.waitDeployment(r.body.deployment_id);
 }
 
-async function waitStep(id: number, step: string, status = 'running') {
-  for (let i = 0; i < 300; i++) {
-    const d = (await h.api('GET', `/api/deployments/${id}`)).body;
-    if (d.steps.some((s: any) => s.name === step && s.status === status)) return d;
-    await sleep(50);
-  }
-  assert.fail(`step ${step} never ${status}`);
-}
-
 test('upgrade: snapshot, switch, health gate; the data written before is still there', async () => {
   await addNote('before-upgrade');
   const d = await deployment('/api/apps/shop/upgrade', { version: '0.23.1' });
@@ -235,7 +226,7 @@ test('scheduled backups run from the app setting and keep only backup_keep', asy
 
 test('cancel: a running upgrade stops at its next safe point and rolls back', async () => {
   const r = await h.api('POST', '/api/apps/shop/upgrade', { version: '0.20.9' });
-  await waitStep(r.body.deployment_id, 'wait_health');
+  await h.waitStep(r.body.deployment_id, 'wait_health');
   const c = await h.api('POST', `/api/deployments/${r.body.deployment_id}/cancel`);
   assert.equal(c.status, 202);
   const d = await h.waitDeployment(r.body.deployment_id);
@@ -296,17 +287,8 @@ test('deployment stats per app', async () => {
 });
 
 async function killDaemonDuring(id: number, step: string) {
-  await waitStep(id, step);
-  const pid = (await h.sbx.run(['systemctl', 'show', '-p', 'MainPID', '--value', 'pocketd.service'])).trim();
-  await h.sbx.run(['kill', '-9', pid]);
-  // systemd starts it again (Restart=on-failure); it recovers before it answers.
-  for (let i = 0; i < 400; i++) {
-    const up = await fetch(`${h.url}/api/health`).then((r) => r.ok, () => false);
-    const newPid = (await h.sbx.run(['systemctl', 'show', '-p', 'MainPID', '--value', 'pocketd.service'])).trim();
-    if (up && newPid !== pid && newPid !== '0') return;
-    await sleep(100);
-  }
-  assert.fail('pocketd did not come back');
+  await h.waitStep(id, step);
+  await h.killDaemon();
 }
 
 test('crash safety: SIGKILL of the daemon in an upgrade\'s health gate rolls back on restart; data unchanged', async () => {

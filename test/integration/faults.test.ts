@@ -64,20 +64,9 @@ async function assertConsistent(context: string) {
 }
 
 async function killDaemonAt(id: number, step: string) {
-  for (let i = 0; ; i++) {
-    const d = (await h.api('GET', `/api/deployments/${id}`)).body;
-    if (d.steps.some((s: any) => s.name === step && s.status === 'running')) break;
-    if (!['pending', 'running'].includes(d.status) || i > 600) assert.fail(`step ${step} of ${id} never ran: ${d.status}`);
-    await sleep(20);
-  }
-  const pid = (await h.sbx.run(['systemctl', 'show', '-p', 'MainPID', '--value', 'pocketd.service'])).trim();
-  await h.sbx.run(['kill', '-9', pid]);
-  for (let i = 0; i < 400; i++) {
-    const newPid = (await h.sbx.run(['systemctl', 'show', '-p', 'MainPID', '--value', 'pocketd.service'])).trim();
-    if (newPid !== pid && newPid !== '0' && await fetch(`${h.url}/api/health`).then((r) => r.ok, () => false)) return h.waitDeployment(id);
-    await sleep(100);
-  }
-  assert.fail('pocketd did not come back');
+  await h.waitStep(id, step);
+  await h.killDaemon();
+  return h.waitDeployment(id);
 }
 
 const pick = (steps: string[]) => (FULL ? steps : steps.filter((_, i) => i % 3 === 1 || i === steps.length - 2));

@@ -12,6 +12,10 @@ export interface PocketdHost {
   api(method: string, path: string, body?: unknown, token?: string | null): Promise<{ status: number; body: any }>;
   /** Polls a deployment until it ends. */
   waitDeployment(id: number, timeoutMs?: number): Promise<any>;
+  /** Polls a deployment until one of its steps has the status (running by default). */
+  waitStep(id: number, step: string, status?: string): Promise<any>;
+  /** SIGKILLs the daemon and waits until systemd has started a new one that answers. */
+  killDaemon(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -62,6 +66,27 @@ export async function setupPocketdHost(opts: { releases?: MirrorRelease[]; setti
           if (Date.now() > until) throw new Error(`deployment ${id} still ${r.body.status}: ${JSON.stringify(r.body.steps)}`);
           await sleep(100);
         }
+      },
+      async waitStep(id, step, status = 'running') {
+        for (let i = 0; i < 600; i++) {
+          const d = (await api('GET', `/api/deployments/${id}`)).body;
+          if (d.steps.some((x: any) => x.name === step && x.status === status)) return d;
+          if (!['pending', 'running'].includes(d.status)) throw new Error(`deployment ${id} ended ${d.status} before step ${step} was ${status}`);
+          await sleep(25);
+        }
+        throw new Error(`step ${step} of deployment ${id} never ${status}`);
+      },
+      async killDaemon() {
+        const mainPid = async () => (await box.run(['systemctl', 'show', '-p', 'MainPID', '--value', 'pocketd.service'])).trim();
+        const pid = await mainPid();
+        await box.run(['kill', '-9', pid]);
+        // systemd starts it again (Restart=on-failure); it recovers interrupted deployments before it answers.
+        for (let i = 0; i < 400; i++) {
+          const now = await mainPid();
+          if (now !== pid && now !== '0' && await fetch(`${url}/api/health`).then((r) => r.ok, () => false)) return;
+          await sleep(100);
+        }
+        throw new Error('pocketd did not come back after SIGKILL');
       },
       async stop() {
         await box.stop();
