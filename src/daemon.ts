@@ -77,6 +77,9 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       db, host: apps.host, privileged, releases, bundles, backups, deployments, events, stagingDir: config.staging_dir, loadSettings: apps.loadSettings,
     });
     await recoverInterrupted(deployments, apps, changes, log);
+    const partial = await backups.failInterrupted();
+    if (partial > 0) log.warn({ count: partial }, 'backups interrupted by the last stop were removed and marked failed');
+    await bundles.removePartialUploads();
     await apps.markStale();
     await backups.sync();
     const health = createHealthChecker({ db, systemd, privileged, events, log: log.child({ mod: 'health' }), busy: deployments.busy }, {

@@ -96,8 +96,18 @@ export function createBackups(deps: { db: Database; privileged: Privileged; even
     }
   }
 
+  /** Backups a stop of the daemon cut short: their partial files removed, their rows marked failed. */
+  async function failInterrupted(): Promise<number> {
+    const rows = await db.selectFrom('backups').select(['id', 'app']).where('status', '=', 'creating').execute();
+    for (const b of rows) {
+      await privileged.run('delete-backup', [b.app, String(b.id)]).catch(() => undefined);
+      await db.updateTable('backups').set({ status: 'failed', error: 'interrupted: pocketd stopped during this backup' }).where('id', '=', b.id).execute();
+    }
+    return rows.length;
+  }
+
   return {
-    create, manual, list, get, remove, sync,
+    create, manual, list, get, remove, sync, failInterrupted,
     /** Puts a backup's pb_data in place; the app must be stopped. */
     restoreFiles: (app: string, id: number) => privileged.run('restore-backup', [app, String(id)], { timeoutMs: 30 * 60_000 }),
     async stop() { for (const t of tasks.values()) { await t.task.stop(); await t.task.destroy(); } tasks.clear(); },

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -103,7 +103,17 @@ export function createBundles(deps: { config: Config; db: Database; events: Even
     await readZip(b.file, limits, dest);
   }
 
-  return { upload, list, get, extract, removeAll: (app: string) => rm(dirOf(app), { recursive: true, force: true }) };
+  /** Uploads a stop of the daemon cut short leave `.upload-*` files; they go at start. */
+  async function removePartialUploads(): Promise<void> {
+    const apps = await readdir(config.bundles_dir).catch(() => [] as string[]);
+    for (const app of apps) {
+      for (const f of await readdir(dirOf(app)).catch(() => [] as string[])) {
+        if (f.startsWith('.upload-')) await rm(path.join(dirOf(app), f), { force: true });
+      }
+    }
+  }
+
+  return { upload, list, get, extract, removePartialUploads, removeAll: (app: string) => rm(dirOf(app), { recursive: true, force: true }) };
 }
 
 export type Bundles = ReturnType<typeof createBundles>;

@@ -59,6 +59,12 @@ async function assertConsistent(context: string) {
   for (const n of names) assert.ok(units.includes(n) && dirs.includes(n) && envs.includes(n), `${context}: ${n} lacks its files`);
   const staged = (await h.sbx.run(['sh', '-c', 'ls -A /var/lib/pocketd/staging; ls -A /var/lib/pocketd/bundles/* 2>/dev/null | grep upload || true'])).trim();
   assert.equal(staged, '', `${context}: staging left ${staged}`);
+  for (const a of apps) {
+    const creating = (await h.api('GET', `/api/apps/${a.name}/backups`)).body.backups.filter((b: any) => b.status === 'creating');
+    assert.deepEqual(creating, [], `${context}: a backup of ${a.name} is left half-made`);
+  }
+  const partial = (await h.sbx.run(['sh', '-c', 'ls -A /var/lib/pocketd-apps/.backups/* 2>/dev/null | grep partial || true'])).trim();
+  assert.equal(partial, '', `${context}: partial backup files left`);
   const running = (await h.api('GET', '/api/deployments?status=running')).body.deployments;
   assert.deepEqual(running, [], `${context}: deployments still running`);
 }
