@@ -5,6 +5,8 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { setupPocketdHost, type PocketdHost } from '../support/host.js';
+import { httpRequest } from '../support/http.js';
+import { buildZip } from '../support/zip.js';
 
 // Debian's chromium, never a downloaded browser.
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -170,6 +172,31 @@ test('host, tokens and audit pages', async () => {
   await shot('08-tokens');
   await page.getByRole('link', { name: 'Audit' }).click();
   await page.getByText('POST /api/tokens').first().waitFor();
+});
+
+test('deploy, backups and env tabs: upload a bundle with progress and deploy it, back up, save a secret', async () => {
+  await page.goto(`${h.url}/#/apps/webapp/deploy`);
+  await page.getByLabel('Zip file').setInputFiles({ name: 'site.zip', mimeType: 'application/zip', buffer: buildZip([{ name: 'pb_public/index.html', data: '<h1>from the dashboard</h1>' }]) });
+  await page.getByLabel('Notes').fill('ui upload');
+  await page.getByRole('button', { name: 'Upload' }).click();
+  await page.getByText(/#1 .* ui upload/).waitFor();
+  await page.getByRole('button', { name: 'Deploy' }).click();
+  await page.locator('.deployment > .row').getByText('success').waitFor({ timeout: 60_000 });
+  const served = await httpRequest(h.sbx.caddy.httpPort, '/', { host: 'webapp.test' });
+  assert.equal(served.body, '<h1>from the dashboard</h1>');
+  await shot('10-deploy');
+  await page.getByRole('link', { name: 'backups' }).click();
+  await page.getByRole('button', { name: 'Back up now' }).click();
+  await page.getByRole('cell', { name: 'manual' }).waitFor();
+  assert.ok((await page.getByRole('cell', { name: 'pre-deploy' }).count()) >= 1, 'the deploy took a snapshot');
+  await page.getByRole('link', { name: 'env' }).click();
+  await page.getByRole('button', { name: 'Add variable' }).click();
+  await page.getByLabel('Key').last().fill('API_SECRET');
+  await page.getByLabel('Value').last().fill('hunter2-secret');
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await page.getByRole('status').getByText('restart the app').waitFor();
+  assert.equal(await page.getByLabel('Value').last().inputValue(), '********');
+  assert.deepEqual((await h.api('GET', '/api/apps/webapp/env')).body.env, { API_SECRET: '********' });
 });
 
 test('a phone-sized screen shows the apps without overflowing the page', async () => {

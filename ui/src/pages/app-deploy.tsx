@@ -41,6 +41,8 @@ export function Deploy({ app, onDone }: { app: AppDetail; onDone: () => void }) 
   const [progress, setProgress] = useState<number | null>(null);
   const [running, setRunning] = useState<number | null>(null);
   const [error, setError] = useState<unknown>(null);
+  // The newest successful release-setting deployment is where the app is now; the ones before it can be returned to.
+  const earlier = (good.data?.deployments ?? []).filter((d) => ['create', 'upgrade', 'deploy', 'rollback', 'restore'].includes(d.kind)).slice(1, 11);
   const start = async (path: string, body: unknown) => {
     setError(null);
     try { setRunning((await api<{ deployment_id: number }>('POST', path, body)).deployment_id); } catch (e) { setError(e); }
@@ -88,7 +90,8 @@ export function Deploy({ app, onDone }: { app: AppDetail; onDone: () => void }) 
       </div>
       <div>
         <h2>Roll back</h2>
-        <ul class="list">{(good.data?.deployments ?? []).filter((d) => ['create', 'upgrade', 'deploy', 'rollback', 'restore'].includes(d.kind)).slice(1, 11).map((d) => (
+        {earlier.length === 0 ? <Empty>No earlier successful deployment to return to.</Empty> : null}
+        <ul class="list">{earlier.map((d) => (
           <li key={d.id}>#{d.id} {d.kind} {ago(d.finished_at)}
             <button class="small" disabled={running !== null} onClick={() => void start(`/api/apps/${app.name}/rollback`, { deployment_id: d.id, data: false })}>Return to this</button>
           </li>
