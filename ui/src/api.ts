@@ -100,10 +100,11 @@ export function upload<T>(path: string, form: FormData, onProgress: (fraction: n
     if (t) xhr.setRequestHeader('authorization', `Bearer ${t}`);
     xhr.upload.onprogress = (e) => { if (e.lengthComputable) onProgress(e.loaded / e.total); };
     xhr.onload = () => {
-      let body: any = null;
+      let body: unknown = null;
       try { body = JSON.parse(xhr.responseText); } catch { /* not JSON */ }
-      if (xhr.status >= 200 && xhr.status < 300) resolve(body as T);
-      else reject(new ApiError(xhr.status, body?.error?.code ?? 'HTTP_ERROR', body?.error?.message ?? `upload failed (${xhr.status})`, body?.error?.fields ?? []));
+      if (xhr.status >= 200 && xhr.status < 300) { resolve(body as T); return; }
+      const err = (body as { error?: { code?: string; message?: string; fields?: FieldIssue[] } } | null)?.error;
+      reject(new ApiError(xhr.status, err?.code ?? 'HTTP_ERROR', err?.message ?? `upload failed (${xhr.status})`, err?.fields ?? []));
     };
     xhr.onerror = () => reject(new ApiError(0, 'NETWORK', 'the upload could not reach pocketd'));
     xhr.send(form);
