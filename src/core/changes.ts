@@ -108,8 +108,11 @@ export function createChanges(deps: ChangesDeps) {
     deps.events.publish('app.changed', app, { ...to });
   }
 
-  async function run(app: string, kind: ChangeKind, actor: string, to: Release, restoreBackup: number | null, extra: Record<string, unknown> = {}) {
-    const { settings, current, running } = await begin(app);
+  type Began = Awaited<ReturnType<typeof begin>>;
+
+  /** Starts the change; `began` is the state `begin` read for the checks, so it is read once. */
+  async function run(app: string, began: Began, kind: ChangeKind, actor: string, to: Release, restoreBackup: number | null, extra: Record<string, unknown> = {}) {
+    const { settings, current, running } = began;
     const params: ChangeParams = { from: current, to, restore_backup: restoreBackup, was_running: running, ...extra };
     const ref = { id: 0 };
     const id = await deps.deployments.start({ app, kind, actor, params, steps: steps(app, settings, params, ref), onFailure: 'rolled_back' });
@@ -118,19 +121,20 @@ export function createChanges(deps: ChangesDeps) {
   }
 
   async function upgrade(app: string, version: string, actor: string): Promise<number> {
-    const { current } = await begin(app);
+    const began = await begin(app);
+    const { current } = began;
     if (version === current.version) throw fieldError('version', 'SAME_VERSION', `app ${app} already runs PocketBase ${version}`);
     const releases = await deps.releases.list().catch((err: unknown) => {
       throw new PocketdError('RELEASE_SOURCE_UNAVAILABLE', (err as Error).message, { status: 502 });
     });
     if (!releases.some((r) => r.version === version)) throw fieldError('version', 'VERSION_NOT_FOUND', `PocketBase ${version} does not exist at the release source`);
-    return run(app, 'upgrade', actor, { version, bundle: current.bundle }, null);
+    return run(app, began, 'upgrade', actor, { version, bundle: current.bundle }, null);
   }
 
   async function deploy(app: string, bundle: number, actor: string): Promise<number> {
-    const { current } = await begin(app);
+    const began = await begin(app);
     await deps.bundles.get(app, bundle).catch(() => { throw fieldError('bundle', 'BUNDLE_NOT_FOUND', `app ${app} has no bundle ${bundle}`); });
-    return run(app, 'deploy', actor, { version: current.version, bundle }, null);
+    return run(app, began, 'deploy', actor, { version: began.current.version, bundle }, null);
   }
 
   /** Back to the release and bundle an earlier successful deployment left, and with `data`, to the data it ran with. */
@@ -141,7 +145,8 @@ export function createChanges(deps: ChangesDeps) {
     const after = releaseAfter(target);
     if (!after) throw fieldError('deployment_id', 'NOT_A_RELEASE', `deployment ${deploymentId} (${target.kind}) did not set a release`);
     // A deployment from before any bundle leaves the bundle in place as it is.
-    const to: Release = { version: after.version, bundle: after.bundle ?? (await begin(app)).current.bundle };
+    const began = await begin(app);
+    const to: Release = { version: after.version, bundle: after.bundle ?? began.current.bundle };
     let restore: number | null = null;
     if (data) {
       // The data as it stood when that deployment was replaced: the snapshot of the next change.
@@ -151,14 +156,14 @@ export function createChanges(deps: ChangesDeps) {
       if (!b) throw fieldError('data', 'NO_SNAPSHOT', `no snapshot of the data after deployment ${deploymentId} exists`);
       restore = b.id;
     }
-    return run(app, 'rollback', actor, to, restore, { target_deployment: deploymentId });
+    return run(app, began, 'rollback', actor, to, restore, { target_deployment: deploymentId });
   }
 
   async function restore(app: string, backupId: number, actor: string): Promise<number> {
     const b = await deps.backups.get(app, backupId);
     if (b.status !== 'ready') throw conflict('BACKUP_NOT_READY', `backup ${backupId} is ${b.status}`);
-    const { current } = await begin(app);
-    return run(app, 'restore', actor, current, backupId);
+    const began = await begin(app);
+    return run(app, began, 'restore', actor, began.current, backupId);
   }
 
   /**
