@@ -3,6 +3,7 @@ import type { Database } from '../db/database.js';
 import type { Selectable } from 'kysely';
 import type { BackupKind, BackupsTable } from '../db/schema.js';
 import { conflict, notFound } from '../errors.js';
+import { requireApp } from './app-lookup.js';
 import type { Logger } from '../log.js';
 import type { Privileged } from '../host/privileged.js';
 import { nowIso } from './clock.js';
@@ -21,12 +22,6 @@ export function createBackups(deps: { db: Database; privileged: Privileged; even
   const { db, privileged } = deps;
   const tasks = new Map<string, { expr: string; task: ScheduledTask }>();
 
-  async function assertApp(app: string) {
-    const row = await db.selectFrom('apps').select(['name', 'status']).where('name', '=', app).executeTakeFirst();
-    if (!row) throw notFound('app', app);
-    return row;
-  }
-
   /** Makes a backup now; the row records a failure as well as a success. */
   async function create(app: string, kind: BackupKind, deploymentId: number | null = null): Promise<Backup> {
     const row = await db.insertInto('backups').values({ app, kind, status: 'creating', deployment_id: deploymentId, created_at: nowIso() })
@@ -44,7 +39,7 @@ export function createBackups(deps: { db: Database; privileged: Privileged; even
   }
 
   async function manual(app: string): Promise<Backup> {
-    const row = await assertApp(app);
+    const row = await requireApp(db, app);
     if (row.status !== 'ready' || deps.busy(app)) throw conflict('DEPLOYMENT_IN_PROGRESS', `app ${app} has a deployment in progress`);
     return create(app, 'manual');
   }
@@ -68,7 +63,7 @@ export function createBackups(deps: { db: Database; privileged: Privileged; even
   }
 
   async function list(app: string): Promise<Backup[]> {
-    await assertApp(app);
+    await requireApp(db, app);
     return db.selectFrom('backups').selectAll().where('app', '=', app).orderBy('id', 'desc').execute();
   }
 

@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
 import { PocketdError, notFound } from '../errors.js';
+import { requireApp } from './app-lookup.js';
 import { readZip, type ZipLimits } from '../host/zip.js';
 import { nowIso } from './clock.js';
 import type { EventBus } from './events.js';
@@ -37,13 +38,9 @@ export function createBundles(deps: { config: Config; db: Database; events: Even
   const dirOf = (app: string) => path.join(config.bundles_dir, app);
   const fileOf = (app: string, n: number) => path.join(dirOf(app), `${n}.zip`);
 
-  async function assertApp(app: string) {
-    if (!(await db.selectFrom('apps').select('name').where('name', '=', app).executeTakeFirst())) throw notFound('app', app);
-  }
-
   /** Streams an upload to disk (bounded), checks it, and keeps it as the app's next number. */
   async function upload(app: string, body: ReadableStream<Uint8Array>, notes: string | null, actor: string): Promise<Bundle> {
-    await assertApp(app);
+    await requireApp(db, app);
     await mkdir(dirOf(app), { recursive: true, mode: 0o700 });
     const tmp = path.join(dirOf(app), `.upload-${randomBytes(6).toString('hex')}`);
     const hash = createHash('sha256');
@@ -83,7 +80,7 @@ export function createBundles(deps: { config: Config; db: Database; events: Even
   }
 
   async function list(app: string): Promise<Bundle[]> {
-    await assertApp(app);
+    await requireApp(db, app);
     const rows = await db.selectFrom('bundles').selectAll().where('app', '=', app).orderBy('number', 'desc').execute();
     return rows.map(({ id: _id, app: _app, ...r }) => ({ ...r, dirs: JSON.parse(r.dirs) as string[] }));
   }

@@ -1,7 +1,7 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Database } from '../db/database.js';
 import type { HealthState } from '../db/schema.js';
-import { notFound } from '../errors.js';
+import { requireApp } from './app-lookup.js';
 import type { Logger } from '../log.js';
 import { probeHealth } from '../host/ports.js';
 import type { Privileged } from '../host/privileged.js';
@@ -74,8 +74,7 @@ export function createHealthChecker(deps: { db: Database; systemd: Systemd; priv
   }
 
   async function status(app: string, limit: number) {
-    const exists = await db.selectFrom('apps').select('name').where('name', '=', app).executeTakeFirst();
-    if (!exists) throw notFound('app', app);
+    await requireApp(db, app);
     const history = await db.selectFrom('health_checks').select(['at', 'state', 'http_status', 'latency_ms', 'error'])
       .where('app', '=', app).orderBy('id', 'desc').limit(limit).execute();
     const current = last.get(app);

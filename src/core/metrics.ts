@@ -1,6 +1,6 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Database } from '../db/database.js';
-import { notFound } from '../errors.js';
+import { requireApp } from './app-lookup.js';
 import type { Logger } from '../log.js';
 import type { HostInfo, HostSample } from '../host/hostinfo.js';
 import type { Systemd } from '../host/systemd.js';
@@ -67,7 +67,7 @@ export function createMetrics(deps: { db: Database; systemd: Systemd; host: Host
   }
 
   async function forApp(app: string, since: string | undefined, limit: number) {
-    if (!(await db.selectFrom('apps').select('name').where('name', '=', app).executeTakeFirst())) throw notFound('app', app);
+    await requireApp(db, app);
     let q = db.selectFrom('app_metrics').select(['at', 'active', 'memory_bytes', 'cpu_ns', 'restarts']).where('app', '=', app).orderBy('id', 'desc').limit(limit + 1);
     if (since) q = q.where('at', '>=', since);
     const rows = (await q.execute()).reverse().map((r) => ({ ...r, active: r.active === 1 }));
