@@ -13,6 +13,7 @@ import { nowIso } from './clock.js';
 import type { Deployment, Deployments, StepDef } from './deployments.js';
 import type { Bundles } from './bundles.js';
 import { createAppHost, unitName } from './app-host.js';
+import { requireApp } from './app-lookup.js';
 import type { EventBus } from './events.js';
 import { MASK, maskEnv, renderEnvFile, settingsOf, type AppSettings, type CreateAppInput, type PatchAppInput } from './app-model.js';
 import { toBytes } from './app-rules.js';
@@ -422,10 +423,11 @@ export function createApps(deps: AppsDeps) {
 
   // --- delete -----------------------------------------------------------------
 
-  async function remove(name: string, purge: boolean, actor: string): Promise<number> {
-    const { row } = await loadSettings(name);
-    if (deps.deployments.busy(name) || row.status === 'creating') throw conflict('DEPLOYMENT_IN_PROGRESS', `app ${name} has a deployment in progress`);
-    await db.updateTable('apps').set({ status: 'deleting', updated_at: nowIso() }).where('name', '=', name).execute();
+  /**
+   * The steps that take an app off the host and out of the store: a delete runs
+   * them as a deployment, recovery after a crash runs them straight.
+   */
+  function teardown(name: string, purge: boolean, event: Record<string, unknown> = {}) {
     let archivedTo = '';
     const steps: StepDef[] = [
       { name: 'remove_unit', run: async () => { await privileged.run('remove-unit', [name]); return 'stopped, disabled and removed'; } },
@@ -437,9 +439,17 @@ export function createApps(deps: AppsDeps) {
       { name: 'forget', run: async () => {
         await db.deleteFrom('apps').where('name', '=', name).execute();
         await deps.bundles.removeAll(name);
-        deps.events.publish('app.deleted', name, { purged: purge, archived_to: archivedTo || null });
+        deps.events.publish('app.deleted', name, { purged: purge, archived_to: archivedTo || null, ...event });
       } },
     ];
+    return { steps, archivedTo: () => archivedTo };
+  }
+
+  async function remove(name: string, purge: boolean, actor: string): Promise<number> {
+    const { row } = await loadSettings(name);
+    if (deps.deployments.busy(name) || row.status === 'creating') throw conflict('DEPLOYMENT_IN_PROGRESS', `app ${name} has a deployment in progress`);
+    await db.updateTable('apps').set({ status: 'deleting', updated_at: nowIso() }).where('name', '=', name).execute();
+    const { steps } = teardown(name, purge);
     const id = await deps.deployments.start({ app: name, kind: 'delete', actor, steps, params: { purge } });
     void deps.deployments.wait(id).then(async (d) => {
       if (d.status !== 'success') await db.updateTable('apps').set({ status: 'failed', updated_at: nowIso() }).where('name', '=', name).execute();
@@ -454,24 +464,17 @@ export function createApps(deps: AppsDeps) {
    */
   async function recover(d: Deployment): Promise<{ status: 'success' | 'rolled_back' | 'failed'; error: string }> {
     const name = d.app;
-    const row = await findRow(name);
-    const quiet = (p: Promise<unknown>) => p.then(() => undefined, () => undefined);
     if (d.kind === 'create' || d.kind === 'delete') {
-      await privileged.run('remove-unit', [name]);
-      await privileged.run('remove-site', [name]);
-      await privileged.run('remove-env', [name]);
-      let archived = '';
-      if (d.kind === 'create' || d.params.purge === true) await privileged.run('purge-app', [name]);
-      else archived = (await privileged.run('archive-app', [name])).trim();
-      await db.deleteFrom('apps').where('name', '=', name).execute();
-      await quiet(deps.bundles.removeAll(name));
-      deps.events.publish('app.deleted', name, { recovered: true });
+      // A create is undone whole (purged); a delete is finished as it was asked.
+      const t = teardown(name, d.kind === 'create' || d.params.purge === true, { recovered: true });
+      for (const step of t.steps) await step.run({ cancelled: () => false });
+      const archived = t.archivedTo();
       return d.kind === 'create'
         ? { status: 'rolled_back', error: 'interrupted by a stop of pocketd; the half-made app was removed on restart' }
         : { status: 'success', error: `interrupted by a stop of pocketd; the delete was finished on restart${archived ? ` (data archived to ${archived})` : ''}` };
     }
-    if ((d.kind === 'configure' || d.kind === 'repair') && row) {
-      const { settings } = await loadSettings(name);
+    if ((d.kind === 'configure' || d.kind === 'repair') && await findRow(name)) {
+      const { row, settings } = await loadSettings(name);
       await installEnv(name, renderEnvFile(settings.env));
       await installUnit(settings);
       await installSite(name, renderSite(settings));
@@ -503,7 +506,7 @@ export function createApps(deps: AppsDeps) {
 
   /** 404 unless the app exists; its unit's name otherwise. */
   async function unitOf(name: string): Promise<string> {
-    if (!(await findRow(name))) throw notFound('app', name);
+    await requireApp(db, name);
     return unitName(name);
   }
 
