@@ -1,6 +1,5 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { setupPocketdHost, type PocketdHost } from '../support/host.js';
 import { httpRequest } from '../support/http.js';
@@ -28,23 +27,16 @@ const runningVersion = async () => (await direct('/api/health')).data.version as
  * A multipart upload over node:http, which (unlike fetch) reports a response
  * the server sends before it read the whole body, as a 413 is.
  */
-function rawUpload(app: string, zip: Buffer): Promise<{ status: number; body: any }> {
+async function rawUpload(app: string, zip: Buffer): Promise<{ status: number; body: any }> {
   const boundary = `----pocketd${Date.now()}`;
   const body = Buffer.concat([
     Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="b.zip"\r\nContent-Type: application/zip\r\n\r\n`),
     zip, Buffer.from(`\r\n--${boundary}--\r\n`),
   ]);
-  return new Promise((resolve, reject) => {
-    const req = http.request(`${h.url}/api/apps/${app}/bundles`, {
-      method: 'POST', headers: { authorization: `Bearer ${h.token}`, 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': body.length },
-    }, (res) => {
-      let text = '';
-      res.on('data', (d) => { text += d; });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
-    });
-    req.on('error', (err) => { if (!req.writableEnded) reject(err); });
-    req.end(body);
+  const r = await httpRequest(Number(new URL(h.url).port), `/api/apps/${app}/bundles`, {
+    method: 'POST', body, headers: { authorization: `Bearer ${h.token}`, 'content-type': `multipart/form-data; boundary=${boundary}` },
   });
+  return { status: r.status, body: JSON.parse(r.body) };
 }
 
 async function upload(app: string, zip: Buffer, notesText?: string, token?: string) {

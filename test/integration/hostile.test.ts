@@ -1,6 +1,6 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
+import { httpRequest } from '../support/http.js';
 import { setupPocketdHost, type PocketdHost } from '../support/host.js';
 import { MARKER, WRONG_TYPES, deepJson, hostileStrings } from '../support/hostile.js';
 
@@ -94,27 +94,20 @@ test('wrong types, out-of-range numbers and malformed bodies get a 4xx envelope'
     await expect4xx('bundle', 'POST', '/api/apps/target/deploy', { bundle: w });
     await expect4xx('rollback', 'POST', '/api/apps/target/rollback', { deployment_id: w, data: w });
   }
-  // node:http, not fetch: it reports an answer sent before the whole body was read (413).
-  const raw = (label: string, body: string) => new Promise<void>((resolve) => {
+  // httpRequest, not fetch: it reports an answer sent before the whole body was read (413).
+  const raw = async (label: string, body: string) => {
     tally.cases++;
-    let answered = false;
-    const req = http.request(`${h.url}/api/apps`, { method: 'POST', agent: false, headers: { authorization: `Bearer ${h.token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      let text = '';
-      res.on('data', (d) => { text += d; });
-      res.on('end', () => {
-        let j: any = null;
-        try { j = JSON.parse(text); } catch { /* checked below */ }
-        const status = res.statusCode ?? 0;
-        if (status < 400 || status >= 500 || !j?.error?.code) tally.failures.push(`${label}: ${status} ${text.slice(0, 200)}`);
-        resolve();
+    try {
+      const r = await httpRequest(Number(new URL(h.url).port), '/api/apps', {
+        method: 'POST', body, timeoutMs: 20_000, headers: { authorization: `Bearer ${h.token}`, 'content-type': 'application/json' },
       });
-    });
-    req.setTimeout(20_000, () => req.destroy(new Error('timed out')));
-    // The server may close while the body is still being sent; that is fine once it answered.
-    req.on('error', (err) => { if (!answered) tally.failures.push(`${label}: ${err.message}`); resolve(); });
-    req.on('response', () => { answered = true; });
-    req.end(body);
-  });
+      let j: any = null;
+      try { j = JSON.parse(r.body); } catch { /* checked below */ }
+      if (r.status < 400 || r.status >= 500 || !j?.error?.code) tally.failures.push(`${label}: ${r.status} ${r.body.slice(0, 200)}`);
+    } catch (err) {
+      tally.failures.push(`${label}: ${(err as Error).message}`);
+    }
+  };
   await raw('duplicate key', `{"name":"${MARKER}a","name":"hostile-dup"}`);
   await raw('deep nesting', deepJson(10_000));
   await raw('truncated', '{"name": "x"');
