@@ -17,7 +17,7 @@ const Bundle = z.object({
 // eslint-disable-next-line no-control-regex
 const notesSchema = z.string().max(2000).regex(/^[^\x00-\x08\x0b-\x1f\x7f]*$/, 'must not contain control characters other than newlines and tabs');
 
-const started = (summary: string, path: string, body: z.ZodType) => createRoute({
+const started = <B extends z.ZodType>(summary: string, path: string, body: B) => createRoute({
   method: 'post', path, tags: ['deploy'], summary, request: { params: NameParam, ...jsonBody(body) },
   responses: { 202: json(Started, 'Started; follow the deployment'), ...commonErrors, ...errors(404, 409, 502) },
 });
@@ -51,19 +51,19 @@ export function registerDeployRoutes(app: OpenAPIHono<ApiEnv>, deps: { changes: 
   app.openapi(upgradeRoute, async (c) => {
     const { name } = c.req.valid('param');
     const p = authorize(c, { kind: 'app', app: name, level: 'deploy' });
-    const body = c.req.valid('json') as { version: string };
+    const body = c.req.valid('json');
     return c.json({ deployment_id: await deps.changes.upgrade(name, body.version, actorName(p)) }, 202);
   });
   app.openapi(deployRoute, async (c) => {
     const { name } = c.req.valid('param');
     const p = authorize(c, { kind: 'app', app: name, level: 'deploy' });
-    const body = c.req.valid('json') as { bundle: number };
+    const body = c.req.valid('json');
     return c.json({ deployment_id: await deps.changes.deploy(name, body.bundle, actorName(p)) }, 202);
   });
   app.openapi(rollbackRoute, async (c) => {
     const { name } = c.req.valid('param');
     const p = authorize(c, { kind: 'app', app: name, level: 'deploy' });
-    const body = c.req.valid('json') as { deployment_id: number; data: boolean };
+    const body = c.req.valid('json');
     return c.json({ deployment_id: await deps.changes.rollback(name, body.deployment_id, body.data, actorName(p)) }, 202);
   });
 
