@@ -9,8 +9,10 @@
 set -euo pipefail
 umask 022
 DIR=$(cd "$(dirname "$0")/.." && pwd)
-HELPER=/usr/local/lib/pocketd/pocketd-helper
+LIB=/usr/local/lib/pocketd
+HELPER=$LIB/pocketd-helper
 CONFIG=/etc/pocketd/config.json
+CADDY_SOCKET=/run/caddy/admin.sock
 SITES_DIR=/etc/caddy/pocketd
 CADDYFILE=/etc/caddy/Caddyfile
 START=1
@@ -28,7 +30,13 @@ say() { echo "pocketd install: $*"; }
 for bin in node caddy sudo visudo systemctl sqlite3; do
   command -v "$bin" >/dev/null || { echo "install.sh: $bin is missing (apt-get install nodejs caddy sudo sqlite3)" >&2; exit 1; }
 done
-[[ -f $DIR/dist/src/cli/main.js ]] || { echo "install.sh: $DIR is not built (npm ci && npm run build)" >&2; exit 1; }
+[[ -f $DIR/dist/src/cli/main.js && -f $DIR/dist/helper/pocketd-helper.mjs ]] || { echo "install.sh: $DIR is not built (npm ci && npm run build)" >&2; exit 1; }
+NODE=$(command -v node)
+NODE=$(readlink -f "$NODE")
+
+# put SRC DEST MODE: copy as root:root unless DEST already holds the same bytes.
+UPGRADED=0
+put() { cmp -s "$1" "$2" 2>/dev/null || { install -o root -g root -m "$3" -T "$1" "$2"; UPGRADED=1; }; }
 
 # Users: the daemon's, and the apps' (no shell, no login).
 getent group pocketd >/dev/null || groupadd --system pocketd
@@ -37,30 +45,26 @@ getent group pocketbase >/dev/null || groupadd --system pocketbase
 id pocketbase >/dev/null 2>&1 || useradd --system --gid pocketbase --home-dir /var/lib/pocketd-apps --no-create-home --shell /usr/sbin/nologin pocketbase
 id -nG pocketd | tr ' ' '\n' | grep -qx systemd-journal || usermod -aG systemd-journal pocketd
 
-# Directories, owners, modes.
-install -d -o pocketd -g pocketd -m 0755 /var/lib/pocketd /var/lib/pocketd/releases
-install -d -o pocketd -g pocketd -m 0700 /var/lib/pocketd/staging
-install -d -o root -g root -m 0755 /var/lib/pocketd-apps /etc/pocketd "$SITES_DIR"
-install -d -o root -g root -m 0700 /var/lib/pocketd-apps/.archive
+# Directories, owners, modes. The daemon's store is its own (0700); releases,
+# the helper's records, backups and the archive are root's.
+install -d -o pocketd -g pocketd -m 0700 /var/lib/pocketd /var/lib/pocketd/staging
+install -d -o root -g root -m 0755 /var/lib/pocketd-apps /etc/pocketd "$SITES_DIR" /var/lib/pocketd-releases
+install -d -o root -g root -m 0700 /var/lib/pocketd-apps/.archive /var/lib/pocketd-apps/.backups /var/lib/pocketd-helper
 install -d -o root -g pocketbase -m 0750 /etc/pocketd/env
+# A store an older pocketd left readable (its -wal and -shm were 0644) is made private.
+find /var/lib/pocketd -xdev \( -type f -o -type d \) -user pocketd -perm /077 -exec chmod go-rwx {} + 2>/dev/null || true
+rm -rf /var/lib/pocketd/releases /etc/pocketd/helper.conf
 
-# The helper, root-owned, and its config.
-install -d -o root -g root -m 0755 "$(dirname "$HELPER")"
-cmp -s "$DIR/deploy/pocketd-helper" "$HELPER" 2>/dev/null || install -o root -g root -m 0755 "$DIR/deploy/pocketd-helper" "$HELPER"
-HELPER_CONF="STAGING_DIR=/var/lib/pocketd/staging
-RELEASES_DIR=/var/lib/pocketd/releases
-UNIT_DIR=/etc/systemd/system
-SITES_DIR=$SITES_DIR
-CADDYFILE=$CADDYFILE
-APPS_DIR=/var/lib/pocketd-apps
-ARCHIVE_DIR=/var/lib/pocketd-apps/.archive
-ENV_DIR=/etc/pocketd/env
-APPS_USER=pocketbase
-DAEMON_USER=pocketd"
-if [[ "$(cat /etc/pocketd/helper.conf 2>/dev/null)" != "$HELPER_CONF" ]]; then
-  printf '%s\n' "$HELPER_CONF" > /etc/pocketd/helper.conf.tmp
-  chmod 0644 /etc/pocketd/helper.conf.tmp
-  mv -f /etc/pocketd/helper.conf.tmp /etc/pocketd/helper.conf
+# The helper: one bundled file run by node, root's templates beside it, a
+# wrapper that sudoers names. Nothing it loads is writable by the daemon's user.
+install -d -o root -g root -m 0755 "$LIB" "$LIB/templates"
+put "$DIR/dist/helper/pocketd-helper.mjs" "$LIB/pocketd-helper.mjs" 0644
+for t in "$DIR"/templates/*.hbs; do put "$t" "$LIB/templates/$(basename "$t")" 0644; done
+WRAPPER_HELPER="#!/bin/sh
+# pocketd's root helper (installed by pocketd's install.sh): root's node runs root's copy of the helper.
+exec $NODE $LIB/pocketd-helper.mjs \"\$@\""
+if [[ "$(cat "$HELPER" 2>/dev/null)" != "$WRAPPER_HELPER" ]]; then
+  printf '%s\n' "$WRAPPER_HELPER" > "$HELPER.tmp"; chown root:root "$HELPER.tmp"; chmod 0755 "$HELPER.tmp"; mv -f "$HELPER.tmp" "$HELPER"
 fi
 
 # sudoers: only after visudo accepts it.
@@ -91,6 +95,22 @@ if [[ ! -f $CONFIG ]]; then
   say "wrote $CONFIG"
 fi
 
+# The helper's config, from the daemon's (paths, apps' user, release source): root's file.
+HELPER_JSON=$(POCKETD_CONFIG="$CONFIG" node --input-type=module -e '
+  const { loadConfig } = await import(process.argv[1]);
+  const c = loadConfig();
+  process.stdout.write(JSON.stringify({
+    apps_dir: c.apps_dir, archive_dir: c.archive_dir, backups_dir: c.apps_dir + "/.backups", releases_dir: c.releases_dir,
+    unit_dir: c.unit_dir, sites_dir: c.sites_dir, env_dir: c.env_dir, caddyfile: process.argv[2], caddy_admin_socket: process.argv[3],
+    apps_user: c.apps_user, daemon_user: "pocketd", releases_url: c.releases_url,
+  }, null, 2) + "\n");
+' "$DIR/dist/src/config.js" "$CADDYFILE" "$CADDY_SOCKET")
+if [[ "$(cat /etc/pocketd/helper.json 2>/dev/null)" != "$HELPER_JSON" ]]; then
+  printf '%s\n' "$HELPER_JSON" > /etc/pocketd/helper.json.tmp
+  chown root:root /etc/pocketd/helper.json.tmp; chmod 0644 /etc/pocketd/helper.json.tmp
+  mv -f /etc/pocketd/helper.json.tmp /etc/pocketd/helper.json
+fi
+
 # A command-line wrapper that runs as the daemon's user with its config.
 WRAPPER="#!/bin/sh
 # Installed by pocketd's install.sh.
@@ -100,13 +120,43 @@ if [[ "$(cat /usr/local/bin/pocketd 2>/dev/null)" != "$WRAPPER" ]]; then
   printf '%s\n' "$WRAPPER" > /usr/local/bin/.pocketd.tmp; chmod 0755 /usr/local/bin/.pocketd.tmp; mv -f /usr/local/bin/.pocketd.tmp /usr/local/bin/pocketd
 fi
 
-# Caddy imports pocketd's sites, once.
+# Caddy: its admin endpoint on a unix socket in a directory only Caddy's user
+# (and root) can enter, instead of loopback TCP any local user or app could use;
+# it imports pocketd's sites once.
+CADDY_CHANGED=0
+DROPIN_DIR=/etc/systemd/system/caddy.service.d
+DROPIN="# Installed by pocketd: Caddy's admin socket lives here, reachable by caddy and root only.
+[Service]
+RuntimeDirectory=caddy
+RuntimeDirectoryMode=0700
+RuntimeDirectoryPreserve=yes"
+if [[ "$(cat $DROPIN_DIR/pocketd.conf 2>/dev/null)" != "$DROPIN" ]]; then
+  install -d -m 0755 "$DROPIN_DIR"
+  printf '%s\n' "$DROPIN" > "$DROPIN_DIR/.pocketd.conf.tmp"; mv -f "$DROPIN_DIR/.pocketd.conf.tmp" "$DROPIN_DIR/pocketd.conf"
+  systemctl daemon-reload
+  CADDY_CHANGED=1
+fi
+ADMIN="admin unix/$CADDY_SOCKET"
+if ! grep -qE "^[[:space:]]*$ADMIN[[:space:]]*\$" "$CADDYFILE" 2>/dev/null; then
+  if grep -qE '^[[:space:]]*admin([[:space:]]|$)' "$CADDYFILE" 2>/dev/null; then
+    sed -i -E "s|^([[:space:]]*)admin([[:space:]].*)?\$|\\1$ADMIN|" "$CADDYFILE"
+  elif [[ "$(grep -vE '^[[:space:]]*(#|$)' "$CADDYFILE" 2>/dev/null | head -n1 | tr -d '[:space:]')" == "{" ]]; then
+    sed -i -E "0,/^[[:space:]]*\{[[:space:]]*\$/s||{\n\t$ADMIN|" "$CADDYFILE"
+  else
+    { printf '{\n\t%s\n}\n' "$ADMIN"; cat "$CADDYFILE" 2>/dev/null || true; } > "$CADDYFILE.pocketd.tmp"
+    mv -f "$CADDYFILE.pocketd.tmp" "$CADDYFILE"
+  fi
+  say "Caddy's admin endpoint is now $CADDY_SOCKET"
+  CADDY_CHANGED=1
+fi
 IMPORT="import $SITES_DIR/*.caddy"
 if ! grep -qxF "$IMPORT" "$CADDYFILE" 2>/dev/null; then
   printf '\n# Sites managed by pocketd\n%s\n' "$IMPORT" >> "$CADDYFILE"
   say "added '$IMPORT' to $CADDYFILE"
-  if systemctl is-active -q caddy.service; then systemctl reload caddy.service; fi
+  CADDY_CHANGED=1
 fi
+# A new admin address needs a restart: a reload would look for the new endpoint before it exists.
+if [[ $CADDY_CHANGED == 1 ]] && systemctl is-active -q caddy.service; then systemctl restart caddy.service; fi
 
 # The daemon's unit.
 UNIT=$(sed "s|@INSTALL_DIR@|$DIR|g" "$DIR/deploy/pocketd.service")
@@ -120,7 +170,7 @@ fi
 if [[ $START == 1 ]]; then
   systemctl is-enabled -q pocketd.service 2>/dev/null || systemctl enable -q pocketd.service
   if ! systemctl is-active -q pocketd.service; then systemctl start pocketd.service
-  elif [[ $CHANGED == 1 ]]; then systemctl restart pocketd.service; fi
+  elif [[ $CHANGED == 1 || $UPGRADED == 1 ]]; then systemctl restart pocketd.service; fi
 fi
 
 cat <<MSG

@@ -14,10 +14,11 @@ done
 rm -f /etc/systemd/system/pocketd.service /etc/sudoers.d/pocketd /usr/local/bin/pocketd
 rm -rf /usr/local/lib/pocketd /etc/caddy/pocketd
 sed -i '\|^# Sites managed by pocketd$|d; \|^import /etc/caddy/pocketd/\*\.caddy$|d' /etc/caddy/Caddyfile 2>/dev/null || true
+# Caddy's admin stays on its unix socket (and the drop-in that makes its directory): safer than loopback TCP.
 systemctl daemon-reload
 systemctl is-active -q caddy.service && systemctl reload caddy.service || true
 if [[ $PURGE == 1 ]]; then
-  rm -rf /var/lib/pocketd /var/lib/pocketd-apps /etc/pocketd
+  rm -rf /var/lib/pocketd /var/lib/pocketd-apps /var/lib/pocketd-releases /var/lib/pocketd-helper /etc/pocketd
   userdel pocketd 2>/dev/null || true
   userdel pocketbase 2>/dev/null || true
   echo "pocketd removed with all app data"

@@ -38,6 +38,8 @@ export const configSchema = z.object({
   unit_dir: absPath.default('/etc/systemd/system'),
   sites_dir: absPath.default('/etc/caddy/pocketd'),
   env_dir: absPath.default('/etc/pocketd/env'),
+  /** Root's: the helper installs verified releases here; the daemon and the apps only read them. */
+  releases_dir: absPath.default('/var/lib/pocketd-releases'),
   templates_dir: absPath.optional(),
   ui_dir: absPath.optional(),
   helper: absPath.default('/usr/local/lib/pocketd/pocketd-helper'),
@@ -45,7 +47,6 @@ export const configSchema = z.object({
   apps_user: appsUser.default('pocketbase'),
   port_range: portRange.prefault('20000-20999'),
   caddy_http_only: boolish.default(false),
-  caddy_admin: z.string().regex(/^[a-zA-Z0-9.-]+:\d{1,5}$/, 'must be host:port').default('localhost:2019'),
   request_body_max: z.string().regex(/^\d{1,6}(KB|MB|GB)$/, 'must be like 64MB').default('64MB'),
   releases_url: z.url({ protocol: /^https?$/ }).default('https://api.github.com'),
   releases_cache_seconds: int(0, 86400).default(600),
@@ -75,7 +76,6 @@ export const configSchema = z.object({
 export type Config = z.output<typeof configSchema> & {
   /** Derived paths, fixed relative to data_dir and the package. */
   db_file: string;
-  releases_dir: string;
   staging_dir: string;
   bundles_dir: string;
   templates_dir: string;
@@ -134,7 +134,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     ...c,
     db_file: path.join(c.data_dir, 'pocketd.db'),
-    releases_dir: path.join(c.data_dir, 'releases'),
     staging_dir: path.join(c.data_dir, 'staging'),
     bundles_dir: path.join(c.data_dir, 'bundles'),
     templates_dir: c.templates_dir ?? path.join(packageRoot, 'templates'),

@@ -14,7 +14,6 @@ import { createTemplates } from './host/templates.js';
 import { createPrivileged } from './host/privileged.js';
 import { createSystemd } from './host/systemd.js';
 import { createJournal } from './host/journal.js';
-import { createStaging } from './host/files.js';
 import { registerAppRoutes } from './api/routes/apps.js';
 import { registerDeploymentRoutes } from './api/routes/deployments.js';
 import { registerSystemRoutes } from './api/routes/system.js';
@@ -25,6 +24,7 @@ import { createHostInfo } from './host/hostinfo.js';
 import { registerMetricsRoutes } from './api/routes/metrics.js';
 import { createBundles } from './core/bundles.js';
 import { createBackups } from './core/backups.js';
+import { upgradeUnitLayout } from './core/layout.js';
 import { CHANGE_KINDS, createChanges, type Changes } from './core/changes.js';
 import type { Apps } from './core/apps.js';
 import type { Deployments } from './core/deployments.js';
@@ -32,6 +32,7 @@ import { registerDeployRoutes } from './api/routes/deploy.js';
 import { registerBackupRoutes } from './api/routes/backups.js';
 import { loadUi } from './api/ui.js';
 import { mkdir, chmod } from 'node:fs/promises';
+import path from 'node:path';
 
 export interface Daemon {
   port: number;
@@ -55,32 +56,34 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
   const stack: Array<() => Promise<void>> = [() => db.destroy()];
   let http: HttpServer | undefined;
   try {
-    // The apps' user runs releases from here, so the data dir must be traversable.
-    await mkdir(config.releases_dir, { recursive: true, mode: 0o755 });
-    await chmod(config.data_dir, 0o755);
-    await chmod(config.db_file, 0o600);
+    await makePrivate(config);
     const events = createEventBus();
     const deployments = createDeployments(db, events, log.child({ mod: 'deployments' }), { stepPauseMs: config.step_pause_ms });
     stack.push(() => deployments.idle());
     const systemd = createSystemd();
     const journal = createJournal();
     const privileged = createPrivileged(config.helper, config.helper_sudo);
-    const releases = createReleaseSource({ baseUrl: config.releases_url, releasesDir: config.releases_dir, cacheSeconds: config.releases_cache_seconds, log: log.child({ mod: 'releases' }) });
+    const releases = createReleaseSource({
+      baseUrl: config.releases_url, releasesDir: config.releases_dir, workDir: config.staging_dir, cacheSeconds: config.releases_cache_seconds,
+      log: log.child({ mod: 'releases' }),
+      installer: async (version, zipFile) => { await privileged.run('install-release', [version], { stdinFile: zipFile, timeoutMs: 300_000 }); },
+    });
     const bundles = createBundles({ config, db, events });
     const apps = createApps({
       config, db, log: log.child({ mod: 'apps' }), events, deployments, releases, templates: createTemplates(config.templates_dir),
-      privileged, systemd, journal, staging: createStaging(config.staging_dir), bundles,
+      privileged, systemd, journal, bundles,
     });
     const backups = createBackups({ db, privileged, events, log: log.child({ mod: 'backups' }), busy: deployments.busy });
     stack.push(() => backups.stop());
     const changes = createChanges({
-      db, host: apps.host, privileged, releases, bundles, backups, deployments, events, stagingDir: config.staging_dir, loadSettings: apps.loadSettings,
+      db, host: apps.host, privileged, releases, bundles, backups, deployments, events, loadSettings: apps.loadSettings,
     });
     await recoverInterrupted(deployments, apps, changes, log);
     const partial = await backups.failInterrupted();
     if (partial > 0) log.warn({ count: partial }, 'backups interrupted by the last stop were removed and marked failed');
     await bundles.removePartialUploads();
     await apps.markStale();
+    await upgradeUnitLayout({ db, host: apps.host, releases, log: log.child({ mod: 'layout' }), loadSettings: apps.loadSettings });
     await backups.sync();
     const health = createHealthChecker({ db, systemd, privileged, events, log: log.child({ mod: 'health' }), busy: deployments.busy }, {
       intervalSeconds: config.health_interval_seconds, probeTimeoutMs: config.health_probe_timeout_ms,
@@ -140,6 +143,19 @@ async function recoverInterrupted(deployments: Deployments, apps: Apps, changes:
     log.warn({ deployment: d.id, app: d.app, kind: d.kind, status: outcome.status }, outcome.error);
     await deployments.closeInterrupted(d, outcome.status, outcome.status === 'success' ? null : outcome.error);
   }
+}
+
+/**
+ * The store is the daemon's alone: its directory 0700 and every file in it 0600
+ * (the database, its -wal and -shm, staging, uploads), from creation on.
+ */
+async function makePrivate(config: Config): Promise<void> {
+  process.umask(0o077);
+  await mkdir(config.staging_dir, { recursive: true, mode: 0o700 });
+  await chmod(config.data_dir, 0o700);
+  await chmod(config.staging_dir, 0o700);
+  for (const f of ['', '-wal', '-shm']) await chmod(`${config.db_file}${f}`, 0o600).catch(() => undefined);
+  await chmod(path.join(config.data_dir, 'bundles'), 0o700).catch(() => undefined);
 }
 
 async function unwind(stack: Array<() => Promise<void>>): Promise<void> {

@@ -99,6 +99,8 @@ async function serveCommand(): Promise<number> {
 
 /** Runs one command line; returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
+  // What pocketd writes (the store, staging, uploads) is its own: never readable by others, from creation.
+  process.umask(0o077);
   try {
     const [cmd, sub, ...rest] = argv;
     if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {

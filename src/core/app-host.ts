@@ -3,11 +3,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config.js';
 import { PocketdError } from '../errors.js';
 import type { Journal } from '../host/journal.js';
-import type { Staging } from '../host/files.js';
 import { probeHealth } from '../host/ports.js';
 import type { Privileged } from '../host/privileged.js';
+import { caddyRoutesSchema, type CaddyRoutes } from '../helper/protocol.js';
 import type { Systemd, UnitDetails } from '../host/systemd.js';
-import type { Templates } from '../host/templates.js';
+import { appDirOf, envFileOf, siteContext, unitContext, type AppLayout, type Templates } from '../host/templates.js';
 import type { AppSettings } from './app-model.js';
 
 export const unitName = (name: string) => `pb-${name}.service`;
@@ -16,38 +16,47 @@ export const unitName = (name: string) => `pb-${name}.service`;
  * An app's files on the host: renders its unit and site, installs them and its
  * environment through the helper, and waits for its unit and its health.
  */
-export function createAppHost(deps: { config: Config; templates: Templates; privileged: Privileged; staging: Staging; systemd: Systemd; journal: Journal }) {
-  const { config, templates, privileged, staging } = deps;
-  const appDir = (name: string) => path.join(config.apps_dir, name);
+export function createAppHost(deps: { config: Config; templates: Templates; privileged: Privileged; systemd: Systemd; journal: Journal }) {
+  const { config, templates, privileged } = deps;
+  const layout: AppLayout = { apps_dir: config.apps_dir, releases_dir: config.releases_dir, env_dir: config.env_dir, apps_user: config.apps_user };
+  const appDir = (name: string) => appDirOf(layout, name);
   const unitFile = (name: string) => path.join(config.unit_dir, unitName(name));
   const siteFile = (name: string) => path.join(config.sites_dir, `${name}.caddy`);
-  const envFile = (name: string) => path.join(config.env_dir, `${name}.env`);
+  const envFile = (name: string) => envFileOf(layout, name);
 
-  const renderUnit = (s: AppSettings) => templates.renderUnit({
-    name: s.name, apps_user: config.apps_user, app_dir: appDir(s.name),
-    release_bin: path.join(config.releases_dir, s.version, 'pocketbase'), port: s.port, env_file: envFile(s.name),
-    memory_max: s.memory_max, cpu_quota: s.cpu_quota,
-  });
-  const renderSite = (s: AppSettings) => s.domains.length === 0 ? null : templates.renderSite({
-    name: s.name, addresses: s.domains.map((d) => (config.caddy_http_only ? `http://${d}` : d)), port: s.port,
-    body_max: config.request_body_max,
-  });
+  // The helper renders what it installs from root's copy of the same templates;
+  // these renderings are what the installed files are compared with (drift).
+  const unitSpec = (s: AppSettings) => ({ port: s.port, version: s.version, memory_max: s.memory_max, cpu_quota: s.cpu_quota });
+  const siteSpec = (s: AppSettings) => ({ port: s.port, domains: s.domains, http_only: config.caddy_http_only, body_max: config.request_body_max });
+  const renderUnit = (s: AppSettings) => templates.renderUnit(unitContext(layout, s.name, unitSpec(s)));
+  const renderSite = (s: AppSettings) => (s.domains.length === 0 ? null : templates.renderSite(siteContext(s.name, siteSpec(s))));
 
-  async function installUnit(s: AppSettings, text = renderUnit(s)) {
-    await staging.put(unitName(s.name), text);
-    try { await privileged.run('install-unit', [s.name]); } finally { await staging.remove(unitName(s.name)); }
+  const installUnit = async (s: AppSettings) => { await privileged.run('install-unit', [s.name], { spec: unitSpec(s) }); };
+  /** The app's site as its settings say, or none when it has no domain. */
+  async function installSite(s: AppSettings) {
+    routes = null;
+    if (s.domains.length === 0) await privileged.run('remove-site', [s.name]);
+    else await privileged.run('install-site', [s.name], { spec: siteSpec(s) });
   }
-  async function installSite(name: string, text: string | null) {
-    if (text === null) {
-      await privileged.run('remove-site', [name]);
-      return;
+  const installEnv = async (name: string, env: Record<string, string>) => { await privileged.run('install-env', [name], { spec: { env } }); };
+
+  // What Caddy serves now for the apps' hosts, from its live config (the helper asks its root-only admin socket).
+  // One read serves every caller for a moment; a site change forgets it.
+  let routes: { at: number; value: Promise<CaddyRoutes> } | null = null;
+  function liveRoutes(): Promise<CaddyRoutes> {
+    if (!routes || Date.now() - routes.at > 2000) {
+      const value = privileged.run('caddy-routes', []).then((out) => caddyRoutesSchema.parse(JSON.parse(out)));
+      value.catch(() => { routes = null; });
+      routes = { at: Date.now(), value };
     }
-    await staging.put(`${name}.caddy`, text);
-    try { await privileged.run('install-site', [name]); } finally { await staging.remove(`${name}.caddy`); }
+    return routes.value;
   }
-  async function installEnv(name: string, text: string) {
-    await staging.put(`${name}.env`, text, 0o600);
-    try { await privileged.run('install-env', [name]); } finally { await staging.remove(`${name}.env`); }
+  /** Whether Caddy routes each of the app's domains to the app's port and nowhere else. */
+  async function routesMatch(s: AppSettings): Promise<{ match: boolean; expected: string[]; live: string[] }> {
+    const live = await liveRoutes();
+    const expected = s.domains.map((d) => `${d} -> 127.0.0.1:${s.port}`);
+    const actual = s.domains.flatMap((d) => (live[d] ?? []).map((dial) => `${d} -> ${dial}`));
+    return { match: expected.length === actual.length && expected.every((e, i) => actual[i] === e), expected, live: actual };
   }
 
   async function unitDetails(name: string): Promise<UnitDetails | undefined> {
@@ -92,7 +101,7 @@ export function createAppHost(deps: { config: Config; templates: Templates; priv
     throw new PocketdError('HEALTH_TIMEOUT', `no healthy answer within ${config.health_timeout_seconds} s (${last}); last log lines: ${tail.join(' | ')}`, { status: 502 });
   }
 
-  return { appDir, unitFile, siteFile, envFile, renderUnit, renderSite, installUnit, installSite, installEnv, unitDetails, waitForUnit, waitHealthy };
+  return { appDir, unitFile, siteFile, envFile, renderUnit, renderSite, installUnit, installSite, installEnv, routesMatch, unitDetails, waitForUnit, waitHealthy };
 }
 
 export type AppHost = ReturnType<typeof createAppHost>;

@@ -1,21 +1,13 @@
 import { z } from 'zod';
 import type { AppRow } from '../db/schema.js';
-import {
-  NO_CONTROL, appNameSchema, backupKeepSchema, backupScheduleSchema, cpuQuotaSchema, domainSchema, envSchema, memoryMaxSchema, portSchema, versionSchema,
-} from './app-rules.js';
+import { backupKeepSchema, backupScheduleSchema } from './app-rules.js';
+import { appNameSchema, cpuQuotaSchema, domainsSchema, envSchema, memoryMaxSchema, portSchema, superuserSchema, versionSchema } from '../rules.js';
 
-const uniqueList = <T extends z.ZodType<string>>(item: T, max: number) => z.array(item).max(max)
-  .refine((xs) => new Set(xs).size === xs.length, 'must not repeat an entry');
-
-export const superuserSchema = z.object({
-  email: z.email().max(254),
-  // eslint-disable-next-line no-control-regex
-  password: z.string().min(10).max(256).regex(NO_CONTROL, 'must not contain control characters'),
-}).strict();
+export { superuserSchema };
 
 export const createAppSchema = z.object({
   name: appNameSchema,
-  domains: uniqueList(domainSchema, 20).default([]),
+  domains: domainsSchema.default([]),
   port: portSchema.optional(),
   pocketbase_version: versionSchema.optional(),
   env: envSchema.default({}),
@@ -26,7 +18,7 @@ export const createAppSchema = z.object({
 export type CreateAppInput = z.infer<typeof createAppSchema>;
 
 export const patchAppSchema = z.object({
-  domains: uniqueList(domainSchema, 20).optional(),
+  domains: domainsSchema.optional(),
   env: envSchema.optional(),
   memory_max: memoryMaxSchema.nullable().optional(),
   cpu_quota: cpuQuotaSchema.nullable().optional(),
@@ -54,13 +46,8 @@ export const settingsOf = (row: AppRow, domains: string[]): AppSettings => ({
 const SECRET_KEY = /(SECRET|PASSW|PASS$|TOKEN|KEY|PRIVATE|CREDENTIAL|AUTH|DSN)/i;
 export const MASK = '********';
 
-/** Values of keys that look secret are masked in every response. */
-export const maskEnv = (env: Record<string, string>): Record<string, string> =>
-  Object.fromEntries(Object.entries(env).map(([k, v]) => [k, SECRET_KEY.test(k) ? MASK : v]));
+/** Values of keys that look secret are masked in every response; with `all`, every value is. */
+export const maskEnv = (env: Record<string, string>, all = false): Record<string, string> =>
+  Object.fromEntries(Object.entries(env).map(([k, v]) => [k, all || SECRET_KEY.test(k) ? MASK : v]));
 
-/**
- * An EnvironmentFile: one KEY="value" per line. Values are validated to hold no
- * control characters; inside double quotes systemd takes \\, \", \` and \$ literally.
- */
-export const renderEnvFile = (env: Record<string, string>): string =>
-  `# Managed by pocketd\n${Object.entries(env).map(([k, v]) => `${k}="${v.replace(/[\\"`$]/g, (c) => `\\${c}`)}"`).join('\n')}\n`;
+export { renderEnvFile } from '../host/env-file.js';

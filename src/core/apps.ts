@@ -3,7 +3,7 @@ import type { Database } from '../db/database.js';
 import { conflict, invalid, notFound, type FieldIssue } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Journal } from '../host/journal.js';
-import { readIfExists, sha256, type Staging } from '../host/files.js';
+import { readIfExists, sha256 } from '../host/files.js';
 import { portInUse } from '../host/ports.js';
 import type { Privileged } from '../host/privileged.js';
 import type { ReleaseSource } from '../host/releases.js';
@@ -45,7 +45,7 @@ export interface FileMatch { expected: string | null; installed: string | null; 
 export interface AppDetail extends AppView {
   env: Record<string, string>;
   site_present: boolean;
-  config_match: { match: boolean; unit: FileMatch; site: FileMatch };
+  config_match: { match: boolean; unit: FileMatch; site: FileMatch; routes: { match: boolean; expected: string[]; live: string[] } };
 }
 
 export interface ValidationReport {
@@ -67,7 +67,6 @@ export interface AppsDeps {
   privileged: Privileged;
   systemd: Systemd;
   journal: Journal;
-  staging: Staging;
   bundles: Bundles;
 }
 
@@ -229,19 +228,19 @@ export function createApps(deps: AppsDeps) {
         { name: 'fetch_release', run: async () => { await deps.releases.ensure(settings.version); return `PocketBase ${settings.version} ready`; } },
         { name: 'create_dirs', run: async () => { await privileged.run('prepare-app', [settings.name]); return appDir(settings.name); },
           undo: async () => { await privileged.run('purge-app', [settings.name]); } },
-        { name: 'install_env', run: async () => { await installEnv(settings.name, renderEnvFile(settings.env)); return `${Object.keys(settings.env).length} variables`; },
+        { name: 'install_env', run: async () => { await installEnv(settings.name, settings.env); return `${Object.keys(settings.env).length} variables`; },
           undo: async () => { await privileged.run('remove-env', [settings.name]); } },
         { name: 'install_unit', run: async () => { await installUnit(settings); return unitName(settings.name); },
           undo: async () => { await privileged.run('remove-unit', [settings.name]); } },
         { name: 'install_site', skip: () => settings.domains.length === 0,
-          run: async () => { await installSite(settings.name, renderSite(settings)); return `validated by caddy and reloaded: ${settings.domains.join(', ')}`; },
+          run: async () => { await installSite(settings); return `validated by caddy and reloaded: ${settings.domains.join(', ')}`; },
           undo: async () => { await privileged.run('remove-site', [settings.name]); } },
         { name: 'start', run: async () => { await privileged.run('enable', [settings.name]); await privileged.run('start', [settings.name]); },
           undo: async () => { await privileged.run('stop', [settings.name]); } },
         { name: 'wait_health', run: () => waitHealthy(settings.name, settings.port) },
         { name: 'create_superuser', skip: () => !input.superuser,
           run: async () => {
-            await privileged.run('superuser', [settings.name, settings.version], { input: `${input.superuser!.email}\n${input.superuser!.password}\n` });
+            await privileged.run('superuser', [settings.name], { spec: input.superuser });
             return `superuser ${input.superuser!.email}`;
           } },
         { name: 'finish', run: async () => {
@@ -282,22 +281,21 @@ export function createApps(deps: AppsDeps) {
     };
   }
 
+  /** The installed unit and site against pocketd's rendering, and Caddy's live routes against the app's domains. */
   async function configMatch(s: AppSettings) {
-    const [unitText, siteText] = await Promise.all([readIfExists(unitFile(s.name)), readIfExists(siteFile(s.name))]);
-    const expectedSite = renderSite(s);
+    const [unitText, siteText, routes] = await Promise.all([readIfExists(unitFile(s.name)), readIfExists(siteFile(s.name)), host.routesMatch(s)]);
     const hash = (t: string | null) => (t === null ? null : sha256(t));
-    const unit = { expected: hash(renderUnit(s)), installed: hash(unitText) };
-    const site = { expected: hash(expectedSite), installed: hash(siteText) };
-    const u = { ...unit, match: unit.expected === unit.installed };
-    const st = { ...site, match: site.expected === site.installed };
-    return { match: u.match && st.match, unit: u, site: st, site_present: siteText !== null };
+    const fileMatch = (expected: string | null, installed: string | null) => ({ expected: hash(expected), installed: hash(installed), match: expected === installed });
+    const unit = fileMatch(renderUnit(s), unitText);
+    const site = fileMatch(renderSite(s), siteText);
+    return { match: unit.match && site.match && routes.match, unit, site, routes, site_present: siteText !== null };
   }
 
-  async function get(name: string): Promise<AppDetail> {
+  async function get(name: string, opts: { maskAll?: boolean } = {}): Promise<AppDetail> {
     const { row, settings } = await loadSettings(name);
     const [details, match] = await Promise.all([unitDetails(name), configMatch(settings)]);
     const { site_present, ...config_match } = match;
-    return { ...view(row, settings.domains, runtimeOf(details)), env: maskEnv(settings.env), site_present, config_match };
+    return { ...view(row, settings.domains, runtimeOf(details)), env: maskEnv(settings.env, opts.maskAll), site_present, config_match };
   }
 
   // --- control ----------------------------------------------------------------
@@ -343,21 +341,23 @@ export function createApps(deps: AppsDeps) {
         throw invalid(taken.map((t) => ({ field: `domains.${input.domains!.indexOf(t.domain)}`, code: 'DOMAIN_TAKEN', message: `${t.domain} is used by app ${t.app}` })));
       }
     }
-    const [oldUnit, newUnit] = [renderUnit(old), renderUnit(next)];
-    const [oldSite, newSite] = [renderSite(old), renderSite(next)];
+    const newUnit = renderUnit(next);
+    const newSite = renderSite(next);
     const [oldEnv, newEnv] = [renderEnvFile(old.env), renderEnvFile(next.env)];
     const installedUnit = await readIfExists(unitFile(name));
     const unitChanged = installedUnit !== newUnit;
     // The env file is not readable by the daemon: a repair always writes it again.
     const envChanged = oldEnv !== newEnv || mode.repair === true;
-    const siteChanged = await readIfExists(siteFile(name)) !== newSite;
+    // A repair also puts the site back when only Caddy's live routes were changed behind pocketd (a reload restores them).
+    const siteChanged = await readIfExists(siteFile(name)) !== newSite
+      || (mode.repair === true && newSite !== null && !(await host.routesMatch(next)).match);
     const running = (await unitDetails(name))?.active_state === 'active';
     const startNeeded = mode.repair === true && !running && row.desired_state === 'running';
     const steps: StepDef[] = [
       { name: 'validate', run: async () => [unitChanged && 'unit', siteChanged && 'site', envChanged && 'env'].filter(Boolean).join(', ') || 'nothing changed' },
-      { name: 'install_env', skip: () => !envChanged, run: () => installEnv(name, newEnv), undo: () => installEnv(name, oldEnv) },
-      { name: 'install_unit', skip: () => !unitChanged, run: () => installUnit(next, newUnit), undo: () => installUnit(old, oldUnit) },
-      { name: 'install_site', skip: () => !siteChanged, run: () => installSite(name, newSite), undo: () => installSite(name, oldSite) },
+      { name: 'install_env', skip: () => !envChanged, run: () => installEnv(name, next.env), undo: () => installEnv(name, old.env) },
+      { name: 'install_unit', skip: () => !unitChanged, run: () => installUnit(next), undo: () => installUnit(old) },
+      { name: 'install_site', skip: () => !siteChanged, run: () => installSite(next), undo: () => installSite(old) },
       { name: 'restart', skip: () => !running || !(unitChanged || envChanged),
         run: async () => { await privileged.run('restart', [name]); },
         undo: async () => { await privileged.run('restart', [name]); } },
@@ -406,7 +406,7 @@ export function createApps(deps: AppsDeps) {
     if (issues.length) throw invalid(issues);
     const changed = renderEnvFile(next) !== renderEnvFile(settings.env);
     if (changed) {
-      await installEnv(name, renderEnvFile(next));
+      await installEnv(name, next);
       await db.updateTable('apps').set({ env: JSON.stringify(next), updated_at: nowIso() }).where('name', '=', name).execute();
       deps.events.publish('app.env_changed', name, { keys: Object.keys(next) });
     }
@@ -475,9 +475,9 @@ export function createApps(deps: AppsDeps) {
     }
     if ((d.kind === 'configure' || d.kind === 'repair') && await findRow(name)) {
       const { row, settings } = await loadSettings(name);
-      await installEnv(name, renderEnvFile(settings.env));
+      await installEnv(name, settings.env);
       await installUnit(settings);
-      await installSite(name, renderSite(settings));
+      await installSite(settings);
       if (row.desired_state === 'running') { await privileged.run('restart', [name]); await waitHealthy(name, settings.port); }
       return { status: 'rolled_back', error: 'interrupted by a stop of pocketd; the settings in the store were put back on restart' };
     }
@@ -494,7 +494,7 @@ export function createApps(deps: AppsDeps) {
     for (const r of rows) {
       const { settings } = await loadSettings(r.name);
       const m = await configMatch(settings);
-      if (!m.match) out.push(`${r.name} (${[!m.unit.match && 'unit', !m.site.match && 'site'].filter(Boolean).join(', ')})`);
+      if (!m.match) out.push(`${r.name} (${[!m.unit.match && 'unit', !m.site.match && 'site', !m.routes.match && 'caddy routes'].filter(Boolean).join(', ')})`);
     }
     return out;
   }

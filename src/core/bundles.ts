@@ -92,12 +92,9 @@ export function createBundles(deps: { config: Config; db: Database; events: Even
     return { ...rest, dirs: JSON.parse(r.dirs) as string[], file: fileOf(app, n) };
   }
 
-  /** Unpacks a kept bundle into `dest` (checked again: the file on disk is not trusted either). */
-  async function extract(app: string, n: number, dest: string): Promise<void> {
-    const b = await get(app, n);
-    await rm(dest, { recursive: true, force: true });
-    await mkdir(dest, { recursive: true, mode: 0o755 });
-    await readZip(b.file, limits, dest);
+  /** Checks a kept bundle again before it is deployed (the file on disk is not trusted either). */
+  async function check(app: string, n: number): Promise<void> {
+    await readZip((await get(app, n)).file, limits);
   }
 
   /** Uploads a stop of the daemon cut short leave `.upload-*` files; they go at start. */
@@ -110,7 +107,7 @@ export function createBundles(deps: { config: Config; db: Database; events: Even
     }
   }
 
-  return { upload, list, get, extract, removePartialUploads, removeAll: (app: string) => rm(dirOf(app), { recursive: true, force: true }) };
+  return { upload, list, get, check, removePartialUploads, removeAll: (app: string) => rm(dirOf(app), { recursive: true, force: true }) };
 }
 
 export type Bundles = ReturnType<typeof createBundles>;

@@ -1,5 +1,3 @@
-import path from 'node:path';
-import { rm } from 'node:fs/promises';
 import type { Database } from '../db/database.js';
 import { PocketdError, conflict, fieldError } from '../errors.js';
 import type { Privileged } from '../host/privileged.js';
@@ -37,7 +35,6 @@ export interface ChangesDeps {
   backups: Backups;
   deployments: Deployments;
   events: EventBus;
-  stagingDir: string;
   loadSettings(name: string): Promise<{ row: { status: string; bundle: number | null; desired_state: string }; settings: AppSettings }>;
 }
 
@@ -49,7 +46,6 @@ export interface ChangesDeps {
  */
 export function createChanges(deps: ChangesDeps) {
   const { db, host, privileged } = deps;
-  const bundleStage = (app: string) => path.join(deps.stagingDir, `bundle-${app}`);
 
   async function begin(app: string) {
     const { row, settings } = await deps.loadSettings(app);
@@ -74,9 +70,9 @@ export function createChanges(deps: ChangesDeps) {
       { name: 'validate', run: async () => describe(p) },
       { name: 'fetch_release', skip: () => !newRelease, run: async () => { await deps.releases.ensure(p.to.version); return `PocketBase ${p.to.version} ready`; } },
       { name: 'extract_bundle', skip: () => !newBundle,
-        run: async () => { await deps.bundles.extract(app, p.to.bundle!, bundleStage(app)); return `bundle ${p.to.bundle} unpacked and checked`; },
-        undo: () => rm(bundleStage(app), { recursive: true, force: true }) },
-      { name: 'stop', skip: () => !p.was_running,
+        run: async () => { await deps.bundles.check(app, p.to.bundle!); return `bundle ${p.to.bundle} checked`; } },
+      // Always stopped, whatever state was read before: an app waiting to restart (auto-restart) is stopped too.
+      { name: 'stop',
         run: async () => { await privileged.run('stop', [app]); },
         undo: async () => { await privileged.run('start', [app]); await host.waitHealthy(app, settings.port); } },
       { name: 'snapshot',
@@ -93,7 +89,8 @@ export function createChanges(deps: ChangesDeps) {
         undo: () => host.installUnit(settings) },
       { name: 'install_bundle', skip: () => !newBundle,
         run: async () => {
-          try { await privileged.run('install-bundle', [app]); } finally { await rm(bundleStage(app), { recursive: true, force: true }); }
+          // The kept zip is the helper's stdin; the app's own user unpacks it inside its directory.
+          await privileged.run('install-bundle', [app], { stdinFile: (await deps.bundles.get(app, p.to.bundle!)).file, timeoutMs: 30 * 60_000 });
           return `bundle ${p.to.bundle}`;
         },
         undo: async () => { await privileged.run('revert-bundle', [app]); } },
@@ -193,7 +190,6 @@ export function createChanges(deps: ChangesDeps) {
       await deps.backups.restoreFiles(app, snap.id);
       undone.push(`data from snapshot ${snap.id}`);
     }
-    await rm(bundleStage(app), { recursive: true, force: true });
     if (p.was_running) {
       await privileged.run('start', [app]);
       await host.waitHealthy(app, settings.port);

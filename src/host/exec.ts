@@ -1,4 +1,4 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 
 /** A child process that failed: the command, its exit code and what it said. */
 export class ExecError extends Error {
@@ -15,6 +15,14 @@ export interface ExecOptions {
   /** Give back non-zero exits instead of throwing. */
   allowFailure?: boolean;
   maxOutputBytes?: number;
+  /** Run as this user and group (the caller must be root); supplementary groups are dropped. */
+  uid?: number;
+  gid?: number;
+  cwd?: string;
+  /** A descriptor (or a pipe of another child) given to the child as its stdin instead of `input`. */
+  stdin?: number | NodeJS.ReadableStream;
+  /** A descriptor the child writes its stdout to; the result's stdout is then empty. */
+  stdout?: number;
 }
 
 export interface ExecResult {
@@ -33,9 +41,12 @@ export function exec(command: string, args: readonly string[], opts: ExecOptions
   const limit = opts.maxOutputBytes ?? 64 * 1024 * 1024;
   const shown = [command, ...args].join(' ');
   return new Promise((resolve, reject) => {
-    let child: ChildProcessWithoutNullStreams;
+    let child: ChildProcess;
     try {
-      child = spawn(command, args, { env: { ...BASE_ENV, ...opts.env }, stdio: 'pipe' });
+      child = spawn(command, args, {
+        env: { ...BASE_ENV, ...opts.env }, stdio: [opts.stdin ?? 'pipe', opts.stdout ?? 'pipe', 'pipe'] as StdioOptions,
+        uid: opts.uid, gid: opts.gid, cwd: opts.cwd,
+      });
     } catch (err) {
       reject(new ExecError(shown, null, '', '', `could not start: ${(err as Error).message}`));
       return;
@@ -49,8 +60,8 @@ export function exec(command: string, args: readonly string[], opts: ExecOptions
       if (size > limit) { killedFor = `printed more than ${limit} bytes`; child.kill('SIGKILL'); return; }
       into.push(d);
     };
-    child.stdout.on('data', take(out));
-    child.stderr.on('data', take(err));
+    child.stdout?.on('data', take(out));
+    child.stderr?.on('data', take(err));
     const timer = setTimeout(() => { killedFor = `timed out after ${opts.timeoutMs} ms`; child.kill('SIGKILL'); }, opts.timeoutMs ?? 30_000);
     child.on('error', (e) => {
       clearTimeout(timer);
@@ -63,8 +74,10 @@ export function exec(command: string, args: readonly string[], opts: ExecOptions
       else if (result.code !== 0 && !opts.allowFailure) reject(new ExecError(shown, result.code, result.stderr, result.stdout));
       else resolve(result);
     });
-    child.stdin.on('error', () => { /* the child may exit without reading */ });
-    child.stdin.end(opts.input ?? '');
+    if (child.stdin) {
+      child.stdin.on('error', () => { /* the child may exit without reading */ });
+      child.stdin.end(opts.input ?? '');
+    }
   });
 }
 

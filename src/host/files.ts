@@ -26,19 +26,3 @@ export async function writeAtomic(file: string, content: string, mode = 0o644): 
     throw err;
   }
 }
-
-/** The daemon's staging directory, from which the helper copies files into place. */
-export function createStaging(dir: string) {
-  return {
-    dir,
-    async put(name: string, content: string, mode = 0o644): Promise<void> {
-      await mkdir(dir, { recursive: true, mode: 0o700 });
-      await writeAtomic(path.join(dir, name), content, mode);
-    },
-    async remove(name: string): Promise<void> {
-      await rm(path.join(dir, name), { force: true });
-    },
-  };
-}
-
-export type Staging = ReturnType<typeof createStaging>;

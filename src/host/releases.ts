@@ -6,6 +6,9 @@ import { pipeline } from 'node:stream/promises';
 import yauzl from 'yauzl';
 import { z } from 'zod';
 import { PocketdError } from '../errors.js';
+import { VERSION_PATTERN } from '../rules.js';
+
+export { VERSION_PATTERN };
 import type { Logger } from '../log.js';
 import { exec } from './exec.js';
 
@@ -28,8 +31,6 @@ const ReleaseSchema = z.object({
 });
 type RawRelease = z.infer<typeof ReleaseSchema>;
 
-/** A PocketBase version as its tags spell it (without the leading v). */
-export const VERSION_PATTERN = /^\d{1,4}\.\d{1,4}\.\d{1,4}(-[a-z0-9]+(\.[a-z0-9]+)*)?$/;
 const MAX_ARCHIVE = 256 * 1024 * 1024;
 const MAX_BINARY = 512 * 1024 * 1024;
 
@@ -41,6 +42,17 @@ export interface ReleaseSourceOptions {
   /** Node's name for the CPU (process.arch); PocketBase names it amd64/arm64. */
   arch?: string;
   fetchTimeoutMs?: number;
+  /**
+   * Where downloads are checked before they are installed (the daemon's private
+   * staging). Defaults to a temporary directory inside `releasesDir`.
+   */
+  workDir?: string;
+  /**
+   * Installs a checked archive into `releasesDir`; on a host this is the root
+   * helper's install-release, which checks the archive against the source itself.
+   * Without it (development, unit tests) the checked executable is moved there.
+   */
+  installer?: (version: string, zipFile: string) => Promise<void>;
 }
 
 const unavailable = (message: string, cause?: unknown) =>
@@ -53,26 +65,12 @@ const unavailable = (message: string, cause?: unknown) =>
  */
 export function createReleaseSource(opts: ReleaseSourceOptions) {
   const base = opts.baseUrl.replace(/\/+$/, '');
-  const arch = ({ x64: 'amd64', arm64: 'arm64', arm: 'armv7', ppc64: 'ppc64le', s390x: 's390x' } as Record<string, string>)[opts.arch ?? process.arch] ?? 'amd64';
+  const arch = pbArch(opts.arch);
   const timeout = opts.fetchTimeoutMs ?? 120_000;
   let cache: { at: number; releases: RawRelease[] } | null = null;
   const inflight = new Map<string, Promise<string>>();
 
-  async function getJson(url: string): Promise<unknown> {
-    let res: Response;
-    try {
-      res = await fetch(url, { headers: { accept: 'application/vnd.github+json', 'user-agent': 'pocketd' }, signal: AbortSignal.timeout(30_000) });
-    } catch (err) {
-      throw unavailable(`the release source ${base} cannot be reached: ${(err as Error).message}`, err);
-    }
-    if (res.status === 404) return null;
-    if (!res.ok) throw unavailable(`the release source answered ${res.status} for ${url}`);
-    try {
-      return await res.json();
-    } catch (err) {
-      throw unavailable(`the release source sent something that is not JSON for ${url}`, err);
-    }
-  }
+  const getJson = (url: string) => fetchJson(base, url);
 
   async function fetchReleases(): Promise<RawRelease[]> {
     if (cache && Date.now() - cache.at < opts.cacheSeconds * 1000) return cache.releases;
@@ -139,51 +137,33 @@ export function createReleaseSource(opts: ReleaseSourceOptions) {
     return hash.digest('hex');
   }
 
-  async function fetchText(url: string): Promise<string> {
-    try {
-      const res = await fetch(url, { redirect: 'follow', headers: { 'user-agent': 'pocketd' }, signal: AbortSignal.timeout(30_000) });
-      if (!res.ok) throw new Error(`answered ${res.status}`);
-      return await res.text();
-    } catch (err) {
-      throw unavailable(`download of ${url} failed: ${(err as Error).message}`, err);
-    }
-  }
-
   async function install(version: string): Promise<string> {
-    const tag = await getJson(`${base}/repos/pocketbase/pocketbase/releases/tags/v${version}`);
-    if (tag === null) throw new PocketdError('VERSION_NOT_FOUND', `PocketBase ${version} does not exist at the release source`, { status: 422 });
-    const parsed = ReleaseSchema.safeParse(tag);
-    if (!parsed.success) throw unavailable(`the release source sent release ${version} in an unexpected shape`);
-    const assetName = `pocketbase_${version}_linux_${arch}.zip`;
-    const asset = parsed.data.assets.find((a) => a.name === assetName);
-    const sums = parsed.data.assets.find((a) => a.name === 'checksums.txt');
-    if (!asset) throw new PocketdError('VERSION_NOT_FOUND', `PocketBase ${version} has no ${assetName}`, { status: 422 });
-    if (!sums) throw new PocketdError('CHECKSUM_MISSING', `PocketBase ${version} publishes no checksums.txt; refusing to install it`, { status: 502 });
-
-    const work = path.join(opts.releasesDir, `.tmp-${version}-${randomBytes(4).toString('hex')}`);
-    await mkdir(work, { recursive: true, mode: 0o755 });
+    const { assetName, url, expected } = await releaseAsset(base, version, arch);
+    const work = path.join(opts.workDir ?? opts.releasesDir, `.release-${version}-${randomBytes(4).toString('hex')}`);
+    await mkdir(work, { recursive: true, mode: opts.workDir ? 0o700 : 0o755 });
     try {
-      const expected = (await fetchText(sums.browser_download_url)).split('\n')
-        .map((l) => l.trim().split(/\s+\*?/)).find(([, name]) => name === assetName)?.[0];
-      if (!expected || !/^[a-f0-9]{64}$/.test(expected)) {
-        throw new PocketdError('CHECKSUM_MISSING', `checksums.txt of ${version} has no entry for ${assetName}`, { status: 502 });
-      }
       const zipFile = path.join(work, assetName);
-      const actual = await download(asset.browser_download_url, zipFile, MAX_ARCHIVE);
+      const actual = await download(url, zipFile, MAX_ARCHIVE);
       if (actual !== expected) {
         throw new PocketdError('CHECKSUM_MISMATCH', `${assetName} does not match checksums.txt (expected ${expected.slice(0, 12)}…, got ${actual.slice(0, 12)}…); nothing was kept`, { status: 502 });
       }
       const bin = path.join(work, 'pocketbase');
       await extractExecutable(zipFile, bin);
-      await rm(zipFile);
       await chmod(bin, 0o755);
+      // Run as the daemon's user, never as root: an executable that cannot say its version is not installed.
       const v = await exec(bin, ['--version'], { timeoutMs: 15_000, allowFailure: true });
       if (v.code !== 0 || !v.stdout.includes(version)) {
         throw new PocketdError('RELEASE_BROKEN', `the ${version} executable does not report its version (${(v.stdout || v.stderr).trim().slice(0, 200)})`, { status: 502 });
       }
-      await writeFile(path.join(work, 'SHA256'), `${expected}  ${assetName}\n`);
-      // Atomic: a version directory either holds a verified executable or does not exist.
-      await rename(work, path.join(opts.releasesDir, version));
+      if (opts.installer) {
+        await opts.installer(version, zipFile);
+        await rm(work, { recursive: true, force: true });
+      } else {
+        await rm(zipFile);
+        await writeFile(path.join(work, 'SHA256'), `${expected}  ${assetName}\n`);
+        // Atomic: a version directory either holds a verified executable or does not exist.
+        await rename(work, path.join(opts.releasesDir, version));
+      }
       opts.log.info({ version }, 'release installed');
       return binPath(version);
     } catch (err) {
@@ -206,7 +186,7 @@ export function createReleaseSource(opts: ReleaseSourceOptions) {
         try {
           if ((await stat(binPath(version))).isFile()) return binPath(version);
         } catch { /* not installed yet */ }
-        await mkdir(opts.releasesDir, { recursive: true, mode: 0o755 });
+        if (!opts.installer) await mkdir(opts.releasesDir, { recursive: true, mode: 0o755 });
         return install(version);
       })().finally(() => inflight.delete(version));
       inflight.set(version, p);
@@ -219,8 +199,62 @@ export function createReleaseSource(opts: ReleaseSourceOptions) {
 
 export type ReleaseSource = ReturnType<typeof createReleaseSource>;
 
+/** PocketBase's name for a CPU (Node's process.arch names). */
+export const pbArch = (nodeArch: string = process.arch): string =>
+  ({ x64: 'amd64', arm64: 'arm64', arm: 'armv7', ppc64: 'ppc64le', s390x: 's390x' } as Record<string, string>)[nodeArch] ?? 'amd64';
+
+async function fetchJson(base: string, url: string): Promise<unknown> {
+  let res: Response;
+  try {
+    res = await fetch(url, { headers: { accept: 'application/vnd.github+json', 'user-agent': 'pocketd' }, signal: AbortSignal.timeout(30_000) });
+  } catch (err) {
+    throw unavailable(`the release source ${base} cannot be reached: ${(err as Error).message}`, err);
+  }
+  if (res.status === 404) return null;
+  if (!res.ok) throw unavailable(`the release source answered ${res.status} for ${url}`);
+  try {
+    return await res.json();
+  } catch (err) {
+    throw unavailable(`the release source sent something that is not JSON for ${url}`, err);
+  }
+}
+
+async function fetchText(url: string): Promise<string> {
+  try {
+    const res = await fetch(url, { redirect: 'follow', headers: { 'user-agent': 'pocketd' }, signal: AbortSignal.timeout(30_000) });
+    if (!res.ok) throw new Error(`answered ${res.status}`);
+    return await res.text();
+  } catch (err) {
+    throw unavailable(`download of ${url} failed: ${(err as Error).message}`, err);
+  }
+}
+
+/**
+ * A release's archive for this CPU and the sha256 its checksums.txt gives for it,
+ * asked of the source at `base`. The daemon checks its download against it, and
+ * the root helper asks the source itself before it installs what the daemon sends.
+ */
+export async function releaseAsset(base: string, version: string, arch: string): Promise<{ assetName: string; url: string; expected: string }> {
+  base = base.replace(/\/+$/, '');
+  const tag = await fetchJson(base, `${base}/repos/pocketbase/pocketbase/releases/tags/v${version}`);
+  if (tag === null) throw new PocketdError('VERSION_NOT_FOUND', `PocketBase ${version} does not exist at the release source`, { status: 422 });
+  const parsed = ReleaseSchema.safeParse(tag);
+  if (!parsed.success) throw unavailable(`the release source sent release ${version} in an unexpected shape`);
+  const assetName = `pocketbase_${version}_linux_${arch}.zip`;
+  const asset = parsed.data.assets.find((a) => a.name === assetName);
+  const sums = parsed.data.assets.find((a) => a.name === 'checksums.txt');
+  if (!asset) throw new PocketdError('VERSION_NOT_FOUND', `PocketBase ${version} has no ${assetName}`, { status: 422 });
+  if (!sums) throw new PocketdError('CHECKSUM_MISSING', `PocketBase ${version} publishes no checksums.txt; refusing to install it`, { status: 502 });
+  const expected = (await fetchText(sums.browser_download_url)).split('\n')
+    .map((l) => l.trim().split(/\s+\*?/)).find(([, name]) => name === assetName)?.[0];
+  if (!expected || !/^[a-f0-9]{64}$/.test(expected)) {
+    throw new PocketdError('CHECKSUM_MISSING', `checksums.txt of ${version} has no entry for ${assetName}`, { status: 502 });
+  }
+  return { assetName, url: asset.browser_download_url, expected };
+}
+
 /** Writes the archive's top-level `pocketbase` entry to `dest`, refusing anything odd. */
-function extractExecutable(zipFile: string, dest: string): Promise<void> {
+export function extractExecutable(zipFile: string, dest: string): Promise<void> {
   return new Promise((resolve, reject) => {
     yauzl.open(zipFile, { lazyEntries: true, strictFileNames: true }, (err, zip) => {
       if (err || !zip) return reject(new PocketdError('RELEASE_BROKEN', `the archive is not a valid zip: ${err?.message ?? 'unknown'}`, { status: 502 }));

@@ -2,6 +2,12 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import Handlebars from 'handlebars';
 
+/**
+ * The unit's layout version, written into every unit. A unit of an older layout
+ * is re-rendered when the daemon starts (the host was upgraded under it).
+ */
+export const UNIT_LAYOUT = 2;
+
 export interface UnitContext {
   name: string;
   apps_user: string;
@@ -19,6 +25,33 @@ export interface SiteContext {
   port: number;
   body_max: string;
 }
+
+/** Where an app's files live; the daemon's config and the helper's agree on these. */
+export interface AppLayout {
+  apps_dir: string;
+  releases_dir: string;
+  env_dir: string;
+  apps_user: string;
+}
+
+/** What a unit runs, as the helper's install-unit spec says it. */
+export interface UnitSettings { port: number; version: string; memory_max: string | null; cpu_quota: number | null }
+/** What a site serves, as the helper's install-site spec says it. */
+export interface SiteSettings { port: number; domains: string[]; http_only: boolean; body_max: string }
+
+export const appDirOf = (l: AppLayout, name: string) => path.join(l.apps_dir, name);
+export const envFileOf = (l: AppLayout, name: string) => path.join(l.env_dir, `${name}.env`);
+export const releaseBinOf = (l: AppLayout, version: string) => path.join(l.releases_dir, version, 'pocketbase');
+
+/** The one mapping from an app's settings to its unit's values, used by the daemon (drift) and the helper (install). */
+export const unitContext = (l: AppLayout, name: string, s: UnitSettings): UnitContext => ({
+  name, apps_user: l.apps_user, app_dir: appDirOf(l, name), release_bin: releaseBinOf(l, s.version), port: s.port,
+  env_file: envFileOf(l, name), memory_max: s.memory_max, cpu_quota: s.cpu_quota,
+});
+
+export const siteContext = (name: string, s: SiteSettings): SiteContext => ({
+  name, addresses: s.domains.map((d) => (s.http_only ? `http://${d}` : d)), port: s.port, body_max: s.body_max,
+});
 
 export class TemplateError extends Error {
   override name = 'TemplateError';
@@ -42,18 +75,27 @@ function assertSafe(ctx: object): void {
 
 /** Renders the unit and site templates in `dir` (templates/ by default). */
 export function createTemplates(dir: string) {
-  const load = (file: string) => Handlebars.compile(readFileSync(path.join(dir, file), 'utf8'), { noEscape: true, strict: true });
+  const hb = Handlebars.create();
+  const read = (file: string) => readFileSync(path.join(dir, file), 'utf8');
+  const load = (file: string) => hb.compile(read(file), { noEscape: true, strict: true });
+  hb.registerPartial('sandbox', read('sandbox.service.hbs'));
   const unit = load('unit.service.hbs');
   const site = load('site.caddy.hbs');
+  const sandbox = load('sandbox.service.hbs');
   return {
     renderUnit(ctx: UnitContext): string {
       assertSafe(ctx);
-      return unit(ctx);
+      return unit({ ...ctx, layout: UNIT_LAYOUT });
     },
     renderSite(ctx: SiteContext): string {
       assertSafe(ctx);
       if (ctx.addresses.length === 0) throw new TemplateError('a site needs at least one address');
       return site(ctx);
+    },
+    /** The unit's sandbox as `Key=Value` properties, for a transient unit (systemd-run -p) that runs as the app. */
+    sandboxProperties(ctx: UnitContext): string[] {
+      assertSafe(ctx);
+      return sandbox(ctx).split('\n').filter((l) => /^[A-Za-z]+=/.test(l));
     },
   };
 }

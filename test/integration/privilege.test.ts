@@ -3,118 +3,356 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setupPocketdHost, type PocketdHost } from '../support/host.js';
+import { buildZip } from '../support/zip.js';
+import { httpRequest } from '../support/http.js';
+
+/**
+ * The privilege boundary, tried from each attacker's seat against a real host
+ * (systemd, Caddy, sudo in the sandbox): the daemon's user, an app's own code,
+ * a local user and an app-scoped token. Each finding of issue #13 is a test here.
+ */
 
 const HELPER = '/usr/local/lib/pocketd/pocketd-helper';
 const STAGING = '/var/lib/pocketd/staging';
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', '..');
 
 let h: PocketdHost;
+let seedPort = 0;
+let otherPort = 0;
 before(async () => {
   h = await setupPocketdHost();
-  // A release the helper's superuser verb can run.
-  const r = await h.api('POST', '/api/apps', { name: 'seed', domains: ['seed.test'] });
-  assert.equal((await h.waitDeployment(r.body.deployment_id)).status, 'success');
+  for (const [name, extra] of [['seed', { env: { DATABASE_URL: 'postgres://u:db-pass-123@db/x', API_SECRET: 'sekrit-value' } }], ['other', {}]] as const) {
+    const r = await h.api('POST', '/api/apps', { name, domains: [`${name}.test`], ...extra });
+    assert.equal((await h.waitDeployment(r.body.deployment_id)).status, 'success');
+  }
+  seedPort = (await h.api('GET', '/api/apps/seed')).body.port;
+  otherPort = (await h.api('GET', '/api/apps/other')).body.port;
 });
 after(async () => { await h?.stop(); });
 
-const asDaemon = (argv: string[], input?: string) => h.sbx.exec(argv, { user: 'pocketd', input });
-const helper = (...args: string[]) => asDaemon(['sudo', '-n', HELPER, ...args]);
-const stage = (file: string, content: string) => asDaemon(['/bin/sh', '-c', `cat > ${STAGING}/${file}`], content);
+const asUser = (user: string, argv: string[], input?: string) => h.sbx.exec(argv, { user, input });
+const asDaemon = (argv: string[], input?: string) => asUser('pocketd', argv, input);
+const helper = (args: string[], spec?: unknown) => asDaemon(['sudo', '-n', HELPER, ...args], spec === undefined ? undefined : typeof spec === 'string' ? spec : JSON.stringify(spec));
+const viaCaddy = (host: string, p = '/api/health') => httpRequest(h.sbx.caddy.httpPort, p, { host });
+const unitSpec = { port: 21900, version: '0.23.1', memory_max: null, cpu_quota: null };
 
-test('the daemon runs as its own user, in systemd-journal, not root', async () => {
-  const pid = (await h.sbx.run(['systemctl', 'show', '-p', 'MainPID', '--value', 'pocketd.service'])).trim();
-  assert.equal((await h.sbx.run(['ps', '-o', 'user=', '-p', pid])).trim(), 'pocketd');
-  assert.match(await h.sbx.run(['id', '-nG', 'pocketd']), /\bsystemd-journal\b/);
-  const status = await h.sbx.run(['cat', `/proc/${pid}/status`]);
-  assert.match(status, /^NoNewPrivs:\s+0$/m);
-});
+/** Every pocketd unit on the host runs as the apps' user, never as root. */
+async function assertNoRootUnit() {
+  const units = (await h.sbx.run(['sh', '-c', 'ls /etc/systemd/system/pb-*.service 2>/dev/null || true'])).trim().split('\n').filter(Boolean);
+  for (const u of units) {
+    const text = await h.sbx.readFile(u);
+    assert.match(text, /^User=pocketbase$/m, u);
+    assert.doesNotMatch(text, /^User=root|^ExecStart(Pre|Post)?=\/bin\/(ba)?sh|\[Service\][\s\S]*\[Service\]/m, u);
+  }
+  assert.equal(await h.sbx.exists('/root/p'), false, 'a command ran as root');
+}
 
-test('sudo allows the helper and nothing else', async () => {
+// --- the daemon's user -------------------------------------------------------
+
+test('daemon seat: sudo allows the helper and nothing else; the helper and all it loads are root\'s', async () => {
   const list = await asDaemon(['sudo', '-n', '-l']);
   assert.equal(list.code, 0);
   const allowed = list.stdout.split('\n').filter((l) => /NOPASSWD|\(root\)/.test(l)).map((l) => l.trim());
   assert.deepEqual(allowed, [`(root) NOPASSWD: ${HELPER}`]);
   assert.doesNotMatch(list.stdout, /SETENV/);
-  for (const argv of [['systemctl', 'status'], ['sh', '-c', 'id'], ['caddy', 'version'], ['journalctl', '-n', '1'], ['cat', '/etc/shadow'], ['-E', HELPER, 'validate-caddy']]) {
-    const r = await asDaemon(['sudo', '-n', ...argv]);
-    assert.notEqual(r.code, 0, argv.join(' '));
+  for (const argv of [['systemctl', 'status'], ['sh', '-c', 'id'], ['caddy', 'version'], ['node', '-e', '1'], ['-E', HELPER, 'validate-caddy']]) {
+    assert.notEqual((await asDaemon(['sudo', '-n', ...argv])).code, 0, argv.join(' '));
   }
-  // sudoers passes the checker.
   await h.sbx.run(['visudo', '-cq']);
+  // Nothing the helper runs or reads is writable by the daemon's user.
+  for (const f of [HELPER, '/usr/local/lib/pocketd/pocketd-helper.mjs', '/usr/local/lib/pocketd/templates/unit.service.hbs', '/etc/pocketd/helper.json', '/var/lib/pocketd-releases/0.23.1/pocketbase']) {
+    assert.equal((await h.sbx.run(['stat', '-c', '%U', f])).trim(), 'root', f);
+    assert.notEqual((await asDaemon(['test', '-w', f])).code, 0, `${f} is writable by pocketd`);
+  }
+  assert.match(await h.sbx.readFile(HELPER), /^exec \/\S*node \/usr\/local\/lib\/pocketd\/pocketd-helper\.mjs "\$@"$/m);
+  // The part the helper runs as an app's user is refused as root, so sudo cannot reach it.
+  const asApp = await helper(['as-app', 'prepare', '/etc']);
+  assert.equal(asApp.code, 64, asApp.stderr);
 });
 
-test('every verb works for a valid app, as the daemon user', async () => {
+test('daemon seat: a unit spec cannot make root run anything (User=root, ExecStart, newlines, other apps)', async () => {
+  // Finding 1: a staged unit with User=root was installed as it was. Staged files are now never read.
+  await asDaemon(['sh', '-c', `printf '[Service]\\nUser=root\\nExecStart=/bin/sh -c "id > /root/p"\\n' > ${STAGING}/pb-evil.service`]);
+  const ignored = await helper(['install-unit', 'evil'], unitSpec);
+  assert.equal(ignored.code, 0, ignored.stderr);
+  await helper(['start', 'evil']);
+  const hostile: unknown[] = [
+    { ...unitSpec, User: 'root' }, { ...unitSpec, ExecStart: '/bin/sh' }, { ...unitSpec, version: '0.23.1\nUser=root' },
+    { ...unitSpec, memory_max: '1G\nExecStartPre=/bin/sh -c id' }, { ...unitSpec, cpu_quota: '50\n[Service]' }, { ...unitSpec, port: 22 },
+    { ...unitSpec, port: seedPort }, { ...unitSpec, version: '9.9.9' }, { ...unitSpec, version: '../../../bin' }, '[Service]\nUser=root\n', '',
+  ];
+  for (const spec of hostile) {
+    const r = await helper(['install-unit', 'evil2'], spec);
+    assert.ok(r.code === 65 || r.code === 66, `${JSON.stringify(spec)}: ${r.code} ${r.stderr}`);
+  }
+  assert.equal(await h.sbx.exists('/etc/systemd/system/pb-evil2.service'), false);
+  for (const name of ['../etc', 'a/b', 'x\ny', 'UPPER', 'ab', '-rf', 'a'.repeat(40), '', 'seed;id']) {
+    assert.equal((await helper(['start', name])).code, 65, JSON.stringify(name));
+  }
+  assert.equal((await helper(['start', 'seed', 'extra'])).code, 64);
+  assert.equal((await helper(['rm-rf', 'seed'])).code, 64);
+  assert.equal((await helper([])).code, 64);
+  const evil = await h.sbx.readFile('/etc/systemd/system/pb-evil.service');
+  assert.doesNotMatch(evil, /\/bin\/sh|User=root/);
+  await helper(['remove-unit', 'evil']);
+  await assertNoRootUnit();
+});
+
+test('daemon seat: a site spec cannot import files, inject directives or send a domain to another app', async () => {
+  const good = { port: seedPort, domains: ['seed.test'], http_only: true, body_max: '64MB' };
+  const hostile: unknown[] = [
+    { ...good, domains: ['seed.test {\n\timport /etc/shadow\n}'] }, { ...good, domains: ['a.test\nimport /etc/shadow'] },
+    { ...good, domains: ['a.test}'] }, { ...good, body_max: '1MB\n}\nimport /etc/shadow' }, { ...good, port: otherPort },
+    { ...good, domains: ['other.test'] }, { ...good, upstream: '10.0.0.1:80' }, 'seed.test {\n\timport /etc/shadow\n}\n',
+  ];
+  for (const spec of hostile) {
+    const r = await helper(['install-site', 'seed'], spec);
+    assert.ok(r.code === 65 || r.code === 66, `${JSON.stringify(spec)}: ${r.code} ${r.stderr}`);
+    assert.doesNotMatch(r.stderr + r.stdout, /root:/);
+  }
+  const site = await h.sbx.readFile('/etc/caddy/pocketd/seed.caddy');
+  assert.doesNotMatch(site, /import|other/);
+  assert.match(site, new RegExp(`reverse_proxy 127\\.0\\.0\\.1:${seedPort} `));
+  // Caddy validates as its own user: even a file in the sites directory that imports
+  // /etc/shadow (which only root could have put there) cannot show root's secrets.
+  await h.sbx.writeFile('/etc/caddy/pocketd/zz-probe.caddy', 'http://probe.test {\n\timport /etc/shadow\n}\n');
+  const probe = await helper(['validate-caddy']);
+  await h.sbx.run(['rm', '-f', '/etc/caddy/pocketd/zz-probe.caddy']);
+  assert.equal(probe.code, 70);
+  assert.doesNotMatch(probe.stderr, /root:/);
+  assert.match(probe.stderr, /permission denied/i);
+  assert.equal((await viaCaddy('seed.test')).status, 200);
+});
+
+test('daemon seat: staged files swapped for links in a loop are never read by root', async () => {
+  // Finding 3: staged() checked a path, then install opened it again. No verb reads staging now.
+  const loop = asDaemon(['sh', '-c', `end=$(($(date +%s)+6)); while [ $(date +%s) -lt $end ]; do
+    echo 'A="1"' > ${STAGING}/seed.env.x; mv -f ${STAGING}/seed.env.x ${STAGING}/seed.env; ln -sfn /etc/shadow ${STAGING}/seed.env; done`]);
+  for (let i = 0; i < 15; i++) {
+    const r = await helper(['install-env', 'seed'], { env: { DATABASE_URL: 'postgres://u:db-pass-123@db/x', API_SECRET: 'sekrit-value' } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(await h.sbx.readFile('/etc/pocketd/env/seed.env'), /root:/);
+  }
+  await loop;
+  await asDaemon(['rm', '-f', `${STAGING}/seed.env`, `${STAGING}/seed.env.x`, `${STAGING}/pb-evil.service`]);
+});
+
+test('daemon seat: the helper installs only releases that match the checksums it fetched itself', async () => {
+  const forged = buildZip([{ name: 'pocketbase', data: '#!/bin/sh\nid > /root/p\n', mode: 0o100755 }]).toString('base64');
+  await asDaemon(['sh', '-c', `base64 -d > ${STAGING}/forged.zip`], forged);
+  const r = await asDaemon(['sh', '-c', `sudo -n ${HELPER} install-release 0.22.0 < ${STAGING}/forged.zip`]);
+  assert.equal(r.code, 75, r.stderr);
+  assert.match(r.stderr, /does not match/);
+  assert.equal(await h.sbx.exists('/var/lib/pocketd-releases/0.22.0'), false);
+  assert.equal((await h.sbx.run(['sh', '-c', 'ls -A /var/lib/pocketd-releases'])).trim(), '0.23.1');
+  await asDaemon(['rm', '-f', `${STAGING}/forged.zip`]);
+  // The daemon's own upgrade still installs a real one through the same verb.
+  const list = (await h.api('GET', '/api/releases')).body;
+  assert.ok(JSON.stringify(list).includes('0.22.0'));
+});
+
+test('daemon seat: every verb still works for a valid request', async () => {
   const name = 'verbs';
-  const unit = (await h.sbx.readFile('/etc/systemd/system/pb-seed.service')).replaceAll('seed', name).replace(/127\.0\.0\.1:\d+/, '127.0.0.1:21900');
-  const ok = async (...args: string[]) => {
-    const r = await helper(...args);
+  const ok = async (args: string[], spec?: unknown) => {
+    const r = await helper(args, spec);
     assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
     return r.stdout;
   };
-  await ok('prepare-app', name);
-  assert.equal((await h.sbx.run(['stat', '-c', '%U %a', `/var/lib/pocketd-apps/${name}/pb_data`])).trim(), 'pocketbase 750');
-  await stage(`${name}.env`, 'A="1"\n');
-  await ok('install-env', name);
-  await stage(`pb-${name}.service`, unit);
-  await ok('install-unit', name);
-  assert.equal(await h.sbx.readFile(`/etc/systemd/system/pb-${name}.service`), unit);
-  await ok('enable', name);
-  await ok('start', name);
-  await ok('restart', name);
-  await ok('stop', name);
-  await ok('disable', name);
-  await stage(`${name}.caddy`, `http://${name}.test {\n\treverse_proxy 127.0.0.1:21900\n}\n`);
-  await ok('install-site', name);
-  await ok('validate-caddy');
-  await ok('reload-caddy');
-  const su = await asDaemon(['sudo', '-n', HELPER, 'superuser', name, (await h.api('GET', '/api/apps/seed')).body.version], 'admin@verbs.test\nlong-enough-pw\n');
-  assert.equal(su.code, 0, su.stderr);
-  await ok('remove-site', name);
-  await ok('remove-env', name);
-  await ok('remove-unit', name);
-  const archived = (await ok('archive-app', name)).trim();
+  await ok(['prepare-app', name]);
+  assert.equal((await h.sbx.run(['stat', '-c', '%U %a', `/var/lib/pocketd-apps/${name}`, `/var/lib/pocketd-apps/${name}/pb_data`])).trim(), 'pocketbase 750\npocketbase 750');
+  await ok(['install-env', name], { env: { A: '1' } });
+  await ok(['install-unit', name], unitSpec);
+  await ok(['enable', name]);
+  await ok(['start', name]);
+  await ok(['restart', name]);
+  await ok(['install-site', name], { port: 21900, domains: [`${name}.test`], http_only: true, body_max: '1MB' });
+  await ok(['validate-caddy']);
+  await ok(['reload-caddy']);
+  const routes = JSON.parse(await ok(['caddy-routes']));
+  assert.deepEqual(routes[`${name}.test`], ['127.0.0.1:21900']);
+  assert.deepEqual(routes['seed.test'], [`127.0.0.1:${seedPort}`]);
+  const size = Number((await ok(['backup', name, '7'])).trim());
+  assert.ok(size > 0);
+  await ok(['stop', name]);
+  assert.equal((await helper(['restore-backup', name, '7'])).code, 0);
+  await ok(['delete-backup', name, '7']);
+  await ok(['disable', name]);
+  await ok(['remove-site', name]);
+  await ok(['remove-env', name]);
+  await ok(['remove-unit', name]);
+  const archived = (await ok(['archive-app', name])).trim();
   assert.match(archived, new RegExp(`^/var/lib/pocketd-apps/\\.archive/${name}-`));
-  await ok('prepare-app', name);
-  await ok('purge-app', name);
+  await ok(['prepare-app', name]);
+  await ok(['purge-app', name]);
   assert.equal(await h.sbx.exists(`/var/lib/pocketd-apps/${name}`), false);
 });
 
-test('the helper refuses bad names, extra arguments, unknown verbs and unsafe staged files', async () => {
-  for (const bad of ['../etc', 'a/b', 'x\ny', 'UPPER', 'ab', '-rf', 'a'.repeat(40), '', 'seed;id']) {
-    const r = await helper('start', bad);
-    assert.equal(r.code, 65, JSON.stringify(bad));
-  }
-  assert.equal((await helper('start', 'seed', 'extra')).code, 64);
-  assert.equal((await helper('start')).code, 64);
-  assert.equal((await helper('rm-rf', 'seed')).code, 64);
-  assert.equal((await helper()).code, 64);
-  assert.equal((await helper('superuser', 'seed', '../../bin')).code, 65);
+// --- an app's own code --------------------------------------------------------
 
-  // A symlink in staging pointing at a root-only file is refused.
-  await asDaemon(['ln', '-sf', '/etc/shadow', `${STAGING}/pb-linky.service`]);
-  const link = await helper('install-unit', 'linky');
-  assert.equal(link.code, 66);
-  assert.match(link.stderr, /symlink/);
-  // A staged file the daemon does not own is refused.
-  await h.sbx.run(['/bin/sh', '-c', `echo '[Service]' > ${STAGING}/pb-foreign.service`]);
-  const foreign = await helper('install-unit', 'foreign');
-  assert.equal(foreign.code, 66);
-  assert.match(foreign.stderr, /not owned by pocketd/);
-  // A missing one too.
-  assert.equal((await helper('install-site', 'nothing-here')).code, 66);
-  for (const f of ['pb-linky.service', 'pb-foreign.service']) {
-    assert.equal(await h.sbx.exists(`/etc/systemd/system/${f}`), false);
+/** A hook (arbitrary code as the app's user) that plants links where root used to write, then crashes once. */
+const HOSTILE_HOOK = `
+const fs = require('node:fs'); const path = require('node:path');
+const app = path.resolve(__dirname, '..');
+const plant = () => {
+  for (const [link, target] of [['.pb_hooks.new', '/etc/pwn-hooks'], ['.pb_public.new', '/etc/systemd/system'], ['.prev', '/etc'],
+      ['.bundle.new', '/etc/systemd/system'], ['.bundle.zip', '/etc/pwn.zip'], ['.pb_data.restoring', '/etc/cron.d'],
+      ['.pb_data.old', '/etc/ssl'], ['.backup.tmp', '/etc/pwn-backup']]) {
+    try { fs.rmSync(path.join(app, link), { recursive: true, force: true }); fs.symlinkSync(target, path.join(app, link)); } catch {}
   }
+};
+plant();
+setInterval(plant, 2).unref();
+// Once, a moment after its first start (after the health gate passed), it crashes itself so that the
+// next change finds it waiting to restart (auto-restart), the state in which the stop used to be skipped.
+const marker = path.join(app, 'pb_data', 'crashed-once');
+if (!fs.existsSync(marker)) setTimeout(() => { fs.writeFileSync(marker, '1'); process.exit(3); }, 1500);
+`;
+
+test('app seat: a hostile hook that plants links and crashes itself never makes root write through them', async () => {
+  // Finding 2: install-bundle, restore-backup and .prev followed links the app planted.
+  await h.sbx.run(['touch', '/run/attack-start']);
+  const etcBefore = await h.sbx.run(['stat', '-c', '%U %G %a', '/etc', '/etc/systemd/system', '/etc/cron.d', '/etc/ssl']);
+  const form = new FormData();
+  const zip = buildZip([{ name: 'pb_hooks/evil.pb.js', data: HOSTILE_HOOK }, { name: 'pb_public/index.html', data: 'v1' }]);
+  form.set('file', new Blob([new Uint8Array(zip)]), 'b.zip');
+  const up = await fetch(`${h.url}/api/apps/other/bundles`, { method: 'POST', headers: { authorization: `Bearer ${h.token}` }, body: form });
+  assert.equal(up.status, 201);
+  const deploy = async (bundle: number) => {
+    const r = await h.api('POST', '/api/apps/other/deploy', { bundle });
+    assert.equal(r.status, 202, JSON.stringify(r.body));
+    return h.waitDeployment(r.body.deployment_id);
+  };
+  const zip2 = buildZip([{ name: 'pb_hooks/evil.pb.js', data: HOSTILE_HOOK }, { name: 'pb_public/index.html', data: 'v2' }]);
+  const form2 = new FormData();
+  form2.set('file', new Blob([new Uint8Array(zip2)]), 'b.zip');
+  assert.equal((await fetch(`${h.url}/api/apps/other/bundles`, { method: 'POST', headers: { authorization: `Bearer ${h.token}` }, body: form2 })).status, 201);
+  const d1 = await deploy(1);
+  assert.equal(d1.status, 'success', JSON.stringify(d1.steps));
+  // The hook ran: it planted its links, then crashed; the next change starts while systemd waits to restart it.
+  assert.equal((await h.sbx.run(['readlink', '/var/lib/pocketd-apps/other/.prev'])).trim(), '/etc');
+  for (let i = 0; i < 200 && (await h.sbx.run(['systemctl', 'show', '-p', 'SubState', '--value', 'pb-other.service'])).trim() !== 'auto-restart'; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.equal((await h.sbx.run(['systemctl', 'show', '-p', 'SubState', '--value', 'pb-other.service'])).trim(), 'auto-restart');
+  // A second deploy, a backup, a restore and a rollback, all with the links in place and re-planted every 2 ms.
+  const d2 = await deploy(2);
+  assert.equal(d2.status, 'success', JSON.stringify(d2.steps));
+  assert.equal(d2.steps.find((x: any) => x.name === 'stop').status, 'success');
+  assert.equal((await viaCaddy('other.test', '/index.html')).body, 'v2');
+  const b = await h.api('POST', '/api/apps/other/backups');
+  assert.equal(b.status, 201, JSON.stringify(b.body));
+  const restore = await h.api('POST', `/api/apps/other/backups/${b.body.id}/restore`);
+  assert.equal(restore.status, 202, JSON.stringify(restore.body));
+  assert.equal((await h.waitDeployment(restore.body.deployment_id)).status, 'success');
+  const rb = await h.api('POST', '/api/apps/other/rollback', { deployment_id: d1.id, data: false });
+  assert.equal(rb.status, 202, JSON.stringify(rb.body));
+  assert.equal((await h.waitDeployment(rb.body.deployment_id)).status, 'success');
+  assert.equal((await viaCaddy('other.test', '/index.html')).body, 'v1');
+
+  // Nothing outside the app's own directory changed: no file under /etc is newer than the attack, owners are as they were.
+  const changed = (await h.sbx.run(['sh', '-c', 'find /etc /root /usr /var/lib/pocketd-releases -xdev -newer /run/attack-start -not -type d 2>/dev/null || true'])).trim();
+  assert.equal(changed, '', changed);
+  assert.equal(await h.sbx.run(['stat', '-c', '%U %G %a', '/etc', '/etc/systemd/system', '/etc/cron.d', '/etc/ssl']), etcBefore);
+  for (const f of ['/etc/pwn-hooks', '/etc/pwn.zip', '/etc/pwn-backup']) assert.equal(await h.sbx.exists(f), false, f);
+  // Files inside the app's directory are the app's.
+  assert.equal((await h.sbx.run(['sh', '-c', 'find /var/lib/pocketd-apps/other -xdev ! -user pocketbase | head -5'])).trim(), '');
+  await assertNoRootUnit();
 });
 
-test('a site Caddy rejects is never loaded, and the other sites keep serving', async () => {
-  const before = await h.sbx.readFile('/etc/caddy/pocketd/seed.caddy');
-  await stage('seed.caddy', 'http://seed.test {\n\tthis_is_not_a_directive\n}\n');
-  const r = await helper('install-site', 'seed');
-  assert.equal(r.code, 70);
-  assert.equal(await h.sbx.readFile('/etc/caddy/pocketd/seed.caddy'), before);
-  const app = (await h.api('GET', '/api/apps/seed')).body;
-  assert.equal(app.config_match.match, true);
+test('app seat and local user: Caddy\'s admin endpoint is out of reach; a change behind pocketd\'s back is drift and repair undoes it', async () => {
+  // Finding 4: the admin API listened on loopback TCP with no auth.
+  const probe = `const net = require('node:net');
+    const tcp = new Promise((r) => { const s = net.connect(2019, '127.0.0.1'); s.on('connect', () => { s.destroy(); r('tcp-open'); }); s.on('error', (e) => r(e.code)); });
+    const unix = new Promise((r) => { const s = net.connect('/run/caddy/admin.sock'); s.on('connect', () => { s.destroy(); r('unix-open'); }); s.on('error', (e) => r(e.code)); });
+    Promise.all([tcp, unix]).then((x) => console.log(x.join(' ')));`;
+  for (const user of ['pocketbase', 'nobody', 'pocketd']) {
+    const r = await asUser(user, ['node', '-e', probe]);
+    assert.equal(r.stdout.trim(), 'ECONNREFUSED EACCES', user);
+  }
+  assert.match(await h.sbx.readFile('/etc/caddy/Caddyfile'), /^\s*admin unix\/\/run\/caddy\/admin\.sock$/m);
+
+  // Root (standing in for anyone who reached the admin) points seed.test at the other app.
+  const hijack = `const http = require('node:http');
+    const get = (p) => new Promise((res) => http.request({ socketPath: '/run/caddy/admin.sock', path: p, setHost: false, headers: { host: '' } }, (r) => { let b = ''; r.on('data', (d) => b += d); r.on('end', () => res(b)); }).end());
+    (async () => {
+      const cfg = JSON.parse(await get('/config/'));
+      const text = JSON.stringify(cfg).split('127.0.0.1:${seedPort}').join('127.0.0.1:${otherPort}');
+      const req = http.request({ socketPath: '/run/caddy/admin.sock', path: '/load', method: 'POST', setHost: false, headers: { host: '', 'content-type': 'application/json' } }, (r) => { r.resume(); r.on('end', () => console.log(r.statusCode)); });
+      req.end(text);
+    })();`;
+  assert.equal((await h.sbx.run(['node', '-e', hijack])).trim(), '200');
+  const drift = (await h.api('GET', '/api/apps/seed')).body;
+  assert.equal(drift.config_match.unit.match, true);
+  assert.equal(drift.config_match.site.match, true);
+  assert.equal(drift.config_match.routes.match, false);
+  assert.deepEqual(drift.config_match.routes.live, [`seed.test -> 127.0.0.1:${otherPort}`]);
+  assert.equal(drift.config_match.match, false);
+  const system = (await h.api('GET', '/api/validate/system')).body;
+  assert.match(JSON.stringify(system.checks.find((c: any) => c.name === 'drift')), /seed \(caddy routes\)/);
+  const repaired = await h.api('POST', '/api/apps/seed/repair');
+  assert.equal(repaired.status, 200, JSON.stringify(repaired.body));
+  assert.equal(repaired.body.app.config_match.match, true, JSON.stringify(repaired.body.app.config_match));
+  assert.equal(JSON.parse((await viaCaddy('seed.test', '/api/health')).body).message, 'API is healthy.');
+});
+
+// --- a local user, and an app-scoped token ------------------------------------------
+
+test('local user: the store is private, from creation', async () => {
+  // Finding 5: pocketd.db-wal and -shm were 0644 in a 0755 directory.
+  assert.equal((await h.sbx.run(['stat', '-c', '%a %U', '/var/lib/pocketd'])).trim(), '700 pocketd');
+  const open = (await h.sbx.run(['sh', '-c', 'find /var/lib/pocketd -perm /077 | head -5'])).trim();
+  assert.equal(open, '', open);
+  for (const f of ['pocketd.db', 'pocketd.db-wal']) {
+    const r = await asUser('nobody', ['cat', `/var/lib/pocketd/${f}`]);
+    assert.notEqual(r.code, 0);
+    assert.doesNotMatch(r.stdout, /sekrit/);
+  }
+  assert.match(await h.sbx.readFile('/proc/' + (await h.sbx.run(['systemctl', 'show', '-p', 'MainPID', '--value', 'pocketd.service'])).trim() + '/status'), /^Umask:\s+0077$/m);
+});
+
+test('local user: a superuser password never shows in any process\'s arguments nor in the journal', async () => {
+  // Finding 6: `pocketbase superuser upsert EMAIL PASSWORD` ran with the password in argv.
+  const password = 'very-secret-superuser-pw-42';
+  const poller = asUser('nobody', ['node', '-e', `
+    const fs = require('node:fs'); const seen = new Set(); const end = Date.now() + 25000;
+    const tick = () => {
+      for (const p of fs.readdirSync('/proc')) {
+        if (!/^\\d+$/.test(p)) continue;
+        try { const c = fs.readFileSync('/proc/' + p + '/cmdline', 'utf8').split('\\0').join(' '); if (c.includes('superuser')) seen.add(c); } catch {}
+      }
+      if (Date.now() < end && !fs.existsSync('/tmp/stop-poll')) setImmediate(tick); else console.log(JSON.stringify([...seen]));
+    };
+    tick();`]);
+  const r = await h.api('POST', '/api/apps', { name: 'admins', domains: ['admins.test'], superuser: { email: 'root@admins.test', password } });
+  assert.equal(r.status, 202);
+  const d = await h.waitDeployment(r.body.deployment_id);
+  await h.sbx.run(['touch', '/tmp/stop-poll']);
+  assert.equal(d.status, 'success', JSON.stringify(d.steps));
+  const seen: string[] = JSON.parse((await poller).stdout.trim());
+  assert.ok(seen.some((c) => c.includes('superuser upsert root@admins.test')), `the poller saw the CLI run: ${JSON.stringify(seen)}`);
+  assert.ok(seen.every((c) => !c.includes(password)), JSON.stringify(seen));
+  // The real password works; the throwaway one the poller saw does not.
+  const port = (await h.api('GET', '/api/apps/admins')).body.port;
+  const auth = (pw: string) => fetch(`http://127.0.0.1:${port}/api/collections/_superusers/auth-with-password`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ identity: 'root@admins.test', password: pw }),
+  }).then((x) => x.status);
+  assert.equal(await auth(password), 200);
+  const throwaway = seen.map((c) => /superuser upsert \S+ (\S+)/.exec(c)?.[1]).find(Boolean);
+  assert.ok(throwaway);
+  assert.equal(await auth(throwaway!), 400);
+  const journal = await h.sbx.run(['journalctl', '--no-pager', '-o', 'cat']);
+  assert.doesNotMatch(journal, new RegExp(password));
+});
+
+test('read token: env values are masked, every one of them', async () => {
+  // Finding 7: a read token saw DATABASE_URL's password because its key did not look secret.
+  const t = await h.api('POST', '/api/tokens', { name: 'reader', scope: 'app:seed:read' });
+  assert.equal(t.status, 201);
+  const seen = (await h.api('GET', '/api/apps/seed', undefined, t.body.token)).body;
+  assert.deepEqual(seen.env, { DATABASE_URL: '********', API_SECRET: '********' });
+  const admin = (await h.api('GET', '/api/apps/seed')).body;
+  assert.equal(admin.env.DATABASE_URL, 'postgres://u:db-pass-123@db/x');
+  assert.equal(admin.env.API_SECRET, '********');
 });
 
 test('rendered units and sites pass the real tools', async () => {
@@ -122,7 +360,6 @@ test('rendered units and sites pass the real tools', async () => {
   assert.equal(verify.code, 0, verify.stderr);
   assert.doesNotMatch(verify.stderr, /pb-seed/);
   for (const file of ['unit-limits.service', 'unit-plain.service']) {
-    // The golden units run release 0.23.1, which the seed app installed.
     const text = readFileSync(path.join(root, 'test', 'fixtures', 'golden', file), 'utf8');
     await h.sbx.writeFile(`/run/systemd/system/pb-golden.service`, text);
     const r = await h.sbx.exec(['systemd-analyze', 'verify', '/run/systemd/system/pb-golden.service']);
@@ -138,18 +375,18 @@ test('rendered units and sites pass the real tools', async () => {
 });
 
 test('install.sh run twice changes nothing the second time', async () => {
-  const files = ['/etc/systemd/system/pocketd.service', '/etc/sudoers.d/pocketd', HELPER, '/etc/pocketd/helper.conf',
-    '/etc/pocketd/config.json', '/etc/caddy/Caddyfile', '/usr/local/bin/pocketd'];
+  const files = ['/etc/systemd/system/pocketd.service', '/etc/sudoers.d/pocketd', HELPER, '/usr/local/lib/pocketd/pocketd-helper.mjs', '/etc/pocketd/helper.json',
+    '/etc/pocketd/config.json', '/etc/caddy/Caddyfile', '/usr/local/bin/pocketd', '/etc/systemd/system/caddy.service.d/pocketd.conf'];
   const snapshot = async () => {
     const sums = await h.sbx.run(['sha256sum', ...files]);
-    const stats = await h.sbx.run(['stat', '-c', '%n %U %G %a %Y', ...files, '/var/lib/pocketd', '/var/lib/pocketd/staging', '/etc/pocketd/env', '/var/lib/pocketd-apps']);
-    const pid = await h.sbx.run(['systemctl', 'show', '-p', 'MainPID', '--value', 'pocketd.service']);
+    const stats = await h.sbx.run(['stat', '-c', '%n %U %G %a %Y', ...files, '/var/lib/pocketd', '/var/lib/pocketd/staging', '/etc/pocketd/env', '/var/lib/pocketd-apps', '/var/lib/pocketd-releases']);
+    const pid = await h.sbx.run(['systemctl', 'show', '-p', 'MainPID', '--value', 'pocketd.service', 'caddy.service']);
     const users = await h.sbx.run(['/bin/sh', '-c', 'getent passwd pocketd pocketbase; getent group systemd-journal']);
     return { sums, stats, pid, users };
   };
   const before = await snapshot();
   const out = await h.sbx.run(['/bin/bash', `${h.sbx.srcDir}/deploy/install.sh`]);
-  assert.doesNotMatch(out, /wrote|added/);
+  assert.doesNotMatch(out, /wrote|added|now/);
   assert.deepEqual(await snapshot(), before);
   assert.equal((await h.sbx.run(['grep', '-c', 'import /etc/caddy/pocketd/\\*.caddy', '/etc/caddy/Caddyfile'])).trim(), '1');
 });
@@ -162,6 +399,6 @@ test('uninstall.sh removes pocketd and keeps app data', async () => {
   }
   assert.equal(await h.sbx.exists('/var/lib/pocketd-apps/seed/pb_data/data.db'), true);
   assert.notEqual((await h.sbx.exec(['systemctl', 'is-active', 'pocketd.service'])).stdout.trim(), 'active');
-  assert.doesNotMatch(await h.sbx.readFile('/etc/caddy/Caddyfile'), /pocketd/);
+  assert.doesNotMatch(await h.sbx.readFile('/etc/caddy/Caddyfile'), /import \/etc\/caddy\/pocketd/);
   assert.equal((await h.sbx.exec(['systemctl', 'is-active', 'caddy.service'])).stdout.trim(), 'active');
 });

@@ -15,7 +15,7 @@ const golden = (file: string, actual: string) => {
 
 export const UNIT: UnitContext = {
   name: 'blog', apps_user: 'pocketbase', app_dir: '/var/lib/pocketd-apps/blog',
-  release_bin: '/var/lib/pocketd/releases/0.23.1/pocketbase', port: 20001, env_file: '/etc/pocketd/env/blog.env',
+  release_bin: '/var/lib/pocketd-releases/0.23.1/pocketbase', port: 20001, env_file: '/etc/pocketd/env/blog.env',
   memory_max: '512M', cpu_quota: 150,
 };
 export const SITE: SiteContext = { name: 'blog', addresses: ['blog.example.com', '*.blog.example.com'], port: 20001, body_max: '64MB' };

@@ -21,9 +21,13 @@ const AppView = z.object({
 }).openapi('App');
 const FileMatch = z.object({ expected: z.string().nullable(), installed: z.string().nullable(), match: z.boolean() });
 const AppDetail = AppView.extend({
-  env: z.record(z.string(), z.string()).describe('Values of secret-looking keys are masked'),
+  env: z.record(z.string(), z.string()).describe('Values of secret-looking keys are masked; for an app-scoped token every value is'),
   site_present: z.boolean(),
-  config_match: z.object({ match: z.boolean(), unit: FileMatch, site: FileMatch }),
+  config_match: z.object({
+    match: z.boolean(), unit: FileMatch, site: FileMatch,
+    routes: z.object({ match: z.boolean(), expected: z.array(z.string()), live: z.array(z.string()) })
+      .describe("Caddy's live routes for the app's domains (domain -> upstream) against what pocketd installed"),
+  }),
 }).openapi('AppDetail');
 const Accepted = z.object({ deployment_id: z.number().int(), name: z.string(), port: z.number().int(), pocketbase_version: z.string() }).openapi('CreateAccepted');
 const DeploymentRef = z.object({ deployment_id: z.number().int() });
@@ -86,8 +90,9 @@ export function registerAppRoutes(app: OpenAPIHono<ApiEnv>, apps: Apps, deployme
   });
   app.openapi(getApp, async (c) => {
     const { name } = c.req.valid('param');
-    authorize(c, { kind: 'app', app: name, level: 'read' });
-    return c.json(await apps.get(name), 200);
+    const p = authorize(c, { kind: 'app', app: name, level: 'read' });
+    // Env values reach admins only: for an app-scoped token every value is masked, whatever its key.
+    return c.json(await apps.get(name, { maskAll: p.scope !== 'admin' }), 200);
   });
   app.openapi(patchApp, async (c) => {
     const p = authorize(c, { kind: 'admin' });

@@ -1,0 +1,48 @@
+import path from 'node:path';
+import { exec, ExecError, type ExecOptions } from '../host/exec.js';
+import { createTemplates, type AppLayout, type Templates } from '../host/templates.js';
+import type { HelperConfig } from './config.js';
+import { HelperError } from './errors.js';
+import type { HelperExitCode } from './protocol.js';
+import { createRecords, lookupUser, type Ids, type Records } from './root-files.js';
+
+/** What every verb works with: root's config and templates, the helper's records, and the app's identity. */
+export interface HelperContext {
+  config: HelperConfig;
+  templates: Templates;
+  records: Records;
+  layout: AppLayout;
+  appDir(name: string): string;
+  /** The user and group an app runs as. */
+  appIds(name: string): Ids;
+  appUser(name: string): string;
+  /** Runs one piece of as-app work (src/helper/as-app.ts) as the app's user. */
+  asApp(name: string, op: string, io?: Pick<ExecOptions, 'stdin' | 'stdout' | 'timeoutMs'>): Promise<void>;
+  /** Runs a command; a failure becomes a HelperError with `code` and the command's last words. */
+  run(code: HelperExitCode, cmd: string, args: string[], opts?: ExecOptions): Promise<string>;
+}
+
+export function createContext(config: HelperConfig, selfFile: string): HelperContext {
+  const layout: AppLayout = { apps_dir: config.apps_dir, releases_dir: config.releases_dir, env_dir: config.env_dir, apps_user: config.apps_user };
+  const appDir = (name: string) => path.join(config.apps_dir, name);
+  const appUser = (_name: string) => config.apps_user;
+  const run: HelperContext['run'] = async (code, cmd, args, opts = {}) => {
+    try {
+      return (await exec(cmd, args, { timeoutMs: 120_000, ...opts })).stdout;
+    } catch (err) {
+      if (!(err instanceof ExecError)) throw err;
+      const said = err.stderr.trim().split('\n').filter(Boolean).slice(-3).join('; ');
+      throw new HelperError(code, `${path.basename(cmd)} ${args[0] ?? ''} failed${said ? `: ${said}` : ''}`);
+    }
+  };
+  return {
+    config, layout, appDir, appUser, run,
+    templates: createTemplates(config.templates_dir),
+    records: createRecords(config.state_dir),
+    appIds: (name) => lookupUser(appUser(name)),
+    async asApp(name, op, io = {}) {
+      const { uid, gid } = lookupUser(appUser(name));
+      await run(72, process.execPath, [selfFile, 'as-app', op, appDir(name)], { uid, gid, cwd: '/', timeoutMs: 30 * 60_000, ...io });
+    },
+  };
+}

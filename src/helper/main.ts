@@ -1,0 +1,96 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { z } from 'zod';
+import { APP_NAME_PATTERN, VERSION_PATTERN } from '../rules.js';
+import { archiveApp, backup, deleteBackup, installBundle, prepareApp, purgeApp, restoreBackup, revertBundle } from './app-dirs.js';
+import { runAsApp } from './as-app.js';
+import { caddyRoutes, installSite, reloadCaddy, removeSite, validateCaddy } from './caddy.js';
+import { loadHelperConfig } from './config.js';
+import { createContext, type HelperContext } from './context.js';
+import { HelperError } from './errors.js';
+import {
+  BACKUP_ID_PATTERN, HELPER_VERBS, envSpecSchema, siteSpecSchema, superuserSpecSchema, unitSpecSchema, type HelperVerb,
+} from './protocol.js';
+import { installRelease } from './release.js';
+import { control, installEnv, installUnit, removeEnv, removeUnit, superuser } from './units.js';
+
+/**
+ * pocketd-helper: the only program the daemon may run as root (sudo -n). A
+ * fixed table of verbs (src/helper/protocol.ts); arguments are checked against
+ * their patterns and specs against the daemon's own zod schemas; every file root
+ * writes is rendered here from root's templates. Exit codes: HELPER_EXIT.
+ */
+
+const SPEC_MAX = 256 * 1024;
+type Handler = (ctx: HelperContext, a: string[]) => Promise<string | void>;
+
+function readSpec<T extends z.ZodType>(schema: T): z.output<T> {
+  let text: string;
+  try {
+    text = readFileSync(0, 'utf8');
+  } catch (err) {
+    throw new HelperError(66, `cannot read the spec on stdin: ${(err as Error).message}`);
+  }
+  if (text.length > SPEC_MAX) throw new HelperError(66, 'the spec on stdin is too large');
+  let raw: unknown;
+  try { raw = JSON.parse(text); } catch { throw new HelperError(66, 'the spec on stdin is not JSON'); }
+  const r = schema.safeParse(raw);
+  if (!r.success) throw new HelperError(65, r.error.issues.map((i) => `${i.path.join('.') || 'spec'}: ${i.message}`).join('; '));
+  return r.data;
+}
+
+const VERBS: Record<HelperVerb, Handler> = {
+  'install-unit': (ctx, [n]) => installUnit(ctx, n!, readSpec(unitSpecSchema)),
+  'remove-unit': (ctx, [n]) => removeUnit(ctx, n!),
+  start: (ctx, [n]) => control(ctx, 'start', n!),
+  stop: (ctx, [n]) => control(ctx, 'stop', n!),
+  restart: (ctx, [n]) => control(ctx, 'restart', n!),
+  enable: (ctx, [n]) => control(ctx, 'enable', n!),
+  disable: (ctx, [n]) => control(ctx, 'disable', n!),
+  'install-site': (ctx, [n]) => installSite(ctx, n!, readSpec(siteSpecSchema)),
+  'remove-site': (ctx, [n]) => removeSite(ctx, n!),
+  'validate-caddy': (ctx) => validateCaddy(ctx),
+  'reload-caddy': async (ctx) => { await validateCaddy(ctx); await reloadCaddy(ctx); },
+  'caddy-routes': async (ctx) => JSON.stringify(await caddyRoutes(ctx)),
+  'install-env': (ctx, [n]) => installEnv(ctx, n!, readSpec(envSpecSchema)),
+  'remove-env': (ctx, [n]) => removeEnv(ctx, n!),
+  'install-release': (ctx, [v]) => installRelease(ctx, v!),
+  'prepare-app': (ctx, [n]) => prepareApp(ctx, n!),
+  'archive-app': (ctx, [n]) => archiveApp(ctx, n!),
+  'purge-app': (ctx, [n]) => purgeApp(ctx, n!),
+  superuser: (ctx, [n]) => superuser(ctx, n!, readSpec(superuserSpecSchema)),
+  backup: (ctx, [n, id]) => backup(ctx, n!, id!),
+  'restore-backup': (ctx, [n, id]) => restoreBackup(ctx, n!, id!),
+  'delete-backup': (ctx, [n, id]) => deleteBackup(ctx, n!, id!),
+  'install-bundle': (ctx, [n]) => installBundle(ctx, n!),
+  'revert-bundle': (ctx, [n]) => revertBundle(ctx, n!),
+};
+
+const ARG_RULES = { name: APP_NAME_PATTERN, id: BACKUP_ID_PATTERN, version: VERSION_PATTERN } as const;
+
+async function main(argv: string[]): Promise<number> {
+  const self = fileURLToPath(import.meta.url);
+  if (argv[0] === 'as-app') return runAsApp(argv.slice(1));
+  process.umask(0o022);
+  const verb = argv[0] ?? '';
+  const args = argv.slice(1);
+  if (!Object.hasOwn(HELPER_VERBS, verb)) throw new HelperError(64, `unknown verb '${verb.slice(0, 40)}'`);
+  const def = HELPER_VERBS[verb as HelperVerb];
+  if (args.length !== def.args.length) throw new HelperError(64, `${verb} takes ${def.args.length} argument(s), got ${args.length}`);
+  def.args.forEach((kind, i) => {
+    if (!ARG_RULES[kind].test(args[i]!)) throw new HelperError(65, `invalid ${kind === 'name' ? 'app name' : kind}`);
+  });
+  const ctx = createContext(loadHelperConfig(self), self);
+  const out = await VERBS[verb as HelperVerb](ctx, args);
+  if (typeof out === 'string' && out !== '') process.stdout.write(`${out}\n`);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (err: unknown) => {
+    const code = err instanceof HelperError ? err.exitCode : 72;
+    process.stderr.write(`pocketd-helper: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = code;
+  },
+);

@@ -1,0 +1,119 @@
+import { randomBytes } from 'node:crypto';
+import { lstat, mkdir, open, readFile, readdir, rename, rm, chmod, chown } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { HelperError } from './errors.js';
+import { domainsSchema, portSchema, versionSchema } from '../rules.js';
+
+/**
+ * Files root writes, all of them in directories only root can change: created
+ * under a fresh name with O_EXCL (never through an existing link), then renamed.
+ */
+
+export interface Ids { uid: number; gid: number }
+
+/** A local user's ids and home from /etc/passwd (root's file); system users are always local. */
+export function lookupUser(name: string): Ids & { home: string } {
+  for (const line of readFileSync('/etc/passwd', 'utf8').split('\n')) {
+    const f = line.split(':');
+    if (f[0] === name && f.length >= 6) return { uid: Number(f[2]), gid: Number(f[3]), home: f[5]! };
+  }
+  throw new HelperError(72, `no user ${name}`);
+}
+
+export function lookupGroup(name: string): number {
+  for (const line of readFileSync('/etc/group', 'utf8').split('\n')) {
+    const f = line.split(':');
+    if (f[0] === name && f.length >= 3) return Number(f[2]);
+  }
+  throw new HelperError(72, `no group ${name}`);
+}
+
+/** A directory that only root can change (created if missing); `gid` may read it when the mode says so. */
+export async function ensureRootDir(dir: string, mode: number, gid = 0): Promise<void> {
+  await mkdir(dir, { recursive: true, mode });
+  const st = await lstat(dir);
+  if (!st.isDirectory() || st.isSymbolicLink()) throw new HelperError(72, `${dir} is not a directory`);
+  if (st.uid !== 0) throw new HelperError(72, `${dir} is not root's`);
+  await chown(dir, 0, gid);
+  await chmod(dir, mode);
+}
+
+/** Writes `content` as `dir/name` (root-owned, `mode`, group `gid`) under a temporary name, then renames it. */
+export async function writeRootFile(dir: string, name: string, content: string, mode: number, gid = 0): Promise<void> {
+  const tmp = path.join(dir, `.${name}.${randomBytes(6).toString('hex')}.tmp`);
+  const fh = await open(tmp, 'wx', 0o600);
+  try {
+    await fh.writeFile(content);
+    await fh.chown(0, gid);
+    await fh.chmod(mode);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  try {
+    await rename(tmp, path.join(dir, name));
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+export async function readIfExists(file: string): Promise<string | null> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+}
+
+/**
+ * What the helper itself installed for an app: its port and release (from its
+ * unit) and its domains (from its site). A site may only send an app's own
+ * domains to its own port, and no two apps may share a port or a domain.
+ */
+const recordSchema = z.object({ port: portSchema, version: versionSchema, domains: domainsSchema }).strict();
+export type AppRecord = z.infer<typeof recordSchema>;
+
+export function createRecords(stateDir: string) {
+  const dir = path.join(stateDir, 'apps');
+  const file = (name: string) => `${name}.json`;
+  async function get(name: string): Promise<AppRecord | null> {
+    const text = await readIfExists(path.join(dir, file(name)));
+    if (text === null) return null;
+    return recordSchema.parse(JSON.parse(text));
+  }
+  async function all(): Promise<Map<string, AppRecord>> {
+    const out = new Map<string, AppRecord>();
+    let names: string[] = [];
+    try { names = await readdir(dir); } catch { /* none yet */ }
+    for (const n of names) {
+      if (!n.endsWith('.json') || n.startsWith('.')) continue;
+      const r = await get(n.slice(0, -5)).catch(() => null);
+      if (r) out.set(n.slice(0, -5), r);
+    }
+    return out;
+  }
+  return {
+    get, all,
+    async put(name: string, r: AppRecord) {
+      await ensureRootDir(stateDir, 0o700);
+      await ensureRootDir(dir, 0o700);
+      await writeRootFile(dir, file(name), `${JSON.stringify(recordSchema.parse(r))}\n`, 0o600);
+    },
+    remove: (name: string) => rm(path.join(dir, file(name)), { force: true }),
+    /** Refuses a port or domain another app holds. */
+    async assertFree(name: string, port: number, domains: string[]) {
+      for (const [other, r] of await all()) {
+        if (other === name) continue;
+        if (r.port === port) throw new HelperError(65, `port: ${port} belongs to app ${other}`);
+        const shared = domains.find((d) => r.domains.includes(d));
+        if (shared) throw new HelperError(65, `domains: ${shared} belongs to app ${other}`);
+      }
+    },
+  };
+}
+
+export type Records = ReturnType<typeof createRecords>;

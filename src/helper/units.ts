@@ -1,0 +1,101 @@
+import { randomBytes } from 'node:crypto';
+import { lstat, rm } from 'node:fs/promises';
+import { renderEnvFile } from '../host/env-file.js';
+import { releaseBinOf, unitContext } from '../host/templates.js';
+import type { HelperContext } from './context.js';
+import { HelperError } from './errors.js';
+import type { EnvSpec, SuperuserSpec, UnitSpec } from './protocol.js';
+import { ensureRootDir, lookupGroup, writeRootFile } from './root-files.js';
+
+export const unitName = (name: string) => `pb-${name}.service`;
+
+/** The unit is pocketd's template with validated values: the app's user, a root-owned release, the sandbox. */
+export async function installUnit(ctx: HelperContext, name: string, spec: UnitSpec): Promise<void> {
+  await assertRelease(ctx, spec.version);
+  const record = await ctx.records.get(name);
+  await ctx.records.assertFree(name, spec.port, record?.domains ?? []);
+  ctx.appIds(name);
+  const text = ctx.templates.renderUnit(unitContext(ctx.layout, name, spec));
+  await ctx.records.put(name, { port: spec.port, version: spec.version, domains: record?.domains ?? [] });
+  await writeRootFile(ctx.config.unit_dir, unitName(name), text, 0o644);
+  await ctx.run(69, 'systemctl', ['daemon-reload']);
+}
+
+export async function removeUnit(ctx: HelperContext, name: string): Promise<void> {
+  await ctx.run(69, 'systemctl', ['disable', '--now', unitName(name)], { allowFailure: true });
+  await rm(`${ctx.config.unit_dir}/${unitName(name)}`, { force: true });
+  await ctx.run(69, 'systemctl', ['daemon-reload']);
+  await ctx.run(69, 'systemctl', ['reset-failed', unitName(name)], { allowFailure: true });
+  await ctx.records.remove(name);
+}
+
+export const control = (ctx: HelperContext, verb: 'start' | 'stop' | 'restart' | 'enable' | 'disable', name: string) =>
+  ctx.run(69, 'systemctl', [verb, unitName(name)]).then(() => undefined);
+
+/** Refuses unless the app's unit is at rest: inactive or failed, not starting and not waiting to restart. */
+export async function assertStopped(ctx: HelperContext, name: string): Promise<void> {
+  const state = (await ctx.run(69, 'systemctl', ['show', '-p', 'ActiveState', '--value', unitName(name)])).trim();
+  if (state !== 'inactive' && state !== 'failed') throw new HelperError(74, `${unitName(name)} is ${state}; stop it first`);
+}
+
+/** The env file: root's, readable by the app's group only. */
+export async function installEnv(ctx: HelperContext, name: string, spec: EnvSpec): Promise<void> {
+  const gid = lookupGroup(ctx.appUser(name));
+  await ensureRootDir(ctx.config.env_dir, 0o750, lookupGroup(ctx.config.apps_user));
+  await writeRootFile(ctx.config.env_dir, `${name}.env`, renderEnvFile(spec.env), 0o640, gid);
+}
+
+export const removeEnv = (ctx: HelperContext, name: string) => rm(`${ctx.config.env_dir}/${name}.env`, { force: true });
+
+async function assertRelease(ctx: HelperContext, version: string): Promise<void> {
+  const bin = releaseBinOf(ctx.layout, version);
+  const st = await lstat(bin).catch(() => null);
+  if (!st || !st.isFile() || st.uid !== 0 || (st.mode & 0o022) !== 0) {
+    throw new HelperError(65, `version: PocketBase ${version} is not installed in ${ctx.config.releases_dir}`);
+  }
+}
+
+/**
+ * Sets an app's superuser without its password in any process's arguments: the
+ * PocketBase CLI, run as the app inside the app's sandbox (a transient unit with
+ * the unit's own properties), sets a random throwaway password; the real one is
+ * then set over the app's own API on loopback, which ends the throwaway's use.
+ */
+export async function superuser(ctx: HelperContext, name: string, spec: SuperuserSpec): Promise<void> {
+  const record = await ctx.records.get(name);
+  if (!record) throw new HelperError(65, `name: app ${name} has no unit installed by pocketd`);
+  await assertRelease(ctx, record.version);
+  const unit = unitContext(ctx.layout, name, { ...record, memory_max: null, cpu_quota: null });
+  const throwaway = randomBytes(24).toString('hex');
+  const props = ctx.templates.sandboxProperties(unit).flatMap((p) => ['-p', p]);
+  await ctx.run(73, 'systemd-run', [
+    '--quiet', '--wait', '--collect', '--pipe', `--unit=pb-${name}-superuser-${randomBytes(4).toString('hex')}`, ...props,
+    `--working-directory=${unit.app_dir}`, '--', unit.release_bin, 'superuser', 'upsert', spec.email, throwaway, `--dir=${unit.app_dir}/pb_data`,
+  ], { timeoutMs: 60_000 });
+  const base = `http://127.0.0.1:${record.port}/api/collections/_superusers`;
+  const auth = await call(`${base}/auth-with-password`, 'POST', { identity: spec.email, password: throwaway });
+  const token = typeof auth.token === 'string' ? auth.token : null;
+  const id = typeof auth.record === 'object' && auth.record !== null ? (auth.record as { id?: unknown }).id : null;
+  if (!token || typeof id !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(id)) throw new HelperError(73, 'the app did not sign the superuser in');
+  await call(`${base}/records/${id}`, 'PATCH', { password: spec.password, passwordConfirm: spec.password }, token);
+}
+
+async function call(url: string, method: string, body: unknown, token?: string): Promise<Record<string, unknown>> {
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method, body: JSON.stringify(body), signal: AbortSignal.timeout(15_000), redirect: 'manual',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: token } : {}) },
+    });
+  } catch (err) {
+    throw new HelperError(73, `the app did not answer on loopback: ${(err as Error).message}`);
+  }
+  const text = (await res.text()).slice(0, 64 * 1024);
+  if (!res.ok) throw new HelperError(73, `the app answered ${res.status} to ${method} ${new URL(url).pathname}`);
+  try {
+    const v: unknown = JSON.parse(text);
+    return typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
