@@ -191,7 +191,7 @@ test('backup, write, restore: the old data comes back; retention and delete', as
   assert.ok(list.some((x: any) => x.kind === 'pre-deploy' && x.deployment_id === d.id));
   assert.equal((await h.api('DELETE', `/api/apps/shop/backups/${b.body.id}`)).status, 204);
   assert.equal((await h.api('POST', `/api/apps/shop/backups/${b.body.id}/restore`)).status, 404);
-  assert.equal(await h.sbx.exists(`/var/lib/pocketd-apps/.backups/shop/${b.body.id}`), false);
+  assert.equal(await h.sbx.exists(`/var/lib/pocketd-apps/.backups/shop/${b.body.id}.tar`), false);
   // The backups are root's and out of the apps' reach.
   assert.equal((await h.sbx.exec(['ls', '/var/lib/pocketd-apps/.backups/shop'], { user: 'pocketbase' })).code, 2);
 });
@@ -211,7 +211,7 @@ test('scheduled backups run from the app setting and keep only backup_keep', asy
   scheduled = (await h.api('GET', '/api/apps/other/backups')).body.backups.filter((x: any) => x.kind === 'scheduled');
   assert.ok(scheduled.length >= 1 && scheduled.length <= 2, JSON.stringify(scheduled));
   const dirs = (await h.sbx.run(['ls', '/var/lib/pocketd-apps/.backups/other'])).split('\n').filter(Boolean);
-  assert.deepEqual(dirs.sort(), scheduled.map((x: any) => String(x.id)).sort());
+  assert.deepEqual(dirs.sort(), scheduled.map((x: any) => `${x.id}.tar`).sort());
   assert.equal((await h.api('PATCH', '/api/apps/other', { backup_schedule: '* * * * * ; rm -rf /' })).status, 422);
   assert.equal((await h.api('PATCH', '/api/apps/other', { backup_schedule: '99 * * * *' })).status, 422);
 });

@@ -222,7 +222,7 @@ test('the release source down or serving garbage: clear errors, nothing changed'
   const d = await h.waitDeployment(g.body.deployment_id);
   assert.equal(d.status, 'rolled_back');
   assert.match(d.error, /fetch_release failed/);
-  assert.equal(await h.sbx.exists('/var/lib/pocketd/releases/0.18.9'), false);
+  assert.equal(await h.sbx.exists('/var/lib/pocketd-releases/0.18.9'), false);
   await assertConsistent('after the release source failed');
 });
 

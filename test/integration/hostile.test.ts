@@ -139,10 +139,16 @@ test('the helper refuses hostile names, versions and ids (exit 64/65), run throu
   for (const s of SAMPLE) {
     if (s.includes('\u0000') || s.length > 1000) continue;
     for (const args of [['install-unit', s], ['start', s], ['purge-app', s], ['backup', 'target', s], ['backup', s, '1'], ['restore-backup', 'target', s],
-      ['superuser', 'target', s], ['install-bundle', s], [s, 'target']]) {
+      ['superuser', s], ['install-bundle', s], ['install-release', s], [s, 'target']]) {
       tally.cases++;
       const r = await h.sbx.exec([...helper, ...args], { user: 'pocketd' });
       if (![64, 65].includes(r.code)) tally.failures.push(`helper ${JSON.stringify(args)}: exit ${r.code} ${r.stderr.slice(0, 200)}`);
+    }
+    // The same strings in the fields of a spec: refused (65) naming the field, nothing written.
+    for (const spec of [{ port: 21999, version: s, memory_max: null, cpu_quota: null }, { port: 21999, version: '0.23.1', memory_max: s, cpu_quota: null }]) {
+      tally.cases++;
+      const r = await h.sbx.exec([...helper, 'install-unit', 'target'], { user: 'pocketd', input: JSON.stringify(spec) });
+      if (r.code !== 65 || !/version|memory_max/.test(r.stderr)) tally.failures.push(`helper install-unit ${JSON.stringify(spec)}: exit ${r.code} ${r.stderr.slice(0, 200)}`);
     }
   }
   assert.deepEqual(tally.failures.slice(before), []);

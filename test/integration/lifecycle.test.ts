@@ -169,7 +169,7 @@ test('failed creates leave nothing behind: bad checksum, missing version, port t
     assert.deepEqual(await hostState('ghost'), { unit: false, site: false, dir: false, env: false, active: 'inactive' }, version);
     assert.equal((await h.api('GET', '/api/apps/ghost')).status, 404);
   }
-  assert.equal(await h.sbx.exists('/var/lib/pocketd/releases/0.21.9'), false);
+  assert.equal(await h.sbx.exists('/var/lib/pocketd-releases/0.21.9'), false);
   // The other app kept serving all along.
   assert.equal((await viaCaddy('news.test')).status, 200);
 });

@@ -1,0 +1,45 @@
+// The root helper's cost per call, through sudo as the daemon's user in the
+// sandbox, against a baseline in the same run: one raw `systemctl is-active`
+// process. Also create -> healthy with the release cached (the privilege
+// boundary's budget: at most 1.5 s).
+import { setupPocketdHost } from '../test/support/host.js';
+import { fmt, percentile } from './stats.js';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 30);
+const h = await setupPocketdHost();
+try {
+  const first = await h.api('POST', '/api/apps', { name: 'seed', domains: ['seed.test'] });
+  if ((await h.waitDeployment(first.body.deployment_id)).status !== 'success') throw new Error('seed failed');
+  // One node process inside the sandbox times every call, so the figures are the calls, not nsenter.
+  const script = `const { spawnSync } = require('node:child_process');
+    const time = (argv, input) => { const out = []; for (let i = 0; i < ${RUNS}; i++) { const t0 = performance.now();
+      const r = spawnSync(argv[0], argv.slice(1), { input: input ?? '' }); if (r.status !== 0) throw new Error(argv.join(' ') + ': ' + r.stderr);
+      out.push(performance.now() - t0); } return out; };
+    const H = ['sudo', '-n', '/usr/local/lib/pocketd/pocketd-helper'];
+    console.log(JSON.stringify({
+      baseline: time(['systemctl', 'is-active', 'pb-seed.service']),
+      sudoNoop: time([...H, 'start', 'seed']),
+      installEnv: time([...H, 'install-env', 'seed'], JSON.stringify({ env: { A: '1' } })),
+      installUnit: time([...H, 'install-unit', 'seed'], process.argv[1]),
+    }));`;
+  const app = (await h.api('GET', '/api/apps/seed')).body;
+  const unitSpec = JSON.stringify({ port: app.port, version: app.version, memory_max: null, cpu_quota: null });
+  const t = JSON.parse(await h.sbx.run(['node', '-e', script, unitSpec], { user: 'pocketd', timeoutMs: 300_000 })) as Record<string, number[]>;
+  const base = percentile(t.baseline!, 50);
+  console.log(`baseline, one systemctl is-active: p50 ${fmt(base)}`);
+  for (const [k, label] of [['sudoNoop', 'helper start (unit already running)'], ['installEnv', 'helper install-env (spec on stdin)'], ['installUnit', 'helper install-unit (render + daemon-reload)']] as const) {
+    const p50 = percentile(t[k]!, 50);
+    console.log(`${label}: p50 ${fmt(p50)}, p99 ${fmt(percentile(t[k]!, 99))}, ${(p50 / base).toFixed(1)}x the baseline`);
+  }
+  const create: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const t0 = performance.now();
+    const r = await h.api('POST', '/api/apps', { name: `timed-${i}`, domains: [`timed-${i}.test`] });
+    const d = await h.waitDeployment(r.body.deployment_id);
+    if (d.status !== 'success') throw new Error(JSON.stringify(d));
+    create.push(performance.now() - t0);
+  }
+  console.log(`create -> healthy with the release cached (3 runs): ${create.map(fmt).join(', ')}`);
+} finally {
+  await h.stop();
+}
