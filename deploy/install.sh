@@ -50,7 +50,7 @@ id -nG pocketd | tr ' ' '\n' | grep -qx systemd-journal || usermod -aG systemd-j
 install -d -o pocketd -g pocketd -m 0700 /var/lib/pocketd /var/lib/pocketd/staging
 install -d -o root -g root -m 0755 /var/lib/pocketd-apps /etc/pocketd "$SITES_DIR" /var/lib/pocketd-releases
 install -d -o root -g root -m 0700 /var/lib/pocketd-apps/.archive /var/lib/pocketd-apps/.backups /var/lib/pocketd-helper
-install -d -o root -g pocketbase -m 0750 /etc/pocketd/env
+install -d -o root -g root -m 0711 /etc/pocketd/env
 # A store an older pocketd left readable (its -wal and -shm were 0644) is made private.
 find /var/lib/pocketd -xdev \( -type f -o -type d \) -user pocketd -perm /077 -exec chmod go-rwx {} + 2>/dev/null || true
 rm -rf /var/lib/pocketd/releases /etc/pocketd/helper.conf
@@ -100,7 +100,7 @@ HELPER_JSON=$(POCKETD_CONFIG="$CONFIG" node --input-type=module -e '
   const { loadConfig } = await import(process.argv[1]);
   const c = loadConfig();
   process.stdout.write(JSON.stringify({
-    apps_dir: c.apps_dir, archive_dir: c.archive_dir, backups_dir: c.apps_dir + "/.backups", releases_dir: c.releases_dir,
+    apps_dir: c.apps_dir, archive_dir: c.archive_dir, backups_dir: c.apps_dir + "/.backups", releases_dir: c.releases_dir, data_dir: c.data_dir,
     unit_dir: c.unit_dir, sites_dir: c.sites_dir, env_dir: c.env_dir, caddyfile: process.argv[2], caddy_admin_socket: process.argv[3],
     apps_user: c.apps_user, daemon_user: "pocketd", releases_url: c.releases_url,
   }, null, 2) + "\n");

@@ -83,7 +83,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     if (partial > 0) log.warn({ count: partial }, 'backups interrupted by the last stop were removed and marked failed');
     await bundles.removePartialUploads();
     await apps.markStale();
-    await upgradeUnitLayout({ db, host: apps.host, releases, log: log.child({ mod: 'layout' }), loadSettings: apps.loadSettings });
+    await upgradeUnitLayout({ db, host: apps.host, releases, privileged, log: log.child({ mod: 'layout' }), loadSettings: apps.loadSettings });
     await backups.sync();
     const health = createHealthChecker({ db, systemd, privileged, events, log: log.child({ mod: 'health' }), busy: deployments.busy }, {
       intervalSeconds: config.health_interval_seconds, probeTimeoutMs: config.health_probe_timeout_ms,

@@ -18,7 +18,7 @@ export const unitName = (name: string) => `pb-${name}.service`;
  */
 export function createAppHost(deps: { config: Config; templates: Templates; privileged: Privileged; systemd: Systemd; journal: Journal }) {
   const { config, templates, privileged } = deps;
-  const layout: AppLayout = { apps_dir: config.apps_dir, releases_dir: config.releases_dir, env_dir: config.env_dir, apps_user: config.apps_user };
+  const layout: AppLayout = { apps_dir: config.apps_dir, releases_dir: config.releases_dir, env_dir: config.env_dir, data_dir: config.data_dir };
   const appDir = (name: string) => appDirOf(layout, name);
   const unitFile = (name: string) => path.join(config.unit_dir, unitName(name));
   const siteFile = (name: string) => path.join(config.sites_dir, `${name}.caddy`);

@@ -235,7 +235,8 @@ export function createApps(deps: AppsDeps) {
         { name: 'install_site', skip: () => settings.domains.length === 0,
           run: async () => { await installSite(settings); return `validated by caddy and reloaded: ${settings.domains.join(', ')}`; },
           undo: async () => { await privileged.run('remove-site', [settings.name]); } },
-        { name: 'start', run: async () => { await privileged.run('enable', [settings.name]); await privileged.run('start', [settings.name]); },
+        // install-unit enabled it.
+        { name: 'start', run: async () => { await privileged.run('start', [settings.name]); },
           undo: async () => { await privileged.run('stop', [settings.name]); } },
         { name: 'wait_health', run: () => waitHealthy(settings.name, settings.port) },
         { name: 'create_superuser', skip: () => !input.superuser,

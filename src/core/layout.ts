@@ -3,20 +3,23 @@ import { readIfExists } from '../host/files.js';
 import type { ReleaseSource } from '../host/releases.js';
 import { UNIT_LAYOUT } from '../host/templates.js';
 import type { Logger } from '../log.js';
+import type { Privileged } from '../host/privileged.js';
 import type { AppHost } from './app-host.js';
 import type { AppSettings } from './app-model.js';
 
 /**
- * Units an older pocketd installed (an older layout: releases under the
- * daemon's data directory, no layout line) are installed again from the store
- * when the daemon starts, once their release is in root's releases directory.
- * A running app keeps running; its next start uses the new unit. Units of the
+ * Apps an older pocketd installed are moved to the current layout when the
+ * daemon starts: layout 1 kept releases under the daemon's data directory,
+ * layouts 1 and 2 ran every app as one shared user. Each such app is stopped,
+ * its directory moved to its own user by the helper (migrate-app), its release
+ * put in root's releases directory, its unit, env file and site installed
+ * again from the store, and it is started again if it should run. Units of the
  * current layout are never touched here: hand edits are drift, reported, and
  * put back only by a repair.
  */
 export async function upgradeUnitLayout(deps: {
-  db: Database; host: AppHost; releases: ReleaseSource; log: Logger;
-  loadSettings(name: string): Promise<{ settings: AppSettings }>;
+  db: Database; host: AppHost; releases: ReleaseSource; privileged: Privileged; log: Logger;
+  loadSettings(name: string): Promise<{ row: { desired_state: string }; settings: AppSettings }>;
 }): Promise<string[]> {
   const rows = await deps.db.selectFrom('apps').select('name').where('status', '=', 'ready').orderBy('name').execute();
   const upgraded: string[] = [];
@@ -25,16 +28,22 @@ export async function upgradeUnitLayout(deps: {
     const layout = Number(/^# pocketd-layout: (\d+)$/m.exec(text ?? '')?.[1] ?? 1);
     if (text === null || layout >= UNIT_LAYOUT) continue;
     try {
-      const { settings } = await deps.loadSettings(name);
+      const { row, settings } = await deps.loadSettings(name);
       await deps.releases.ensure(settings.version);
+      await deps.privileged.run('stop', [name]);
+      const moved = (await deps.privileged.run('migrate-app', [name], { timeoutMs: 60 * 60_000 })).trim();
       await deps.host.installUnit(settings);
       await deps.host.installEnv(name, settings.env);
       await deps.host.installSite(settings);
+      if (row.desired_state === 'running') {
+        await deps.privileged.run('start', [name]);
+        await deps.host.waitHealthy(name, settings.port);
+      }
+      deps.log.warn({ app: name, from: layout, to: UNIT_LAYOUT, data: moved }, 'app moved to the current layout');
       upgraded.push(name);
     } catch (err) {
-      deps.log.error({ app: name, err }, 'could not move the app to the current unit layout; a repair will retry');
+      deps.log.error({ app: name, err }, 'could not move the app to the current layout; the next start of pocketd tries again');
     }
   }
-  if (upgraded.length) deps.log.warn({ apps: upgraded, layout: UNIT_LAYOUT }, 'units of an older pocketd were installed again');
   return upgraded;
 }

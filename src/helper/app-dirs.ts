@@ -4,8 +4,9 @@ import { chmod, lchown, lstat, mkdir, open, rename, rm } from 'node:fs/promises'
 import path from 'node:path';
 import type { HelperContext } from './context.js';
 import { HelperError } from './errors.js';
-import { ensureRootDir } from './root-files.js';
+import { ensureRootDir, lookupUser } from './root-files.js';
 import { assertStopped } from './units.js';
+import { ensureAppUser, removeAppUser } from './users.js';
 
 /**
  * An app's directory and its backups. Root acts only on entries of directories
@@ -20,7 +21,9 @@ export async function prepareApp(ctx: HelperContext, name: string): Promise<void
   await mkdir(dir, { mode: 0o750 }).catch((err: NodeJS.ErrnoException) => { if (err.code !== 'EEXIST') throw err; });
   const st = await lstat(dir);
   if (!st.isDirectory()) throw new HelperError(72, `${dir} is not a directory`);
-  const { uid, gid } = ctx.appIds(name);
+  const { uid, gid } = await ensureAppUser(ctx, name);
+  // A directory another user owns (an app of an older layout) is migrated by migrate-app, never handed over here.
+  if (st.uid !== uid && st.uid !== 0) throw new HelperError(72, `${dir} belongs to another user; migrate-app moves it`);
   await lchown(dir, uid, gid);
   await chmod(dir, 0o750);
   await ctx.asApp(name, 'prepare');
@@ -37,18 +40,64 @@ export async function archiveApp(ctx: HelperContext, name: string): Promise<stri
   await rename(dir, dest);
   const backups = path.join(ctx.config.backups_dir, name);
   if (await lstat(backups).catch(() => null)) await rename(backups, path.join(dest, '.backups'));
+  // Out of every app's reach now: root's, so that a later user with the same uid owns nothing in it.
+  await ctx.run(72, 'chown', ['-R', '--no-dereference', 'root:root', dest]);
+  await removeAppUser(ctx, name);
   return dest;
 }
 
 /** Removes the app's directory and backups: first moved where only root can reach, then deleted there. */
 export async function purgeApp(ctx: HelperContext, name: string): Promise<void> {
-  await ensureRootDir(ctx.config.archive_dir, 0o700);
   for (const p of [ctx.appDir(name), path.join(ctx.config.backups_dir, name)]) {
-    if (!(await lstat(p).catch(() => null))) continue;
-    const away = path.join(ctx.config.archive_dir, `.purge-${name}-${randomBytes(6).toString('hex')}`);
-    await rename(p, away);
-    await rm(away, { recursive: true, force: true });
+    const away = await moveAway(ctx, p, 'purge');
+    if (away) await rm(away, { recursive: true, force: true });
   }
+  await removeAppUser(ctx, name);
+}
+
+/**
+ * Moves an app of an older layout (every app ran as one shared user) to its own
+ * user, the app stopped: its directory is read by the old user and written by
+ * the new one, two processes joined by a pipe, into a new directory beside it
+ * in the root-owned apps directory; then root swaps the two names. Root reads
+ * and writes nothing in either tree. Nothing to do when it is done already.
+ */
+export async function migrateApp(ctx: HelperContext, name: string): Promise<string> {
+  await assertStopped(ctx, name);
+  const dir = ctx.appDir(name);
+  const st = await lstat(dir);
+  const { uid, gid } = await ensureAppUser(ctx, name);
+  if (st.uid === uid) return 'already its own';
+  const legacy = lookupUser(ctx.config.apps_user);
+  if (!st.isDirectory() || st.uid !== legacy.uid) throw new HelperError(72, `${dir} belongs to neither ${ctx.config.apps_user} nor the app's user`);
+  const next = path.join(ctx.config.apps_dir, `.migrate-${name}`);
+  await moveAway(ctx, next, 'stale-migrate');
+  await mkdir(next, { mode: 0o750 });
+  await lchown(next, uid, gid);
+  // Revert points and half-done swaps an older helper left as root's are not carried over.
+  const reader = spawn('tar', ['-c', '-C', dir, '--exclude=./.prev', '--exclude=./.pb_data.old', '--exclude=./.pb_data.restoring', '.'],
+    { stdio: ['ignore', 'pipe', 'pipe'], uid: legacy.uid, gid: legacy.gid, cwd: '/' });
+  let readErr = '';
+  reader.stderr.on('data', (d: Buffer) => { readErr += d.toString(); });
+  // 'exit', not 'close': its stdout belongs to the writer now, so 'close' would never come.
+  const readDone = new Promise<number>((resolve) => reader.on('exit', (code) => resolve(code ?? 1)));
+  await ctx.run(72, 'tar', ['-x', '-C', next], { uid, gid, cwd: '/', stdin: reader.stdout, timeoutMs: 60 * 60_000 });
+  const code = await readDone;
+  if (code !== 0) throw new HelperError(72, `reading ${dir} as ${ctx.config.apps_user} failed: ${readErr.trim().split('\n').slice(-2).join('; ')}`);
+  await chmod(next, 0o750);
+  const old = await moveAway(ctx, dir, 'pre-migration');
+  await rename(next, dir);
+  if (old) await rm(old, { recursive: true, force: true });
+  return `now owned by ${ctx.appUser(name)}`;
+}
+
+/** Renames a path out of everyone's reach into the archive; returns where, or null when there was nothing. */
+async function moveAway(ctx: HelperContext, p: string, why: string): Promise<string | null> {
+  if (!(await lstat(p).catch(() => null))) return null;
+  await ensureRootDir(ctx.config.archive_dir, 0o700);
+  const away = path.join(ctx.config.archive_dir, `.${why}-${path.basename(p)}-${randomBytes(6).toString('hex')}`);
+  await rename(p, away);
+  return away;
 }
 
 const backupDir = (ctx: HelperContext, name: string) => path.join(ctx.config.backups_dir, name);
@@ -91,7 +140,9 @@ export async function restoreBackup(ctx: HelperContext, name: string, id: string
   // A backup an earlier pocketd kept as a root-owned directory: root makes the tar of its own tree.
   if (!(await lstat(path.join(legacy, 'pb_data')).catch(() => null))) throw new HelperError(72, `backup ${id} of ${name} is missing`);
   const tar = spawn('tar', ['-c', '-C', legacy, 'pb_data'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const done = new Promise<number>((resolve) => tar.on('exit', (code) => resolve(code ?? 1)));
   await ctx.asApp(name, 'restore', { stdin: tar.stdout });
+  if ((await done) !== 0) throw new HelperError(72, `reading backup ${id} of ${name} failed`);
 }
 
 export async function deleteBackup(ctx: HelperContext, name: string, id: string): Promise<void> {

@@ -16,6 +16,8 @@ export const helperConfigSchema = z.object({
   backups_dir: abs.default('/var/lib/pocketd-apps/.backups'),
   releases_dir: abs.default('/var/lib/pocketd-releases'),
   state_dir: abs.default('/var/lib/pocketd-helper'),
+  /** The daemon's store: hidden from every app. */
+  data_dir: abs.default('/var/lib/pocketd'),
   unit_dir: abs.default('/etc/systemd/system'),
   sites_dir: abs.default('/etc/caddy/pocketd'),
   env_dir: abs.default('/etc/pocketd/env'),
@@ -23,6 +25,7 @@ export const helperConfigSchema = z.object({
   caddy_unit: z.string().regex(/^[a-z0-9@._-]+\.service$/).default('caddy.service'),
   caddy_user: user.default('caddy'),
   caddy_admin_socket: abs.default('/run/caddy/admin.sock'),
+  /** The one user every app ran as before each app had its own (layouts 1 and 2): only migration uses it. */
   apps_user: user.default('pocketbase'),
   daemon_user: user.default('pocketd'),
   releases_url: z.url({ protocol: /^https?$/ }).default('https://api.github.com'),

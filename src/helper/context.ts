@@ -1,10 +1,11 @@
 import path from 'node:path';
 import { exec, ExecError, type ExecOptions } from '../host/exec.js';
-import { createTemplates, type AppLayout, type Templates } from '../host/templates.js';
+import { appUserOf, createTemplates, type AppLayout, type Templates } from '../host/templates.js';
 import type { HelperConfig } from './config.js';
 import { HelperError } from './errors.js';
 import type { HelperExitCode } from './protocol.js';
-import { createRecords, lookupUser, type Ids, type Records } from './root-files.js';
+import { createRecords, type Ids, type Records } from './root-files.js';
+import { appIdentity } from './users.js';
 
 /** What every verb works with: root's config and templates, the helper's records, and the app's identity. */
 export interface HelperContext {
@@ -13,7 +14,7 @@ export interface HelperContext {
   records: Records;
   layout: AppLayout;
   appDir(name: string): string;
-  /** The user and group an app runs as. */
+  /** The user and group an app runs as (refused unless pocketd made that user for that app). */
   appIds(name: string): Ids;
   appUser(name: string): string;
   /** Runs one piece of as-app work (src/helper/as-app.ts) as the app's user. */
@@ -23,9 +24,9 @@ export interface HelperContext {
 }
 
 export function createContext(config: HelperConfig, selfFile: string): HelperContext {
-  const layout: AppLayout = { apps_dir: config.apps_dir, releases_dir: config.releases_dir, env_dir: config.env_dir, apps_user: config.apps_user };
+  const layout: AppLayout = { apps_dir: config.apps_dir, releases_dir: config.releases_dir, env_dir: config.env_dir, data_dir: config.data_dir };
   const appDir = (name: string) => path.join(config.apps_dir, name);
-  const appUser = (_name: string) => config.apps_user;
+  const appUser = appUserOf;
   const run: HelperContext['run'] = async (code, cmd, args, opts = {}) => {
     try {
       return (await exec(cmd, args, { timeoutMs: 120_000, ...opts })).stdout;
@@ -35,14 +36,18 @@ export function createContext(config: HelperConfig, selfFile: string): HelperCon
       throw new HelperError(code, `${path.basename(cmd)} ${args[0] ?? ''} failed${said ? `: ${said}` : ''}`);
     }
   };
-  return {
+  const ctx: HelperContext = {
     config, layout, appDir, appUser, run,
     templates: createTemplates(config.templates_dir),
     records: createRecords(config.state_dir),
-    appIds: (name) => lookupUser(appUser(name)),
+    appIds(name) {
+      const { uid, gid } = appIdentity(ctx, name);
+      return { uid, gid };
+    },
     async asApp(name, op, io = {}) {
-      const { uid, gid } = lookupUser(appUser(name));
+      const { uid, gid } = ctx.appIds(name);
       await run(72, process.execPath, [selfFile, 'as-app', op, appDir(name)], { uid, gid, cwd: '/', timeoutMs: 30 * 60_000, ...io });
     },
   };
+  return ctx;
 }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { z } from 'zod';
 import { APP_NAME_PATTERN, VERSION_PATTERN } from '../rules.js';
-import { archiveApp, backup, deleteBackup, installBundle, prepareApp, purgeApp, restoreBackup, revertBundle } from './app-dirs.js';
+import { archiveApp, backup, deleteBackup, installBundle, migrateApp, prepareApp, purgeApp, restoreBackup, revertBundle } from './app-dirs.js';
 import { runAsApp } from './as-app.js';
 import { caddyRoutes, installSite, reloadCaddy, removeSite, validateCaddy } from './caddy.js';
 import { loadHelperConfig } from './config.js';
@@ -58,6 +58,7 @@ const VERBS: Record<HelperVerb, Handler> = {
   'prepare-app': (ctx, [n]) => prepareApp(ctx, n!),
   'archive-app': (ctx, [n]) => archiveApp(ctx, n!),
   'purge-app': (ctx, [n]) => purgeApp(ctx, n!),
+  'migrate-app': (ctx, [n]) => migrateApp(ctx, n!),
   superuser: (ctx, [n]) => superuser(ctx, n!, readSpec(superuserSpecSchema)),
   backup: (ctx, [n, id]) => backup(ctx, n!, id!),
   'restore-backup': (ctx, [n, id]) => restoreBackup(ctx, n!, id!),
@@ -86,6 +87,8 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
+// A helper whose work never settled (its event loop ran dry) must not look like a success.
+process.exitCode = 72;
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (err: unknown) => {

@@ -29,6 +29,7 @@ export const HELPER_VERBS = {
   'prepare-app': { args: ['name'], stdin: null },
   'archive-app': { args: ['name'], stdin: null },
   'purge-app': { args: ['name'], stdin: null },
+  'migrate-app': { args: ['name'], stdin: null },
   superuser: { args: ['name'], stdin: 'superuser-spec' },
   backup: { args: ['name', 'id'], stdin: null },
   'restore-backup': { args: ['name', 'id'], stdin: null },

@@ -13,13 +13,21 @@ import { domainsSchema, portSchema, versionSchema } from '../rules.js';
 
 export interface Ids { uid: number; gid: number }
 
-/** A local user's ids and home from /etc/passwd (root's file); system users are always local. */
-export function lookupUser(name: string): Ids & { home: string } {
+export interface PasswdEntry extends Ids { home: string; comment: string }
+
+/** A local user from /etc/passwd (root's file; system users are always local), or null. */
+export function findUser(name: string): PasswdEntry | null {
   for (const line of readFileSync('/etc/passwd', 'utf8').split('\n')) {
     const f = line.split(':');
-    if (f[0] === name && f.length >= 6) return { uid: Number(f[2]), gid: Number(f[3]), home: f[5]! };
+    if (f[0] === name && f.length >= 6) return { uid: Number(f[2]), gid: Number(f[3]), comment: f[4]!, home: f[5]! };
   }
-  throw new HelperError(72, `no user ${name}`);
+  return null;
+}
+
+export function lookupUser(name: string): PasswdEntry {
+  const u = findUser(name);
+  if (!u) throw new HelperError(72, `no user ${name}`);
+  return u;
 }
 
 export function lookupGroup(name: string): number {

@@ -5,7 +5,7 @@ import { releaseBinOf, unitContext } from '../host/templates.js';
 import type { HelperContext } from './context.js';
 import { HelperError } from './errors.js';
 import type { EnvSpec, SuperuserSpec, UnitSpec } from './protocol.js';
-import { ensureRootDir, lookupGroup, writeRootFile } from './root-files.js';
+import { ensureRootDir, writeRootFile } from './root-files.js';
 
 export const unitName = (name: string) => `pb-${name}.service`;
 
@@ -18,7 +18,9 @@ export async function installUnit(ctx: HelperContext, name: string, spec: UnitSp
   const text = ctx.templates.renderUnit(unitContext(ctx.layout, name, spec));
   await ctx.records.put(name, { port: spec.port, version: spec.version, domains: record?.domains ?? [] });
   await writeRootFile(ctx.config.unit_dir, unitName(name), text, 0o644);
+  // An installed app starts at boot: enabled here, in the same call, rather than by another helper call.
   await ctx.run(69, 'systemctl', ['daemon-reload']);
+  await ctx.run(69, 'systemctl', ['enable', '--no-reload', '--quiet', unitName(name)]);
 }
 
 export async function removeUnit(ctx: HelperContext, name: string): Promise<void> {
@@ -40,8 +42,9 @@ export async function assertStopped(ctx: HelperContext, name: string): Promise<v
 
 /** The env file: root's, readable by the app's group only. */
 export async function installEnv(ctx: HelperContext, name: string, spec: EnvSpec): Promise<void> {
-  const gid = lookupGroup(ctx.appUser(name));
-  await ensureRootDir(ctx.config.env_dir, 0o750, lookupGroup(ctx.config.apps_user));
+  const { gid } = ctx.appIds(name);
+  // systemd reads it as root; the app's group may read its own file, and no app may list the others'.
+  await ensureRootDir(ctx.config.env_dir, 0o711);
   await writeRootFile(ctx.config.env_dir, `${name}.env`, renderEnvFile(spec.env), 0o640, gid);
 }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import Handlebars from 'handlebars';
@@ -6,13 +7,19 @@ import Handlebars from 'handlebars';
  * The unit's layout version, written into every unit. A unit of an older layout
  * is re-rendered when the daemon starts (the host was upgraded under it).
  */
-export const UNIT_LAYOUT = 2;
+export const UNIT_LAYOUT = 3;
 
 export interface UnitContext {
   name: string;
+  /** The app's own user and group. */
   apps_user: string;
   app_dir: string;
+  apps_dir: string;
+  releases_dir: string;
+  release_dir: string;
   release_bin: string;
+  /** Directories the app must not see at all: the daemon's store, pocketd's config. */
+  hidden: string[];
   port: number;
   env_file: string;
   memory_max: string | null;
@@ -31,7 +38,19 @@ export interface AppLayout {
   apps_dir: string;
   releases_dir: string;
   env_dir: string;
-  apps_user: string;
+  /** The daemon's store, hidden from every app. */
+  data_dir: string;
+}
+
+/**
+ * The user (and group) an app runs as: `pb-<name>`, or, where that would pass
+ * Linux's 32 characters (names of 30 to 32), `pb-` + the name's first 20
+ * characters + `-` + 8 hex digits of its sha256: still unique, still readable.
+ */
+export function appUserOf(name: string): string {
+  const plain = `pb-${name}`;
+  if (plain.length <= 32) return plain;
+  return `pb-${name.slice(0, 20)}-${createHash('sha256').update(name).digest('hex').slice(0, 8)}`;
 }
 
 /** What a unit runs, as the helper's install-unit spec says it. */
@@ -45,8 +64,9 @@ export const releaseBinOf = (l: AppLayout, version: string) => path.join(l.relea
 
 /** The one mapping from an app's settings to its unit's values, used by the daemon (drift) and the helper (install). */
 export const unitContext = (l: AppLayout, name: string, s: UnitSettings): UnitContext => ({
-  name, apps_user: l.apps_user, app_dir: appDirOf(l, name), release_bin: releaseBinOf(l, s.version), port: s.port,
-  env_file: envFileOf(l, name), memory_max: s.memory_max, cpu_quota: s.cpu_quota,
+  name, apps_user: appUserOf(name), app_dir: appDirOf(l, name), apps_dir: l.apps_dir, releases_dir: l.releases_dir,
+  release_dir: path.join(l.releases_dir, s.version), release_bin: releaseBinOf(l, s.version), hidden: [l.data_dir, path.dirname(l.env_dir)],
+  port: s.port, env_file: envFileOf(l, name), memory_max: s.memory_max, cpu_quota: s.cpu_quota,
 });
 
 export const siteContext = (name: string, s: SiteSettings): SiteContext => ({

@@ -193,7 +193,7 @@ test('backup, write, restore: the old data comes back; retention and delete', as
   assert.equal((await h.api('POST', `/api/apps/shop/backups/${b.body.id}/restore`)).status, 404);
   assert.equal(await h.sbx.exists(`/var/lib/pocketd-apps/.backups/shop/${b.body.id}.tar`), false);
   // The backups are root's and out of the apps' reach.
-  assert.equal((await h.sbx.exec(['ls', '/var/lib/pocketd-apps/.backups/shop'], { user: 'pocketbase' })).code, 2);
+  assert.equal((await h.sbx.exec(['ls', '/var/lib/pocketd-apps/.backups/shop'], { user: 'pb-shop' })).code, 2);
 });
 
 test('scheduled backups run from the app setting and keep only backup_keep', async () => {
@@ -244,7 +244,7 @@ test('environment: secrets masked, the mask keeps a value, restart said and done
   const environ = (await h.sbx.run(['cat', `/proc/${pid}/environ`])).split('\0');
   assert.ok(environ.includes('GREETING=bonjour') && environ.includes('API_SECRET=s3cret-value'));
   const mode = (await h.sbx.run(['stat', '-c', '%a %U %G', '/etc/pocketd/env/shop.env'])).trim();
-  assert.equal(mode, '640 root pocketbase');
+  assert.equal(mode, '640 root pb-shop');
   const logs = await h.sbx.run(['journalctl', '-u', 'pocketd', '--no-pager', '-o', 'cat']);
   assert.ok(!logs.includes('s3cret-value'), 'the secret never reaches the log');
   assert.equal((await h.api('PUT', '/api/apps/shop/env', { env: { 'BAD KEY': 'x' } })).status, 422);

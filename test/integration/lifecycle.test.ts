@@ -46,7 +46,7 @@ test('create: a deployment with recorded steps, then reachable through Caddy by 
   assert.equal(app.env.APP_MODE, 'prod "quoted" $HOME');
 
   const unit = await h.sbx.readFile('/etc/systemd/system/pb-blog.service');
-  assert.match(unit, /^User=pocketbase$/m);
+  assert.match(unit, /^User=pb-blog$/m);
   assert.match(unit, /^MemoryMax=256M$/m);
   assert.match(unit, /^CPUQuota=50%$/m);
   assert.match(unit, /--http=127\.0\.0\.1:21\d{3} /);
@@ -55,9 +55,9 @@ test('create: a deployment with recorded steps, then reachable through Caddy by 
   const environ = (await h.sbx.run(['cat', `/proc/${pid}/environ`])).split('\0');
   assert.ok(environ.includes('APP_MODE=prod "quoted" $HOME'), environ.join(' | '));
   const envMode = (await h.sbx.run(['stat', '-c', '%a %U %G', '/etc/pocketd/env/blog.env'])).trim();
-  assert.equal(envMode, '640 root pocketbase');
+  assert.equal(envMode, '640 root pb-blog');
   // The superuser landed in the app's own database.
-  const su = await h.sbx.run(['runuser', '-u', 'pocketbase', '--', 'node', '-e',
+  const su = await h.sbx.run(['runuser', '-u', 'pb-blog', '--', 'node', '-e',
     `const D=require('${h.sbx.srcDir}/node_modules/better-sqlite3');console.log(new D('/var/lib/pocketd-apps/blog/pb_data/data.db',{readonly:true}).prepare('select email from _superusers').all().map(r=>r.email).join())`]);
   assert.equal(su.trim(), 'root@blog.test');
 });

@@ -41,7 +41,7 @@ async function assertNoRootUnit() {
   const units = (await h.sbx.run(['sh', '-c', 'ls /etc/systemd/system/pb-*.service 2>/dev/null || true'])).trim().split('\n').filter(Boolean);
   for (const u of units) {
     const text = await h.sbx.readFile(u);
-    assert.match(text, /^User=pocketbase$/m, u);
+    assert.match(text, new RegExp(`^User=${path.basename(u, '.service')}$`, 'm'), u);
     assert.doesNotMatch(text, /^User=root|^ExecStart(Pre|Post)?=\/bin\/(ba)?sh|\[Service\][\s\S]*\[Service\]/m, u);
   }
   assert.equal(await h.sbx.exists('/root/p'), false, 'a command ran as root');
@@ -73,6 +73,7 @@ test('daemon seat: sudo allows the helper and nothing else; the helper and all i
 test('daemon seat: a unit spec cannot make root run anything (User=root, ExecStart, newlines, other apps)', async () => {
   // Finding 1: a staged unit with User=root was installed as it was. Staged files are now never read.
   await asDaemon(['sh', '-c', `printf '[Service]\\nUser=root\\nExecStart=/bin/sh -c "id > /root/p"\\n' > ${STAGING}/pb-evil.service`]);
+  assert.equal((await helper(['prepare-app', 'evil'])).code, 0);
   const ignored = await helper(['install-unit', 'evil'], unitSpec);
   assert.equal(ignored.code, 0, ignored.stderr);
   await helper(['start', 'evil']);
@@ -95,6 +96,7 @@ test('daemon seat: a unit spec cannot make root run anything (User=root, ExecSta
   const evil = await h.sbx.readFile('/etc/systemd/system/pb-evil.service');
   assert.doesNotMatch(evil, /\/bin\/sh|User=root/);
   await helper(['remove-unit', 'evil']);
+  await helper(['purge-app', 'evil']);
   await assertNoRootUnit();
 });
 
@@ -159,7 +161,7 @@ test('daemon seat: every verb still works for a valid request', async () => {
     return r.stdout;
   };
   await ok(['prepare-app', name]);
-  assert.equal((await h.sbx.run(['stat', '-c', '%U %a', `/var/lib/pocketd-apps/${name}`, `/var/lib/pocketd-apps/${name}/pb_data`])).trim(), 'pocketbase 750\npocketbase 750');
+  assert.equal((await h.sbx.run(['stat', '-c', '%U %a', `/var/lib/pocketd-apps/${name}`, `/var/lib/pocketd-apps/${name}/pb_data`])).trim(), `pb-${name} 750\npb-${name} 750`);
   await ok(['install-env', name], { env: { A: '1' } });
   await ok(['install-unit', name], unitSpec);
   await ok(['enable', name]);
@@ -255,7 +257,7 @@ test('app seat: a hostile hook that plants links and crashes itself never makes 
   assert.equal(await h.sbx.run(['stat', '-c', '%U %G %a', '/etc', '/etc/systemd/system', '/etc/cron.d', '/etc/ssl']), etcBefore);
   for (const f of ['/etc/pwn-hooks', '/etc/pwn.zip', '/etc/pwn-backup']) assert.equal(await h.sbx.exists(f), false, f);
   // Files inside the app's directory are the app's.
-  assert.equal((await h.sbx.run(['sh', '-c', 'find /var/lib/pocketd-apps/other -xdev ! -user pocketbase | head -5'])).trim(), '');
+  assert.equal((await h.sbx.run(['sh', '-c', 'find /var/lib/pocketd-apps/other -xdev ! -user pb-other | head -5'])).trim(), '');
   await assertNoRootUnit();
 });
 
@@ -265,7 +267,7 @@ test('app seat and local user: Caddy\'s admin endpoint is out of reach; a change
     const tcp = new Promise((r) => { const s = net.connect(2019, '127.0.0.1'); s.on('connect', () => { s.destroy(); r('tcp-open'); }); s.on('error', (e) => r(e.code)); });
     const unix = new Promise((r) => { const s = net.connect('/run/caddy/admin.sock'); s.on('connect', () => { s.destroy(); r('unix-open'); }); s.on('error', (e) => r(e.code)); });
     Promise.all([tcp, unix]).then((x) => console.log(x.join(' ')));`;
-  for (const user of ['pocketbase', 'nobody', 'pocketd']) {
+  for (const user of ['pb-seed', 'nobody', 'pocketd']) {
     const r = await asUser(user, ['node', '-e', probe]);
     assert.equal(r.stdout.trim(), 'ECONNREFUSED EACCES', user);
   }

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { createTemplates, TemplateError, type UnitContext, type SiteContext } from '../../src/host/templates.js';
+import { appUserOf, createTemplates, TemplateError, type UnitContext, type SiteContext } from '../../src/host/templates.js';
 import { renderEnvFile } from '../../src/core/app-model.js';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', '..');
@@ -14,7 +14,8 @@ const golden = (file: string, actual: string) => {
 };
 
 export const UNIT: UnitContext = {
-  name: 'blog', apps_user: 'pocketbase', app_dir: '/var/lib/pocketd-apps/blog',
+  name: 'blog', apps_user: 'pb-blog', app_dir: '/var/lib/pocketd-apps/blog', apps_dir: '/var/lib/pocketd-apps',
+  releases_dir: '/var/lib/pocketd-releases', release_dir: '/var/lib/pocketd-releases/0.23.1', hidden: ['/var/lib/pocketd', '/etc/pocketd'],
   release_bin: '/var/lib/pocketd-releases/0.23.1/pocketbase', port: 20001, env_file: '/etc/pocketd/env/blog.env',
   memory_max: '512M', cpu_quota: 150,
 };
@@ -43,4 +44,23 @@ test('hostile values are refused by the renderer, never escaped', () => {
 test('the env file quotes values so systemd reads them back exactly', () => {
   assert.equal(renderEnvFile({ A: 'plain', B: 'with "quotes" and $VAR and `tick` and \\' }),
     '# Managed by pocketd\nA="plain"\nB="with \\"quotes\\" and \\$VAR and \\`tick\\` and \\\\"\n');
+});
+
+test('each app\'s user name fits Linux\'s 32 characters and stays unique', () => {
+  assert.equal(appUserOf('blog'), 'pb-blog');
+  assert.equal(appUserOf('a'.repeat(29)), `pb-${'a'.repeat(29)}`);
+  const long = ['a'.repeat(30), 'a'.repeat(31), 'a'.repeat(32), `${'a'.repeat(20)}-b${'c'.repeat(10)}`, `${'a'.repeat(20)}-c${'c'.repeat(10)}`];
+  const users = long.map(appUserOf);
+  for (const u of users) assert.ok(u.length <= 32 && /^[a-z][a-z0-9-]*$/.test(u), u);
+  assert.equal(new Set(users).size, long.length);
+});
+
+test('the unit hides the other apps, the store and the config, and shows one release', () => {
+  const text = t.renderUnit(UNIT);
+  assert.match(text, /^TemporaryFileSystem=\/var\/lib\/pocketd-apps:ro \/var\/lib\/pocketd-releases:ro$/m);
+  assert.match(text, /^BindPaths=\/var\/lib\/pocketd-apps\/blog$/m);
+  assert.match(text, /^BindReadOnlyPaths=\/var\/lib\/pocketd-releases\/0\.23\.1$/m);
+  assert.match(text, /^InaccessiblePaths=-\/var\/lib\/pocketd -\/etc\/pocketd$/m);
+  assert.deepEqual(t.sandboxProperties(UNIT).filter((p) => p.startsWith('User=')), ['User=pb-blog']);
+  assert.throws(() => t.renderUnit({ ...UNIT, hidden: ['/etc pocketd'] }), TemplateError);
 });
