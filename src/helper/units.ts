@@ -18,9 +18,11 @@ export async function installUnit(ctx: HelperContext, name: string, spec: UnitSp
   const text = ctx.templates.renderUnit(unitContext(ctx.layout, name, spec));
   await ctx.records.put(name, { port: spec.port, version: spec.version, domains: record?.domains ?? [] });
   await writeRootFile(ctx.config.unit_dir, unitName(name), text, 0o644);
-  // An installed app starts at boot: enabled here, in the same call, rather than by another helper call.
-  await ctx.run(69, 'systemctl', ['daemon-reload']);
+  // An installed app starts at boot: enabled here, in the same call, rather than by another helper call;
+  // the one reload after it makes systemd see both the unit and its place in multi-user.target (a stopped
+  // unit nothing wants would be unloaded, and vanish from list-units).
   await ctx.run(69, 'systemctl', ['enable', '--no-reload', '--quiet', unitName(name)]);
+  await ctx.run(69, 'systemctl', ['daemon-reload']);
 }
 
 export async function removeUnit(ctx: HelperContext, name: string): Promise<void> {

@@ -79,6 +79,9 @@ test('stop makes Caddy answer an error; start brings it back; restart changes th
   assert.equal(stopped.body.state, 'stopped');
   const down = await viaCaddy('blog.test');
   assert.equal(down.status, 502);
+  // A stopped app stays loaded (its unit is enabled and wanted), so the list still knows it.
+  assert.equal((await h.api('GET', '/api/apps')).body.apps.find((a: any) => a.name === 'blog').state, 'stopped');
+  assert.equal((await h.sbx.run(['systemctl', 'is-enabled', 'pb-blog.service'])).trim(), 'enabled');
   const started = await h.api('POST', '/api/apps/blog/start');
   assert.equal(started.body.state, 'running');
   assert.equal((await viaCaddy('blog.test')).status, 200);

@@ -87,6 +87,14 @@ test('daemon seat: a unit spec cannot make root run anything (User=root, ExecSta
     assert.ok(r.code === 65 || r.code === 66, `${JSON.stringify(spec)}: ${r.code} ${r.stderr}`);
   }
   assert.equal(await h.sbx.exists('/etc/systemd/system/pb-evil2.service'), false);
+  // The env file: a newline in a value or a key would start a line of its own.
+  const envBefore = await h.sbx.readFile('/etc/pocketd/env/seed.env');
+  for (const spec of [{ env: { A: 'x\nLD_PRELOAD=/tmp/x.so' } }, { env: { 'A\nB': 'x' } }, { env: { A: 'x\u2028y' } }, { env: { A: 1 } }, { env: {}, path: '/etc/shadow' }]) {
+    const r = await helper(['install-env', 'seed'], spec);
+    assert.equal(r.code, 65, `${JSON.stringify(spec)}: ${r.stderr}`);
+    assert.match(r.stderr, /env|path|spec/);
+  }
+  assert.equal(await h.sbx.readFile('/etc/pocketd/env/seed.env'), envBefore);
   for (const name of ['../etc', 'a/b', 'x\ny', 'UPPER', 'ab', '-rf', 'a'.repeat(40), '', 'seed;id']) {
     assert.equal((await helper(['start', name])).code, 65, JSON.stringify(name));
   }
