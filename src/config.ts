@@ -67,6 +67,8 @@ export const configSchema = z.object({
   shutdown_timeout_seconds: int(1, 300).default(10),
   /** A pause at the start of each deployment step: slow motion for demos and fault tests. */
   step_pause_ms: int(0, 60_000).default(0),
+  /** Operations that may wait in one app's queue behind the one that runs; one more is a 429. */
+  queue_max: int(1, 1000).default(10),
   session_days: int(1, 365).default(7),
   login_max_failures: int(1, 1000).default(5),
   login_lock_seconds: int(1, 86400).default(300),

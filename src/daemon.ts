@@ -25,6 +25,7 @@ import { registerMetricsRoutes } from './api/routes/metrics.js';
 import { createBundles } from './core/bundles.js';
 import { createBackups } from './core/backups.js';
 import { upgradeUnitLayout } from './core/layout.js';
+import { createAppOps } from './core/app-ops.js';
 import { CHANGE_KINDS, createChanges, type Changes } from './core/changes.js';
 import type { Apps } from './core/apps.js';
 import type { Deployments } from './core/deployments.js';
@@ -58,7 +59,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
   try {
     await makePrivate(config);
     const events = createEventBus();
-    const deployments = createDeployments(db, events, log.child({ mod: 'deployments' }), { stepPauseMs: config.step_pause_ms });
+    const deployments = createDeployments(db, events, log.child({ mod: 'deployments' }), { stepPauseMs: config.step_pause_ms, queueMax: config.queue_max });
     stack.push(() => deployments.idle());
     const systemd = createSystemd();
     const journal = createJournal();
@@ -73,10 +74,13 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       config, db, log: log.child({ mod: 'apps' }), events, deployments, releases, templates: createTemplates(config.templates_dir),
       privileged, systemd, journal, bundles,
     });
-    const backups = createBackups({ db, privileged, events, log: log.child({ mod: 'backups' }), busy: deployments.busy });
+    const backups = createBackups({ db, privileged, events, log: log.child({ mod: 'backups' }), deployments });
     stack.push(() => backups.stop());
     const changes = createChanges({
       db, host: apps.host, privileged, releases, bundles, backups, deployments, events, loadSettings: apps.loadSettings,
+    });
+    const ops = createAppOps({
+      db, deployments, events, host: apps.host, privileged, loadSettings: apps.loadSettings, teardown: apps.teardown, onConfigured: () => backups.sync(),
     });
     await recoverInterrupted(deployments, apps, changes, log);
     const partial = await backups.failInterrupted();
@@ -85,7 +89,11 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     await apps.markStale();
     await upgradeUnitLayout({ db, host: apps.host, releases, privileged, log: log.child({ mod: 'layout' }), loadSettings: apps.loadSettings });
     await backups.sync();
-    const health = createHealthChecker({ db, systemd, privileged, events, log: log.child({ mod: 'health' }), busy: deployments.busy }, {
+    // What waited when pocketd stopped takes its turn now that recovery is done.
+    await deployments.resume();
+    const health = createHealthChecker({
+      db, systemd, events, log: log.child({ mod: 'health' }), busy: deployments.busy, restart: (app) => ops.autoRestart(app, 'pocketd:health'),
+    }, {
       intervalSeconds: config.health_interval_seconds, probeTimeoutMs: config.health_probe_timeout_ms,
       restartAfter: config.health_restart_after, history: config.health_history,
     });
@@ -103,13 +111,13 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     const api = createApi({
       db, auth, log: log.child({ mod: 'api' }), bodyLimitBytes: config.body_limit_bytes, uploadLimitBytes: config.bundle_max_bytes, startedAt,
       extra: [
-        (app) => registerAppRoutes(app, apps, deployments, backups),
+        (app) => registerAppRoutes(app, apps, ops),
         (app) => registerDeploymentRoutes(app, deployments),
         (app) => registerSystemRoutes(app, { apps, system, releases }),
         (app) => registerObserveRoutes(app, { apps, journal, events, health }),
         (app) => registerMetricsRoutes(app, { apps, metrics, health, host, deployments }),
         (app) => registerDeployRoutes(app, { changes, bundles }),
-        (app) => registerBackupRoutes(app, { apps, backups, changes }),
+        (app) => registerBackupRoutes(app, { apps, ops, backups, changes }),
         ...(ui ? [ui] : []),
       ],
     });

@@ -30,3 +30,10 @@ export const jsonBody = <T extends z.ZodType>(schema: T) => ({
 
 export const errors = (...codes: Array<400 | 401 | 404 | 409 | 413 | 415 | 429 | 502 | 503>) =>
   Object.fromEntries(codes.map((c) => [c, errorResponse(`Error ${c}`)])) as Record<number, ReturnType<typeof errorResponse>>;
+
+/** An operation recorded in the app's queue: it runs when the ones before it (`position` of them) end. */
+export const QueuedSchema = z.object({
+  deployment_id: z.number().int(),
+  status: z.literal('queued'),
+  position: z.number().int().describe('How many operations of this app run or wait before it (0: it starts now)'),
+}).openapi('Queued');

@@ -1,6 +1,6 @@
 import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
-import { conflict, invalid, notFound, type FieldIssue } from '../errors.js';
+import { invalid, notFound, type FieldIssue } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Journal } from '../host/journal.js';
 import { readIfExists, sha256 } from '../host/files.js';
@@ -15,7 +15,7 @@ import type { Bundles } from './bundles.js';
 import { createAppHost, unitName } from './app-host.js';
 import { requireApp } from './app-lookup.js';
 import type { EventBus } from './events.js';
-import { MASK, maskEnv, renderEnvFile, settingsOf, type AppSettings, type CreateAppInput, type PatchAppInput } from './app-model.js';
+import { maskEnv, settingsOf, type AppSettings, type CreateAppInput } from './app-model.js';
 import { toBytes } from './app-rules.js';
 
 export type AppState = 'running' | 'starting' | 'stopping' | 'stopped' | 'failed' | 'creating' | 'deleting' | 'unknown';
@@ -101,7 +101,7 @@ function mutex() {
 export function createApps(deps: AppsDeps) {
   const { config, db, privileged } = deps;
   const host = createAppHost(deps);
-  const { appDir, unitFile, siteFile, renderUnit, renderSite, installUnit, installSite, installEnv, unitDetails, waitForUnit, waitHealthy } = host;
+  const { appDir, unitFile, siteFile, renderUnit, renderSite, installUnit, installSite, installEnv, unitDetails, waitHealthy } = host;
   const serialCreate = mutex();
 
   async function loadSettings(name: string): Promise<{ row: NonNullable<Awaited<ReturnType<typeof findRow>>>; settings: AppSettings }> {
@@ -299,127 +299,9 @@ export function createApps(deps: AppsDeps) {
     return { ...view(row, settings.domains, runtimeOf(details)), env: maskEnv(settings.env, opts.maskAll), site_present, config_match };
   }
 
-  // --- control ----------------------------------------------------------------
-
-  function assertIdle(name: string, status: string) {
-    if (deps.deployments.busy(name) || status === 'creating' || status === 'deleting') {
-      throw conflict('DEPLOYMENT_IN_PROGRESS', `app ${name} has a deployment in progress`);
-    }
-  }
-
-  async function control(name: string, action: 'start' | 'stop' | 'restart'): Promise<AppDetail> {
-    const { row } = await loadSettings(name);
-    assertIdle(name, row.status);
-    const before = await unitDetails(name);
-    await privileged.run(action, [name]);
-    if (action === 'stop') {
-      await waitForUnit(name, (d) => d.active_state === 'inactive' || d.active_state === 'failed');
-    } else {
-      await waitForUnit(name, (d) => d.active_state === 'active' && d.main_pid !== null
-        && (action === 'start' || d.main_pid !== before?.main_pid));
-    }
-    await db.updateTable('apps').set({ desired_state: action === 'stop' ? 'stopped' : 'running', updated_at: nowIso() }).where('name', '=', name).execute();
-    deps.events.publish(`app.${action === 'stop' ? 'stopped' : action === 'start' ? 'started' : 'restarted'}`, name);
-    return get(name);
-  }
-
-  // --- configure --------------------------------------------------------------
-
-  /** Applies new settings: re-renders, reinstalls only what changed, restarts only if needed. */
-  async function patch(name: string, input: PatchAppInput, actor: string, mode: { repair?: boolean } = {}): Promise<number> {
-    const { row, settings: old } = await loadSettings(name);
-    assertIdle(name, row.status);
-    const next: AppSettings = {
-      ...old,
-      domains: input.domains ?? old.domains,
-      env: input.env ?? old.env,
-      memory_max: input.memory_max === undefined ? old.memory_max : input.memory_max,
-      cpu_quota: input.cpu_quota === undefined ? old.cpu_quota : input.cpu_quota,
-    };
-    if (input.domains) {
-      const taken = await db.selectFrom('app_domains').select(['domain', 'app']).where('domain', 'in', input.domains.length ? input.domains : ['']).where('app', '!=', name).execute();
-      if (taken.length) {
-        throw invalid(taken.map((t) => ({ field: `domains.${input.domains!.indexOf(t.domain)}`, code: 'DOMAIN_TAKEN', message: `${t.domain} is used by app ${t.app}` })));
-      }
-    }
-    const newUnit = renderUnit(next);
-    const newSite = renderSite(next);
-    const [oldEnv, newEnv] = [renderEnvFile(old.env), renderEnvFile(next.env)];
-    const installedUnit = await readIfExists(unitFile(name));
-    const unitChanged = installedUnit !== newUnit;
-    // The env file is not readable by the daemon: a repair always writes it again.
-    const envChanged = oldEnv !== newEnv || mode.repair === true;
-    // A repair also puts the site back when only Caddy's live routes were changed behind pocketd (a reload restores them).
-    const siteChanged = await readIfExists(siteFile(name)) !== newSite
-      || (mode.repair === true && newSite !== null && !(await host.routesMatch(next)).match);
-    const running = (await unitDetails(name))?.active_state === 'active';
-    const startNeeded = mode.repair === true && !running && row.desired_state === 'running';
-    const steps: StepDef[] = [
-      { name: 'validate', run: async () => [unitChanged && 'unit', siteChanged && 'site', envChanged && 'env'].filter(Boolean).join(', ') || 'nothing changed' },
-      { name: 'install_env', skip: () => !envChanged, run: () => installEnv(name, next.env), undo: () => installEnv(name, old.env) },
-      { name: 'install_unit', skip: () => !unitChanged, run: () => installUnit(next), undo: () => installUnit(old) },
-      { name: 'install_site', skip: () => !siteChanged, run: () => installSite(next), undo: () => installSite(old) },
-      { name: 'restart', skip: () => !running || !(unitChanged || envChanged),
-        run: async () => { await privileged.run('restart', [name]); },
-        undo: async () => { await privileged.run('restart', [name]); } },
-      { name: 'start', skip: () => !startNeeded, run: async () => { await privileged.run('start', [name]); }, undo: async () => { await privileged.run('stop', [name]); } },
-      { name: 'wait_health', skip: () => !startNeeded && (!running || !(unitChanged || envChanged)), run: () => waitHealthy(name, next.port) },
-      { name: 'save', run: async () => {
-        await db.transaction().execute(async (trx) => {
-          await trx.updateTable('apps').set({
-            env: JSON.stringify(next.env), memory_max: next.memory_max, cpu_quota: next.cpu_quota, updated_at: nowIso(),
-            ...(input.backup_schedule !== undefined ? { backup_schedule: input.backup_schedule } : {}),
-            ...(input.backup_keep !== undefined ? { backup_keep: input.backup_keep } : {}),
-          }).where('name', '=', name).execute();
-          if (input.domains) {
-            await trx.deleteFrom('app_domains').where('app', '=', name).execute();
-            if (next.domains.length) await trx.insertInto('app_domains').values(next.domains.map((domain, position) => ({ domain, app: name, position }))).execute();
-          }
-        });
-        deps.events.publish('app.configured', name);
-      } },
-    ];
-    return deps.deployments.start({ app: name, kind: mode.repair ? 'repair' : 'configure', actor, steps, params: { fields: Object.keys(input) } });
-  }
-
-  // --- environment -----------------------------------------------------------
-
   async function getEnv(name: string): Promise<{ env: Record<string, string> }> {
     const { settings } = await loadSettings(name);
     return { env: maskEnv(settings.env) };
-  }
-
-  /**
-   * Replaces the environment. A value sent back as the mask keeps the stored one,
-   * so an editor can save what it was shown. Says whether the running app needs a
-   * restart to see it, and restarts it (health-checked) when asked.
-   */
-  async function putEnv(name: string, env: Record<string, string>, restart: boolean) {
-    const { row, settings } = await loadSettings(name);
-    assertIdle(name, row.status);
-    const next: Record<string, string> = {};
-    const issues: FieldIssue[] = [];
-    for (const [k, v] of Object.entries(env)) {
-      if (v !== MASK) next[k] = v;
-      else if (settings.env[k] !== undefined) next[k] = settings.env[k]!;
-      else issues.push({ field: `env.${k}`, code: 'MASKED_UNKNOWN', message: `${k} is new; send its value, not the mask` });
-    }
-    if (issues.length) throw invalid(issues);
-    const changed = renderEnvFile(next) !== renderEnvFile(settings.env);
-    if (changed) {
-      await installEnv(name, next);
-      await db.updateTable('apps').set({ env: JSON.stringify(next), updated_at: nowIso() }).where('name', '=', name).execute();
-      deps.events.publish('app.env_changed', name, { keys: Object.keys(next) });
-    }
-    const running = (await unitDetails(name))?.active_state === 'active';
-    let restarted = false;
-    if (changed && running && restart) {
-      await privileged.run('restart', [name]);
-      await waitHealthy(name, settings.port);
-      restarted = true;
-      deps.events.publish('app.restarted', name);
-    }
-    return { env: maskEnv(next), changed, restart_required: changed && running && !restarted, restarted };
   }
 
   // --- delete -----------------------------------------------------------------
@@ -444,18 +326,6 @@ export function createApps(deps: AppsDeps) {
       } },
     ];
     return { steps, archivedTo: () => archivedTo };
-  }
-
-  async function remove(name: string, purge: boolean, actor: string): Promise<number> {
-    const { row } = await loadSettings(name);
-    if (deps.deployments.busy(name) || row.status === 'creating') throw conflict('DEPLOYMENT_IN_PROGRESS', `app ${name} has a deployment in progress`);
-    await db.updateTable('apps').set({ status: 'deleting', updated_at: nowIso() }).where('name', '=', name).execute();
-    const { steps } = teardown(name, purge);
-    const id = await deps.deployments.start({ app: name, kind: 'delete', actor, steps, params: { purge } });
-    void deps.deployments.wait(id).then(async (d) => {
-      if (d.status !== 'success') await db.updateTable('apps').set({ status: 'failed', updated_at: nowIso() }).where('name', '=', name).execute();
-    }).catch(() => undefined);
-    return id;
   }
 
   /**
@@ -485,9 +355,6 @@ export function createApps(deps: AppsDeps) {
     return { status: 'failed', error: 'interrupted by a stop of pocketd' };
   }
 
-  /** Puts pocketd's version of the unit, site and env back (drift), and starts the app if it should run. */
-  const repair = (name: string, actor: string) => patch(name, {} as PatchAppInput, actor, { repair: true });
-
   /** Apps whose installed unit or site differs from what pocketd renders. */
   async function drifted(): Promise<string[]> {
     const rows = await db.selectFrom('apps').select('name').where('status', '=', 'ready').orderBy('name').execute();
@@ -511,7 +378,7 @@ export function createApps(deps: AppsDeps) {
     return unitName(name);
   }
 
-  return { validateCreate, create, list, get, control, patch, repair, drifted, getEnv, putEnv, remove, recover, markStale, unitOf, loadSettings, host };
+  return { validateCreate, create, list, get, drifted, getEnv, teardown, recover, markStale, unitOf, loadSettings, host };
 }
 
 export type Apps = ReturnType<typeof createApps>;

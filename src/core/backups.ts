@@ -2,7 +2,8 @@ import cron, { type ScheduledTask } from 'node-cron';
 import type { Database } from '../db/database.js';
 import type { Selectable } from 'kysely';
 import type { BackupKind, BackupsTable } from '../db/schema.js';
-import { conflict, notFound } from '../errors.js';
+import { PocketdError, conflict, notFound } from '../errors.js';
+import type { Deployments, InTurn } from './deployments.js';
 import { requireApp } from './app-lookup.js';
 import type { Logger } from '../log.js';
 import type { Privileged } from '../host/privileged.js';
@@ -18,8 +19,8 @@ export type Backup = Selectable<BackupsTable>;
  * root-owned directory; rows here say what exists. Scheduled per app with
  * node-cron; scheduled and pre-deploy backups are pruned to the app's count.
  */
-export function createBackups(deps: { db: Database; privileged: Privileged; events: EventBus; log: Logger; busy: (app: string) => boolean }) {
-  const { db, privileged } = deps;
+export function createBackups(deps: { db: Database; privileged: Privileged; events: EventBus; log: Logger; deployments: Deployments }) {
+  const { db, privileged, deployments } = deps;
   const tasks = new Map<string, { expr: string; task: ScheduledTask }>();
 
   /** Makes a backup now; the row records a failure as well as a success. */
@@ -38,10 +39,25 @@ export function createBackups(deps: { db: Database; privileged: Privileged; even
     return get(app, row.id);
   }
 
-  async function manual(app: string): Promise<Backup> {
+  // A backup takes its turn in the app's queue like any other operation (a restart asked meanwhile waits for it).
+  deployments.register('backup', async ({ id, app, params }) => {
     const row = await requireApp(db, app);
-    if (row.status !== 'ready' || deps.busy(app)) throw conflict('DEPLOYMENT_IN_PROGRESS', `app ${app} has a deployment in progress`);
-    return create(app, 'manual');
+    if (row.status !== 'ready') throw new Error(`app ${app} is ${row.status}`);
+    const kind = params.kind === 'scheduled' ? 'scheduled' : 'manual';
+    return { steps: [{ name: 'backup', run: async () => {
+      const b = await create(app, kind, id);
+      return `backup ${b.id} (${b.size_bytes ?? 0} bytes)`;
+    } }] };
+  });
+
+  async function manual(app: string, actor: string): Promise<InTurn<Backup>> {
+    const row = await requireApp(db, app);
+    if (row.status !== 'ready' && row.status !== 'creating') throw conflict('APP_NOT_READY', `app ${app} is ${row.status}`);
+    return deployments.inTurn(await deployments.enqueue({ app, kind: 'backup', actor, params: { kind: 'manual' } }), async (d) => {
+      const b = await db.selectFrom('backups').selectAll().where('deployment_id', '=', d.id).executeTakeFirst();
+      if (d.status !== 'success' || !b) throw new PocketdError('BACKUP_FAILED', `the backup of ${app} ${d.status}: ${d.error ?? ''}`, { status: 502 });
+      return b;
+    }, 30 * 60_000);
   }
 
   async function prune(app: string, kind: BackupKind): Promise<void> {
@@ -69,7 +85,7 @@ export function createBackups(deps: { db: Database; privileged: Privileged; even
 
   async function remove(app: string, id: number): Promise<void> {
     await get(app, id);
-    if (deps.busy(app)) throw conflict('DEPLOYMENT_IN_PROGRESS', `app ${app} has a deployment in progress`);
+    // An open backup file stays readable to a restore that is reading it.
     await removeFiles(app, id);
     deps.events.publish('backup.deleted', app, { backup_id: id });
   }
@@ -84,8 +100,10 @@ export function createBackups(deps: { db: Database; privileged: Privileged; even
     for (const [app, expr] of wanted) {
       if (tasks.has(app)) continue;
       const task = cron.schedule(expr, async () => {
-        if (deps.busy(app)) { deps.log.warn({ app }, 'scheduled backup skipped: a deployment is running'); return; }
-        await create(app, 'scheduled').catch((err: unknown) => deps.log.error({ app, err }, 'scheduled backup failed'));
+        // Its turn in the queue; a scheduled backup already waiting is not queued twice.
+        if (await deployments.isQueued(app, 'backup')) return;
+        await deployments.enqueue({ app, kind: 'backup', actor: 'pocketd:schedule', params: { kind: 'scheduled' } })
+          .catch((err: unknown) => deps.log.error({ app, err }, 'scheduled backup could not be queued'));
       }, { noOverlap: true, name: `backup-${app}` });
       tasks.set(app, { expr, task });
     }

@@ -7,7 +7,7 @@ import type { AppSettings } from './app-model.js';
 import type { Backups } from './backups.js';
 import type { Bundles } from './bundles.js';
 import { nowIso } from './clock.js';
-import { CancelledError, type Deployment, type Deployments, type StepContext, type StepDef } from './deployments.js';
+import { CancelledError, type Deployment, type Deployments, type Plan, type Queued, type StepContext, type StepDef } from './deployments.js';
 import type { EventBus } from './events.js';
 
 /** What an app runs: a PocketBase release and, optionally, a bundle. */
@@ -47,12 +47,19 @@ export interface ChangesDeps {
 export function createChanges(deps: ChangesDeps) {
   const { db, host, privileged } = deps;
 
+  /** When its turn comes: the app as it is now (a change queued behind another starts from what that one left). */
   async function begin(app: string) {
     const { row, settings } = await deps.loadSettings(app);
-    if (row.status !== 'ready') throw conflict('APP_NOT_READY', `app ${app} is ${row.status}`);
-    if (deps.deployments.busy(app)) throw conflict('DEPLOYMENT_IN_PROGRESS', `app ${app} has a deployment in progress; wait for it to end`);
+    if (row.status !== 'ready') throw new Error(`app ${app} is ${row.status}`);
     const running = (await host.unitDetails(app))?.active_state === 'active';
     return { settings, current: { version: settings.version, bundle: row.bundle } as Release, running };
+  }
+
+  /** When it is asked: an app that exists and is, or is becoming, ready (a change asked during its create waits for it). */
+  async function precheck(app: string) {
+    const { row, settings } = await deps.loadSettings(app);
+    if (row.status !== 'ready' && row.status !== 'creating') throw conflict('APP_NOT_READY', `app ${app} is ${row.status}`);
+    return { row, settings };
   }
 
   /** The steps of one change, from what runs now to `to`. */
@@ -107,43 +114,61 @@ export function createChanges(deps: ChangesDeps) {
 
   type Began = Awaited<ReturnType<typeof begin>>;
 
-  /** Starts the change; `began` is the state `begin` read for the checks, so it is read once. */
-  async function run(app: string, began: Began, kind: ChangeKind, actor: string, to: Release, restoreBackup: number | null, extra: Record<string, unknown> = {}) {
+  /** A change's plan from what `begin` read when its turn came. */
+  function plan(id: number, began: Began, to: Release, restoreBackup: number | null, extra: Record<string, unknown> = {}): Plan {
     const { settings, current, running } = began;
     const params: ChangeParams = { from: current, to, restore_backup: restoreBackup, was_running: running, ...extra };
-    const ref = { id: 0 };
-    const id = await deps.deployments.start({ app, kind, actor, params, steps: steps(app, settings, params, ref), onFailure: 'rolled_back' });
-    ref.id = id;
-    return id;
+    return { params, steps: steps(settings.name, settings, params, { id }), onFailure: 'rolled_back' };
   }
 
-  async function upgrade(app: string, version: string, actor: string): Promise<number> {
+  const num = (v: unknown) => (typeof v === 'number' ? v : null);
+  deps.deployments.register('upgrade', async ({ id, app, params }) => {
     const began = await begin(app);
-    const { current } = began;
-    if (version === current.version) throw fieldError('version', 'SAME_VERSION', `app ${app} already runs PocketBase ${version}`);
+    const version = String(params.version);
+    if (version === began.current.version) throw new Error(`app ${app} already runs PocketBase ${version}`);
+    return plan(id, began, { version, bundle: began.current.bundle }, null);
+  });
+  deps.deployments.register('deploy', async ({ id, app, params }) => {
+    const began = await begin(app);
+    return plan(id, began, { version: began.current.version, bundle: num(params.bundle) }, null);
+  });
+  deps.deployments.register('rollback', async ({ id, app, params }) => {
+    const began = await begin(app);
+    // A deployment from before any bundle leaves the bundle in place as it is.
+    const to: Release = { version: String(params.to_version), bundle: num(params.to_bundle) ?? began.current.bundle };
+    return plan(id, began, to, num(params.restore_backup), { target_deployment: params.target_deployment });
+  });
+  deps.deployments.register('restore', async ({ id, app, params }) => {
+    const began = await begin(app);
+    return plan(id, began, began.current, num(params.restore_backup));
+  });
+
+  async function upgrade(app: string, version: string, actor: string): Promise<Queued> {
+    const { settings } = await precheck(app);
+    // Behind other operations the version it will run is not known yet; its turn checks again.
+    if (version === settings.version && !deps.deployments.busy(app)) throw fieldError('version', 'SAME_VERSION', `app ${app} already runs PocketBase ${version}`);
     const releases = await deps.releases.list().catch((err: unknown) => {
       throw new PocketdError('RELEASE_SOURCE_UNAVAILABLE', (err as Error).message, { status: 502 });
     });
     if (!releases.some((r) => r.version === version)) throw fieldError('version', 'VERSION_NOT_FOUND', `PocketBase ${version} does not exist at the release source`);
-    return run(app, began, 'upgrade', actor, { version, bundle: current.bundle }, null);
+    return deps.deployments.enqueue({ app, kind: 'upgrade', actor, params: { version } });
   }
 
-  async function deploy(app: string, bundle: number, actor: string): Promise<number> {
-    const began = await begin(app);
+  /** With `supersede`, deploys of the app still waiting end `superseded`: two quick pushes deploy the newest once. */
+  async function deploy(app: string, bundle: number, actor: string, supersede = false): Promise<Queued> {
+    await precheck(app);
     await deps.bundles.get(app, bundle).catch(() => { throw fieldError('bundle', 'BUNDLE_NOT_FOUND', `app ${app} has no bundle ${bundle}`); });
-    return run(app, began, 'deploy', actor, { version: began.current.version, bundle }, null);
+    return deps.deployments.enqueue({ app, kind: 'deploy', actor, params: { bundle }, supersede });
   }
 
   /** Back to the release and bundle an earlier successful deployment left, and with `data`, to the data it ran with. */
-  async function rollback(app: string, deploymentId: number, data: boolean, actor: string): Promise<number> {
+  async function rollback(app: string, deploymentId: number, data: boolean, actor: string): Promise<Queued> {
     const target = await deps.deployments.get(deploymentId).catch(() => { throw fieldError('deployment_id', 'DEPLOYMENT_NOT_FOUND', `no deployment ${deploymentId}`); });
     if (target.app !== app) throw fieldError('deployment_id', 'OTHER_APP', `deployment ${deploymentId} belongs to app ${target.app}`);
     if (target.status !== 'success') throw fieldError('deployment_id', 'NOT_SUCCESSFUL', `deployment ${deploymentId} ended ${target.status}; only successful deployments can be returned to`);
     const after = releaseAfter(target);
     if (!after) throw fieldError('deployment_id', 'NOT_A_RELEASE', `deployment ${deploymentId} (${target.kind}) did not set a release`);
-    // A deployment from before any bundle leaves the bundle in place as it is.
-    const began = await begin(app);
-    const to: Release = { version: after.version, bundle: after.bundle ?? began.current.bundle };
+    await precheck(app);
     let restore: number | null = null;
     if (data) {
       // The data as it stood when that deployment was replaced: the snapshot of the next change.
@@ -153,14 +178,15 @@ export function createChanges(deps: ChangesDeps) {
       if (!b) throw fieldError('data', 'NO_SNAPSHOT', `no snapshot of the data after deployment ${deploymentId} exists`);
       restore = b.id;
     }
-    return run(app, began, 'rollback', actor, to, restore, { target_deployment: deploymentId });
+    return deps.deployments.enqueue({ app, kind: 'rollback', actor,
+      params: { target_deployment: deploymentId, to_version: after.version, to_bundle: after.bundle, restore_backup: restore } });
   }
 
-  async function restore(app: string, backupId: number, actor: string): Promise<number> {
+  async function restore(app: string, backupId: number, actor: string): Promise<Queued> {
     const b = await deps.backups.get(app, backupId);
     if (b.status !== 'ready') throw conflict('BACKUP_NOT_READY', `backup ${backupId} is ${b.status}`);
-    const began = await begin(app);
-    return run(app, began, 'restore', actor, began.current, backupId);
+    await precheck(app);
+    return deps.deployments.enqueue({ app, kind: 'restore', actor, params: { restore_backup: backupId } });
   }
 
   /**

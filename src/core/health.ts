@@ -4,7 +4,6 @@ import type { HealthState } from '../db/schema.js';
 import { requireApp } from './app-lookup.js';
 import type { Logger } from '../log.js';
 import { probeHealth } from '../host/ports.js';
-import type { Privileged } from '../host/privileged.js';
 import type { Systemd } from '../host/systemd.js';
 import { cronEvery, nowIso } from './clock.js';
 import type { EventBus } from './events.js';
@@ -22,7 +21,11 @@ export interface HealthOptions {
  * kept with a bounded history, changes of state published as events, and (when
  * configured) a restart after N failures in a row.
  */
-export function createHealthChecker(deps: { db: Database; systemd: Systemd; privileged: Privileged; events: EventBus; log: Logger; busy: (app: string) => boolean }, opts: HealthOptions) {
+export function createHealthChecker(deps: {
+  db: Database; systemd: Systemd; events: EventBus; log: Logger; busy: (app: string) => boolean;
+  /** Queues a restart in the app's turn; false when one already waits. */
+  restart: (app: string) => Promise<boolean>;
+}, opts: HealthOptions) {
   const { db } = deps;
   const last = new Map<string, { state: HealthState; since: string; failures: number }>();
   let task: ScheduledTask | null = null;
@@ -65,10 +68,9 @@ export function createHealthChecker(deps: { db: Database; systemd: Systemd; priv
       deps.log.warn({ app, failures }, 'restarting an app after repeated failed health checks');
       last.set(app, { state, since: last.get(app)!.since, failures: 0 });
       try {
-        await deps.privileged.run('restart', [app]);
-        deps.events.publish('app.auto_restarted', app, { failures });
+        if (await deps.restart(app)) deps.events.publish('app.auto_restarted', app, { failures });
       } catch (err) {
-        deps.log.error({ app, err }, 'automatic restart failed');
+        deps.log.error({ app, err }, 'automatic restart could not be queued');
       }
     }
   }

@@ -51,7 +51,7 @@ export interface AppDomainsTable {
   position: number;
 }
 
-export type DeploymentStatus = 'pending' | 'running' | 'success' | 'failed' | 'rolled_back' | 'cancelled';
+export type DeploymentStatus = 'queued' | 'pending' | 'running' | 'success' | 'failed' | 'rolled_back' | 'cancelled' | 'superseded';
 export type StepStatus = 'pending' | 'running' | 'success' | 'failed' | 'skipped';
 
 export interface DeploymentsTable {
@@ -158,7 +158,14 @@ export interface BackupsTable {
   created_at: string;
 }
 
+/** What a queued operation will apply, apart from its public params (it may hold env values). */
+export interface DeploymentInputsTable {
+  deployment_id: number;
+  input: string;
+}
+
 export interface DB {
+  deployment_inputs: DeploymentInputsTable;
   bundles: BundlesTable;
   backups: BackupsTable;
   app_metrics: AppMetricsTable;

@@ -106,14 +106,20 @@ test('bad upgrades and deploys are refused with the field named; nothing starts'
   assert.equal((await h.api('GET', '/api/deployments?app=shop')).body.deployments.length, before);
 });
 
-test('a second deployment while one runs is refused with 409', async () => {
+test('what is asked while a deployment runs waits its turn instead of being refused', async () => {
   const first = await h.api('POST', '/api/apps/shop/upgrade', { version: '0.22.0' });
   assert.equal(first.status, 202);
-  const second = await h.api('POST', '/api/apps/shop/upgrade', { version: '0.22.0' });
-  assert.equal(second.status, 409);
-  assert.equal(second.body.error.code, 'DEPLOYMENT_IN_PROGRESS');
-  assert.equal((await h.api('POST', '/api/apps/shop/backups')).status, 409);
+  assert.equal(first.body.position, 0);
+  const backup = await h.api('POST', '/api/apps/shop/backups');
+  assert.equal(backup.status, 202, JSON.stringify(backup.body));
+  assert.deepEqual([backup.body.status, backup.body.position], ['queued', 1]);
   assert.equal((await h.waitDeployment(first.body.deployment_id)).status, 'success');
+  const b = await h.waitDeployment(backup.body.deployment_id);
+  assert.equal(b.status, 'success', JSON.stringify(b));
+  assert.match(b.steps[0].message, /^backup \d+/);
+  // Asked again while nothing runs: the same upgrade fails at once, naming the field.
+  const same = await h.api('POST', '/api/apps/shop/upgrade', { version: '0.22.0' });
+  assert.equal(same.status, 422);
   assert.equal(await runningVersion(), '0.22.0');
 });
 

@@ -62,7 +62,7 @@ export async function setupPocketdHost(opts: { releases?: MirrorRelease[]; setti
         for (;;) {
           const r = await api('GET', `/api/deployments/${id}`);
           if (r.status !== 200) throw new Error(`deployment ${id}: ${JSON.stringify(r.body)}`);
-          if (!['pending', 'running'].includes(r.body.status)) return r.body;
+          if (!['queued', 'pending', 'running'].includes(r.body.status)) return r.body;
           if (Date.now() > until) throw new Error(`deployment ${id} still ${r.body.status}: ${JSON.stringify(r.body.steps)}`);
           await sleep(100);
         }
@@ -71,7 +71,7 @@ export async function setupPocketdHost(opts: { releases?: MirrorRelease[]; setti
         for (let i = 0; i < 600; i++) {
           const d = (await api('GET', `/api/deployments/${id}`)).body;
           if (d.steps.some((x: any) => x.name === step && x.status === status)) return d;
-          if (!['pending', 'running'].includes(d.status)) throw new Error(`deployment ${id} ended ${d.status} before step ${step} was ${status}`);
+          if (!['queued', 'pending', 'running'].includes(d.status)) throw new Error(`deployment ${id} ended ${d.status} before step ${step} was ${status}`);
           await sleep(25);
         }
         throw new Error(`step ${step} of deployment ${id} never ${status}`);

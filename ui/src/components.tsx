@@ -73,7 +73,7 @@ export function DeploymentProgress({ id, onEnd }: { id: number; onEnd?: (d: Depl
         const next = await api<Deployment>('GET', `/api/deployments/${id}`);
         if (!live) return;
         setD(next);
-        if (!['pending', 'running'].includes(next.status)) {
+        if (!['queued', 'pending', 'running'].includes(next.status)) {
           if (!ended.current) { ended.current = true; onEnd?.(next); }
           return;
         }

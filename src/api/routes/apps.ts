@@ -1,11 +1,10 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Apps } from '../../core/apps.js';
+import type { AppOps } from '../../core/app-ops.js';
 import { createAppSchema, patchAppSchema } from '../../core/app-model.js';
 import { appNameSchema, domainSchema } from '../../core/app-rules.js';
-import type { Deployments } from '../../core/deployments.js';
-import type { Backups } from '../../core/backups.js';
 import { actorName, authorize, type ApiEnv } from '../context.js';
-import { commonErrors, errors, json, jsonBody } from '../schemas.js';
+import { QueuedSchema, commonErrors, errors, json, jsonBody } from '../schemas.js';
 
 const Runtime = z.object({
   active_state: z.string(), sub_state: z.string(), main_pid: z.number().int().nullable(), memory_bytes: z.number().nullable(),
@@ -59,25 +58,25 @@ const getApp = createRoute({
 const patchApp = createRoute({
   method: 'patch', path: '/api/apps/{name}', tags: ['apps'], summary: 'Change domains, env or limits; restarts only if needed',
   request: { params: NameParam, ...jsonBody(patchAppSchema.openapi('PatchApp')) },
-  responses: { 200: json(z.object({ deployment_id: z.number().int(), status: z.string(), app: AppDetail }), 'Applied'), ...commonErrors, ...errors(404, 409, 502) },
+  responses: { 200: json(z.object({ deployment_id: z.number().int(), status: z.string(), app: AppDetail }), 'Applied'), 202: json(QueuedSchema, 'Queued behind other operations of the app'), ...commonErrors, ...errors(404, 429, 502) },
 });
 const controlRoute = (action: 'start' | 'stop' | 'restart') => createRoute({
   method: 'post', path: `/api/apps/{name}/${action}`, tags: ['apps'], summary: `${action} the app and wait for the new state`,
   request: { params: NameParam },
-  responses: { 200: json(AppDetail, 'The app in its new state'), ...commonErrors, ...errors(404, 409, 502) },
+  responses: { 200: json(AppDetail, 'The app in its new state'), 202: json(QueuedSchema, 'Queued behind other operations of the app'), ...commonErrors, ...errors(404, 429, 502) },
 });
 const repairApp = createRoute({
   method: 'post', path: '/api/apps/{name}/repair', tags: ['apps'], summary: 'Put pocketd\'s unit, site and env back after hand edits; start the app if it should run',
   request: { params: NameParam },
-  responses: { 200: json(z.object({ deployment_id: z.number().int(), status: z.string(), app: AppDetail }), 'Repaired'), ...commonErrors, ...errors(404, 409) },
+  responses: { 200: json(z.object({ deployment_id: z.number().int(), status: z.string(), app: AppDetail }), 'Repaired'), 202: json(QueuedSchema, 'Queued behind other operations of the app'), ...commonErrors, ...errors(404, 429) },
 });
 const deleteApp = createRoute({
   method: 'delete', path: '/api/apps/{name}', tags: ['apps'], summary: 'Delete the app; its data is archived unless purge=true',
   request: { params: NameParam, query: DeleteQuery },
-  responses: { 200: json(DeploymentRef.extend({ status: z.string(), error: z.string().nullable() }), 'Deleted'), ...commonErrors, ...errors(404, 409) },
+  responses: { 200: json(DeploymentRef.extend({ status: z.string(), error: z.string().nullable() }), 'Deleted'), 202: json(QueuedSchema, 'Queued behind the operation that runs now; what waited was cancelled'), ...commonErrors, ...errors(404, 429) },
 });
 
-export function registerAppRoutes(app: OpenAPIHono<ApiEnv>, apps: Apps, deployments: Deployments, backups: Backups) {
+export function registerAppRoutes(app: OpenAPIHono<ApiEnv>, apps: Apps, ops: AppOps) {
   app.openapi(createApp, async (c) => {
     const p = authorize(c, { kind: 'admin' });
     const body = c.req.valid('json');
@@ -97,31 +96,32 @@ export function registerAppRoutes(app: OpenAPIHono<ApiEnv>, apps: Apps, deployme
   app.openapi(patchApp, async (c) => {
     const p = authorize(c, { kind: 'admin' });
     const { name } = c.req.valid('param');
-    const id = await apps.patch(name, c.req.valid('json'), actorName(p));
-    const d = await deployments.wait(id, 180_000);
-    await backups.sync();
-    return c.json({ deployment_id: id, status: d.status, app: await apps.get(name) }, 200);
+    const r = await ops.configure(name, c.req.valid('json'), actorName(p));
+    if ('queued' in r) return c.json(r.queued, 202);
+    return c.json({ ...r.done, app: await apps.get(name) }, 200);
   });
   for (const action of ['start', 'stop', 'restart'] as const) {
     app.openapi(controlRoute(action), async (c) => {
-      authorize(c, { kind: 'admin' });
-      return c.json(await apps.control(c.req.valid('param').name, action), 200);
+      const p = authorize(c, { kind: 'admin' });
+      const { name } = c.req.valid('param');
+      const r = await ops.control(name, action, actorName(p));
+      if ('queued' in r) return c.json(r.queued, 202);
+      return c.json(await apps.get(name), 200);
     });
   }
   app.openapi(repairApp, async (c) => {
     const p = authorize(c, { kind: 'admin' });
     const { name } = c.req.valid('param');
-    const id = await apps.repair(name, actorName(p));
-    const d = await deployments.wait(id, 180_000);
-    return c.json({ deployment_id: id, status: d.status, app: await apps.get(name) }, 200);
+    const r = await ops.repair(name, actorName(p));
+    if ('queued' in r) return c.json(r.queued, 202);
+    return c.json({ ...r.done, app: await apps.get(name) }, 200);
   });
   app.openapi(deleteApp, async (c) => {
     const p = authorize(c, { kind: 'admin' });
     const { name } = c.req.valid('param');
     const purge = ['true', '1'].includes(c.req.valid('query').purge ?? 'false');
-    const id = await apps.remove(name, purge, actorName(p));
-    const d = await deployments.wait(id, 120_000);
-    await backups.sync();
-    return c.json({ deployment_id: id, status: d.status, error: d.error }, 200);
+    const r = await ops.remove(name, purge, actorName(p));
+    if ('queued' in r) return c.json(r.queued, 202);
+    return c.json(r.done, 200);
   });
 }

@@ -1,10 +1,11 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Apps } from '../../core/apps.js';
+import type { AppOps } from '../../core/app-ops.js';
 import { appNameSchema, envSchema } from '../../core/app-rules.js';
 import type { Backups } from '../../core/backups.js';
 import type { Changes } from '../../core/changes.js';
 import { actorName, authorize, type ApiEnv } from '../context.js';
-import { commonErrors, errors, json, jsonBody } from '../schemas.js';
+import { QueuedSchema, commonErrors, errors, json, jsonBody } from '../schemas.js';
 
 const NameParam = z.object({ name: appNameSchema });
 const IdParam = NameParam.extend({ id: z.coerce.number().int().positive() });
@@ -17,7 +18,7 @@ const Env = z.object({ env: z.record(z.string(), z.string()).describe('Values of
 const createBackup = createRoute({
   method: 'post', path: '/api/apps/{name}/backups', tags: ['backups'], summary: 'Back up the app\'s data now (consistent while it runs)',
   request: { params: NameParam },
-  responses: { 201: json(Backup, 'The backup'), ...commonErrors, ...errors(404, 409) },
+  responses: { 201: json(Backup, 'The backup'), 202: json(QueuedSchema, 'Queued behind other operations of the app'), ...commonErrors, ...errors(404, 429, 502) },
 });
 const listBackups = createRoute({
   method: 'get', path: '/api/apps/{name}/backups', tags: ['backups'], summary: 'Backups of the app, newest first',
@@ -27,12 +28,12 @@ const listBackups = createRoute({
 const restoreBackup = createRoute({
   method: 'post', path: '/api/apps/{name}/backups/{id}/restore', tags: ['backups'], summary: 'Restore a backup as a deployment (snapshot first, health gate, rollback)',
   request: { params: IdParam },
-  responses: { 202: json(z.object({ deployment_id: z.number().int() }), 'Started'), ...commonErrors, ...errors(404, 409) },
+  responses: { 202: json(QueuedSchema, 'Queued; it starts when the operations before it end (at once when none are)'), ...commonErrors, ...errors(404, 409, 429) },
 });
 const deleteBackup = createRoute({
   method: 'delete', path: '/api/apps/{name}/backups/{id}', tags: ['backups'], summary: 'Delete a backup',
   request: { params: IdParam },
-  responses: { 204: { description: 'Deleted' }, ...commonErrors, ...errors(404, 409) },
+  responses: { 204: { description: 'Deleted' }, ...commonErrors, ...errors(404) },
 });
 const getEnv = createRoute({
   method: 'get', path: '/api/apps/{name}/env', tags: ['apps'], summary: 'The app\'s environment, secrets masked',
@@ -44,15 +45,18 @@ const putEnv = createRoute({
   request: { params: NameParam, query: z.object({ restart: z.enum(['0', '1', 'true', 'false']).optional() }).strict(), ...jsonBody(z.object({ env: envSchema }).strict().openapi('PutEnv')) },
   responses: {
     200: json(Env.extend({ changed: z.boolean(), restart_required: z.boolean(), restarted: z.boolean() }).openapi('EnvSaved'), 'Saved'),
-    ...commonErrors, ...errors(404, 409, 502),
+    202: json(QueuedSchema, 'Queued behind other operations of the app'),
+    ...commonErrors, ...errors(404, 429, 502),
   },
 });
 
-export function registerBackupRoutes(app: OpenAPIHono<ApiEnv>, deps: { apps: Apps; backups: Backups; changes: Changes }) {
+export function registerBackupRoutes(app: OpenAPIHono<ApiEnv>, deps: { apps: Apps; ops: AppOps; backups: Backups; changes: Changes }) {
   app.openapi(createBackup, async (c) => {
     const { name } = c.req.valid('param');
-    authorize(c, { kind: 'app', app: name, level: 'deploy' });
-    return c.json(await deps.backups.manual(name), 201);
+    const p = authorize(c, { kind: 'app', app: name, level: 'deploy' });
+    const r = await deps.backups.manual(name, actorName(p));
+    if ('queued' in r) return c.json(r.queued, 202);
+    return c.json(r.done, 201);
   });
   app.openapi(listBackups, async (c) => {
     const { name } = c.req.valid('param');
@@ -62,7 +66,7 @@ export function registerBackupRoutes(app: OpenAPIHono<ApiEnv>, deps: { apps: App
   app.openapi(restoreBackup, async (c) => {
     const { name, id } = c.req.valid('param');
     const p = authorize(c, { kind: 'admin' });
-    return c.json({ deployment_id: await deps.changes.restore(name, id, actorName(p)) }, 202);
+    return c.json(await deps.changes.restore(name, id, actorName(p)), 202);
   });
   app.openapi(deleteBackup, async (c) => {
     const { name, id } = c.req.valid('param');
@@ -77,8 +81,10 @@ export function registerBackupRoutes(app: OpenAPIHono<ApiEnv>, deps: { apps: App
   });
   app.openapi(putEnv, async (c) => {
     const { name } = c.req.valid('param');
-    authorize(c, { kind: 'admin' });
+    const p = authorize(c, { kind: 'admin' });
     const restart = ['1', 'true'].includes(c.req.valid('query').restart ?? '0');
-    return c.json(await deps.apps.putEnv(name, c.req.valid('json').env, restart), 200);
+    const r = await deps.ops.putEnv(name, c.req.valid('json').env, restart, actorName(p));
+    if ('queued' in r) return c.json(r.queued, 202);
+    return c.json(r.done, 200);
   });
 }

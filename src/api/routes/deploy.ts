@@ -6,10 +6,9 @@ import type { Bundles } from '../../core/bundles.js';
 import type { Changes } from '../../core/changes.js';
 import { PocketdError, invalid } from '../../errors.js';
 import { actorName, authorize, type ApiEnv } from '../context.js';
-import { commonErrors, errors, json, jsonBody } from '../schemas.js';
+import { QueuedSchema, commonErrors, errors, json, jsonBody } from '../schemas.js';
 
 const NameParam = z.object({ name: appNameSchema });
-const Started = z.object({ deployment_id: z.number().int() }).openapi('DeploymentStarted');
 const Bundle = z.object({
   number: z.number().int(), size_bytes: z.number().int(), unpacked_bytes: z.number().int(), files: z.number().int(), dirs: z.array(z.string()),
   sha256: z.string(), notes: z.string().nullable(), actor: z.string(), created_at: z.string(),
@@ -19,12 +18,15 @@ const notesSchema = z.string().max(2000).regex(/^[^\x00-\x08\x0b-\x1f\x7f]*$/, '
 
 const started = <B extends z.ZodType>(summary: string, path: string, body: B) => createRoute({
   method: 'post', path, tags: ['deploy'], summary, request: { params: NameParam, ...jsonBody(body) },
-  responses: { 202: json(Started, 'Started; follow the deployment'), ...commonErrors, ...errors(404, 409, 502) },
+  responses: { 202: json(QueuedSchema, 'Queued; it starts when the operations before it end (at once when none are)'), ...commonErrors, ...errors(404, 409, 429, 502) },
 });
 const upgradeRoute = started('Upgrade or downgrade PocketBase: snapshot, switch, health gate, automatic rollback', '/api/apps/{name}/upgrade',
   z.object({ version: versionSchema }).strict().openapi('Upgrade'));
 const deployRoute = started('Deploy an uploaded bundle: snapshot, install, health gate, automatic rollback', '/api/apps/{name}/deploy',
-  z.object({ bundle: z.number().int().positive() }).strict().openapi('Deploy'));
+  z.object({
+    bundle: z.number().int().positive(),
+    supersede: z.boolean().default(false).describe('End the deploys of this app that still wait (superseded): two quick pushes deploy the newest once'),
+  }).strict().openapi('Deploy'));
 const rollbackRoute = started('Return to the release and bundle of an earlier successful deployment (and, with data, its data)', '/api/apps/{name}/rollback',
   z.object({ deployment_id: z.number().int().positive(), data: z.boolean().default(false) }).strict().openapi('Rollback'));
 
@@ -52,19 +54,19 @@ export function registerDeployRoutes(app: OpenAPIHono<ApiEnv>, deps: { changes: 
     const { name } = c.req.valid('param');
     const p = authorize(c, { kind: 'app', app: name, level: 'deploy' });
     const body = c.req.valid('json');
-    return c.json({ deployment_id: await deps.changes.upgrade(name, body.version, actorName(p)) }, 202);
+    return c.json(await deps.changes.upgrade(name, body.version, actorName(p)), 202);
   });
   app.openapi(deployRoute, async (c) => {
     const { name } = c.req.valid('param');
     const p = authorize(c, { kind: 'app', app: name, level: 'deploy' });
     const body = c.req.valid('json');
-    return c.json({ deployment_id: await deps.changes.deploy(name, body.bundle, actorName(p)) }, 202);
+    return c.json(await deps.changes.deploy(name, body.bundle, actorName(p), body.supersede), 202);
   });
   app.openapi(rollbackRoute, async (c) => {
     const { name } = c.req.valid('param');
     const p = authorize(c, { kind: 'app', app: name, level: 'deploy' });
     const body = c.req.valid('json');
-    return c.json({ deployment_id: await deps.changes.rollback(name, body.deployment_id, body.data, actorName(p)) }, 202);
+    return c.json(await deps.changes.rollback(name, body.deployment_id, body.data, actorName(p)), 202);
   });
 
   app.openapi(uploadRoute, async (c) => {

@@ -4,7 +4,7 @@ import { appNameSchema } from '../../core/app-rules.js';
 import { actorName, authorize, type ApiEnv } from '../context.js';
 import { commonErrors, errors, json } from '../schemas.js';
 
-const STATUSES = ['pending', 'running', 'success', 'failed', 'rolled_back', 'cancelled'] as const;
+const STATUSES = ['queued', 'pending', 'running', 'success', 'failed', 'rolled_back', 'cancelled', 'superseded'] as const;
 const Step = z.object({
   id: z.number().int(), position: z.number().int(), name: z.string(), status: z.enum(['pending', 'running', 'success', 'failed', 'skipped']),
   message: z.string().nullable(), started_at: z.string().nullable(), finished_at: z.string().nullable(),
