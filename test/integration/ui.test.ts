@@ -199,6 +199,31 @@ test('deploy, backups and env tabs: upload a bundle with progress and deploy it,
   assert.deepEqual((await h.api('GET', '/api/apps/webapp/env')).body.env, { API_SECRET: '********' });
 });
 
+test('the app page shows its queue: what runs now, what waits, with Cancel; a duplicate is not offered', async () => {
+  await page.goto(`${h.url}/#/apps/webapp/overview`);
+  await page.getByRole('heading', { name: /webapp/ }).waitFor();
+  assert.equal(await page.getByRole('region', { name: 'Queue' }).count(), 0, 'no queue while nothing runs');
+  // An upgrade whose health gate keeps waiting (0.20.9 answers 500), and a restart behind it.
+  const up = await h.api('POST', '/api/apps/webapp/upgrade', { version: '0.20.9' });
+  assert.equal(up.status, 202);
+  const rs = await h.api('POST', '/api/apps/webapp/restart');
+  assert.equal(rs.status, 202);
+  assert.equal(rs.body.position, 1);
+  const queue = page.getByRole('region', { name: 'Queue' });
+  await queue.getByTestId('queue-item').filter({ hasText: 'upgrade' }).getByText('now').waitFor();
+  await queue.getByTestId('queue-item').filter({ hasText: 'restart' }).waitFor();
+  assert.equal(await page.getByRole('button', { name: 'restart', exact: true }).isDisabled(), true, 'a second restart would only queue a duplicate');
+  assert.equal(await page.getByRole('button', { name: 'stop', exact: true }).isDisabled(), false);
+  await shot('11-queue');
+  await page.getByRole('button', { name: `Cancel restart #${rs.body.deployment_id}` }).click();
+  await queue.getByTestId('queue-item').filter({ hasText: 'restart' }).waitFor({ state: 'detached' });
+  assert.equal((await h.api('GET', `/api/deployments/${rs.body.deployment_id}`)).body.status, 'cancelled');
+  await page.getByRole('button', { name: `Cancel upgrade #${up.body.deployment_id}` }).click();
+  await queue.waitFor({ state: 'detached' });
+  assert.equal((await h.waitDeployment(up.body.deployment_id)).status, 'cancelled');
+  assert.equal(await page.getByRole('button', { name: 'restart', exact: true }).isDisabled(), false);
+});
+
 test('a phone-sized screen shows the apps without overflowing the page', async () => {
   await page.setViewportSize({ width: 390, height: 800 });
   await page.goto(`${h.url}/#/apps`);

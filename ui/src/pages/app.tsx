@@ -3,7 +3,7 @@ import { api, bytes, ago, stream } from '../api.js';
 import { Badge, Chart, DeploymentProgress, ErrorNote, useLoad } from '../components.js';
 import { LogView } from '../logview.js';
 import { go } from '../router.js';
-import type { AppDetail, AppSample } from '../types.js';
+import type { AppDetail, AppSample, Deployment } from '../types.js';
 import { Backups, Deploy, Deployments } from './app-deploy.js';
 
 const TABS = ['overview', 'logs', 'deployments', 'deploy', 'backups', 'env', 'settings'] as const;
@@ -13,9 +13,13 @@ interface Health { state: string; since: string | null; history: Array<{ at: str
 /** One app: every tab of what can be seen and done with it. */
 export function AppPage({ name, tab }: { name: string; tab: string }) {
   const { data: app, error, reload } = useLoad(() => api<AppDetail>('GET', `/api/apps/${name}`), [name]);
+  const queue = useLoad(() => loadQueue(name), [name]);
   useEffect(() => {
     const ctrl = new AbortController();
-    void stream(`/api/events?app=${name}`, (e) => { if (e.event.startsWith('app.') || e.event === 'deployment.finished') reload(); }, ctrl.signal);
+    void stream(`/api/events?app=${name}`, (e) => {
+      if (e.event.startsWith('app.') || e.event === 'deployment.finished') reload();
+      if (['deployment.queued', 'deployment.started', 'deployment.finished'].includes(e.event)) queue.reload();
+    }, ctrl.signal);
     return () => ctrl.abort();
   }, [name]);
   const current = (TABS as readonly string[]).includes(tab) ? tab : 'overview';
@@ -23,9 +27,10 @@ export function AppPage({ name, tab }: { name: string; tab: string }) {
     <main>
       <div class="row spread">
         <h1>{name} {app ? <Badge value={app.state} /> : null}</h1>
-        {app ? <Controls app={app} onDone={reload} /> : null}
+        {app ? <Controls app={app} queue={queue.data ?? []} onDone={reload} /> : null}
       </div>
       <ErrorNote error={error} />
+      <Queue items={queue.data ?? []} onChange={queue.reload} />
       <nav class="tabs" aria-label="App sections">
         {TABS.map((t) => <a key={t} href={`#/apps/${name}/${t}`} aria-current={t === current ? 'page' : undefined}>{t}</a>)}
       </nav>
@@ -40,16 +45,63 @@ export function AppPage({ name, tab }: { name: string; tab: string }) {
   );
 }
 
-function Controls({ app, onDone }: { app: AppDetail; onDone: () => void }) {
-  const [busy, setBusy] = useState<string | null>(null);
+/** What runs for the app now and what waits behind it, oldest first. */
+async function loadQueue(name: string): Promise<Deployment[]> {
+  const [active, waiting] = await Promise.all([
+    api<{ deployments: Deployment[] }>('GET', `/api/deployments?app=${name}&status=running&limit=5`),
+    api<{ deployments: Deployment[] }>('GET', `/api/deployments?app=${name}&status=queued&limit=100`),
+  ]);
+  return [...active.deployments, ...waiting.deployments.reverse()];
+}
+
+/** The app's queue: what runs now, what waits, each waiting one with Cancel. */
+function Queue({ items, onChange }: { items: Deployment[]; onChange: () => void }) {
   const [error, setError] = useState<unknown>(null);
-  const act = async (a: string) => {
-    setBusy(a); setError(null);
-    try { await api('POST', `/api/apps/${app.name}/${a}`); onDone(); } catch (e) { setError(e); } finally { setBusy(null); }
+  if (items.length === 0) return null;
+  const cancel = async (id: number) => {
+    setError(null);
+    try { await api('POST', `/api/deployments/${id}/cancel`); onChange(); } catch (e) { setError(e); }
   };
   return (
+    <section class="queue" aria-label="Queue">
+      <ol>
+        {items.map((d, i) => (
+          <li key={d.id} data-testid="queue-item">
+            <span class={`badge ${d.status === 'running' ? 'busy' : ''}`}>{d.status === 'running' ? 'now' : `#${i}`}</span>
+            {' '}{d.kind} <a href={`#/deployments/${d.id}`}>#{d.id}</a> <span class="muted">by {d.actor}</span>
+            {' '}<button class="small" onClick={() => void cancel(d.id)} aria-label={`Cancel ${d.kind} #${d.id}`}>Cancel</button>
+          </li>
+        ))}
+      </ol>
+      <ErrorNote error={error} />
+    </section>
+  );
+}
+
+function Controls({ app, queue, onDone }: { app: AppDetail; queue: Deployment[]; onDone: () => void }) {
+  const [busy, setBusy] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [note, setNote] = useState<string | null>(null);
+  const act = async (a: string) => {
+    setBusy(a); setError(null); setNote(null);
+    try {
+      const r = await api<{ position?: number }>('POST', `/api/apps/${app.name}/${a}`);
+      if (typeof r.position === 'number') setNote(`${a} queued behind ${r.position} operation${r.position === 1 ? '' : 's'}`);
+      onDone();
+    } catch (e) { setError(e); } finally { setBusy(null); }
+  };
+  // What would only queue a duplicate is off: the same operation already runs or waits.
+  const pending = new Set(queue.map((d) => d.kind));
+  const last = queue.length ? queue[queue.length - 1]!.kind : null;
+  const useless = (a: string) => pending.has(a) || (last === null && ((a === 'start' && app.state === 'running') || (a === 'stop' && app.state === 'stopped')));
+  return (
     <div class="controls">
-      {(['start', 'stop', 'restart'] as const).map((a) => <button key={a} disabled={busy !== null || app.status !== 'ready'} onClick={() => void act(a)}>{busy === a ? `${a}ing…` : a}</button>)}
+      {(['start', 'stop', 'restart'] as const).map((a) => (
+        <button key={a} disabled={busy !== null || !['ready', 'creating'].includes(app.status) || useless(a)} onClick={() => void act(a)}>
+          {busy === a ? `${a}ing…` : a}
+        </button>
+      ))}
+      {note ? <span class="muted" role="status">{note}</span> : null}
       <ErrorNote error={error} />
     </div>
   );
@@ -92,7 +144,8 @@ function EnvEditor({ app }: { app: string }) {
   const save = async (restart: boolean) => {
     setError(null); setResult(null);
     try {
-      const r = await api<{ env: Record<string, string>; changed: boolean; restart_required: boolean; restarted: boolean }>('PUT', `/api/apps/${app}/env${restart ? '?restart=1' : ''}`, { env: Object.fromEntries(rows!.filter(([k]) => k)) });
+      const r = await api<{ env?: Record<string, string>; changed?: boolean; restart_required?: boolean; restarted?: boolean; position?: number }>('PUT', `/api/apps/${app}/env${restart ? '?restart=1' : ''}`, { env: Object.fromEntries(rows!.filter(([k]) => k)) });
+      if (typeof r.position === 'number' || !r.env) { setResult(`Queued behind ${r.position ?? 0} operation(s); it is saved in its turn.`); return; }
       setRows(Object.entries(r.env));
       setResult(!r.changed ? 'Nothing changed.' : r.restarted ? 'Saved; the app was restarted.' : r.restart_required ? 'Saved; restart the app to use it.' : 'Saved.');
     } catch (e) { setError(e); }
@@ -131,11 +184,11 @@ function Settings({ app, onDone }: { app: AppDetail; onDone: () => void }) {
   const save = async (e: Event) => {
     e.preventDefault(); setError(null); setSaved(null);
     try {
-      const r = await api<{ status: string }>('PATCH', `/api/apps/${app.name}`, {
+      const r = await api<{ status: string; position?: number }>('PATCH', `/api/apps/${app.name}`, {
         domains: domains.split(/[\s,]+/).filter(Boolean), memory_max: memory || null, cpu_quota: cpu ? Number(cpu) : null,
         backup_schedule: schedule || null, backup_keep: Number(keep),
       });
-      setSaved(`Applied (${r.status}).`);
+      setSaved(typeof r.position === 'number' ? `Queued behind ${r.position} operation(s).` : `Applied (${r.status}).`);
       onDone();
     } catch (err) { setError(err); }
   };
