@@ -3,7 +3,7 @@
 // process. Also create -> healthy with the release cached (the privilege
 // boundary's budget: at most 1.5 s).
 import { setupPocketdHost } from '../test/support/host.js';
-import { fmt, percentile } from './stats.js';
+import { fmt, percentile, timeCreates } from './stats.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
 const h = await setupPocketdHost();
@@ -31,14 +31,7 @@ try {
     const p50 = percentile(t[k]!, 50);
     console.log(`${label}: p50 ${fmt(p50)}, p99 ${fmt(percentile(t[k]!, 99))}, ${(p50 / base).toFixed(1)}x the baseline`);
   }
-  const create: number[] = [];
-  for (let i = 0; i < 3; i++) {
-    const t0 = performance.now();
-    const r = await h.api('POST', '/api/apps', { name: `timed-${i}`, domains: [`timed-${i}.test`] });
-    const d = await h.waitDeployment(r.body.deployment_id);
-    if (d.status !== 'success') throw new Error(JSON.stringify(d));
-    create.push(performance.now() - t0);
-  }
+  const create = await timeCreates(h, 3);
   console.log(`create -> healthy with the release cached (3 runs): ${create.map(fmt).join(', ')}`);
 } finally {
   await h.stop();

@@ -5,7 +5,7 @@
 // create -> healthy with the release already cached.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { setupPocketdHost } from '../test/support/host.js';
-import { fmt, percentile } from './stats.js';
+import { fmt, percentile, timeCreates } from './stats.js';
 
 const N = Number(process.env.BENCH_APPS ?? 200);
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
@@ -42,14 +42,7 @@ try {
   console.log(`baseline, one systemctl show per unit (5 runs): p50 ${fmt(percentile(base, 50))}, p99 ${fmt(percentile(base, 99))}`);
   console.log(`ratio baseline/pocketd at p50: ${(percentile(base, 50) / p50).toFixed(1)}x`);
 
-  const create: number[] = [];
-  for (let i = 0; i < 3; i++) {
-    const t0 = performance.now();
-    const r = await h.api('POST', '/api/apps', { name: `timed-${i}`, domains: [`timed-${i}.test`] });
-    const d = await h.waitDeployment(r.body.deployment_id);
-    if (d.status !== 'success') throw new Error(JSON.stringify(d));
-    create.push(performance.now() - t0);
-  }
+  const create = await timeCreates(h, 3);
   console.log(`create -> healthy with the release cached (3 runs): ${create.map(fmt).join(', ')}`);
 } finally {
   await h.stop();

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, open, readFile, readdir, rename, rm, chmod, chown } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, rename, rm, chmod, chown } from 'node:fs/promises';
+import { readIfExists } from '../host/files.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
@@ -68,15 +69,6 @@ export async function writeRootFile(dir: string, name: string, content: string, 
   }
 }
 
-export async function readIfExists(file: string): Promise<string | null> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
-}
-
 /**
  * What the helper itself installed for an app: its port and release (from its
  * unit) and its domains (from its site). A site may only send an app's own
@@ -125,3 +117,5 @@ export function createRecords(stateDir: string) {
 }
 
 export type Records = ReturnType<typeof createRecords>;
+
+export { readIfExists };
