@@ -44,7 +44,7 @@ async function underLoad(port: number, host: string, work: () => Promise<void>) 
   await sleep(500);
   done = true;
   await Promise.all(loops);
-  return { sent: lat.length, failed, worst: Math.max(...lat), p99: percentile(lat, 99), ms };
+  return { sent: lat.length, failed, worst: lat.reduce((a, b) => Math.max(a, b), 0), p99: percentile(lat, 99), ms };
 }
 
 const report = (what: string, r: Awaited<ReturnType<typeof underLoad>>) =>
@@ -77,7 +77,7 @@ try {
   const unit = '/etc/systemd/system/pb-steady.service';
   report('baseline stop, replace binary, start', await underLoad(caddy, 'plain.test', async () => {
     await h.sbx.run(['systemctl', 'stop', 'pb-steady.service']);
-    await h.sbx.run(['sed', '-i', 's#releases/0.23.1/#releases/0.22.0/#', unit]);
+    await h.sbx.run(['sed', '-i', 's#releases/0.23.1#releases/0.22.0#g', unit]);
     await h.sbx.run(['systemctl', 'daemon-reload']);
     await h.sbx.run(['systemctl', 'start', 'pb-steady.service']);
     for (let i = 0; i < 200 && (await fetch(`http://127.0.0.1:${appPort}/api/health`).then((x) => x.status, () => 0)) !== 200; i++) await sleep(50);
