@@ -12,7 +12,8 @@ import { createSystemChecks } from './core/system.js';
 import { createReleaseSource } from './host/releases.js';
 import { createTemplates } from './host/templates.js';
 import { createPrivileged } from './host/privileged.js';
-import { createSystemd } from './host/systemd.js';
+import { createSystemd, type UnitDetails } from './host/systemd.js';
+import { connectUnitBus, type UnitBus } from './host/systemd-bus.js';
 import { createJournal } from './host/journal.js';
 import { registerAppRoutes } from './api/routes/apps.js';
 import { registerDeploymentRoutes } from './api/routes/deployments.js';
@@ -61,7 +62,27 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     const events = createEventBus();
     const deployments = createDeployments(db, events, log.child({ mod: 'deployments' }), { stepPauseMs: config.step_pause_ms, queueMax: config.queue_max });
     stack.push(() => deployments.idle());
-    const systemd = createSystemd();
+    const systemdLog = log.child({ mod: 'systemd' });
+    let bus: UnitBus | null = null;
+    const systemd = createSystemd(() => bus);
+    // Set below, once the subsystems that listen to unit changes exist.
+    let onUnit: (unit: string, now: UnitDetails, before: UnitDetails | null) => void = () => undefined;
+    let reconnect: NodeJS.Timeout | undefined;
+    const connectBus = async () => {
+      if (config.systemd_bus === 'off') return;
+      try {
+        const b = await connectUnitBus({ address: config.systemd_bus, log: systemdLog });
+        b.on('change', (unit: string, now: UnitDetails, before: UnitDetails | null) => onUnit(unit, now, before));
+        b.once('down', () => { reconnect = setTimeout(() => void connectBus(), 5000); });
+        bus = b;
+        systemdLog.info({ units: b.units().size }, 'listening to systemd over D-Bus');
+      } catch (err) {
+        systemdLog.warn({ err: (err as Error).message }, 'systemd\'s D-Bus API is not reachable; reading unit state with systemctl');
+        reconnect = setTimeout(() => void connectBus(), 30_000);
+      }
+    };
+    await connectBus();
+    stack.push(async () => { clearTimeout(reconnect); bus?.close(); });
     const journal = createJournal();
     const privileged = createPrivileged(config.helper, config.helper_sudo);
     const releases = createReleaseSource({
@@ -99,6 +120,15 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     });
     health.start();
     stack.push(() => health.stop());
+    // systemd said a unit changed: the event goes out at once, and health follows it.
+    onUnit = (unit, now, before) => {
+      const app = /^pb-(.+)\.service$/.exec(unit)?.[1];
+      if (!app) return;
+      events.publish('app.state', app, {
+        active_state: now.active_state, sub_state: now.sub_state, main_pid: now.main_pid, restarts: now.restarts, from: before?.active_state ?? null,
+      });
+      void health.unitChanged(app, now).catch((err: unknown) => log.error({ err, app }, 'health did not follow a unit change'));
+    };
     const host = createHostInfo(config.data_dir);
     const metrics = createMetrics({ db, systemd, host, log: log.child({ mod: 'metrics' }) }, {
       intervalSeconds: config.metrics_interval_seconds, history: config.metrics_history,
@@ -115,7 +145,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
         (app) => registerDeploymentRoutes(app, deployments),
         (app) => registerSystemRoutes(app, { apps, system, releases }),
         (app) => registerObserveRoutes(app, { apps, journal, events, health }),
-        (app) => registerMetricsRoutes(app, { apps, metrics, health, host, deployments }),
+        (app) => registerMetricsRoutes(app, { apps, metrics, health, host, deployments, systemdSource: systemd.source }),
         (app) => registerDeployRoutes(app, { changes, bundles }),
         (app) => registerBackupRoutes(app, { apps, ops, backups, changes }),
         ...(ui ? [ui] : []),

@@ -9,6 +9,7 @@ import { caddyRoutesSchema, type CaddyRoutes } from '../helper/protocol.js';
 import type { Systemd, UnitDetails } from '../host/systemd.js';
 import { appDirOf, envFileOf, siteContext, unitContext, type AppLayout, type Templates } from '../host/templates.js';
 import type { AppSettings } from './app-model.js';
+import type { EventBus } from './events.js';
 
 export const unitName = (name: string) => `pb-${name}.service`;
 
@@ -16,7 +17,7 @@ export const unitName = (name: string) => `pb-${name}.service`;
  * An app's files on the host: renders its unit and site, installs them and its
  * environment through the helper, and waits for its unit and its health.
  */
-export function createAppHost(deps: { config: Config; templates: Templates; privileged: Privileged; systemd: Systemd; journal: Journal }) {
+export function createAppHost(deps: { config: Config; templates: Templates; privileged: Privileged; systemd: Systemd; journal: Journal; events: EventBus }) {
   const { config, templates, privileged } = deps;
   const layout: AppLayout = { apps_dir: config.apps_dir, releases_dir: config.releases_dir, env_dir: config.env_dir, data_dir: config.data_dir };
   const appDir = (name: string) => appDirOf(layout, name);
@@ -34,22 +35,33 @@ export function createAppHost(deps: { config: Config; templates: Templates; priv
   const installUnit = async (s: AppSettings) => { await privileged.run('install-unit', [s.name], { spec: unitSpec(s) }); };
   /** The app's site as its settings say, or none when it has no domain. */
   async function installSite(s: AppSettings) {
-    routes = null;
-    if (s.domains.length === 0) await privileged.run('remove-site', [s.name]);
-    else await privileged.run('install-site', [s.name], { spec: siteSpec(s) });
+    try {
+      if (s.domains.length === 0) await privileged.run('remove-site', [s.name]);
+      else await privileged.run('install-site', [s.name], { spec: siteSpec(s) });
+    } finally {
+      await readRoutes().catch(() => undefined);
+    }
   }
   const installEnv = async (name: string, env: Record<string, string>) => { await privileged.run('install-env', [name], { spec: { env } }); };
 
   // What Caddy serves now for the apps' hosts, from its live config (the helper asks its root-only admin socket).
-  // One read serves every caller for a moment; a site change forgets it.
-  let routes: { at: number; value: Promise<CaddyRoutes> } | null = null;
-  function liveRoutes(): Promise<CaddyRoutes> {
-    if (!routes || Date.now() - routes.at > 2000) {
-      const value = privileged.run('caddy-routes', []).then((out) => caddyRoutesSchema.parse(JSON.parse(out)));
-      value.catch(() => { routes = null; });
-      routes = { at: Date.now(), value };
-    }
-    return routes.value;
+  // Kept and refreshed in the background every 30 s, at once after a site change and for the drift check, so a
+  // read of an app starts no process.
+  let known: CaddyRoutes | null = null;
+  let knownAt = 0;
+  let inflight: Promise<CaddyRoutes> | null = null;
+  function readRoutes(): Promise<CaddyRoutes> {
+    inflight ??= privileged.run('caddy-routes', []).then((out) => {
+      known = caddyRoutesSchema.parse(JSON.parse(out));
+      knownAt = Date.now();
+      return known;
+    }).finally(() => { inflight = null; });
+    return inflight;
+  }
+  async function liveRoutes(): Promise<CaddyRoutes> {
+    if (!known) return readRoutes();
+    if (Date.now() - knownAt > 30_000) void readRoutes().catch(() => undefined);
+    return known;
   }
   /** Whether Caddy routes each of the app's domains to the app's port and nowhere else. */
   async function routesMatch(s: AppSettings): Promise<{ match: boolean; expected: string[]; live: string[] }> {
@@ -86,7 +98,11 @@ export function createAppHost(deps: { config: Config; templates: Templates; priv
     while (Date.now() < until) {
       if (stop()) return 'stopped waiting';
       const r = await probeHealth(port, 2000);
-      if (r.status === 200) return `healthy after ${((Date.now() - t0) / 1000).toFixed(1)} s`;
+      if (r.status === 200) {
+        // Health follows at once: the checker records it without waiting for its next round.
+        deps.events.publish('app.gate_passed', name, { latency_ms: r.ms });
+        return `healthy after ${((Date.now() - t0) / 1000).toFixed(1)} s`;
+      }
       last = r.status === null ? `no answer (${r.error ?? 'connection refused'})` : `/api/health answered ${r.status}`;
       if (++checks % 4 === 0) {
         const d = await unitDetails(name);
@@ -101,7 +117,7 @@ export function createAppHost(deps: { config: Config; templates: Templates; priv
     throw new PocketdError('HEALTH_TIMEOUT', `no healthy answer within ${config.health_timeout_seconds} s (${last}); last log lines: ${tail.join(' | ')}`, { status: 502 });
   }
 
-  return { appDir, unitFile, siteFile, envFile, renderUnit, renderSite, installUnit, installSite, installEnv, routesMatch, unitDetails, waitForUnit, waitHealthy };
+  return { appDir, unitFile, siteFile, envFile, renderUnit, renderSite, installUnit, installSite, installEnv, routesMatch, refreshRoutes: readRoutes, unitDetails, waitForUnit, waitHealthy };
 }
 
 export type AppHost = ReturnType<typeof createAppHost>;

@@ -92,6 +92,7 @@ export function createAppOps(deps: AppOpsDeps) {
   /** Applies new settings from the app as it is when its turn comes: re-renders, reinstalls only what changed, restarts only if needed. */
   async function planConfigure(name: string, input: PatchAppInput, repair: boolean): Promise<StepDef[]> {
     const { row, settings: old } = await current(name);
+    if (repair) await host.refreshRoutes();
     const next: AppSettings = {
       ...old,
       domains: input.domains ?? old.domains,

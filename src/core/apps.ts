@@ -359,6 +359,7 @@ export function createApps(deps: AppsDeps) {
   async function drifted(): Promise<string[]> {
     const rows = await db.selectFrom('apps').select('name').where('status', '=', 'ready').orderBy('name').execute();
     const out: string[] = [];
+    await host.refreshRoutes();
     for (const r of rows) {
       const { settings } = await loadSettings(r.name);
       const m = await configMatch(settings);

@@ -4,7 +4,7 @@ import type { HealthState } from '../db/schema.js';
 import { requireApp } from './app-lookup.js';
 import type { Logger } from '../log.js';
 import { probeHealth } from '../host/ports.js';
-import type { Systemd } from '../host/systemd.js';
+import type { Systemd, UnitDetails } from '../host/systemd.js';
 import { cronEvery, nowIso } from './clock.js';
 import type { EventBus } from './events.js';
 
@@ -88,12 +88,44 @@ export function createHealthChecker(deps: {
     };
   }
 
+  /**
+   * What systemd just said of an app's unit: a stop is `stopped` and a failure
+   * `unhealthy` at once, and a unit that runs again is probed at once (a few
+   * tries while it starts listening), not at the next round.
+   */
+  async function unitChanged(app: string, d: UnitDetails): Promise<void> {
+    const cur = last.get(app)?.state;
+    if (d.active_state === 'inactive' || d.active_state === 'deactivating') {
+      if (cur !== 'stopped') await record(app, 'stopped', null, null, null);
+    } else if (d.active_state === 'failed' || d.sub_state === 'auto-restart') {
+      if (cur !== 'unhealthy') await record(app, 'unhealthy', null, null, `the unit is ${d.active_state}/${d.sub_state}`);
+    } else if (d.active_state === 'active' && cur !== 'healthy') {
+      const row = await db.selectFrom('apps').select('port').where('name', '=', app).executeTakeFirst();
+      if (!row) return;
+      let r = await probeHealth(row.port, opts.probeTimeoutMs);
+      for (let i = 0; i < 20 && r.status !== 200; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        r = await probeHealth(row.port, opts.probeTimeoutMs);
+      }
+      await record(app, r.status === 200 ? 'healthy' : 'unhealthy', r.status, r.ms, r.status === 200 ? null : r.error ?? `answered ${r.status}`);
+    }
+  }
+
+  let unsubscribe: (() => void) | null = null;
   return {
     start() {
       task = cron.schedule(cronEvery(opts.intervalSeconds),
         () => checkAll().catch((err: unknown) => deps.log.error({ err }, 'health checks failed')), { noOverlap: true });
+      // A health gate that passed is a check that passed.
+      unsubscribe = deps.events.subscribe((e) => {
+        if (e.type === 'app.gate_passed' && e.app) {
+          const ms = typeof e.data.latency_ms === 'number' ? e.data.latency_ms : null;
+          void record(e.app, 'healthy', 200, ms, null).catch((err: unknown) => deps.log.error({ err }, 'recording a health gate failed'));
+        }
+      });
     },
-    async stop() { await task?.stop(); await task?.destroy(); },
+    async stop() { unsubscribe?.(); await task?.stop(); await task?.destroy(); },
+    unitChanged,
     checkAll,
     status,
     /** The last known state of each checked app. */

@@ -28,6 +28,10 @@ export function createSystemChecks(deps: { config: Config; systemd: Systemd; jou
         if (!(await deps.systemd.isReachable())) throw new Error('systemctl cannot reach a running systemd');
         return 'reachable';
       }),
+      check('systemd_events', async () => {
+        if (deps.systemd.source() !== 'dbus') throw new Error('systemd\'s D-Bus API is not reachable: unit state is read with systemctl (slower, and changes are seen at the next read, not at once)');
+        return 'told by systemd over D-Bus: unit state is kept in memory';
+      }),
       check('caddy', async () => {
         const d = (await deps.systemd.show(['caddy.service'])).get('caddy.service');
         if (d?.active_state !== 'active') throw new Error(`caddy.service is ${d?.active_state ?? 'unknown'}`);

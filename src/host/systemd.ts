@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { cgroupCpuNs } from './cgroup.js';
 import { exec } from './exec.js';
 import { singleFlight } from './single-flight.js';
+import type { UnitBus } from './systemd-bus.js';
 
 export interface UnitState {
   unit: string;
@@ -54,21 +55,42 @@ export function parseShow(text: string): UnitDetails[] {
   });
 }
 
-/** Reads unit state without privilege: one process for all units, never one per unit. */
-export function createSystemd() {
+/**
+ * Reads unit state without privilege. With a live D-Bus connection (`bus`),
+ * pocketd's units are answered from memory that systemd's signals keep current
+ * (no process at all); otherwise, and for other units, one process for all
+ * units, never one per unit.
+ */
+export function createSystemd(bus: () => UnitBus | null = () => null) {
   const lists = singleFlight<UnitState[]>();
   const shows = singleFlight<Map<string, UnitDetails>>();
+  const live = () => { const b = bus(); return b?.connected ? b : null; };
   return {
+    /** Where unit state comes from now. */
+    source: (): 'dbus' | 'systemctl' => (live() ? 'dbus' : 'systemctl'),
     /** State of every unit matching the pattern, loaded or not: one `systemctl list-units`. */
     listUnits(pattern: string): Promise<UnitState[]> {
+      const b = live();
+      if (b && pattern === 'pb-*.service') {
+        return Promise.resolve([...b.units().values()].map((d) => ({ unit: d.unit, load: d.load_state, active: d.active_state, sub: d.sub_state })));
+      }
       return lists(pattern, async () => {
         const r = await exec('systemctl', ['list-units', pattern, '--all', '--no-pager', '-o', 'json'], { timeoutMs: 15_000 });
         return ListSchema.parse(JSON.parse(r.stdout || '[]'));
       });
     },
     /** Details of many units in one `systemctl show`. */
-    show(units: string[]): Promise<Map<string, UnitDetails>> {
-      return shows(units.join(' '), () => showNow(units));
+    async show(units: string[]): Promise<Map<string, UnitDetails>> {
+      const b = live();
+      if (!b) return shows(units.join(' '), () => showNow(units));
+      const known = b.units();
+      const mine = units.filter((u) => known.has(u));
+      const others = units.filter((u) => !known.has(u));
+      await b.refreshUsage(mine);
+      const fresh = b.units();
+      const out = new Map(mine.map((u) => [u, fresh.get(u)!]));
+      if (others.length) for (const [k, v] of await shows(others.join(' '), () => showNow(others))) out.set(k, v);
+      return out;
     },
     async isReachable(): Promise<boolean> {
       const r = await exec('systemctl', ['is-system-running'], { allowFailure: true, timeoutMs: 10_000 });

@@ -1,6 +1,7 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { readEvents } from '../support/events.js';
 import { setupPocketdHost, type PocketdHost } from '../support/host.js';
 
 let h: PocketdHost;
@@ -12,33 +13,6 @@ before(async () => {
   port = r.body.port;
 });
 after(async () => { await h?.stop(); });
-
-/** Reads SSE events from a response body until `until` says stop or the time runs out. */
-async function readEvents(res: Response, until: (events: Array<{ id?: string; event?: string; data: any }>) => boolean, timeoutMs = 5000) {
-  const reader = res.body!.getReader();
-  const events: Array<{ id?: string; event?: string; data: any }> = [];
-  let buf = '';
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline && !until(events)) {
-    const chunk = await Promise.race([reader.read(), sleep(deadline - Date.now()).then(() => null)]);
-    if (!chunk || chunk.done) break;
-    buf += new TextDecoder().decode(chunk.value);
-    let i: number;
-    while ((i = buf.indexOf('\n\n')) !== -1) {
-      const block = buf.slice(0, i);
-      buf = buf.slice(i + 2);
-      const e: any = {};
-      for (const line of block.split('\n')) {
-        const m = /^(\w+): ?(.*)$/.exec(line);
-        if (m) e[m[1]!] = m[2];
-      }
-      if (e.data) e.data = JSON.parse(e.data);
-      events.push(e);
-    }
-  }
-  await reader.cancel().catch(() => undefined);
-  return events;
-}
 
 test('lines the app prints appear in the logs with their level', async () => {
   const tag = `mark-${Date.now()}`;

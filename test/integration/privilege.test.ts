@@ -291,14 +291,15 @@ test('app seat and local user: Caddy\'s admin endpoint is out of reach; a change
       req.end(text);
     })();`;
   assert.equal((await h.sbx.run(['node', '-e', hijack])).trim(), '200');
+  // The host's drift check reads Caddy's live config now; an app's detail shows what was last read.
+  const system = (await h.api('GET', '/api/validate/system')).body;
+  assert.match(JSON.stringify(system.checks.find((c: any) => c.name === 'drift')), /seed \(caddy routes\)/);
   const drift = (await h.api('GET', '/api/apps/seed')).body;
   assert.equal(drift.config_match.unit.match, true);
   assert.equal(drift.config_match.site.match, true);
   assert.equal(drift.config_match.routes.match, false);
   assert.deepEqual(drift.config_match.routes.live, [`seed.test -> 127.0.0.1:${otherPort}`]);
   assert.equal(drift.config_match.match, false);
-  const system = (await h.api('GET', '/api/validate/system')).body;
-  assert.match(JSON.stringify(system.checks.find((c: any) => c.name === 'drift')), /seed \(caddy routes\)/);
   const repaired = await h.api('POST', '/api/apps/seed/repair');
   assert.equal(repaired.status, 200, JSON.stringify(repaired.body));
   assert.equal(repaired.body.app.config_match.match, true, JSON.stringify(repaired.body.app.config_match));

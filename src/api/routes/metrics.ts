@@ -7,6 +7,7 @@ import type { Metrics } from '../../core/metrics.js';
 import { renderMetrics } from '../../core/prometheus.js';
 import type { HostInfo } from '../../host/hostinfo.js';
 import { VERSION } from '../../version.js';
+import { childProcessesStarted } from '../../host/exec.js';
 import { authorize, type ApiEnv } from '../context.js';
 import { commonErrors, errors, json } from '../schemas.js';
 
@@ -45,7 +46,7 @@ const prometheus = createRoute({
   responses: { 200: { content: { 'text/plain': { schema: z.string() } }, description: 'Exposition format 0.0.4' }, ...commonErrors },
 });
 
-export function registerMetricsRoutes(app: OpenAPIHono<ApiEnv>, deps: { apps: Apps; metrics: Metrics; health: HealthChecker; host: HostInfo; deployments: Deployments }) {
+export function registerMetricsRoutes(app: OpenAPIHono<ApiEnv>, deps: { apps: Apps; metrics: Metrics; health: HealthChecker; host: HostInfo; deployments: Deployments; systemdSource: () => 'dbus' | 'systemctl' }) {
   app.openapi(appMetrics, async (c) => {
     const { name } = c.req.valid('param');
     authorize(c, { kind: 'app', app: name, level: 'read' });
@@ -62,7 +63,9 @@ export function registerMetricsRoutes(app: OpenAPIHono<ApiEnv>, deps: { apps: Ap
     const [apps, host, deployments] = await Promise.all([
       deps.apps.list({ limit: 1_000_000, offset: 0 }), deps.host.sample(), deps.deployments.countByStatus(),
     ]);
-    const text = renderMetrics({ version: VERSION, apps: apps.apps, health: deps.health.states(), host, deployments });
+    const text = renderMetrics({
+      version: VERSION, apps: apps.apps, health: deps.health.states(), host, deployments, childProcesses: childProcessesStarted(), systemdSource: deps.systemdSource(),
+    });
     return c.body(text, 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }) as never;
   });
 }

@@ -1,0 +1,189 @@
+import { EventEmitter } from 'node:events';
+import dbus from '@homebridge/dbus-native';
+import type { Logger } from '../log.js';
+import { cgroupCpuNs } from './cgroup.js';
+import type { UnitDetails } from './systemd.js';
+
+/**
+ * One long-lived connection to systemd's D-Bus API, subscribed to its signals:
+ * the state of every `pb-*.service` unit lives in memory and changes when
+ * systemd says so (a crash, a kill, a stop, a restart by systemd), so reading
+ * it costs no process and a change is an event at once. Memory and CPU time,
+ * which systemd does not signal, are asked over the same connection when they
+ * are older than a moment. @homebridge/dbus-native: pure JavaScript (no native
+ * build), the maintained fork of dbus-native, small.
+ */
+
+const SYSTEMD = 'org.freedesktop.systemd1';
+const MANAGER = 'org.freedesktop.systemd1.Manager';
+const UNIT_IFACE = 'org.freedesktop.systemd1.Unit';
+const SERVICE_IFACE = 'org.freedesktop.systemd1.Service';
+const PROPS = 'org.freedesktop.DBus.Properties';
+const UNIT_PATH = '/org/freedesktop/systemd1/unit/';
+const SIGNAL = 4;
+
+interface BusMessage { type: number; path?: string; interface?: string; member?: string; body?: unknown[] }
+interface Bus {
+  invoke(msg: Record<string, unknown>, cb: (err: { name: string; message: unknown } | undefined | null, ...values: unknown[]) => void): void;
+  addMatch(rule: string, cb: (err: unknown) => void): void;
+  connection: EventEmitter & { end?: () => void; stream?: { destroy(): void } };
+}
+
+/** A D-Bus object path's unit name: systemd escapes each byte outside [A-Za-z0-9] as _xx. */
+export const unitOfPath = (p: string): string => p.slice(UNIT_PATH.length).replace(/_([0-9a-f]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)));
+export const pathOfUnit = (u: string): string => UNIT_PATH + u.replace(/[^A-Za-z0-9]/g, (c) => `_${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+
+/** A variant's value as dbus-native hands it over: [signature, [value]]. */
+function variant(v: unknown): unknown {
+  return Array.isArray(v) && Array.isArray(v[1]) ? v[1][0] : v;
+}
+const u64 = (v: unknown): number | null => {
+  const n = typeof v === 'bigint' ? Number(v) : typeof v === 'string' ? Number(v) : typeof v === 'number' ? v : NaN;
+  // systemd's "not set" is 2^64-1.
+  return Number.isFinite(n) && n >= 0 && n < 2 ** 63 ? n : null;
+};
+
+export interface UnitBus extends EventEmitter {
+  readonly connected: boolean;
+  /** Live state of every loaded pb-* unit, memory and CPU as of the last refresh. */
+  units(): Map<string, UnitDetails>;
+  /** Asks for memory and CPU of these units when what is known is older than `maxAgeMs`. */
+  refreshUsage(units: string[], maxAgeMs?: number): Promise<void>;
+  close(): void;
+}
+
+export async function connectUnitBus(opts: { address?: string; prefix?: string; log: Logger; timeoutMs?: number }): Promise<UnitBus> {
+  const prefix = opts.prefix ?? 'pb-';
+  const wanted = (unit: string) => unit.startsWith(prefix) && unit.endsWith('.service');
+  const state = new Map<string, UnitDetails & { usageAt: number }>();
+  const self = new EventEmitter() as UnitBus & EventEmitter;
+  let connected = false;
+
+  // createClient is index.js's own export, missing from its type declarations.
+  const createClient = (dbus as unknown as { createClient(o: { busAddress: string }): Bus }).createClient;
+  const bus = createClient({ busAddress: opts.address ?? 'unix:path=/run/dbus/system_bus_socket' });
+  const call = (msg: Record<string, unknown>, timeoutMs = opts.timeoutMs ?? 10_000): Promise<unknown[]> => new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`D-Bus ${String(msg.member)} timed out`)), timeoutMs);
+    bus.invoke({ destination: SYSTEMD, ...msg }, (err, ...values) => {
+      clearTimeout(timer);
+      if (err) reject(new Error(`${err.name}: ${String(err.message)}`));
+      else resolve(values);
+    });
+  });
+  const getAll = async (unit: string, iface: string): Promise<Map<string, unknown>> => {
+    const [props] = await call({ path: pathOfUnit(unit), interface: PROPS, member: 'GetAll', signature: 's', body: [iface] });
+    return new Map((props as Array<[string, unknown]>).map(([k, v]) => [k, variant(v)]));
+  };
+
+  function apply(unit: string, p: Map<string, unknown>) {
+    const before = state.get(unit);
+    const cur = before ?? {
+      unit, load_state: 'unknown', active_state: 'unknown', sub_state: 'unknown', main_pid: null, memory_bytes: null, cpu_ns: null,
+      restarts: 0, active_since: null, control_group: null, usageAt: 0,
+    };
+    const next = { ...cur };
+    if (p.has('LoadState')) next.load_state = String(p.get('LoadState'));
+    if (p.has('ActiveState')) next.active_state = String(p.get('ActiveState'));
+    if (p.has('SubState')) next.sub_state = String(p.get('SubState'));
+    if (p.has('MainPID')) { const pid = u64(p.get('MainPID')); next.main_pid = pid && pid > 0 ? pid : null; }
+    if (p.has('NRestarts')) next.restarts = u64(p.get('NRestarts')) ?? 0;
+    if (p.has('ControlGroup')) next.control_group = String(p.get('ControlGroup')) || null;
+    if (p.has('MemoryCurrent')) next.memory_bytes = u64(p.get('MemoryCurrent'));
+    if (p.has('CPUUsageNSec')) next.cpu_ns = u64(p.get('CPUUsageNSec'));
+    if (p.has('ActiveEnterTimestamp')) {
+      const us = u64(p.get('ActiveEnterTimestamp'));
+      next.active_since = us ? new Date(us / 1000).toISOString() : null;
+    }
+    if (next.active_state !== 'active') next.active_since = null;
+    state.set(unit, next);
+    const changed = !before || before.active_state !== next.active_state || before.sub_state !== next.sub_state
+      || before.main_pid !== next.main_pid || before.restarts !== next.restarts;
+    if (changed) self.emit('change', unit, strip(next), before ? strip(before) : null);
+  }
+
+  async function load(unit: string) {
+    const [u, s] = await Promise.all([getAll(unit, UNIT_IFACE), getAll(unit, SERVICE_IFACE)]);
+    apply(unit, new Map([...u, ...s]));
+  }
+
+  bus.connection.on('message', (msg: BusMessage) => {
+    if (msg.type !== SIGNAL || !msg.body) return;
+    if (msg.interface === PROPS && msg.member === 'PropertiesChanged' && msg.path?.startsWith(UNIT_PATH)) {
+      const unit = unitOfPath(msg.path);
+      if (!wanted(unit)) return;
+      const [, changed, invalidated] = msg.body as [string, Array<[string, unknown]>, string[]];
+      apply(unit, new Map(changed.map(([k, v]) => [k, variant(v)])));
+      // What systemd only says has changed is asked for.
+      if (invalidated?.length) void load(unit).catch(() => undefined);
+    } else if (msg.interface === MANAGER && (msg.member === 'UnitNew' || msg.member === 'UnitRemoved')) {
+      const unit = String(msg.body[0]);
+      if (!wanted(unit)) return;
+      if (msg.member === 'UnitNew') void load(unit).catch(() => undefined);
+      else if (state.delete(unit)) self.emit('removed', unit);
+    }
+  });
+  const down = (why: string) => {
+    if (!connected) return;
+    connected = false;
+    opts.log.warn({ why }, 'the D-Bus connection to systemd is gone; reading state with systemctl');
+    self.emit('down', why);
+  };
+  bus.connection.on('error', (err: Error) => down(err.message));
+  bus.connection.on('end', () => down('closed'));
+
+  const match = (rule: string) => new Promise<void>((resolve, reject) => bus.addMatch(rule, (err) => (err ? reject(new Error(String(err))) : resolve())));
+  const init = async () => {
+    await match(`type='signal',sender='${SYSTEMD}',interface='${PROPS}',member='PropertiesChanged',path_namespace='/org/freedesktop/systemd1/unit'`);
+    await match(`type='signal',sender='${SYSTEMD}',interface='${MANAGER}'`);
+    // Without a subscriber systemd sends no unit signals at all.
+    await call({ path: '/org/freedesktop/systemd1', interface: MANAGER, member: 'Subscribe' });
+    const [list] = await call({ path: '/org/freedesktop/systemd1', interface: MANAGER, member: 'ListUnitsByPatterns', signature: 'asas', body: [[], [`${prefix}*.service`]] });
+    await Promise.all((list as unknown[][]).map((row) => load(String(row[0]))));
+  };
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      init(),
+      new Promise((_, reject) => { bus.connection.once('error', reject); bus.connection.once('end', () => reject(new Error('closed'))); }),
+      new Promise((_, reject) => { timer = setTimeout(() => reject(new Error('no answer')), opts.timeoutMs ?? 5000); }),
+    ]);
+  } catch (err) {
+    bus.connection.removeAllListeners();
+    bus.connection.stream?.destroy();
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+  connected = true;
+
+  return Object.assign(self, {
+    get connected() { return connected; },
+    units: () => new Map([...state].map(([k, v]) => [k, strip(v)])),
+    async refreshUsage(units: string[], maxAgeMs = 2000) {
+      const now = Date.now();
+      await Promise.all(units.filter((u) => (state.get(u)?.usageAt ?? 0) < now - maxAgeMs).map(async (u) => {
+        const [mem, cpu] = await Promise.all([
+          call({ path: pathOfUnit(u), interface: PROPS, member: 'Get', signature: 'ss', body: [SERVICE_IFACE, 'MemoryCurrent'] }),
+          call({ path: pathOfUnit(u), interface: PROPS, member: 'Get', signature: 'ss', body: [SERVICE_IFACE, 'CPUUsageNSec'] }),
+        ]).catch(() => [[null], [null]]);
+        const cur = state.get(u);
+        if (!cur) return;
+        cur.memory_bytes = u64(variant(mem[0]));
+        cur.cpu_ns = u64(variant(cpu[0]));
+        // Where systemd cannot account CPU (cgroup v1 with cpu and cpuacct apart) the cgroup's processes are read from /proc.
+        if (cur.cpu_ns === null && cur.control_group && cur.active_state === 'active') cur.cpu_ns = await cgroupCpuNs(cur.control_group);
+        cur.usageAt = now;
+      }));
+    },
+    close() {
+      connected = false;
+      bus.connection.removeAllListeners('end');
+      bus.connection.stream?.destroy();
+    },
+  });
+}
+
+function strip(d: UnitDetails & { usageAt?: number }): UnitDetails {
+  const { usageAt: _u, ...rest } = d;
+  return rest;
+}
