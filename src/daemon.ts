@@ -71,11 +71,12 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     const connectBus = async () => {
       if (config.systemd_bus === 'off') return;
       try {
+        const t0 = Date.now();
         const b = await connectUnitBus({ address: config.systemd_bus, log: systemdLog });
         b.on('change', (unit: string, now: UnitDetails, before: UnitDetails | null) => onUnit(unit, now, before));
         b.once('down', () => { reconnect = setTimeout(() => void connectBus(), 5000); });
         bus = b;
-        systemdLog.info({ units: b.units().size }, 'listening to systemd over D-Bus');
+        systemdLog.info({ units: b.units().size, ms: Date.now() - t0 }, 'listening to systemd over D-Bus');
       } catch (err) {
         systemdLog.warn({ err: (err as Error).message }, 'systemd\'s D-Bus API is not reachable; reading unit state with systemctl');
         reconnect = setTimeout(() => void connectBus(), 30_000);

@@ -49,14 +49,17 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   });
 
   app.use('*', requestId({ headerName: 'X-Request-Id', limitLength: 64 }));
+  // The logger is shared, not a child per request (a child costs more than a whole fast request);
+  // what is logged carries the request id itself.
+  const debug = deps.log.isLevelEnabled('debug');
   app.use('*', async (c, next) => {
-    const log = deps.log.child({ req: c.get('requestId') });
-    c.set('log', log);
+    c.set('log', deps.log);
     c.set('principal', null);
     c.set('auditTarget', undefined);
+    if (!debug) return next();
     const t0 = performance.now();
     await next();
-    log.debug({ method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - t0) }, 'request');
+    deps.log.debug({ req: c.get('requestId'), method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - t0) }, 'request');
   });
   const limit = (max: number) => bodyLimit({
     maxSize: max,
@@ -65,7 +68,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   const jsonLimit = limit(deps.bodyLimitBytes);
   // Bundle uploads get their own (larger) limit; the multipart envelope gets 64 KiB on top.
   const uploadLimit = limit((deps.uploadLimitBytes ?? deps.bodyLimitBytes) + 64 * 1024);
-  app.use('/api/*', (c, next) => (c.req.method === 'POST' && UPLOAD_PATH.test(c.req.path) ? uploadLimit : jsonLimit)(c, next));
+  app.use('/api/*', (c, next) => (READ_METHODS.has(c.req.method) ? next() : (c.req.method === 'POST' && UPLOAD_PATH.test(c.req.path) ? uploadLimit : jsonLimit)(c, next)));
 
   const bearer = async (c: Context<ApiEnv>, next: Next) => {
     const header = c.req.header('authorization');

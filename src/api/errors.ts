@@ -33,7 +33,7 @@ const HTTP_CODES: Record<number, string> = {
 /** The one place errors become responses. */
 export function onError(err: Error, c: Context<ApiEnv>) {
   if (err instanceof PocketdError) {
-    if (err.status >= 500) c.get('log')?.error({ err, code: err.code }, err.message);
+    if (err.status >= 500) c.get('log')?.error({ err, code: err.code, req: c.get('requestId') }, err.message);
     return envelope(c, err.status as ContentfulStatusCode, err.code, err.message, err.fields);
   }
   if (err instanceof ZodError) {
@@ -45,10 +45,10 @@ export function onError(err: Error, c: Context<ApiEnv>) {
     return envelope(c, status, status === 400 && /json/i.test(err.message) ? 'MALFORMED_JSON' : HTTP_CODES[status] ?? 'ERROR', message);
   }
   if (isDiskFull(err)) {
-    c.get('log')?.error({ err }, 'disk full');
+    c.get('log')?.error({ err, req: c.get('requestId') }, 'disk full');
     return envelope(c, 507, 'DISK_FULL', 'the disk holding pocketd\'s data is full; nothing was changed, free space and retry');
   }
-  c.get('log')?.error({ err }, 'unhandled error');
+  c.get('log')?.error({ err, req: c.get('requestId') }, 'unhandled error');
   return envelope(c, 500, 'INTERNAL', 'internal error; the request id identifies it in the log');
 }
 

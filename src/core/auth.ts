@@ -117,23 +117,41 @@ export function createAuthService(db: Database, opts: AuthOptions) {
     return { token, expires_at: info.expires_at };
   }
 
+  // Tokens this process has seen, by hash: an authenticated request costs no query. Revocation goes
+  // through `revoke` here (sign-out included), which forgets the token at once; expiry is checked at
+  // every use. Only tokens that exist are kept, so guessing secrets cannot grow it.
+  const known = new Map<string, { principal: Principal; expires_at: string; usedAt: number }>();
+
   /** Resolves a bearer secret to its principal, or null when unknown, expired or revoked. */
   async function authenticate(secret: string): Promise<Principal | null> {
     if (!/^pkd_[A-Za-z0-9_-]{43}$/.test(secret)) return null;
-    const row = await db.selectFrom('tokens').leftJoin('users', 'users.id', 'tokens.user_id')
-      .select(['tokens.id', 'tokens.name', 'tokens.scope', 'tokens.kind', 'tokens.user_id', 'tokens.expires_at',
-        'tokens.revoked_at', 'tokens.last_used_at', 'users.email'])
-      .where('tokens.hash', '=', hashToken(secret)).executeTakeFirst();
+    const hash = hashToken(secret);
     const now = nowIso();
-    if (!row || row.revoked_at !== null || row.expires_at <= now) return null;
-    // last_used_at is kept to the minute so a busy token does not write on every request.
-    if (!row.last_used_at || row.last_used_at.slice(0, 16) !== now.slice(0, 16)) {
-      await db.updateTable('tokens').set({ last_used_at: now }).where('id', '=', row.id).execute();
+    let entry = known.get(hash);
+    if (!entry) {
+      const row = await db.selectFrom('tokens').leftJoin('users', 'users.id', 'tokens.user_id')
+        .select(['tokens.id', 'tokens.name', 'tokens.scope', 'tokens.kind', 'tokens.user_id', 'tokens.expires_at',
+          'tokens.revoked_at', 'tokens.last_used_at', 'users.email'])
+        .where('tokens.hash', '=', hash).executeTakeFirst();
+      if (!row || row.revoked_at !== null) return null;
+      if (known.size >= 10_000) known.clear();
+      entry = {
+        principal: { tokenId: row.id, name: row.name, scope: row.scope, kind: row.kind, userId: row.user_id, email: row.email },
+        expires_at: row.expires_at, usedAt: row.last_used_at ? Date.parse(row.last_used_at) : 0,
+      };
+      known.set(hash, entry);
     }
-    return { tokenId: row.id, name: row.name, scope: row.scope, kind: row.kind, userId: row.user_id, email: row.email };
+    if (entry.expires_at <= now) { known.delete(hash); return null; }
+    // Last use is written at most once a minute per token, and not on the request's path.
+    if (Date.now() - entry.usedAt >= 60_000) {
+      entry.usedAt = Date.now();
+      void db.updateTable('tokens').set({ last_used_at: now }).where('id', '=', entry.principal.tokenId).execute().catch(() => undefined);
+    }
+    return entry.principal;
   }
 
   async function revoke(id: number): Promise<void> {
+    for (const [hash, e] of known) if (e.principal.tokenId === id) known.delete(hash);
     const r = await db.updateTable('tokens').set({ revoked_at: nowIso() })
       .where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
     if (r.numUpdatedRows === 0n) throw notFound('token', String(id));

@@ -62,14 +62,26 @@ export async function connectUnitBus(opts: { address?: string; prefix?: string; 
   // createClient is index.js's own export, missing from its type declarations.
   const createClient = (dbus as unknown as { createClient(o: { busAddress: string }): Bus }).createClient;
   const bus = createClient({ busAddress: opts.address ?? 'unix:path=/run/dbus/system_bus_socket' });
-  const call = (msg: Record<string, unknown>, timeoutMs = opts.timeoutMs ?? 10_000): Promise<unknown[]> => new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`D-Bus ${String(msg.member)} timed out`)), timeoutMs);
-    bus.invoke({ destination: SYSTEMD, ...msg }, (err, ...values) => {
-      clearTimeout(timer);
-      if (err) reject(new Error(`${err.name}: ${String(err.message)}`));
-      else resolve(values);
-    });
-  });
+  // dbus-daemon allows a connection 128 pending replies by default: calls beyond 64 wait their turn.
+  let inFlight = 0;
+  const waiting: Array<() => void> = [];
+  const call = async (msg: Record<string, unknown>, timeoutMs = 10_000): Promise<unknown[]> => {
+    if (inFlight >= 64) await new Promise<void>((r) => waiting.push(r));
+    inFlight++;
+    try {
+      return await new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`D-Bus ${String(msg.member)} timed out`)), timeoutMs);
+        bus.invoke({ destination: SYSTEMD, ...msg }, (err, ...values) => {
+          clearTimeout(timer);
+          if (err) reject(new Error(`${err.name}: ${String(err.message)}`));
+          else resolve(values);
+        });
+      });
+    } finally {
+      inFlight--;
+      waiting.shift()?.();
+    }
+  };
   const getAll = async (unit: string, iface: string): Promise<Map<string, unknown>> => {
     const [props] = await call({ path: pathOfUnit(unit), interface: PROPS, member: 'GetAll', signature: 's', body: [iface] });
     return new Map((props as Array<[string, unknown]>).map(([k, v]) => [k, variant(v)]));
@@ -145,7 +157,7 @@ export async function connectUnitBus(opts: { address?: string; prefix?: string; 
     await Promise.race([
       init(),
       new Promise((_, reject) => { bus.connection.once('error', reject); bus.connection.once('end', () => reject(new Error('closed'))); }),
-      new Promise((_, reject) => { timer = setTimeout(() => reject(new Error('no answer')), opts.timeoutMs ?? 5000); }),
+      new Promise((_, reject) => { timer = setTimeout(() => reject(new Error('no answer in time')), opts.timeoutMs ?? 60_000); }),
     ]);
   } catch (err) {
     bus.connection.removeAllListeners();

@@ -59,6 +59,8 @@ test('token scopes: admin, app read, app deploy, expired, revoked', async () => 
   assert.equal((await t.call('GET', '/api/auth/me', { token: expired.token })).status, 401);
 
   const revoked = await t.call('POST', '/api/tokens', { body: { name: 'rv', scope: 'admin' } });
+  // Used once (so this process knows it), then revoked: refused at once.
+  assert.equal((await t.call('GET', '/api/auth/me', { token: revoked.body.token })).status, 200);
   assert.equal((await t.call('DELETE', `/api/tokens/${revoked.body.info.id}`)).status, 204);
   assert.equal((await t.call('GET', '/api/auth/me', { token: revoked.body.token })).status, 401);
   assert.equal((await t.call('DELETE', `/api/tokens/${revoked.body.info.id}`)).status, 404);
