@@ -1,4 +1,5 @@
 import cron, { type ScheduledTask } from 'node-cron';
+import { sql } from 'kysely';
 import type { Database } from '../db/database.js';
 import { requireApp } from './app-lookup.js';
 import type { Logger } from '../log.js';
@@ -76,6 +77,19 @@ export function createMetrics(deps: { db: Database; systemd: Systemd; host: Host
     return { app, interval_seconds: opts.intervalSeconds, samples };
   }
 
+  /** The last `limit` samples of every app in one query (the apps page's sparklines), oldest first per app. */
+  async function forAllApps(limit: number): Promise<Map<string, ReturnType<typeof withCpuPercent>>> {
+    const rows = await db.selectFrom((eb) => eb.selectFrom('app_metrics')
+      .select(['app', 'at', 'active', 'memory_bytes', 'cpu_ns', 'restarts', sql<number>`row_number() over (partition by app order by id desc)`.as('n')]).as('m'))
+      .selectAll().where('n', '<=', limit + 1).orderBy('app').orderBy('n', 'desc').execute();
+    const byApp = new Map<string, typeof rows>();
+    for (const r of rows) byApp.set(r.app, [...(byApp.get(r.app) ?? []), r]);
+    return new Map([...byApp].map(([app, list]) => {
+      const samples = withCpuPercent(list.map(({ app: _a, n: _n, ...r }) => ({ ...r, active: r.active === 1 })));
+      return [app, samples.slice(list.length > limit ? 1 : 0)];
+    }));
+  }
+
   async function forHost(since: string | undefined, limit: number): Promise<{ current: HostSample; interval_seconds: number; samples: Array<{ at: string; load1: number; cpu_percent: number; memory_total: number; memory_available: number; disk_total: number; disk_free: number }> }> {
     let q = db.selectFrom('host_metrics').select(['at', 'load1', 'cpu_percent', 'memory_total', 'memory_available', 'disk_total', 'disk_free']).orderBy('id', 'desc').limit(limit);
     if (since) q = q.where('at', '>=', since);
@@ -90,6 +104,7 @@ export function createMetrics(deps: { db: Database; systemd: Systemd; host: Host
     async stop() { await task?.stop(); await task?.destroy(); },
     sampleAll,
     forApp,
+    forAllApps,
     forHost,
   };
 }

@@ -75,6 +75,10 @@ test('reading apps starts no process: the list, one app, its health and metrics 
     assert.equal((await h.api('GET', '/api/apps/live/health')).status, 200);
   }
   assert.equal(await metric('pocketd_child_processes_total'), before);
+  // The apps page's health and sparklines for every app: one request.
+  const summary = (await h.api('GET', '/api/summary?limit=5')).body;
+  assert.equal(summary.apps.live.health, 'healthy');
+  assert.ok(Array.isArray(summary.apps.live.samples));
 });
 
 test('without systemd\'s D-Bus, pocketd reads with systemctl and its health check says so', async () => {

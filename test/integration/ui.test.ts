@@ -87,11 +87,18 @@ test('create an app: errors as you type next to the field, then steps until heal
 });
 
 test('the apps table shows live state, health and sparklines; restart from the app page', async () => {
+  const asked: string[] = [];
+  const onRequest = (r: { url(): string }) => asked.push(new URL(r.url()).pathname);
+  page.on('request', onRequest);
   await page.getByRole('link', { name: 'Apps', exact: true }).click();
   const row = page.locator('tr[data-app=webapp]');
   await row.locator('[data-testid=state]').getByText('running').waitFor();
   await row.locator('[data-testid=health]').getByText('healthy').waitFor();
   await shot('03-apps');
+  // Health and sparklines of all apps come in one request, not two per app.
+  page.off('request', onRequest);
+  assert.ok(asked.includes('/api/summary'), asked.join(' '));
+  assert.deepEqual(asked.filter((p) => /^\/api\/apps\/[^/]+\/(metrics|health)$/.test(p)), []);
   // Live: a stop through the API shows up without a reload.
   await h.api('POST', '/api/apps/webapp/stop');
   await row.locator('[data-testid=state]').getByText('stopped').waitFor();

@@ -36,6 +36,14 @@ const appMetrics = createRoute({
     ...commonErrors, ...errors(404),
   },
 });
+const appsSummary = createRoute({
+  method: 'get', path: '/api/summary', tags: ['observe'], summary: 'Every app\'s health and its last samples in one answer (the apps page)',
+  request: { query: z.object({ limit: z.coerce.number().int().min(1).max(1440).default(60) }).strict() },
+  responses: {
+    200: json(z.object({ apps: z.record(z.string(), z.object({ health: z.string(), samples: z.array(AppSample) })) }).openapi('AppsSummary'), 'Summary'),
+    ...commonErrors,
+  },
+});
 const systemMetrics = createRoute({
   method: 'get', path: '/api/system/metrics', tags: ['observe'], summary: 'The host now, and its sampled history oldest first',
   request: { query: range },
@@ -52,6 +60,12 @@ export function registerMetricsRoutes(app: OpenAPIHono<ApiEnv>, deps: { apps: Ap
     authorize(c, { kind: 'app', app: name, level: 'read' });
     const q = c.req.valid('query');
     return c.json(await deps.metrics.forApp(name, q.since && new Date(q.since).toISOString(), q.limit), 200);
+  });
+  app.openapi(appsSummary, async (c) => {
+    authorize(c, { kind: 'admin' });
+    const [samples, states] = [await deps.metrics.forAllApps(c.req.valid('query').limit), deps.health.states()];
+    const names = new Set([...samples.keys(), ...states.keys()]);
+    return c.json({ apps: Object.fromEntries([...names].map((n) => [n, { health: states.get(n) ?? 'unknown', samples: samples.get(n) ?? [] }])) }, 200);
   });
   app.openapi(systemMetrics, async (c) => {
     authorize(c, { kind: 'admin' });

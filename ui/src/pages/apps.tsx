@@ -21,14 +21,11 @@ export function Apps() {
       setError(null);
     } catch (e) { setError(e); }
   };
-  const loadMetrics = async (list: AppView[]) => {
-    const entries = await Promise.all(list.map(async (a) => {
-      const m = await api<{ samples: AppSample[] }>('GET', `/api/apps/${a.name}/metrics?limit=60`).catch(() => ({ samples: [] }));
-      const h = await api<{ state: string }>('GET', `/api/apps/${a.name}/health?limit=1`).catch(() => ({ state: 'unknown' }));
-      return [a.name, m.samples, h.state] as const;
-    }));
-    setSamples(Object.fromEntries(entries.map(([n, s]) => [n, s])));
-    setHealth(Object.fromEntries(entries.map(([n, , h]) => [n, h])));
+  // Health and sparklines of every app in one request, however many apps there are.
+  const loadMetrics = async () => {
+    const r = await api<{ apps: Record<string, { health: string; samples: AppSample[] }> }>('GET', '/api/summary?limit=60').catch(() => ({ apps: {} }));
+    setSamples(Object.fromEntries(Object.entries(r.apps).map(([n, a]) => [n, a.samples])));
+    setHealth(Object.fromEntries(Object.entries(r.apps).map(([n, a]) => [n, a.health])));
   };
 
   useEffect(() => {
@@ -49,8 +46,8 @@ export function Apps() {
   }, []);
   useEffect(() => {
     if (!apps) return;
-    void loadMetrics(apps);
-    const t = setInterval(() => void loadMetrics(apps), 60_000);
+    void loadMetrics();
+    const t = setInterval(() => void loadMetrics(), 60_000);
     return () => clearInterval(t);
   }, [apps?.map((a) => a.name).join(',')]);
 
