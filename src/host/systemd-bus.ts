@@ -127,13 +127,31 @@ export async function connectUnitBus(opts: { address?: string; prefix?: string; 
       apply(unit, new Map(changed.map(([k, v]) => [k, variant(v)])));
       // What systemd only says has changed is asked for.
       if (invalidated?.length) void load(unit).catch(() => undefined);
-    } else if (msg.interface === MANAGER && (msg.member === 'UnitNew' || msg.member === 'UnitRemoved')) {
+    } else if (msg.interface === MANAGER && msg.member === 'UnitNew') {
       const unit = String(msg.body[0]);
-      if (!wanted(unit)) return;
-      if (msg.member === 'UnitNew') void load(unit).catch(() => undefined);
-      else if (state.delete(unit)) self.emit('removed', unit);
+      if (wanted(unit)) void load(unit).catch(() => resyncSoon());
+    } else if (msg.interface === MANAGER && (msg.member === 'UnitRemoved' || (msg.member === 'Reloading' && msg.body[0] === false))) {
+      // A unit object systemd dropped (or a reload that may have replaced them all) is checked against
+      // what systemd lists, rather than forgotten on the word of one signal.
+      resyncSoon();
     }
   });
+
+  /** Reads the list of pb-* units again: loads what is missing, forgets what systemd no longer has. */
+  async function resync(): Promise<void> {
+    const [list] = await call({ path: '/org/freedesktop/systemd1', interface: MANAGER, member: 'ListUnitsByPatterns', signature: 'asas', body: [[], [`${prefix}*.service`]] });
+    const names = new Set((list as unknown[][]).map((row) => String(row[0])));
+    await Promise.all([...names].map((u) => load(u).catch(() => undefined)));
+    for (const u of [...state.keys()]) if (!names.has(u) && state.delete(u)) self.emit('removed', u);
+  }
+  let resyncTimer: NodeJS.Timeout | undefined;
+  function resyncSoon(): void {
+    if (resyncTimer) return;
+    resyncTimer = setTimeout(() => {
+      resyncTimer = undefined;
+      if (connected) void resync().catch((err: unknown) => opts.log.warn({ err: (err as Error).message }, 'resync with systemd failed'));
+    }, 100);
+  }
   const down = (why: string) => {
     if (!connected) return;
     connected = false;
@@ -149,8 +167,7 @@ export async function connectUnitBus(opts: { address?: string; prefix?: string; 
     await match(`type='signal',sender='${SYSTEMD}',interface='${MANAGER}'`);
     // Without a subscriber systemd sends no unit signals at all.
     await call({ path: '/org/freedesktop/systemd1', interface: MANAGER, member: 'Subscribe' });
-    const [list] = await call({ path: '/org/freedesktop/systemd1', interface: MANAGER, member: 'ListUnitsByPatterns', signature: 'asas', body: [[], [`${prefix}*.service`]] });
-    await Promise.all((list as unknown[][]).map((row) => load(String(row[0]))));
+    await resync();
   };
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -167,6 +184,9 @@ export async function connectUnitBus(opts: { address?: string; prefix?: string; 
     clearTimeout(timer);
   }
   connected = true;
+  // A safety net under the signals: the list is read again now and then (one call, no process).
+  const every = setInterval(resyncSoon, 30_000);
+  every.unref();
 
   return Object.assign(self, {
     get connected() { return connected; },
@@ -189,6 +209,8 @@ export async function connectUnitBus(opts: { address?: string; prefix?: string; 
     },
     close() {
       connected = false;
+      clearInterval(every);
+      clearTimeout(resyncTimer);
       bus.connection.removeAllListeners('end');
       bus.connection.stream?.destroy();
     },

@@ -86,7 +86,9 @@ export function createSystemd(bus: () => UnitBus | null = () => null) {
       const known = b.units();
       const mine = units.filter((u) => known.has(u));
       const others = units.filter((u) => !known.has(u));
-      await b.refreshUsage(mine);
+      // Memory and CPU are a detail: a slow answer from the bus never holds up a read for long.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([b.refreshUsage(mine), new Promise((r) => { timer = setTimeout(r, 2000); })]).finally(() => clearTimeout(timer));
       const fresh = b.units();
       const out = new Map(mine.map((u) => [u, fresh.get(u)!]));
       if (others.length) for (const [k, v] of await shows(others.join(' '), () => showNow(others))) out.set(k, v);
