@@ -29,6 +29,7 @@ export function createSystemChecks(deps: { config: Config; systemd: Systemd; jou
         return 'reachable';
       }),
       check('systemd_events', async () => {
+        if (config.systemd_bus === 'off') return 'reading unit state with systemctl (systemd_bus is off)';
         if (deps.systemd.source() !== 'dbus') throw new Error('systemd\'s D-Bus API is not reachable: unit state is read with systemctl (slower, and changes are seen at the next read, not at once)');
         return 'told by systemd over D-Bus: unit state is kept in memory';
       }),

@@ -119,6 +119,15 @@ export async function connectUnitBus(opts: { address?: string; prefix?: string; 
   }
 
   bus.connection.on('message', (msg: BusMessage) => {
+    // A signal of an unexpected shape must never take the daemon down: it is logged and the list read again.
+    try {
+      onSignal(msg);
+    } catch (err) {
+      opts.log.warn({ err: (err as Error).message, member: msg.member }, 'an unexpected signal from systemd');
+      resyncSoon();
+    }
+  });
+  function onSignal(msg: BusMessage): void {
     if (msg.type !== SIGNAL || !msg.body) return;
     if (msg.interface === PROPS && msg.member === 'PropertiesChanged' && msg.path?.startsWith(UNIT_PATH)) {
       const unit = unitOfPath(msg.path);
@@ -129,19 +138,21 @@ export async function connectUnitBus(opts: { address?: string; prefix?: string; 
       if (invalidated?.length) void load(unit).catch(() => undefined);
     } else if (msg.interface === MANAGER && msg.member === 'UnitNew') {
       const unit = String(msg.body[0]);
-      if (wanted(unit)) void load(unit).catch(() => resyncSoon());
-    } else if (msg.interface === MANAGER && (msg.member === 'UnitRemoved' || (msg.member === 'Reloading' && msg.body[0] === false))) {
+      // A new unit object may still be a stub; the list is read again once it has settled.
+      if (wanted(unit)) { void load(unit).catch(() => undefined); resyncSoon(); }
+    } else if (msg.interface === MANAGER && (msg.member === 'UnitRemoved' || (msg.member === 'Reloading' && !msg.body[0]))) {
       // A unit object systemd dropped (or a reload that may have replaced them all) is checked against
       // what systemd lists, rather than forgotten on the word of one signal.
       resyncSoon();
     }
-  });
+  }
 
   /** Reads the list of pb-* units again: loads what is missing, forgets what systemd no longer has. */
   async function resync(): Promise<void> {
     const [list] = await call({ path: '/org/freedesktop/systemd1', interface: MANAGER, member: 'ListUnitsByPatterns', signature: 'asas', body: [[], [`${prefix}*.service`]] });
     const names = new Set((list as unknown[][]).map((row) => String(row[0])));
-    await Promise.all([...names].map((u) => load(u).catch(() => undefined)));
+    // Signals keep loaded units current; only the missing and the not yet loaded are read whole.
+    await Promise.all([...names].filter((u) => state.get(u)?.load_state !== 'loaded').map((u) => load(u).catch(() => undefined)));
     for (const u of [...state.keys()]) if (!names.has(u) && state.delete(u)) self.emit('removed', u);
   }
   let resyncTimer: NodeJS.Timeout | undefined;
@@ -150,7 +161,7 @@ export async function connectUnitBus(opts: { address?: string; prefix?: string; 
     resyncTimer = setTimeout(() => {
       resyncTimer = undefined;
       if (connected) void resync().catch((err: unknown) => opts.log.warn({ err: (err as Error).message }, 'resync with systemd failed'));
-    }, 100);
+    }, 300);
   }
   const down = (why: string) => {
     if (!connected) return;

@@ -11,7 +11,7 @@ import { setupPocketdHost, type PocketdHost } from '../support/host.js';
 
 let h: PocketdHost;
 before(async () => {
-  h = await setupPocketdHost({ settings: { health_interval_seconds: '3600' } });
+  h = await setupPocketdHost({ settings: { health_interval_seconds: '3600', systemd_bus: 'unix:path=/run/dbus/system_bus_socket' } });
 });
 after(async () => { await h?.stop(); });
 
