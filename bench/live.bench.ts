@@ -7,7 +7,7 @@ import { setupPocketdHost } from '../test/support/host.js';
 import { fmt, percentile } from './stats.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
-const h = await setupPocketdHost();
+const h = await setupPocketdHost({ settings: { systemd_bus: 'unix:path=/run/dbus/system_bus_socket' } });
 try {
   const r = await h.api('POST', '/api/apps', { name: 'crashy', domains: ['crashy.test'] });
   if ((await h.waitDeployment(r.body.deployment_id)).status !== 'success') throw new Error('create failed');

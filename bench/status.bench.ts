@@ -10,7 +10,8 @@ import { UNIT_LAYOUT } from '../src/host/templates.js';
 
 const N = Number(process.env.BENCH_APPS ?? 200);
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
-const h = await setupPocketdHost({ settings: { port_range: '20000-29999' } });
+// Unit state from systemd's D-Bus signals (opt-in, see issue #16), against systemctl baselines.
+const h = await setupPocketdHost({ settings: { port_range: '20000-29999', systemd_bus: 'unix:path=/run/dbus/system_bus_socket' } });
 try {
   const names = Array.from({ length: N }, (_, i) => `b${String(i).padStart(3, '0')}`);
   for (const n of names) {
