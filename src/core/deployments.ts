@@ -91,12 +91,16 @@ export function createDeployments(db: Database, events: EventBus, log: Logger, o
     events.publish('deployment.step', app, { deployment_id: deploymentId, position, ...patch });
   }
 
-  async function finish(id: number, app: string, status: DeploymentStatus, error: string | null) {
-    await db.updateTable('deployments').set({ status, error, finished_at: nowIso() }).where('id', '=', id).execute();
+  /** Records how a deployment ended; with `onlyIfQueued`, only if it is still waiting (false when it had started). */
+  async function finish(id: number, app: string, status: DeploymentStatus, error: string | null, onlyIfQueued = false): Promise<boolean> {
+    let q = db.updateTable('deployments').set({ status, error, finished_at: nowIso() }).where('id', '=', id);
+    if (onlyIfQueued) q = q.where('status', '=', 'queued');
+    if (Number((await q.executeTakeFirst()).numUpdatedRows) !== 1) return false;
     await db.deleteFrom('deployment_inputs').where('deployment_id', '=', id).execute();
     events.publish('deployment.finished', app, { deployment_id: id, status, error });
     endedOf(id).resolve();
     ended.delete(id);
+    return true;
   }
 
   async function insertSteps(id: number, steps: StepDef[]) {
@@ -148,7 +152,7 @@ export function createDeployments(db: Database, events: EventBus, log: Logger, o
 
   /** Runs one recorded deployment now: plans it (the app as it is now), records its steps, executes them. */
   async function runOne(id: number, app: string, kind: string, actor: string, params: Record<string, unknown>) {
-    cancels.set(id, null);
+    // Cancellable since it was claimed (claim() or enqueue() registered it).
     try {
       const planner = planners.get(kind);
       if (!planner) throw new Error(`no planner for ${kind}`);
@@ -220,12 +224,7 @@ export function createDeployments(db: Database, events: EventBus, log: Logger, o
   const queuedOf = (app: string) => db.selectFrom('deployments').select(['id', 'kind']).where('app', '=', app).where('status', '=', 'queued').orderBy('id').execute();
 
   /** Ends a queued deployment without running it; false when it had started already. */
-  async function endQueued(id: number, app: string, status: 'cancelled' | 'superseded', why: string): Promise<boolean> {
-    const r = await db.updateTable('deployments').set({ status, error: why, finished_at: nowIso() }).where('id', '=', id).where('status', '=', 'queued').executeTakeFirst();
-    if (Number(r.numUpdatedRows) !== 1) return false;
-    await finish(id, app, status, why);
-    return true;
-  }
+  const endQueued = (id: number, app: string, status: 'cancelled' | 'superseded', why: string) => finish(id, app, status, why, true);
 
   /**
    * Records an operation and runs it now when nothing of the app runs or waits
