@@ -73,7 +73,7 @@ export const configSchema = z.object({
    * systemd's D-Bus (the system bus, e.g. unix:path=/run/dbus/system_bus_socket) to be told of unit
    * changes; `off` (the default for now) reads unit state with systemctl. See issue #16's note.
    */
-  systemd_bus: z.string().regex(/^(off|unix:path=\/[A-Za-z0-9._/-]+)$/, 'must be unix:path=/... or off').default('off'),
+  systemd_bus: z.string().regex(/^(off|unix:path=\/[A-Za-z0-9._/-]+)$/, 'must be unix:path=/... or off').default('unix:path=/run/dbus/system_bus_socket'),
   session_days: int(1, 365).default(7),
   login_max_failures: int(1, 1000).default(5),
   login_lock_seconds: int(1, 86400).default(300),

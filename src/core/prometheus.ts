@@ -27,7 +27,7 @@ function render(families: Family[]): string {
 /** The Prometheus text exposition of apps, their health, the host and deployments. */
 export function renderMetrics(input: {
   version: string; apps: AppView[]; health: Map<string, HealthState>; host: HostSample; deployments: Array<{ status: string; count: number }>;
-  childProcesses: number; systemdSource: 'dbus' | 'systemctl';
+  childProcesses: number; systemdSource: 'dbus' | 'systemctl'; busMessages: number;
 }): string {
   const per = (pick: (a: AppView) => number | null | undefined) => input.apps.flatMap((a) => {
     const v = pick(a);
@@ -52,5 +52,6 @@ export function renderMetrics(input: {
     { name: 'pocketd_deployments', help: 'Deployments recorded, by status.', type: 'gauge', samples: input.deployments.map((d) => ({ labels: { status: d.status }, value: d.count })) },
     { name: 'pocketd_child_processes_total', help: 'Child processes pocketd started (systemctl, journalctl, sudo, ...).', type: 'counter', samples: [{ value: input.childProcesses }] },
     { name: 'pocketd_systemd_events', help: 'Whether unit state comes from systemd\'s D-Bus signals (1) or systemctl reads (0).', type: 'gauge', samples: [{ value: input.systemdSource === 'dbus' ? 1 : 0 }] },
+    { name: 'pocketd_systemd_bus_messages_total', help: 'Signals about pocketd\'s units and calls to systemd over D-Bus.', type: 'counter', samples: [{ value: input.busMessages }] },
   ]);
 }

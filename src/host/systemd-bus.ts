@@ -21,6 +21,8 @@ const SERVICE_IFACE = 'org.freedesktop.systemd1.Service';
 const PROPS = 'org.freedesktop.DBus.Properties';
 const UNIT_PATH = '/org/freedesktop/systemd1/unit/';
 const SIGNAL = 4;
+/** Properties systemd sends with their values when they change. */
+const FOLLOWED = new Set(['LoadState', 'ActiveState', 'SubState', 'MainPID', 'NRestarts', 'ActiveEnterTimestamp', 'ControlGroup']);
 
 interface BusMessage { type: number; path?: string; interface?: string; member?: string; body?: unknown[] }
 interface Bus {
@@ -28,6 +30,10 @@ interface Bus {
   addMatch(rule: string, cb: (err: unknown) => void): void;
   connection: EventEmitter & { end?: () => void; stream?: { destroy(): void } };
 }
+
+let messages = 0;
+/** Signals about pocketd's units and calls made, over every connection since start: a quiet host keeps it still. */
+export const busMessagesSeen = (): number => messages;
 
 /** A D-Bus object path's unit name: systemd escapes each byte outside [A-Za-z0-9] as _xx. */
 export const unitOfPath = (p: string): string => p.slice(UNIT_PATH.length).replace(/_([0-9a-f]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)));
@@ -55,7 +61,7 @@ export interface UnitBus extends EventEmitter {
 export async function connectUnitBus(opts: { address?: string; prefix?: string; log: Logger; timeoutMs?: number }): Promise<UnitBus> {
   const prefix = opts.prefix ?? 'pb-';
   const wanted = (unit: string) => unit.startsWith(prefix) && unit.endsWith('.service');
-  const state = new Map<string, UnitDetails & { usageAt: number }>();
+  const state = new Map<string, UnitDetails & { usageAt: number; whole: boolean }>();
   const self = new EventEmitter() as UnitBus & EventEmitter;
   let connected = false;
 
@@ -68,6 +74,7 @@ export async function connectUnitBus(opts: { address?: string; prefix?: string; 
   const call = async (msg: Record<string, unknown>, timeoutMs = 10_000): Promise<unknown[]> => {
     if (inFlight >= 64) await new Promise<void>((r) => waiting.push(r));
     inFlight++;
+    messages++;
     try {
       return await new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`D-Bus ${String(msg.member)} timed out`)), timeoutMs);
@@ -87,11 +94,12 @@ export async function connectUnitBus(opts: { address?: string; prefix?: string; 
     return new Map((props as Array<[string, unknown]>).map(([k, v]) => [k, variant(v)]));
   };
 
-  function apply(unit: string, p: Map<string, unknown>) {
+  /** Applies what systemd said of a unit; returns whether pocketd knew the unit before. */
+  function apply(unit: string, p: Map<string, unknown>): boolean {
     const before = state.get(unit);
     const cur = before ?? {
       unit, load_state: 'unknown', active_state: 'unknown', sub_state: 'unknown', main_pid: null, memory_bytes: null, cpu_ns: null,
-      restarts: 0, active_since: null, control_group: null, usageAt: 0,
+      restarts: 0, active_since: null, control_group: null, usageAt: 0, whole: false,
     };
     const next = { ...cur };
     if (p.has('LoadState')) next.load_state = String(p.get('LoadState'));
@@ -107,15 +115,28 @@ export async function connectUnitBus(opts: { address?: string; prefix?: string; 
       next.active_since = us ? new Date(us / 1000).toISOString() : null;
     }
     if (next.active_state !== 'active') next.active_since = null;
+    // A unit that does not run has no memory in use (systemd says "not set").
+    if (next.active_state === 'inactive' || next.active_state === 'failed') next.memory_bytes = null;
+    // Usage known from before a start or stop is asked again at the next read.
+    if (before && before.active_state !== next.active_state) next.usageAt = 0;
     state.set(unit, next);
     const changed = !before || before.active_state !== next.active_state || before.sub_state !== next.sub_state
       || before.main_pid !== next.main_pid || before.restarts !== next.restarts;
     if (changed) self.emit('change', unit, strip(next), before ? strip(before) : null);
+    return before !== undefined;
   }
 
-  async function load(unit: string) {
+  /**
+   * Reads a listed unit whole. Asking for a unit object makes systemd load it, so
+   * this is only done for units systemd itself just listed as loaded: asking for
+   * one that is gone would bring it back as a stub, which systemd then drops
+   * again, signal after signal.
+   */
+  async function readWhole(unit: string) {
     const [u, s] = await Promise.all([getAll(unit, UNIT_IFACE), getAll(unit, SERVICE_IFACE)]);
     apply(unit, new Map([...u, ...s]));
+    const cur = state.get(unit);
+    if (cur) cur.whole = true;
   }
 
   bus.connection.on('message', (msg: BusMessage) => {
@@ -132,28 +153,46 @@ export async function connectUnitBus(opts: { address?: string; prefix?: string; 
     if (msg.interface === PROPS && msg.member === 'PropertiesChanged' && msg.path?.startsWith(UNIT_PATH)) {
       const unit = unitOfPath(msg.path);
       if (!wanted(unit)) return;
+      messages++;
       const [, changed, invalidated] = msg.body as [string, Array<[string, unknown]>, string[]];
-      apply(unit, new Map(changed.map(([k, v]) => [k, variant(v)])));
-      // What systemd only says has changed is asked for.
-      if (invalidated?.length) void load(unit).catch(() => undefined);
-    } else if (msg.interface === MANAGER && msg.member === 'UnitNew') {
-      const unit = String(msg.body[0]);
-      // A new unit object may still be a stub; the list is read again once it has settled.
-      if (wanted(unit)) { void load(unit).catch(() => undefined); resyncSoon(); }
-    } else if (msg.interface === MANAGER && (msg.member === 'UnitRemoved' || (msg.member === 'Reloading' && !msg.body[0]))) {
-      // A unit object systemd dropped (or a reload that may have replaced them all) is checked against
-      // what systemd lists, rather than forgotten on the word of one signal.
+      // The properties pocketd follows are sent with their values; a unit not known yet, or one whose
+      // followed values systemd only says have changed, is settled by reading the list again.
+      const known = apply(unit, new Map(changed.map(([k, v]) => [k, variant(v)])));
+      if (!known || invalidated?.some((k) => FOLLOWED.has(k))) resyncSoon();
+    } else if (msg.interface === MANAGER && ['UnitNew', 'UnitRemoved'].includes(msg.member ?? '') && wanted(String(msg.body[0]))) {
+      // A new unit object may still be a stub and a removed one may come back: the list says which.
+      messages++;
+      resyncSoon();
+    } else if (msg.interface === MANAGER && msg.member === 'Reloading' && !msg.body[0]) {
+      // After a reload every unit object may be new.
+      for (const cur of state.values()) cur.whole = false;
       resyncSoon();
     }
   }
 
-  /** Reads the list of pb-* units again: loads what is missing, forgets what systemd no longer has. */
-  async function resync(): Promise<void> {
+  /** Reads the list of pb-* units again: what it says is taken, new loaded units are read whole, the unlisted forgotten. */
+  async function resyncNow(): Promise<void> {
     const [list] = await call({ path: '/org/freedesktop/systemd1', interface: MANAGER, member: 'ListUnitsByPatterns', signature: 'asas', body: [[], [`${prefix}*.service`]] });
-    const names = new Set((list as unknown[][]).map((row) => String(row[0])));
-    // Signals keep loaded units current; only the missing and the not yet loaded are read whole.
-    await Promise.all([...names].filter((u) => state.get(u)?.load_state !== 'loaded').map((u) => load(u).catch(() => undefined)));
+    // Each row: name, description, load state, active state, sub state, following, path, job...
+    const rows = (list as unknown[][]).map((r) => ({ unit: String(r[0]), load: String(r[2]), active: String(r[3]), sub: String(r[4]) }));
+    for (const r of rows) apply(r.unit, new Map([['LoadState', r.load], ['ActiveState', r.active], ['SubState', r.sub]]));
+    const names = new Set(rows.map((r) => r.unit));
     for (const u of [...state.keys()]) if (!names.has(u) && state.delete(u)) self.emit('removed', u);
+    await Promise.all(rows.filter((r) => r.load === 'loaded' && !state.get(r.unit)?.whole).map((r) => readWhole(r.unit).catch(() => undefined)));
+  }
+  // One read of the list at a time; a signal during one asks for one more after it.
+  let resyncing: Promise<void> | null = null;
+  let again = false;
+  function resync(): Promise<void> {
+    if (resyncing) { again = true; return resyncing; }
+    resyncing = (async () => {
+      try {
+        do { again = false; await resyncNow(); } while (again && connected);
+      } finally {
+        resyncing = null;
+      }
+    })();
+    return resyncing;
   }
   let resyncTimer: NodeJS.Timeout | undefined;
   function resyncSoon(): void {
@@ -161,7 +200,7 @@ export async function connectUnitBus(opts: { address?: string; prefix?: string; 
     resyncTimer = setTimeout(() => {
       resyncTimer = undefined;
       if (connected) void resync().catch((err: unknown) => opts.log.warn({ err: (err as Error).message }, 'resync with systemd failed'));
-    }, 300);
+    }, 100);
   }
   const down = (why: string) => {
     if (!connected) return;
@@ -204,7 +243,12 @@ export async function connectUnitBus(opts: { address?: string; prefix?: string; 
     units: () => new Map([...state].map(([k, v]) => [k, strip(v)])),
     async refreshUsage(units: string[], maxAgeMs = 2000) {
       const now = Date.now();
-      await Promise.all(units.filter((u) => (state.get(u)?.usageAt ?? 0) < now - maxAgeMs).map(async (u) => {
+      // Only loaded units that run are asked (asking for a unit object loads it; a stopped one has no usage).
+      const due = units.filter((u) => {
+        const cur = state.get(u);
+        return cur && cur.load_state === 'loaded' && cur.active_state !== 'inactive' && cur.usageAt < now - maxAgeMs;
+      });
+      await Promise.all(due.map(async (u) => {
         const [mem, cpu] = await Promise.all([
           call({ path: pathOfUnit(u), interface: PROPS, member: 'Get', signature: 'ss', body: [SERVICE_IFACE, 'MemoryCurrent'] }),
           call({ path: pathOfUnit(u), interface: PROPS, member: 'Get', signature: 'ss', body: [SERVICE_IFACE, 'CPUUsageNSec'] }),
@@ -228,7 +272,7 @@ export async function connectUnitBus(opts: { address?: string; prefix?: string; 
   });
 }
 
-function strip(d: UnitDetails & { usageAt?: number }): UnitDetails {
-  const { usageAt: _u, ...rest } = d;
+function strip(d: UnitDetails & { usageAt?: number; whole?: boolean }): UnitDetails {
+  const { usageAt: _u, whole: _w, ...rest } = d;
   return rest;
 }

@@ -81,6 +81,18 @@ test('reading apps starts no process: the list, one app, its health and metrics 
   assert.ok(Array.isArray(summary.apps.live.samples));
 });
 
+test('a deleted app leaves the bus quiet: no unit brought back and dropped again, over and over', async () => {
+  const r = await h.api('POST', '/api/apps', { name: 'brief' });
+  assert.equal((await h.waitDeployment(r.body.deployment_id)).status, 'success');
+  assert.equal((await h.api('DELETE', '/api/apps/brief?purge=true')).body.status, 'success');
+  await sleep(1500);
+  const before = await metric('pocketd_systemd_bus_messages_total');
+  await sleep(2000);
+  // Reading /metrics asks for the live app's memory and CPU: two calls a read at most.
+  assert.ok(await metric('pocketd_systemd_bus_messages_total') - before <= 4, 'no traffic with systemd while nothing changes');
+  assert.deepEqual((await h.api('GET', '/api/apps')).body.apps.map((a: any) => a.name), ['live']);
+});
+
 test('without systemd\'s D-Bus, pocketd reads with systemctl and its health check says so', async () => {
   const dropin = '/etc/systemd/system/pocketd.service.d/bus.conf';
   await h.sbx.writeFile(dropin, '[Service]\nEnvironment=POCKETD_SYSTEMD_BUS=unix:path=/run/no-such-bus\n');

@@ -89,6 +89,14 @@ export async function setupPocketdHost(opts: { releases?: MirrorRelease[]; setti
         throw new Error('pocketd did not come back after SIGKILL');
       },
       async stop() {
+        // A developer chasing a failure can keep the daemon's journal: POCKETD_TEST_LOGS=<dir>.
+        const keep = process.env.POCKETD_TEST_LOGS;
+        if (keep) {
+          const text = await box.run(['journalctl', '-u', 'pocketd', '--no-pager', '-o', 'short-precise'], { timeoutMs: 30_000 }).catch((e: Error) => e.message);
+          const { mkdir, writeFile } = await import('node:fs/promises');
+          await mkdir(keep, { recursive: true });
+          await writeFile(`${keep}/pocketd-${process.pid}-${Date.now()}.log`, text);
+        }
         await box.stop();
         await mirror.close();
       },

@@ -23,7 +23,7 @@ test('Prometheus text: HELP and TYPE before samples, labels escaped, absent valu
   const text = renderMetrics({
     version: '1.0 "x"\\', apps: [app('a', 'running', 1024), app('b', 'stopped', null)], health: new Map([['a', 'healthy' as const]]),
     host: { load1: 0.5, load5: 0, load15: 0, cpu_percent: 1, cpus: 2, memory_total: 10, memory_available: 5, disk_total: 100, disk_free: 50, uptime_seconds: 9 },
-    deployments: [{ status: 'success', count: 4 }], childProcesses: 12, systemdSource: 'dbus',
+    deployments: [{ status: 'success', count: 4 }], childProcesses: 12, systemdSource: 'dbus', busMessages: 7,
   });
   const lines = text.trimEnd().split('\n');
   assert.ok(lines.includes('pocketd_info{version="1.0 \\"x\\"\\\\"} 1'));

@@ -8,6 +8,7 @@ import { renderMetrics } from '../../core/prometheus.js';
 import type { HostInfo } from '../../host/hostinfo.js';
 import { VERSION } from '../../version.js';
 import { childProcessesStarted } from '../../host/exec.js';
+import { busMessagesSeen } from '../../host/systemd-bus.js';
 import { authorize, type ApiEnv } from '../context.js';
 import { commonErrors, errors, json } from '../schemas.js';
 
@@ -78,7 +79,7 @@ export function registerMetricsRoutes(app: OpenAPIHono<ApiEnv>, deps: { apps: Ap
       deps.apps.list({ limit: 1_000_000, offset: 0 }), deps.host.sample(), deps.deployments.countByStatus(),
     ]);
     const text = renderMetrics({
-      version: VERSION, apps: apps.apps, health: deps.health.states(), host, deployments, childProcesses: childProcessesStarted(), systemdSource: deps.systemdSource(),
+      version: VERSION, apps: apps.apps, health: deps.health.states(), host, deployments, childProcesses: childProcessesStarted(), systemdSource: deps.systemdSource(), busMessages: busMessagesSeen(),
     });
     return c.body(text, 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }) as never;
   });
