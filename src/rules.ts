@@ -49,10 +49,16 @@ export function toBytes(v: string): number {
 export const cpuQuotaSchema = z.number().int().min(1).max(6400);
 
 /** Environment values are written one per line in an EnvironmentFile: no control characters. */
+export const ENV_KEY_RULE = 'keys must be letters, digits and _, not starting with a digit';
+/** Each bad key is named in its own issue (zod's record keys would only say "Invalid key in record"). */
 export const envSchema = z.record(
-  z.string().regex(ENV_KEY_PATTERN, 'keys must be letters, digits and _, not starting with a digit'),
+  z.string(),
   z.string().max(4096).regex(NO_CONTROL, 'values must not contain control characters (newline, NUL, NEL, line separators, ...)'),
-).refine((e) => Object.keys(e).length <= 200, 'at most 200 variables');
+).superRefine((e, ctx) => {
+  for (const k of Object.keys(e)) {
+    if (!ENV_KEY_PATTERN.test(k)) ctx.addIssue({ code: 'custom', path: [k], message: `"${k.slice(0, 64)}": ${ENV_KEY_RULE}` });
+  }
+}).refine((e) => Object.keys(e).length <= 200, 'at most 200 variables');
 
 export const portSchema = z.number().int().min(1024).max(65535);
 

@@ -16,6 +16,7 @@ import { registerAuthRoutes } from './routes/auth.js';
 import { registerTokenRoutes } from './routes/tokens.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { nowIso } from '../core/clock.js';
+import { auditFields } from './audit-fields.js';
 
 export interface ApiDeps {
   db: Database;
@@ -30,7 +31,7 @@ export interface ApiDeps {
 }
 
 /** Routes that answer without a token. */
-const PUBLIC = new Set(['GET /api/health', 'POST /api/auth/login']);
+const PUBLIC = new Set(['GET /api/health', 'POST /api/auth/login', 'GET /api/openapi.json']);
 const UPLOAD_PATH = /^\/api\/apps\/[^/]+\/bundles\/?$/;
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -102,9 +103,14 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
     // Only a well-formed name or id is recorded as the target; hostile text never reaches the store.
     const raw = c.get('auditTarget') ?? c.req.param('name') ?? c.req.param('id') ?? null;
     const target = raw !== null && (APP_NAME_PATTERN.test(raw) || /^[1-9]\d{0,15}$/.test(raw)) ? raw : null;
+    // The body as the handler's validator read it (hono keeps it); a body nobody read, or not JSON, is left out.
+    let fields: string | null = null;
+    if ((c.req.header('content-type') ?? '').startsWith('application/json') && !c.req.path.startsWith('/api/auth/')) {
+      fields = auditFields(await c.req.json().catch(() => null));
+    }
     await deps.db.insertInto('audit_log').values({
       at: nowIso(), actor: actorName(p), method: c.req.method, route: c.req.routePath && !c.req.routePath.includes('*') ? c.req.routePath : c.req.path,
-      target: target ?? null, status: c.res.status, request_id: c.get('requestId'),
+      target: target ?? null, status: c.res.status, request_id: c.get('requestId'), fields,
     }).execute();
   });
 
@@ -114,12 +120,21 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   registerAuditRoutes(app, deps.db);
   for (const register of deps.extra ?? []) register(app);
 
-  app.doc31('/api/openapi.json', {
-    openapi: '3.1.0',
-    info: { title: 'pocketd', version: VERSION, description: 'Manage PocketBase apps on one host.' },
-    security: [{ bearer: [] }],
-  });
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
+  // Built once, on first ask, when every route group is registered.
+  let doc: OpenApiShape | null = null;
+  app.get('/api/openapi.json', (c) => {
+    doc ??= describeOperations(app.getOpenAPI31Document({
+      openapi: '3.1.0',
+      info: {
+        title: 'pocketd', version: VERSION, description: 'Manage PocketBase apps on one host.',
+        license: { name: 'MIT', url: 'https://opensource.org/licenses/MIT' },
+      },
+      servers: [{ url: '/', description: 'This pocketd (the API is served beside its dashboard)' }],
+      security: [{ bearer: [] }],
+    }) as unknown as OpenApiShape);
+    return c.json(doc);
+  });
 
   app.notFound((c) => {
     const allowed = methodsFor(app, c.req.path);
@@ -142,4 +157,34 @@ function methodsFor(app: OpenAPIHono<ApiEnv>, path: string): string[] {
     if (pattern.test(path)) out.add(r.method);
   }
   return [...out];
+}
+
+const TAGS: Record<string, string> = {
+  health: 'Whether pocketd answers', auth: 'Signing in and out', tokens: 'API tokens and their scopes', audit: 'What was changed, by whom',
+  apps: 'Apps: create, configure, start, stop, delete', deployments: 'Operations on apps, in turn', system: 'The host and its checks',
+  observe: 'Logs, events and health', metrics: 'Metrics of apps and the host', deploy: 'Releases, bundles, upgrades, rollbacks',
+  backups: 'Backups, restores and the app\'s environment',
+};
+
+/**
+ * Names every operation (`getAppsByName`, `postAppsByNameUpgrade`: the method
+ * and the path, so the name cannot drift from the route) and describes the tags.
+ */
+interface OpenApiShape { paths?: Record<string, Record<string, unknown>>; tags?: Array<{ name: string; description?: string }> }
+function describeOperations(d: OpenApiShape): OpenApiShape {
+  const used = new Set<string>();
+  for (const [p, methods] of Object.entries(d.paths ?? {})) {
+    for (const [method, op] of Object.entries(methods)) {
+      if (!op || typeof op !== 'object' || !['get', 'post', 'put', 'patch', 'delete'].includes(method)) continue;
+      const o = op as { operationId?: string; tags?: string[] };
+      const words = p.replace(/^\/api\/?/, '').split('/').filter(Boolean)
+        .map((w) => (w.startsWith('{') ? `by-${w.slice(1, -1)}` : w))
+        .flatMap((w) => w.split(/[-_.]/)).filter(Boolean).map((w) => w[0]!.toUpperCase() + w.slice(1));
+      o.operationId ??= method + words.join('');
+      if (used.has(o.operationId)) throw new Error(`two operations are named ${o.operationId}`);
+      used.add(o.operationId);
+      for (const t of o.tags ?? []) if (!(d.tags ?? []).some((x) => x.name === t)) (d.tags ??= []).push({ name: t, description: TAGS[t] ?? t });
+    }
+  }
+  return d;
 }

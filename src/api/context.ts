@@ -34,5 +34,7 @@ export function authorize(c: ApiContext, need: Need): Principal {
   return p;
 }
 
+/** Who did it: a signed-in user by email; an API token by its own name, with the user who made it beside it. */
 export const actorName = (p: Principal | null): string =>
-  p === null ? 'anonymous' : p.email !== null ? p.email : `token:${p.name}`;
+  p === null ? 'anonymous' : p.kind === 'session' && p.email !== null ? p.email
+    : p.email !== null ? `token:${p.name} (${p.email})` : `token:${p.name}`;

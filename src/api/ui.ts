@@ -41,6 +41,8 @@ export async function loadUi(uiDir: string): Promise<((app: OpenAPIHono<ApiEnv>)
   if (!index) return null;
   return (app) => app.get('*', async (c, next) => {
     if (c.req.path.startsWith('/api/') || c.req.path === '/api' || c.req.path === '/metrics') return next();
+    // The API reference is a page of the dashboard, drawn from /api/openapi.json under the same CSP.
+    if (c.req.path === '/docs' || c.req.path === '/docs/') return c.redirect('/#/docs', 302);
     const f = files.get(c.req.path) ?? (path.extname(c.req.path) ? undefined : index);
     if (!f) return next();
     return c.body(f.body as never, 200, {

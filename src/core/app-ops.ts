@@ -3,7 +3,8 @@ import { PocketdError, invalid, type FieldIssue } from '../errors.js';
 import { readIfExists } from '../host/files.js';
 import type { Privileged } from '../host/privileged.js';
 import type { AppHost } from './app-host.js';
-import { MASK, maskEnv, patchAppSchema, renderEnvFile, type AppSettings, type PatchAppInput } from './app-model.js';
+import type { z } from 'zod';
+import { MASK, maskEnv, patchAppSchema, renderEnvFile, superuserSchema, type AppSettings, type PatchAppInput } from './app-model.js';
 import { nowIso } from './clock.js';
 import type { Deployment, Deployments, InTurn, StepDef } from './deployments.js';
 import type { EventBus } from './events.js';
@@ -247,7 +248,36 @@ export function createAppOps(deps: AppOpsDeps) {
       async (d) => ({ deployment_id: d.id, status: d.status, error: d.error }), 120_000);
   }
 
-  return { control, autoRestart, configure, repair, putEnv, remove };
+  // --- PocketBase superuser -------------------------------------------------------
+
+  deployments.register('superuser', async ({ app, input }) => {
+    await current(app);
+    const spec = superuserSchema.parse(input);
+    return {
+      steps: [
+        { name: 'set_superuser', run: async () => {
+          // The helper signs in with a throwaway password and sets this one over the app's HTTP API: it must run.
+          if ((await host.unitDetails(app))?.active_state !== 'active') throw new Error(`${app} is not running; start it to set its superuser`);
+          await privileged.run('superuser', [app], { spec });
+          return `superuser ${spec.email}`;
+        } },
+      ],
+    };
+  });
+
+  /** Creates the app's PocketBase superuser, or sets a new password for one that exists. */
+  async function setSuperuser(name: string, spec: SuperuserSpec, actor: string): Promise<InTurn<Applied & { email: string }>> {
+    await precheck(name);
+    const q = await deployments.enqueue({ app: name, kind: 'superuser', actor, params: { email: spec.email }, input: spec });
+    return inTurn(q, async (d) => {
+      if (d.status !== 'success') throw new PocketdError('OPERATION_FAILED', `setting the superuser of ${name} ${d.status}: ${d.error ?? ''}`, { status: 502 });
+      return { deployment_id: d.id, status: d.status, email: spec.email };
+    });
+  }
+
+  return { control, autoRestart, configure, repair, putEnv, remove, setSuperuser };
 }
+
+type SuperuserSpec = z.infer<typeof superuserSchema>;
 
 export type AppOps = ReturnType<typeof createAppOps>;

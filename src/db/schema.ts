@@ -87,6 +87,8 @@ export interface AuditLogTable {
   target: string | null;
   status: number;
   request_id: string;
+  /** What the request asked to change, as JSON, secrets masked; null when it sent no JSON body. */
+  fields: string | null;
 }
 
 export interface LoginFailuresTable {

@@ -116,7 +116,7 @@ export async function connectUnitBus(opts: { address?: string; prefix?: string; 
     }
     if (next.active_state !== 'active') next.active_since = null;
     // A unit that does not run has no memory in use (systemd says "not set").
-    if (next.active_state === 'inactive' || next.active_state === 'failed') next.memory_bytes = null;
+    if (next.active_state === 'inactive' || next.active_state === 'failed') { next.memory_bytes = null; next.control_group = null; }
     // Usage known from before a start or stop is asked again at the next read.
     if (before && before.active_state !== next.active_state) next.usageAt = 0;
     state.set(unit, next);
@@ -158,7 +158,11 @@ export async function connectUnitBus(opts: { address?: string; prefix?: string; 
       // The properties pocketd follows are sent with their values; a unit not known yet, or one whose
       // followed values systemd only says have changed, is settled by reading the list again.
       const known = apply(unit, new Map(changed.map(([k, v]) => [k, variant(v)])));
-      if (!known || invalidated?.some((k) => FOLLOWED.has(k))) resyncSoon();
+      if (invalidated?.some((k) => FOLLOWED.has(k))) {
+        const cur = state.get(unit);
+        if (cur) cur.whole = false;
+        resyncSoon();
+      } else if (!known) resyncSoon();
     } else if (msg.interface === MANAGER && ['UnitNew', 'UnitRemoved'].includes(msg.member ?? '') && wanted(String(msg.body[0]))) {
       // A new unit object may still be a stub and a removed one may come back: the list says which.
       messages++;
@@ -257,6 +261,11 @@ export async function connectUnitBus(opts: { address?: string; prefix?: string; 
         if (!cur) return;
         cur.memory_bytes = u64(variant(mem[0]));
         cur.cpu_ns = u64(variant(cpu[0]));
+        // systemd does not signal the control group of a unit that started: it is asked when it is needed.
+        if (cur.cpu_ns === null && !cur.control_group && cur.active_state === 'active') {
+          const [cg] = await call({ path: pathOfUnit(u), interface: PROPS, member: 'Get', signature: 'ss', body: [SERVICE_IFACE, 'ControlGroup'] }).catch(() => [null]);
+          cur.control_group = typeof variant(cg) === 'string' && variant(cg) ? String(variant(cg)) : null;
+        }
         // Where systemd cannot account CPU (cgroup v1 with cpu and cpuacct apart) the cgroup's processes are read from /proc.
         if (cur.cpu_ns === null && cur.control_group && cur.active_state === 'active') cur.cpu_ns = await cgroupCpuNs(cur.control_group);
         cur.usageAt = now;

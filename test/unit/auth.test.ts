@@ -34,6 +34,32 @@ test('login succeeds, me names the user, logout revokes the session', async () =
   assert.equal((await t.call('GET', '/api/auth/me', { token: r.body.token })).status, 401);
 });
 
+test('signing out with an API token (pasted into the dashboard) leaves the token working; a session ends', async () => {
+  const api = (await t.auth.createApiToken('ci-pasted', 'admin', 1, null)).token;
+  assert.equal((await t.call('POST', '/api/auth/logout', { token: api })).status, 204);
+  assert.equal((await t.call('GET', '/api/auth/me', { token: api })).status, 200);
+});
+
+test('the audit log names a token as the actor, with the user who made it beside it, and keeps the fields, secrets masked', async () => {
+  const user = await t.db.selectFrom('users').select('id').executeTakeFirstOrThrow();
+  const made = (await t.auth.createApiToken('ci-owned', 'admin', 1, user.id)).token;
+  const me = (await t.call('GET', '/api/auth/me', { token: made })).body;
+  assert.equal(me.kind, 'api');
+  assert.equal(me.name, 'ci-owned');
+  await t.call('POST', '/api/tokens', { token: made, body: { name: 'from-ci', scope: 'admin', password: 'hunter2-secret' } });
+  const [e] = (await t.call('GET', '/api/audit?limit=1')).body.entries;
+  assert.equal(e.actor, 'token:ci-owned (admin@example.com)');
+  assert.equal(e.target, null);
+  assert.deepEqual(JSON.parse(e.fields), { name: 'from-ci', scope: 'admin', password: '********' });
+  // Filters: by actor, by route.
+  const mine = (await t.call('GET', `/api/audit?actor=${encodeURIComponent('token:ci-owned (admin@example.com)')}`)).body.entries;
+  assert.equal(mine.length, 1);
+  assert.equal((await t.call('GET', `/api/audit?route=${encodeURIComponent('/api/tokens')}&limit=500`)).body.entries.every((x: any) => x.route === '/api/tokens'), true);
+  const bad = await t.call('GET', '/api/audit?route=nope');
+  assert.equal(bad.status, 422);
+  assert.equal(expectEnvelope(bad.body).fields[0]?.field, 'query.route');
+});
+
 test('tokens are stored only as hashes', async () => {
   const r = await t.call('POST', '/api/tokens', { body: { name: 'hash-check', scope: 'admin' } });
   assert.equal(r.status, 201);

@@ -18,32 +18,38 @@ export function Sparkline({ values, width = 120, height = 28, label, max }: { va
   );
 }
 
-/** A bigger chart with a title and the latest value. */
-export function Chart({ title, values, format }: { title: string; values: Array<number | null>; format: (v: number) => string }) {
-  const last = [...values].reverse().find((v) => v !== null) ?? null;
-  return (
-    <figure class="chart">
-      <figcaption>{title}: <strong>{last === null ? '—' : format(last)}</strong></figcaption>
-      <Sparkline values={values} width={320} height={80} label={title} />
-    </figure>
-  );
-}
-
 const STATE_CLASS: Record<string, string> = {
-  running: 'ok', healthy: 'ok', success: 'ok', ready: 'ok',
-  starting: 'busy', stopping: 'busy', creating: 'busy', deleting: 'busy', running_: 'busy', pending: 'busy',
+  running: 'ok', healthy: 'ok', success: 'ok', ready: 'ok', 'in sync': 'ok', ok: 'ok',
+  starting: 'busy', stopping: 'busy', creating: 'busy', deleting: 'busy', pending: 'busy', queued: 'busy',
   failed: 'bad', unhealthy: 'bad', rolled_back: 'warn', cancelled: 'warn', stopped: 'off', unknown: 'off',
 };
 export const Badge = ({ value }: { value: string }) => <span class={`badge ${STATE_CLASS[value] ?? 'off'}`}>{value.replace('_', ' ')}</span>;
 
+/** An error once: the fields when the API named them (the message only when it says more), else the message. */
 export function ErrorNote({ error }: { error: unknown }) {
   if (!error) return null;
   const e = error instanceof ApiError ? error : null;
+  const message = (error as Error).message;
+  const fields = e?.fields ?? [];
+  const saysMore = fields.length === 0 || !fields.some((f) => message.includes(f.message));
   return (
     <div class="error" role="alert">
-      <strong>{e?.code ?? 'Error'}</strong>: {(error as Error).message}
-      {e?.fields.length ? <ul>{e.fields.map((f) => <li key={f.field}><code>{f.field}</code>: {f.message}</li>)}</ul> : null}
+      <strong>{e ? e.code.replace(/_/g, ' ').toLowerCase() : 'error'}</strong>{saysMore ? `: ${message}` : ''}
+      {fields.length ? <ul>{fields.map((f) => <li key={f.field}><code>{f.field}</code>: {f.message}</li>)}</ul> : null}
     </div>
+  );
+}
+
+/** A button that asks once more inline before it acts (no native confirm()). */
+export function ConfirmButton({ label, question, onConfirm, disabled, danger }: { label: string; question: string; onConfirm: () => void; disabled?: boolean; danger?: boolean }) {
+  const [asking, setAsking] = useState(false);
+  if (!asking) return <button class={`small${danger ? ' danger' : ''}`} disabled={disabled} onClick={() => setAsking(true)}>{label}</button>;
+  return (
+    <span class="confirm" role="group" aria-label={question}>
+      <span>{question}</span>
+      <button class={`small${danger ? ' danger' : ''}`} onClick={() => { setAsking(false); onConfirm(); }}>Yes, {label.toLowerCase()}</button>
+      <button class="small" onClick={() => setAsking(false)}>No</button>
+    </span>
   );
 }
 
@@ -62,9 +68,10 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[] = []): { data
   return { data, error, reload: () => setN((x) => x + 1) };
 }
 
-/** A deployment followed step by step until it ends, with a progress bar. */
+/** A deployment followed step by step until it ends, with a progress bar and Cancel while it runs or waits. */
 export function DeploymentProgress({ id, onEnd }: { id: number; onEnd?: (d: Deployment) => void }) {
   const [d, setD] = useState<Deployment | null>(null);
+  const [cancelError, setCancelError] = useState<unknown>(null);
   const ended = useRef(false);
   useEffect(() => {
     let live = true;
@@ -86,9 +93,17 @@ export function DeploymentProgress({ id, onEnd }: { id: number; onEnd?: (d: Depl
   if (!d) return <p class="muted">Starting deployment {id}…</p>;
   const total = d.steps.length || 1;
   const done = d.steps.filter((s) => s.status !== 'pending' && s.status !== 'running').length;
+  const live = ['queued', 'pending', 'running'].includes(d.status);
+  const cancel = async () => {
+    setCancelError(null);
+    try { await api('POST', `/api/deployments/${d.id}/cancel`); } catch (e) { setCancelError(e); }
+  };
   return (
     <section class="deployment" aria-live="polite">
-      <div class="row"><strong>{d.kind} #{d.id}</strong> <Badge value={d.status} /></div>
+      <div class="row"><strong>{d.kind} #{d.id}</strong> <Badge value={d.status} />
+        {live ? <button class="small" onClick={() => void cancel()} aria-label={`Cancel ${d.kind} #${d.id}`}>Cancel</button> : null}
+      </div>
+      <ErrorNote error={cancelError} />
       <progress max={total} value={done} aria-label={`${done} of ${total} steps`} />
       <ol class="steps">
         {d.steps.map((s) => (

@@ -13,3 +13,12 @@ export function useRoute(): string[] {
 }
 
 export const go = (path: string) => { location.hash = `#/${path}`; };
+
+/** A message for the next page (after a delete, say), shown once. */
+const FLASH = 'pocketd.flash';
+export const flash = (message: string) => sessionStorage.setItem(FLASH, message);
+export const takeFlash = (): string | null => {
+  const m = sessionStorage.getItem(FLASH);
+  sessionStorage.removeItem(FLASH);
+  return m;
+};

@@ -1,7 +1,7 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Apps } from '../../core/apps.js';
 import type { AppOps } from '../../core/app-ops.js';
-import { createAppSchema, patchAppSchema } from '../../core/app-model.js';
+import { createAppSchema, patchAppSchema, superuserSchema } from '../../core/app-model.js';
 import { appNameSchema, domainSchema } from '../../core/app-rules.js';
 import { actorName, authorize, type ApiEnv } from '../context.js';
 import { QueuedSchema, commonErrors, errors, json, jsonBody } from '../schemas.js';
@@ -70,6 +70,12 @@ const repairApp = createRoute({
   request: { params: NameParam },
   responses: { 200: json(z.object({ deployment_id: z.number().int(), status: z.string(), app: AppDetail }), 'Repaired'), 202: json(QueuedSchema, 'Queued behind other operations of the app'), ...commonErrors, ...errors(404, 429) },
 });
+const setSuperuser = createRoute({
+  method: 'put', path: '/api/apps/{name}/superuser', tags: ['apps'], summary: 'Create the app\'s PocketBase superuser, or set a new password for it (the app must run)',
+  // A new object (made after zod-openapi is loaded) so it takes .openapi; the rule itself lives in rules.ts.
+  request: { params: NameParam, ...jsonBody(superuserSchema.extend({}).openapi('Superuser')) },
+  responses: { 200: json(DeploymentRef.extend({ status: z.string(), email: z.string() }), 'Set'), 202: json(QueuedSchema, 'Queued behind other operations of the app'), ...commonErrors, ...errors(404, 429, 502) },
+});
 const deleteApp = createRoute({
   method: 'delete', path: '/api/apps/{name}', tags: ['apps'], summary: 'Delete the app; its data is archived unless purge=true',
   request: { params: NameParam, query: DeleteQuery },
@@ -115,6 +121,13 @@ export function registerAppRoutes(app: OpenAPIHono<ApiEnv>, apps: Apps, ops: App
     const r = await ops.repair(name, actorName(p));
     if ('queued' in r) return c.json(r.queued, 202);
     return c.json({ ...r.done, app: await apps.get(name) }, 200);
+  });
+  app.openapi(setSuperuser, async (c) => {
+    const p = authorize(c, { kind: 'admin' });
+    const { name } = c.req.valid('param');
+    const r = await ops.setSuperuser(name, c.req.valid('json'), actorName(p));
+    if ('queued' in r) return c.json(r.queued, 202);
+    return c.json(r.done, 200);
   });
   app.openapi(deleteApp, async (c) => {
     const p = authorize(c, { kind: 'admin' });

@@ -4,6 +4,7 @@ import * as m0002 from './0002_health.js';
 import * as m0003 from './0003_metrics.js';
 import * as m0004 from './0004_deploy.js';
 import * as m0005 from './0005_queue.js';
+import * as m0006 from './0006_audit_fields.js';
 
 /** Every migration, in order. Add new ones at the end; never edit a landed one. */
 export const migrations: Record<string, Migration> = {
@@ -12,4 +13,5 @@ export const migrations: Record<string, Migration> = {
   '0003_metrics': m0003,
   '0004_deploy': m0004,
   '0005_queue': m0005,
+  '0006_audit_fields': m0006,
 };

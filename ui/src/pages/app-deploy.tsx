@@ -1,6 +1,6 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { api, ago, bytes, upload } from '../api.js';
-import { Badge, DeploymentProgress, Empty, ErrorNote, useLoad } from '../components.js';
+import { Badge, ConfirmButton, DeploymentProgress, Empty, ErrorNote, useLoad } from '../components.js';
 import type { AppDetail, Backup, Bundle, Deployment } from '../types.js';
 
 type Summary = Omit<Deployment, 'steps'>;
@@ -15,7 +15,7 @@ export function Deployments({ app }: { app: string }) {
       <ErrorNote error={error} />
       {open !== null ? <div class="panel"><button class="small" onClick={() => { setOpen(null); reload(); }}>Close</button><DeploymentProgress id={open} /></div> : null}
       {data?.deployments.length === 0 ? <Empty>No deployments.</Empty> : (
-        <div class="table-wrap"><table>
+        <div class="table-wrap" tabIndex={0} role="region" aria-label="Deployments table"><table>
           <thead><tr><th>#</th><th>Kind</th><th>Status</th><th>By</th><th>When</th><th>Took</th><th>Error</th></tr></thead>
           <tbody>{(data?.deployments ?? []).map((d) => (
             <tr key={d.id}>
@@ -40,12 +40,18 @@ export function Deploy({ app, onDone }: { app: AppDetail; onDone: () => void }) 
   const [notes, setNotes] = useState('');
   const [progress, setProgress] = useState<number | null>(null);
   const [running, setRunning] = useState<number | null>(null);
+  const [runningEnded, setRunningEnded] = useState(false);
+  const [uploaded, setUploaded] = useState<string | null>(null);
+  const [withData, setWithData] = useState(false);
   const [error, setError] = useState<unknown>(null);
+  // A version the app now runs is no longer a choice.
+  useEffect(() => { setVersion(''); }, [app.version]);
+  const choices = (releases.data?.releases ?? []).filter((r) => r.version !== app.version);
   // The newest successful release-setting deployment is where the app is now; the ones before it can be returned to.
   const earlier = (good.data?.deployments ?? []).filter((d) => ['create', 'upgrade', 'deploy', 'rollback', 'restore'].includes(d.kind)).slice(1, 11);
   const start = async (path: string, body: unknown) => {
     setError(null);
-    try { setRunning((await api<{ deployment_id: number }>('POST', path, body)).deployment_id); } catch (e) { setError(e); }
+    try { setRunningEnded(false); setRunning((await api<{ deployment_id: number }>('POST', path, body)).deployment_id); } catch (e) { setError(e); }
   };
   const send = async (e: Event) => {
     e.preventDefault();
@@ -53,21 +59,31 @@ export function Deploy({ app, onDone }: { app: AppDetail; onDone: () => void }) 
     const form = new FormData();
     form.set('file', file);
     if (notes) form.set('notes', notes);
-    setError(null); setProgress(0);
-    try { await upload<Bundle>(`/api/apps/${app.name}/bundles`, form, setProgress); bundles.reload(); setFile(null); } catch (err) { setError(err); } finally { setProgress(null); }
+    setError(null); setUploaded(null); setProgress(0);
+    const formEl = e.currentTarget as HTMLFormElement;
+    try {
+      const b = await upload<Bundle>(`/api/apps/${app.name}/bundles`, form, setProgress);
+      bundles.reload(); setFile(null); setNotes(''); formEl.reset();
+      setUploaded(`Uploaded bundle #${b.number} (${bytes(b.size_bytes)}); deploy it from the list.`);
+    } catch (err) { setError(err); } finally { setProgress(null); }
   };
   return (
     <section class="grid">
       <ErrorNote error={error} />
-      {running !== null ? <div class="panel"><DeploymentProgress id={running} onEnd={() => { onDone(); bundles.reload(); good.reload(); }} /><button class="small" onClick={() => setRunning(null)}>Done</button></div> : null}
+      {running !== null ? (
+        <div class="panel">
+          <DeploymentProgress id={running} onEnd={() => { setRunningEnded(true); onDone(); bundles.reload(); good.reload(); }} />
+          {runningEnded ? <button class="small" onClick={() => setRunning(null)}>Done</button> : null}
+        </div>
+      ) : null}
       <form class="form" onSubmit={(e) => { e.preventDefault(); void start(`/api/apps/${app.name}/upgrade`, { version }); }}>
         <h2>Upgrade PocketBase</h2>
         <p class="muted">Now on {app.version}. The data is snapshotted first; a failed health check rolls everything back.</p>
         <label>Version <select value={version} onChange={(e) => setVersion(e.currentTarget.value)}>
           <option value="">choose…</option>
-          {(releases.data?.releases ?? []).filter((r) => r.version !== app.version).map((r) => <option key={r.version} value={r.version}>{r.version}{r.latest ? ' (latest)' : ''}{r.prerelease ? ' (prerelease)' : ''}</option>)}
+          {choices.map((r) => <option key={r.version} value={r.version}>{r.version}{r.latest ? ' (latest)' : ''}{r.prerelease ? ' (prerelease)' : ''}</option>)}
         </select></label>
-        <button type="submit" disabled={!version || running !== null}>Upgrade</button>
+        <button type="submit" disabled={!choices.some((r) => r.version === version) || (running !== null && !runningEnded)}>Upgrade</button>
       </form>
       <form class="form" onSubmit={send}>
         <h2>Upload a bundle</h2>
@@ -76,6 +92,7 @@ export function Deploy({ app, onDone }: { app: AppDetail; onDone: () => void }) 
         <label>Notes <input value={notes} onInput={(e) => setNotes(e.currentTarget.value)} /></label>
         {progress !== null ? <progress max={1} value={progress} aria-label="Upload progress" /> : null}
         <button type="submit" disabled={!file || progress !== null}>Upload</button>
+        {uploaded ? <p role="status">{uploaded}</p> : null}
       </form>
       <div>
         <h2>Bundles</h2>
@@ -90,10 +107,13 @@ export function Deploy({ app, onDone }: { app: AppDetail; onDone: () => void }) 
       </div>
       <div>
         <h2>Roll back</h2>
-        {earlier.length === 0 ? <Empty>No earlier successful deployment to return to.</Empty> : null}
+        {earlier.length === 0 ? <Empty>No earlier successful deployment to return to.</Empty> : (
+          <label class="check"><input type="checkbox" checked={withData} onChange={(e) => setWithData(e.currentTarget.checked)} /> Also put the data back as it was then (from the snapshot taken before the next change)</label>
+        )}
         <ul class="list">{earlier.map((d) => (
-          <li key={d.id}>#{d.id} {d.kind} {ago(d.finished_at)}
-            <button class="small" disabled={running !== null} onClick={() => void start(`/api/apps/${app.name}/rollback`, { deployment_id: d.id, data: false })}>Return to this</button>
+          <li key={d.id}>#{d.id} {d.kind}: PocketBase {releaseOf(d).version}{releaseOf(d).bundle ? `, bundle #${releaseOf(d).bundle}` : ', no bundle'} <span class="muted">{ago(d.finished_at)}</span>
+            {' '}<ConfirmButton label="Return to this" question={`Return to #${d.id}${withData ? ' with its data' : ''}?`} disabled={running !== null && !runningEnded}
+              onConfirm={() => void start(`/api/apps/${app.name}/rollback`, { deployment_id: d.id, data: withData })} />
           </li>
         ))}</ul>
       </div>
@@ -116,14 +136,15 @@ export function Backups({ app }: { app: string }) {
       <ErrorNote error={error ?? loadError} />
       {running !== null ? <DeploymentProgress id={running} onEnd={reload} /> : null}
       {data?.backups.length === 0 ? <Empty>No backups yet.</Empty> : (
-        <div class="table-wrap"><table>
+        <div class="table-wrap cards" tabIndex={0} role="region" aria-label="Backups table"><table>
           <thead><tr><th>#</th><th>Kind</th><th>Status</th><th>Size</th><th>When</th><th><span class="sr-only">Actions</span></th></tr></thead>
           <tbody>{(data?.backups ?? []).map((b) => (
             <tr key={b.id}>
               <td>{b.id}</td><td>{b.kind}</td><td><Badge value={b.status} /></td><td>{bytes(b.size_bytes)}</td><td>{ago(b.created_at)}</td>
               <td><div class="actions">
-                <button class="small" disabled={busy || b.status !== 'ready'} onClick={() => void act(async () => setRunning((await api<{ deployment_id: number }>('POST', `/api/apps/${app}/backups/${b.id}/restore`)).deployment_id))}>Restore</button>
-                <button class="small danger" disabled={busy} onClick={() => { if (confirm(`Delete backup ${b.id}?`)) void act(() => api('DELETE', `/api/apps/${app}/backups/${b.id}`)); }}>Delete</button>
+                <ConfirmButton label="Restore" question={`Replace the app's data with backup ${b.id}?`} disabled={busy || b.status !== 'ready'}
+                  onConfirm={() => void act(async () => setRunning((await api<{ deployment_id: number }>('POST', `/api/apps/${app}/backups/${b.id}/restore`)).deployment_id))} />
+                <ConfirmButton label="Delete" danger question={`Delete backup ${b.id}?`} disabled={busy} onConfirm={() => void act(() => api('DELETE', `/api/apps/${app}/backups/${b.id}`))} />
               </div></td>
             </tr>
           ))}</tbody>
@@ -131,4 +152,12 @@ export function Backups({ app }: { app: string }) {
       )}
     </section>
   );
+}
+
+/** The release a deployment left the app on (what a rollback to it returns to). */
+function releaseOf(d: Summary): { version: string; bundle: number | null } {
+  const p = d.params as { version?: unknown; to?: { version?: unknown; bundle?: unknown }; pocketbase_version?: unknown; bundle?: unknown };
+  const version = p.to?.version ?? p.version ?? p.pocketbase_version;
+  const bundle = p.to?.bundle ?? p.bundle;
+  return { version: typeof version === 'string' ? version : '?', bundle: typeof bundle === 'number' ? bundle : null };
 }

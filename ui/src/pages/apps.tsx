@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, bytes, stream } from '../api.js';
 import { Badge, Empty, ErrorNote, Sparkline } from '../components.js';
+import { takeFlash } from '../router.js';
 import type { AppSample, AppView } from '../types.js';
 
 type Samples = Record<string, AppSample[]>;
@@ -12,6 +13,9 @@ export function Apps() {
   const [samples, setSamples] = useState<Samples>({});
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState<string | null>(null);
+  const [q, setQ] = useState('');
+  const [stateFilter, setStateFilter] = useState('all');
+  const [notice] = useState(takeFlash);
   const timer = useRef<number | undefined>(undefined);
 
   const load = async () => {
@@ -56,16 +60,29 @@ export function Apps() {
     try { await api('POST', `/api/apps/${name}/${action}`); await load(); } catch (e) { setError(e); } finally { setBusy(null); }
   };
 
+  const needle = q.trim().toLowerCase();
+  const shown = (apps ?? []).filter((a) => (stateFilter === 'all' || a.state === stateFilter || (health[a.name] ?? 'unknown') === stateFilter)
+    && (!needle || a.name.includes(needle) || a.domains.some((d) => d.includes(needle)) || a.version.includes(needle)));
   return (
     <main>
       <div class="row spread"><h1>Apps</h1><a class="button" href="#/new">New app</a></div>
+      {notice ? <p class="notice" role="status">{notice}</p> : null}
       <ErrorNote error={error} />
-      {apps === null ? <p class="muted">Loading…</p> : apps.length === 0 ? <Empty>No apps yet. <a href="#/new">Create the first one</a>.</Empty> : (
-        <div class="table-wrap">
+      {apps !== null && apps.length > 0 ? (
+        <div class="row filters">
+          <label class="inline">Search <input type="search" value={q} onInput={(e) => setQ(e.currentTarget.value)} placeholder="name, domain or version" /></label>
+          <label class="inline">Show <select value={stateFilter} onChange={(e) => setStateFilter(e.currentTarget.value)}>
+            {['all', 'running', 'stopped', 'failed', 'healthy', 'unhealthy'].map((v) => <option key={v} value={v}>{v}</option>)}
+          </select></label>
+          <span class="muted" data-testid="apps-count">{shown.length} of {apps.length}</span>
+        </div>
+      ) : null}
+      {apps === null ? (error ? null : <p class="muted">Loading…</p>) : apps.length === 0 ? <Empty>No apps yet. <a href="#/new">Create the first one</a>.</Empty> : shown.length === 0 ? <Empty>No app matches.</Empty> : (
+        <div class="table-wrap cards" tabIndex={0} role="region" aria-label="Apps table">
           <table class="apps">
             <thead><tr><th>Name</th><th>State</th><th>Health</th><th>Domains</th><th>Version</th><th>Memory</th><th>CPU</th><th><span class="sr-only">Actions</span></th></tr></thead>
             <tbody>
-              {apps.map((a) => {
+              {shown.map((a) => {
                 const s = samples[a.name] ?? [];
                 return (
                   <tr key={a.name} data-app={a.name}>
@@ -74,8 +91,8 @@ export function Apps() {
                     <td data-testid="health"><Badge value={health[a.name] ?? 'unknown'} /></td>
                     <td>{a.domains.join(', ') || <span class="muted">loopback only</span>}</td>
                     <td>{a.version}</td>
-                    <td class="metric"><Sparkline values={s.map((x) => x.memory_bytes)} label={`memory of ${a.name}`} /> <span>{bytes(a.runtime?.memory_bytes)}</span></td>
-                    <td class="metric"><Sparkline values={s.map((x) => x.cpu_percent)} label={`CPU of ${a.name}`} /> <span>{s.at(-1)?.cpu_percent ?? '—'}%</span></td>
+                    <td class="metric"><Sparkline values={s.map((x) => x.memory_bytes)} label={`memory of ${a.name}`} /> <span>{bytes(s.length ? s.at(-1)!.memory_bytes : a.runtime?.memory_bytes)}</span></td>
+                    <td class="metric"><Sparkline values={s.map((x) => x.cpu_percent)} label={`CPU of ${a.name}`} /> <span>{s.length ? `${s.at(-1)!.cpu_percent}%` : '—'}</span></td>
                     <td><div class="actions">
                       {(['start', 'stop', 'restart'] as const).map((act) => (
                         <button key={act} class="small" disabled={busy !== null || a.status !== 'ready'} onClick={() => void control(a.name, act)} aria-label={`${act} ${a.name}`}>

@@ -12,6 +12,9 @@ export function CreateApp() {
   const [version, setVersion] = useState('');
   const [memory, setMemory] = useState('');
   const [cpu, setCpu] = useState('');
+  const [env, setEnv] = useState('');
+  const [suEmail, setSuEmail] = useState('');
+  const [suPassword, setSuPassword] = useState('');
   const [releases, setReleases] = useState<Release[]>([]);
   const [report, setReport] = useState<ValidationReport | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -26,6 +29,9 @@ export function CreateApp() {
     if (version) b.pocketbase_version = version;
     if (memory) b.memory_max = memory;
     if (cpu) b.cpu_quota = Number(cpu);
+    const vars = parseEnv(env);
+    if (Object.keys(vars).length) b.env = vars;
+    if (suEmail || suPassword) b.superuser = { email: suEmail, password: suPassword };
     return b;
   };
 
@@ -37,13 +43,15 @@ export function CreateApp() {
       void api<ValidationReport>('POST', '/api/validate/app', body()).then((r) => { if (mine === seq.current) setReport(r); }, () => undefined);
     }, 250);
     return () => clearTimeout(t);
-  }, [name, domains, version, memory, cpu]);
+  }, [name, domains, version, memory, cpu, env, suEmail, suPassword]);
 
   const errorsFor = (field: string): FieldIssue[] => (report?.errors ?? []).filter((e) => e.field === field || e.field.startsWith(`${field}.`));
   const fieldError = (field: string) => {
     const errs = errorsFor(field);
-    return errs.length ? <span class="field-error" id={`${field}-error`} role="alert">{errs.map((e) => e.message).join('; ')}</span> : null;
+    return errs.length ? <span class="field-error" id={`${field}-error`} role="alert">{errs.map((e) => `${e.field === field ? '' : `${e.field.slice(field.length + 1)}: `}${e.message}`).join('; ')}</span> : null;
   };
+  // Points at the field's message only while there is one.
+  const described = (field: string) => (errorsFor(field).length ? { 'aria-invalid': true, 'aria-describedby': `${field}-error` } : { 'aria-invalid': false });
 
   const submit = async (e: Event) => {
     e.preventDefault();
@@ -72,9 +80,9 @@ export function CreateApp() {
     <main>
       <h1>New app</h1>
       <form class="form" onSubmit={submit}>
-        <label>Name <input name="name" value={name} required onInput={(e) => setName(e.currentTarget.value)} aria-invalid={errorsFor('name').length > 0} aria-describedby="name-error" placeholder="shop" autocomplete="off" /></label>
+        <label>Name <input name="name" value={name} required onInput={(e) => setName(e.currentTarget.value)} {...described('name')} placeholder="shop" autocomplete="off" /></label>
         {fieldError('name')}
-        <label>Domains <input name="domains" value={domains} onInput={(e) => setDomains(e.currentTarget.value)} aria-invalid={errorsFor('domains').length > 0} aria-describedby="domains-error" placeholder="shop.example.com" /></label>
+        <label>Domains <input name="domains" value={domains} onInput={(e) => setDomains(e.currentTarget.value)} {...described('domains')} placeholder="shop.example.com" /></label>
         {fieldError('domains')}
         <label>PocketBase version
           <select name="version" value={version} onChange={(e) => setVersion(e.currentTarget.value)}>
@@ -88,6 +96,17 @@ export function CreateApp() {
           <label>CPU quota % <input name="cpu_quota" type="number" min="1" value={cpu} onInput={(e) => setCpu(e.currentTarget.value)} placeholder="100" /></label>
         </div>
         {fieldError('memory_max')}{fieldError('cpu_quota')}
+        <label>Environment <textarea name="env" rows={3} value={env} onInput={(e) => setEnv(e.currentTarget.value)} placeholder={'SMTP_HOST=mail.example.com\nAPP_MODE=production'} {...described('env')} /></label>
+        <span class="muted hint">One KEY=value a line; keys are letters, digits and _, not starting with a digit.</span>
+        {fieldError('env')}
+        <fieldset>
+          <legend>PocketBase superuser (optional)</legend>
+          <div class="two">
+            <label>Email <input name="superuser_email" type="email" autocomplete="off" value={suEmail} onInput={(e) => setSuEmail(e.currentTarget.value)} {...described('superuser')} /></label>
+            <label>Password <input name="superuser_password" type="password" autocomplete="new-password" value={suPassword} onInput={(e) => setSuPassword(e.currentTarget.value)} placeholder="at least 10 characters" /></label>
+          </div>
+          {fieldError('superuser')}
+        </fieldset>
         {report?.warnings.length ? <ul class="warnings" aria-label="Warnings">{report.warnings.map((w) => <li key={w.code}>{w.message}</li>)}</ul> : null}
         {report?.resolved.port ? <p class="muted">Port {report.resolved.port}, PocketBase {report.resolved.pocketbase_version}</p> : null}
         <ErrorNote error={error} />
@@ -95,4 +114,15 @@ export function CreateApp() {
       </form>
     </main>
   );
+}
+
+/** KEY=value lines; a line without = is kept as a key with an empty value, so the server names it. */
+function parseEnv(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    if (!line.trim() || line.trim().startsWith('#')) continue;
+    const i = line.indexOf('=');
+    out[(i < 0 ? line : line.slice(0, i)).trim()] = i < 0 ? '' : line.slice(i + 1);
+  }
+  return out;
 }
