@@ -1,7 +1,8 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { setupPocketdHost, type PocketdHost } from '../support/host.js';
@@ -37,6 +38,33 @@ after(async () => {
 
 const shot = (name: string) => page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
 
+// axe-core from npm, evaluated in the page through the DevTools protocol (the page's CSP allows no inline script).
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const PHONE = { width: 390, height: 844 };
+const DESKTOP = { width: 1440, height: 900 };
+/** axe's violations on the page as it is now, one line each. */
+async function axeViolations(): Promise<string[]> {
+  await page.evaluate(AXE);
+  const found = await page.evaluate(async () => {
+    const r = await (window as any).axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v: any) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n: any) => n.target.join(' ')).join(' | ')}`);
+  });
+  return found as string[];
+}
+/** Every page at desktop and phone sizes: a screenshot of each, and axe finds nothing. */
+async function auditPage(name: string, ready: () => Promise<unknown>) {
+  const problems: string[] = [];
+  for (const [size, viewport] of [['desktop', DESKTOP], ['phone', PHONE]] as const) {
+    await page.setViewportSize(viewport);
+    await ready();
+    await page.waitForTimeout(150);
+    await page.screenshot({ path: path.join(ARTIFACTS, `${name}-${size}.png`), fullPage: true });
+    for (const v of await axeViolations()) problems.push(`${size}: ${v}`);
+  }
+  await page.setViewportSize({ width: 1280, height: 860 });
+  assert.deepEqual(problems, [], `axe on ${name}`);
+}
+
 test('the dashboard is served at / with a strict CSP, and the API stays under /api', async () => {
   const res = await fetch(`${h.url}/`);
   assert.equal(res.status, 200);
@@ -68,15 +96,39 @@ test('a failed sign-in shows its message; the right password signs in', async ()
   assert.ok((await page.evaluate(() => localStorage.getItem('pocketd.token')))?.startsWith('pkd_'));
 });
 
+test('signing in with a pasted API token shows the token, not its maker; signing out leaves the token working', async () => {
+  const ci = (await h.api('POST', '/api/tokens', { name: 'ci-pasted', scope: 'admin' })).body.token as string;
+  const other = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+  try {
+    await other.goto(h.url);
+    await other.getByText('Use an API token instead').click();
+    await other.getByLabel('Token').fill(ci);
+    await other.getByRole('button', { name: 'Sign in' }).click();
+    await other.getByText('token:ci-pasted (admin)').waitFor();
+    await other.getByRole('button', { name: 'Sign out' }).click();
+    await other.getByRole('heading', { name: 'Sign in to pocketd' }).waitFor();
+    assert.equal((await h.api('GET', '/api/auth/me', undefined, ci)).status, 200, 'the CI token still works');
+  } finally {
+    await other.close();
+  }
+});
+
 test('create an app: errors as you type next to the field, then steps until healthy', async () => {
   await page.getByRole('link', { name: 'New app' }).click();
   await page.getByLabel('Name').fill('Bad_Name');
   await page.locator('#name-error').waitFor();
   assert.match(await page.locator('#name-error').innerText(), /lowercase|letters|must/i);
   assert.equal(await page.getByRole('button', { name: 'Create' }).isDisabled(), true);
+  assert.equal(await page.getByLabel('Name').getAttribute('aria-describedby'), 'name-error');
   await page.getByLabel('Name').fill('webapp');
-  await page.getByLabel('Domains').fill('webapp.test');
+  await page.getByLabel('Domains', { exact: true }).fill('webapp.test');
   await page.locator('#name-error').waitFor({ state: 'detached' });
+  assert.equal(await page.getByLabel('Domains', { exact: true }).getAttribute('aria-describedby'), null, 'no pointer to a message that is not there');
+  await auditPage('12-create', () => page.getByText(/Port \d+, PocketBase/).waitFor());
+  // The check can fail: an image without a text alternative is found.
+  await page.evaluate(() => { const i = document.createElement('img'); i.id = 'axe-probe'; document.body.append(i); });
+  assert.ok((await axeViolations()).some((v) => v.startsWith('image-alt')));
+  await page.evaluate(() => document.getElementById('axe-probe')?.remove());
   await page.getByText(/Port \d+, PocketBase/).waitFor();
   await page.getByRole('button', { name: 'Create' }).click();
   await page.locator('progress').first().waitFor();
@@ -95,6 +147,16 @@ test('the apps table shows live state, health and sparklines; restart from the a
   await row.locator('[data-testid=state]').getByText('running').waitFor();
   await row.locator('[data-testid=health]').getByText('healthy').waitFor();
   await shot('03-apps');
+  // Search and filter.
+  await page.getByLabel('Search').fill('nomatch');
+  await page.getByText('No app matches.').waitFor();
+  await page.getByLabel('Search').fill('webapp.te');
+  await row.waitFor();
+  await page.getByLabel('Show').selectOption('stopped');
+  await page.getByText('No app matches.').waitFor();
+  await page.getByLabel('Show').selectOption('all');
+  await page.getByLabel('Search').fill('');
+  await auditPage('03-apps', () => row.locator('[data-testid=health]').getByText('healthy').waitFor());
   // Health and sparklines of all apps come in one request, not two per app.
   page.off('request', onRequest);
   assert.ok(asked.includes('/api/summary'), asked.join(' '));
@@ -118,6 +180,31 @@ test('the apps table shows live state, health and sparklines; restart from the a
   assert.notEqual((await h.api('GET', '/api/apps/webapp')).body.runtime.main_pid, pid);
   await page.getByText('Memory:').waitFor();
   await shot('04-app-overview');
+  // Start on a running app would do nothing: it is off.
+  assert.equal(await page.getByRole('button', { name: 'start', exact: true }).isDisabled(), true);
+  await page.locator('.facts').getByText('in sync').waitFor();
+  assert.match(await page.locator('.facts').innerText(), /CPU quota\s+no limit/);
+  // Charts: a time axis and the figure beside each the same as its last point.
+  await page.locator('.chart canvas').first().waitFor();
+  // The figure is the last point of what the chart drew: the samples the page itself was sent.
+  const [metricsRes] = await Promise.all([
+    page.waitForResponse((r) => /\/api\/apps\/webapp\/metrics/.test(r.url())),
+    page.getByRole('button', { name: '24 h' }).click(),
+  ]);
+  const drawn = (await metricsRes.json()).samples as any[];
+  const lastMem = [...drawn].reverse().find((x) => x.memory_bytes !== null)?.memory_bytes as number | undefined;
+  await page.waitForTimeout(100);
+  const caption = await page.locator('figure.chart').filter({ hasText: 'Memory:' }).getByTestId('chart-last').innerText();
+  if (lastMem === undefined) assert.equal(caption, '—');
+  else {
+    const [, num, unit] = /^([\d.]+) (B|KiB|MiB|GiB)$/.exec(caption) ?? [];
+    const shown = Number(num) * 1024 ** ['B', 'KiB', 'MiB', 'GiB'].indexOf(unit ?? '');
+    assert.ok(Math.abs(shown - lastMem) <= lastMem * 0.06, `chart says ${caption}, last sample ${lastMem}`);
+  }
+  assert.equal(await page.getByRole('button', { name: '24 h' }).getAttribute('aria-pressed'), 'true');
+  await page.getByRole('link', { name: /Open PocketBase admin \(webapp\.test\/_\/\)/ }).waitFor();
+  assert.equal(await page.getByRole('link', { name: /Open PocketBase admin/ }).getAttribute('href'), 'https://webapp.test/_/');
+  await auditPage('04-app-overview', () => page.locator('.chart canvas').first().waitFor());
 });
 
 test('logs: read, follow a new line, filter by level and search', async () => {
@@ -137,6 +224,17 @@ test('logs: read, follow a new line, filter by level and search', async () => {
   assert.match(await page.getByTestId('log-count').innerText(), /^1 of \d+ lines$/);
   await page.getByLabel('Search').fill('');
   await shot('05-logs');
+  // One timestamp a line, with its date.
+  const line = await box.locator('.logline').filter({ hasText: tag }).first().innerText();
+  assert.match(line, /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} error /, line);
+  assert.equal((line.match(/\d{2}:\d{2}:\d{2}/g) ?? []).length, 1, `one time in: ${line}`);
+  // Download of a time range, as NDJSON and as text.
+  const [ndjson] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'NDJSON' }).click()]);
+  const entries = (await readFile(await ndjson.path(), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+  assert.ok(entries.some((e) => String(e.message).includes(tag)));
+  const [text] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Text' }).click()]);
+  assert.match(await readFile(await text.path(), 'utf8'), new RegExp(`\\d{2}:\\d{2}:\\d{2} ERROR ${tag}`));
+  await auditPage('05-logs', () => box.getByText(tag).waitFor());
 });
 
 test('a log of 100 000 lines keeps only the visible rows in the page', async () => {
@@ -152,6 +250,14 @@ test('a log of 100 000 lines keeps only the visible rows in the page', async () 
   await page.getByTestId('log-count').getByText(/^1 of/).waitFor();
   assert.ok(Date.now() - t0 < 5000);
   await page.getByLabel('Search').fill('');
+  // Scrolled up, following pauses and says so; new lines do not move the reader.
+  await page.getByRole('log').evaluate((el) => { el.scrollTop = 0; el.dispatchEvent(new Event('scroll')); });
+  await page.getByText(/Following is paused while you read/).waitFor();
+  await fetch(`http://127.0.0.1:${port}/_standin/log?level=INFO&msg=while-reading`);
+  await page.getByText(/\(\d+ new lines?\)/).waitFor();
+  assert.equal(await page.getByRole('log').evaluate((el) => el.scrollTop), 0);
+  await page.getByRole('button', { name: 'Jump to newest' }).click();
+  await page.getByText(/Following is paused/).waitFor({ state: 'detached' });
 });
 
 test('deployments: the list opens one with its steps', async () => {
@@ -163,22 +269,78 @@ test('deployments: the list opens one with its steps', async () => {
   assert.match(text, /create #\d+/);
   assert.match(text, /fetch release/);
   await shot('06-deployment');
+  await auditPage('06-deployments', () => page.locator('.deployment .step').first().waitFor());
 });
 
 test('host, tokens and audit pages', async () => {
   await page.getByRole('link', { name: 'Host' }).click();
   await page.getByText('privileged_helper').waitFor();
   assert.match(await page.getByTestId('version').innerText(), /^\d+\.\d+\.\d+/);
+  const facts = await page.locator('.facts').innerText();
+  assert.match(facts, /free of [\d.]+ \w+ \(\d+% free\)/);
+  assert.doesNotMatch(facts, /Host up\s+0 h\b/);
   await shot('07-host');
+  await auditPage('07-host', () => page.getByText('privileged_helper').waitFor());
   await page.getByRole('link', { name: 'Tokens' }).click();
   await page.getByLabel('Name').fill('ci-webapp');
   await page.getByLabel('Scope').selectOption('app:webapp:deploy');
+  await page.getByLabel('Expires in').selectOption('7');
   await page.getByRole('button', { name: 'Create token' }).click();
   const secret = await page.getByTestId('secret').innerText();
   assert.equal((await h.api('GET', '/api/apps/webapp', undefined, secret)).status, 200);
+  const made = ((await h.api('GET', '/api/tokens')).body.tokens as any[]).find((t) => t.name === 'ci-webapp');
+  const days = (Date.parse(made.expires_at) - Date.now()) / 86_400_000;
+  assert.ok(days > 6.9 && days < 7.1, `expires in ${days} days`);
+  await page.getByRole('button', { name: 'Copy' }).click();
+  await page.getByText(/Copied\.|Selected: press Ctrl\+C/).waitFor();
   await shot('08-tokens');
+  await auditPage('08-tokens', () => page.getByTestId('secret').waitFor());
+  // Revoke asks first; No keeps the token.
+  const tokenRow = page.locator('tr').filter({ hasText: 'ci-pasted' });
+  await tokenRow.getByRole('button', { name: 'Revoke' }).click();
+  await tokenRow.getByRole('button', { name: 'No' }).click();
+  assert.ok(((await h.api('GET', '/api/tokens')).body.tokens as any[]).some((t) => t.name === 'ci-pasted'));
   await page.getByRole('link', { name: 'Audit' }).click();
   await page.getByText('POST /api/tokens').first().waitFor();
+  // Filtered by actor: only what the dashboard's user did, with the request's fields.
+  await page.getByLabel('Actor').fill(EMAIL);
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await page.locator('tbody tr').filter({ hasText: 'token:tests' }).first().waitFor({ state: 'detached' });
+  await page.locator('tbody tr').filter({ hasText: 'ci-webapp' }).waitFor();
+  const actors = await page.locator('tbody tr td:nth-child(2)').allInnerTexts();
+  assert.ok(actors.length > 0 && actors.every((a) => a === EMAIL), actors.join(', '));
+  assert.match(await page.locator('tbody tr').filter({ hasText: 'ci-webapp' }).innerText(), /"scope":"app:webapp:deploy"/);
+  await auditPage('13-audit', () => page.locator('tbody tr').first().waitFor());
+});
+
+test('the API reference is a page of the dashboard, from the OpenAPI document, under the same CSP', async () => {
+  const r = await fetch(`${h.url}/docs`, { redirect: 'manual' });
+  assert.equal(r.status, 302);
+  assert.equal(r.headers.get('location'), '/#/docs');
+  await page.goto(`${h.url}/#/docs`);
+  await page.getByRole('heading', { name: 'API reference' }).waitFor();
+  await page.getByText('postAppsByNameUpgrade').count();
+  await page.getByLabel('Find').fill('upgrade');
+  await page.locator('details.op').filter({ hasText: '/api/apps/{name}/upgrade' }).first().click();
+  await page.getByText('operationId postAppsByNameUpgrade').waitFor();
+  await auditPage('14-api-reference', () => page.getByRole('heading', { name: 'API reference' }).waitFor());
+});
+
+test('dark mode follows the system, and the toggle is remembered', async () => {
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.goto(`${h.url}/#/apps`);
+  const bg = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  await page.getByRole('heading', { name: 'Apps' }).waitFor();
+  assert.equal(await bg(), 'rgb(18, 20, 23)');
+  await auditPage('15-apps-dark', () => page.locator('tr[data-app=webapp]').waitFor());
+  await page.getByRole('button', { name: /^Theme: system/ }).click();
+  assert.equal(await bg(), 'rgb(247, 247, 248)');
+  await page.reload();
+  await page.getByRole('button', { name: /^Theme: light/ }).waitFor();
+  assert.equal(await bg(), 'rgb(247, 247, 248)', 'light stays chosen after a reload');
+  await page.getByRole('button', { name: /^Theme: light/ }).click();
+  await page.getByRole('button', { name: /^Theme: dark/ }).click();
+  await page.emulateMedia({ colorScheme: 'light' });
 });
 
 test('deploy, backups and env tabs: upload a bundle with progress and deploy it, back up, save a secret', async () => {
@@ -187,15 +349,44 @@ test('deploy, backups and env tabs: upload a bundle with progress and deploy it,
   await page.getByLabel('Notes').fill('ui upload');
   await page.getByRole('button', { name: 'Upload' }).click();
   await page.getByText(/#1 .* ui upload/).waitFor();
+  // After an upload the form is empty again and says what happened.
+  await page.getByText(/Uploaded bundle #1/).waitFor();
+  assert.equal(await page.getByLabel('Notes').inputValue(), '');
+  assert.equal(await page.getByLabel('Zip file').inputValue(), '');
   await page.getByRole('button', { name: 'Deploy' }).click();
+  // While it runs there is Cancel and no Done; Done comes at the end.
   await page.locator('.deployment > .row').getByText('success').waitFor({ timeout: 60_000 });
+  await page.getByRole('button', { name: 'Done' }).waitFor();
   const served = await httpRequest(h.sbx.caddy.httpPort, '/', { host: 'webapp.test' });
   assert.equal(served.body, '<h1>from the dashboard</h1>');
   await shot('10-deploy');
+  await page.getByRole('button', { name: 'Done' }).click();
+  // Upgrade from the picker: afterwards the picker is empty and Upgrade is off until a new choice.
+  const before = (await h.api('GET', '/api/apps/webapp')).body.version;
+  const target = before === '0.22.0' ? '0.23.1' : '0.22.0';
+  await page.getByLabel('Version').selectOption(target);
+  await page.getByRole('button', { name: 'Upgrade' }).click();
+  await page.locator('.deployment > .row').filter({ hasText: 'upgrade' }).getByText('success').waitFor({ timeout: 60_000 });
+  await page.getByText(`Now on ${target}.`).waitFor();
+  assert.equal(await page.getByLabel('Version').inputValue(), '');
+  assert.equal(await page.getByRole('button', { name: 'Upgrade' }).isDisabled(), true);
+  // Rollback rows say where they return to, with a choice of the data.
+  const rollback = page.locator('li').filter({ hasText: /^#\d+ deploy: PocketBase [\d.]+, bundle #1/ });
+  await rollback.first().waitFor();
+  await page.getByLabel(/Also put the data back/).waitFor();
+  await auditPage('10-deploy', () => rollback.first().waitFor());
   await page.getByRole('link', { name: 'backups' }).click();
   await page.getByRole('button', { name: 'Back up now' }).click();
   await page.getByRole('cell', { name: 'manual' }).waitFor();
   assert.ok((await page.getByRole('cell', { name: 'pre-deploy' }).count()) >= 1, 'the deploy took a snapshot');
+  // Restore asks first (in the page, no native dialog); Restore and Delete sit on one line.
+  const backupRow = page.locator('tr').filter({ hasText: 'manual' }).first();
+  const [restoreBox, deleteBox] = [await backupRow.getByRole('button', { name: 'Restore' }).boundingBox(), await backupRow.getByRole('button', { name: 'Delete' }).boundingBox()];
+  assert.ok(restoreBox && deleteBox && Math.abs(restoreBox.y - deleteBox.y) <= 2, `Restore at ${restoreBox?.y}, Delete at ${deleteBox?.y}`);
+  await backupRow.getByRole('button', { name: 'Restore' }).click();
+  await backupRow.getByText(/Replace the app's data with backup \d+\?/).waitFor();
+  await backupRow.getByRole('button', { name: 'No' }).click();
+  await auditPage('16-backups', () => page.getByRole('cell', { name: 'manual' }).waitFor());
   await page.getByRole('link', { name: 'env' }).click();
   await page.getByRole('button', { name: 'Add variable' }).click();
   await page.getByLabel('Key').last().fill('API_SECRET');
@@ -204,19 +395,69 @@ test('deploy, backups and env tabs: upload a bundle with progress and deploy it,
   await page.getByRole('status').getByText('restart the app').waitFor();
   assert.equal(await page.getByLabel('Value').last().inputValue(), '********');
   assert.deepEqual((await h.api('GET', '/api/apps/webapp/env')).body.env, { API_SECRET: '********' });
+  // A bad key names the rule; a row can be removed; leaving with unsaved rows asks first.
+  await page.getByRole('button', { name: 'Add variable' }).click();
+  await page.getByLabel('Key').last().fill('9LIVES');
+  await page.getByText('9LIVES: keys must be letters, digits and _, not starting with a digit').waitFor();
+  await page.getByText('Unsaved changes').waitFor();
+  page.once('dialog', (d) => void d.dismiss());
+  await page.getByRole('link', { name: 'overview' }).click();
+  await page.waitForTimeout(200);
+  assert.match(page.url(), /#\/apps\/webapp\/env$/, 'still on the env tab after saying no');
+  await page.getByRole('button', { name: 'Remove 9LIVES' }).click();
+  await page.getByText('Unsaved changes').waitFor({ state: 'detached' });
+  await page.getByRole('button', { name: 'Remove API_SECRET' }).click();
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await page.getByRole('status').getByText(/Saved/).waitFor();
+  assert.deepEqual((await h.api('GET', '/api/apps/webapp/env')).body.env, {});
+  await auditPage('17-env', () => page.getByRole('button', { name: 'Add variable' }).waitFor());
+});
+
+test('create with env and a superuser from the form; set the superuser again from the app page', async () => {
+  await page.goto(`${h.url}/#/new`);
+  await page.getByLabel('Name').fill('second');
+  await page.getByLabel('Environment').fill('APP_MODE=production\n1BAD=x');
+  await page.locator('#env-error').getByText(/1BAD.*keys must be letters/).waitFor();
+  await page.getByLabel('Environment').fill('APP_MODE=production');
+  await page.getByLabel('Email', { exact: true }).fill('owner@example.com');
+  await page.getByLabel('Password', { exact: true }).fill('short');
+  await page.locator('#superuser-error').waitFor();
+  await page.getByLabel('Password', { exact: true }).fill('a long enough password');
+  await page.locator('#superuser-error').waitFor({ state: 'detached' });
+  await page.getByRole('button', { name: 'Create' }).click();
+  await page.getByRole('link', { name: 'Open second' }).waitFor({ timeout: 60_000 });
+  assert.match(await page.locator('.deployment').innerText(), /create superuser\s+success/);
+  assert.deepEqual((await h.api('GET', '/api/apps/second/env')).body.env, { APP_MODE: 'production' });
+  await page.getByRole('link', { name: 'Open second' }).click();
+  await page.getByRole('link', { name: 'settings' }).click();
+  await page.getByLabel('Superuser email').fill('owner@example.com');
+  await page.getByLabel('New password').fill('another long password');
+  await page.getByRole('button', { name: 'Set superuser' }).click();
+  await page.getByText('Superuser owner@example.com is set; sign in at /_/.').waitFor({ timeout: 30_000 });
+  const port = (await h.api('GET', '/api/apps/second')).body.port;
+  const auth = await fetch(`http://127.0.0.1:${port}/api/collections/_superusers/auth-with-password`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ identity: 'owner@example.com', password: 'another long password' }),
+  });
+  assert.equal(auth.status, 200, 'the new password signs in to PocketBase');
+  // The delete confirmation reads on one line.
+  const label = await page.locator('.confirm-name span').first().boundingBox();
+  assert.ok(label && label.height < 30, `the confirmation label is ${label?.height}px tall`);
+  await auditPage('18-settings', () => page.getByRole('button', { name: 'Set superuser' }).waitFor());
+  assert.equal((await h.api('DELETE', '/api/apps/second?purge=true')).body.status, 'success');
 });
 
 test('the app page shows its queue: what runs now, what waits, with Cancel; a duplicate is not offered', async () => {
   await page.goto(`${h.url}/#/apps/webapp/overview`);
   await page.getByRole('heading', { name: /webapp/ }).waitFor();
-  assert.equal(await page.getByRole('region', { name: 'Queue' }).count(), 0, 'no queue while nothing runs');
+  const regions = page.getByRole('region', { name: 'Queue', exact: true });
+  assert.equal(await regions.count(), 0, `no queue while nothing runs: ${await regions.allInnerTexts()}`);
   // An upgrade whose health gate keeps waiting (0.20.9 answers 500), and a restart behind it.
   const up = await h.api('POST', '/api/apps/webapp/upgrade', { version: '0.20.9' });
   assert.equal(up.status, 202);
   const rs = await h.api('POST', '/api/apps/webapp/restart');
   assert.equal(rs.status, 202);
   assert.equal(rs.body.position, 1);
-  const queue = page.getByRole('region', { name: 'Queue' });
+  const queue = page.getByRole('region', { name: 'Queue', exact: true });
   await queue.getByTestId('queue-item').filter({ hasText: 'upgrade' }).getByText('now').waitFor();
   await queue.getByTestId('queue-item').filter({ hasText: 'restart' }).waitFor();
   assert.equal(await page.getByRole('button', { name: 'restart', exact: true }).isDisabled(), true, 'a second restart would only queue a duplicate');
@@ -231,8 +472,25 @@ test('the app page shows its queue: what runs now, what waits, with Cancel; a du
   assert.equal(await page.getByRole('button', { name: 'restart', exact: true }).isDisabled(), false);
 });
 
-test('a phone-sized screen shows the apps without overflowing the page', async () => {
-  await page.setViewportSize({ width: 390, height: 800 });
+test('a token for one app lands on that app, not on a page it may not read', async () => {
+  const read = (await h.api('POST', '/api/tokens', { name: 'reader', scope: 'app:webapp:read' })).body.token as string;
+  const other = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+  try {
+    await other.goto(h.url);
+    await other.getByText('Use an API token instead').click();
+    await other.getByLabel('Token').fill(read);
+    await other.getByRole('button', { name: 'Sign in' }).click();
+    await other.getByText('token:reader (app:webapp:read)').waitFor();
+    await other.getByRole('heading', { name: /webapp/ }).waitFor();
+    await other.locator('.facts').waitFor();
+    assert.equal(await other.getByText('FORBIDDEN').count(), 0);
+  } finally {
+    await other.close();
+  }
+});
+
+test('a phone-sized screen shows the apps without overflowing the page; tabs and actions stay in view', async () => {
+  await page.setViewportSize(PHONE);
   await page.goto(`${h.url}/#/apps`);
   await page.locator('tr[data-app=webapp]').waitFor();
   await shot('09-phone');
@@ -240,6 +498,13 @@ test('a phone-sized screen shows the apps without overflowing the page', async (
   const wide = await page.evaluate(() => [...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > innerWidth + 1 && !e.parentElement?.closest('.table-wrap'))
     .slice(0, 5).map((e) => `${e.tagName}.${e.className}`));
   assert.ok(overflow <= 1, `the page scrolls sideways by ${overflow}px: ${wide.join(', ')}`);
+  const restart = await page.getByRole('button', { name: 'restart webapp' }).boundingBox();
+  assert.ok(restart && restart.x + restart.width <= PHONE.width, 'the row\'s actions are on screen');
+  await page.goto(`${h.url}/#/apps/webapp/overview`);
+  for (const tab of ['env', 'settings']) {
+    const box = await page.getByRole('link', { name: tab, exact: true }).boundingBox();
+    assert.ok(box && box.x >= 0 && box.x + box.width <= PHONE.width, `the ${tab} tab is on screen`);
+  }
   await page.setViewportSize({ width: 1280, height: 860 });
 });
 
@@ -251,7 +516,15 @@ test('delete with a typed confirmation; then sign out', async () => {
   await page.getByLabel('Confirm the app name').fill('webapp');
   await del.click();
   await page.getByText('No apps yet').waitFor({ timeout: 60_000 });
+  await page.getByText('webapp was deleted; its data is archived.').waitFor();
   assert.equal((await h.api('GET', '/api/apps/webapp')).status, 404);
+  // No dead ends: a deleted app's page, an unknown page.
+  await page.goto(`${h.url}/#/apps/webapp/overview`);
+  await page.getByText('There is no app named webapp').waitFor();
+  assert.equal(await page.getByText('Loading…').count(), 0);
+  await page.goto(`${h.url}/#/nowhere`);
+  await page.getByRole('heading', { name: 'Page not found' }).waitFor();
+  await auditPage('19-not-found', () => page.getByRole('heading', { name: 'Page not found' }).waitFor());
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.getByRole('heading', { name: 'Sign in to pocketd' }).waitFor();
   assert.equal(await page.evaluate(() => localStorage.getItem('pocketd.token')), null);

@@ -60,11 +60,15 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[] = []): { data
   const [data, setData] = useState<T | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [n, setN] = useState(0);
+  // What was loaded for other inputs (another app) is not shown while the new one loads.
+  const key = JSON.stringify(deps);
+  const loadedFor = useRef(key);
   useEffect(() => {
     let live = true;
+    if (loadedFor.current !== key) { loadedFor.current = key; setData(null); setError(null); }
     load().then((d) => { if (live) { setData(d); setError(null); } }, (e: unknown) => { if (live) setError(e); });
     return () => { live = false; };
-  }, [...deps, n]);
+  }, [key, n]);
   return { data, error, reload: () => setN((x) => x + 1) };
 }
 

@@ -67,7 +67,7 @@ export function LogView({ app }: { app: string }) {
     try {
       const r = await api<{ entries: LogEntry[] }>('GET', `/api/apps/${encodeURIComponent(app)}/logs?lines=10000&since=${encodeURIComponent(RANGES[range]!.since)}`);
       const body = format === 'ndjson' ? r.entries.map((e) => JSON.stringify(e)).join('\n') + '\n'
-        : r.entries.map((e) => `${stamp(e.timestamp)} ${e.level.toUpperCase()} ${messageOf(e.message)}`).join('\n') + '\n';
+        : r.entries.map((e) => `${stamp(e.timestamp)} ${e.level.toUpperCase()} ${messageOf(e.message, e.level)}`).join('\n') + '\n';
       const a = document.createElement('a');
       a.href = URL.createObjectURL(new Blob([body], { type: format === 'ndjson' ? 'application/x-ndjson' : 'text/plain' }));
       a.download = `${app}-logs-${range}.${format === 'ndjson' ? 'ndjson' : 'log'}`;
@@ -103,7 +103,7 @@ export function LogView({ app }: { app: string }) {
         <div style={{ height: `${shown.length * ROW}px`, position: 'relative' }}>
           {shown.slice(first, last).map((l, i) => (
             <div key={first + i} class={`logline lvl-${l.level}`} style={{ top: `${(first + i) * ROW}px` }}>
-              <time dateTime={l.timestamp}>{stamp(l.timestamp)}</time> <b>{l.level}</b> {messageOf(l.message)}
+              <time dateTime={l.timestamp}>{stamp(l.timestamp)}</time> <b>{l.level}</b> {messageOf(l.message, l.level)}
             </div>
           ))}
         </div>
@@ -124,5 +124,9 @@ function stamp(iso: string): string {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 }
 
-/** PocketBase starts its lines with its own time; one timestamp a line is enough. */
-const messageOf = (m: string): string => m.replace(/^\d{4}[-/]\d{2}[-/]\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d+)?Z?\s+/, '');
+/** PocketBase starts its lines with its own time (and level): one timestamp and one level a line are enough. */
+function messageOf(m: string, level: string): string {
+  const rest = m.replace(/^\d{4}[-/]\d{2}[-/]\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d+)?Z?\s+/, '');
+  const word = /^([A-Za-z]+)\s+/.exec(rest);
+  return word && word[1]!.toLowerCase().startsWith(level.slice(0, 3)) ? rest.slice(word[0].length) : rest;
+}

@@ -215,18 +215,19 @@ function EnvEditor({ app }: { app: string }) {
   );
 }
 
-/** Asks before the page or the tab is left with unsaved changes. */
+/** Asks before the page or the tab is left with unsaved changes (a link in the dashboard, a reload, closing the tab). */
 function useUnsavedGuard(dirty: boolean) {
   useEffect(() => {
     if (!dirty) return;
-    const here = location.hash;
     const unload = (e: BeforeUnloadEvent) => { e.preventDefault(); e.returnValue = ''; };
-    const hash = () => {
-      if (location.hash !== here && !confirm('Leave without saving the environment?')) history.replaceState(null, '', here);
+    // Links are stopped before they navigate: once the hash changed, the editor would already be gone.
+    const click = (e: MouseEvent) => {
+      const a = (e.target as Element | null)?.closest?.('a[href^="#"]');
+      if (a && a.getAttribute('href') !== location.hash && !confirm('Leave without saving the environment?')) { e.preventDefault(); e.stopPropagation(); }
     };
     addEventListener('beforeunload', unload);
-    addEventListener('hashchange', hash);
-    return () => { removeEventListener('beforeunload', unload); removeEventListener('hashchange', hash); };
+    document.addEventListener('click', click, true);
+    return () => { removeEventListener('beforeunload', unload); document.removeEventListener('click', click, true); };
   }, [dirty]);
 }
 
