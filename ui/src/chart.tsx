@@ -12,9 +12,10 @@ export function TimeChart({ title, times, values, format, max }: {
 }) {
   const box = useRef<HTMLDivElement>(null);
   const last = [...values].reverse().find((v) => v !== null) ?? null;
+  const any = last !== null;
   useEffect(() => {
     const el = box.current;
-    if (!el || times.length === 0) return;
+    if (!el || !any) return;
     const css = getComputedStyle(document.documentElement);
     const fg = css.getPropertyValue('--muted').trim() || '#5d626b';
     const line = css.getPropertyValue('--line').trim() || '#dfe1e5';
@@ -22,13 +23,14 @@ export function TimeChart({ title, times, values, format, max }: {
     const axis = { stroke: fg, grid: { stroke: line, width: 1 }, ticks: { stroke: line, width: 1 } };
     const plot = new uPlot({
       width: Math.max(200, el.clientWidth), height: 150,
-      scales: { x: { time: true }, y: { range: (_u, _min, hi) => [0, Math.max(max ?? 0, hi || 1) * 1.1] } },
+      scales: { x: { time: true }, y: { range: (_u, _min, hi) => [0, Math.max(max ?? 0, hi || 1) * 1.15] } },
       series: [
         { value: (_u, t) => (t === null ? '—' : new Date(t * 1000).toLocaleString()) },
         // One sample is a point: a line needs two.
         { label: title, stroke: accent, width: 1.5, points: { show: values.length < 3, size: 6 }, value: (_u, v) => (v === null ? '—' : format(v)) },
       ],
-      axes: [axis, { ...axis, size: 72, values: (_u, ticks) => ticks.map((t) => format(t)) }],
+      // Ticks that would read the same after formatting are left out (no "1 MiB, 1 MiB").
+      axes: [axis, { ...axis, size: 72, values: (_u, ticks) => ticks.map((t, i) => (i > 0 && format(t) === format(ticks[i - 1]!) ? '' : format(t))) }],
       legend: { show: true, live: true },
       cursor: { drag: { x: false, y: false } },
     }, [times.map((t) => t / 1000), values], el);
@@ -39,7 +41,7 @@ export function TimeChart({ title, times, values, format, max }: {
   return (
     <figure class="chart">
       <figcaption>{title}: <strong data-testid="chart-last">{last === null ? '—' : format(last)}</strong></figcaption>
-      {times.length === 0 ? <p class="muted">No samples yet.</p> : <div ref={box} role="img" aria-label={`${title} over time, last ${last === null ? 'none' : format(last)}`} />}
+      {!any ? <p class="muted">No samples in this range yet.</p> : <div ref={box} role="img" aria-label={`${title} over time, last ${last === null ? 'none' : format(last)}`} />}
     </figure>
   );
 }

@@ -56,16 +56,18 @@ export function ConfirmButton({ label, question, onConfirm, disabled, danger }: 
 export const Empty = ({ children }: { children: ComponentChildren }) => <p class="empty">{children}</p>;
 
 /** Loads data and reloads it on demand; shows nothing but a steady frame while loading. */
-export function useLoad<T>(load: () => Promise<T>, deps: unknown[] = []): { data: T | null; error: unknown; reload: () => void } {
+export function useLoad<T>(load: () => Promise<T>, deps: unknown[] = [], identity?: string): { data: T | null; error: unknown; reload: () => void } {
   const [data, setData] = useState<T | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [n, setN] = useState(0);
-  // What was loaded for other inputs (another app) is not shown while the new one loads.
+  // What was loaded for something else (another app) is not shown while the new one loads;
+  // `identity` says what that something is when some deps only ask for a fresher copy.
   const key = JSON.stringify(deps);
-  const loadedFor = useRef(key);
+  const who = identity ?? key;
+  const loadedFor = useRef(who);
   useEffect(() => {
     let live = true;
-    if (loadedFor.current !== key) { loadedFor.current = key; setData(null); setError(null); }
+    if (loadedFor.current !== who) { loadedFor.current = who; setData(null); setError(null); }
     load().then((d) => { if (live) { setData(d); setError(null); } }, (e: unknown) => { if (live) setError(e); });
     return () => { live = false; };
   }, [key, n]);

@@ -14,10 +14,14 @@ interface Health { state: string; since: string | null; history: Array<{ at: str
 /** One app: every tab of what can be seen and done with it. */
 export function AppPage({ name, tab }: { name: string; tab: string }) {
   const { data: app, error, reload } = useLoad(() => api<AppDetail>('GET', `/api/apps/${name}`), [name]);
+
   const queue = useLoad(() => loadQueue(name), [name]);
+  // Health changes reach the overview as they happen.
+  const [healthSeen, setHealthSeen] = useState(0);
   useEffect(() => {
     const ctrl = new AbortController();
     void stream(`/api/events?app=${name}`, (e) => {
+      if (e.event === 'app.health' || e.event === 'app.state') setHealthSeen((n) => n + 1);
       if (e.event.startsWith('app.') || e.event === 'deployment.finished') reload();
       if (['deployment.queued', 'deployment.started', 'deployment.finished'].includes(e.event)) queue.reload();
     }, ctrl.signal);
@@ -47,7 +51,7 @@ export function AppPage({ name, tab }: { name: string; tab: string }) {
       <nav class="tabs" aria-label="App sections">
         {TABS.map((t) => <a key={t} href={`#/apps/${name}/${t}`} aria-current={t === current ? 'page' : undefined}>{t}</a>)}
       </nav>
-      {!app ? (error ? null : <p class="muted">Loading…</p>) : current === 'overview' ? <Overview app={app} />
+      {!app ? (error ? null : <p class="muted">Loading…</p>) : current === 'overview' ? <Overview app={app} changes={healthSeen} />
         : current === 'logs' ? <LogView app={name} />
         : current === 'deployments' ? <Deployments app={name} />
         : current === 'deploy' ? <Deploy app={app} onDone={reload} />
@@ -132,10 +136,10 @@ function Controls({ app, queue, onDone }: { app: AppDetail; queue: Deployment[];
   );
 }
 
-function Overview({ app }: { app: AppDetail }) {
+function Overview({ app, changes }: { app: AppDetail; changes: number }) {
   const [range, setRange] = useState<RangeName>('1 h');
-  const metrics = useLoad(() => api<{ samples: AppSample[] }>('GET', `/api/apps/${app.name}/metrics?limit=20000&since=${encodeURIComponent(sinceOf(range))}`), [app.name, app.updated_at, range]);
-  const health = useLoad(() => api<Health>('GET', `/api/apps/${app.name}/health?limit=500`), [app.name, app.updated_at]);
+  const metrics = useLoad(() => api<{ samples: AppSample[] }>('GET', `/api/apps/${app.name}/metrics?limit=20000&since=${encodeURIComponent(sinceOf(range))}`), [app.name, app.updated_at, range], `${app.name} ${range}`);
+  const health = useLoad(() => api<Health>('GET', `/api/apps/${app.name}/health?limit=500`), [app.name, app.updated_at, changes], app.name);
   const s = metrics.data?.samples ?? [];
   const times = s.map((x) => Date.parse(x.at));
   const hist = [...(health.data?.history ?? [])].reverse().filter((h) => Date.parse(h.at) >= Date.now() - RANGES[range]);
