@@ -69,9 +69,24 @@ export const configSchema = z.object({
   step_pause_ms: int(0, 60_000).default(0),
   /** Operations that may wait in one app's queue behind the one that runs; one more is a 429. */
   queue_max: int(1, 1000).default(10),
+  /** With it set, every app is also served at <name>.<base_domain> (PocketHost's and PBLauncher's way). */
+  base_domain: z.string().max(200).regex(/^(?=.{1,200}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'a lowercase domain such as apps.example.com').optional(),
+  /** Alerts: an app is down after this many unhealthy checks in a row, and recovered after as many healthy ones. */
+  alert_after: int(1, 1000).default(3),
+  /** A reminder of an incident still open, every this many minutes; 0 sends none. */
+  alert_remind_minutes: int(0, 10_080).default(0),
+  /** The data or apps directory with less free space than this is an incident. */
+  disk_alert_percent: int(0, 99).default(10),
+  /** Messages one channel may send in a minute; the rest wait their turn. */
+  alert_rate_per_minute: int(1, 10_000).default(20),
+  /** A channel that does not answer in this time has failed this try. */
+  alert_timeout_ms: int(100, 120_000).default(10_000),
+  /** Tries of one message before it is recorded as failed; the wait doubles from alert_retry_ms. */
+  alert_retry_max: int(1, 50).default(6),
+  alert_retry_ms: int(10, 3_600_000).default(30_000),
   /**
    * systemd's D-Bus (the system bus, e.g. unix:path=/run/dbus/system_bus_socket) to be told of unit
-   * changes; `off` (the default for now) reads unit state with systemctl. See issue #16's note.
+   * changes; `off` reads unit state with systemctl.
    */
   systemd_bus: z.string().regex(/^(off|unix:path=\/[A-Za-z0-9._/-]+)$/, 'must be unix:path=/... or off').default('unix:path=/run/dbus/system_bus_socket'),
   session_days: int(1, 365).default(7),

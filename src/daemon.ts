@@ -5,6 +5,9 @@ import { createApi } from './api/app.js';
 import { startHttpServer, type HttpServer } from './http-server.js';
 import type { Logger } from './log.js';
 import { VERSION } from './version.js';
+import { createAlerts, type Alerts } from './core/alerts.js';
+import { createChannels } from './core/channels.js';
+import { registerAlertRoutes } from './api/routes/alerts.js';
 import { createEventBus } from './core/events.js';
 import { createDeployments } from './core/deployments.js';
 import { createApps } from './core/apps.js';
@@ -113,8 +116,11 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     await backups.sync();
     // What waited when pocketd stopped takes its turn now that recovery is done.
     await deployments.resume();
+    const channels = createChannels(db);
+    let alerts: Alerts | undefined;
     const health = createHealthChecker({
       db, systemd, events, log: log.child({ mod: 'health' }), busy: deployments.busy, restart: (app) => ops.autoRestart(app, 'pocketd:health'),
+      onCheck: (app, state, error) => alerts?.healthChecked(app, state, error) ?? Promise.resolve(),
     }, {
       intervalSeconds: config.health_interval_seconds, probeTimeoutMs: config.health_probe_timeout_ms,
       restartAfter: config.health_restart_after, history: config.health_history,
@@ -137,6 +143,14 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     metrics.start();
     stack.push(() => metrics.stop());
     const system = createSystemChecks({ config, systemd, journal, privileged, startedAt, drifted: apps.drifted });
+    alerts = createAlerts({ db, channels, events, log: log.child({ mod: 'alerts' }), hostChecks: () => system.run() }, {
+      after: config.alert_after, remindMinutes: config.alert_remind_minutes, diskPercent: config.disk_alert_percent, ratePerMinute: config.alert_rate_per_minute,
+      timeoutMs: config.alert_timeout_ms, retryMax: config.alert_retry_max, retryMs: config.alert_retry_ms,
+      disks: [{ name: 'data', path: config.data_dir }, { name: 'apps', path: config.apps_dir }],
+    });
+    alerts.start();
+    const alertsStarted = alerts;
+    stack.push(() => alertsStarted.stop());
     const ui = await loadUi(config.ui_dir);
     if (!ui) log.warn({ ui_dir: config.ui_dir }, 'no dashboard build found; the API is served without it');
     const api = createApi({
@@ -149,6 +163,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
         (app) => registerMetricsRoutes(app, { apps, metrics, health, host, deployments, systemdSource: systemd.source }),
         (app) => registerDeployRoutes(app, { changes, bundles }),
         (app) => registerBackupRoutes(app, { apps, ops, backups, changes }),
+        (app) => registerAlertRoutes(app, { alerts: alertsStarted, channels }),
         ...(ui ? [ui] : []),
       ],
     });

@@ -103,9 +103,10 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
     // Only a well-formed name or id is recorded as the target; hostile text never reaches the store.
     const raw = c.get('auditTarget') ?? c.req.param('name') ?? c.req.param('id') ?? null;
     const target = raw !== null && (APP_NAME_PATTERN.test(raw) || /^[1-9]\d{0,15}$/.test(raw)) ? raw : null;
-    // The body as the handler's validator read it (hono keeps it); a body nobody read, or not JSON, is left out.
+    // What a request that was taken asked to change: the body as the handler's validator read it (hono keeps it).
+    // A refused request changed nothing and its text was not validated, so it is left out (as are dry runs).
     let fields: string | null = null;
-    if ((c.req.header('content-type') ?? '').startsWith('application/json') && !c.req.path.startsWith('/api/auth/')) {
+    if (c.res.status < 400 && (c.req.header('content-type') ?? '').startsWith('application/json') && !/^\/api\/(auth|validate)\//.test(c.req.path)) {
       fields = auditFields(await c.req.json().catch(() => null));
     }
     await deps.db.insertInto('audit_log').values({
@@ -163,7 +164,7 @@ const TAGS: Record<string, string> = {
   health: 'Whether pocketd answers', auth: 'Signing in and out', tokens: 'API tokens and their scopes', audit: 'What was changed, by whom',
   apps: 'Apps: create, configure, start, stop, delete', deployments: 'Operations on apps, in turn', system: 'The host and its checks',
   observe: 'Logs, events and health', metrics: 'Metrics of apps and the host', deploy: 'Releases, bundles, upgrades, rollbacks',
-  backups: 'Backups, restores and the app\'s environment',
+  backups: 'Backups, restores and the app\'s environment', alerts: 'Channels, rules, incidents and the messages sent',
 };
 
 /**

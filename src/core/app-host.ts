@@ -28,15 +28,20 @@ export function createAppHost(deps: { config: Config; templates: Templates; priv
   // The helper renders what it installs from root's copy of the same templates;
   // these renderings are what the installed files are compared with (drift).
   const unitSpec = (s: AppSettings) => ({ port: s.port, version: s.version, memory_max: s.memory_max, cpu_quota: s.cpu_quota });
-  const siteSpec = (s: AppSettings) => ({ port: s.port, domains: s.domains, http_only: config.caddy_http_only, body_max: config.request_body_max });
+  /** The domains the app is served at: its own, and <name>.<base_domain> when a base domain is set. */
+  const servedDomains = (s: AppSettings): string[] => {
+    const auto = config.base_domain ? `${s.name}.${config.base_domain}` : null;
+    return auto && !s.domains.includes(auto) ? [...s.domains, auto] : s.domains;
+  };
+  const siteSpec = (s: AppSettings) => ({ port: s.port, domains: servedDomains(s), http_only: config.caddy_http_only, body_max: config.request_body_max });
   const renderUnit = (s: AppSettings) => templates.renderUnit(unitContext(layout, s.name, unitSpec(s)));
-  const renderSite = (s: AppSettings) => (s.domains.length === 0 ? null : templates.renderSite(siteContext(s.name, siteSpec(s))));
+  const renderSite = (s: AppSettings) => (servedDomains(s).length === 0 ? null : templates.renderSite(siteContext(s.name, siteSpec(s))));
 
   const installUnit = async (s: AppSettings) => { await privileged.run('install-unit', [s.name], { spec: unitSpec(s) }); };
   /** The app's site as its settings say, or none when it has no domain. */
   async function installSite(s: AppSettings) {
     try {
-      if (s.domains.length === 0) await privileged.run('remove-site', [s.name]);
+      if (servedDomains(s).length === 0) await privileged.run('remove-site', [s.name]);
       else await privileged.run('install-site', [s.name], { spec: siteSpec(s) });
     } finally {
       await readRoutes().catch(() => undefined);
@@ -66,8 +71,8 @@ export function createAppHost(deps: { config: Config; templates: Templates; priv
   /** Whether Caddy routes each of the app's domains to the app's port and nowhere else. */
   async function routesMatch(s: AppSettings): Promise<{ match: boolean; expected: string[]; live: string[] }> {
     const live = await liveRoutes();
-    const expected = s.domains.map((d) => `${d} -> 127.0.0.1:${s.port}`);
-    const actual = s.domains.flatMap((d) => (live[d] ?? []).map((dial) => `${d} -> ${dial}`));
+    const expected = servedDomains(s).map((d) => `${d} -> 127.0.0.1:${s.port}`);
+    const actual = servedDomains(s).flatMap((d) => (live[d] ?? []).map((dial) => `${d} -> ${dial}`));
     return { match: expected.length === actual.length && expected.every((e, i) => actual[i] === e), expected, live: actual };
   }
 
@@ -117,7 +122,7 @@ export function createAppHost(deps: { config: Config; templates: Templates; priv
     throw new PocketdError('HEALTH_TIMEOUT', `no healthy answer within ${config.health_timeout_seconds} s (${last}); last log lines: ${tail.join(' | ')}`, { status: 502 });
   }
 
-  return { appDir, unitFile, siteFile, envFile, renderUnit, renderSite, installUnit, installSite, installEnv, routesMatch, refreshRoutes: readRoutes, unitDetails, waitForUnit, waitHealthy };
+  return { appDir, unitFile, siteFile, envFile, servedDomains, renderUnit, renderSite, installUnit, installSite, installEnv, routesMatch, refreshRoutes: readRoutes, unitDetails, waitForUnit, waitHealthy };
 }
 
 export type AppHost = ReturnType<typeof createAppHost>;

@@ -154,12 +154,27 @@ export function createApps(deps: AppsDeps) {
       }
     }
 
+    // With a base domain, <name>.<base_domain> is the app's own: no other app may claim it, either way round.
+    const base = config.base_domain;
+    if (base && (await db.selectFrom('app_domains').select('app').where('domain', '=', `${input.name}.${base}`).executeTakeFirst())) {
+      errors.push({ field: 'name', code: 'DOMAIN_TAKEN', message: `${input.name}.${base} is a domain of another app` });
+    }
     if (input.domains.length > 0) {
       const taken = await db.selectFrom('app_domains').select(['domain', 'app']).where('domain', 'in', input.domains).execute();
       for (const t of taken) {
         checks.domains_available = false;
         errors.push({ field: `domains.${input.domains.indexOf(t.domain)}`, code: 'DOMAIN_TAKEN', message: `${t.domain} is used by app ${t.app}` });
       }
+      if (base) {
+        const auto = input.domains.map((d, i) => ({ i, app: d.endsWith(`.${base}`) ? d.slice(0, -base.length - 1) : '' })).filter((x) => x.app && x.app !== input.name);
+        const owners = auto.length ? await db.selectFrom('apps').select('name').where('name', 'in', auto.map((x) => x.app)).execute() : [];
+        for (const x of auto.filter((a) => owners.some((o) => o.name === a.app))) {
+          checks.domains_available = false;
+          errors.push({ field: `domains.${x.i}`, code: 'DOMAIN_TAKEN', message: `${input.domains[x.i]} is app ${x.app}'s own under the base domain` });
+        }
+      }
+    } else if (base) {
+      warnings.push({ field: 'domains', code: 'BASE_DOMAIN_ONLY', message: `served at ${input.name}.${base} only` });
     } else {
       warnings.push({ field: 'domains', code: 'NO_DOMAINS', message: 'without a domain the app has no Caddy site and is reachable on loopback only' });
     }
@@ -232,8 +247,8 @@ export function createApps(deps: AppsDeps) {
           undo: async () => { await privileged.run('remove-env', [settings.name]); } },
         { name: 'install_unit', run: async () => { await installUnit(settings); return unitName(settings.name); },
           undo: async () => { await privileged.run('remove-unit', [settings.name]); } },
-        { name: 'install_site', skip: () => settings.domains.length === 0,
-          run: async () => { await installSite(settings); return `validated by caddy and reloaded: ${settings.domains.join(', ')}`; },
+        { name: 'install_site', skip: () => host.servedDomains(settings).length === 0,
+          run: async () => { await installSite(settings); return `validated by caddy and reloaded: ${host.servedDomains(settings).join(', ')}`; },
           undo: async () => { await privileged.run('remove-site', [settings.name]); } },
         // install-unit enabled it.
         { name: 'start', run: async () => { await privileged.run('start', [settings.name]); },

@@ -25,6 +25,8 @@ export function createHealthChecker(deps: {
   db: Database; systemd: Systemd; events: EventBus; log: Logger; busy: (app: string) => boolean;
   /** Queues a restart in the app's turn; false when one already waits. */
   restart: (app: string) => Promise<boolean>;
+  /** Told of every check (alerts count them). */
+  onCheck?: (app: string, state: HealthState, error: string | null) => Promise<void>;
 }, opts: HealthOptions) {
   const { db } = deps;
   const last = new Map<string, { state: HealthState; since: string; failures: number }>();
@@ -64,6 +66,7 @@ export function createHealthChecker(deps: {
     const failures = state === 'unhealthy' ? (prev?.failures ?? 0) + 1 : 0;
     last.set(app, { state, since: prev && prev.state === state ? prev.since : at, failures });
     if (prev?.state !== state) deps.events.publish('app.health', app, { from: prev?.state ?? null, to: state, error });
+    await deps.onCheck?.(app, state, error).catch((err: unknown) => deps.log.error({ app, err }, 'alerts did not take a health check'));
     if (opts.restartAfter > 0 && failures >= opts.restartAfter) {
       deps.log.warn({ app, failures }, 'restarting an app after repeated failed health checks');
       last.set(app, { state, since: last.get(app)!.since, failures: 0 });
@@ -96,7 +99,11 @@ export function createHealthChecker(deps: {
   async function unitChanged(app: string, d: UnitDetails): Promise<void> {
     const cur = last.get(app)?.state;
     if (d.active_state === 'inactive' || d.active_state === 'deactivating') {
-      if (cur !== 'stopped') await record(app, 'stopped', null, null, null);
+      // Stopped on purpose is "stopped"; a unit that stopped while the app should run is down.
+      const row = await db.selectFrom('apps').select('desired_state').where('name', '=', app).executeTakeFirst();
+      if (row?.desired_state === 'running' && d.active_state === 'inactive') {
+        if (cur !== 'unhealthy') await record(app, 'unhealthy', null, null, `the unit is ${d.active_state}/${d.sub_state}`);
+      } else if (cur !== 'stopped') await record(app, 'stopped', null, null, null);
     } else if (d.active_state === 'failed' || d.sub_state === 'auto-restart') {
       if (cur !== 'unhealthy') await record(app, 'unhealthy', null, null, `the unit is ${d.active_state}/${d.sub_state}`);
     } else if (d.active_state === 'active' && cur !== 'healthy') {

@@ -91,6 +91,52 @@ export interface AuditLogTable {
   fields: string | null;
 }
 
+export interface AlertChannelsTable {
+  id: Generated<number>;
+  name: string;
+  kind: 'webhook' | 'slack' | 'discord' | 'ntfy' | 'email';
+  /** JSON: what may be shown (a URL without its secret part, SMTP host and addresses). */
+  settings: string;
+  /** JSON: what is never shown (a URL with a token, an HMAC secret, an SMTP password). */
+  secrets: string;
+  created_at: string;
+}
+
+export interface AlertRulesTable {
+  id: Generated<number>;
+  /** JSON array of incident kinds, or ["*"]. */
+  kinds: string;
+  app: string | null;
+  channel_id: number;
+  created_at: string;
+}
+
+export interface IncidentsTable {
+  id: Generated<number>;
+  key: string;
+  kind: string;
+  app: string | null;
+  title: string;
+  detail: string | null;
+  opened_at: string;
+  closed_at: string | null;
+  reminded_at: string | null;
+}
+
+export interface AlertOutboxTable {
+  id: Generated<number>;
+  channel_id: number;
+  incident_id: number | null;
+  event: string;
+  payload: string;
+  status: 'pending' | 'sent' | 'failed';
+  attempts: number;
+  next_at: string;
+  last_error: string | null;
+  created_at: string;
+  sent_at: string | null;
+}
+
 export interface LoginFailuresTable {
   key: string;
   count: number;
@@ -181,6 +227,10 @@ export interface DB {
   deployment_steps: DeploymentStepsTable;
   audit_log: AuditLogTable;
   login_failures: LoginFailuresTable;
+  alert_channels: AlertChannelsTable;
+  alert_rules: AlertRulesTable;
+  incidents: IncidentsTable;
+  alert_outbox: AlertOutboxTable;
 }
 
 export type AppRow = Selectable<AppsTable>;

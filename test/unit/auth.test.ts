@@ -46,14 +46,21 @@ test('the audit log names a token as the actor, with the user who made it beside
   const me = (await t.call('GET', '/api/auth/me', { token: made })).body;
   assert.equal(me.kind, 'api');
   assert.equal(me.name, 'ci-owned');
-  await t.call('POST', '/api/tokens', { token: made, body: { name: 'from-ci', scope: 'admin', password: 'hunter2-secret' } });
+  await t.call('POST', '/api/tokens', { token: made, body: { name: 'from-ci', scope: 'admin' } });
   const [e] = (await t.call('GET', '/api/audit?limit=1')).body.entries;
   assert.equal(e.actor, 'token:ci-owned (admin@example.com)');
-  assert.equal(e.target, null);
-  assert.deepEqual(JSON.parse(e.fields), { name: 'from-ci', scope: 'admin', password: '********' });
+  assert.equal(e.target, 'from-ci');
+  assert.deepEqual(JSON.parse(e.fields), { name: 'from-ci', scope: 'admin' });
+  // A refused request changed nothing: its (unvalidated) text is not kept.
+  assert.equal((await t.call('POST', '/api/tokens', { token: made, body: { name: 'bad\nname', scope: 'admin' } })).status, 422);
+  assert.equal((await t.call('GET', '/api/audit?limit=1')).body.entries[0].fields, null);
+  // Secrets are masked wherever they are; every env value is.
+  const { auditFields } = await import('../../src/api/audit-fields.js');
+  assert.deepEqual(JSON.parse(auditFields({ name: 'x', superuser: { email: 'a@b.c', password: 'pw-123456789' }, env: { A: 'b' }, api_token: 't' })!),
+    { name: 'x', superuser: { email: 'a@b.c', password: '********' }, env: { A: '********' }, api_token: '********' });
   // Filters: by actor, by route.
   const mine = (await t.call('GET', `/api/audit?actor=${encodeURIComponent('token:ci-owned (admin@example.com)')}`)).body.entries;
-  assert.equal(mine.length, 1);
+  assert.equal(mine.length, 2);
   assert.equal((await t.call('GET', `/api/audit?route=${encodeURIComponent('/api/tokens')}&limit=500`)).body.entries.every((x: any) => x.route === '/api/tokens'), true);
   const bad = await t.call('GET', '/api/audit?route=nope');
   assert.equal(bad.status, 422);

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import pino from 'pino';
 import { createConfig, lintFromString } from '@redocly/openapi-core';
 import { createApi } from '../../src/api/app.js';
+import { registerAlertRoutes } from '../../src/api/routes/alerts.js';
 import { registerAppRoutes } from '../../src/api/routes/apps.js';
 import { registerBackupRoutes } from '../../src/api/routes/backups.js';
 import { registerDeployRoutes } from '../../src/api/routes/deploy.js';
@@ -22,7 +23,7 @@ async function wholeDocument(): Promise<any> {
     db: none, auth: none, log: pino({ level: 'silent' }), bodyLimitBytes: 1024, startedAt: Date.now(),
     extra: [
       (a) => registerAppRoutes(a, none, none), (a) => registerDeploymentRoutes(a, none), (a) => registerSystemRoutes(a, none),
-      (a) => registerObserveRoutes(a, none), (a) => registerMetricsRoutes(a, none), (a) => registerDeployRoutes(a, none), (a) => registerBackupRoutes(a, none),
+      (a) => registerObserveRoutes(a, none), (a) => registerMetricsRoutes(a, none), (a) => registerDeployRoutes(a, none), (a) => registerBackupRoutes(a, none), (a) => registerAlertRoutes(a, none),
     ],
   });
   const res = await app.request('/api/openapi.json');

@@ -21,7 +21,7 @@ export function Sparkline({ values, width = 120, height = 28, label, max }: { va
 const STATE_CLASS: Record<string, string> = {
   running: 'ok', healthy: 'ok', success: 'ok', ready: 'ok', 'in sync': 'ok', ok: 'ok',
   starting: 'busy', stopping: 'busy', creating: 'busy', deleting: 'busy', pending: 'busy', queued: 'busy',
-  failed: 'bad', unhealthy: 'bad', rolled_back: 'warn', cancelled: 'warn', stopped: 'off', unknown: 'off',
+  failed: 'bad', unhealthy: 'bad', open: 'bad', resolved: 'ok', sent: 'ok', rolled_back: 'warn', cancelled: 'warn', stopped: 'off', unknown: 'off',
 };
 export const Badge = ({ value }: { value: string }) => <span class={`badge ${STATE_CLASS[value] ?? 'off'}`}>{value.replace('_', ' ')}</span>;
 

@@ -9,6 +9,7 @@ import { CreateApp } from './pages/create.js';
 import { AppPage } from './pages/app.js';
 import { Audit, Host, Tokens } from './pages/host.js';
 import { Docs } from './pages/docs.js';
+import { Alerts } from './pages/alerts.js';
 
 function Shell() {
   const [signedIn, setSignedIn] = useState(session.get() !== null);
@@ -33,7 +34,7 @@ function Shell() {
     <>
       <header class="top">
         <a class="brand" href="#/apps">pocketd</a>
-        <nav aria-label="Main">{link('apps', 'Apps')}{link('host', 'Host')}{link('tokens', 'Tokens')}{link('audit', 'Audit')}{link('docs', 'API')}</nav>
+        <nav aria-label="Main">{link('apps', 'Apps')}{link('host', 'Host')}{link('tokens', 'Tokens')}{link('alerts', 'Alerts')}{link('audit', 'Audit')}{link('docs', 'API')}</nav>
         <span class="who">{who}</span>
         <ThemeToggle />
         <button class="small" onClick={() => void signOut()}>Sign out</button>
@@ -46,6 +47,7 @@ function Shell() {
         : page === 'tokens' ? <Tokens />
         : page === 'audit' ? <Audit />
         : page === 'docs' ? <Docs />
+        : page === 'alerts' ? <Alerts />
         : <NotFound />}
     </>
   );

@@ -5,6 +5,7 @@ import * as m0003 from './0003_metrics.js';
 import * as m0004 from './0004_deploy.js';
 import * as m0005 from './0005_queue.js';
 import * as m0006 from './0006_audit_fields.js';
+import * as m0007 from './0007_alerts.js';
 
 /** Every migration, in order. Add new ones at the end; never edit a landed one. */
 export const migrations: Record<string, Migration> = {
@@ -14,4 +15,5 @@ export const migrations: Record<string, Migration> = {
   '0004_deploy': m0004,
   '0005_queue': m0005,
   '0006_audit_fields': m0006,
+  '0007_alerts': m0007,
 };
