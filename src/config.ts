@@ -47,6 +47,10 @@ export const configSchema = z.object({
   apps_user: appsUser.default('pocketbase'),
   port_range: portRange.prefault('20000-20999'),
   caddy_http_only: boolish.default(false),
+  /** `acme`: Caddy gets public certificates itself; `internal`: Caddy's own CA (`tls internal`: private networks, the sandbox). */
+  caddy_tls: z.enum(['acme', 'internal']).default('acme'),
+  /** Where Caddy serves HTTPS: pocketd reads each domain's certificate there with a TLS handshake. */
+  caddy_https_port: int(1, 65535).default(443),
   request_body_max: z.string().regex(/^\d{1,6}(KB|MB|GB)$/, 'must be like 64MB').default('64MB'),
   releases_url: z.url({ protocol: /^https?$/ }).default('https://api.github.com'),
   releases_cache_seconds: int(0, 86400).default(600),

@@ -7,6 +7,7 @@ import type { Logger } from './log.js';
 import { VERSION } from './version.js';
 import { createAlerts, type Alerts } from './core/alerts.js';
 import { createChannels } from './core/channels.js';
+import { createCertificates } from './core/certificates.js';
 import { registerAlertRoutes } from './api/routes/alerts.js';
 import { createEventBus } from './core/events.js';
 import { createDeployments } from './core/deployments.js';
@@ -151,12 +152,21 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     alerts.start();
     const alertsStarted = alerts;
     stack.push(() => alertsStarted.stop());
+    const servedOf = async (name: string) => apps.host.servedDomains((await apps.loadSettings(name)).settings);
+    const certificates = createCertificates({
+      domains: async () => Promise.all((await db.selectFrom('apps').select('name').where('status', '=', 'ready').execute())
+        .map(async (r) => ({ app: r.name, domains: await servedOf(r.name) }))),
+      httpsPort: config.caddy_https_port, enabled: !config.caddy_http_only, events, log: log.child({ mod: 'certificates' }),
+      onResult: (app, f) => alertsStarted.certificateChecked(app, f, 14),
+    });
+    certificates.start();
+    stack.push(async () => certificates.stop());
     const ui = await loadUi(config.ui_dir);
     if (!ui) log.warn({ ui_dir: config.ui_dir }, 'no dashboard build found; the API is served without it');
     const api = createApi({
       db, auth, log: log.child({ mod: 'api' }), bodyLimitBytes: config.body_limit_bytes, uploadLimitBytes: config.bundle_max_bytes, startedAt,
       extra: [
-        (app) => registerAppRoutes(app, apps, ops),
+        (app) => registerAppRoutes(app, apps, ops, async (name) => certificates.of(await servedOf(name))),
         (app) => registerDeploymentRoutes(app, deployments),
         (app) => registerSystemRoutes(app, { apps, system, releases }),
         (app) => registerObserveRoutes(app, { apps, journal, events, health }),

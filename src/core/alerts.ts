@@ -18,7 +18,7 @@ import type { EventBus, PocketdEvent } from './events.js';
  * doubling wait, recorded as sent or failed with the reason; a restart of
  * pocketd picks up what is pending. A slow or dead channel holds up only itself.
  */
-export const ALERT_KINDS = ['app_down', 'deployment_failed', 'backup_failed', 'disk_low', 'host_check'] as const;
+export const ALERT_KINDS = ['app_down', 'deployment_failed', 'backup_failed', 'disk_low', 'host_check', 'certificate'] as const;
 export type AlertKind = typeof ALERT_KINDS[number];
 
 export const createRuleSchema = z.object({
@@ -144,6 +144,20 @@ export function createAlerts(deps: {
     else await raise(`host_check:${name}`, 'host_check', null, `host check ${name} fails`, message);
   }
 
+  /**
+   * A domain's certificate: one that could not be had, or that ends within `warnDays` (within a quarter of its
+   * lifetime for short-lived ones, such as Caddy's internal 12-hour certificates, renewed long before), is an
+   * incident until it is fine.
+   */
+  async function certificateChecked(app: string, f: { domain: string; error: string | null; valid_from?: string; valid_until?: string }, warnDays: number): Promise<void> {
+    const key = `certificate:${f.domain}`;
+    if (f.error !== null || !f.valid_until || !f.valid_from) { await raise(key, 'certificate', app, `no certificate for ${f.domain}`, f.error); return; }
+    const left = Date.parse(f.valid_until) - Date.now();
+    const warn = Math.min(warnDays * 86_400_000, (Date.parse(f.valid_until) - Date.parse(f.valid_from)) / 4);
+    if (left < warn) await raise(key, 'certificate', app, `the certificate of ${f.domain} ends in ${Math.max(0, Math.floor(left / 3600_000))} hours`, `valid until ${f.valid_until}`);
+    else await resolve(key, `the certificate of ${f.domain} is fine again`, `valid until ${f.valid_until}`);
+  }
+
   // --- delivery --------------------------------------------------------------
 
   async function deliver(row: { id: number; channel_id: number; payload: string; attempts: number }, retry = true): Promise<void> {
@@ -194,7 +208,7 @@ export function createAlerts(deps: {
   }
 
   return {
-    raise, resolve, notice, healthChecked, hostChecked, checkDisks,
+    raise, resolve, notice, healthChecked, hostChecked, checkDisks, certificateChecked,
     start() {
       unsubscribe = deps.events.subscribe((e) => { void onEvent(e).catch((err: unknown) => log.error({ err }, 'an alert rule failed')); });
       let running = false;

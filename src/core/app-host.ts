@@ -33,7 +33,7 @@ export function createAppHost(deps: { config: Config; templates: Templates; priv
     const auto = config.base_domain ? `${s.name}.${config.base_domain}` : null;
     return auto && !s.domains.includes(auto) ? [...s.domains, auto] : s.domains;
   };
-  const siteSpec = (s: AppSettings) => ({ port: s.port, domains: servedDomains(s), http_only: config.caddy_http_only, body_max: config.request_body_max });
+  const siteSpec = (s: AppSettings) => ({ port: s.port, domains: servedDomains(s), http_only: config.caddy_http_only, body_max: config.request_body_max, tls: config.caddy_tls });
   const renderUnit = (s: AppSettings) => templates.renderUnit(unitContext(layout, s.name, unitSpec(s)));
   const renderSite = (s: AppSettings) => (servedDomains(s).length === 0 ? null : templates.renderSite(siteContext(s.name, siteSpec(s))));
 

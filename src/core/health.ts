@@ -99,9 +99,10 @@ export function createHealthChecker(deps: {
   async function unitChanged(app: string, d: UnitDetails): Promise<void> {
     const cur = last.get(app)?.state;
     if (d.active_state === 'inactive' || d.active_state === 'deactivating') {
-      // Stopped on purpose is "stopped"; a unit that stopped while the app should run is down.
+      // Stopped on purpose (by an operation of pocketd's, or wanted stopped) is "stopped"; a unit that stopped
+      // behind pocketd's back while the app should run is down.
       const row = await db.selectFrom('apps').select('desired_state').where('name', '=', app).executeTakeFirst();
-      if (row?.desired_state === 'running' && d.active_state === 'inactive') {
+      if (row?.desired_state === 'running' && d.active_state === 'inactive' && !deps.busy(app)) {
         if (cur !== 'unhealthy') await record(app, 'unhealthy', null, null, `the unit is ${d.active_state}/${d.sub_state}`);
       } else if (cur !== 'stopped') await record(app, 'stopped', null, null, null);
     } else if (d.active_state === 'failed' || d.sub_state === 'auto-restart') {

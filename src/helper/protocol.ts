@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { cpuQuotaSchema, domainsSchema, envSchema, memoryMaxSchema, portSchema, superuserSchema, versionSchema } from '../rules.js';
+import { cpuQuotaSchema, domainSchema, envSchema, memoryMaxSchema, portSchema, superuserSchema, uniqueList, versionSchema } from '../rules.js';
 
 /**
  * The root helper's protocol: a fixed table of verbs, each taking positional
@@ -71,9 +71,11 @@ export const bodyMaxSchema = z.string().regex(/^\d{1,6}(KB|MB|GB)$/, 'must be li
 /** install-site: the upstream is always 127.0.0.1:<port>, and the port must be the app's own. */
 export const siteSpecSchema = z.object({
   port: portSchema,
-  domains: domainsSchema.min(1),
+  // An app's own domains (20 at most) and, with a base domain, <name>.<base_domain>.
+  domains: uniqueList(domainSchema, 21).min(1),
   http_only: z.boolean(),
   body_max: bodyMaxSchema,
+  tls: z.enum(['acme', 'internal']).default('acme'),
 }).strict();
 export type SiteSpec = z.infer<typeof siteSpecSchema>;
 

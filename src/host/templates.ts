@@ -31,6 +31,7 @@ export interface SiteContext {
   addresses: string[];
   port: number;
   body_max: string;
+  tls_internal: boolean;
 }
 
 /** Where an app's files live; the daemon's config and the helper's agree on these. */
@@ -56,7 +57,7 @@ export function appUserOf(name: string): string {
 /** What a unit runs, as the helper's install-unit spec says it. */
 export interface UnitSettings { port: number; version: string; memory_max: string | null; cpu_quota: number | null }
 /** What a site serves, as the helper's install-site spec says it. */
-export interface SiteSettings { port: number; domains: string[]; http_only: boolean; body_max: string }
+export interface SiteSettings { port: number; domains: string[]; http_only: boolean; body_max: string; tls?: 'acme' | 'internal' }
 
 export const appDirOf = (l: AppLayout, name: string) => path.join(l.apps_dir, name);
 export const envFileOf = (l: AppLayout, name: string) => path.join(l.env_dir, `${name}.env`);
@@ -71,6 +72,7 @@ export const unitContext = (l: AppLayout, name: string, s: UnitSettings): UnitCo
 
 export const siteContext = (name: string, s: SiteSettings): SiteContext => ({
   name, addresses: s.domains.map((d) => (s.http_only ? `http://${d}` : d)), port: s.port, body_max: s.body_max,
+  tls_internal: !s.http_only && s.tls === 'internal',
 });
 
 export class TemplateError extends Error {
@@ -85,7 +87,7 @@ function assertSafe(ctx: object): void {
   for (const [key, value] of Object.entries(ctx)) {
     const values: unknown[] = Array.isArray(value) ? value : [value];
     for (const v of values) {
-      if (v === null || typeof v === 'number') continue;
+      if (v === null || typeof v === 'number' || typeof v === 'boolean') continue;
       if (typeof v !== 'string' || v.length === 0 || UNSAFE.test(v)) {
         throw new TemplateError(`template value ${key}=${JSON.stringify(v)} is not allowed in a unit or site file`);
       }

@@ -6,7 +6,8 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SMTPServer } from 'smtp-server';
 import { setupPocketdHost, type PocketdHost } from '../support/host.js';
-import { httpRequest } from '../support/http.js';
+import https from 'node:https';
+import tls from 'node:tls';
 
 /**
  * Alerts from the seat of the people told: a real webhook receiver that checks
@@ -51,7 +52,7 @@ before(async () => {
   smtpPort = (smtp.server.address() as AddressInfo).port;
   h = await setupPocketdHost({
     settings: {
-      base_domain: 'apps.test', health_interval_seconds: '1', alert_after: '2', health_restart_after: '0', alert_retry_ms: '3000', alert_retry_max: '3', alert_timeout_ms: '2000',
+      base_domain: 'apps.test', caddy_http_only: 'false', caddy_tls: 'internal', health_interval_seconds: '1', alert_after: '2', health_restart_after: '0', alert_retry_ms: '3000', alert_retry_max: '3', alert_timeout_ms: '2000',
     },
   });
 });
@@ -74,6 +75,19 @@ async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs =
 }
 
 const channelIds: Record<string, number> = {};
+
+/** An HTTPS request to Caddy with the domain as SNI and Host (Caddy's internal CA is not trusted here). */
+function httpsGet(port: number, host: string, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = https.request({ host: '127.0.0.1', port, path, servername: host, headers: { host }, rejectUnauthorized: false, timeout: 10_000 }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => { body += c.toString(); });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
 
 test('channels: every kind is added with one request; secrets are never in an answer; bad input is a 422 naming the field', async () => {
   const add = async (body: Record<string, unknown>) => {
@@ -134,7 +148,7 @@ test('an app down until it counts as down: exactly one alert per channel, then o
   const c = await h.api('POST', '/api/apps', { name: 'watched' });
   assert.equal((await h.waitDeployment(c.body.deployment_id)).status, 'success');
   // With base_domain set, an app with no domain of its own is served at <name>.<base_domain>, and that name is its own.
-  const served = await httpRequest(h.sbx.caddy.httpPort, '/api/health', { host: 'watched.apps.test' });
+  const served = await httpsGet(h.sbx.caddy.httpsPort, 'watched.apps.test', '/api/health');
   assert.equal(served.status, 200, served.body);
   const claim = await h.api('POST', '/api/validate/app', { name: 'other', domains: ['watched.apps.test'] });
   assert.ok(claim.body.errors.some((e: any) => e.field === 'domains.0' && e.code === 'DOMAIN_TAKEN'), JSON.stringify(claim.body.errors));
@@ -182,4 +196,23 @@ test('a failing channel is tried again with a longer wait, also across a restart
   assert.match(failed.last_error, /ECONNREFUSED/);
   // The other channels were not held up by it.
   assert.ok(((await h.api('GET', '/api/alerts/outbox?limit=100')).body.messages as any[]).filter((x) => x.channel_id === channelIds.hook).every((x) => x.status === 'sent'));
+});
+
+test('each domain\'s certificate: what Caddy serves, from a real handshake with Caddy\'s internal CA, in GET /api/apps/:name', async () => {
+  // The test's own handshake.
+  const seen = await new Promise<tls.PeerCertificate>((resolve, reject) => {
+    const s = tls.connect({ host: '127.0.0.1', port: h.sbx.caddy.httpsPort, servername: 'watched.apps.test', rejectUnauthorized: false }, () => { resolve(s.getPeerCertificate()); s.destroy(); });
+    s.on('error', reject);
+  });
+  assert.match(String(seen.issuer.CN), /Caddy Local Authority/);
+  const certs = await until(async () => (await h.api('GET', '/api/apps/watched')).body.certificates as any[],
+    (c) => c.some((x) => x.domain === 'watched.apps.test' && x.fingerprint256 === seen.fingerprint256), 40_000);
+  const c = certs.find((x) => x.domain === 'watched.apps.test');
+  assert.match(c.issuer, /Caddy Local Authority/);
+  assert.equal(c.error, null);
+  assert.ok(Date.parse(c.valid_until) > Date.now() && Date.parse(c.valid_from) <= Date.now());
+  assert.equal(c.valid_until, new Date(seen.valid_to).toISOString());
+  // Caddy's internal leaf certificates last 12 hours and are renewed long before: fresh, they are no incident.
+  const open = (await h.api('GET', '/api/alerts/incidents?open=true')).body.incidents as any[];
+  assert.deepEqual(open.filter((i) => i.kind === 'certificate'), []);
 });

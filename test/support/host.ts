@@ -31,7 +31,7 @@ export async function setupPocketdHost(opts: { releases?: MirrorRelease[]; setti
     const port = await freePort();
     const settings = {
       listen: `127.0.0.1:${port}`, releases_url: opts.releasesUrl ?? mirror.url, caddy_http_only: 'true', health_timeout_seconds: '15',
-      port_range: '21000-21999', ...opts.settings,
+      port_range: '21000-21999', caddy_https_port: String(sbx.caddy.httpsPort), ...opts.settings,
     };
     const args = Object.entries(settings).flatMap(([k, v]) => ['--set', `${k}=${v}`]);
     await sbx.run(['/bin/bash', `${SANDBOX_SRC}/deploy/install.sh`, ...args], { timeoutMs: 120_000 });

@@ -154,7 +154,8 @@ export async function bootSandbox(opts: { timeoutMs?: number; projectDir?: strin
 \tadmin localhost:${adminPort}
 \thttp_port ${httpPort}
 \thttps_port ${httpsPort}
-\tauto_https off
+\tauto_https disable_redirects
+\tskip_install_trust
 }
 `;
   const child: ChildProcess = spawn('/usr/bin/unshare', ['--pid', '--fork', '--mount', '--propagation', 'private',

@@ -19,7 +19,7 @@ export const UNIT: UnitContext = {
   release_bin: '/var/lib/pocketd-releases/0.23.1/pocketbase', port: 20001, env_file: '/etc/pocketd/env/blog.env',
   memory_max: '512M', cpu_quota: 150,
 };
-export const SITE: SiteContext = { name: 'blog', addresses: ['blog.example.com', '*.blog.example.com'], port: 20001, body_max: '64MB' };
+export const SITE: SiteContext = { name: 'blog', addresses: ['blog.example.com', '*.blog.example.com'], port: 20001, body_max: '64MB', tls_internal: false };
 
 test('unit with limits matches its golden file', () => golden('unit-limits.service', t.renderUnit(UNIT)));
 test('unit without limits has no MemoryMax or CPUQuota line', () => {
@@ -29,6 +29,10 @@ test('unit without limits has no MemoryMax or CPUQuota line', () => {
 });
 test('site matches its golden file', () => golden('site.caddy', t.renderSite(SITE)));
 test('http-only site addresses', () => golden('site-http.caddy', t.renderSite({ ...SITE, addresses: ['http://blog.test'] })));
+test('a site on Caddy\'s internal CA says tls internal; others do not', () => {
+  assert.match(t.renderSite({ ...SITE, tls_internal: true }), /^\ttls internal$/m);
+  assert.doesNotMatch(t.renderSite(SITE), /tls/);
+});
 
 test('hostile values are refused by the renderer, never escaped', () => {
   const bad: Array<Partial<UnitContext>> = [

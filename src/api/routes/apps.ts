@@ -1,6 +1,7 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Apps } from '../../core/apps.js';
 import type { AppOps } from '../../core/app-ops.js';
+import type { CertificateFacts } from '../../core/certificates.js';
 import { createAppSchema, patchAppSchema, superuserSchema } from '../../core/app-model.js';
 import { appNameSchema, domainSchema } from '../../core/app-rules.js';
 import { actorName, authorize, type ApiEnv } from '../context.js';
@@ -27,6 +28,11 @@ const AppDetail = AppView.extend({
     routes: z.object({ match: z.boolean(), expected: z.array(z.string()), live: z.array(z.string()) })
       .describe("Caddy's live routes for the app's domains (domain -> upstream) against what pocketd installed"),
   }),
+  certificates: z.array(z.object({
+    domain: z.string(), checked_at: z.string(), issuer: z.string().optional(), subject: z.string().optional(), valid_from: z.string().optional(),
+    valid_until: z.string().optional(), fingerprint256: z.string().optional(), days_left: z.number().int().nullable(),
+    error: z.string().nullable().describe('The handshake\'s failure, or Caddy\'s last error for the domain'),
+  })).describe('What Caddy serves for each domain, from a TLS handshake (empty with caddy_http_only)'),
 }).openapi('AppDetail');
 const Accepted = z.object({ deployment_id: z.number().int(), name: z.string(), port: z.number().int(), pocketbase_version: z.string() }).openapi('CreateAccepted');
 const DeploymentRef = z.object({ deployment_id: z.number().int() });
@@ -82,7 +88,8 @@ const deleteApp = createRoute({
   responses: { 200: json(DeploymentRef.extend({ status: z.string(), error: z.string().nullable() }), 'Deleted'), 202: json(QueuedSchema, 'Queued behind the operation that runs now; what waited was cancelled'), ...commonErrors, ...errors(404, 429) },
 });
 
-export function registerAppRoutes(app: OpenAPIHono<ApiEnv>, apps: Apps, ops: AppOps) {
+export function registerAppRoutes(app: OpenAPIHono<ApiEnv>, apps: Apps, ops: AppOps, certificatesOf: (name: string) => Promise<CertificateFacts[]> = async () => []) {
+  const detail = async (name: string, opts?: { maskAll: boolean }) => ({ ...await apps.get(name, opts), certificates: await certificatesOf(name) });
   app.openapi(createApp, async (c) => {
     const p = authorize(c, { kind: 'admin' });
     const body = c.req.valid('json');
@@ -97,14 +104,14 @@ export function registerAppRoutes(app: OpenAPIHono<ApiEnv>, apps: Apps, ops: App
     const { name } = c.req.valid('param');
     const p = authorize(c, { kind: 'app', app: name, level: 'read' });
     // Env values reach admins only: for an app-scoped token every value is masked, whatever its key.
-    return c.json(await apps.get(name, { maskAll: p.scope !== 'admin' }), 200);
+    return c.json(await detail(name, { maskAll: p.scope !== 'admin' }), 200);
   });
   app.openapi(patchApp, async (c) => {
     const p = authorize(c, { kind: 'admin' });
     const { name } = c.req.valid('param');
     const r = await ops.configure(name, c.req.valid('json'), actorName(p));
     if ('queued' in r) return c.json(r.queued, 202);
-    return c.json({ ...r.done, app: await apps.get(name) }, 200);
+    return c.json({ ...r.done, app: await detail(name) }, 200);
   });
   for (const action of ['start', 'stop', 'restart'] as const) {
     app.openapi(controlRoute(action), async (c) => {
@@ -112,7 +119,7 @@ export function registerAppRoutes(app: OpenAPIHono<ApiEnv>, apps: Apps, ops: App
       const { name } = c.req.valid('param');
       const r = await ops.control(name, action, actorName(p));
       if ('queued' in r) return c.json(r.queued, 202);
-      return c.json(await apps.get(name), 200);
+      return c.json(await detail(name), 200);
     });
   }
   app.openapi(repairApp, async (c) => {
@@ -120,7 +127,7 @@ export function registerAppRoutes(app: OpenAPIHono<ApiEnv>, apps: Apps, ops: App
     const { name } = c.req.valid('param');
     const r = await ops.repair(name, actorName(p));
     if ('queued' in r) return c.json(r.queued, 202);
-    return c.json({ ...r.done, app: await apps.get(name) }, 200);
+    return c.json({ ...r.done, app: await detail(name) }, 200);
   });
   app.openapi(setSuperuser, async (c) => {
     const p = authorize(c, { kind: 'admin' });

@@ -1,3 +1,4 @@
+import { Fragment } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, api, bytes, ago, stream } from '../api.js';
 import { Badge, DeploymentProgress, ErrorNote, useLoad } from '../components.js';
@@ -157,6 +158,13 @@ function Overview({ app, changes }: { app: AppDetail; changes: number }) {
           <dt>Restarts</dt><dd>{app.runtime?.restarts ?? '—'}</dd>
           <dt>Up since</dt><dd>{app.runtime?.active_since ? `${new Date(app.runtime.active_since).toLocaleString()} (${ago(app.runtime.active_since)})` : '—'}</dd>
           <dt>Config</dt><dd>{app.config_match.match ? <Badge value="in sync" /> : <span class="badge bad">drift</span>}</dd>
+          {(app as WithCertificates).certificates?.map((c) => (
+            <Fragment key={c.domain}>
+              <dt>Certificate</dt>
+              <dd data-testid="certificate">{c.domain}: {c.error ? <span class="badge bad" title={c.error}>error</span> : <Badge value="ok" />}{' '}
+                {c.error ? <span class="muted">{c.error}</span> : `${c.issuer ?? ''}, until ${c.valid_until ? new Date(c.valid_until).toLocaleString() : '?'}`}</dd>
+            </Fragment>
+          ))}
         </dl>
         <div>
           <TimeChart title="Memory" times={times} values={s.map((x) => x.memory_bytes)} format={bytes} />
@@ -171,6 +179,9 @@ function Overview({ app, changes }: { app: AppDetail; changes: number }) {
     </section>
   );
 }
+
+/** What Caddy serves for each domain (GET /api/apps/:name adds it to the app). */
+type WithCertificates = AppDetail & { certificates?: Array<{ domain: string; issuer?: string; valid_until?: string; error: string | null }> };
 
 const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
