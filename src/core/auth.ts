@@ -51,12 +51,6 @@ export function createAuthService(db: Database, opts: AuthOptions) {
     return row;
   }
 
-  async function setPassword(email: string, password: string): Promise<void> {
-    const r = await db.updateTable('users').set({ password_hash: await hashPassword(password) })
-      .where('email', '=', email.trim().toLowerCase()).executeTakeFirst();
-    if (r.numUpdatedRows === 0n) throw notFound('user', email);
-  }
-
   async function issueToken(input: { name: string; scope: string; kind: TokenKind; days: number; userId?: number | null }) {
     scopeSchema.parse(input.scope);
     const secret = newTokenSecret();
@@ -168,7 +162,7 @@ export function createAuthService(db: Database, opts: AuthOptions) {
     return issueToken({ name, scope, kind: 'api', days, userId });
   }
 
-  return { createUser, setPassword, login, authenticate, revoke, listTokens, createApiToken };
+  return { createUser, login, authenticate, revoke, listTokens, createApiToken };
 }
 
 export type AuthService = ReturnType<typeof createAuthService>;

@@ -1,4 +1,5 @@
 import cron, { type ScheduledTask } from 'node-cron';
+import { unitName } from './app-host.js';
 import type { Database } from '../db/database.js';
 import type { HealthState } from '../db/schema.js';
 import { requireApp } from './app-lookup.js';
@@ -35,10 +36,10 @@ export function createHealthChecker(deps: {
   async function checkAll(): Promise<void> {
     const apps = await db.selectFrom('apps').select(['name', 'port', 'desired_state']).where('status', '=', 'ready').execute();
     if (apps.length === 0) return;
-    const details = await deps.systemd.show(apps.map((a) => `pb-${a.name}.service`));
+    const details = await deps.systemd.show(apps.map((a) => unitName(a.name)));
     await Promise.all(apps.map(async (a) => {
       if (deps.busy(a.name)) return;
-      const d = details.get(`pb-${a.name}.service`);
+      const d = details.get(unitName(a.name));
       let state: HealthState = 'stopped';
       let status: number | null = null;
       let latency: number | null = null;

@@ -1,4 +1,5 @@
 import cron, { type ScheduledTask } from 'node-cron';
+import { unitName } from './app-host.js';
 import { sql } from 'kysely';
 import type { Database } from '../db/database.js';
 import { requireApp } from './app-lookup.js';
@@ -50,9 +51,9 @@ export function createMetrics(deps: { db: Database; systemd: Systemd; host: Host
     const at = nowIso();
     const cutoff = new Date(Date.now() - keepMs).toISOString();
     const apps = await db.selectFrom('apps').select('name').where('status', '=', 'ready').execute();
-    const [details, host] = await Promise.all([deps.systemd.show(apps.map((a) => `pb-${a.name}.service`)), deps.host.sample()]);
+    const [details, host] = await Promise.all([deps.systemd.show(apps.map((a) => unitName(a.name))), deps.host.sample()]);
     const rows = apps.map((a) => {
-      const d = details.get(`pb-${a.name}.service`);
+      const d = details.get(unitName(a.name));
       const active = d?.active_state === 'active';
       return { app: a.name, at, active: active ? 1 : 0, memory_bytes: active ? d?.memory_bytes ?? null : null, cpu_ns: d?.cpu_ns ?? null, restarts: d?.restarts ?? 0 };
     });

@@ -1,4 +1,4 @@
-import type { Generated, Insertable, Selectable } from 'kysely';
+import type { Generated, Selectable } from 'kysely';
 
 export interface UsersTable {
   id: Generated<number>;
@@ -234,7 +234,6 @@ export interface DB {
 }
 
 export type AppRow = Selectable<AppsTable>;
-export type NewApp = Insertable<AppsTable>;
 export type TokenRow = Selectable<TokensTable>;
 export type DeploymentRow = Selectable<DeploymentsTable>;
 export type StepRow = Selectable<DeploymentStepsTable>;

@@ -101,12 +101,6 @@ export function createReleaseSource(opts: ReleaseSourceOptions) {
     }));
   }
 
-  async function latestStable(): Promise<string> {
-    const r = (await list()).find((x) => x.latest);
-    if (!r) throw new PocketdError('VERSION_NOT_FOUND', 'the release source lists no stable release', { status: 422 });
-    return r.version;
-  }
-
   /** Whether a version exists at the source (installed ones count without asking). */
   async function exists(version: string): Promise<boolean> {
     if ((await installedVersions()).has(version)) return true;
@@ -194,7 +188,7 @@ export function createReleaseSource(opts: ReleaseSourceOptions) {
     return p;
   }
 
-  return { list, latestStable, exists, ensure, binPath };
+  return { list, exists, ensure, binPath };
 }
 
 export type ReleaseSource = ReturnType<typeof createReleaseSource>;

@@ -146,7 +146,13 @@ test('a host whose apps all ran as one shared user is migrated to a user per app
   await h.sbx.run(['systemctl', 'daemon-reload']);
   await h.sbx.run(['systemctl', 'start', 'pb-legacy.service']);
   await h.sbx.run(['userdel', 'pb-legacy']);
-  assert.equal((await h.sbx.run(['ps', '-o', 'user=', '-p', String((await app('legacy')).runtime.main_pid)])).trim(), 'pocketbase');
+  // systemd forks the main process as root and it drops to its user a moment later: asked right after the start, it may not have yet.
+  let user = '';
+  for (let i = 0; i < 50 && (user === '' || user === 'root'); i++) {
+    user = (await h.sbx.exec(['ps', '-o', 'user=', '-p', String((await app('legacy')).runtime?.main_pid)])).stdout.trim();
+    if (user === '' || user === 'root') await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(user, 'pocketbase');
 
   await h.killDaemon();
 

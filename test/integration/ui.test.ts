@@ -51,6 +51,16 @@ async function axeViolations(): Promise<string[]> {
   });
   return found as string[];
 }
+/** A second page, signed in by pasting a token; waits until the header names it as `who`. */
+async function signedInWithToken(token: string, who: string): Promise<Page> {
+  const other = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+  await other.goto(h.url);
+  await other.getByText('Use an API token instead').click();
+  await other.getByLabel('Token').fill(token);
+  await other.getByRole('button', { name: 'Sign in' }).click();
+  await other.getByText(who).waitFor();
+  return other;
+}
 /** Every page at desktop and phone sizes: a screenshot of each, and axe finds nothing. */
 async function auditPage(name: string, ready: () => Promise<unknown>) {
   const problems: string[] = [];
@@ -98,13 +108,8 @@ test('a failed sign-in shows its message; the right password signs in', async ()
 
 test('signing in with a pasted API token shows the token, not its maker; signing out leaves the token working', async () => {
   const ci = (await h.api('POST', '/api/tokens', { name: 'ci-pasted', scope: 'admin' })).body.token as string;
-  const other = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+  const other = await signedInWithToken(ci, 'token:ci-pasted (admin)');
   try {
-    await other.goto(h.url);
-    await other.getByText('Use an API token instead').click();
-    await other.getByLabel('Token').fill(ci);
-    await other.getByRole('button', { name: 'Sign in' }).click();
-    await other.getByText('token:ci-pasted (admin)').waitFor();
     await other.getByRole('button', { name: 'Sign out' }).click();
     await other.getByRole('heading', { name: 'Sign in to pocketd' }).waitFor();
     assert.equal((await h.api('GET', '/api/auth/me', undefined, ci)).status, 200, 'the CI token still works');
@@ -497,13 +502,8 @@ test('the app page shows its queue: what runs now, what waits, with Cancel; a du
 
 test('a token for one app lands on that app, not on a page it may not read', async () => {
   const read = (await h.api('POST', '/api/tokens', { name: 'reader', scope: 'app:webapp:read' })).body.token as string;
-  const other = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+  const other = await signedInWithToken(read, 'token:reader (app:webapp:read)');
   try {
-    await other.goto(h.url);
-    await other.getByText('Use an API token instead').click();
-    await other.getByLabel('Token').fill(read);
-    await other.getByRole('button', { name: 'Sign in' }).click();
-    await other.getByText('token:reader (app:webapp:read)').waitFor();
     await other.getByRole('heading', { name: /webapp/ }).waitFor();
     await other.locator('.facts').waitFor();
     assert.equal(await other.getByText('FORBIDDEN').count(), 0);
