@@ -4,7 +4,7 @@ import type { Database } from '../db/database.js';
 import { PocketdError } from '../errors.js';
 import { send, type Message } from '../host/notify.js';
 import type { Logger } from '../log.js';
-import type { Channels } from './channels.js';
+import { ALERT_KINDS, alertKindsSchema, type Channels } from './channels.js';
 import { nowIso } from './clock.js';
 import type { EventBus, PocketdEvent } from './events.js';
 
@@ -18,11 +18,11 @@ import type { EventBus, PocketdEvent } from './events.js';
  * doubling wait, recorded as sent or failed with the reason; a restart of
  * pocketd picks up what is pending. A slow or dead channel holds up only itself.
  */
-export const ALERT_KINDS = ['app_down', 'deployment_failed', 'backup_failed', 'disk_low', 'host_check', 'certificate'] as const;
+export { ALERT_KINDS };
 export type AlertKind = typeof ALERT_KINDS[number];
 
 export const createRuleSchema = z.object({
-  kinds: z.array(z.enum([...ALERT_KINDS, '*'])).min(1).max(ALERT_KINDS.length + 1).describe('What alerts; "*" for everything'),
+  kinds: alertKindsSchema.describe('What alerts; "*" for everything'),
   app: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/).nullable().default(null).describe('One app, or null for all'),
   channel_id: z.number().int().positive(),
 }).strict();

@@ -18,13 +18,19 @@ const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
 const channelName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/, 'letters, digits, space, dot, _ and -, at most 64');
 const host = z.string().regex(/^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/, 'a host name or address');
 
+/** What can alert (the rules' kinds). */
+export const ALERT_KINDS = ['app_down', 'deployment_failed', 'backup_failed', 'disk_low', 'host_check', 'certificate'] as const;
+export const alertKindsSchema = z.array(z.enum([...ALERT_KINDS, '*'])).min(1).max(ALERT_KINDS.length + 1);
+/** With `alert_on`, the channel gets a rule for every app at once: one request sets up alerts. */
+const alertOn = alertKindsSchema.optional().describe('Also add a rule sending these kinds ("*": all) for every app to it');
+
 export const createChannelSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('webhook'), name: channelName, url: httpUrl, secret: z.string().min(16).max(256).optional().describe('HMAC-SHA256 key; generated (and shown once) when left out') }).strict(),
-  z.object({ kind: z.literal('slack'), name: channelName, url: httpUrl }).strict(),
-  z.object({ kind: z.literal('discord'), name: channelName, url: httpUrl }).strict(),
-  z.object({ kind: z.literal('ntfy'), name: channelName, url: httpUrl.describe('The topic\'s URL, e.g. https://ntfy.sh/my-topic'), token: z.string().min(1).max(256).optional() }).strict(),
+  z.object({ kind: z.literal('webhook'), name: channelName, alert_on: alertOn, url: httpUrl, secret: z.string().min(16).max(256).optional().describe('HMAC-SHA256 key; generated (and shown once) when left out') }).strict(),
+  z.object({ kind: z.literal('slack'), name: channelName, alert_on: alertOn, url: httpUrl }).strict(),
+  z.object({ kind: z.literal('discord'), name: channelName, alert_on: alertOn, url: httpUrl }).strict(),
+  z.object({ kind: z.literal('ntfy'), name: channelName, alert_on: alertOn, url: httpUrl.describe('The topic\'s URL, e.g. https://ntfy.sh/my-topic'), token: z.string().min(1).max(256).optional() }).strict(),
   z.object({
-    kind: z.literal('email'), name: channelName, host, port: z.number().int().min(1).max(65535).default(587), secure: z.boolean().default(false),
+    kind: z.literal('email'), name: channelName, alert_on: alertOn, host, port: z.number().int().min(1).max(65535).default(587), secure: z.boolean().default(false),
     user: z.string().min(1).max(256).optional(), password: z.string().min(1).max(256).optional(),
     from: z.email().max(254), to: z.array(z.email().max(254)).min(1).max(20),
   }).strict(),

@@ -101,8 +101,10 @@ test('channels: every kind is added with one request; secrets are never in an an
   await add({ kind: 'discord', name: 'discord', url: `${hook}/discord/123/abc` });
   await add({ kind: 'ntfy', name: 'ntfy', url: `${hook}/ntfy-topic` });
   await add({ kind: 'email', name: 'mail', host: '127.0.0.1', port: smtpPort, from: 'pocketd@example.com', to: ['ops@example.com'] });
-  const generated = await add({ kind: 'webhook', name: 'generated', url: `${hook}/generated` });
+  const generated = await add({ kind: 'webhook', name: 'generated', url: `${hook}/generated`, alert_on: ['*'] });
   assert.match(generated.secret, /^[A-Za-z0-9_-]{43}$/, 'a generated secret is shown once');
+  // alert_on: the one request also made a rule for every app.
+  assert.deepEqual(((await h.api('GET', '/api/alerts/rules')).body.rules as any[]).map((r) => [r.channel_id, r.kinds, r.app]), [[channelIds.generated, ['*'], null]]);
   const listed = JSON.stringify((await h.api('GET', '/api/alerts/channels')).body);
   for (const secret of [SECRET, 'token=abc', 'XXXX', 'ntfy-topic', generated.secret]) assert.ok(!listed.includes(secret), `${secret} is not in the list`);
   assert.match(listed, /"target":"http:\/\/127\.0\.0\.1:\d+\/\*{8}"/);

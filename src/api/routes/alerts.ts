@@ -48,7 +48,13 @@ const routes = {
 export function registerAlertRoutes(app: OpenAPIHono<ApiEnv>, deps: { alerts: Alerts; channels: Channels }) {
   const admin = (c: Parameters<typeof authorize>[0]) => authorize(c, { kind: 'admin' });
   app.openapi(routes.listChannels, async (c) => { admin(c); return c.json({ channels: await deps.channels.list() }, 200); });
-  app.openapi(routes.createChannel, async (c) => { admin(c); return c.json(await deps.channels.create(c.req.valid('json')), 201); });
+  app.openapi(routes.createChannel, async (c) => {
+    admin(c);
+    const body = c.req.valid('json');
+    const made = await deps.channels.create(body);
+    if (body.alert_on) await deps.alerts.addRule({ kinds: body.alert_on, app: null, channel_id: made.channel.id });
+    return c.json(made, 201);
+  });
   app.openapi(routes.deleteChannel, async (c) => { admin(c); await deps.channels.remove(c.req.valid('param').id); return c.body(null, 204); });
   app.openapi(routes.testChannel, async (c) => { admin(c); return c.json(await deps.alerts.test(c.req.valid('param').id), 200); });
   app.openapi(routes.listRules, async (c) => { admin(c); return c.json({ rules: await deps.alerts.rules() }, 200); });
