@@ -22,21 +22,44 @@ const { dir, cleanup } = tempDir('pocketd-bench-');
 const port = await freePort();
 const env = { ...process.env, POCKETD_DATA_DIR: dir, POCKETD_LISTEN: `127.0.0.1:${port}`, POCKETD_LOG_LEVEL: 'warn' };
 const daemon = spawn(process.execPath, [path.join(root, 'bin', 'pocketd.js'), 'serve'], { env, stdio: 'ignore' });
-const bare = http.createServer((_q, s) => { s.setHeader('content-type', 'application/json'); s.end(JSON.stringify({ status: 'ok', version: '0.1.0', uptime_seconds: 1 })); });
+const bare = http.createServer((_q, s) => {
+  s.setHeader('content-type', 'application/json');
+  s.end(JSON.stringify({ status: 'ok', version: '0.1.0', uptime_seconds: 1 }));
+});
 const barePort = await freePort();
 await new Promise<void>((r) => bare.listen(barePort, '127.0.0.1', r));
 try {
-  for (let i = 0; i < 100 && !(await fetch(`http://127.0.0.1:${port}/api/health`).then((r) => r.ok, () => false)); i++) await sleep(100);
-  const token = execFileSync(process.execPath, [path.join(root, 'bin', 'pocketd.js'), 'token', 'create', '--name', 'bench', '--scope', 'admin'], { env, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+  for (
+    let i = 0;
+    i < 100 &&
+    !(await fetch(`http://127.0.0.1:${port}/api/health`).then(
+      (r) => r.ok,
+      () => false,
+    ));
+    i++
+  )
+    await sleep(100);
+  const token = execFileSync(
+    process.execPath,
+    [path.join(root, 'bin', 'pocketd.js'), 'token', 'create', '--name', 'bench', '--scope', 'admin'],
+    { env, stdio: ['ignore', 'pipe', 'ignore'] },
+  )
+    .toString()
+    .trim();
   const base = await load(`http://127.0.0.1:${barePort}/api/health`);
   const health = await load(`http://127.0.0.1:${port}/api/health`);
   const me = await load(`http://127.0.0.1:${port}/api/auth/me`, { authorization: `Bearer ${token}` });
-  const row = (name: string, r: typeof base) => console.log(`${name.padEnd(28)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  errors ${r.errors}`);
+  const row = (name: string, r: typeof base) =>
+    console.log(
+      `${name.padEnd(28)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  errors ${r.errors}`,
+    );
   console.log(`50 connections, ${DURATION} s each`);
   row('baseline bare node:http', base);
   row('GET /api/health', health);
   row('GET /api/auth/me (token)', me);
-  console.log(`ratio health/baseline ${(health.rps / base.rps).toFixed(2)}, auth/me/baseline ${(me.rps / base.rps).toFixed(2)}`);
+  console.log(
+    `ratio health/baseline ${(health.rps / base.rps).toFixed(2)}, auth/me/baseline ${(me.rps / base.rps).toFixed(2)}`,
+  );
   if (health.errors || me.errors) process.exitCode = 1;
 } finally {
   daemon.kill('SIGTERM');

@@ -24,12 +24,20 @@ try {
     }));`;
   const app = (await h.api('GET', '/api/apps/seed')).body;
   const unitSpec = JSON.stringify({ port: app.port, version: app.version, memory_max: null, cpu_quota: null });
-  const t = JSON.parse(await h.sbx.run(['node', '-e', script, unitSpec], { user: 'pocketd', timeoutMs: 300_000 })) as Record<string, number[]>;
+  const t = JSON.parse(
+    await h.sbx.run(['node', '-e', script, unitSpec], { user: 'pocketd', timeoutMs: 300_000 }),
+  ) as Record<string, number[]>;
   const base = percentile(t.baseline!, 50);
   console.log(`baseline, one systemctl is-active: p50 ${fmt(base)}`);
-  for (const [k, label] of [['sudoNoop', 'helper start (unit already running)'], ['installEnv', 'helper install-env (spec on stdin)'], ['installUnit', 'helper install-unit (render + daemon-reload)']] as const) {
+  for (const [k, label] of [
+    ['sudoNoop', 'helper start (unit already running)'],
+    ['installEnv', 'helper install-env (spec on stdin)'],
+    ['installUnit', 'helper install-unit (render + daemon-reload)'],
+  ] as const) {
     const p50 = percentile(t[k]!, 50);
-    console.log(`${label}: p50 ${fmt(p50)}, p99 ${fmt(percentile(t[k]!, 99))}, ${(p50 / base).toFixed(1)}x the baseline`);
+    console.log(
+      `${label}: p50 ${fmt(p50)}, p99 ${fmt(percentile(t[k]!, 99))}, ${(p50 / base).toFixed(1)}x the baseline`,
+    );
   }
   const create = await timeCreates(h, 3);
   console.log(`create -> healthy with the release cached (3 runs): ${create.map(fmt).join(', ')}`);

@@ -17,10 +17,15 @@ try {
     const res = await fetch(`${h.url}/api/events?app=crashy`, { headers: { authorization: `Bearer ${h.token}` } });
     let killedAt = 0;
     let seenAt = 0;
-    const events = readEvents(res, (ev) => {
-      if (!seenAt && ev.some((e) => e.event === 'app.state' && e.data.data.main_pid !== pid)) seenAt = performance.now();
-      return seenAt > 0;
-    }, 10_000);
+    const events = readEvents(
+      res,
+      (ev) => {
+        if (!seenAt && ev.some((e) => e.event === 'app.state' && e.data.data.main_pid !== pid))
+          seenAt = performance.now();
+        return seenAt > 0;
+      },
+      10_000,
+    );
     await sleep(100);
     killedAt = performance.now();
     await h.sbx.run(['kill', '-9', String(pid)]);
@@ -38,7 +43,9 @@ try {
     for(let r=0;r<${RUNS};r++){const t0=performance.now();execFileSync('systemctl',['show','pb-crashy.service','-p','ActiveState,SubState,MainPID']);out.push(performance.now()-t0);}
     console.log(JSON.stringify(out));`;
   const base = JSON.parse(await h.sbx.run(['node', '-e', showScript], { user: 'pocketd' })) as number[];
-  console.log(`kill -9 -> app.state on /api/events (${RUNS} runs, includes the kill's own nsenter): p50 ${fmt(percentile(latencies, 50))}, worst ${fmt(Math.max(...latencies))}`);
+  console.log(
+    `kill -9 -> app.state on /api/events (${RUNS} runs, includes the kill's own nsenter): p50 ${fmt(percentile(latencies, 50))}, worst ${fmt(Math.max(...latencies))}`,
+  );
   console.log(`baseline, one systemctl show (${RUNS} runs): p50 ${fmt(percentile(base, 50))}`);
 } finally {
   await h.stop();

@@ -4,7 +4,11 @@
 import { setupPocketdHost } from '../test/support/host.js';
 import { describeLoad, runLoad } from '../test/support/load.js';
 
-const OPTS = { clients: Number(process.env.BENCH_CLIENTS ?? 100), seconds: Number(process.env.BENCH_SECONDS ?? 60), subscribers: 20 };
+const OPTS = {
+  clients: Number(process.env.BENCH_CLIENTS ?? 100),
+  seconds: Number(process.env.BENCH_SECONDS ?? 60),
+  subscribers: 20,
+};
 const h = await setupPocketdHost();
 try {
   for (const name of ['busy', 'quiet']) {

@@ -19,7 +19,8 @@ try {
   if ((await h.waitDeployment(r.body.deployment_id)).status !== 'success') throw new Error('create failed');
   const app = `http://127.0.0.1:${r.body.port}`;
   const t0 = performance.now();
-  for (let done = 0; done < LINES; done += 50_000) await fetch(`${app}/_standin/spam?n=${Math.min(50_000, LINES - done)}`);
+  for (let done = 0; done < LINES; done += 50_000)
+    await fetch(`${app}/_standin/spam?n=${Math.min(50_000, LINES - done)}`);
   let count = 0;
   for (let i = 0; i < 100; i++) {
     count = Number((await h.sbx.run(['sh', '-c', 'journalctl -u pb-loud.service -o cat | wc -l'])).trim());
@@ -37,27 +38,53 @@ try {
   }
   const baseScript = `const {execFileSync}=require('child_process');const out=[];for(let i=0;i<${RUNS};i++){const t=performance.now();
     execFileSync('journalctl',['-u','pb-loud.service','-n','1000','-o','json','--no-pager'],{maxBuffer:1<<28});out.push(performance.now()-t);}console.log(JSON.stringify(out));`;
-  const base = JSON.parse(await h.sbx.run(['node', '-e', baseScript], { user: 'pocketd', timeoutMs: 300_000 })) as number[];
-  console.log(`GET /api/apps/loud/logs?lines=1000 (${RUNS} runs): p50 ${fmt(percentile(ours, 50))}, p99 ${fmt(percentile(ours, 99))}`);
-  console.log(`baseline journalctl -n 1000 -o json alone: p50 ${fmt(percentile(base, 50))}, p99 ${fmt(percentile(base, 99))}`);
+  const base = JSON.parse(
+    await h.sbx.run(['node', '-e', baseScript], { user: 'pocketd', timeoutMs: 300_000 }),
+  ) as number[];
+  console.log(
+    `GET /api/apps/loud/logs?lines=1000 (${RUNS} runs): p50 ${fmt(percentile(ours, 50))}, p99 ${fmt(percentile(ours, 99))}`,
+  );
+  console.log(
+    `baseline journalctl -n 1000 -o json alone: p50 ${fmt(percentile(base, 50))}, p99 ${fmt(percentile(base, 99))}`,
+  );
   console.log(`ratio pocketd/journalctl at p50: ${(percentile(ours, 50) / percentile(base, 50)).toFixed(2)}`);
   const search = performance.now();
   const found = await h.api('GET', '/api/apps/loud/logs?lines=10&q=spam%2012345%20');
-  console.log(`search q="spam 12345 " over the whole journal: ${found.body.entries.length} entries in ${fmt(performance.now() - search)}`);
+  console.log(
+    `search q="spam 12345 " over the whole journal: ${found.body.entries.length} entries in ${fmt(performance.now() - search)}`,
+  );
 
   const pid = (await h.sbx.run(['systemctl', 'show', '-p', 'MainPID', '--value', 'pocketd.service'])).trim();
   const rss = async () => Number(/VmRSS:\s+(\d+)/.exec(await h.sbx.readFile(`/proc/${pid}/status`))?.[1] ?? 0) / 1024;
   const before = await rss();
   const ctrls = Array.from({ length: FOLLOWERS }, () => new AbortController());
   let received = 0;
-  await Promise.all(ctrls.map(async (c) => {
-    const res = await fetch(`${h.url}/api/apps/loud/logs?follow=1&lines=10`, { headers: { authorization: `Bearer ${h.token}` }, signal: c.signal });
-    const reader = res.body!.getReader();
-    void (async () => { try { for (;;) { const x = await reader.read(); if (x.done) break; received += x.value.length; } } catch { /* aborted */ } })();
-  }));
+  await Promise.all(
+    ctrls.map(async (c) => {
+      const res = await fetch(`${h.url}/api/apps/loud/logs?follow=1&lines=10`, {
+        headers: { authorization: `Bearer ${h.token}` },
+        signal: c.signal,
+      });
+      const reader = res.body!.getReader();
+      void (async () => {
+        try {
+          for (;;) {
+            const x = await reader.read();
+            if (x.done) break;
+            received += x.value.length;
+          }
+        } catch {
+          /* aborted */
+        }
+      })();
+    }),
+  );
   await sleep(1000);
-  const readers = async () => (await h.sbx.exec(['pgrep', '-c', '-f', 'journalctl -u pb-loud.service -o json --all -f'])).stdout.trim();
-  console.log(`${FOLLOWERS} followers open, ${await readers()} journal readers; daemon RSS ${before.toFixed(1)} MiB before`);
+  const readers = async () =>
+    (await h.sbx.exec(['pgrep', '-c', '-f', 'journalctl -u pb-loud.service -o json --all -f'])).stdout.trim();
+  console.log(
+    `${FOLLOWERS} followers open, ${await readers()} journal readers; daemon RSS ${before.toFixed(1)} MiB before`,
+  );
   const peaks: number[] = [];
   const end = Date.now() + FOLLOW_SECONDS * 1000;
   while (Date.now() < end) {
@@ -65,7 +92,9 @@ try {
     peaks.push(await rss());
     await sleep(1000);
   }
-  console.log(`while following for ${FOLLOW_SECONDS} s (200 new lines/s): RSS max ${Math.max(...peaks).toFixed(1)} MiB, last ${peaks.at(-1)!.toFixed(1)} MiB; ${(received / 1024 / 1024).toFixed(1)} MiB delivered`);
+  console.log(
+    `while following for ${FOLLOW_SECONDS} s (200 new lines/s): RSS max ${Math.max(...peaks).toFixed(1)} MiB, last ${peaks.at(-1)!.toFixed(1)} MiB; ${(received / 1024 / 1024).toFixed(1)} MiB delivered`,
+  );
   for (const c of ctrls) c.abort();
   await sleep(1000);
   console.log(`after the clients left: ${await readers()} journal readers, RSS ${(await rss()).toFixed(1)} MiB`);

@@ -11,12 +11,17 @@ import { UNIT_LAYOUT } from '../src/host/templates.js';
 const N = Number(process.env.BENCH_APPS ?? 200);
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
 // Unit state from systemd's D-Bus signals (opt-in, see issue #16), against systemctl baselines.
-const h = await setupPocketdHost({ settings: { port_range: '20000-29999', systemd_bus: 'unix:path=/run/dbus/system_bus_socket' } });
+const h = await setupPocketdHost({
+  settings: { port_range: '20000-29999', systemd_bus: 'unix:path=/run/dbus/system_bus_socket' },
+});
 try {
   const names = Array.from({ length: N }, (_, i) => `b${String(i).padStart(3, '0')}`);
   for (const n of names) {
     // Marked as the current layout, so the daemon does not try to move them (they are not its own renderings).
-    await h.sbx.writeFile(`/etc/systemd/system/pb-${n}.service`, `# pocketd-layout: ${UNIT_LAYOUT}\n[Service]\nUser=pocketbase\nExecStart=/bin/sleep infinity\n`);
+    await h.sbx.writeFile(
+      `/etc/systemd/system/pb-${n}.service`,
+      `# pocketd-layout: ${UNIT_LAYOUT}\n[Service]\nUser=pocketbase\nExecStart=/bin/sleep infinity\n`,
+    );
   }
   await h.sbx.run(['systemctl', 'daemon-reload']);
   await h.sbx.run(['systemctl', 'start', ...names.map((n) => `pb-${n}.service`)], { timeoutMs: 120_000 });
@@ -26,36 +31,64 @@ try {
     db.transaction(()=>{${JSON.stringify(names)}.forEach((n,i)=>st.run(n,20000+i,'0.23.1',now,now))})();`;
   await h.sbx.run(['node', '-e', insert], { user: 'pocketd' });
   await h.sbx.run(['systemctl', 'start', 'pocketd.service']);
-  for (let i = 0; i < 100 && !(await fetch(`${h.url}/api/health`).then((r) => r.ok, () => false)); i++) await sleep(100);
+  for (
+    let i = 0;
+    i < 100 &&
+    !(await fetch(`${h.url}/api/health`).then(
+      (r) => r.ok,
+      () => false,
+    ));
+    i++
+  )
+    await sleep(100);
 
-  const metric = async (name: string) => Number(((await h.api('GET', '/metrics')).body as string).split('\n').find((l) => l.startsWith(`${name} `))?.split(' ')[1]);
+  const metric = async (name: string) =>
+    Number(
+      ((await h.api('GET', '/metrics')).body as string)
+        .split('\n')
+        .find((l) => l.startsWith(`${name} `))
+        ?.split(' ')[1],
+    );
   const spawnedBefore = await metric('pocketd_child_processes_total');
   const times: number[] = [];
   for (let i = 0; i < RUNS; i++) {
     const t0 = performance.now();
     const r = await h.api('GET', '/api/apps?limit=500');
     times.push(performance.now() - t0);
-    if (r.body.total !== N || r.body.apps.some((a: any) => a.state !== 'running')) throw new Error(`unexpected list: total ${r.body.total}`);
+    if (r.body.total !== N || r.body.apps.some((a: any) => a.state !== 'running'))
+      throw new Error(`unexpected list: total ${r.body.total}`);
   }
   // Baseline: one `systemctl show` per unit, run as the daemon's user inside the sandbox.
   const baselineScript = `const {execFileSync}=require('child_process');const names=${JSON.stringify(names)};const out=[];
     for(let r=0;r<5;r++){const t0=performance.now();for(const n of names){execFileSync('systemctl',['show','pb-'+n+'.service','-p','Id,ActiveState,SubState,MainPID,MemoryCurrent,CPUUsageNSec,NRestarts,ActiveEnterTimestamp']);}out.push(performance.now()-t0);}
     console.log(JSON.stringify(out));`;
-  const base = JSON.parse(await h.sbx.run(['node', '-e', baselineScript], { user: 'pocketd', timeoutMs: 300_000 })) as number[];
-  console.log((await h.sbx.run(['sh', '-c', 'journalctl -u pocketd -o cat --no-pager | grep -i "d-bus" | tail -2'])).trim());
-  console.log(`unit state from ${(await metric('pocketd_systemd_events')) === 1 ? 'D-Bus signals' : 'systemctl'}; child processes started by the ${RUNS} lists: ${(await metric('pocketd_child_processes_total')) - spawnedBefore}`);
+  const base = JSON.parse(
+    await h.sbx.run(['node', '-e', baselineScript], { user: 'pocketd', timeoutMs: 300_000 }),
+  ) as number[];
+  console.log(
+    (await h.sbx.run(['sh', '-c', 'journalctl -u pocketd -o cat --no-pager | grep -i "d-bus" | tail -2'])).trim(),
+  );
+  console.log(
+    `unit state from ${(await metric('pocketd_systemd_events')) === 1 ? 'D-Bus signals' : 'systemctl'}; child processes started by the ${RUNS} lists: ${(await metric('pocketd_child_processes_total')) - spawnedBefore}`,
+  );
   // The figure to beat: one `systemctl list-units` process for all units (what a poller would run).
   const listScript = `const {execFileSync}=require('child_process');const out=[];
     for(let r=0;r<${RUNS};r++){const t0=performance.now();execFileSync('systemctl',['list-units','pb-*','--all','-o','json']);out.push(performance.now()-t0);}
     console.log(JSON.stringify(out));`;
-  const oneProcess = JSON.parse(await h.sbx.run(['node', '-e', listScript], { user: 'pocketd', timeoutMs: 300_000 })) as number[];
+  const oneProcess = JSON.parse(
+    await h.sbx.run(['node', '-e', listScript], { user: 'pocketd', timeoutMs: 300_000 }),
+  ) as number[];
   const pid = (await h.sbx.run(['systemctl', 'show', '-p', 'MainPID', '--value', 'pocketd.service'])).trim();
   const rss = Number(/VmRSS:\s+(\d+)/.exec(await h.sbx.readFile(`/proc/${pid}/status`))?.[1]) / 1024;
   const p50 = percentile(times, 50);
   console.log(`${N} apps, ${RUNS} runs of GET /api/apps: p50 ${fmt(p50)}, p99 ${fmt(percentile(times, 99))}`);
-  console.log(`baseline, one systemctl show per unit (5 runs): p50 ${fmt(percentile(base, 50))}, p99 ${fmt(percentile(base, 99))}`);
+  console.log(
+    `baseline, one systemctl show per unit (5 runs): p50 ${fmt(percentile(base, 50))}, p99 ${fmt(percentile(base, 99))}`,
+  );
   console.log(`ratio baseline/pocketd at p50: ${(percentile(base, 50) / p50).toFixed(1)}x`);
-  console.log(`one systemctl list-units 'pb-*' process (${RUNS} runs): p50 ${fmt(percentile(oneProcess, 50))}; pocketd/that: ${(p50 / percentile(oneProcess, 50)).toFixed(2)}x`);
+  console.log(
+    `one systemctl list-units 'pb-*' process (${RUNS} runs): p50 ${fmt(percentile(oneProcess, 50))}; pocketd/that: ${(p50 / percentile(oneProcess, 50)).toFixed(2)}x`,
+  );
   console.log(`daemon RSS with ${N} idle apps listed: ${rss.toFixed(1)} MiB`);
 
   const create = await timeCreates(h, 3);

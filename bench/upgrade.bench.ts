@@ -14,10 +14,13 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS });
 
 function get(port: number, host: string): Promise<number> {
   return new Promise((resolve) => {
-    const req = http.request({ host: '127.0.0.1', port, path: '/api/health', headers: { host }, agent, timeout: 30_000 }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
+    const req = http.request(
+      { host: '127.0.0.1', port, path: '/api/health', headers: { host }, agent, timeout: 30_000 },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on('timeout', () => req.destroy());
     req.on('error', () => resolve(0));
     req.end();
@@ -48,7 +51,9 @@ async function underLoad(port: number, host: string, work: () => Promise<void>) 
 }
 
 const report = (what: string, r: Awaited<ReturnType<typeof underLoad>>) =>
-  console.log(`${what.padEnd(44)} sent ${String(r.sent).padStart(6)}, failed ${String(r.failed).padStart(4)}, worst ${fmt(r.worst)}, p99 ${fmt(r.p99)} (change took ${fmt(r.ms)})`);
+  console.log(
+    `${what.padEnd(44)} sent ${String(r.sent).padStart(6)}, failed ${String(r.failed).padStart(4)}, worst ${fmt(r.worst)}, p99 ${fmt(r.p99)} (change took ${fmt(r.ms)})`,
+  );
 
 async function deployment(h: PocketdHost, path: string, body: unknown) {
   const r = await h.api('POST', path, body);
@@ -58,30 +63,63 @@ async function deployment(h: PocketdHost, path: string, body: unknown) {
 
 const h = await setupPocketdHost();
 try {
-  const r = await h.api('POST', '/api/apps', { name: 'steady', domains: ['steady.test'], pocketbase_version: '0.22.0' });
+  const r = await h.api('POST', '/api/apps', {
+    name: 'steady',
+    domains: ['steady.test'],
+    pocketbase_version: '0.22.0',
+  });
   if ((await h.waitDeployment(r.body.deployment_id)).status !== 'success') throw new Error('create failed');
   const appPort = r.body.port as number;
   const caddy = h.sbx.caddy.httpPort;
   await h.api('GET', '/api/releases');
   await h.sbx.run(['/usr/local/bin/pocketd', 'token', 'create', '--name', 'warm', '--scope', 'admin']);
 
-  report(`pocketd upgrade 0.22.0 -> 0.23.1 (${CLIENTS} clients)`, await underLoad(caddy, 'steady.test', () => deployment(h, '/api/apps/steady/upgrade', { version: '0.23.1' })));
+  report(
+    `pocketd upgrade 0.22.0 -> 0.23.1 (${CLIENTS} clients)`,
+    await underLoad(caddy, 'steady.test', () => deployment(h, '/api/apps/steady/upgrade', { version: '0.23.1' })),
+  );
   const form = new FormData();
-  form.set('file', new Blob([new Uint8Array(buildZip([{ name: 'pb_public/index.html', data: '<h1>v1</h1>' }]))]), 'b.zip');
-  const up = await fetch(`${h.url}/api/apps/steady/bundles`, { method: 'POST', headers: { authorization: `Bearer ${h.token}` }, body: form }).then((x) => x.json() as Promise<any>);
-  report('pocketd bundle deploy', await underLoad(caddy, 'steady.test', () => deployment(h, '/api/apps/steady/deploy', { bundle: up.number })));
+  form.set(
+    'file',
+    new Blob([new Uint8Array(buildZip([{ name: 'pb_public/index.html', data: '<h1>v1</h1>' }]))]),
+    'b.zip',
+  );
+  const up = await fetch(`${h.url}/api/apps/steady/bundles`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${h.token}` },
+    body: form,
+  }).then((x) => x.json() as Promise<any>);
+  report(
+    'pocketd bundle deploy',
+    await underLoad(caddy, 'steady.test', () => deployment(h, '/api/apps/steady/deploy', { bundle: up.number })),
+  );
 
   // Baseline: a hand-written site and a hand-run stop, replace, start of the same app.
-  await h.sbx.writeFile('/etc/caddy/pocketd/zz-plain.caddy', `http://plain.test {\n\treverse_proxy 127.0.0.1:${appPort}\n}\n`);
+  await h.sbx.writeFile(
+    '/etc/caddy/pocketd/zz-plain.caddy',
+    `http://plain.test {\n\treverse_proxy 127.0.0.1:${appPort}\n}\n`,
+  );
   await h.sbx.run(['systemctl', 'reload', 'caddy']);
   const unit = '/etc/systemd/system/pb-steady.service';
-  report('baseline stop, replace binary, start', await underLoad(caddy, 'plain.test', async () => {
-    await h.sbx.run(['systemctl', 'stop', 'pb-steady.service']);
-    await h.sbx.run(['sed', '-i', 's#releases/0.23.1#releases/0.22.0#g', unit]);
-    await h.sbx.run(['systemctl', 'daemon-reload']);
-    await h.sbx.run(['systemctl', 'start', 'pb-steady.service']);
-    for (let i = 0; i < 200 && (await fetch(`http://127.0.0.1:${appPort}/api/health`).then((x) => x.status, () => 0)) !== 200; i++) await sleep(50);
-  }));
+  report(
+    'baseline stop, replace binary, start',
+    await underLoad(caddy, 'plain.test', async () => {
+      await h.sbx.run(['systemctl', 'stop', 'pb-steady.service']);
+      await h.sbx.run(['sed', '-i', 's#releases/0.23.1#releases/0.22.0#g', unit]);
+      await h.sbx.run(['systemctl', 'daemon-reload']);
+      await h.sbx.run(['systemctl', 'start', 'pb-steady.service']);
+      for (
+        let i = 0;
+        i < 200 &&
+        (await fetch(`http://127.0.0.1:${appPort}/api/health`).then(
+          (x) => x.status,
+          () => 0,
+        )) !== 200;
+        i++
+      )
+        await sleep(50);
+    }),
+  );
 } finally {
   agent.destroy();
   await h.stop();

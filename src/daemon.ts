@@ -5,7 +5,7 @@ import { createApi } from './api/app.js';
 import { startHttpServer, type HttpServer } from './http-server.js';
 import type { Logger } from './log.js';
 import { VERSION } from './version.js';
-import { createAlerts, type Alerts } from './core/alerts.js';
+import { createAlerts } from './core/alerts.js';
 import { createChannels } from './core/channels.js';
 import { createCertificates } from './core/certificates.js';
 import { registerAlertRoutes } from './api/routes/alerts.js';
@@ -50,7 +50,9 @@ export async function openStore(config: Config) {
   const db = openDatabase(config.db_file);
   await migrateToLatest(db);
   const auth = createAuthService(db, {
-    sessionDays: config.session_days, maxFailures: config.login_max_failures, lockSeconds: config.login_lock_seconds,
+    sessionDays: config.session_days,
+    maxFailures: config.login_max_failures,
+    lockSeconds: config.login_lock_seconds,
   });
   return { db, auth };
 }
@@ -64,7 +66,10 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
   try {
     await makePrivate(config);
     const events = createEventBus();
-    const deployments = createDeployments(db, events, log.child({ mod: 'deployments' }), { stepPauseMs: config.step_pause_ms, queueMax: config.queue_max });
+    const deployments = createDeployments(db, events, log.child({ mod: 'deployments' }), {
+      stepPauseMs: config.step_pause_ms,
+      queueMax: config.queue_max,
+    });
     stack.push(() => deployments.idle());
     const systemdLog = log.child({ mod: 'systemd' });
     let bus: UnitBus | null = null;
@@ -78,54 +83,125 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
         const t0 = Date.now();
         const b = await connectUnitBus({ address: config.systemd_bus, log: systemdLog });
         b.on('change', (unit: string, now: UnitDetails, before: UnitDetails | null) => onUnit(unit, now, before));
-        b.once('down', () => { reconnect = setTimeout(() => void connectBus(), 5000); });
+        b.once('down', () => {
+          reconnect = setTimeout(() => void connectBus(), 5000);
+        });
         bus = b;
         systemdLog.info({ units: b.units().size, ms: Date.now() - t0 }, 'listening to systemd over D-Bus');
       } catch (err) {
-        systemdLog.warn({ err: (err as Error).message }, 'systemd\'s D-Bus API is not reachable; reading unit state with systemctl');
+        systemdLog.warn(
+          { err: (err as Error).message },
+          "systemd's D-Bus API is not reachable; reading unit state with systemctl",
+        );
         reconnect = setTimeout(() => void connectBus(), 30_000);
       }
     };
     await connectBus();
-    stack.push(async () => { clearTimeout(reconnect); bus?.close(); });
+    stack.push(async () => {
+      clearTimeout(reconnect);
+      bus?.close();
+    });
     const journal = createJournal();
     const privileged = createPrivileged(config.helper, config.helper_sudo);
     const releases = createReleaseSource({
-      baseUrl: config.releases_url, releasesDir: config.releases_dir, workDir: config.staging_dir, cacheSeconds: config.releases_cache_seconds,
+      baseUrl: config.releases_url,
+      releasesDir: config.releases_dir,
+      workDir: config.staging_dir,
+      cacheSeconds: config.releases_cache_seconds,
       log: log.child({ mod: 'releases' }),
-      installer: async (version, zipFile) => { await privileged.run('install-release', [version], { stdinFile: zipFile, timeoutMs: 300_000 }); },
+      installer: async (version, zipFile) => {
+        await privileged.run('install-release', [version], { stdinFile: zipFile, timeoutMs: 300_000 });
+      },
     });
     const bundles = createBundles({ config, db, events });
     const apps = createApps({
-      config, db, log: log.child({ mod: 'apps' }), events, deployments, releases, templates: createTemplates(config.templates_dir),
-      privileged, systemd, journal, bundles,
+      config,
+      db,
+      log: log.child({ mod: 'apps' }),
+      events,
+      deployments,
+      releases,
+      templates: createTemplates(config.templates_dir),
+      privileged,
+      systemd,
+      journal,
+      bundles,
     });
     const backups = createBackups({ db, privileged, events, log: log.child({ mod: 'backups' }), deployments });
     stack.push(() => backups.stop());
     const changes = createChanges({
-      db, host: apps.host, privileged, releases, bundles, backups, deployments, events, loadSettings: apps.loadSettings,
+      db,
+      host: apps.host,
+      privileged,
+      releases,
+      bundles,
+      backups,
+      deployments,
+      events,
+      loadSettings: apps.loadSettings,
     });
     const ops = createAppOps({
-      db, deployments, events, host: apps.host, privileged, loadSettings: apps.loadSettings, teardown: apps.teardown, onConfigured: () => backups.sync(),
+      db,
+      deployments,
+      events,
+      host: apps.host,
+      privileged,
+      loadSettings: apps.loadSettings,
+      teardown: apps.teardown,
+      onConfigured: () => backups.sync(),
     });
     await recoverInterrupted(deployments, apps, changes, log);
     const partial = await backups.failInterrupted();
-    if (partial > 0) log.warn({ count: partial }, 'backups interrupted by the last stop were removed and marked failed');
+    if (partial > 0)
+      log.warn({ count: partial }, 'backups interrupted by the last stop were removed and marked failed');
     await bundles.removePartialUploads();
     await apps.markStale();
-    await upgradeUnitLayout({ db, host: apps.host, releases, privileged, log: log.child({ mod: 'layout' }), loadSettings: apps.loadSettings });
+    await upgradeUnitLayout({
+      db,
+      host: apps.host,
+      releases,
+      privileged,
+      log: log.child({ mod: 'layout' }),
+      loadSettings: apps.loadSettings,
+    });
     await backups.sync();
     // What waited when pocketd stopped takes its turn now that recovery is done.
     await deployments.resume();
     const channels = createChannels(db);
-    let alerts: Alerts | undefined;
-    const health = createHealthChecker({
-      db, systemd, events, log: log.child({ mod: 'health' }), busy: deployments.busy, restart: (app) => ops.autoRestart(app, 'pocketd:health'),
-      onCheck: (app, state, error) => alerts?.healthChecked(app, state, error) ?? Promise.resolve(),
-    }, {
-      intervalSeconds: config.health_interval_seconds, probeTimeoutMs: config.health_probe_timeout_ms,
-      restartAfter: config.health_restart_after, history: config.health_history,
-    });
+    // Host checks are asked for later, once `system` exists.
+    const alerts = createAlerts(
+      { db, channels, events, log: log.child({ mod: 'alerts' }), hostChecks: () => system.run() },
+      {
+        after: config.alert_after,
+        remindMinutes: config.alert_remind_minutes,
+        diskPercent: config.disk_alert_percent,
+        ratePerMinute: config.alert_rate_per_minute,
+        timeoutMs: config.alert_timeout_ms,
+        retryMax: config.alert_retry_max,
+        retryMs: config.alert_retry_ms,
+        disks: [
+          { name: 'data', path: config.data_dir },
+          { name: 'apps', path: config.apps_dir },
+        ],
+      },
+    );
+    const health = createHealthChecker(
+      {
+        db,
+        systemd,
+        events,
+        log: log.child({ mod: 'health' }),
+        busy: deployments.busy,
+        restart: (app) => ops.autoRestart(app, 'pocketd:health'),
+        onCheck: (app, state, error) => alerts.healthChecked(app, state, error),
+      },
+      {
+        intervalSeconds: config.health_interval_seconds,
+        probeTimeoutMs: config.health_probe_timeout_ms,
+        restartAfter: config.health_restart_after,
+        history: config.health_history,
+      },
+    );
     health.start();
     stack.push(() => health.stop());
     // systemd said a unit changed: the event goes out at once, and health follows it.
@@ -133,47 +209,65 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       const app = /^pb-(.+)\.service$/.exec(unit)?.[1];
       if (!app) return;
       events.publish('app.state', app, {
-        active_state: now.active_state, sub_state: now.sub_state, main_pid: now.main_pid, restarts: now.restarts, from: before?.active_state ?? null,
+        active_state: now.active_state,
+        sub_state: now.sub_state,
+        main_pid: now.main_pid,
+        restarts: now.restarts,
+        from: before?.active_state ?? null,
       });
-      void health.unitChanged(app, now).catch((err: unknown) => log.error({ err, app }, 'health did not follow a unit change'));
+      void health
+        .unitChanged(app, now)
+        .catch((err: unknown) => log.error({ err, app }, 'health did not follow a unit change'));
     };
     const host = createHostInfo(config.data_dir);
-    const metrics = createMetrics({ db, systemd, host, log: log.child({ mod: 'metrics' }) }, {
-      intervalSeconds: config.metrics_interval_seconds, history: config.metrics_history,
-    });
+    const metrics = createMetrics(
+      { db, systemd, host, log: log.child({ mod: 'metrics' }) },
+      {
+        intervalSeconds: config.metrics_interval_seconds,
+        history: config.metrics_history,
+      },
+    );
     metrics.start();
     stack.push(() => metrics.stop());
     const system = createSystemChecks({ config, systemd, journal, privileged, startedAt, drifted: apps.drifted });
-    alerts = createAlerts({ db, channels, events, log: log.child({ mod: 'alerts' }), hostChecks: () => system.run() }, {
-      after: config.alert_after, remindMinutes: config.alert_remind_minutes, diskPercent: config.disk_alert_percent, ratePerMinute: config.alert_rate_per_minute,
-      timeoutMs: config.alert_timeout_ms, retryMax: config.alert_retry_max, retryMs: config.alert_retry_ms,
-      disks: [{ name: 'data', path: config.data_dir }, { name: 'apps', path: config.apps_dir }],
-    });
     alerts.start();
-    const alertsStarted = alerts;
-    stack.push(() => alertsStarted.stop());
+    stack.push(() => alerts.stop());
     const servedOf = async (name: string) => apps.host.servedDomains((await apps.loadSettings(name)).settings);
     const certificates = createCertificates({
-      domains: async () => Promise.all((await db.selectFrom('apps').select('name').where('status', '=', 'ready').execute())
-        .map(async (r) => ({ app: r.name, domains: await servedOf(r.name) }))),
-      httpsPort: config.caddy_https_port, enabled: !config.caddy_http_only, events, log: log.child({ mod: 'certificates' }),
-      onResult: (app, f) => alertsStarted.certificateChecked(app, f, 14),
+      domains: async () =>
+        Promise.all(
+          (await db.selectFrom('apps').select('name').where('status', '=', 'ready').execute()).map(async (r) => ({
+            app: r.name,
+            domains: await servedOf(r.name),
+          })),
+        ),
+      httpsPort: config.caddy_https_port,
+      enabled: !config.caddy_http_only,
+      events,
+      log: log.child({ mod: 'certificates' }),
+      onResult: (app, f) => alerts.certificateChecked(app, f, 14),
     });
     certificates.start();
     stack.push(async () => certificates.stop());
     const ui = await loadUi(config.ui_dir);
     if (!ui) log.warn({ ui_dir: config.ui_dir }, 'no dashboard build found; the API is served without it');
     const api = createApi({
-      db, auth, log: log.child({ mod: 'api' }), bodyLimitBytes: config.body_limit_bytes, uploadLimitBytes: config.bundle_max_bytes, startedAt,
+      db,
+      auth,
+      log: log.child({ mod: 'api' }),
+      bodyLimitBytes: config.body_limit_bytes,
+      uploadLimitBytes: config.bundle_max_bytes,
+      startedAt,
       extra: [
         (app) => registerAppRoutes(app, apps, ops, async (name) => certificates.of(await servedOf(name))),
         (app) => registerDeploymentRoutes(app, deployments),
         (app) => registerSystemRoutes(app, { apps, system, releases }),
         (app) => registerObserveRoutes(app, { apps, journal, events, health }),
-        (app) => registerMetricsRoutes(app, { apps, metrics, health, host, deployments, systemdSource: systemd.source }),
+        (app) =>
+          registerMetricsRoutes(app, { apps, metrics, health, host, deployments, systemdSource: systemd.source }),
         (app) => registerDeployRoutes(app, { changes, bundles }),
         (app) => registerBackupRoutes(app, { apps, ops, backups, changes }),
-        (app) => registerAlertRoutes(app, { alerts: alertsStarted, channels }),
+        (app) => registerAlertRoutes(app, { alerts: alerts, channels }),
         ...(ui ? [ui] : []),
       ],
     });
@@ -202,7 +296,10 @@ async function recoverInterrupted(deployments: Deployments, apps: Apps, changes:
     try {
       outcome = (CHANGE_KINDS as readonly string[]).includes(d.kind) ? await changes.recover(d) : await apps.recover(d);
     } catch (err) {
-      outcome = { status: 'failed', error: `interrupted by a stop of pocketd; recovery failed: ${(err as Error).message}` };
+      outcome = {
+        status: 'failed',
+        error: `interrupted by a stop of pocketd; recovery failed: ${(err as Error).message}`,
+      };
     }
     log.warn({ deployment: d.id, app: d.app, kind: d.kind, status: outcome.status }, outcome.error);
     await deployments.closeInterrupted(d, outcome.status, outcome.status === 'success' ? null : outcome.error);

@@ -32,4 +32,5 @@ export const conflict = (code: string, message: string) => new PocketdError(code
 export const invalid = (fields: FieldIssue[], message = 'The request has invalid fields') =>
   new PocketdError('VALIDATION_FAILED', message, { status: 422, fields });
 
-export const fieldError = (field: string, code: string, message: string) => invalid([{ field, code, message }], message);
+export const fieldError = (field: string, code: string, message: string) =>
+  invalid([{ field, code, message }], message);

@@ -8,7 +8,12 @@ export interface HttpServer {
 }
 
 /** Listens, and on stop refuses new connections and waits (bounded) for in-flight requests. */
-export async function startHttpServer(fetch: (req: Request) => Response | Promise<Response>, host: string, port: number, log: Logger): Promise<HttpServer> {
+export async function startHttpServer(
+  fetch: (req: Request) => Response | Promise<Response>,
+  host: string,
+  port: number,
+  log: Logger,
+): Promise<HttpServer> {
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch, hostname: host, port }, () => resolve(s));
     s.once('error', reject);

@@ -4,9 +4,19 @@ export type { Logger };
 
 /** Keys whose values never reach a log line, at any depth pino redacts. */
 const REDACT = [
-  'password', '*.password', '*.*.password', 'token', '*.token', 'secret', '*.secret',
-  'authorization', '*.authorization', 'req.headers.authorization', 'headers.authorization',
-  'env', '*.env',
+  'password',
+  '*.password',
+  '*.*.password',
+  'token',
+  '*.token',
+  'secret',
+  '*.secret',
+  'authorization',
+  '*.authorization',
+  'req.headers.authorization',
+  'headers.authorization',
+  'env',
+  '*.env',
 ];
 
 /**
@@ -16,7 +26,10 @@ const REDACT = [
 export function createLogger(level: string, pretty = process.stdout.isTTY === true): Logger {
   const options = { level, redact: { paths: REDACT, censor: '[redacted]' }, base: { svc: 'pocketd' } };
   if (pretty) {
-    return pino(options, pino.transport({ target: 'pino-pretty', options: { colorize: true, ignore: 'svc,pid,hostname' } }));
+    return pino(
+      options,
+      pino.transport({ target: 'pino-pretty', options: { colorize: true, ignore: 'svc,pid,hostname' } }),
+    );
   }
   return pino(options);
 }

@@ -60,16 +60,33 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
     if (!debug) return next();
     const t0 = performance.now();
     await next();
-    deps.log.debug({ req: c.get('requestId'), method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - t0) }, 'request');
+    deps.log.debug(
+      {
+        req: c.get('requestId'),
+        method: c.req.method,
+        path: c.req.path,
+        status: c.res.status,
+        ms: Math.round(performance.now() - t0),
+      },
+      'request',
+    );
   });
-  const limit = (max: number) => bodyLimit({
-    maxSize: max,
-    onError: (c) => envelope(c as never, 413, 'PAYLOAD_TOO_LARGE', `the body is larger than ${max} bytes`),
-  });
+  const limit = (max: number) =>
+    bodyLimit({
+      maxSize: max,
+      onError: (c) => envelope(c as never, 413, 'PAYLOAD_TOO_LARGE', `the body is larger than ${max} bytes`),
+    });
   const jsonLimit = limit(deps.bodyLimitBytes);
   // Bundle uploads get their own (larger) limit; the multipart envelope gets 64 KiB on top.
   const uploadLimit = limit((deps.uploadLimitBytes ?? deps.bodyLimitBytes) + 64 * 1024);
-  app.use('/api/*', (c, next) => (READ_METHODS.has(c.req.method) ? next() : (c.req.method === 'POST' && UPLOAD_PATH.test(c.req.path) ? uploadLimit : jsonLimit)(c, next)));
+  app.use('/api/*', (c, next) =>
+    READ_METHODS.has(c.req.method)
+      ? next()
+      : (c.req.method === 'POST' && UPLOAD_PATH.test(c.req.path) ? uploadLimit : jsonLimit)(
+          c as Context<ApiEnv, string>,
+          next,
+        ),
+  );
 
   const bearer = async (c: Context<ApiEnv>, next: Next) => {
     const header = c.req.header('authorization');
@@ -90,7 +107,10 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   app.use('/api/*', async (c, next) => {
     if (!READ_METHODS.has(c.req.method) && /json/i.test(c.req.header('content-type') ?? '')) {
       const problem = jsonProblem(await c.req.text());
-      if (problem) return envelope(c, 422, 'VALIDATION_FAILED', problem, [{ field: '(body)', code: 'MALFORMED_JSON', message: problem }]);
+      if (problem)
+        return envelope(c as Context<ApiEnv>, 422, 'VALIDATION_FAILED', problem, [
+          { field: '(body)', code: 'MALFORMED_JSON', message: problem },
+        ]);
     }
     return next();
   });
@@ -106,13 +126,26 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
     // What a request that was taken asked to change: the body as the handler's validator read it (hono keeps it).
     // A refused request changed nothing and its text was not validated, so it is left out (as are dry runs).
     let fields: string | null = null;
-    if (c.res.status < 400 && (c.req.header('content-type') ?? '').startsWith('application/json') && !/^\/api\/(auth|validate)\//.test(c.req.path)) {
+    if (
+      c.res.status < 400 &&
+      (c.req.header('content-type') ?? '').startsWith('application/json') &&
+      !/^\/api\/(auth|validate)\//.test(c.req.path)
+    ) {
       fields = auditFields(await c.req.json().catch(() => null));
     }
-    await deps.db.insertInto('audit_log').values({
-      at: nowIso(), actor: actorName(p), method: c.req.method, route: c.req.routePath && !c.req.routePath.includes('*') ? c.req.routePath : c.req.path,
-      target: target ?? null, status: c.res.status, request_id: c.get('requestId'), fields,
-    }).execute();
+    await deps.db
+      .insertInto('audit_log')
+      .values({
+        at: nowIso(),
+        actor: actorName(p),
+        method: c.req.method,
+        route: c.req.routePath && !c.req.routePath.includes('*') ? c.req.routePath : c.req.path,
+        target: target ?? null,
+        status: c.res.status,
+        request_id: c.get('requestId'),
+        fields,
+      })
+      .execute();
   });
 
   registerHealthRoutes(app, { version: VERSION, startedAt: deps.startedAt });
@@ -125,15 +158,19 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   // Built once, on first ask, when every route group is registered.
   let doc: OpenApiShape | null = null;
   app.get('/api/openapi.json', (c) => {
-    doc ??= describeOperations(app.getOpenAPI31Document({
-      openapi: '3.1.0',
-      info: {
-        title: 'pocketd', version: VERSION, description: 'Manage PocketBase apps on one host.',
-        license: { name: 'MIT', url: 'https://opensource.org/licenses/MIT' },
-      },
-      servers: [{ url: '/', description: 'This pocketd (the API is served beside its dashboard)' }],
-      security: [{ bearer: [] }],
-    }) as unknown as OpenApiShape);
+    doc ??= describeOperations(
+      app.getOpenAPI31Document({
+        openapi: '3.1.0',
+        info: {
+          title: 'pocketd',
+          version: VERSION,
+          description: 'Manage PocketBase apps on one host.',
+          license: { name: 'MIT', url: 'https://opensource.org/licenses/MIT' },
+        },
+        servers: [{ url: '/', description: 'This pocketd (the API is served beside its dashboard)' }],
+        security: [{ bearer: [] }],
+      }) as unknown as OpenApiShape,
+    );
     return c.json(doc);
   });
 
@@ -161,30 +198,47 @@ function methodsFor(app: OpenAPIHono<ApiEnv>, path: string): string[] {
 }
 
 const TAGS: Record<string, string> = {
-  health: 'Whether pocketd answers', auth: 'Signing in and out', tokens: 'API tokens and their scopes', audit: 'What was changed, by whom',
-  apps: 'Apps: create, configure, start, stop, delete', deployments: 'Operations on apps, in turn', system: 'The host and its checks',
-  observe: 'Logs, events and health', metrics: 'Metrics of apps and the host', deploy: 'Releases, bundles, upgrades, rollbacks',
-  backups: 'Backups, restores and the app\'s environment', alerts: 'Channels, rules, incidents and the messages sent',
+  health: 'Whether pocketd answers',
+  auth: 'Signing in and out',
+  tokens: 'API tokens and their scopes',
+  audit: 'What was changed, by whom',
+  apps: 'Apps: create, configure, start, stop, delete',
+  deployments: 'Operations on apps, in turn',
+  system: 'The host and its checks',
+  observe: 'Logs, events and health',
+  metrics: 'Metrics of apps and the host',
+  deploy: 'Releases, bundles, upgrades, rollbacks',
+  backups: "Backups, restores and the app's environment",
+  alerts: 'Channels, rules, incidents and the messages sent',
 };
 
 /**
  * Names every operation (`getAppsByName`, `postAppsByNameUpgrade`: the method
  * and the path, so the name cannot drift from the route) and describes the tags.
  */
-interface OpenApiShape { paths?: Record<string, Record<string, unknown>>; tags?: Array<{ name: string; description?: string }> }
+interface OpenApiShape {
+  paths?: Record<string, Record<string, unknown>>;
+  tags?: Array<{ name: string; description?: string }>;
+}
 function describeOperations(d: OpenApiShape): OpenApiShape {
   const used = new Set<string>();
   for (const [p, methods] of Object.entries(d.paths ?? {})) {
     for (const [method, op] of Object.entries(methods)) {
       if (!op || typeof op !== 'object' || !['get', 'post', 'put', 'patch', 'delete'].includes(method)) continue;
       const o = op as { operationId?: string; tags?: string[] };
-      const words = p.replace(/^\/api\/?/, '').split('/').filter(Boolean)
+      const words = p
+        .replace(/^\/api\/?/, '')
+        .split('/')
+        .filter(Boolean)
         .map((w) => (w.startsWith('{') ? `by-${w.slice(1, -1)}` : w))
-        .flatMap((w) => w.split(/[-_.]/)).filter(Boolean).map((w) => w[0]!.toUpperCase() + w.slice(1));
+        .flatMap((w) => w.split(/[-_.]/))
+        .filter(Boolean)
+        .map((w) => w[0]!.toUpperCase() + w.slice(1));
       o.operationId ??= method + words.join('');
       if (used.has(o.operationId)) throw new Error(`two operations are named ${o.operationId}`);
       used.add(o.operationId);
-      for (const t of o.tags ?? []) if (!(d.tags ?? []).some((x) => x.name === t)) (d.tags ??= []).push({ name: t, description: TAGS[t] ?? t });
+      for (const t of o.tags ?? [])
+        if (!(d.tags ?? []).some((x) => x.name === t)) (d.tags ??= []).push({ name: t, description: TAGS[t] ?? t });
     }
   }
   return d;

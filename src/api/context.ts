@@ -28,13 +28,19 @@ export function authorize(c: ApiContext, need: Need): Principal {
   const p = principalOf(c);
   if (!scopeCovers(p.scope, need)) {
     const what = need.kind === 'admin' ? 'admin' : `app:${need.app}:${need.level}`;
-    throw new PocketdError('FORBIDDEN', `this token's scope (${p.scope}) does not allow this; it needs ${what}`,
-      { status: 403 });
+    throw new PocketdError('FORBIDDEN', `this token's scope (${p.scope}) does not allow this; it needs ${what}`, {
+      status: 403,
+    });
   }
   return p;
 }
 
 /** Who did it: a signed-in user by email; an API token by its own name, with the user who made it beside it. */
 export const actorName = (p: Principal | null): string =>
-  p === null ? 'anonymous' : p.kind === 'session' && p.email !== null ? p.email
-    : p.email !== null ? `token:${p.name} (${p.email})` : `token:${p.name}`;
+  p === null
+    ? 'anonymous'
+    : p.kind === 'session' && p.email !== null
+      ? p.email
+      : p.email !== null
+        ? `token:${p.name} (${p.email})`
+        : `token:${p.name}`;

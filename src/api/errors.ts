@@ -21,13 +21,26 @@ export function zodFields(issues: core.$ZodIssue[], prefix = ''): FieldIssue[] {
   return out;
 }
 
-export function envelope(c: Context<ApiEnv>, status: ContentfulStatusCode, code: string, message: string, fields: FieldIssue[] = []) {
+export function envelope(
+  c: Context<ApiEnv>,
+  status: ContentfulStatusCode,
+  code: string,
+  message: string,
+  fields: FieldIssue[] = [],
+) {
   return c.json({ error: { code, message, fields, request_id: c.get('requestId') ?? '' } }, status);
 }
 
 const HTTP_CODES: Record<number, string> = {
-  400: 'BAD_REQUEST', 401: 'UNAUTHENTICATED', 403: 'FORBIDDEN', 404: 'NOT_FOUND', 405: 'METHOD_NOT_ALLOWED',
-  413: 'PAYLOAD_TOO_LARGE', 415: 'UNSUPPORTED_MEDIA_TYPE', 422: 'VALIDATION_FAILED', 429: 'TOO_MANY_REQUESTS',
+  400: 'BAD_REQUEST',
+  401: 'UNAUTHENTICATED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  422: 'VALIDATION_FAILED',
+  429: 'TOO_MANY_REQUESTS',
 };
 
 /** The one place errors become responses. */
@@ -40,13 +53,23 @@ export function onError(err: Error, c: Context<ApiEnv>) {
     return envelope(c, 422, 'VALIDATION_FAILED', 'The request has invalid fields', zodFields(err.issues));
   }
   if (err instanceof HTTPException) {
-    const status = err.status as ContentfulStatusCode;
+    const status = err.status;
     const message = /json/i.test(err.message) ? 'the body is not valid JSON' : err.message || 'bad request';
-    return envelope(c, status, status === 400 && /json/i.test(err.message) ? 'MALFORMED_JSON' : HTTP_CODES[status] ?? 'ERROR', message);
+    return envelope(
+      c,
+      status,
+      status === 400 && /json/i.test(err.message) ? 'MALFORMED_JSON' : (HTTP_CODES[status] ?? 'ERROR'),
+      message,
+    );
   }
   if (isDiskFull(err)) {
     c.get('log')?.error({ err, req: c.get('requestId') }, 'disk full');
-    return envelope(c, 507, 'DISK_FULL', 'the disk holding pocketd\'s data is full; nothing was changed, free space and retry');
+    return envelope(
+      c,
+      507,
+      'DISK_FULL',
+      "the disk holding pocketd's data is full; nothing was changed, free space and retry",
+    );
   }
   c.get('log')?.error({ err, req: c.get('requestId') }, 'unhandled error');
   return envelope(c, 500, 'INTERNAL', 'internal error; the request id identifies it in the log');
@@ -56,7 +79,12 @@ export function onError(err: Error, c: Context<ApiEnv>) {
 export function isDiskFull(err: unknown): boolean {
   for (let e: unknown = err, i = 0; e && i < 5; e = (e as { cause?: unknown }).cause, i++) {
     const code = (e as { code?: unknown }).code;
-    if (code === 'ENOSPC' || code === 'SQLITE_FULL' || /ENOSPC|SQLITE_FULL|database or disk is full/.test(String((e as Error).message))) return true;
+    if (
+      code === 'ENOSPC' ||
+      code === 'SQLITE_FULL' ||
+      /ENOSPC|SQLITE_FULL|database or disk is full/.test(String((e as Error).message))
+    )
+      return true;
   }
   return false;
 }

@@ -12,14 +12,22 @@ export function jsonProblem(text: string, maxDepth = 32): string | null {
       let j = i + 1;
       let value = '';
       while (j < text.length && text[j] !== '"') {
-        if (text[j] === '\\') { value += text.slice(j, j + 2); j += 2; continue; }
+        if (text[j] === '\\') {
+          value += text.slice(j, j + 2);
+          j += 2;
+          continue;
+        }
         value += text[j];
         j++;
       }
       const top = stack[stack.length - 1];
       if (expectKey && top) {
         let key = value;
-        try { key = JSON.parse(`"${value}"`) as string; } catch { /* JSON.parse will say why */ }
+        try {
+          key = JSON.parse(`"${value}"`) as string;
+        } catch {
+          /* JSON.parse will say why */
+        }
         if (top.has(key)) return `the key '${key.slice(0, 64)}' appears twice in one object`;
         top.add(key);
       }

@@ -31,7 +31,9 @@ const passwordSchema = z.string().min(10, 'must be at least 10 characters').max(
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 function check<T>(schema: z.ZodType<T>, value: unknown, flag: string): T {
@@ -41,11 +43,17 @@ function check<T>(schema: z.ZodType<T>, value: unknown, flag: string): T {
 }
 
 async function adminCreate(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: {
-    email: { type: 'string' }, password: { type: 'string' }, 'password-stdin': { type: 'boolean' },
-  } });
+  const { values } = parseArgs({
+    args,
+    options: {
+      email: { type: 'string' },
+      password: { type: 'string' },
+      'password-stdin': { type: 'boolean' },
+    },
+  });
   if (!values.email) throw new UsageError('--email is required');
-  if (values.password === undefined && !values['password-stdin']) throw new UsageError('--password or --password-stdin is required');
+  if (values.password === undefined && !values['password-stdin'])
+    throw new UsageError('--password or --password-stdin is required');
   const email = check(emailSchema, values.email, '--email');
   const password = check(passwordSchema, values['password-stdin'] ? await readStdin() : values.password, '--password');
   const { db, auth } = await openStore(loadConfig());
@@ -59,14 +67,23 @@ async function adminCreate(args: string[]): Promise<number> {
 }
 
 async function tokenCreate(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: {
-    name: { type: 'string' }, scope: { type: 'string' }, 'expires-days': { type: 'string' },
-  } });
+  const { values } = parseArgs({
+    args,
+    options: {
+      name: { type: 'string' },
+      scope: { type: 'string' },
+      'expires-days': { type: 'string' },
+    },
+  });
   if (!values.name) throw new UsageError('--name is required');
   if (!values.scope) throw new UsageError('--scope is required');
   const name = check(tokenNameSchema, values.name, '--name');
   const scope = check(scopeSchema, values.scope, '--scope');
-  const days = check(z.coerce.number().int().min(1, 'must be 1-365').max(365, 'must be 1-365'), values['expires-days'] ?? '90', '--expires-days');
+  const days = check(
+    z.coerce.number().int().min(1, 'must be 1-365').max(365, 'must be 1-365'),
+    values['expires-days'] ?? '90',
+    '--expires-days',
+  );
   const { db, auth } = await openStore(loadConfig());
   try {
     const { token, info } = await auth.createApiToken(name, scope, days, null);
@@ -87,7 +104,10 @@ async function serveCommand(): Promise<number> {
       log.info({ signal }, 'signal received');
       process.off('SIGTERM', onTerm);
       process.off('SIGINT', onInt);
-      daemon.stop().then(resolve, (err: unknown) => { log.error({ err }, 'error while stopping'); resolve(); });
+      daemon.stop().then(resolve, (err: unknown) => {
+        log.error({ err }, 'error while stopping');
+        resolve();
+      });
     };
     const onTerm = () => stop('SIGTERM');
     const onInt = () => stop('SIGINT');
@@ -116,7 +136,11 @@ export async function main(argv: string[]): Promise<number> {
     if (cmd === 'token' && sub === 'create') return await tokenCreate(rest);
     throw new UsageError(`unknown command '${argv.slice(0, 2).join(' ')}'; see pocketd --help`);
   } catch (err) {
-    if (err instanceof UsageError || err instanceof ConfigError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (
+      err instanceof UsageError ||
+      err instanceof ConfigError ||
+      (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+    ) {
       process.stderr.write(`pocketd: ${(err as Error).message}\n`);
       return 2;
     }

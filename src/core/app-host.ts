@@ -17,9 +17,21 @@ export const unitName = (name: string) => `pb-${name}.service`;
  * An app's files on the host: renders its unit and site, installs them and its
  * environment through the helper, and waits for its unit and its health.
  */
-export function createAppHost(deps: { config: Config; templates: Templates; privileged: Privileged; systemd: Systemd; journal: Journal; events: EventBus }) {
+export function createAppHost(deps: {
+  config: Config;
+  templates: Templates;
+  privileged: Privileged;
+  systemd: Systemd;
+  journal: Journal;
+  events: EventBus;
+}) {
   const { config, templates, privileged } = deps;
-  const layout: AppLayout = { apps_dir: config.apps_dir, releases_dir: config.releases_dir, env_dir: config.env_dir, data_dir: config.data_dir };
+  const layout: AppLayout = {
+    apps_dir: config.apps_dir,
+    releases_dir: config.releases_dir,
+    env_dir: config.env_dir,
+    data_dir: config.data_dir,
+  };
   const appDir = (name: string) => appDirOf(layout, name);
   const unitFile = (name: string) => path.join(config.unit_dir, unitName(name));
   const siteFile = (name: string) => path.join(config.sites_dir, `${name}.caddy`);
@@ -27,17 +39,31 @@ export function createAppHost(deps: { config: Config; templates: Templates; priv
 
   // The helper renders what it installs from root's copy of the same templates;
   // these renderings are what the installed files are compared with (drift).
-  const unitSpec = (s: AppSettings) => ({ port: s.port, version: s.version, memory_max: s.memory_max, cpu_quota: s.cpu_quota });
+  const unitSpec = (s: AppSettings) => ({
+    port: s.port,
+    version: s.version,
+    memory_max: s.memory_max,
+    cpu_quota: s.cpu_quota,
+  });
   /** The domains the app is served at: its own, and <name>.<base_domain> when a base domain is set. */
   const servedDomains = (s: AppSettings): string[] => {
     const auto = config.base_domain ? `${s.name}.${config.base_domain}` : null;
     return auto && !s.domains.includes(auto) ? [...s.domains, auto] : s.domains;
   };
-  const siteSpec = (s: AppSettings) => ({ port: s.port, domains: servedDomains(s), http_only: config.caddy_http_only, body_max: config.request_body_max, tls: config.caddy_tls });
+  const siteSpec = (s: AppSettings) => ({
+    port: s.port,
+    domains: servedDomains(s),
+    http_only: config.caddy_http_only,
+    body_max: config.request_body_max,
+    tls: config.caddy_tls,
+  });
   const renderUnit = (s: AppSettings) => templates.renderUnit(unitContext(layout, s.name, unitSpec(s)));
-  const renderSite = (s: AppSettings) => (servedDomains(s).length === 0 ? null : templates.renderSite(siteContext(s.name, siteSpec(s))));
+  const renderSite = (s: AppSettings) =>
+    servedDomains(s).length === 0 ? null : templates.renderSite(siteContext(s.name, siteSpec(s)));
 
-  const installUnit = async (s: AppSettings) => { await privileged.run('install-unit', [s.name], { spec: unitSpec(s) }); };
+  const installUnit = async (s: AppSettings) => {
+    await privileged.run('install-unit', [s.name], { spec: unitSpec(s) });
+  };
   /** The app's site as its settings say, or none when it has no domain. */
   async function installSite(s: AppSettings) {
     try {
@@ -47,7 +73,9 @@ export function createAppHost(deps: { config: Config; templates: Templates; priv
       await readRoutes().catch(() => undefined);
     }
   }
-  const installEnv = async (name: string, env: Record<string, string>) => { await privileged.run('install-env', [name], { spec: { env } }); };
+  const installEnv = async (name: string, env: Record<string, string>) => {
+    await privileged.run('install-env', [name], { spec: { env } });
+  };
 
   // What Caddy serves now for the apps' hosts, from its live config (the helper asks its root-only admin socket).
   // Kept and refreshed in the background every 30 s, at once after a site change and for the drift check, so a
@@ -56,11 +84,16 @@ export function createAppHost(deps: { config: Config; templates: Templates; priv
   let knownAt = 0;
   let inflight: Promise<CaddyRoutes> | null = null;
   function readRoutes(): Promise<CaddyRoutes> {
-    inflight ??= privileged.run('caddy-routes', []).then((out) => {
-      known = caddyRoutesSchema.parse(JSON.parse(out));
-      knownAt = Date.now();
-      return known;
-    }).finally(() => { inflight = null; });
+    inflight ??= privileged
+      .run('caddy-routes', [])
+      .then((out) => {
+        known = caddyRoutesSchema.parse(JSON.parse(out));
+        knownAt = Date.now();
+        return known;
+      })
+      .finally(() => {
+        inflight = null;
+      });
     return inflight;
   }
   async function liveRoutes(): Promise<CaddyRoutes> {
@@ -73,7 +106,11 @@ export function createAppHost(deps: { config: Config; templates: Templates; priv
     const live = await liveRoutes();
     const expected = servedDomains(s).map((d) => `${d} -> 127.0.0.1:${s.port}`);
     const actual = servedDomains(s).flatMap((d) => (live[d] ?? []).map((dial) => `${d} -> ${dial}`));
-    return { match: expected.length === actual.length && expected.every((e, i) => actual[i] === e), expected, live: actual };
+    return {
+      match: expected.length === actual.length && expected.every((e, i) => actual[i] === e),
+      expected,
+      live: actual,
+    };
   }
 
   async function unitDetails(name: string): Promise<UnitDetails | undefined> {
@@ -89,7 +126,11 @@ export function createAppHost(deps: { config: Config; templates: Templates; priv
       d = await unitDetails(name);
     }
     if (!d || !ok(d)) {
-      throw new PocketdError('STATE_TIMEOUT', `${unitName(name)} did not reach the wanted state in ${timeoutMs / 1000} s (it is ${d?.active_state ?? 'unknown'}/${d?.sub_state ?? 'unknown'})`, { status: 504 });
+      throw new PocketdError(
+        'STATE_TIMEOUT',
+        `${unitName(name)} did not reach the wanted state in ${timeoutMs / 1000} s (it is ${d?.active_state ?? 'unknown'}/${d?.sub_state ?? 'unknown'})`,
+        { status: 504 },
+      );
     }
     return d;
   }
@@ -113,16 +154,40 @@ export function createAppHost(deps: { config: Config; templates: Templates; priv
         const d = await unitDetails(name);
         if (d && (d.active_state === 'failed' || d.restarts > 0 || d.sub_state === 'auto-restart')) {
           const tail = await deps.journal.tail(unitName(name), 5);
-          throw new PocketdError('APP_CRASHED', `the app exits at start (${d.active_state}/${d.sub_state}, ${d.restarts} restarts); last log lines: ${tail.join(' | ')}`, { status: 502 });
+          throw new PocketdError(
+            'APP_CRASHED',
+            `the app exits at start (${d.active_state}/${d.sub_state}, ${d.restarts} restarts); last log lines: ${tail.join(' | ')}`,
+            { status: 502 },
+          );
         }
       }
       await sleep(250);
     }
     const tail = await deps.journal.tail(unitName(name), 5);
-    throw new PocketdError('HEALTH_TIMEOUT', `no healthy answer within ${config.health_timeout_seconds} s (${last}); last log lines: ${tail.join(' | ')}`, { status: 502 });
+    throw new PocketdError(
+      'HEALTH_TIMEOUT',
+      `no healthy answer within ${config.health_timeout_seconds} s (${last}); last log lines: ${tail.join(' | ')}`,
+      { status: 502 },
+    );
   }
 
-  return { appDir, unitFile, siteFile, envFile, servedDomains, renderUnit, renderSite, installUnit, installSite, installEnv, routesMatch, refreshRoutes: readRoutes, unitDetails, waitForUnit, waitHealthy };
+  return {
+    appDir,
+    unitFile,
+    siteFile,
+    envFile,
+    servedDomains,
+    renderUnit,
+    renderSite,
+    installUnit,
+    installSite,
+    installEnv,
+    routesMatch,
+    refreshRoutes: readRoutes,
+    unitDetails,
+    waitForUnit,
+    waitHealthy,
+  };
 }
 
 export type AppHost = ReturnType<typeof createAppHost>;

@@ -35,8 +35,14 @@ export interface AuthOptions {
 
 const DAY = 86_400_000;
 const toInfo = (t: TokenRow): TokenInfo => ({
-  id: t.id, name: t.name, kind: t.kind, scope: t.scope, prefix: t.prefix,
-  created_at: t.created_at, expires_at: t.expires_at, last_used_at: t.last_used_at,
+  id: t.id,
+  name: t.name,
+  kind: t.kind,
+  scope: t.scope,
+  prefix: t.prefix,
+  created_at: t.created_at,
+  expires_at: t.expires_at,
+  last_used_at: t.last_used_at,
 });
 
 /** Users, passwords, bearer tokens and the login lock-out. */
@@ -45,26 +51,47 @@ export function createAuthService(db: Database, opts: AuthOptions) {
     const normalized = email.trim().toLowerCase();
     const existing = await db.selectFrom('users').select('id').where('email', '=', normalized).executeTakeFirst();
     if (existing) throw new PocketdError('EMAIL_TAKEN', `a user with email ${normalized} exists`, { status: 409 });
-    const row = await db.insertInto('users')
+    const row = await db
+      .insertInto('users')
       .values({ email: normalized, password_hash: await hashPassword(password), created_at: nowIso() })
-      .returning(['id', 'email']).executeTakeFirstOrThrow();
+      .returning(['id', 'email'])
+      .executeTakeFirstOrThrow();
     return row;
   }
 
-  async function issueToken(input: { name: string; scope: string; kind: TokenKind; days: number; userId?: number | null }) {
+  async function issueToken(input: {
+    name: string;
+    scope: string;
+    kind: TokenKind;
+    days: number;
+    userId?: number | null;
+  }) {
     scopeSchema.parse(input.scope);
     const secret = newTokenSecret();
-    const row = await db.insertInto('tokens').values({
-      name: input.name, kind: input.kind, hash: hashToken(secret), prefix: secret.slice(0, 10), scope: input.scope,
-      user_id: input.userId ?? null, created_at: nowIso(), expires_at: isoIn(input.days * DAY),
-    }).returningAll().executeTakeFirstOrThrow();
+    const row = await db
+      .insertInto('tokens')
+      .values({
+        name: input.name,
+        kind: input.kind,
+        hash: hashToken(secret),
+        prefix: secret.slice(0, 10),
+        scope: input.scope,
+        user_id: input.userId ?? null,
+        created_at: nowIso(),
+        expires_at: isoIn(input.days * DAY),
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
     return { token: secret, info: toInfo(row) };
   }
 
   async function lockState(keys: string[]): Promise<string | null> {
     const now = nowIso();
     const rows = await db.selectFrom('login_failures').selectAll().where('key', 'in', keys).execute();
-    const locked = rows.map((r) => r.locked_until).filter((u): u is string => u !== null && u > now).sort();
+    const locked = rows
+      .map((r) => r.locked_until)
+      .filter((u): u is string => u !== null && u > now)
+      .sort();
     return locked.at(-1) ?? null;
   }
 
@@ -77,8 +104,11 @@ export function createAuthService(db: Database, opts: AuthOptions) {
       const stale = row?.locked_until != null && row.locked_until <= now;
       const count = !row || stale ? 1 : row.count + 1;
       const lockedUntil = count >= opts.maxFailures ? isoIn(opts.lockSeconds * 1000) : null;
-      await db.insertInto('login_failures').values({ key, count, last_at: now, locked_until: lockedUntil })
-        .onConflict((oc) => oc.column('key').doUpdateSet({ count, last_at: now, locked_until: lockedUntil })).execute();
+      await db
+        .insertInto('login_failures')
+        .values({ key, count, last_at: now, locked_until: lockedUntil })
+        .onConflict((oc) => oc.column('key').doUpdateSet({ count, last_at: now, locked_until: lockedUntil }))
+        .execute();
       worst = Math.max(worst, count);
     }
     return worst;
@@ -90,8 +120,9 @@ export function createAuthService(db: Database, opts: AuthOptions) {
     const keys = [`email:${normalized}`, `ip:${address}`];
     const lockedUntil = await lockState(keys);
     if (lockedUntil) {
-      throw new PocketdError('TOO_MANY_ATTEMPTS', `too many failed sign-ins; try again after ${lockedUntil}`,
-        { status: 429 });
+      throw new PocketdError('TOO_MANY_ATTEMPTS', `too many failed sign-ins; try again after ${lockedUntil}`, {
+        status: 429,
+      });
     }
     const user = await db.selectFrom('users').selectAll().where('email', '=', normalized).executeTakeFirst();
     const ok = await verifyPassword(password, user?.password_hash ?? DUMMY_HASH);
@@ -99,14 +130,19 @@ export function createAuthService(db: Database, opts: AuthOptions) {
       const count = await recordFailure(keys);
       await sleep(Math.min(2000, 100 * 2 ** Math.min(count, 5)));
       if (count >= opts.maxFailures) {
-        throw new PocketdError('TOO_MANY_ATTEMPTS', `too many failed sign-ins; locked for ${opts.lockSeconds} s`,
-          { status: 429 });
+        throw new PocketdError('TOO_MANY_ATTEMPTS', `too many failed sign-ins; locked for ${opts.lockSeconds} s`, {
+          status: 429,
+        });
       }
       throw new PocketdError('INVALID_CREDENTIALS', 'email or password is wrong', { status: 401 });
     }
     await db.deleteFrom('login_failures').where('key', '=', `email:${normalized}`).execute();
     const { token, info } = await issueToken({
-      name: `session:${normalized}`, scope: 'admin', kind: 'session', days: opts.sessionDays, userId: user.id,
+      name: `session:${normalized}`,
+      scope: 'admin',
+      kind: 'session',
+      days: opts.sessionDays,
+      userId: user.id,
     });
     return { token, expires_at: info.expires_at };
   }
@@ -123,37 +159,75 @@ export function createAuthService(db: Database, opts: AuthOptions) {
     const now = nowIso();
     let entry = known.get(hash);
     if (!entry) {
-      const row = await db.selectFrom('tokens').leftJoin('users', 'users.id', 'tokens.user_id')
-        .select(['tokens.id', 'tokens.name', 'tokens.scope', 'tokens.kind', 'tokens.user_id', 'tokens.expires_at',
-          'tokens.revoked_at', 'tokens.last_used_at', 'users.email'])
-        .where('tokens.hash', '=', hash).executeTakeFirst();
+      const row = await db
+        .selectFrom('tokens')
+        .leftJoin('users', 'users.id', 'tokens.user_id')
+        .select([
+          'tokens.id',
+          'tokens.name',
+          'tokens.scope',
+          'tokens.kind',
+          'tokens.user_id',
+          'tokens.expires_at',
+          'tokens.revoked_at',
+          'tokens.last_used_at',
+          'users.email',
+        ])
+        .where('tokens.hash', '=', hash)
+        .executeTakeFirst();
       if (!row || row.revoked_at !== null) return null;
       if (known.size >= 10_000) known.clear();
       entry = {
-        principal: { tokenId: row.id, name: row.name, scope: row.scope, kind: row.kind, userId: row.user_id, email: row.email },
-        expires_at: row.expires_at, usedAt: row.last_used_at ? Date.parse(row.last_used_at) : 0,
+        principal: {
+          tokenId: row.id,
+          name: row.name,
+          scope: row.scope,
+          kind: row.kind,
+          userId: row.user_id,
+          email: row.email,
+        },
+        expires_at: row.expires_at,
+        usedAt: row.last_used_at ? Date.parse(row.last_used_at) : 0,
       };
       known.set(hash, entry);
     }
-    if (entry.expires_at <= now) { known.delete(hash); return null; }
+    if (entry.expires_at <= now) {
+      known.delete(hash);
+      return null;
+    }
     // Last use is written at most once a minute per token, and not on the request's path.
     if (Date.now() - entry.usedAt >= 60_000) {
       entry.usedAt = Date.now();
-      void db.updateTable('tokens').set({ last_used_at: now }).where('id', '=', entry.principal.tokenId).execute().catch(() => undefined);
+      void db
+        .updateTable('tokens')
+        .set({ last_used_at: now })
+        .where('id', '=', entry.principal.tokenId)
+        .execute()
+        .catch(() => undefined);
     }
     return entry.principal;
   }
 
   async function revoke(id: number): Promise<void> {
     for (const [hash, e] of known) if (e.principal.tokenId === id) known.delete(hash);
-    const r = await db.updateTable('tokens').set({ revoked_at: nowIso() })
-      .where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
+    const r = await db
+      .updateTable('tokens')
+      .set({ revoked_at: nowIso() })
+      .where('id', '=', id)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
     if (r.numUpdatedRows === 0n) throw notFound('token', String(id));
   }
 
   async function listTokens(): Promise<TokenInfo[]> {
-    const rows = await db.selectFrom('tokens').selectAll().where('kind', '=', 'api')
-      .where('revoked_at', 'is', null).where('expires_at', '>', nowIso()).orderBy('id').execute();
+    const rows = await db
+      .selectFrom('tokens')
+      .selectAll()
+      .where('kind', '=', 'api')
+      .where('revoked_at', 'is', null)
+      .where('expires_at', '>', nowIso())
+      .orderBy('id')
+      .execute();
     return rows.map(toInfo);
   }
 

@@ -19,19 +19,36 @@ export type Backup = Selectable<BackupsTable>;
  * root-owned directory; rows here say what exists. Scheduled per app with
  * node-cron; scheduled and pre-deploy backups are pruned to the app's count.
  */
-export function createBackups(deps: { db: Database; privileged: Privileged; events: EventBus; log: Logger; deployments: Deployments }) {
+export function createBackups(deps: {
+  db: Database;
+  privileged: Privileged;
+  events: EventBus;
+  log: Logger;
+  deployments: Deployments;
+}) {
   const { db, privileged, deployments } = deps;
   const tasks = new Map<string, { expr: string; task: ScheduledTask }>();
 
   /** Makes a backup now; the row records a failure as well as a success. */
   async function create(app: string, kind: BackupKind, deploymentId: number | null = null): Promise<Backup> {
-    const row = await db.insertInto('backups').values({ app, kind, status: 'creating', deployment_id: deploymentId, created_at: nowIso() })
-      .returning('id').executeTakeFirstOrThrow();
+    const row = await db
+      .insertInto('backups')
+      .values({ app, kind, status: 'creating', deployment_id: deploymentId, created_at: nowIso() })
+      .returning('id')
+      .executeTakeFirstOrThrow();
     try {
       const out = await privileged.run('backup', [app, String(row.id)], { timeoutMs: 30 * 60_000 });
-      await db.updateTable('backups').set({ status: 'ready', size_bytes: Number(out.trim()) || 0 }).where('id', '=', row.id).execute();
+      await db
+        .updateTable('backups')
+        .set({ status: 'ready', size_bytes: Number(out.trim()) || 0 })
+        .where('id', '=', row.id)
+        .execute();
     } catch (err) {
-      await db.updateTable('backups').set({ status: 'failed', error: (err as Error).message.slice(0, 2000) }).where('id', '=', row.id).execute();
+      await db
+        .updateTable('backups')
+        .set({ status: 'failed', error: (err as Error).message.slice(0, 2000) })
+        .where('id', '=', row.id)
+        .execute();
       throw err;
     }
     deps.events.publish('backup.created', app, { backup_id: row.id, kind });
@@ -44,26 +61,50 @@ export function createBackups(deps: { db: Database; privileged: Privileged; even
     const row = await requireApp(db, app);
     if (row.status !== 'ready') throw new Error(`app ${app} is ${row.status}`);
     const kind = params.kind === 'scheduled' ? 'scheduled' : 'manual';
-    return { steps: [{ name: 'backup', run: async () => {
-      const b = await create(app, kind, id);
-      return `backup ${b.id} (${b.size_bytes ?? 0} bytes)`;
-    } }] };
+    return {
+      steps: [
+        {
+          name: 'backup',
+          run: async () => {
+            const b = await create(app, kind, id);
+            return `backup ${b.id} (${b.size_bytes ?? 0} bytes)`;
+          },
+        },
+      ],
+    };
   });
 
   async function manual(app: string, actor: string): Promise<InTurn<Backup>> {
     const row = await requireApp(db, app);
-    if (row.status !== 'ready' && row.status !== 'creating') throw conflict('APP_NOT_READY', `app ${app} is ${row.status}`);
-    return deployments.inTurn(await deployments.enqueue({ app, kind: 'backup', actor, params: { kind: 'manual' } }), async (d) => {
-      const b = await db.selectFrom('backups').selectAll().where('deployment_id', '=', d.id).executeTakeFirst();
-      if (d.status !== 'success' || !b) throw new PocketdError('BACKUP_FAILED', `the backup of ${app} ${d.status}: ${d.error ?? ''}`, { status: 502 });
-      return b;
-    }, 30 * 60_000);
+    if (row.status !== 'ready' && row.status !== 'creating')
+      throw conflict('APP_NOT_READY', `app ${app} is ${row.status}`);
+    return deployments.inTurn(
+      await deployments.enqueue({ app, kind: 'backup', actor, params: { kind: 'manual' } }),
+      async (d) => {
+        const b = await db.selectFrom('backups').selectAll().where('deployment_id', '=', d.id).executeTakeFirst();
+        if (d.status !== 'success' || !b)
+          throw new PocketdError('BACKUP_FAILED', `the backup of ${app} ${d.status}: ${d.error ?? ''}`, {
+            status: 502,
+          });
+        return b;
+      },
+      30 * 60_000,
+    );
   }
 
   async function prune(app: string, kind: BackupKind): Promise<void> {
-    const keep = (await db.selectFrom('apps').select('backup_keep').where('name', '=', app).executeTakeFirst())?.backup_keep ?? 7;
-    const old = await db.selectFrom('backups').select('id').where('app', '=', app).where('kind', '=', kind).where('status', '=', 'ready')
-      .orderBy('id', 'desc').offset(keep).limit(1_000_000).execute();
+    const keep =
+      (await db.selectFrom('apps').select('backup_keep').where('name', '=', app).executeTakeFirst())?.backup_keep ?? 7;
+    const old = await db
+      .selectFrom('backups')
+      .select('id')
+      .where('app', '=', app)
+      .where('kind', '=', kind)
+      .where('status', '=', 'ready')
+      .orderBy('id', 'desc')
+      .offset(keep)
+      .limit(1_000_000)
+      .execute();
     for (const b of old) await removeFiles(app, b.id);
   }
 
@@ -92,19 +133,32 @@ export function createBackups(deps: { db: Database; privileged: Privileged; even
 
   /** (Re)creates the cron tasks from the apps' schedules. */
   async function sync(): Promise<void> {
-    const apps = await db.selectFrom('apps').select(['name', 'backup_schedule']).where('status', '=', 'ready').execute();
+    const apps = await db
+      .selectFrom('apps')
+      .select(['name', 'backup_schedule'])
+      .where('status', '=', 'ready')
+      .execute();
     const wanted = new Map(apps.filter((a) => a.backup_schedule).map((a) => [a.name, a.backup_schedule!]));
     for (const [app, t] of tasks) {
-      if (wanted.get(app) !== t.expr) { await t.task.stop(); await t.task.destroy(); tasks.delete(app); }
+      if (wanted.get(app) !== t.expr) {
+        await t.task.stop();
+        await t.task.destroy();
+        tasks.delete(app);
+      }
     }
     for (const [app, expr] of wanted) {
       if (tasks.has(app)) continue;
-      const task = cron.schedule(expr, async () => {
-        // Its turn in the queue; a scheduled backup already waiting is not queued twice.
-        if (await deployments.isQueued(app, 'backup')) return;
-        await deployments.enqueue({ app, kind: 'backup', actor: 'pocketd:schedule', params: { kind: 'scheduled' } })
-          .catch((err: unknown) => deps.log.error({ app, err }, 'scheduled backup could not be queued'));
-      }, { noOverlap: true, name: `backup-${app}` });
+      const task = cron.schedule(
+        expr,
+        async () => {
+          // Its turn in the queue; a scheduled backup already waiting is not queued twice.
+          if (await deployments.isQueued(app, 'backup')) return;
+          await deployments
+            .enqueue({ app, kind: 'backup', actor: 'pocketd:schedule', params: { kind: 'scheduled' } })
+            .catch((err: unknown) => deps.log.error({ app, err }, 'scheduled backup could not be queued'));
+        },
+        { noOverlap: true, name: `backup-${app}` },
+      );
       tasks.set(app, { expr, task });
     }
   }
@@ -114,16 +168,33 @@ export function createBackups(deps: { db: Database; privileged: Privileged; even
     const rows = await db.selectFrom('backups').select(['id', 'app']).where('status', '=', 'creating').execute();
     for (const b of rows) {
       await privileged.run('delete-backup', [b.app, String(b.id)]).catch(() => undefined);
-      await db.updateTable('backups').set({ status: 'failed', error: 'interrupted: pocketd stopped during this backup' }).where('id', '=', b.id).execute();
+      await db
+        .updateTable('backups')
+        .set({ status: 'failed', error: 'interrupted: pocketd stopped during this backup' })
+        .where('id', '=', b.id)
+        .execute();
     }
     return rows.length;
   }
 
   return {
-    create, manual, list, get, remove, sync, failInterrupted,
+    create,
+    manual,
+    list,
+    get,
+    remove,
+    sync,
+    failInterrupted,
     /** Puts a backup's pb_data in place; the app must be stopped. */
-    restoreFiles: (app: string, id: number) => privileged.run('restore-backup', [app, String(id)], { timeoutMs: 30 * 60_000 }),
-    async stop() { for (const t of tasks.values()) { await t.task.stop(); await t.task.destroy(); } tasks.clear(); },
+    restoreFiles: (app: string, id: number) =>
+      privileged.run('restore-backup', [app, String(id)], { timeoutMs: 30 * 60_000 }),
+    async stop() {
+      for (const t of tasks.values()) {
+        await t.task.stop();
+        await t.task.destroy();
+      }
+      tasks.clear();
+    },
   };
 }
 

@@ -33,13 +33,21 @@ export interface Bundle {
 export function createBundles(deps: { config: Config; db: Database; events: EventBus }) {
   const { config, db } = deps;
   const limits: ZipLimits = {
-    maxUnpackedBytes: config.bundle_max_unpacked_bytes, maxFiles: config.bundle_max_files, maxRatio: config.bundle_max_ratio, topDirs: BUNDLE_DIRS,
+    maxUnpackedBytes: config.bundle_max_unpacked_bytes,
+    maxFiles: config.bundle_max_files,
+    maxRatio: config.bundle_max_ratio,
+    topDirs: BUNDLE_DIRS,
   };
   const dirOf = (app: string) => path.join(config.bundles_dir, app);
   const fileOf = (app: string, n: number) => path.join(dirOf(app), `${n}.zip`);
 
   /** Streams an upload to disk (bounded), checks it, and keeps it as the app's next number. */
-  async function upload(app: string, body: ReadableStream<Uint8Array>, notes: string | null, actor: string): Promise<Bundle> {
+  async function upload(
+    app: string,
+    body: ReadableStream<Uint8Array>,
+    notes: string | null,
+    actor: string,
+  ): Promise<Bundle> {
     await requireApp(db, app);
     await mkdir(dirOf(app), { recursive: true, mode: 0o700 });
     const tmp = path.join(dirOf(app), `.upload-${randomBytes(6).toString('hex')}`);
@@ -50,7 +58,11 @@ export function createBundles(deps: { config: Config; db: Database; events: Even
         transform(chunk: Buffer, _enc, cb) {
           size += chunk.length;
           if (size > config.bundle_max_bytes) {
-            cb(new PocketdError('PAYLOAD_TOO_LARGE', `the bundle is larger than ${config.bundle_max_bytes} bytes`, { status: 413 }));
+            cb(
+              new PocketdError('PAYLOAD_TOO_LARGE', `the bundle is larger than ${config.bundle_max_bytes} bytes`, {
+                status: 413,
+              }),
+            );
             return;
           }
           hash.update(chunk);
@@ -61,11 +73,23 @@ export function createBundles(deps: { config: Config; db: Database; events: Even
       const summary = await readZip(tmp, limits);
       // The number is taken and the row written in one transaction, so two uploads never share one.
       const bundle = await db.transaction().execute(async (trx) => {
-        const last = await trx.selectFrom('bundles').select((eb) => eb.fn.max('number').as('n')).where('app', '=', app).executeTakeFirst();
+        const last = await trx
+          .selectFrom('bundles')
+          .select((eb) => eb.fn.max('number').as('n'))
+          .where('app', '=', app)
+          .executeTakeFirst();
         const number = Number(last?.n ?? 0) + 1;
         const row = {
-          app, number, size_bytes: size, unpacked_bytes: summary.unpacked_bytes, files: summary.files, dirs: JSON.stringify(summary.dirs),
-          sha256: hash.digest('hex'), notes, actor, created_at: nowIso(),
+          app,
+          number,
+          size_bytes: size,
+          unpacked_bytes: summary.unpacked_bytes,
+          files: summary.files,
+          dirs: JSON.stringify(summary.dirs),
+          sha256: hash.digest('hex'),
+          notes,
+          actor,
+          created_at: nowIso(),
         };
         await trx.insertInto('bundles').values(row).execute();
         await rename(tmp, fileOf(app, number));
@@ -86,7 +110,12 @@ export function createBundles(deps: { config: Config; db: Database; events: Even
   }
 
   async function get(app: string, n: number): Promise<Bundle & { file: string }> {
-    const r = await db.selectFrom('bundles').selectAll().where('app', '=', app).where('number', '=', n).executeTakeFirst();
+    const r = await db
+      .selectFrom('bundles')
+      .selectAll()
+      .where('app', '=', app)
+      .where('number', '=', n)
+      .executeTakeFirst();
     if (!r) throw notFound('bundle', `${app}/${n}`);
     const { id: _id, app: _app, ...rest } = r;
     return { ...rest, dirs: JSON.parse(r.dirs) as string[], file: fileOf(app, n) };
@@ -107,7 +136,14 @@ export function createBundles(deps: { config: Config; db: Database; events: Even
     }
   }
 
-  return { upload, list, get, check, removePartialUploads, removeAll: (app: string) => rm(dirOf(app), { recursive: true, force: true }) };
+  return {
+    upload,
+    list,
+    get,
+    check,
+    removePartialUploads,
+    removeAll: (app: string) => rm(dirOf(app), { recursive: true, force: true }),
+  };
 }
 
 export type Bundles = ReturnType<typeof createBundles>;

@@ -44,9 +44,12 @@ export function createCertificates(deps: {
     }
     // What Caddy said about obtaining it explains a missing or fallback certificate.
     const logged = await caddyError(domain).catch(() => null);
-    if (logged && (facts.error !== null || facts.days_left === null)) facts.error = `${facts.error ? `${facts.error}; ` : ''}Caddy: ${logged}`;
+    if (logged && (facts.error !== null || facts.days_left === null))
+      facts.error = `${facts.error ? `${facts.error}; ` : ''}Caddy: ${logged}`;
     known.set(domain, facts);
-    await deps.onResult?.(app, facts).catch((err: unknown) => deps.log.error({ err, domain }, 'certificate result not taken'));
+    await deps
+      .onResult?.(app, facts)
+      .catch((err: unknown) => deps.log.error({ err, domain }, 'certificate result not taken'));
     return facts;
   }
 
@@ -74,7 +77,10 @@ export function createCertificates(deps: {
           for (const ms of [1000, 15_000]) setTimeout(() => void checkApp(app).catch(() => undefined), ms).unref();
         }
       });
-      timer = setInterval(() => void checkAll().catch((err: unknown) => deps.log.error({ err }, 'certificate checks failed')), 6 * 3600_000);
+      timer = setInterval(
+        () => void checkAll().catch((err: unknown) => deps.log.error({ err }, 'certificate checks failed')),
+        6 * 3600_000,
+      );
       timer.unref();
       setTimeout(() => void checkAll().catch(() => undefined), 2000).unref();
     },

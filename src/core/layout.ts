@@ -18,7 +18,11 @@ import type { AppSettings } from './app-model.js';
  * put back only by a repair.
  */
 export async function upgradeUnitLayout(deps: {
-  db: Database; host: AppHost; releases: ReleaseSource; privileged: Privileged; log: Logger;
+  db: Database;
+  host: AppHost;
+  releases: ReleaseSource;
+  privileged: Privileged;
+  log: Logger;
   loadSettings(name: string): Promise<{ row: { desired_state: string }; settings: AppSettings }>;
 }): Promise<string[]> {
   const rows = await deps.db.selectFrom('apps').select('name').where('status', '=', 'ready').orderBy('name').execute();
@@ -42,7 +46,10 @@ export async function upgradeUnitLayout(deps: {
       deps.log.warn({ app: name, from: layout, to: UNIT_LAYOUT, data: moved }, 'app moved to the current layout');
       upgraded.push(name);
     } catch (err) {
-      deps.log.error({ app: name, err }, 'could not move the app to the current layout; the next start of pocketd tries again');
+      deps.log.error(
+        { app: name, err },
+        'could not move the app to the current layout; the next start of pocketd tries again',
+      );
     }
   }
   return upgraded;

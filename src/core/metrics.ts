@@ -42,7 +42,10 @@ export function withCpuPercent(rows: Array<Omit<AppSample, 'cpu_percent'>>): App
  * of them) and the host's load, CPU, memory and disk on a schedule, keeping a
  * bounded history of each.
  */
-export function createMetrics(deps: { db: Database; systemd: Systemd; host: HostInfo; log: Logger }, opts: MetricsOptions) {
+export function createMetrics(
+  deps: { db: Database; systemd: Systemd; host: HostInfo; log: Logger },
+  opts: MetricsOptions,
+) {
   const { db } = deps;
   let task: ScheduledTask | null = null;
   const keepMs = opts.history * opts.intervalSeconds * 1000;
@@ -51,18 +54,36 @@ export function createMetrics(deps: { db: Database; systemd: Systemd; host: Host
     const at = nowIso();
     const cutoff = new Date(Date.now() - keepMs).toISOString();
     const apps = await db.selectFrom('apps').select('name').where('status', '=', 'ready').execute();
-    const [details, host] = await Promise.all([deps.systemd.show(apps.map((a) => unitName(a.name))), deps.host.sample()]);
+    const [details, host] = await Promise.all([
+      deps.systemd.show(apps.map((a) => unitName(a.name))),
+      deps.host.sample(),
+    ]);
     const rows = apps.map((a) => {
       const d = details.get(unitName(a.name));
       const active = d?.active_state === 'active';
-      return { app: a.name, at, active: active ? 1 : 0, memory_bytes: active ? d?.memory_bytes ?? null : null, cpu_ns: d?.cpu_ns ?? null, restarts: d?.restarts ?? 0 };
+      return {
+        app: a.name,
+        at,
+        active: active ? 1 : 0,
+        memory_bytes: active ? (d?.memory_bytes ?? null) : null,
+        cpu_ns: d?.cpu_ns ?? null,
+        restarts: d?.restarts ?? 0,
+      };
     });
     await db.transaction().execute(async (trx) => {
       if (rows.length) await trx.insertInto('app_metrics').values(rows).execute();
-      await trx.insertInto('host_metrics').values({
-        at, load1: host.load1, cpu_percent: host.cpu_percent, memory_total: host.memory_total, memory_available: host.memory_available,
-        disk_total: host.disk_total, disk_free: host.disk_free,
-      }).execute();
+      await trx
+        .insertInto('host_metrics')
+        .values({
+          at,
+          load1: host.load1,
+          cpu_percent: host.cpu_percent,
+          memory_total: host.memory_total,
+          memory_available: host.memory_available,
+          disk_total: host.disk_total,
+          disk_free: host.disk_free,
+        })
+        .execute();
       await trx.deleteFrom('app_metrics').where('at', '<', cutoff).execute();
       await trx.deleteFrom('host_metrics').where('at', '<', cutoff).execute();
     });
@@ -70,7 +91,12 @@ export function createMetrics(deps: { db: Database; systemd: Systemd; host: Host
 
   async function forApp(app: string, since: string | undefined, limit: number) {
     await requireApp(db, app);
-    let q = db.selectFrom('app_metrics').select(['at', 'active', 'memory_bytes', 'cpu_ns', 'restarts']).where('app', '=', app).orderBy('id', 'desc').limit(limit + 1);
+    let q = db
+      .selectFrom('app_metrics')
+      .select(['at', 'active', 'memory_bytes', 'cpu_ns', 'restarts'])
+      .where('app', '=', app)
+      .orderBy('id', 'desc')
+      .limit(limit + 1);
     if (since) q = q.where('at', '>=', since);
     const rows = (await q.execute()).reverse().map((r) => ({ ...r, active: r.active === 1 }));
     // One extra (older) row gives the first returned sample its CPU share.
@@ -80,19 +106,57 @@ export function createMetrics(deps: { db: Database; systemd: Systemd; host: Host
 
   /** The last `limit` samples of every app in one query (the apps page's sparklines), oldest first per app. */
   async function forAllApps(limit: number): Promise<Map<string, ReturnType<typeof withCpuPercent>>> {
-    const rows = await db.selectFrom((eb) => eb.selectFrom('app_metrics')
-      .select(['app', 'at', 'active', 'memory_bytes', 'cpu_ns', 'restarts', sql<number>`row_number() over (partition by app order by id desc)`.as('n')]).as('m'))
-      .selectAll().where('n', '<=', limit + 1).orderBy('app').orderBy('n', 'desc').execute();
+    const rows = await db
+      .selectFrom((eb) =>
+        eb
+          .selectFrom('app_metrics')
+          .select([
+            'app',
+            'at',
+            'active',
+            'memory_bytes',
+            'cpu_ns',
+            'restarts',
+            sql<number>`row_number() over (partition by app order by id desc)`.as('n'),
+          ])
+          .as('m'),
+      )
+      .selectAll()
+      .where('n', '<=', limit + 1)
+      .orderBy('app')
+      .orderBy('n', 'desc')
+      .execute();
     const byApp = new Map<string, typeof rows>();
     for (const r of rows) byApp.set(r.app, [...(byApp.get(r.app) ?? []), r]);
-    return new Map([...byApp].map(([app, list]) => {
-      const samples = withCpuPercent(list.map(({ app: _a, n: _n, ...r }) => ({ ...r, active: r.active === 1 })));
-      return [app, samples.slice(list.length > limit ? 1 : 0)];
-    }));
+    return new Map(
+      [...byApp].map(([app, list]) => {
+        const samples = withCpuPercent(list.map(({ app: _a, n: _n, ...r }) => ({ ...r, active: r.active === 1 })));
+        return [app, samples.slice(list.length > limit ? 1 : 0)];
+      }),
+    );
   }
 
-  async function forHost(since: string | undefined, limit: number): Promise<{ current: HostSample; interval_seconds: number; samples: Array<{ at: string; load1: number; cpu_percent: number; memory_total: number; memory_available: number; disk_total: number; disk_free: number }> }> {
-    let q = db.selectFrom('host_metrics').select(['at', 'load1', 'cpu_percent', 'memory_total', 'memory_available', 'disk_total', 'disk_free']).orderBy('id', 'desc').limit(limit);
+  async function forHost(
+    since: string | undefined,
+    limit: number,
+  ): Promise<{
+    current: HostSample;
+    interval_seconds: number;
+    samples: Array<{
+      at: string;
+      load1: number;
+      cpu_percent: number;
+      memory_total: number;
+      memory_available: number;
+      disk_total: number;
+      disk_free: number;
+    }>;
+  }> {
+    let q = db
+      .selectFrom('host_metrics')
+      .select(['at', 'load1', 'cpu_percent', 'memory_total', 'memory_available', 'disk_total', 'disk_free'])
+      .orderBy('id', 'desc')
+      .limit(limit);
     if (since) q = q.where('at', '>=', since);
     const [current, rows] = await Promise.all([deps.host.sample(), q.execute()]);
     return { current, interval_seconds: opts.intervalSeconds, samples: rows.reverse() };
@@ -100,9 +164,16 @@ export function createMetrics(deps: { db: Database; systemd: Systemd; host: Host
 
   return {
     start() {
-      task = cron.schedule(cronEvery(opts.intervalSeconds), () => sampleAll().catch((err: unknown) => deps.log.error({ err }, 'metrics sampling failed')), { noOverlap: true });
+      task = cron.schedule(
+        cronEvery(opts.intervalSeconds),
+        () => sampleAll().catch((err: unknown) => deps.log.error({ err }, 'metrics sampling failed')),
+        { noOverlap: true },
+      );
     },
-    async stop() { await task?.stop(); await task?.destroy(); },
+    async stop() {
+      await task?.stop();
+      await task?.destroy();
+    },
     sampleAll,
     forApp,
     forAllApps,

@@ -2,15 +2,19 @@ import { z } from 'zod';
 import { APP_NAME_PATTERN } from './app-rules.js';
 
 /** A token's display name: printable, no quotes or control characters. */
-export const tokenNameSchema = z.string().min(1).max(64).regex(/^[A-Za-z0-9 ._:@-]+$/, 'letters, digits, space and . _ : @ - only');
+export const tokenNameSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9 ._:@-]+$/, 'letters, digits, space and . _ : @ - only');
 
 /** What a route needs: the whole host, or one app at a level. */
 export type Need = { kind: 'admin' } | { kind: 'app'; app: string; level: 'read' | 'deploy' };
 
-export const scopeSchema = z.string().max(64).refine(
-  (s) => s === 'admin' || parseAppScope(s) !== null,
-  'must be admin, app:<name>:read or app:<name>:deploy',
-);
+export const scopeSchema = z
+  .string()
+  .max(64)
+  .refine((s) => s === 'admin' || parseAppScope(s) !== null, 'must be admin, app:<name>:read or app:<name>:deploy');
 
 export function parseAppScope(scope: string): { app: string; level: 'read' | 'deploy' } | null {
   const m = /^app:([^:]+):(read|deploy)$/.exec(scope);

@@ -12,7 +12,14 @@ export interface Check {
 }
 
 /** Whether this host can run apps: systemd, Caddy, directories, journal, the privileged path, disk. */
-export function createSystemChecks(deps: { config: Config; systemd: Systemd; journal: Journal; privileged: Privileged; startedAt: number; drifted?: () => Promise<string[]> }) {
+export function createSystemChecks(deps: {
+  config: Config;
+  systemd: Systemd;
+  journal: Journal;
+  privileged: Privileged;
+  startedAt: number;
+  drifted?: () => Promise<string[]>;
+}) {
   const { config } = deps;
   const check = async (name: string, fn: () => Promise<string>): Promise<Check> => {
     try {
@@ -30,7 +37,10 @@ export function createSystemChecks(deps: { config: Config; systemd: Systemd; jou
       }),
       check('systemd_events', async () => {
         if (config.systemd_bus === 'off') return 'reading unit state with systemctl (systemd_bus is off)';
-        if (deps.systemd.source() !== 'dbus') throw new Error('systemd\'s D-Bus API is not reachable: unit state is read with systemctl (slower, and changes are seen at the next read, not at once)');
+        if (deps.systemd.source() !== 'dbus')
+          throw new Error(
+            "systemd's D-Bus API is not reachable: unit state is read with systemctl (slower, and changes are seen at the next read, not at once)",
+          );
         return 'told by systemd over D-Bus: unit state is kept in memory';
       }),
       check('caddy', async () => {
@@ -47,12 +57,14 @@ export function createSystemChecks(deps: { config: Config; systemd: Systemd; jou
         return `${config.data_dir} is writable`;
       }),
       check('journal', async () => {
-        if (!(await deps.journal.readable())) throw new Error('journalctl cannot read the journal (is the daemon in systemd-journal?)');
+        if (!(await deps.journal.readable()))
+          throw new Error('journalctl cannot read the journal (is the daemon in systemd-journal?)');
         return 'readable';
       }),
       check('drift', async () => {
         const d = (await deps.drifted?.()) ?? [];
-        if (d.length) throw new Error(`edited by hand (POST /api/apps/<name>/repair puts pocketd's version back): ${d.join('; ')}`);
+        if (d.length)
+          throw new Error(`edited by hand (POST /api/apps/<name>/repair puts pocketd's version back): ${d.join('; ')}`);
         return 'every unit and site is as pocketd rendered it';
       }),
       check('disk', async () => {
@@ -69,13 +81,27 @@ export function createSystemChecks(deps: { config: Config; systemd: Systemd; jou
 
   function info() {
     return {
-      version: VERSION, node: process.version, uptime_seconds: Math.floor((Date.now() - deps.startedAt) / 1000),
-      memory: (({ rss, heapUsed, heapTotal, external }) => ({ rss_bytes: rss, heap_used_bytes: heapUsed, heap_total_bytes: heapTotal, external_bytes: external }))(process.memoryUsage()),
+      version: VERSION,
+      node: process.version,
+      uptime_seconds: Math.floor((Date.now() - deps.startedAt) / 1000),
+      memory: (({ rss, heapUsed, heapTotal, external }) => ({
+        rss_bytes: rss,
+        heap_used_bytes: heapUsed,
+        heap_total_bytes: heapTotal,
+        external_bytes: external,
+      }))(process.memoryUsage()),
       paths: {
-        data_dir: config.data_dir, apps_dir: config.apps_dir, archive_dir: config.archive_dir, unit_dir: config.unit_dir,
-        sites_dir: config.sites_dir, env_dir: config.env_dir, releases_dir: config.releases_dir,
+        data_dir: config.data_dir,
+        apps_dir: config.apps_dir,
+        archive_dir: config.archive_dir,
+        unit_dir: config.unit_dir,
+        sites_dir: config.sites_dir,
+        env_dir: config.env_dir,
+        releases_dir: config.releases_dir,
       },
-      port_range: config.port_range, releases_url: config.releases_url, apps_user: config.apps_user,
+      port_range: config.port_range,
+      releases_url: config.releases_url,
+      apps_user: config.apps_user,
     };
   }
 

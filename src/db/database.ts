@@ -28,7 +28,7 @@ export async function migrateToLatest(db: Database): Promise<MigrationResultSet>
   const result = await migrator.migrateToLatest();
   if (result.error) {
     const failed = result.results?.find((r) => r.status === 'Error');
-    const reason = result.error instanceof Error ? result.error.message : String(result.error);
+    const reason = result.error instanceof Error ? result.error.message : JSON.stringify(result.error);
     throw new MigrationError(`migration ${failed?.migrationName ?? '(unknown)'} failed: ${reason}`);
   }
   return result;

@@ -51,7 +51,8 @@ export interface AppDomainsTable {
   position: number;
 }
 
-export type DeploymentStatus = 'queued' | 'pending' | 'running' | 'success' | 'failed' | 'rolled_back' | 'cancelled' | 'superseded';
+export type DeploymentStatus =
+  'queued' | 'pending' | 'running' | 'success' | 'failed' | 'rolled_back' | 'cancelled' | 'superseded';
 export type StepStatus = 'pending' | 'running' | 'success' | 'failed' | 'skipped';
 
 export interface DeploymentsTable {

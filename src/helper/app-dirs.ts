@@ -18,7 +18,9 @@ import { ensureAppUser, removeAppUser } from './users.js';
 export async function prepareApp(ctx: HelperContext, name: string): Promise<void> {
   await ensureRootDir(ctx.config.apps_dir, 0o755);
   const dir = ctx.appDir(name);
-  await mkdir(dir, { mode: 0o750 }).catch((err: NodeJS.ErrnoException) => { if (err.code !== 'EEXIST') throw err; });
+  await mkdir(dir, { mode: 0o750 }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EEXIST') throw err;
+  });
   const st = await lstat(dir);
   if (!st.isDirectory()) throw new HelperError(72, `${dir} is not a directory`);
   const { uid, gid } = await ensureAppUser(ctx, name);
@@ -29,7 +31,11 @@ export async function prepareApp(ctx: HelperContext, name: string): Promise<void
   await ctx.asApp(name, 'prepare');
 }
 
-const stamp = () => new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+const stamp = () =>
+  new Date()
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
 
 /** Moves the app's directory (and its backups) into the archive, out of the app's reach. Prints where. */
 export async function archiveApp(ctx: HelperContext, name: string): Promise<string> {
@@ -69,21 +75,31 @@ export async function migrateApp(ctx: HelperContext, name: string): Promise<stri
   const { uid, gid } = await ensureAppUser(ctx, name);
   if (st.uid === uid) return 'already its own';
   const legacy = lookupUser(ctx.config.apps_user);
-  if (!st.isDirectory() || st.uid !== legacy.uid) throw new HelperError(72, `${dir} belongs to neither ${ctx.config.apps_user} nor the app's user`);
+  if (!st.isDirectory() || st.uid !== legacy.uid)
+    throw new HelperError(72, `${dir} belongs to neither ${ctx.config.apps_user} nor the app's user`);
   const next = path.join(ctx.config.apps_dir, `.migrate-${name}`);
   await moveAway(ctx, next, 'stale-migrate');
   await mkdir(next, { mode: 0o750 });
   await lchown(next, uid, gid);
   // Revert points and half-done swaps an older helper left as root's are not carried over.
-  const reader = spawn('tar', ['-c', '-C', dir, '--exclude=./.prev', '--exclude=./.pb_data.old', '--exclude=./.pb_data.restoring', '.'],
-    { stdio: ['ignore', 'pipe', 'pipe'], uid: legacy.uid, gid: legacy.gid, cwd: '/' });
+  const reader = spawn(
+    'tar',
+    ['-c', '-C', dir, '--exclude=./.prev', '--exclude=./.pb_data.old', '--exclude=./.pb_data.restoring', '.'],
+    { stdio: ['ignore', 'pipe', 'pipe'], uid: legacy.uid, gid: legacy.gid, cwd: '/' },
+  );
   let readErr = '';
-  reader.stderr.on('data', (d: Buffer) => { readErr += d.toString(); });
+  reader.stderr.on('data', (d: Buffer) => {
+    readErr += d.toString();
+  });
   // 'exit', not 'close': its stdout belongs to the writer now, so 'close' would never come.
   const readDone = new Promise<number>((resolve) => reader.on('exit', (code) => resolve(code ?? 1)));
   await ctx.run(72, 'tar', ['-x', '-C', next], { uid, gid, cwd: '/', stdin: reader.stdout, timeoutMs: 60 * 60_000 });
   const code = await readDone;
-  if (code !== 0) throw new HelperError(72, `reading ${dir} as ${ctx.config.apps_user} failed: ${readErr.trim().split('\n').slice(-2).join('; ')}`);
+  if (code !== 0)
+    throw new HelperError(
+      72,
+      `reading ${dir} as ${ctx.config.apps_user} failed: ${readErr.trim().split('\n').slice(-2).join('; ')}`,
+    );
   await chmod(next, 0o750);
   const old = await moveAway(ctx, dir, 'pre-migration');
   await rename(next, dir);
@@ -107,7 +123,7 @@ export async function backup(ctx: HelperContext, name: string, id: string): Prom
   await ensureRootDir(ctx.config.backups_dir, 0o700);
   await ensureRootDir(backupDir(ctx, name), 0o700);
   const file = path.join(backupDir(ctx, name), `${id}.tar`);
-  if (await lstat(file).catch(() => null) || await lstat(path.join(backupDir(ctx, name), id)).catch(() => null)) {
+  if ((await lstat(file).catch(() => null)) || (await lstat(path.join(backupDir(ctx, name), id)).catch(() => null))) {
     throw new HelperError(72, `backup ${id} exists`);
   }
   const tmp = path.join(backupDir(ctx, name), `.${id}.partial`);
@@ -134,11 +150,16 @@ export async function restoreBackup(ctx: HelperContext, name: string, id: string
   const legacy = path.join(backupDir(ctx, name), id);
   if (await lstat(file).catch(() => null)) {
     const fh = await open(file, 'r');
-    try { await ctx.asApp(name, 'restore', { stdin: fh.fd }); } finally { await fh.close(); }
+    try {
+      await ctx.asApp(name, 'restore', { stdin: fh.fd });
+    } finally {
+      await fh.close();
+    }
     return;
   }
   // A backup an earlier pocketd kept as a root-owned directory: root makes the tar of its own tree.
-  if (!(await lstat(path.join(legacy, 'pb_data')).catch(() => null))) throw new HelperError(72, `backup ${id} of ${name} is missing`);
+  if (!(await lstat(path.join(legacy, 'pb_data')).catch(() => null)))
+    throw new HelperError(72, `backup ${id} of ${name} is missing`);
   const tar = spawn('tar', ['-c', '-C', legacy, 'pb_data'], { stdio: ['ignore', 'pipe', 'ignore'] });
   const done = new Promise<number>((resolve) => tar.on('exit', (code) => resolve(code ?? 1)));
   await ctx.asApp(name, 'restore', { stdin: tar.stdout });
@@ -146,7 +167,8 @@ export async function restoreBackup(ctx: HelperContext, name: string, id: string
 }
 
 export async function deleteBackup(ctx: HelperContext, name: string, id: string): Promise<void> {
-  for (const f of [`${id}.tar`, `.${id}.partial`, id]) await rm(path.join(backupDir(ctx, name), f), { recursive: true, force: true });
+  for (const f of [`${id}.tar`, `.${id}.partial`, id])
+    await rm(path.join(backupDir(ctx, name), f), { recursive: true, force: true });
 }
 
 /** stdin: the bundle zip, handed straight to the app's as-app `bundle-install`. */

@@ -19,7 +19,11 @@ const DATA_DIRS = ['pb_data', ...BUNDLE_DIRS] as const;
 const ZIP_LIMITS = { maxUnpackedBytes: 16 * 1024 ** 3, maxFiles: 1_000_000, maxRatio: 100_000, topDirs: BUNDLE_DIRS };
 const MAX_BUNDLE_BYTES = 4 * 1024 ** 3;
 
-const exists = (p: string) => lstat(p).then(() => true, () => false);
+const exists = (p: string) =>
+  lstat(p).then(
+    () => true,
+    () => false,
+  );
 
 /** Removes a path; what cannot be removed (left by an older helper as root's) is moved aside instead. */
 async function clear(p: string): Promise<void> {
@@ -42,13 +46,17 @@ async function bundleInstall(app: string): Promise<void> {
   await clear(zip);
   await clear(stage);
   let size = 0;
-  await pipeline(process.stdin, async function* (src) {
-    for await (const chunk of src as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > MAX_BUNDLE_BYTES) throw new Error('the bundle is too large');
-      yield chunk;
-    }
-  }, createWriteStream(zip, { flags: 'wx', mode: 0o600 }));
+  await pipeline(
+    process.stdin,
+    async function* (src) {
+      for await (const chunk of src as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > MAX_BUNDLE_BYTES) throw new Error('the bundle is too large');
+        yield chunk;
+      }
+    },
+    createWriteStream(zip, { flags: 'wx', mode: 0o600 }),
+  );
   try {
     await mkdir(stage, { mode: 0o750 });
     await readZip(zip, ZIP_LIMITS, stage);
@@ -108,7 +116,10 @@ async function copyData(from: string, to: string): Promise<void> {
     } else if (!st.isFile()) {
       continue;
     } else if (name.endsWith('.db')) {
-      if (!/^[A-Za-z0-9._/-]+$/.test(dst)) { process.stderr.write(`skipped a database with an unusual name\n`); continue; }
+      if (!/^[A-Za-z0-9._/-]+$/.test(dst)) {
+        process.stderr.write(`skipped a database with an unusual name\n`);
+        continue;
+      }
       await exec('sqlite3', ['-bail', src, `.backup main '${dst}'`], { timeoutMs: 30 * 60_000 });
     } else {
       await copyFile(src, dst);
@@ -124,7 +135,10 @@ async function restore(app: string): Promise<void> {
   await clear(old);
   await mkdir(stage, { mode: 0o750 });
   try {
-    await exec('tar', ['-x', '--no-same-owner', '--no-same-permissions', '-C', stage], { stdin: 0, timeoutMs: 30 * 60_000 });
+    await exec('tar', ['-x', '--no-same-owner', '--no-same-permissions', '-C', stage], {
+      stdin: 0,
+      timeoutMs: 30 * 60_000,
+    });
     if (!(await exists(path.join(stage, 'pb_data')))) throw new Error('the backup holds no pb_data');
     if (await exists(path.join(app, 'pb_data'))) await rename(path.join(app, 'pb_data'), old);
     await rename(path.join(stage, 'pb_data'), path.join(app, 'pb_data'));
@@ -135,7 +149,11 @@ async function restore(app: string): Promise<void> {
 }
 
 const OPS: Record<string, (app: string) => Promise<void>> = {
-  prepare, 'bundle-install': bundleInstall, 'bundle-revert': bundleRevert, backup, restore,
+  prepare,
+  'bundle-install': bundleInstall,
+  'bundle-revert': bundleRevert,
+  backup,
+  restore,
 };
 export const AS_APP_OPS = Object.keys(OPS);
 

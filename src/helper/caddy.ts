@@ -11,12 +11,16 @@ import { ensureRootDir, lookupUser, readIfExists, writeRootFile } from './root-f
 export async function validateCaddy(ctx: HelperContext): Promise<void> {
   const { uid, gid, home } = lookupUser(ctx.config.caddy_user);
   await ctx.run(70, 'caddy', ['validate', '--config', ctx.config.caddyfile, '--adapter', 'caddyfile'], {
-    uid, gid, cwd: '/', env: { HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), XDG_DATA_HOME: path.join(home, '.local', 'share') },
+    uid,
+    gid,
+    cwd: '/',
+    env: { HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), XDG_DATA_HOME: path.join(home, '.local', 'share') },
   });
 }
 
 /** Caddy reloads its files through its admin socket (its unit's ExecReload). */
-export const reloadCaddy = (ctx: HelperContext) => ctx.run(71, 'systemctl', ['reload', ctx.config.caddy_unit]).then(() => undefined);
+export const reloadCaddy = (ctx: HelperContext) =>
+  ctx.run(71, 'systemctl', ['reload', ctx.config.caddy_unit]).then(() => undefined);
 
 /**
  * Puts a site (or none) in place, validates, reloads; on any failure puts the
@@ -31,19 +35,28 @@ async function swapSite(ctx: HelperContext, name: string, text: string | null): 
   if (hadPrev) await copyFile(site, backup);
   if (text !== null) await writeRootFile(dir, `${name}.caddy`, text, 0o644);
   else await rm(site, { force: true });
-  const restore = async () => { if (hadPrev) await rename(backup, site); else await rm(site, { force: true }); };
+  const restore = async () => {
+    if (hadPrev) await rename(backup, site);
+    else await rm(site, { force: true });
+  };
   try {
     await validateCaddy(ctx);
   } catch (err) {
     await restore();
-    throw new HelperError(70, `caddy rejected the site for ${name}; the previous site was kept (${(err as Error).message})`);
+    throw new HelperError(
+      70,
+      `caddy rejected the site for ${name}; the previous site was kept (${(err as Error).message})`,
+    );
   }
   try {
     await reloadCaddy(ctx);
   } catch (err) {
     await restore();
     await reloadCaddy(ctx).catch(() => undefined);
-    throw new HelperError(71, `caddy reload failed for ${name}; the previous site was restored (${(err as Error).message})`);
+    throw new HelperError(
+      71,
+      `caddy reload failed for ${name}; the previous site was restored (${(err as Error).message})`,
+    );
   }
   await rm(backup, { force: true });
 }
@@ -51,7 +64,8 @@ async function swapSite(ctx: HelperContext, name: string, text: string | null): 
 /** The site is pocketd's template: the app's validated domains, proxied to the app's own loopback port. */
 export async function installSite(ctx: HelperContext, name: string, spec: SiteSpec): Promise<void> {
   const record = await ctx.records.get(name);
-  if (record && record.port !== spec.port) throw new HelperError(65, `port: ${spec.port} is not the port of app ${name} (${record.port})`);
+  if (record && record.port !== spec.port)
+    throw new HelperError(65, `port: ${spec.port} is not the port of app ${name} (${record.port})`);
   await ctx.records.assertFree(name, spec.port, spec.domains);
   await swapSite(ctx, name, ctx.templates.renderSite(siteContext(name, spec)));
   if (record) await ctx.records.put(name, { ...record, domains: spec.domains });
@@ -75,7 +89,9 @@ export async function caddyRoutes(ctx: HelperContext): Promise<CaddyRoutes> {
   const out: Record<string, Set<string>> = {};
   for (const server of Object.values(asObject(servers))) {
     for (const route of asArray(asObject(server).routes)) {
-      const matchHosts = asArray(asObject(route).match).flatMap((m) => asArray(asObject(m).host)).filter((h): h is string => typeof h === 'string');
+      const matchHosts = asArray(asObject(route).match)
+        .flatMap((m) => asArray(asObject(m).host))
+        .filter((h): h is string => typeof h === 'string');
       const dials = collectDials(asObject(route).handle);
       for (const h of matchHosts) {
         if (!hosts.has(h)) continue;
@@ -87,7 +103,8 @@ export async function caddyRoutes(ctx: HelperContext): Promise<CaddyRoutes> {
   return Object.fromEntries(Object.entries(out).map(([h, s]) => [h, [...s].sort()]));
 }
 
-const asObject = (v: unknown): Record<string, unknown> => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+const asObject = (v: unknown): Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 const asArray = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
 function collectDials(v: unknown, out: string[] = []): string[] {
@@ -103,15 +120,26 @@ function collectDials(v: unknown, out: string[] = []): string[] {
 
 function adminGet(socketPath: string, urlPath: string): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ socketPath, path: urlPath, method: 'GET', setHost: false, headers: { host: '' }, timeout: 10_000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => { body += d; if (body.length > 32 * 1024 * 1024) req.destroy(new Error('too large')); });
-      res.on('end', () => {
-        if (res.statusCode !== 200) return reject(new HelperError(71, `caddy's admin answered ${res.statusCode}: ${body.slice(0, 200)}`));
-        try { resolve(JSON.parse(body || 'null')); } catch (err) { reject(new HelperError(71, `caddy's admin sent bad JSON: ${(err as Error).message}`)); }
-      });
-    });
+    const req = http.request(
+      { socketPath, path: urlPath, method: 'GET', setHost: false, headers: { host: '' }, timeout: 10_000 },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => {
+          body += d;
+          if (body.length > 32 * 1024 * 1024) req.destroy(new Error('too large'));
+        });
+        res.on('end', () => {
+          if (res.statusCode !== 200)
+            return reject(new HelperError(71, `caddy's admin answered ${res.statusCode}: ${body.slice(0, 200)}`));
+          try {
+            resolve(JSON.parse(body || 'null'));
+          } catch (err) {
+            reject(new HelperError(71, `caddy's admin sent bad JSON: ${(err as Error).message}`));
+          }
+        });
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('timed out')));
     req.on('error', (err) => reject(new HelperError(71, `caddy's admin socket ${socketPath}: ${err.message}`)));
     req.end();

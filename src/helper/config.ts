@@ -6,30 +6,39 @@ import { HelperError } from './errors.js';
 /** The helper's own settings: root's file, never the daemon's. Its path is fixed; no variable or argument changes it. */
 export const HELPER_CONFIG_FILE = '/etc/pocketd/helper.json';
 
-const abs = z.string().min(2).max(200).regex(/^(\/[A-Za-z0-9._-]+)+$/, 'must be an absolute path of plain names')
+const abs = z
+  .string()
+  .min(2)
+  .max(200)
+  .regex(/^(\/[A-Za-z0-9._-]+)+$/, 'must be an absolute path of plain names')
   .refine((p) => !p.split('/').includes('..'), 'must not contain ..');
 const user = z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'must be a user name');
 
-export const helperConfigSchema = z.object({
-  apps_dir: abs.default('/var/lib/pocketd-apps'),
-  archive_dir: abs.default('/var/lib/pocketd-apps/.archive'),
-  backups_dir: abs.default('/var/lib/pocketd-apps/.backups'),
-  releases_dir: abs.default('/var/lib/pocketd-releases'),
-  state_dir: abs.default('/var/lib/pocketd-helper'),
-  /** The daemon's store: hidden from every app. */
-  data_dir: abs.default('/var/lib/pocketd'),
-  unit_dir: abs.default('/etc/systemd/system'),
-  sites_dir: abs.default('/etc/caddy/pocketd'),
-  env_dir: abs.default('/etc/pocketd/env'),
-  caddyfile: abs.default('/etc/caddy/Caddyfile'),
-  caddy_unit: z.string().regex(/^[a-z0-9@._-]+\.service$/).default('caddy.service'),
-  caddy_user: user.default('caddy'),
-  caddy_admin_socket: abs.default('/run/caddy/admin.sock'),
-  /** The one user every app ran as before each app had its own (layouts 1 and 2): only migration uses it. */
-  apps_user: user.default('pocketbase'),
-  daemon_user: user.default('pocketd'),
-  releases_url: z.url({ protocol: /^https?$/ }).default('https://api.github.com'),
-}).strict();
+export const helperConfigSchema = z
+  .object({
+    apps_dir: abs.default('/var/lib/pocketd-apps'),
+    archive_dir: abs.default('/var/lib/pocketd-apps/.archive'),
+    backups_dir: abs.default('/var/lib/pocketd-apps/.backups'),
+    releases_dir: abs.default('/var/lib/pocketd-releases'),
+    state_dir: abs.default('/var/lib/pocketd-helper'),
+    /** The daemon's store: hidden from every app. */
+    data_dir: abs.default('/var/lib/pocketd'),
+    unit_dir: abs.default('/etc/systemd/system'),
+    sites_dir: abs.default('/etc/caddy/pocketd'),
+    env_dir: abs.default('/etc/pocketd/env'),
+    caddyfile: abs.default('/etc/caddy/Caddyfile'),
+    caddy_unit: z
+      .string()
+      .regex(/^[a-z0-9@._-]+\.service$/)
+      .default('caddy.service'),
+    caddy_user: user.default('caddy'),
+    caddy_admin_socket: abs.default('/run/caddy/admin.sock'),
+    /** The one user every app ran as before each app had its own (layouts 1 and 2): only migration uses it. */
+    apps_user: user.default('pocketbase'),
+    daemon_user: user.default('pocketd'),
+    releases_url: z.url({ protocol: /^https?$/ }).default('https://api.github.com'),
+  })
+  .strict();
 
 export type HelperConfig = z.output<typeof helperConfigSchema> & { templates_dir: string };
 
@@ -42,7 +51,8 @@ export function assertRootOnly(file: string): void {
     throw new HelperError(76, `${file}: ${(err as Error).message}`);
   }
   if (st.isSymbolicLink()) throw new HelperError(76, `${file} is a symbolic link`);
-  if (st.uid !== 0 || (st.mode & 0o022) !== 0) throw new HelperError(76, `${file} must be root's alone (owner root, no group or other write)`);
+  if (st.uid !== 0 || (st.mode & 0o022) !== 0)
+    throw new HelperError(76, `${file} must be root's alone (owner root, no group or other write)`);
 }
 
 /**
@@ -52,7 +62,14 @@ export function assertRootOnly(file: string): void {
 export function loadHelperConfig(selfFile: string): HelperConfig {
   const installDir = path.dirname(selfFile);
   const templatesDir = path.join(installDir, 'templates');
-  for (const f of [selfFile, ...ancestors(installDir), templatesDir, HELPER_CONFIG_FILE, ...ancestors(path.dirname(HELPER_CONFIG_FILE))]) assertRootOnly(f);
+  for (const f of [
+    selfFile,
+    ...ancestors(installDir),
+    templatesDir,
+    HELPER_CONFIG_FILE,
+    ...ancestors(path.dirname(HELPER_CONFIG_FILE)),
+  ])
+    assertRootOnly(f);
   for (const f of readdirSync(templatesDir)) assertRootOnly(path.join(templatesDir, f));
   let raw: unknown;
   try {
@@ -62,7 +79,10 @@ export function loadHelperConfig(selfFile: string): HelperConfig {
   }
   const parsed = helperConfigSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new HelperError(76, `${HELPER_CONFIG_FILE}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    throw new HelperError(
+      76,
+      `${HELPER_CONFIG_FILE}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   }
   return { ...parsed.data, templates_dir: templatesDir };
 }

@@ -24,7 +24,12 @@ export interface HelperContext {
 }
 
 export function createContext(config: HelperConfig, selfFile: string): HelperContext {
-  const layout: AppLayout = { apps_dir: config.apps_dir, releases_dir: config.releases_dir, env_dir: config.env_dir, data_dir: config.data_dir };
+  const layout: AppLayout = {
+    apps_dir: config.apps_dir,
+    releases_dir: config.releases_dir,
+    env_dir: config.env_dir,
+    data_dir: config.data_dir,
+  };
   const appDir = (name: string) => path.join(config.apps_dir, name);
   const appUser = appUserOf;
   const run: HelperContext['run'] = async (code, cmd, args, opts = {}) => {
@@ -37,7 +42,11 @@ export function createContext(config: HelperConfig, selfFile: string): HelperCon
     }
   };
   const ctx: HelperContext = {
-    config, layout, appDir, appUser, run,
+    config,
+    layout,
+    appDir,
+    appUser,
+    run,
     templates: createTemplates(config.templates_dir),
     records: createRecords(config.state_dir),
     appIds(name) {
@@ -46,7 +55,13 @@ export function createContext(config: HelperConfig, selfFile: string): HelperCon
     },
     async asApp(name, op, io = {}) {
       const { uid, gid } = ctx.appIds(name);
-      await run(72, process.execPath, [selfFile, 'as-app', op, appDir(name)], { uid, gid, cwd: '/', timeoutMs: 30 * 60_000, ...io });
+      await run(72, process.execPath, [selfFile, 'as-app', op, appDir(name)], {
+        uid,
+        gid,
+        cwd: '/',
+        timeoutMs: 30 * 60_000,
+        ...io,
+      });
     },
   };
   return ctx;

@@ -2,14 +2,30 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { z } from 'zod';
 import { APP_NAME_PATTERN, VERSION_PATTERN } from '../rules.js';
-import { archiveApp, backup, deleteBackup, installBundle, migrateApp, prepareApp, purgeApp, restoreBackup, revertBundle } from './app-dirs.js';
+import {
+  archiveApp,
+  backup,
+  deleteBackup,
+  installBundle,
+  migrateApp,
+  prepareApp,
+  purgeApp,
+  restoreBackup,
+  revertBundle,
+} from './app-dirs.js';
 import { runAsApp } from './as-app.js';
 import { caddyRoutes, installSite, reloadCaddy, removeSite, validateCaddy } from './caddy.js';
 import { loadHelperConfig } from './config.js';
 import { createContext, type HelperContext } from './context.js';
 import { HelperError } from './errors.js';
 import {
-  BACKUP_ID_PATTERN, HELPER_VERBS, envSpecSchema, siteSpecSchema, superuserSpecSchema, unitSpecSchema, type HelperVerb,
+  BACKUP_ID_PATTERN,
+  HELPER_VERBS,
+  envSpecSchema,
+  siteSpecSchema,
+  superuserSpecSchema,
+  unitSpecSchema,
+  type HelperVerb,
 } from './protocol.js';
 import { installRelease } from './release.js';
 import { control, installEnv, installUnit, removeEnv, removeUnit, superuser } from './units.js';
@@ -33,9 +49,14 @@ function readSpec<T extends z.ZodType>(schema: T): z.output<T> {
   }
   if (text.length > SPEC_MAX) throw new HelperError(66, 'the spec on stdin is too large');
   let raw: unknown;
-  try { raw = JSON.parse(text); } catch { throw new HelperError(66, 'the spec on stdin is not JSON'); }
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new HelperError(66, 'the spec on stdin is not JSON');
+  }
   const r = schema.safeParse(raw);
-  if (!r.success) throw new HelperError(65, r.error.issues.map((i) => `${i.path.join('.') || 'spec'}: ${i.message}`).join('; '));
+  if (!r.success)
+    throw new HelperError(65, r.error.issues.map((i) => `${i.path.join('.') || 'spec'}: ${i.message}`).join('; '));
   return r.data;
 }
 
@@ -50,7 +71,10 @@ const VERBS: Record<HelperVerb, Handler> = {
   'install-site': (ctx, [n]) => installSite(ctx, n!, readSpec(siteSpecSchema)),
   'remove-site': (ctx, [n]) => removeSite(ctx, n!),
   'validate-caddy': (ctx) => validateCaddy(ctx),
-  'reload-caddy': async (ctx) => { await validateCaddy(ctx); await reloadCaddy(ctx); },
+  'reload-caddy': async (ctx) => {
+    await validateCaddy(ctx);
+    await reloadCaddy(ctx);
+  },
   'caddy-routes': async (ctx) => JSON.stringify(await caddyRoutes(ctx)),
   'install-env': (ctx, [n]) => installEnv(ctx, n!, readSpec(envSpecSchema)),
   'remove-env': (ctx, [n]) => removeEnv(ctx, n!),
@@ -77,7 +101,8 @@ async function main(argv: string[]): Promise<number> {
   const args = argv.slice(1);
   if (!Object.hasOwn(HELPER_VERBS, verb)) throw new HelperError(64, `unknown verb '${verb.slice(0, 40)}'`);
   const def = HELPER_VERBS[verb as HelperVerb];
-  if (args.length !== def.args.length) throw new HelperError(64, `${verb} takes ${def.args.length} argument(s), got ${args.length}`);
+  if (args.length !== def.args.length)
+    throw new HelperError(64, `${verb} takes ${def.args.length} argument(s), got ${args.length}`);
   def.args.forEach((kind, i) => {
     if (!ARG_RULES[kind].test(args[i]!)) throw new HelperError(65, `invalid ${kind === 'name' ? 'app name' : kind}`);
   });
@@ -90,7 +115,9 @@ async function main(argv: string[]): Promise<number> {
 // A helper whose work never settled (its event loop ran dry) must not look like a success.
 process.exitCode = 72;
 main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
+  (code) => {
+    process.exitCode = code;
+  },
   (err: unknown) => {
     const code = err instanceof HelperError ? err.exitCode : 72;
     process.stderr.write(`pocketd-helper: ${err instanceof Error ? err.message : String(err)}\n`);

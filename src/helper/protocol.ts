@@ -1,5 +1,14 @@
 import { z } from 'zod';
-import { cpuQuotaSchema, domainSchema, envSchema, memoryMaxSchema, portSchema, superuserSchema, uniqueList, versionSchema } from '../rules.js';
+import {
+  cpuQuotaSchema,
+  domainSchema,
+  envSchema,
+  memoryMaxSchema,
+  portSchema,
+  superuserSchema,
+  uniqueList,
+  versionSchema,
+} from '../rules.js';
 
 /**
  * The root helper's protocol: a fixed table of verbs, each taking positional
@@ -43,7 +52,10 @@ export type HelperVerb = keyof typeof HELPER_VERBS;
 /** The helper's exit codes; `code` is what the daemon's errors carry. */
 export const HELPER_EXIT = {
   64: { code: 'HELPER_USAGE', meaning: 'unknown verb or wrong number of arguments' },
-  65: { code: 'HELPER_REFUSED', meaning: 'an argument or a spec field that does not match its rule (stderr names the field)' },
+  65: {
+    code: 'HELPER_REFUSED',
+    meaning: 'an argument or a spec field that does not match its rule (stderr names the field)',
+  },
   66: { code: 'HELPER_INPUT', meaning: 'stdin missing, too large, or not what the verb takes' },
   69: { code: 'SYSTEMD_FAILED', meaning: 'systemctl or systemd-run failed' },
   70: { code: 'CADDY_INVALID', meaning: 'caddy rejected the configuration (the previous site is restored)' },
@@ -52,31 +64,35 @@ export const HELPER_EXIT = {
   73: { code: 'SUPERUSER_FAILED', meaning: 'setting the superuser failed' },
   74: { code: 'APP_RUNNING', meaning: 'the app must be stopped for this (inactive or failed, not restarting)' },
   75: { code: 'RELEASE_UNVERIFIED', meaning: 'the release does not match the checksums the helper fetched itself' },
-  76: { code: 'HELPER_UNSAFE_INSTALL', meaning: 'the helper\'s own config or templates are not root\'s alone' },
+  76: { code: 'HELPER_UNSAFE_INSTALL', meaning: "the helper's own config or templates are not root's alone" },
 } as const;
 export type HelperExitCode = keyof typeof HELPER_EXIT;
 
 /** install-unit: what the unit of an app runs; user, paths, flags and sandboxing are the helper's. */
-export const unitSpecSchema = z.object({
-  port: portSchema,
-  version: versionSchema,
-  memory_max: memoryMaxSchema.nullable(),
-  cpu_quota: cpuQuotaSchema.nullable(),
-}).strict();
+export const unitSpecSchema = z
+  .object({
+    port: portSchema,
+    version: versionSchema,
+    memory_max: memoryMaxSchema.nullable(),
+    cpu_quota: cpuQuotaSchema.nullable(),
+  })
+  .strict();
 export type UnitSpec = z.infer<typeof unitSpecSchema>;
 
 /** Caddy's request_body max_size. */
 export const bodyMaxSchema = z.string().regex(/^\d{1,6}(KB|MB|GB)$/, 'must be like 64MB');
 
 /** install-site: the upstream is always 127.0.0.1:<port>, and the port must be the app's own. */
-export const siteSpecSchema = z.object({
-  port: portSchema,
-  // An app's own domains (20 at most) and, with a base domain, <name>.<base_domain>.
-  domains: uniqueList(domainSchema, 21).min(1),
-  http_only: z.boolean(),
-  body_max: bodyMaxSchema,
-  tls: z.enum(['acme', 'internal']).default('acme'),
-}).strict();
+export const siteSpecSchema = z
+  .object({
+    port: portSchema,
+    // An app's own domains (20 at most) and, with a base domain, <name>.<base_domain>.
+    domains: uniqueList(domainSchema, 21).min(1),
+    http_only: z.boolean(),
+    body_max: bodyMaxSchema,
+    tls: z.enum(['acme', 'internal']).default('acme'),
+  })
+  .strict();
 export type SiteSpec = z.infer<typeof siteSpecSchema>;
 
 export const envSpecSchema = z.object({ env: envSchema }).strict();

@@ -26,14 +26,18 @@ export async function installRelease(ctx: HelperContext, version: string): Promi
     const zip = path.join(work, 'archive.zip');
     const hash = createHash('sha256');
     let size = 0;
-    await pipeline(process.stdin, async function* (src) {
-      for await (const chunk of src as AsyncIterable<Buffer>) {
-        size += chunk.length;
-        if (size > MAX_ARCHIVE) throw new HelperError(66, `the archive is larger than ${MAX_ARCHIVE} bytes`);
-        hash.update(chunk);
-        yield chunk;
-      }
-    }, createWriteStream(zip, { flags: 'wx', mode: 0o600 }));
+    await pipeline(
+      process.stdin,
+      async function* (src) {
+        for await (const chunk of src as AsyncIterable<Buffer>) {
+          size += chunk.length;
+          if (size > MAX_ARCHIVE) throw new HelperError(66, `the archive is larger than ${MAX_ARCHIVE} bytes`);
+          hash.update(chunk);
+          yield chunk;
+        }
+      },
+      createWriteStream(zip, { flags: 'wx', mode: 0o600 }),
+    );
     const actual = hash.digest('hex');
     let expected: { assetName: string; expected: string };
     try {
@@ -42,10 +46,15 @@ export async function installRelease(ctx: HelperContext, version: string): Promi
       throw new HelperError(75, `cannot check PocketBase ${version} against its source: ${(err as Error).message}`);
     }
     if (actual !== expected.expected) {
-      throw new HelperError(75, `the archive for ${version} does not match ${expected.assetName} in checksums.txt (got ${actual.slice(0, 12)}…)`);
+      throw new HelperError(
+        75,
+        `the archive for ${version} does not match ${expected.assetName} in checksums.txt (got ${actual.slice(0, 12)}…)`,
+      );
     }
     const bin = path.join(work, 'pocketbase');
-    await extractExecutable(zip, bin).catch((err: Error) => { throw new HelperError(75, err.message); });
+    await extractExecutable(zip, bin).catch((err: Error) => {
+      throw new HelperError(75, err.message);
+    });
     await rm(zip);
     await chmod(bin, 0o755);
     await writeFile(path.join(work, 'SHA256'), `${actual}  ${expected.assetName}\n`, { mode: 0o644 });

@@ -12,9 +12,15 @@ import { domainsSchema, portSchema, versionSchema } from '../rules.js';
  * under a fresh name with O_EXCL (never through an existing link), then renamed.
  */
 
-export interface Ids { uid: number; gid: number }
+export interface Ids {
+  uid: number;
+  gid: number;
+}
 
-export interface PasswdEntry extends Ids { home: string; comment: string }
+export interface PasswdEntry extends Ids {
+  home: string;
+  comment: string;
+}
 
 /** A local user from /etc/passwd (root's file; system users are always local), or null. */
 export function findUser(name: string): PasswdEntry | null {
@@ -88,7 +94,11 @@ export function createRecords(stateDir: string) {
   async function all(): Promise<Map<string, AppRecord>> {
     const out = new Map<string, AppRecord>();
     let names: string[] = [];
-    try { names = await readdir(dir); } catch { /* none yet */ }
+    try {
+      names = await readdir(dir);
+    } catch {
+      /* none yet */
+    }
     for (const n of names) {
       if (!n.endsWith('.json') || n.startsWith('.')) continue;
       const r = await get(n.slice(0, -5)).catch(() => null);
@@ -97,7 +107,8 @@ export function createRecords(stateDir: string) {
     return out;
   }
   return {
-    get, all,
+    get,
+    all,
     async put(name: string, r: AppRecord) {
       await ensureRootDir(stateDir, 0o700);
       await ensureRootDir(dir, 0o700);

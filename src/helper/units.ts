@@ -39,7 +39,8 @@ export const control = (ctx: HelperContext, verb: 'start' | 'stop' | 'restart' |
 /** Refuses unless the app's unit is at rest: inactive or failed, not starting and not waiting to restart. */
 export async function assertStopped(ctx: HelperContext, name: string): Promise<void> {
   const state = (await ctx.run(69, 'systemctl', ['show', '-p', 'ActiveState', '--value', unitName(name)])).trim();
-  if (state !== 'inactive' && state !== 'failed') throw new HelperError(74, `${unitName(name)} is ${state}; stop it first`);
+  if (state !== 'inactive' && state !== 'failed')
+    throw new HelperError(74, `${unitName(name)} is ${state}; stop it first`);
 }
 
 /** The env file: root's, readable by the app's group only. */
@@ -73,15 +74,33 @@ export async function superuser(ctx: HelperContext, name: string, spec: Superuse
   const unit = unitContext(ctx.layout, name, { ...record, memory_max: null, cpu_quota: null });
   const throwaway = randomBytes(24).toString('hex');
   const props = ctx.templates.sandboxProperties(unit).flatMap((p) => ['-p', p]);
-  await ctx.run(73, 'systemd-run', [
-    '--quiet', '--wait', '--collect', '--pipe', `--unit=pb-${name}-superuser-${randomBytes(4).toString('hex')}`, ...props,
-    `--working-directory=${unit.app_dir}`, '--', unit.release_bin, 'superuser', 'upsert', spec.email, throwaway, `--dir=${unit.app_dir}/pb_data`,
-  ], { timeoutMs: 60_000 });
+  await ctx.run(
+    73,
+    'systemd-run',
+    [
+      '--quiet',
+      '--wait',
+      '--collect',
+      '--pipe',
+      `--unit=pb-${name}-superuser-${randomBytes(4).toString('hex')}`,
+      ...props,
+      `--working-directory=${unit.app_dir}`,
+      '--',
+      unit.release_bin,
+      'superuser',
+      'upsert',
+      spec.email,
+      throwaway,
+      `--dir=${unit.app_dir}/pb_data`,
+    ],
+    { timeoutMs: 60_000 },
+  );
   const base = `http://127.0.0.1:${record.port}/api/collections/_superusers`;
   const auth = await call(`${base}/auth-with-password`, 'POST', { identity: spec.email, password: throwaway });
   const token = typeof auth.token === 'string' ? auth.token : null;
   const id = typeof auth.record === 'object' && auth.record !== null ? (auth.record as { id?: unknown }).id : null;
-  if (!token || typeof id !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(id)) throw new HelperError(73, 'the app did not sign the superuser in');
+  if (!token || typeof id !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(id))
+    throw new HelperError(73, 'the app did not sign the superuser in');
   await call(`${base}/records/${id}`, 'PATCH', { password: spec.password, passwordConfirm: spec.password }, token);
 }
 
@@ -89,7 +108,10 @@ async function call(url: string, method: string, body: unknown, token?: string):
   let res: Response;
   try {
     res = await fetch(url, {
-      method, body: JSON.stringify(body), signal: AbortSignal.timeout(15_000), redirect: 'manual',
+      method,
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(15_000),
+      redirect: 'manual',
       headers: { 'content-type': 'application/json', ...(token ? { authorization: token } : {}) },
     });
   } catch (err) {

@@ -14,14 +14,25 @@ const commentOf = (name: string) => `pocketd app ${name}`;
 export function appIdentity(ctx: HelperContext, name: string): PasswdEntry {
   const u = findUser(ctx.appUser(name));
   if (!u) throw new HelperError(72, `app ${name} has no user ${ctx.appUser(name)} (prepare-app makes it)`);
-  if (u.comment !== commentOf(name) || u.uid === 0) throw new HelperError(72, `user ${ctx.appUser(name)} exists and is not pocketd's for app ${name}`);
+  if (u.comment !== commentOf(name) || u.uid === 0)
+    throw new HelperError(72, `user ${ctx.appUser(name)} exists and is not pocketd's for app ${name}`);
   return u;
 }
 
 export async function ensureAppUser(ctx: HelperContext, name: string): Promise<PasswdEntry> {
   if (!findUser(ctx.appUser(name))) {
-    await ctx.run(72, 'useradd', ['--system', '--user-group', '--no-create-home', '--home-dir', ctx.appDir(name),
-      '--shell', '/usr/sbin/nologin', '--comment', commentOf(name), ctx.appUser(name)]);
+    await ctx.run(72, 'useradd', [
+      '--system',
+      '--user-group',
+      '--no-create-home',
+      '--home-dir',
+      ctx.appDir(name),
+      '--shell',
+      '/usr/sbin/nologin',
+      '--comment',
+      commentOf(name),
+      ctx.appUser(name),
+    ]);
   }
   return appIdentity(ctx, name);
 }

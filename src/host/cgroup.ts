@@ -7,7 +7,12 @@ const ROOTS = ['/sys/fs/cgroup/unified', '/sys/fs/cgroup/systemd', '/sys/fs/cgro
 async function procsOf(controlGroup: string): Promise<number[]> {
   for (const root of ROOTS) {
     const text = await readFile(`${root}${controlGroup}/cgroup.procs`, 'utf8').catch(() => null);
-    if (text !== null) return text.split('\n').filter(Boolean).map(Number).filter((n) => Number.isInteger(n) && n > 0);
+    if (text !== null)
+      return text
+        .split('\n')
+        .filter(Boolean)
+        .map(Number)
+        .filter((n) => Number.isInteger(n) && n > 0);
   }
   return [];
 }

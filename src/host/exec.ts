@@ -3,7 +3,13 @@ import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
 /** A child process that failed: the command, its exit code and what it said. */
 export class ExecError extends Error {
   override name = 'ExecError';
-  constructor(readonly command: string, readonly exitCode: number | null, readonly stderr: string, readonly stdout: string, reason?: string) {
+  constructor(
+    readonly command: string,
+    readonly exitCode: number | null,
+    readonly stderr: string,
+    readonly stdout: string,
+    reason?: string,
+  ) {
     super(`${command} ${reason ?? `exited ${exitCode}`}${stderr.trim() ? `: ${stderr.trim().slice(-2000)}` : ''}`);
   }
 }
@@ -35,7 +41,12 @@ let spawned = 0;
 /** How many child processes this process has started: the figure that shows reads cost no process. */
 export const childProcessesStarted = (): number => spawned;
 
-const BASE_ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8', SYSTEMD_COLORS: '0', SYSTEMD_PAGER: '' };
+const BASE_ENV = {
+  PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+  LANG: 'C.UTF-8',
+  SYSTEMD_COLORS: '0',
+  SYSTEMD_PAGER: '',
+};
 
 /**
  * The one way pocketd runs a program: an argv array (never a shell), a bounded
@@ -49,8 +60,11 @@ export function exec(command: string, args: readonly string[], opts: ExecOptions
     spawned++;
     try {
       child = spawn(command, args, {
-        env: { ...BASE_ENV, ...opts.env }, stdio: [opts.stdin ?? 'pipe', opts.stdout ?? 'pipe', 'pipe'] as StdioOptions,
-        uid: opts.uid, gid: opts.gid, cwd: opts.cwd,
+        env: { ...BASE_ENV, ...opts.env },
+        stdio: [opts.stdin ?? 'pipe', opts.stdout ?? 'pipe', 'pipe'] as StdioOptions,
+        uid: opts.uid,
+        gid: opts.gid,
+        cwd: opts.cwd,
       });
     } catch (err) {
       reject(new ExecError(shown, null, '', '', `could not start: ${(err as Error).message}`));
@@ -62,32 +76,51 @@ export function exec(command: string, args: readonly string[], opts: ExecOptions
     let killedFor: string | undefined;
     const take = (into: Buffer[]) => (d: Buffer) => {
       size += d.length;
-      if (size > limit) { killedFor = `printed more than ${limit} bytes`; child.kill('SIGKILL'); return; }
+      if (size > limit) {
+        killedFor = `printed more than ${limit} bytes`;
+        child.kill('SIGKILL');
+        return;
+      }
       into.push(d);
     };
     child.stdout?.on('data', take(out));
     child.stderr?.on('data', take(err));
-    const timer = setTimeout(() => { killedFor = `timed out after ${opts.timeoutMs} ms`; child.kill('SIGKILL'); }, opts.timeoutMs ?? 30_000);
+    const timer = setTimeout(() => {
+      killedFor = `timed out after ${opts.timeoutMs} ms`;
+      child.kill('SIGKILL');
+    }, opts.timeoutMs ?? 30_000);
     child.on('error', (e) => {
       clearTimeout(timer);
       reject(new ExecError(shown, null, '', '', `could not start: ${e.message}`));
     });
     child.on('close', (code) => {
       clearTimeout(timer);
-      const result = { code: code ?? -1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
+      const result = {
+        code: code ?? -1,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      };
       if (killedFor) reject(new ExecError(shown, code, result.stderr, result.stdout, killedFor));
-      else if (result.code !== 0 && !opts.allowFailure) reject(new ExecError(shown, result.code, result.stderr, result.stdout));
+      else if (result.code !== 0 && !opts.allowFailure)
+        reject(new ExecError(shown, result.code, result.stderr, result.stdout));
       else resolve(result);
     });
     if (child.stdin) {
-      child.stdin.on('error', () => { /* the child may exit without reading */ });
+      child.stdin.on('error', () => {
+        /* the child may exit without reading */
+      });
       child.stdin.end(opts.input ?? '');
     }
   });
 }
 
 /** A long-running child whose stdout is read line by line (journal follow); `stop()` ends it. */
-export function spawnLines(command: string, args: readonly string[], onLine: (line: string) => void, onExit: (code: number | null) => void) {
+export function spawnLines(
+  command: string,
+  args: readonly string[],
+  onLine: (line: string) => void,
+  onExit: (code: number | null) => void,
+) {
   spawned++;
   const child = spawn(command, args, { env: BASE_ENV, stdio: ['ignore', 'pipe', 'ignore'] });
   let rest = '';
@@ -106,6 +139,8 @@ export function spawnLines(command: string, args: readonly string[], onLine: (li
   child.on('error', () => onExit(null));
   return {
     pid: child.pid,
-    stop() { if (child.exitCode === null) child.kill('SIGTERM'); },
+    stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+    },
   };
 }

@@ -25,9 +25,16 @@ export function createHostInfo(dataDir: string) {
       const [load, mem, fs] = await Promise.all([si.currentLoad(), si.mem(), statfs(dataDir)]);
       const [load1 = 0, load5 = 0, load15 = 0] = os.loadavg();
       return {
-        load1, load5, load15, cpu_percent: Math.round(load.currentLoad * 10) / 10, cpus: load.cpus.length || os.cpus().length,
-        memory_total: mem.total, memory_available: mem.available,
-        disk_total: fs.blocks * fs.bsize, disk_free: fs.bavail * fs.bsize, uptime_seconds: Math.round(si.time().uptime),
+        load1,
+        load5,
+        load15,
+        cpu_percent: Math.round(load.currentLoad * 10) / 10,
+        cpus: load.cpus.length || os.cpus().length,
+        memory_total: mem.total,
+        memory_available: mem.available,
+        disk_total: fs.blocks * fs.bsize,
+        disk_free: fs.bavail * fs.bsize,
+        uptime_seconds: Math.round(si.time().uptime),
       };
     },
   };

@@ -28,7 +28,8 @@ const Raw = z.object({
 });
 
 const LEVEL_WORD = /^(?:\S+\s+\S+\s+)?\[?(DEBUG|INFO|WARN|WARNING|ERROR|FATAL|PANIC)\]?\b/i;
-const fromPriority = (p: number): LogEntry['level'] => (p <= 2 ? 'fatal' : p === 3 ? 'error' : p === 4 ? 'warn' : p === 7 ? 'debug' : 'info');
+const fromPriority = (p: number): LogEntry['level'] =>
+  p <= 2 ? 'fatal' : p === 3 ? 'error' : p === 4 ? 'warn' : p === 7 ? 'debug' : 'info';
 
 /** One journal JSON line as an entry; PocketBase's own level word in the message wins over the priority. */
 export function parseJournalLine(line: string): LogEntry | null {
@@ -38,14 +39,22 @@ export function parseJournalLine(line: string): LogEntry | null {
   } catch {
     return null;
   }
-  const message = Array.isArray(raw.MESSAGE) ? Buffer.from(raw.MESSAGE).toString('utf8') : raw.MESSAGE ?? '';
+  const message = Array.isArray(raw.MESSAGE) ? Buffer.from(raw.MESSAGE).toString('utf8') : (raw.MESSAGE ?? '');
   const priority = Number(raw.PRIORITY ?? 6);
   const word = LEVEL_WORD.exec(message)?.[1]?.toUpperCase();
-  const level: LogEntry['level'] = word === undefined ? fromPriority(priority)
-    : word === 'WARNING' ? 'warn' : word === 'PANIC' ? 'fatal' : (word.toLowerCase() as LogEntry['level']);
+  const level: LogEntry['level'] =
+    word === undefined
+      ? fromPriority(priority)
+      : word === 'WARNING'
+        ? 'warn'
+        : word === 'PANIC'
+          ? 'fatal'
+          : (word.toLowerCase() as LogEntry['level']);
   return {
     timestamp: new Date(Number(BigInt(raw.__REALTIME_TIMESTAMP) / 1000n)).toISOString(),
-    priority, level, message: message.length > 16_384 ? `${message.slice(0, 16_384)}…` : message,
+    priority,
+    level,
+    message: message.length > 16_384 ? `${message.slice(0, 16_384)}…` : message,
     pid: raw._PID ? Number(raw._PID) : null,
   };
 }
@@ -57,8 +66,14 @@ export function createJournal() {
   return {
     /** The last `lines` messages of a unit, as plain text, for error reports. */
     async tail(unit: string, lines: number): Promise<string[]> {
-      const r = await exec('journalctl', ['-u', unit, '-n', String(lines), '-o', 'cat', '--no-pager', '-q'], { allowFailure: true, timeoutMs: 10_000 });
-      return r.stdout.split('\n').filter(Boolean).map((l) => l.slice(0, 500));
+      const r = await exec('journalctl', ['-u', unit, '-n', String(lines), '-o', 'cat', '--no-pager', '-q'], {
+        allowFailure: true,
+        timeoutMs: 10_000,
+      });
+      return r.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.slice(0, 500));
     },
     /** Entries of one unit, oldest first, at most `lines`. */
     read(unit: string, q: LogQuery): Promise<LogEntry[]> {
@@ -66,11 +81,33 @@ export function createJournal() {
     },
     /** New entries as they arrive; `stop()` ends the journalctl process. */
     follow(unit: string, onEntry: (e: LogEntry) => void, onEnd: () => void) {
-      return spawnLines('journalctl', ['-u', unit, '-o', 'json', '--all', '-f', '-n', '0', '--no-pager', '-q', '--output-fields=MESSAGE,PRIORITY,_PID'],
-        (line) => { const e = parseJournalLine(line); if (e) onEntry(e); }, onEnd);
+      return spawnLines(
+        'journalctl',
+        [
+          '-u',
+          unit,
+          '-o',
+          'json',
+          '--all',
+          '-f',
+          '-n',
+          '0',
+          '--no-pager',
+          '-q',
+          '--output-fields=MESSAGE,PRIORITY,_PID',
+        ],
+        (line) => {
+          const e = parseJournalLine(line);
+          if (e) onEntry(e);
+        },
+        onEnd,
+      );
     },
     async readable(): Promise<boolean> {
-      const r = await exec('journalctl', ['-n', '1', '-o', 'cat', '--no-pager', '-q'], { allowFailure: true, timeoutMs: 10_000 });
+      const r = await exec('journalctl', ['-n', '1', '-o', 'cat', '--no-pager', '-q'], {
+        allowFailure: true,
+        timeoutMs: 10_000,
+      });
       return r.code === 0;
     },
   };
@@ -90,7 +127,18 @@ async function readNow(unit: string, q: LogQuery): Promise<LogEntry[]> {
   // Streamed and cut entry by entry, so a journal of very long lines costs at most lines x 16 KiB here.
   let entries = await new Promise<LogEntry[]>((resolve) => {
     const out: LogEntry[] = [];
-    const reader = spawnLines('journalctl', args, (line) => { const e = parseJournalLine(line); if (e) out.push(e); }, () => { clearTimeout(timer); resolve(out); });
+    const reader = spawnLines(
+      'journalctl',
+      args,
+      (line) => {
+        const e = parseJournalLine(line);
+        if (e) out.push(e);
+      },
+      () => {
+        clearTimeout(timer);
+        resolve(out);
+      },
+    );
     const timer = setTimeout(() => reader.stop(), 30_000);
   });
   entries = entries.reverse();

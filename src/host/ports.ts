@@ -10,7 +10,10 @@ export function portInUse(port: number): Promise<boolean> {
 }
 
 /** GET http://127.0.0.1:port/api/health with a timeout: the status, or null when nothing answered. */
-export async function probeHealth(port: number, timeoutMs: number): Promise<{ status: number | null; ms: number; error?: string }> {
+export async function probeHealth(
+  port: number,
+  timeoutMs: number,
+): Promise<{ status: number | null; ms: number; error?: string }> {
   const t0 = performance.now();
   try {
     const res = await fetch(`http://127.0.0.1:${port}/api/health`, { signal: AbortSignal.timeout(timeoutMs) });

@@ -7,7 +7,17 @@ export type { HelperVerb };
 
 /** What a helper exit code means to an API caller. */
 const STATUS: Record<keyof typeof HELPER_EXIT, number> = {
-  64: 500, 65: 422, 66: 500, 69: 502, 70: 422, 71: 502, 72: 500, 73: 502, 74: 409, 75: 502, 76: 500,
+  64: 500,
+  65: 422,
+  66: 500,
+  69: 502,
+  70: 422,
+  71: 502,
+  72: 500,
+  73: 502,
+  74: 409,
+  75: 502,
+  76: 500,
 };
 
 export interface PrivilegedOptions {
@@ -33,15 +43,21 @@ export function createPrivileged(helper: string, useSudo: boolean): Privileged {
       const fh = opts.stdinFile ? await open(opts.stdinFile, 'r') : undefined;
       try {
         const r = await exec(cmd, argv, {
-          input: opts.spec === undefined ? undefined : JSON.stringify(opts.spec), stdin: fh?.fd, timeoutMs: opts.timeoutMs ?? 90_000,
+          input: opts.spec === undefined ? undefined : JSON.stringify(opts.spec),
+          stdin: fh?.fd,
+          timeoutMs: opts.timeoutMs ?? 90_000,
         });
         return r.stdout;
       } catch (err) {
         if (!(err instanceof ExecError)) throw err;
-        const known = err.exitCode !== null && err.exitCode in HELPER_EXIT ? (err.exitCode as keyof typeof HELPER_EXIT) : undefined;
+        const known =
+          err.exitCode !== null && err.exitCode in HELPER_EXIT ? (err.exitCode as keyof typeof HELPER_EXIT) : undefined;
         const detail = err.stderr.trim().split('\n').filter(Boolean).slice(-3).join('; ') || err.message;
-        throw new PocketdError(known ? HELPER_EXIT[known].code : 'HELPER_FAILED', `${verb} ${args[0] ?? ''}: ${detail}`,
-          { status: known ? STATUS[known] : 500, cause: err });
+        throw new PocketdError(
+          known ? HELPER_EXIT[known].code : 'HELPER_FAILED',
+          `${verb} ${args[0] ?? ''}: ${detail}`,
+          { status: known ? STATUS[known] : 500, cause: err },
+        );
       } finally {
         await fh?.close();
       }

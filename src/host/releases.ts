@@ -96,8 +96,11 @@ export function createReleaseSource(opts: ReleaseSourceOptions) {
     const [raw, installed] = await Promise.all([fetchReleases(), installedVersions()]);
     const latest = raw.find((r) => !r.prerelease)?.tag_name;
     return raw.map((r) => ({
-      version: r.tag_name.replace(/^v/, ''), prerelease: r.prerelease, published_at: r.published_at ?? null,
-      installed: installed.has(r.tag_name.replace(/^v/, '')), latest: r.tag_name === latest,
+      version: r.tag_name.replace(/^v/, ''),
+      prerelease: r.prerelease,
+      published_at: r.published_at ?? null,
+      installed: installed.has(r.tag_name.replace(/^v/, '')),
+      latest: r.tag_name === latest,
     }));
   }
 
@@ -112,7 +115,11 @@ export function createReleaseSource(opts: ReleaseSourceOptions) {
   async function download(url: string, file: string, max: number): Promise<string> {
     let res: Response;
     try {
-      res = await fetch(url, { redirect: 'follow', headers: { 'user-agent': 'pocketd' }, signal: AbortSignal.timeout(timeout) });
+      res = await fetch(url, {
+        redirect: 'follow',
+        headers: { 'user-agent': 'pocketd' },
+        signal: AbortSignal.timeout(timeout),
+      });
     } catch (err) {
       throw unavailable(`download of ${url} failed: ${(err as Error).message}`, err);
     }
@@ -120,14 +127,18 @@ export function createReleaseSource(opts: ReleaseSourceOptions) {
     const hash = createHash('sha256');
     let size = 0;
     const out = createWriteStream(file, { mode: 0o600 });
-    await pipeline(res.body as unknown as NodeJS.ReadableStream, async function* (source) {
-      for await (const chunk of source as AsyncIterable<Buffer>) {
-        size += chunk.length;
-        if (size > max) throw unavailable(`${url} is larger than ${max} bytes`);
-        hash.update(chunk);
-        yield chunk;
-      }
-    }, out);
+    await pipeline(
+      res.body as unknown as NodeJS.ReadableStream,
+      async function* (source) {
+        for await (const chunk of source as AsyncIterable<Buffer>) {
+          size += chunk.length;
+          if (size > max) throw unavailable(`${url} is larger than ${max} bytes`);
+          hash.update(chunk);
+          yield chunk;
+        }
+      },
+      out,
+    );
     return hash.digest('hex');
   }
 
@@ -139,7 +150,11 @@ export function createReleaseSource(opts: ReleaseSourceOptions) {
       const zipFile = path.join(work, assetName);
       const actual = await download(url, zipFile, MAX_ARCHIVE);
       if (actual !== expected) {
-        throw new PocketdError('CHECKSUM_MISMATCH', `${assetName} does not match checksums.txt (expected ${expected.slice(0, 12)}…, got ${actual.slice(0, 12)}…); nothing was kept`, { status: 502 });
+        throw new PocketdError(
+          'CHECKSUM_MISMATCH',
+          `${assetName} does not match checksums.txt (expected ${expected.slice(0, 12)}…, got ${actual.slice(0, 12)}…); nothing was kept`,
+          { status: 502 },
+        );
       }
       const bin = path.join(work, 'pocketbase');
       await extractExecutable(zipFile, bin);
@@ -147,7 +162,11 @@ export function createReleaseSource(opts: ReleaseSourceOptions) {
       // Run as the daemon's user, never as root: an executable that cannot say its version is not installed.
       const v = await exec(bin, ['--version'], { timeoutMs: 15_000, allowFailure: true });
       if (v.code !== 0 || !v.stdout.includes(version)) {
-        throw new PocketdError('RELEASE_BROKEN', `the ${version} executable does not report its version (${(v.stdout || v.stderr).trim().slice(0, 200)})`, { status: 502 });
+        throw new PocketdError(
+          'RELEASE_BROKEN',
+          `the ${version} executable does not report its version (${(v.stdout || v.stderr).trim().slice(0, 200)})`,
+          { status: 502 },
+        );
       }
       if (opts.installer) {
         await opts.installer(version, zipFile);
@@ -162,9 +181,14 @@ export function createReleaseSource(opts: ReleaseSourceOptions) {
       return binPath(version);
     } catch (err) {
       await rm(work, { recursive: true, force: true });
-      if ((err as NodeJS.ErrnoException).code === 'ENOTEMPTY' || (err as NodeJS.ErrnoException).code === 'EEXIST') return binPath(version);
+      if ((err as NodeJS.ErrnoException).code === 'ENOTEMPTY' || (err as NodeJS.ErrnoException).code === 'EEXIST')
+        return binPath(version);
       if (err instanceof PocketdError) throw err;
-      throw new PocketdError('RELEASE_INSTALL_FAILED', `installing PocketBase ${version} failed: ${(err as Error).message}`, { status: 502, cause: err });
+      throw new PocketdError(
+        'RELEASE_INSTALL_FAILED',
+        `installing PocketBase ${version} failed: ${(err as Error).message}`,
+        { status: 502, cause: err },
+      );
     }
   }
 
@@ -179,7 +203,9 @@ export function createReleaseSource(opts: ReleaseSourceOptions) {
       p = (async () => {
         try {
           if ((await stat(binPath(version))).isFile()) return binPath(version);
-        } catch { /* not installed yet */ }
+        } catch {
+          /* not installed yet */
+        }
         if (!opts.installer) await mkdir(opts.releasesDir, { recursive: true, mode: 0o755 });
         return install(version);
       })().finally(() => inflight.delete(version));
@@ -195,12 +221,17 @@ export type ReleaseSource = ReturnType<typeof createReleaseSource>;
 
 /** PocketBase's name for a CPU (Node's process.arch names). */
 export const pbArch = (nodeArch: string = process.arch): string =>
-  ({ x64: 'amd64', arm64: 'arm64', arm: 'armv7', ppc64: 'ppc64le', s390x: 's390x' } as Record<string, string>)[nodeArch] ?? 'amd64';
+  (({ x64: 'amd64', arm64: 'arm64', arm: 'armv7', ppc64: 'ppc64le', s390x: 's390x' }) as Record<string, string>)[
+    nodeArch
+  ] ?? 'amd64';
 
 async function fetchJson(base: string, url: string): Promise<unknown> {
   let res: Response;
   try {
-    res = await fetch(url, { headers: { accept: 'application/vnd.github+json', 'user-agent': 'pocketd' }, signal: AbortSignal.timeout(30_000) });
+    res = await fetch(url, {
+      headers: { accept: 'application/vnd.github+json', 'user-agent': 'pocketd' },
+      signal: AbortSignal.timeout(30_000),
+    });
   } catch (err) {
     throw unavailable(`the release source ${base} cannot be reached: ${(err as Error).message}`, err);
   }
@@ -215,7 +246,11 @@ async function fetchJson(base: string, url: string): Promise<unknown> {
 
 async function fetchText(url: string): Promise<string> {
   try {
-    const res = await fetch(url, { redirect: 'follow', headers: { 'user-agent': 'pocketd' }, signal: AbortSignal.timeout(30_000) });
+    const res = await fetch(url, {
+      redirect: 'follow',
+      headers: { 'user-agent': 'pocketd' },
+      signal: AbortSignal.timeout(30_000),
+    });
     if (!res.ok) throw new Error(`answered ${res.status}`);
     return await res.text();
   } catch (err) {
@@ -228,21 +263,37 @@ async function fetchText(url: string): Promise<string> {
  * asked of the source at `base`. The daemon checks its download against it, and
  * the root helper asks the source itself before it installs what the daemon sends.
  */
-export async function releaseAsset(base: string, version: string, arch: string): Promise<{ assetName: string; url: string; expected: string }> {
+export async function releaseAsset(
+  base: string,
+  version: string,
+  arch: string,
+): Promise<{ assetName: string; url: string; expected: string }> {
   base = base.replace(/\/+$/, '');
   const tag = await fetchJson(base, `${base}/repos/pocketbase/pocketbase/releases/tags/v${version}`);
-  if (tag === null) throw new PocketdError('VERSION_NOT_FOUND', `PocketBase ${version} does not exist at the release source`, { status: 422 });
+  if (tag === null)
+    throw new PocketdError('VERSION_NOT_FOUND', `PocketBase ${version} does not exist at the release source`, {
+      status: 422,
+    });
   const parsed = ReleaseSchema.safeParse(tag);
   if (!parsed.success) throw unavailable(`the release source sent release ${version} in an unexpected shape`);
   const assetName = `pocketbase_${version}_linux_${arch}.zip`;
   const asset = parsed.data.assets.find((a) => a.name === assetName);
   const sums = parsed.data.assets.find((a) => a.name === 'checksums.txt');
   if (!asset) throw new PocketdError('VERSION_NOT_FOUND', `PocketBase ${version} has no ${assetName}`, { status: 422 });
-  if (!sums) throw new PocketdError('CHECKSUM_MISSING', `PocketBase ${version} publishes no checksums.txt; refusing to install it`, { status: 502 });
-  const expected = (await fetchText(sums.browser_download_url)).split('\n')
-    .map((l) => l.trim().split(/\s+\*?/)).find(([, name]) => name === assetName)?.[0];
+  if (!sums)
+    throw new PocketdError(
+      'CHECKSUM_MISSING',
+      `PocketBase ${version} publishes no checksums.txt; refusing to install it`,
+      { status: 502 },
+    );
+  const expected = (await fetchText(sums.browser_download_url))
+    .split('\n')
+    .map((l) => l.trim().split(/\s+\*?/))
+    .find(([, name]) => name === assetName)?.[0];
   if (!expected || !/^[a-f0-9]{64}$/.test(expected)) {
-    throw new PocketdError('CHECKSUM_MISSING', `checksums.txt of ${version} has no entry for ${assetName}`, { status: 502 });
+    throw new PocketdError('CHECKSUM_MISSING', `checksums.txt of ${version} has no entry for ${assetName}`, {
+      status: 502,
+    });
   }
   return { assetName, url: asset.browser_download_url, expected };
 }
@@ -251,19 +302,35 @@ export async function releaseAsset(base: string, version: string, arch: string):
 export function extractExecutable(zipFile: string, dest: string): Promise<void> {
   return new Promise((resolve, reject) => {
     yauzl.open(zipFile, { lazyEntries: true, strictFileNames: true }, (err, zip) => {
-      if (err || !zip) return reject(new PocketdError('RELEASE_BROKEN', `the archive is not a valid zip: ${err?.message ?? 'unknown'}`, { status: 502 }));
+      if (err || !zip)
+        return reject(
+          new PocketdError('RELEASE_BROKEN', `the archive is not a valid zip: ${err?.message ?? 'unknown'}`, {
+            status: 502,
+          }),
+        );
       let found = false;
-      zip.on('error', (e: Error) => reject(new PocketdError('RELEASE_BROKEN', `the archive is broken: ${e.message}`, { status: 502 })));
+      zip.on('error', (e: Error) =>
+        reject(new PocketdError('RELEASE_BROKEN', `the archive is broken: ${e.message}`, { status: 502 })),
+      );
       zip.on('entry', (entry: yauzl.Entry) => {
         if (entry.fileName !== 'pocketbase') return zip.readEntry();
-        if (entry.uncompressedSize > MAX_BINARY) return reject(new PocketdError('RELEASE_BROKEN', 'the executable in the archive is too large', { status: 502 }));
+        if (entry.uncompressedSize > MAX_BINARY)
+          return reject(
+            new PocketdError('RELEASE_BROKEN', 'the executable in the archive is too large', { status: 502 }),
+          );
         found = true;
         zip.openReadStream(entry, (e, stream) => {
           if (e || !stream) return reject(e ?? new Error('no stream'));
-          pipeline(stream, createWriteStream(dest, { mode: 0o755 })).then(() => { zip.close(); resolve(); }, reject);
+          pipeline(stream, createWriteStream(dest, { mode: 0o755 })).then(() => {
+            zip.close();
+            resolve();
+          }, reject);
         });
       });
-      zip.on('end', () => { if (!found) reject(new PocketdError('RELEASE_BROKEN', 'the archive holds no pocketbase executable', { status: 502 })); });
+      zip.on('end', () => {
+        if (!found)
+          reject(new PocketdError('RELEASE_BROKEN', 'the archive holds no pocketbase executable', { status: 502 }));
+      });
       zip.readEntry();
     });
   });

@@ -22,11 +22,28 @@ const PROPS = 'org.freedesktop.DBus.Properties';
 const UNIT_PATH = '/org/freedesktop/systemd1/unit/';
 const SIGNAL = 4;
 /** Properties systemd sends with their values when they change. */
-const FOLLOWED = new Set(['LoadState', 'ActiveState', 'SubState', 'MainPID', 'NRestarts', 'ActiveEnterTimestamp', 'ControlGroup']);
+const FOLLOWED = new Set([
+  'LoadState',
+  'ActiveState',
+  'SubState',
+  'MainPID',
+  'NRestarts',
+  'ActiveEnterTimestamp',
+  'ControlGroup',
+]);
 
-interface BusMessage { type: number; path?: string; interface?: string; member?: string; body?: unknown[] }
+interface BusMessage {
+  type: number;
+  path?: string;
+  interface?: string;
+  member?: string;
+  body?: unknown[];
+}
 interface Bus {
-  invoke(msg: Record<string, unknown>, cb: (err: { name: string; message: unknown } | undefined | null, ...values: unknown[]) => void): void;
+  invoke(
+    msg: Record<string, unknown>,
+    cb: (err: { name: string; message: unknown } | undefined | null, ...values: unknown[]) => void,
+  ): void;
   addMatch(rule: string, cb: (err: unknown) => void): void;
   connection: EventEmitter & { end?: () => void; stream?: { destroy(): void } };
 }
@@ -36,8 +53,10 @@ let messages = 0;
 export const busMessagesSeen = (): number => messages;
 
 /** A D-Bus object path's unit name: systemd escapes each byte outside [A-Za-z0-9] as _xx. */
-export const unitOfPath = (p: string): string => p.slice(UNIT_PATH.length).replace(/_([0-9a-f]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)));
-export const pathOfUnit = (u: string): string => UNIT_PATH + u.replace(/[^A-Za-z0-9]/g, (c) => `_${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+export const unitOfPath = (p: string): string =>
+  p.slice(UNIT_PATH.length).replace(/_([0-9a-f]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)));
+export const pathOfUnit = (u: string): string =>
+  UNIT_PATH + u.replace(/[^A-Za-z0-9]/g, (c) => `_${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 
 /** A variant's value as dbus-native hands it over: [signature, [value]]. */
 function variant(v: unknown): unknown {
@@ -58,7 +77,12 @@ export interface UnitBus extends EventEmitter {
   close(): void;
 }
 
-export async function connectUnitBus(opts: { address?: string; prefix?: string; log: Logger; timeoutMs?: number }): Promise<UnitBus> {
+export async function connectUnitBus(opts: {
+  address?: string;
+  prefix?: string;
+  log: Logger;
+  timeoutMs?: number;
+}): Promise<UnitBus> {
   const prefix = opts.prefix ?? 'pb-';
   const wanted = (unit: string) => unit.startsWith(prefix) && unit.endsWith('.service');
   const state = new Map<string, UnitDetails & { usageAt: number; whole: boolean }>();
@@ -66,7 +90,8 @@ export async function connectUnitBus(opts: { address?: string; prefix?: string; 
   let connected = false;
 
   // createClient is index.js's own export, missing from its type declarations.
-  const createClient = (dbus as unknown as { createClient(o: { busAddress: string }): Bus }).createClient;
+  const createClient = (o: { busAddress: string }): Bus =>
+    (dbus as unknown as { createClient(o: { busAddress: string }): Bus }).createClient(o);
   const bus = createClient({ busAddress: opts.address ?? 'unix:path=/run/dbus/system_bus_socket' });
   // dbus-daemon allows a connection 128 pending replies by default: calls beyond 64 wait their turn.
   let inFlight = 0;
@@ -90,7 +115,13 @@ export async function connectUnitBus(opts: { address?: string; prefix?: string; 
     }
   };
   const getAll = async (unit: string, iface: string): Promise<Map<string, unknown>> => {
-    const [props] = await call({ path: pathOfUnit(unit), interface: PROPS, member: 'GetAll', signature: 's', body: [iface] });
+    const [props] = await call({
+      path: pathOfUnit(unit),
+      interface: PROPS,
+      member: 'GetAll',
+      signature: 's',
+      body: [iface],
+    });
     return new Map((props as Array<[string, unknown]>).map(([k, v]) => [k, variant(v)]));
   };
 
@@ -98,14 +129,27 @@ export async function connectUnitBus(opts: { address?: string; prefix?: string; 
   function apply(unit: string, p: Map<string, unknown>): boolean {
     const before = state.get(unit);
     const cur = before ?? {
-      unit, load_state: 'unknown', active_state: 'unknown', sub_state: 'unknown', main_pid: null, memory_bytes: null, cpu_ns: null,
-      restarts: 0, active_since: null, control_group: null, usageAt: 0, whole: false,
+      unit,
+      load_state: 'unknown',
+      active_state: 'unknown',
+      sub_state: 'unknown',
+      main_pid: null,
+      memory_bytes: null,
+      cpu_ns: null,
+      restarts: 0,
+      active_since: null,
+      control_group: null,
+      usageAt: 0,
+      whole: false,
     };
     const next = { ...cur };
     if (p.has('LoadState')) next.load_state = String(p.get('LoadState'));
     if (p.has('ActiveState')) next.active_state = String(p.get('ActiveState'));
     if (p.has('SubState')) next.sub_state = String(p.get('SubState'));
-    if (p.has('MainPID')) { const pid = u64(p.get('MainPID')); next.main_pid = pid && pid > 0 ? pid : null; }
+    if (p.has('MainPID')) {
+      const pid = u64(p.get('MainPID'));
+      next.main_pid = pid && pid > 0 ? pid : null;
+    }
     if (p.has('NRestarts')) next.restarts = u64(p.get('NRestarts')) ?? 0;
     if (p.has('ControlGroup')) next.control_group = String(p.get('ControlGroup')) || null;
     if (p.has('MemoryCurrent')) next.memory_bytes = u64(p.get('MemoryCurrent'));
@@ -116,12 +160,19 @@ export async function connectUnitBus(opts: { address?: string; prefix?: string; 
     }
     if (next.active_state !== 'active') next.active_since = null;
     // A unit that does not run has no memory in use (systemd says "not set").
-    if (next.active_state === 'inactive' || next.active_state === 'failed') { next.memory_bytes = null; next.control_group = null; }
+    if (next.active_state === 'inactive' || next.active_state === 'failed') {
+      next.memory_bytes = null;
+      next.control_group = null;
+    }
     // Usage known from before a start or stop is asked again at the next read.
     if (before && before.active_state !== next.active_state) next.usageAt = 0;
     state.set(unit, next);
-    const changed = !before || before.active_state !== next.active_state || before.sub_state !== next.sub_state
-      || before.main_pid !== next.main_pid || before.restarts !== next.restarts;
+    const changed =
+      !before ||
+      before.active_state !== next.active_state ||
+      before.sub_state !== next.sub_state ||
+      before.main_pid !== next.main_pid ||
+      before.restarts !== next.restarts;
     if (changed) self.emit('change', unit, strip(next), before ? strip(before) : null);
     return before !== undefined;
   }
@@ -163,7 +214,11 @@ export async function connectUnitBus(opts: { address?: string; prefix?: string; 
         if (cur) cur.whole = false;
         resyncSoon();
       } else if (!known) resyncSoon();
-    } else if (msg.interface === MANAGER && ['UnitNew', 'UnitRemoved'].includes(msg.member ?? '') && wanted(String(msg.body[0]))) {
+    } else if (
+      msg.interface === MANAGER &&
+      ['UnitNew', 'UnitRemoved'].includes(msg.member ?? '') &&
+      wanted(String(msg.body[0]))
+    ) {
       // A new unit object may still be a stub and a removed one may come back: the list says which.
       messages++;
       resyncSoon();
@@ -176,22 +231,51 @@ export async function connectUnitBus(opts: { address?: string; prefix?: string; 
 
   /** Reads the list of pb-* units again: what it says is taken, new loaded units are read whole, the unlisted forgotten. */
   async function resyncNow(): Promise<void> {
-    const [list] = await call({ path: '/org/freedesktop/systemd1', interface: MANAGER, member: 'ListUnitsByPatterns', signature: 'asas', body: [[], [`${prefix}*.service`]] });
+    const [list] = await call({
+      path: '/org/freedesktop/systemd1',
+      interface: MANAGER,
+      member: 'ListUnitsByPatterns',
+      signature: 'asas',
+      body: [[], [`${prefix}*.service`]],
+    });
     // Each row: name, description, load state, active state, sub state, following, path, job...
-    const rows = (list as unknown[][]).map((r) => ({ unit: String(r[0]), load: String(r[2]), active: String(r[3]), sub: String(r[4]) }));
-    for (const r of rows) apply(r.unit, new Map([['LoadState', r.load], ['ActiveState', r.active], ['SubState', r.sub]]));
+    const rows = (list as unknown[][]).map((r) => ({
+      unit: String(r[0]),
+      load: String(r[2]),
+      active: String(r[3]),
+      sub: String(r[4]),
+    }));
+    for (const r of rows)
+      apply(
+        r.unit,
+        new Map([
+          ['LoadState', r.load],
+          ['ActiveState', r.active],
+          ['SubState', r.sub],
+        ]),
+      );
     const names = new Set(rows.map((r) => r.unit));
     for (const u of [...state.keys()]) if (!names.has(u) && state.delete(u)) self.emit('removed', u);
-    await Promise.all(rows.filter((r) => r.load === 'loaded' && !state.get(r.unit)?.whole).map((r) => readWhole(r.unit).catch(() => undefined)));
+    await Promise.all(
+      rows
+        .filter((r) => r.load === 'loaded' && !state.get(r.unit)?.whole)
+        .map((r) => readWhole(r.unit).catch(() => undefined)),
+    );
   }
   // One read of the list at a time; a signal during one asks for one more after it.
   let resyncing: Promise<void> | null = null;
   let again = false;
   function resync(): Promise<void> {
-    if (resyncing) { again = true; return resyncing; }
+    if (resyncing) {
+      again = true;
+      return resyncing;
+    }
     resyncing = (async () => {
       try {
-        do { again = false; await resyncNow(); } while (again && connected);
+        do {
+          again = false;
+          await resyncNow();
+        } while (again && connected);
       } finally {
         resyncing = null;
       }
@@ -203,7 +287,10 @@ export async function connectUnitBus(opts: { address?: string; prefix?: string; 
     if (resyncTimer) return;
     resyncTimer = setTimeout(() => {
       resyncTimer = undefined;
-      if (connected) void resync().catch((err: unknown) => opts.log.warn({ err: (err as Error).message }, 'resync with systemd failed'));
+      if (connected)
+        void resync().catch((err: unknown) =>
+          opts.log.warn({ err: (err as Error).message }, 'resync with systemd failed'),
+        );
     }, 100);
   }
   const down = (why: string) => {
@@ -215,9 +302,16 @@ export async function connectUnitBus(opts: { address?: string; prefix?: string; 
   bus.connection.on('error', (err: Error) => down(err.message));
   bus.connection.on('end', () => down('closed'));
 
-  const match = (rule: string) => new Promise<void>((resolve, reject) => bus.addMatch(rule, (err) => (err ? reject(new Error(String(err))) : resolve())));
+  const match = (rule: string) =>
+    new Promise<void>((resolve, reject) =>
+      bus.addMatch(rule, (err) =>
+        err ? reject(new Error(err instanceof Error ? err.message : JSON.stringify(err))) : resolve(),
+      ),
+    );
   const init = async () => {
-    await match(`type='signal',sender='${SYSTEMD}',interface='${PROPS}',member='PropertiesChanged',path_namespace='/org/freedesktop/systemd1/unit'`);
+    await match(
+      `type='signal',sender='${SYSTEMD}',interface='${PROPS}',member='PropertiesChanged',path_namespace='/org/freedesktop/systemd1/unit'`,
+    );
     await match(`type='signal',sender='${SYSTEMD}',interface='${MANAGER}'`);
     // Without a subscriber systemd sends no unit signals at all.
     await call({ path: '/org/freedesktop/systemd1', interface: MANAGER, member: 'Subscribe' });
@@ -227,8 +321,13 @@ export async function connectUnitBus(opts: { address?: string; prefix?: string; 
   try {
     await Promise.race([
       init(),
-      new Promise((_, reject) => { bus.connection.once('error', reject); bus.connection.once('end', () => reject(new Error('closed'))); }),
-      new Promise((_, reject) => { timer = setTimeout(() => reject(new Error('no answer in time')), opts.timeoutMs ?? 60_000); }),
+      new Promise((_, reject) => {
+        bus.connection.once('error', reject);
+        bus.connection.once('end', () => reject(new Error('closed')));
+      }),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error('no answer in time')), opts.timeoutMs ?? 60_000);
+      }),
     ]);
   } catch (err) {
     bus.connection.removeAllListeners();
@@ -243,7 +342,9 @@ export async function connectUnitBus(opts: { address?: string; prefix?: string; 
   every.unref();
 
   return Object.assign(self, {
-    get connected() { return connected; },
+    get connected() {
+      return connected;
+    },
     units: () => new Map([...state].map(([k, v]) => [k, strip(v)])),
     async refreshUsage(units: string[], maxAgeMs = 2000) {
       const now = Date.now();
@@ -252,24 +353,45 @@ export async function connectUnitBus(opts: { address?: string; prefix?: string; 
         const cur = state.get(u);
         return cur && cur.load_state === 'loaded' && cur.active_state !== 'inactive' && cur.usageAt < now - maxAgeMs;
       });
-      await Promise.all(due.map(async (u) => {
-        const [mem, cpu] = await Promise.all([
-          call({ path: pathOfUnit(u), interface: PROPS, member: 'Get', signature: 'ss', body: [SERVICE_IFACE, 'MemoryCurrent'] }),
-          call({ path: pathOfUnit(u), interface: PROPS, member: 'Get', signature: 'ss', body: [SERVICE_IFACE, 'CPUUsageNSec'] }),
-        ]).catch(() => [[null], [null]]);
-        const cur = state.get(u);
-        if (!cur) return;
-        cur.memory_bytes = u64(variant(mem[0]));
-        cur.cpu_ns = u64(variant(cpu[0]));
-        // systemd does not signal the control group of a unit that started: it is asked when it is needed.
-        if (cur.cpu_ns === null && !cur.control_group && cur.active_state === 'active') {
-          const [cg] = await call({ path: pathOfUnit(u), interface: PROPS, member: 'Get', signature: 'ss', body: [SERVICE_IFACE, 'ControlGroup'] }).catch(() => [null]);
-          cur.control_group = typeof variant(cg) === 'string' && variant(cg) ? String(variant(cg)) : null;
-        }
-        // Where systemd cannot account CPU (cgroup v1 with cpu and cpuacct apart) the cgroup's processes are read from /proc.
-        if (cur.cpu_ns === null && cur.control_group && cur.active_state === 'active') cur.cpu_ns = await cgroupCpuNs(cur.control_group);
-        cur.usageAt = now;
-      }));
+      await Promise.all(
+        due.map(async (u) => {
+          const [mem, cpu] = await Promise.all([
+            call({
+              path: pathOfUnit(u),
+              interface: PROPS,
+              member: 'Get',
+              signature: 'ss',
+              body: [SERVICE_IFACE, 'MemoryCurrent'],
+            }),
+            call({
+              path: pathOfUnit(u),
+              interface: PROPS,
+              member: 'Get',
+              signature: 'ss',
+              body: [SERVICE_IFACE, 'CPUUsageNSec'],
+            }),
+          ]).catch(() => [[null], [null]]);
+          const cur = state.get(u);
+          if (!cur) return;
+          cur.memory_bytes = u64(variant(mem[0]));
+          cur.cpu_ns = u64(variant(cpu[0]));
+          // systemd does not signal the control group of a unit that started: it is asked when it is needed.
+          if (cur.cpu_ns === null && !cur.control_group && cur.active_state === 'active') {
+            const [cg] = await call({
+              path: pathOfUnit(u),
+              interface: PROPS,
+              member: 'Get',
+              signature: 'ss',
+              body: [SERVICE_IFACE, 'ControlGroup'],
+            }).catch(() => [null]);
+            cur.control_group = typeof variant(cg) === 'string' && variant(cg) ? String(variant(cg)) : null;
+          }
+          // Where systemd cannot account CPU (cgroup v1 with cpu and cpuacct apart) the cgroup's processes are read from /proc.
+          if (cur.cpu_ns === null && cur.control_group && cur.active_state === 'active')
+            cur.cpu_ns = await cgroupCpuNs(cur.control_group);
+          cur.usageAt = now;
+        }),
+      );
     },
     close() {
       connected = false;

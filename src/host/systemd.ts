@@ -25,7 +25,18 @@ export interface UnitDetails {
 }
 
 const ListSchema = z.array(z.object({ unit: z.string(), load: z.string(), active: z.string(), sub: z.string() }));
-const PROPS = ['Id', 'LoadState', 'ActiveState', 'SubState', 'MainPID', 'MemoryCurrent', 'CPUUsageNSec', 'NRestarts', 'ActiveEnterTimestamp', 'ControlGroup'];
+const PROPS = [
+  'Id',
+  'LoadState',
+  'ActiveState',
+  'SubState',
+  'MainPID',
+  'MemoryCurrent',
+  'CPUUsageNSec',
+  'NRestarts',
+  'ActiveEnterTimestamp',
+  'ControlGroup',
+];
 
 const num = (v: string | undefined): number | null => {
   if (v === undefined || v === '' || v === '[not set]' || v === '18446744073709551615') return null;
@@ -35,24 +46,33 @@ const num = (v: string | undefined): number | null => {
 
 /** Parses `systemctl show` output for several units (blocks separated by blank lines). */
 export function parseShow(text: string): UnitDetails[] {
-  return text.split(/\n\s*\n/).map((block) => {
-    const p: Record<string, string> = {};
-    for (const line of block.split('\n')) {
-      const i = line.indexOf('=');
-      if (i > 0) p[line.slice(0, i)] = line.slice(i + 1);
-    }
-    return p;
-  }).filter((p) => p.Id).map((p) => {
-    const since = num(p.ActiveEnterTimestamp?.replace(/^@/, ''));
-    const pid = num(p.MainPID);
-    return {
-      unit: p.Id!, load_state: p.LoadState ?? 'unknown', active_state: p.ActiveState ?? 'unknown', sub_state: p.SubState ?? 'unknown',
-      main_pid: pid && pid > 0 ? pid : null, memory_bytes: num(p.MemoryCurrent), cpu_ns: num(p.CPUUsageNSec),
-      restarts: num(p.NRestarts) ?? 0,
-      active_since: since && p.ActiveState === 'active' ? new Date(since * 1000).toISOString() : null,
-      control_group: p.ControlGroup || null,
-    };
-  });
+  return text
+    .split(/\n\s*\n/)
+    .map((block) => {
+      const p: Record<string, string> = {};
+      for (const line of block.split('\n')) {
+        const i = line.indexOf('=');
+        if (i > 0) p[line.slice(0, i)] = line.slice(i + 1);
+      }
+      return p;
+    })
+    .filter((p) => p.Id)
+    .map((p) => {
+      const since = num(p.ActiveEnterTimestamp?.replace(/^@/, ''));
+      const pid = num(p.MainPID);
+      return {
+        unit: p.Id!,
+        load_state: p.LoadState ?? 'unknown',
+        active_state: p.ActiveState ?? 'unknown',
+        sub_state: p.SubState ?? 'unknown',
+        main_pid: pid && pid > 0 ? pid : null,
+        memory_bytes: num(p.MemoryCurrent),
+        cpu_ns: num(p.CPUUsageNSec),
+        restarts: num(p.NRestarts) ?? 0,
+        active_since: since && p.ActiveState === 'active' ? new Date(since * 1000).toISOString() : null,
+        control_group: p.ControlGroup || null,
+      };
+    });
 }
 
 /**
@@ -64,7 +84,10 @@ export function parseShow(text: string): UnitDetails[] {
 export function createSystemd(bus: () => UnitBus | null = () => null) {
   const lists = singleFlight<UnitState[]>();
   const shows = singleFlight<Map<string, UnitDetails>>();
-  const live = () => { const b = bus(); return b?.connected ? b : null; };
+  const live = () => {
+    const b = bus();
+    return b?.connected ? b : null;
+  };
   return {
     /** Where unit state comes from now. */
     source: (): 'dbus' | 'systemctl' => (live() ? 'dbus' : 'systemctl'),
@@ -72,10 +95,19 @@ export function createSystemd(bus: () => UnitBus | null = () => null) {
     listUnits(pattern: string): Promise<UnitState[]> {
       const b = live();
       if (b && pattern === 'pb-*.service') {
-        return Promise.resolve([...b.units().values()].map((d) => ({ unit: d.unit, load: d.load_state, active: d.active_state, sub: d.sub_state })));
+        return Promise.resolve(
+          [...b.units().values()].map((d) => ({
+            unit: d.unit,
+            load: d.load_state,
+            active: d.active_state,
+            sub: d.sub_state,
+          })),
+        );
       }
       return lists(pattern, async () => {
-        const r = await exec('systemctl', ['list-units', pattern, '--all', '--no-pager', '-o', 'json'], { timeoutMs: 15_000 });
+        const r = await exec('systemctl', ['list-units', pattern, '--all', '--no-pager', '-o', 'json'], {
+          timeoutMs: 15_000,
+        });
         return ListSchema.parse(JSON.parse(r.stdout || '[]'));
       });
     },
@@ -88,7 +120,12 @@ export function createSystemd(bus: () => UnitBus | null = () => null) {
       const others = units.filter((u) => !known.has(u));
       // Memory and CPU are a detail: a slow answer from the bus never holds up a read for long.
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([b.refreshUsage(mine), new Promise((r) => { timer = setTimeout(r, 2000); })]).finally(() => clearTimeout(timer));
+      await Promise.race([
+        b.refreshUsage(mine),
+        new Promise((r) => {
+          timer = setTimeout(r, 2000);
+        }),
+      ]).finally(() => clearTimeout(timer));
       const fresh = b.units();
       const out = new Map(mine.map((u) => [u, fresh.get(u)!]));
       if (others.length) for (const [k, v] of await shows(others.join(' '), () => showNow(others))) out.set(k, v);
@@ -102,12 +139,17 @@ export function createSystemd(bus: () => UnitBus | null = () => null) {
 
   async function showNow(units: string[]): Promise<Map<string, UnitDetails>> {
     if (units.length === 0) return new Map();
-    const r = await exec('systemctl', ['show', ...units, '--no-pager', '--timestamp=unix', '-p', PROPS.join(',')], { timeoutMs: 30_000 });
+    const r = await exec('systemctl', ['show', ...units, '--no-pager', '--timestamp=unix', '-p', PROPS.join(',')], {
+      timeoutMs: 30_000,
+    });
     const details = parseShow(r.stdout);
     // Where systemd cannot account CPU, the cgroup's processes are read from /proc instead.
-    await Promise.all(details.map(async (d) => {
-      if (d.cpu_ns === null && d.control_group && d.active_state === 'active') d.cpu_ns = await cgroupCpuNs(d.control_group);
-    }));
+    await Promise.all(
+      details.map(async (d) => {
+        if (d.cpu_ns === null && d.control_group && d.active_state === 'active')
+          d.cpu_ns = await cgroupCpuNs(d.control_group);
+      }),
+    );
     return new Map(details.map((d) => [d.unit, d]));
   }
 }

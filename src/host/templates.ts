@@ -55,9 +55,20 @@ export function appUserOf(name: string): string {
 }
 
 /** What a unit runs, as the helper's install-unit spec says it. */
-export interface UnitSettings { port: number; version: string; memory_max: string | null; cpu_quota: number | null }
+export interface UnitSettings {
+  port: number;
+  version: string;
+  memory_max: string | null;
+  cpu_quota: number | null;
+}
 /** What a site serves, as the helper's install-site spec says it. */
-export interface SiteSettings { port: number; domains: string[]; http_only: boolean; body_max: string; tls?: 'acme' | 'internal' }
+export interface SiteSettings {
+  port: number;
+  domains: string[];
+  http_only: boolean;
+  body_max: string;
+  tls?: 'acme' | 'internal';
+}
 
 export const appDirOf = (l: AppLayout, name: string) => path.join(l.apps_dir, name);
 export const envFileOf = (l: AppLayout, name: string) => path.join(l.env_dir, `${name}.env`);
@@ -65,13 +76,25 @@ export const releaseBinOf = (l: AppLayout, version: string) => path.join(l.relea
 
 /** The one mapping from an app's settings to its unit's values, used by the daemon (drift) and the helper (install). */
 export const unitContext = (l: AppLayout, name: string, s: UnitSettings): UnitContext => ({
-  name, apps_user: appUserOf(name), app_dir: appDirOf(l, name), apps_dir: l.apps_dir, releases_dir: l.releases_dir,
-  release_dir: path.join(l.releases_dir, s.version), release_bin: releaseBinOf(l, s.version), hidden: [l.data_dir, path.dirname(l.env_dir)],
-  port: s.port, env_file: envFileOf(l, name), memory_max: s.memory_max, cpu_quota: s.cpu_quota,
+  name,
+  apps_user: appUserOf(name),
+  app_dir: appDirOf(l, name),
+  apps_dir: l.apps_dir,
+  releases_dir: l.releases_dir,
+  release_dir: path.join(l.releases_dir, s.version),
+  release_bin: releaseBinOf(l, s.version),
+  hidden: [l.data_dir, path.dirname(l.env_dir)],
+  port: s.port,
+  env_file: envFileOf(l, name),
+  memory_max: s.memory_max,
+  cpu_quota: s.cpu_quota,
 });
 
 export const siteContext = (name: string, s: SiteSettings): SiteContext => ({
-  name, addresses: s.domains.map((d) => (s.http_only ? `http://${d}` : d)), port: s.port, body_max: s.body_max,
+  name,
+  addresses: s.domains.map((d) => (s.http_only ? `http://${d}` : d)),
+  port: s.port,
+  body_max: s.body_max,
   tls_internal: !s.http_only && s.tls === 'internal',
 });
 
@@ -117,7 +140,9 @@ export function createTemplates(dir: string) {
     /** The unit's sandbox as `Key=Value` properties, for a transient unit (systemd-run -p) that runs as the app. */
     sandboxProperties(ctx: UnitContext): string[] {
       assertSafe(ctx);
-      return sandbox(ctx).split('\n').filter((l) => /^[A-Za-z]+=/.test(l));
+      return sandbox(ctx)
+        .split('\n')
+        .filter((l) => /^[A-Za-z]+=/.test(l));
     },
   };
 }

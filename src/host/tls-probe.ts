@@ -10,34 +10,59 @@ export interface PeerCertificate {
   fingerprint256: string;
 }
 
-export function peerCertificate(host: string, port: number, servername: string, timeoutMs = 5000): Promise<PeerCertificate> {
+export function peerCertificate(
+  host: string,
+  port: number,
+  servername: string,
+  timeoutMs = 5000,
+): Promise<PeerCertificate> {
   return new Promise((resolve, reject) => {
-    const socket = tls.connect({ host, port, servername, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] }, () => {
-      const c = socket.getPeerCertificate();
+    const socket = tls.connect(
+      { host, port, servername, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] },
+      () => {
+        const c = socket.getPeerCertificate();
+        socket.destroy();
+        if (!c || !c.valid_to) {
+          reject(new Error('no certificate was presented'));
+          return;
+        }
+        const name = (x: tls.Certificate | undefined) => (x ? [x.O, x.CN].filter(Boolean).join(', ') : '');
+        resolve({
+          issuer: name(c.issuer),
+          subject: name(c.subject),
+          valid_from: new Date(c.valid_from).toISOString(),
+          valid_until: new Date(c.valid_to).toISOString(),
+          fingerprint256: c.fingerprint256,
+        });
+      },
+    );
+    socket.setTimeout(timeoutMs, () => {
       socket.destroy();
-      if (!c || !c.valid_to) { reject(new Error('no certificate was presented')); return; }
-      const name = (x: tls.Certificate | undefined) => (x ? [x.O, x.CN].filter(Boolean).join(', ') : '');
-      resolve({
-        issuer: name(c.issuer), subject: name(c.subject), valid_from: new Date(c.valid_from).toISOString(), valid_until: new Date(c.valid_to).toISOString(),
-        fingerprint256: c.fingerprint256,
-      });
+      reject(new Error(`no TLS answer within ${timeoutMs} ms`));
     });
-    socket.setTimeout(timeoutMs, () => { socket.destroy(); reject(new Error(`no TLS answer within ${timeoutMs} ms`)); });
-    socket.on('error', (err: Error & { code?: string }) => reject(new Error(`the TLS handshake failed (${err.code ?? err.message})`)));
+    socket.on('error', (err: Error & { code?: string }) =>
+      reject(new Error(`the TLS handshake failed (${err.code ?? err.message})`)),
+    );
   });
 }
 
 /** Caddy's last logged error naming the domain (its JSON log lines in the journal), if any. */
 export async function caddyError(domain: string): Promise<string | null> {
-  const r = await exec('journalctl', ['-u', 'caddy.service', '--since', '-24h', '-o', 'cat', '--no-pager', '-q', '-n', '5000'], { allowFailure: true, timeoutMs: 10_000 });
+  const r = await exec(
+    'journalctl',
+    ['-u', 'caddy.service', '--since', '-24h', '-o', 'cat', '--no-pager', '-q', '-n', '5000'],
+    { allowFailure: true, timeoutMs: 10_000 },
+  );
   let last: string | null = null;
   for (const line of r.stdout.split('\n')) {
     if (!line.includes(domain) || !line.includes('"level":"error"')) continue;
     try {
       const e = JSON.parse(line) as { msg?: string; error?: string; identifier?: string };
-      if (e.identifier === undefined || e.identifier === domain) last = [e.msg, e.error].filter(Boolean).join(': ').slice(0, 500);
-    } catch { /* not Caddy's JSON */ }
+      if (e.identifier === undefined || e.identifier === domain)
+        last = [e.msg, e.error].filter(Boolean).join(': ').slice(0, 500);
+    } catch {
+      /* not Caddy's JSON */
+    }
   }
   return last;
 }
-

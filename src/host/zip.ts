@@ -26,11 +26,13 @@ const S_IFREG = 0o100000;
 const S_IFDIR = 0o040000;
 
 const refuse = (code: string, message: string) =>
-  new PocketdError('VALIDATION_FAILED', `the bundle was refused: ${message}`, { status: 422, fields: [{ field: 'file', code, message }] });
+  new PocketdError('VALIDATION_FAILED', `the bundle was refused: ${message}`, {
+    status: 422,
+    fields: [{ field: 'file', code, message }],
+  });
 
 /** Why an entry name is unsafe, or null. Names are checked as written, before any normalising. */
 export function unsafeName(name: string): string | null {
-  // eslint-disable-next-line no-control-regex
   if (/[\x00-\x1f\x7f\\]/.test(name)) return 'holds a control character or a backslash';
   if (name.startsWith('/') || /^[A-Za-z]:/.test(name)) return 'is an absolute path';
   const parts = name.replace(/\/$/, '').split('/');
@@ -42,10 +44,14 @@ export function unsafeName(name: string): string | null {
 
 function open(file: string): Promise<yauzl.ZipFile> {
   return new Promise((resolve, reject) => {
-    yauzl.open(file, { lazyEntries: true, decodeStrings: false, validateEntrySizes: true, strictFileNames: false }, (err, zip) => {
-      if (err || !zip) reject(refuse('NOT_A_ZIP', `not a readable zip file (${err?.message ?? 'unknown error'})`));
-      else resolve(zip);
-    });
+    yauzl.open(
+      file,
+      { lazyEntries: true, decodeStrings: false, validateEntrySizes: true, strictFileNames: false },
+      (err, zip) => {
+        if (err || !zip) reject(refuse('NOT_A_ZIP', `not a readable zip file (${err?.message ?? 'unknown error'})`));
+        else resolve(zip);
+      },
+    );
   });
 }
 
@@ -69,7 +75,9 @@ async function walk(file: string, limits: ZipLimits, extractTo?: string): Promis
   let total = 0;
   try {
     await new Promise<void>((resolve, reject) => {
-      zip.on('error', (err: Error) => reject(err instanceof PocketdError ? err : refuse('NOT_A_ZIP', `the zip is damaged (${err.message})`)));
+      zip.on('error', (err: Error) =>
+        reject(err instanceof PocketdError ? err : refuse('NOT_A_ZIP', `the zip is damaged (${err.message})`)),
+      );
       zip.on('end', () => resolve());
       zip.on('entry', (entry: yauzl.Entry) => {
         void (async () => {
@@ -83,10 +91,14 @@ async function walk(file: string, limits: ZipLimits, extractTo?: string): Promis
           seen.add(key);
           const mode = (entry.externalFileAttributes >>> 16) & S_IFMT;
           const isDir = name.endsWith('/');
-          if (mode !== 0 && mode !== (isDir ? S_IFDIR : S_IFREG)) throw refuse('UNSAFE_ENTRY', `entry ${JSON.stringify(name)} is a symlink or a special file`);
+          if (mode !== 0 && mode !== (isDir ? S_IFDIR : S_IFREG))
+            throw refuse('UNSAFE_ENTRY', `entry ${JSON.stringify(name)} is a symlink or a special file`);
           const top = key.split('/')[0]!;
           if (!limits.topDirs.includes(top) || (!isDir && !key.includes('/'))) {
-            throw refuse('UNEXPECTED_ENTRY', `entry ${JSON.stringify(name)} is outside ${limits.topDirs.map((d) => `${d}/`).join(', ')}`);
+            throw refuse(
+              'UNEXPECTED_ENTRY',
+              `entry ${JSON.stringify(name)} is outside ${limits.topDirs.map((d) => `${d}/`).join(', ')}`,
+            );
           }
           dirs.add(top);
           if (entry.isEncrypted()) throw refuse('UNSAFE_ENTRY', `entry ${JSON.stringify(name)} is encrypted`);
@@ -94,9 +106,16 @@ async function walk(file: string, limits: ZipLimits, extractTo?: string): Promis
             files += 1;
             total += entry.uncompressedSize;
             if (files > limits.maxFiles) throw refuse('TOO_MANY_FILES', `more than ${limits.maxFiles} files`);
-            if (total > limits.maxUnpackedBytes) throw refuse('TOO_LARGE_UNPACKED', `more than ${limits.maxUnpackedBytes} bytes unpacked`);
-            if (entry.uncompressedSize > 1024 * 1024 && entry.uncompressedSize / Math.max(1, entry.compressedSize) > limits.maxRatio) {
-              throw refuse('COMPRESSION_RATIO', `entry ${JSON.stringify(name)} expands more than ${limits.maxRatio} times (a zip bomb?)`);
+            if (total > limits.maxUnpackedBytes)
+              throw refuse('TOO_LARGE_UNPACKED', `more than ${limits.maxUnpackedBytes} bytes unpacked`);
+            if (
+              entry.uncompressedSize > 1024 * 1024 &&
+              entry.uncompressedSize / Math.max(1, entry.compressedSize) > limits.maxRatio
+            ) {
+              throw refuse(
+                'COMPRESSION_RATIO',
+                `entry ${JSON.stringify(name)} expands more than ${limits.maxRatio} times (a zip bomb?)`,
+              );
             }
           }
           if (extractTo) await extract(zip, entry, path.join(extractTo, key), isDir);
@@ -113,21 +132,33 @@ async function walk(file: string, limits: ZipLimits, extractTo?: string): Promis
 }
 
 async function extract(zip: yauzl.ZipFile, entry: yauzl.Entry, dest: string, isDir: boolean): Promise<void> {
-  if (isDir) { await mkdir(dest, { recursive: true, mode: 0o755 }); return; }
+  if (isDir) {
+    await mkdir(dest, { recursive: true, mode: 0o755 });
+    return;
+  }
   await mkdir(path.dirname(dest), { recursive: true, mode: 0o755 });
   const stream = await new Promise<NodeJS.ReadableStream>((resolve, reject) => {
-    zip.openReadStream(entry, (err, s) => (err || !s ? reject(refuse('NOT_A_ZIP', `cannot read ${path.basename(dest)}: ${err?.message}`)) : resolve(s)));
+    zip.openReadStream(entry, (err, s) =>
+      err || !s ? reject(refuse('NOT_A_ZIP', `cannot read ${path.basename(dest)}: ${err?.message}`)) : resolve(s),
+    );
   });
   let n = 0;
   // yauzl checks the declared size; this stops a stream that lies anyway.
   const count = new Transform({
     transform(chunk: Buffer, _enc, cb) {
       n += chunk.length;
-      cb(n > entry.uncompressedSize ? refuse('TOO_LARGE_UNPACKED', `${path.basename(dest)} is larger than it says`) : null, chunk);
+      cb(
+        n > entry.uncompressedSize
+          ? refuse('TOO_LARGE_UNPACKED', `${path.basename(dest)} is larger than it says`)
+          : null,
+        chunk,
+      );
     },
   });
   // 'wx': never overwrite, never follow a link someone put there.
   await pipeline(stream, count, createWriteStream(dest, { flags: 'wx', mode: 0o644 })).catch((err: unknown) => {
-    throw err instanceof PocketdError ? err : refuse('NOT_A_ZIP', `cannot extract ${path.basename(dest)}: ${(err as Error).message}`);
+    throw err instanceof PocketdError
+      ? err
+      : refuse('NOT_A_ZIP', `cannot extract ${path.basename(dest)}: ${(err as Error).message}`);
   });
 }

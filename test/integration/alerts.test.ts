@@ -26,14 +26,23 @@ before(async () => {
   receiver = http.createServer((req, res) => {
     if (req.url === '/slow') return; // never answers
     let body = '';
-    req.on('data', (c: Buffer) => { body += c.toString(); });
+    req.on('data', (c: Buffer) => {
+      body += c.toString();
+    });
     req.on('end', () => {
       const ts = String(req.headers['x-pocketd-timestamp'] ?? '');
       const want = `sha256=${createHmac('sha256', SECRET).update(`${ts}.${body}`).digest('hex')}`;
       const sig = Buffer.from(String(req.headers['x-pocketd-signature'] ?? ''));
-      const signed = sig.length === want.length && timingSafeEqual(sig, Buffer.from(want)) && Math.abs(Date.now() / 1000 - Number(ts)) < 300;
+      const signed =
+        sig.length === want.length &&
+        timingSafeEqual(sig, Buffer.from(want)) &&
+        Math.abs(Date.now() / 1000 - Number(ts)) < 300;
       let parsed: any = body;
-      try { parsed = JSON.parse(body); } catch { /* ntfy sends text */ }
+      try {
+        parsed = JSON.parse(body);
+      } catch {
+        /* ntfy sends text */
+      }
       got.push({ path: req.url ?? '', body: parsed, signed });
       res.writeHead(200).end('ok');
     });
@@ -41,18 +50,33 @@ before(async () => {
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
   hook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
   smtp = new SMTPServer({
-    authOptional: true, disabledCommands: ['STARTTLS', 'AUTH'], logger: false,
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    logger: false,
     onData(stream, session, cb) {
       let text = '';
-      stream.on('data', (c: Buffer) => { text += c.toString(); });
-      stream.on('end', () => { mails.push({ to: session.envelope.rcptTo.map((r) => r.address), text }); cb(); });
+      stream.on('data', (c: Buffer) => {
+        text += c.toString();
+      });
+      stream.on('end', () => {
+        mails.push({ to: session.envelope.rcptTo.map((r) => r.address), text });
+        cb();
+      });
     },
   });
   await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', r));
   smtpPort = (smtp.server.address() as AddressInfo).port;
   h = await setupPocketdHost({
     settings: {
-      base_domain: 'apps.test', caddy_http_only: 'false', caddy_tls: 'internal', health_interval_seconds: '1', alert_after: '2', health_restart_after: '0', alert_retry_ms: '3000', alert_retry_max: '3', alert_timeout_ms: '2000',
+      base_domain: 'apps.test',
+      caddy_http_only: 'false',
+      caddy_tls: 'internal',
+      health_interval_seconds: '1',
+      alert_after: '2',
+      health_restart_after: '0',
+      alert_retry_ms: '3000',
+      alert_retry_max: '3',
+      alert_timeout_ms: '2000',
     },
   });
 });
@@ -79,11 +103,24 @@ const channelIds: Record<string, number> = {};
 /** An HTTPS request to Caddy with the domain as SNI and Host (Caddy's internal CA is not trusted here). */
 function httpsGet(port: number, host: string, path: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = https.request({ host: '127.0.0.1', port, path, servername: host, headers: { host }, rejectUnauthorized: false, timeout: 10_000 }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => { body += c.toString(); });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
+    const req = https.request(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        servername: host,
+        headers: { host },
+        rejectUnauthorized: false,
+        timeout: 10_000,
+      },
+      (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => {
+          body += c.toString();
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -100,13 +137,24 @@ test('channels: every kind is added with one request; secrets are never in an an
   await add({ kind: 'slack', name: 'slack', url: `${hook}/slack/T000/B000/XXXX` });
   await add({ kind: 'discord', name: 'discord', url: `${hook}/discord/123/abc` });
   await add({ kind: 'ntfy', name: 'ntfy', url: `${hook}/ntfy-topic` });
-  await add({ kind: 'email', name: 'mail', host: '127.0.0.1', port: smtpPort, from: 'pocketd@example.com', to: ['ops@example.com'] });
+  await add({
+    kind: 'email',
+    name: 'mail',
+    host: '127.0.0.1',
+    port: smtpPort,
+    from: 'pocketd@example.com',
+    to: ['ops@example.com'],
+  });
   const generated = await add({ kind: 'webhook', name: 'generated', url: `${hook}/generated`, alert_on: ['*'] });
   assert.match(generated.secret, /^[A-Za-z0-9_-]{43}$/, 'a generated secret is shown once');
   // alert_on: the one request also made a rule for every app.
-  assert.deepEqual(((await h.api('GET', '/api/alerts/rules')).body.rules as any[]).map((r) => [r.channel_id, r.kinds, r.app]), [[channelIds.generated, ['*'], null]]);
+  assert.deepEqual(
+    ((await h.api('GET', '/api/alerts/rules')).body.rules as any[]).map((r) => [r.channel_id, r.kinds, r.app]),
+    [[channelIds.generated, ['*'], null]],
+  );
   const listed = JSON.stringify((await h.api('GET', '/api/alerts/channels')).body);
-  for (const secret of [SECRET, 'token=abc', 'XXXX', 'ntfy-topic', generated.secret]) assert.ok(!listed.includes(secret), `${secret} is not in the list`);
+  for (const secret of [SECRET, 'token=abc', 'XXXX', 'ntfy-topic', generated.secret])
+    assert.ok(!listed.includes(secret), `${secret} is not in the list`);
   assert.match(listed, /"target":"http:\/\/127\.0\.0\.1:\d+\/\*{8}"/);
 
   for (const [body, field] of [
@@ -118,7 +166,10 @@ test('channels: every kind is added with one request; secrets are never in an an
   ] as const) {
     const r = await h.api('POST', '/api/alerts/channels', body);
     assert.equal(r.status, 422, JSON.stringify(r.body));
-    assert.ok(r.body.error.fields.some((f: any) => f.field === field), `${field} named: ${JSON.stringify(r.body.error.fields)}`);
+    assert.ok(
+      r.body.error.fields.some((f: any) => f.field === field),
+      `${field} named: ${JSON.stringify(r.body.error.fields)}`,
+    );
   }
   // The daemon's journal has no secret either.
   const journal = await h.sbx.run(['journalctl', '-u', 'pocketd', '--no-pager']);
@@ -130,7 +181,9 @@ test('a test message: signed webhook; a slow channel times out and says so', asy
   assert.deepEqual({ status: r.body.status, error: r.body.error }, { status: 'sent', error: null });
   const m = got.find((g) => g.path.startsWith('/hook') && g.body.event === 'test');
   assert.ok(m?.signed, 'the receiver checked the signature');
-  const slow = (await h.api('POST', '/api/alerts/channels', { kind: 'webhook', name: 'slow', url: `${hook}/slow`, secret: SECRET })).body.channel.id;
+  const slow = (
+    await h.api('POST', '/api/alerts/channels', { kind: 'webhook', name: 'slow', url: `${hook}/slow`, secret: SECRET })
+  ).body.channel.id;
   const t = await h.api('POST', `/api/alerts/channels/${slow}/test`);
   assert.equal(t.body.status, 'failed');
   assert.match(t.body.error, /no answer within 2000 ms/);
@@ -143,9 +196,20 @@ test('an app down until it counts as down: exactly one alert per channel, then o
   await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
   const closed = (probe.address() as AddressInfo).port;
   await new Promise((r) => probe.close(r));
-  const dead = (await h.api('POST', '/api/alerts/channels', { kind: 'webhook', name: 'dead', url: `http://127.0.0.1:${closed}/never`, secret: SECRET })).body.channel.id;
+  const dead = (
+    await h.api('POST', '/api/alerts/channels', {
+      kind: 'webhook',
+      name: 'dead',
+      url: `http://127.0.0.1:${closed}/never`,
+      secret: SECRET,
+    })
+  ).body.channel.id;
   channelIds.dead = dead;
-  for (const id of Object.values(channelIds)) assert.equal((await h.api('POST', '/api/alerts/rules', { kinds: ['app_down'], app: null, channel_id: id })).status, 201);
+  for (const id of Object.values(channelIds))
+    assert.equal(
+      (await h.api('POST', '/api/alerts/rules', { kinds: ['app_down'], app: null, channel_id: id })).status,
+      201,
+    );
   assert.equal((await h.api('POST', '/api/alerts/rules', { kinds: ['nope'], channel_id: dead })).status, 422);
   const c = await h.api('POST', '/api/apps', { name: 'watched' });
   assert.equal((await h.waitDeployment(c.body.deployment_id)).status, 'success');
@@ -153,30 +217,58 @@ test('an app down until it counts as down: exactly one alert per channel, then o
   const served = await httpsGet(h.sbx.caddy.httpsPort, 'watched.apps.test', '/api/health');
   assert.equal(served.status, 200, served.body);
   const claim = await h.api('POST', '/api/validate/app', { name: 'other', domains: ['watched.apps.test'] });
-  assert.ok(claim.body.errors.some((e: any) => e.field === 'domains.0' && e.code === 'DOMAIN_TAKEN'), JSON.stringify(claim.body.errors));
+  assert.ok(
+    claim.body.errors.some((e: any) => e.field === 'domains.0' && e.code === 'DOMAIN_TAKEN'),
+    JSON.stringify(claim.body.errors),
+  );
   await sleep(2500);
   assert.equal(got.filter((g) => g.body?.app === 'watched').length, 0, 'a healthy app alerts nobody');
 
   // Down behind pocketd's back: the unit stopped while it should run.
   await h.sbx.run(['systemctl', 'stop', 'pb-watched.service']);
-  const opened = await until(async () => got.filter((g) => g.body?.event === 'opened' || /\[pocketd\] Alert/.test(String(g.body?.text ?? g.body?.content ?? ''))), (x) => x.length >= 4);
-  const mailOutbox = async () => ((await h.api('GET', '/api/alerts/outbox?limit=100')).body.messages as any[]).filter((m) => m.channel_id === channelIds.mail);
-  await until(async () => ({ mails: mails.length, outbox: await mailOutbox() }), (x) => x.mails >= 1);
+  const opened = await until(
+    async () =>
+      got.filter(
+        (g) => g.body?.event === 'opened' || /\[pocketd\] Alert/.test(String(g.body?.text ?? g.body?.content ?? '')),
+      ),
+    (x) => x.length >= 4,
+  );
+  const mailOutbox = async () =>
+    ((await h.api('GET', '/api/alerts/outbox?limit=100')).body.messages as any[]).filter(
+      (m) => m.channel_id === channelIds.mail,
+    );
+  await until(
+    async () => ({ mails: mails.length, outbox: await mailOutbox() }),
+    (x) => x.mails >= 1,
+  );
   await sleep(3000);
   const per = (path: string) => got.filter((g) => g.path.startsWith(path));
   assert.equal(per('/hook').filter((g) => g.body.event === 'opened').length, 1, 'one alert on the webhook');
-  assert.ok(per('/hook').filter((g) => g.body.event === 'opened').every((g) => g.signed));
+  assert.ok(
+    per('/hook')
+      .filter((g) => g.body.event === 'opened')
+      .every((g) => g.signed),
+  );
   assert.equal(per('/slack').filter((g) => /Alert: watched is down/.test(g.body.text)).length, 1);
   assert.equal(per('/discord').filter((g) => /Alert: watched is down/.test(g.body.content)).length, 1);
   assert.equal(per('/ntfy-topic').length, 1);
   assert.equal(mails.filter((m) => /Alert: watched is down/.test(m.text)).length, 1);
   assert.ok(opened.length >= 4);
   const incidents = (await h.api('GET', '/api/alerts/incidents?open=true')).body.incidents;
-  assert.deepEqual(incidents.map((i: any) => [i.kind, i.app]), [['app_down', 'watched']]);
+  assert.deepEqual(
+    incidents.map((i: any) => [i.kind, i.app]),
+    [['app_down', 'watched']],
+  );
 
   await h.sbx.run(['systemctl', 'start', 'pb-watched.service']);
-  await until(async () => per('/hook').filter((g) => g.body.event === 'resolved').length, (n) => n >= 1);
-  await until(async () => mails.filter((m) => /Resolved: watched is up again/.test(m.text)).length, (n) => n >= 1);
+  await until(
+    async () => per('/hook').filter((g) => g.body.event === 'resolved').length,
+    (n) => n >= 1,
+  );
+  await until(
+    async () => mails.filter((m) => /Resolved: watched is up again/.test(m.text)).length,
+    (n) => n >= 1,
+  );
   await sleep(2500);
   assert.equal(per('/hook').filter((g) => g.body.event === 'resolved').length, 1, 'one recovery');
   assert.equal(per('/hook').filter((g) => g.body.event === 'opened').length, 1, 'still one alert');
@@ -185,7 +277,10 @@ test('an app down until it counts as down: exactly one alert per channel, then o
 });
 
 test('a failing channel is tried again with a longer wait, also across a restart of pocketd, then recorded as failed with the reason', async () => {
-  const deadOnes = async () => ((await h.api('GET', '/api/alerts/outbox?limit=100')).body.messages as any[]).filter((m) => m.channel_id === channelIds.dead);
+  const deadOnes = async () =>
+    ((await h.api('GET', '/api/alerts/outbox?limit=100')).body.messages as any[]).filter(
+      (m) => m.channel_id === channelIds.dead,
+    );
   const pending = await until(deadOnes, (ms) => ms.some((m) => m.status === 'pending' && m.attempts >= 1));
   const m = pending.find((x) => x.status === 'pending' && x.attempts >= 1)!;
   assert.match(m.last_error, /could not reach it \(ECONNREFUSED\)/);
@@ -197,18 +292,31 @@ test('a failing channel is tried again with a longer wait, also across a restart
   assert.equal(failed.next_at, null);
   assert.match(failed.last_error, /ECONNREFUSED/);
   // The other channels were not held up by it.
-  assert.ok(((await h.api('GET', '/api/alerts/outbox?limit=100')).body.messages as any[]).filter((x) => x.channel_id === channelIds.hook).every((x) => x.status === 'sent'));
+  assert.ok(
+    ((await h.api('GET', '/api/alerts/outbox?limit=100')).body.messages as any[])
+      .filter((x) => x.channel_id === channelIds.hook)
+      .every((x) => x.status === 'sent'),
+  );
 });
 
-test('each domain\'s certificate: what Caddy serves, from a real handshake with Caddy\'s internal CA, in GET /api/apps/:name', async () => {
+test("each domain's certificate: what Caddy serves, from a real handshake with Caddy's internal CA, in GET /api/apps/:name", async () => {
   // The test's own handshake.
   const seen = await new Promise<tls.PeerCertificate>((resolve, reject) => {
-    const s = tls.connect({ host: '127.0.0.1', port: h.sbx.caddy.httpsPort, servername: 'watched.apps.test', rejectUnauthorized: false }, () => { resolve(s.getPeerCertificate()); s.destroy(); });
+    const s = tls.connect(
+      { host: '127.0.0.1', port: h.sbx.caddy.httpsPort, servername: 'watched.apps.test', rejectUnauthorized: false },
+      () => {
+        resolve(s.getPeerCertificate());
+        s.destroy();
+      },
+    );
     s.on('error', reject);
   });
   assert.match(String(seen.issuer.CN), /Caddy Local Authority/);
-  const certs = await until(async () => (await h.api('GET', '/api/apps/watched')).body.certificates as any[],
-    (c) => c.some((x) => x.domain === 'watched.apps.test' && x.fingerprint256 === seen.fingerprint256), 40_000);
+  const certs = await until(
+    async () => (await h.api('GET', '/api/apps/watched')).body.certificates as any[],
+    (c) => c.some((x) => x.domain === 'watched.apps.test' && x.fingerprint256 === seen.fingerprint256),
+    40_000,
+  );
   const c = certs.find((x) => x.domain === 'watched.apps.test');
   assert.match(c.issuer, /Caddy Local Authority/);
   assert.equal(c.error, null);
@@ -216,5 +324,8 @@ test('each domain\'s certificate: what Caddy serves, from a real handshake with 
   assert.equal(c.valid_until, new Date(seen.valid_to).toISOString());
   // Caddy's internal leaf certificates last 12 hours and are renewed long before: fresh, they are no incident.
   const open = (await h.api('GET', '/api/alerts/incidents?open=true')).body.incidents as any[];
-  assert.deepEqual(open.filter((i) => i.kind === 'certificate'), []);
+  assert.deepEqual(
+    open.filter((i) => i.kind === 'certificate'),
+    [],
+  );
 });

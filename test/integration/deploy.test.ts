@@ -15,11 +15,19 @@ before(async () => {
   const o = await h.api('POST', '/api/apps', { name: 'other', domains: ['other.test'] });
   assert.equal((await h.waitDeployment(o.body.deployment_id)).status, 'success');
 });
-after(async () => { await h?.stop(); });
+after(async () => {
+  await h?.stop();
+});
 
 const viaCaddy = (host: string, path = '/') => httpRequest(h.sbx.caddy.httpPort, path, { host, timeoutMs: 20_000 });
-const direct = (path: string, init?: RequestInit) => fetch(`http://127.0.0.1:${port}${path}`, init).then((r) => r.json() as Promise<any>);
-const addNote = (text: string) => direct('/api/collections/notes/records', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text }) });
+const direct = (path: string, init?: RequestInit) =>
+  fetch(`http://127.0.0.1:${port}${path}`, init).then((r) => r.json() as Promise<any>);
+const addNote = (text: string) =>
+  direct('/api/collections/notes/records', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ text }),
+  });
 const notes = async () => ((await direct('/api/collections/notes/records')).items as any[]).map((n) => n.text);
 const runningVersion = async () => (await direct('/api/health')).data.version as string;
 
@@ -30,11 +38,16 @@ const runningVersion = async () => (await direct('/api/health')).data.version as
 async function rawUpload(app: string, zip: Buffer): Promise<{ status: number; body: any }> {
   const boundary = `----pocketd${Date.now()}`;
   const body = Buffer.concat([
-    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="b.zip"\r\nContent-Type: application/zip\r\n\r\n`),
-    zip, Buffer.from(`\r\n--${boundary}--\r\n`),
+    Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="b.zip"\r\nContent-Type: application/zip\r\n\r\n`,
+    ),
+    zip,
+    Buffer.from(`\r\n--${boundary}--\r\n`),
   ]);
   const r = await httpRequest(Number(new URL(h.url).port), `/api/apps/${app}/bundles`, {
-    method: 'POST', body, headers: { authorization: `Bearer ${h.token}`, 'content-type': `multipart/form-data; boundary=${boundary}` },
+    method: 'POST',
+    body,
+    headers: { authorization: `Bearer ${h.token}`, 'content-type': `multipart/form-data; boundary=${boundary}` },
   });
   return { status: r.status, body: JSON.parse(r.body) };
 }
@@ -43,10 +56,17 @@ async function upload(app: string, zip: Buffer, notesText?: string, token?: stri
   const form = new FormData();
   form.set('file', new Blob([new Uint8Array(zip)], { type: 'application/zip' }), 'bundle.zip');
   if (notesText !== undefined) form.set('notes', notesText);
-  const res = await fetch(`${h.url}/api/apps/${app}/bundles`, { method: 'POST', headers: { authorization: `Bearer ${token ?? h.token}` }, body: form });
-  return { status: res.status, body: await res.json() as any };
+  const res = await fetch(`${h.url}/api/apps/${app}/bundles`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token ?? h.token}` },
+    body: form,
+  });
+  return { status: res.status, body: (await res.json()) as any };
 }
-const site = (html: string): RawEntry[] => [{ name: 'pb_public/index.html', data: html }, { name: 'pb_hooks/main.pb.js', data: '// hooks' }];
+const site = (html: string): RawEntry[] => [
+  { name: 'pb_public/index.html', data: html },
+  { name: 'pb_hooks/main.pb.js', data: '// hooks' },
+];
 
 /** Starts a deployment through the API and waits for its end. */
 async function deployment(path: string, body: unknown, token?: string) {
@@ -59,15 +79,31 @@ test('upgrade: snapshot, switch, health gate; the data written before is still t
   await addNote('before-upgrade');
   const d = await deployment('/api/apps/shop/upgrade', { version: '0.23.1' });
   assert.equal(d.status, 'success', JSON.stringify(d));
-  assert.deepEqual(d.steps.map((s: any) => [s.name, s.status]), [
-    ['validate', 'success'], ['fetch_release', 'success'], ['extract_bundle', 'skipped'], ['stop', 'success'], ['snapshot', 'success'],
-    ['restore_data', 'skipped'], ['install_release', 'success'], ['install_bundle', 'skipped'], ['start', 'success'], ['wait_health', 'success'], ['finish', 'success'],
-  ]);
+  assert.deepEqual(
+    d.steps.map((s: any) => [s.name, s.status]),
+    [
+      ['validate', 'success'],
+      ['fetch_release', 'success'],
+      ['extract_bundle', 'skipped'],
+      ['stop', 'success'],
+      ['snapshot', 'success'],
+      ['restore_data', 'skipped'],
+      ['install_release', 'success'],
+      ['install_bundle', 'skipped'],
+      ['start', 'success'],
+      ['wait_health', 'success'],
+      ['finish', 'success'],
+    ],
+  );
   assert.equal(await runningVersion(), '0.23.1');
   assert.equal((await h.api('GET', '/api/apps/shop')).body.version, '0.23.1');
   assert.ok((await notes()).includes('before-upgrade'));
   const backups = (await h.api('GET', '/api/apps/shop/backups')).body.backups;
-  assert.ok(backups.some((b: any) => b.kind === 'pre-deploy' && b.deployment_id === d.id && b.status === 'ready' && b.size_bytes > 0));
+  assert.ok(
+    backups.some(
+      (b: any) => b.kind === 'pre-deploy' && b.deployment_id === d.id && b.status === 'ready' && b.size_bytes > 0,
+    ),
+  );
 });
 
 test('an upgrade whose health gate fails rolls back by itself; data unchanged', async () => {
@@ -97,7 +133,11 @@ test('bad upgrades and deploys are refused with the field named; nothing starts'
   for (const [path, body, status, field] of cases) {
     const r = await h.api('POST', path, body);
     assert.equal(r.status, status, `${path} ${JSON.stringify(body)}: ${JSON.stringify(r.body)}`);
-    if (field) assert.ok(r.body.error.fields.some((f: any) => f.field === field), JSON.stringify(r.body));
+    if (field)
+      assert.ok(
+        r.body.error.fields.some((f: any) => f.field === field),
+        JSON.stringify(r.body),
+      );
   }
   const failed = (await h.api('GET', '/api/deployments?app=shop&status=rolled_back')).body.deployments[0];
   const r = await h.api('POST', '/api/apps/shop/rollback', { deployment_id: failed.id });
@@ -127,7 +167,10 @@ test('bundles: upload, list, download; deploy serves the new pb_public; rollback
   const v1 = buildZip(site('<h1>shop v1</h1>'));
   const u1 = await upload('shop', v1, 'first');
   assert.equal(u1.status, 201, JSON.stringify(u1.body));
-  assert.deepEqual([u1.body.number, u1.body.files, u1.body.dirs, u1.body.notes], [1, 2, ['pb_hooks', 'pb_public'], 'first']);
+  assert.deepEqual(
+    [u1.body.number, u1.body.files, u1.body.dirs, u1.body.notes],
+    [1, 2, ['pb_hooks', 'pb_public'], 'first'],
+  );
   const d1 = await deployment('/api/apps/shop/deploy', { bundle: 1 });
   assert.equal(d1.status, 'success', JSON.stringify(d1));
   assert.equal((await viaCaddy('shop.test')).body, '<h1>shop v1</h1>');
@@ -147,8 +190,13 @@ test('bundles: upload, list, download; deploy serves the new pb_public; rollback
   assert.equal((await h.api('GET', '/api/apps/shop')).body.bundle, 1);
 
   const list = (await h.api('GET', '/api/apps/shop/bundles')).body.bundles;
-  assert.deepEqual(list.map((b: any) => b.number), [2, 1]);
-  const dl = await fetch(`${h.url}/api/apps/shop/bundles/1/download`, { headers: { authorization: `Bearer ${h.token}` } });
+  assert.deepEqual(
+    list.map((b: any) => b.number),
+    [2, 1],
+  );
+  const dl = await fetch(`${h.url}/api/apps/shop/bundles/1/download`, {
+    headers: { authorization: `Bearer ${h.token}` },
+  });
   assert.equal(dl.headers.get('content-type'), 'application/zip');
   assert.ok(Buffer.from(await dl.arrayBuffer()).equals(v1));
   assert.equal((await h.api('GET', '/api/apps/shop/bundles/7/download')).status, 404);
@@ -172,13 +220,26 @@ test('hostile bundles are refused whole; nothing is kept or changed', async () =
     assert.equal(r.status, status, JSON.stringify(r.body));
     if (code) assert.equal(r.body.error.fields[0].code, code, JSON.stringify(r.body));
   }
-  const noFile = await fetch(`${h.url}/api/apps/shop/bundles`, { method: 'POST', headers: { authorization: `Bearer ${h.token}` }, body: new FormData() });
+  const noFile = await fetch(`${h.url}/api/apps/shop/bundles`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${h.token}` },
+    body: new FormData(),
+  });
   assert.equal(noFile.status, 422);
-  const notMultipart = await fetch(`${h.url}/api/apps/shop/bundles`, { method: 'POST', headers: { authorization: `Bearer ${h.token}`, 'content-type': 'application/zip' }, body: new Uint8Array(buildZip(site('x'))) });
+  const notMultipart = await fetch(`${h.url}/api/apps/shop/bundles`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${h.token}`, 'content-type': 'application/zip' },
+    body: new Uint8Array(buildZip(site('x'))),
+  });
   assert.equal(notMultipart.status, 415);
   assert.equal((await h.api('GET', '/api/apps/shop/bundles')).body.bundles.length, before);
   assert.equal((await viaCaddy('shop.test')).body, '<h1>shop v1</h1>');
-  assert.equal((await h.sbx.exec(['sh', '-c', 'ls -A /var/lib/pocketd/bundles/shop /var/lib/pocketd/staging'])).stdout.split('\n').filter((l) => l.includes('.upload') || l.includes('bundle-')).length, 0);
+  assert.equal(
+    (await h.sbx.exec(['sh', '-c', 'ls -A /var/lib/pocketd/bundles/shop /var/lib/pocketd/staging'])).stdout
+      .split('\n')
+      .filter((l) => l.includes('.upload') || l.includes('bundle-')).length,
+    0,
+  );
 });
 
 test('backup, write, restore: the old data comes back; retention and delete', async () => {
@@ -237,15 +298,25 @@ test('cancel: a running upgrade stops at its next safe point and rolls back', as
 test('environment: secrets masked, the mask keeps a value, restart said and done on request', async () => {
   const put = await h.api('PUT', '/api/apps/shop/env', { env: { GREETING: 'hello', API_SECRET: 's3cret-value' } });
   assert.equal(put.status, 200, JSON.stringify(put.body));
-  assert.deepEqual(put.body, { env: { GREETING: 'hello', API_SECRET: '********' }, changed: true, restart_required: true, restarted: false });
+  assert.deepEqual(put.body, {
+    env: { GREETING: 'hello', API_SECRET: '********' },
+    changed: true,
+    restart_required: true,
+    restarted: false,
+  });
   const get = await h.api('GET', '/api/apps/shop/env');
   assert.deepEqual(get.body.env, { GREETING: 'hello', API_SECRET: '********' });
   const same = await h.api('PUT', '/api/apps/shop/env', { env: get.body.env });
   assert.equal(same.body.changed, false);
   const unknownMasked = await h.api('PUT', '/api/apps/shop/env', { env: { NEW_TOKEN: '********' } });
   assert.equal(unknownMasked.status, 422);
-  const restarted = await h.api('PUT', '/api/apps/shop/env?restart=1', { env: { ...get.body.env, GREETING: 'bonjour' } });
-  assert.deepEqual([restarted.body.changed, restarted.body.restarted, restarted.body.restart_required], [true, true, false]);
+  const restarted = await h.api('PUT', '/api/apps/shop/env?restart=1', {
+    env: { ...get.body.env, GREETING: 'bonjour' },
+  });
+  assert.deepEqual(
+    [restarted.body.changed, restarted.body.restarted, restarted.body.restart_required],
+    [true, true, false],
+  );
   const pid = (await h.api('GET', '/api/apps/shop')).body.runtime.main_pid;
   const environ = (await h.sbx.run(['cat', `/proc/${pid}/environ`])).split('\0');
   assert.ok(environ.includes('GREETING=bonjour') && environ.includes('API_SECRET=s3cret-value'));
@@ -268,18 +339,27 @@ test('a deploy token uploads, deploys and reads its own app only', async () => {
   assert.equal((await viaCaddy('shop.test')).body, '<h1>from ci</h1>');
   const otherDeploy = (await h.api('GET', '/api/deployments?app=other')).body.deployments[0].id;
   const denied: Array<[string, string, unknown]> = [
-    ['POST', '/api/apps/other/deploy', { bundle: 1 }], ['POST', '/api/apps/other/upgrade', { version: '0.22.0' }],
-    ['GET', '/api/apps/other', undefined], ['GET', `/api/deployments/${otherDeploy}`, undefined], ['GET', '/api/apps', undefined],
-    ['DELETE', '/api/apps/shop', undefined], ['GET', '/api/apps/shop/env', undefined], ['POST', '/api/tokens', { name: 'x', scope: 'admin' }],
+    ['POST', '/api/apps/other/deploy', { bundle: 1 }],
+    ['POST', '/api/apps/other/upgrade', { version: '0.22.0' }],
+    ['GET', '/api/apps/other', undefined],
+    ['GET', `/api/deployments/${otherDeploy}`, undefined],
+    ['GET', '/api/apps', undefined],
+    ['DELETE', '/api/apps/shop', undefined],
+    ['GET', '/api/apps/shop/env', undefined],
+    ['POST', '/api/tokens', { name: 'x', scope: 'admin' }],
   ];
-  for (const [method, path, body] of denied) assert.equal((await h.api(method, path, body, ci)).status, 403, `${method} ${path}`);
+  for (const [method, path, body] of denied)
+    assert.equal((await h.api(method, path, body, ci)).status, 403, `${method} ${path}`);
   assert.equal((await upload('other', buildZip(site('x')), undefined, ci)).status, 403);
 });
 
 test('deployment stats per app', async () => {
   const s = (await h.api('GET', '/api/deployments/stats?days=7')).body;
   const shop = s.apps.find((a: any) => a.app === 'shop');
-  assert.ok(shop.count >= 8 && shop.success < shop.count && shop.by_status.rolled_back >= 1 && shop.by_status.cancelled >= 1, JSON.stringify(shop));
+  assert.ok(
+    shop.count >= 8 && shop.success < shop.count && shop.by_status.rolled_back >= 1 && shop.by_status.cancelled >= 1,
+    JSON.stringify(shop),
+  );
   assert.ok(shop.success_rate > 0 && shop.success_rate < 1 && shop.p95_ms >= shop.mean_ms * 0.5 && shop.mean_ms > 0);
   assert.equal((await h.api('GET', '/api/deployments/stats?days=0')).status, 422);
 });
@@ -289,7 +369,7 @@ async function killDaemonDuring(id: number, step: string) {
   await h.killDaemon();
 }
 
-test('crash safety: SIGKILL of the daemon in an upgrade\'s health gate rolls back on restart; data unchanged', async () => {
+test("crash safety: SIGKILL of the daemon in an upgrade's health gate rolls back on restart; data unchanged", async () => {
   await addNote('before-crash');
   const before = await notes();
   const r = await h.api('POST', '/api/apps/shop/upgrade', { version: '0.20.9' });
@@ -317,12 +397,21 @@ test('crash safety: SIGKILL in the health gate of an upgrade that turns healthy 
 });
 
 test('crash safety: SIGKILL during a create removes the half-made app on restart', async () => {
-  const r = await h.api('POST', '/api/apps', { name: 'halfway', domains: ['halfway.test'], pocketbase_version: '0.20.9' });
+  const r = await h.api('POST', '/api/apps', {
+    name: 'halfway',
+    domains: ['halfway.test'],
+    pocketbase_version: '0.20.9',
+  });
   await killDaemonDuring(r.body.deployment_id, 'wait_health');
   const d = await h.waitDeployment(r.body.deployment_id);
   assert.equal(d.status, 'rolled_back', JSON.stringify(d));
   assert.equal((await h.api('GET', '/api/apps/halfway')).status, 404);
-  for (const f of ['/etc/systemd/system/pb-halfway.service', '/etc/caddy/pocketd/halfway.caddy', '/etc/pocketd/env/halfway.env', '/var/lib/pocketd-apps/halfway']) {
+  for (const f of [
+    '/etc/systemd/system/pb-halfway.service',
+    '/etc/caddy/pocketd/halfway.caddy',
+    '/etc/pocketd/env/halfway.env',
+    '/var/lib/pocketd-apps/halfway',
+  ]) {
     assert.equal(await h.sbx.exists(f), false, f);
   }
 });

@@ -17,19 +17,38 @@ before(async () => {
     releases: [...DEFAULT_RELEASES, { version: '0.18.9', garbage: true }],
     settings: { health_timeout_seconds: '8', step_pause_ms: String(PAUSE_MS) },
   });
-  const r = await h.api('POST', '/api/apps', { name: 'keeper', domains: ['keeper.test'], pocketbase_version: '0.22.0' });
+  const r = await h.api('POST', '/api/apps', {
+    name: 'keeper',
+    domains: ['keeper.test'],
+    pocketbase_version: '0.22.0',
+  });
   assert.equal((await h.waitDeployment(r.body.deployment_id)).status, 'success');
 });
-after(async () => { await h?.stop(); });
+after(async () => {
+  await h?.stop();
+});
 
 const appPort = async (name: string) => (await h.api('GET', `/api/apps/${name}`)).body.port as number;
-const note = async (name: string, text: string) => fetch(`http://127.0.0.1:${await appPort(name)}/api/collections/notes/records`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text }) });
-const notes = async (name: string) => ((await (await fetch(`http://127.0.0.1:${await appPort(name)}/api/collections/notes/records`)).json() as any).items as any[]).map((n) => n.text);
-const viaCaddy = (host: string, path = '/api/health') => httpRequest(h.sbx.caddy.httpPort, path, { host, timeoutMs: 20_000 });
+const note = async (name: string, text: string) =>
+  fetch(`http://127.0.0.1:${await appPort(name)}/api/collections/notes/records`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ text }),
+  });
+const notes = async (name: string) =>
+  (
+    ((await (await fetch(`http://127.0.0.1:${await appPort(name)}/api/collections/notes/records`)).json()) as any)
+      .items as any[]
+  ).map((n) => n.text);
+const viaCaddy = (host: string, path = '/api/health') =>
+  httpRequest(h.sbx.caddy.httpPort, path, { host, timeoutMs: 20_000 });
 
 async function waitHealthy(name: string) {
   for (let i = 0; i < 100; i++) {
-    const ok = await fetch(`http://127.0.0.1:${await appPort(name)}/api/health`).then((r) => r.ok, () => false);
+    const ok = await fetch(`http://127.0.0.1:${await appPort(name)}/api/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return;
     await sleep(100);
   }
@@ -49,21 +68,43 @@ async function assertConsistent(context: string) {
     }
   }
   const names = new Set(apps.map((a) => a.name));
-  const units = (await h.sbx.run(['sh', '-c', 'ls /etc/systemd/system | sed -n "s/^pb-\\(.*\\)\\.service$/\\1/p"'])).split('\n').filter(Boolean);
+  const units = (await h.sbx.run(['sh', '-c', 'ls /etc/systemd/system | sed -n "s/^pb-\\(.*\\)\\.service$/\\1/p"']))
+    .split('\n')
+    .filter(Boolean);
   const dirs = (await h.sbx.run(['sh', '-c', 'ls /var/lib/pocketd-apps'])).split('\n').filter(Boolean);
-  const sites = (await h.sbx.run(['sh', '-c', 'ls /etc/caddy/pocketd | sed -n "s/\\.caddy$//p"'])).split('\n').filter(Boolean);
-  const envs = (await h.sbx.run(['sh', '-c', 'ls /etc/pocketd/env | sed -n "s/\\.env$//p"'])).split('\n').filter(Boolean);
-  for (const [what, list] of [['unit', units], ['app dir', dirs], ['site', sites], ['env', envs]] as const) {
+  const sites = (await h.sbx.run(['sh', '-c', 'ls /etc/caddy/pocketd | sed -n "s/\\.caddy$//p"']))
+    .split('\n')
+    .filter(Boolean);
+  const envs = (await h.sbx.run(['sh', '-c', 'ls /etc/pocketd/env | sed -n "s/\\.env$//p"']))
+    .split('\n')
+    .filter(Boolean);
+  for (const [what, list] of [
+    ['unit', units],
+    ['app dir', dirs],
+    ['site', sites],
+    ['env', envs],
+  ] as const) {
     for (const n of list) assert.ok(names.has(n), `${context}: ${what} of ${n} is left without an app`);
   }
-  for (const n of names) assert.ok(units.includes(n) && dirs.includes(n) && envs.includes(n), `${context}: ${n} lacks its files`);
-  const staged = (await h.sbx.run(['sh', '-c', 'ls -A /var/lib/pocketd/staging; ls -A /var/lib/pocketd/bundles/* 2>/dev/null | grep upload || true'])).trim();
+  for (const n of names)
+    assert.ok(units.includes(n) && dirs.includes(n) && envs.includes(n), `${context}: ${n} lacks its files`);
+  const staged = (
+    await h.sbx.run([
+      'sh',
+      '-c',
+      'ls -A /var/lib/pocketd/staging; ls -A /var/lib/pocketd/bundles/* 2>/dev/null | grep upload || true',
+    ])
+  ).trim();
   assert.equal(staged, '', `${context}: staging left ${staged}`);
   for (const a of apps) {
-    const creating = (await h.api('GET', `/api/apps/${a.name}/backups`)).body.backups.filter((b: any) => b.status === 'creating');
+    const creating = (await h.api('GET', `/api/apps/${a.name}/backups`)).body.backups.filter(
+      (b: any) => b.status === 'creating',
+    );
     assert.deepEqual(creating, [], `${context}: a backup of ${a.name} is left half-made`);
   }
-  const partial = (await h.sbx.run(['sh', '-c', 'ls -A /var/lib/pocketd-apps/.backups/* 2>/dev/null | grep partial || true'])).trim();
+  const partial = (
+    await h.sbx.run(['sh', '-c', 'ls -A /var/lib/pocketd-apps/.backups/* 2>/dev/null | grep partial || true'])
+  ).trim();
   assert.equal(partial, '', `${context}: partial backup files left`);
   const running = (await h.api('GET', '/api/deployments?status=running')).body.deployments;
   assert.deepEqual(running, [], `${context}: deployments still running`);
@@ -85,10 +126,13 @@ test('SIGKILL at each step of an upgrade: finished or rolled back, data kept, ho
     const r = await h.api('POST', '/api/apps/keeper/upgrade', { version });
     assert.equal(r.status, 202, JSON.stringify(r.body));
     const d = await killDaemonAt(r.body.deployment_id, step);
-    assert.ok(['success', 'rolled_back', 'failed'].includes(d.status) && d.status !== 'failed', `kill at ${step}: ${d.status} ${d.error}`);
+    assert.ok(
+      ['success', 'rolled_back', 'failed'].includes(d.status) && d.status !== 'failed',
+      `kill at ${step}: ${d.status} ${d.error}`,
+    );
     await assertConsistent(`upgrade killed at ${step}`);
     const app = (await h.api('GET', '/api/apps/keeper')).body;
-    const running = (await (await fetch(`http://127.0.0.1:${app.port}/api/health`)).json() as any).data.version;
+    const running = ((await (await fetch(`http://127.0.0.1:${app.port}/api/health`)).json()) as any).data.version;
     assert.equal(running, app.version, `kill at ${step}: runs ${running}, store says ${app.version}`);
     assert.ok((await notes('keeper')).includes('kept-through-upgrades'), `kill at ${step}: data lost`);
   }
@@ -96,15 +140,30 @@ test('SIGKILL at each step of an upgrade: finished or rolled back, data kept, ho
 
 test('SIGKILL at each step of a bundle deploy', async () => {
   const form = new FormData();
-  form.set('file', new Blob([new Uint8Array(buildZip([{ name: 'pb_public/index.html', data: '<p>bundle</p>' }]))]), 'b.zip');
-  const up = await fetch(`${h.url}/api/apps/keeper/bundles`, { method: 'POST', headers: { authorization: `Bearer ${h.token}` }, body: form }).then((r) => r.json() as Promise<any>);
+  form.set(
+    'file',
+    new Blob([new Uint8Array(buildZip([{ name: 'pb_public/index.html', data: '<p>bundle</p>' }]))]),
+    'b.zip',
+  );
+  const up = await fetch(`${h.url}/api/apps/keeper/bundles`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${h.token}` },
+    body: form,
+  }).then((r) => r.json() as Promise<any>);
   const steps = ['extract_bundle', 'stop', 'snapshot', 'install_bundle', 'start', 'wait_health'];
   for (const step of pick(steps)) {
     const before = (await h.api('GET', '/api/apps/keeper')).body.bundle;
     if (before === up.number) {
       // Back to no bundle in effect so that the deploy has work to do.
       await h.sbx.run(['sh', '-c', 'rm -f /var/lib/pocketd-apps/keeper/pb_public/index.html']);
-      await h.sbx.run(['node', '-e', `const D=require('/srv/pocketd-src/node_modules/better-sqlite3');new D('/var/lib/pocketd/pocketd.db').prepare('update apps set bundle=null').run()`], { user: 'pocketd' });
+      await h.sbx.run(
+        [
+          'node',
+          '-e',
+          `const D=require('/srv/pocketd-src/node_modules/better-sqlite3');new D('/var/lib/pocketd/pocketd.db').prepare('update apps set bundle=null').run()`,
+        ],
+        { user: 'pocketd' },
+      );
     }
     const r = await h.api('POST', '/api/apps/keeper/deploy', { bundle: up.number });
     const d = await killDaemonAt(r.body.deployment_id, step);
@@ -119,7 +178,17 @@ test('SIGKILL at each step of a bundle deploy', async () => {
 });
 
 test('SIGKILL at each step of a create and of a delete', async () => {
-  const createSteps = ['validate', 'fetch_release', 'create_dirs', 'install_env', 'install_unit', 'install_site', 'start', 'wait_health', 'finish'];
+  const createSteps = [
+    'validate',
+    'fetch_release',
+    'create_dirs',
+    'install_env',
+    'install_unit',
+    'install_site',
+    'start',
+    'wait_health',
+    'finish',
+  ];
   for (const [i, step] of pick(createSteps).entries()) {
     const name = `made-${i}`;
     const r = await h.api('POST', '/api/apps', { name, domains: [`${name}.test`] });
@@ -167,7 +236,7 @@ test('Caddy stopped: a create with a domain fails clearly and is undone; health 
   assert.equal((await viaCaddy('keeper.test')).status, 200);
 });
 
-test('Caddy\'s main config broken by hand: the new site is refused, the others keep serving', async () => {
+test("Caddy's main config broken by hand: the new site is refused, the others keep serving", async () => {
   const original = await h.sbx.readFile('/etc/caddy/Caddyfile');
   await h.sbx.writeFile('/etc/caddy/Caddyfile', `${original}\nthis is { not valid\n`);
   try {
@@ -237,13 +306,23 @@ test('a journal with very long lines: logs are cut to a bounded size, nothing fa
     await sleep(100);
   }
   assert.equal(entries.length, 20);
-  assert.ok(entries.every((e) => e.message.length <= 16_385), String(Math.max(...entries.map((e) => e.message.length))));
+  assert.ok(
+    entries.every((e) => e.message.length <= 16_385),
+    String(Math.max(...entries.map((e) => e.message.length))),
+  );
 });
 
-test('drift: a unit and a site edited by hand are reported, and repair puts pocketd\'s version back', async () => {
-  await h.sbx.run(['sh', '-c', 'echo "# edited by hand" >> /etc/systemd/system/pb-keeper.service && sed -i "s/lb_try_duration 5s/lb_try_duration 1s/" /etc/caddy/pocketd/keeper.caddy']);
+test("drift: a unit and a site edited by hand are reported, and repair puts pocketd's version back", async () => {
+  await h.sbx.run([
+    'sh',
+    '-c',
+    'echo "# edited by hand" >> /etc/systemd/system/pb-keeper.service && sed -i "s/lb_try_duration 5s/lb_try_duration 1s/" /etc/caddy/pocketd/keeper.caddy',
+  ]);
   const app = (await h.api('GET', '/api/apps/keeper')).body;
-  assert.deepEqual([app.config_match.match, app.config_match.unit.match, app.config_match.site.match], [false, false, false]);
+  assert.deepEqual(
+    [app.config_match.match, app.config_match.unit.match, app.config_match.site.match],
+    [false, false, false],
+  );
   const check = (await h.api('GET', '/api/validate/system')).body.checks.find((c: any) => c.name === 'drift');
   assert.equal(check.ok, false);
   assert.match(check.message, /keeper \(unit, site\)/);
@@ -258,15 +337,36 @@ test('drift: a unit and a site edited by hand are reported, and repair puts pock
 
 test('a full disk on the data directory: clear 507s, nothing half-written, all well once space is back', async () => {
   await h.sbx.run(['systemctl', 'stop', 'pocketd']);
-  await h.sbx.run(['sh', '-c', 'mkdir -p /mnt/small && mount -t tmpfs -o size=48m tmpfs /mnt/small && cp -a /var/lib/pocketd/. /mnt/small/ && mount --bind /mnt/small /var/lib/pocketd']);
+  await h.sbx.run([
+    'sh',
+    '-c',
+    'mkdir -p /mnt/small && mount -t tmpfs -o size=48m tmpfs /mnt/small && cp -a /var/lib/pocketd/. /mnt/small/ && mount --bind /mnt/small /var/lib/pocketd',
+  ]);
   await h.sbx.run(['systemctl', 'start', 'pocketd']);
-  for (let i = 0; i < 100 && !(await fetch(`${h.url}/api/health`).then((r) => r.ok, () => false)); i++) await sleep(100);
+  for (
+    let i = 0;
+    i < 100 &&
+    !(await fetch(`${h.url}/api/health`).then(
+      (r) => r.ok,
+      () => false,
+    ));
+    i++
+  )
+    await sleep(100);
   try {
     await h.sbx.run(['sh', '-c', 'dd if=/dev/zero of=/var/lib/pocketd/filler bs=1M count=100 2>/dev/null; true']);
     const form = new FormData();
-    form.set('file', new Blob([new Uint8Array(buildZip([{ name: 'pb_public/big.bin', data: Buffer.alloc(1024 * 1024, 1) }]))]), 'b.zip');
-    const up = await fetch(`${h.url}/api/apps/keeper/bundles`, { method: 'POST', headers: { authorization: `Bearer ${h.token}` }, body: form });
-    const body = await up.json() as any;
+    form.set(
+      'file',
+      new Blob([new Uint8Array(buildZip([{ name: 'pb_public/big.bin', data: Buffer.alloc(1024 * 1024, 1) }]))]),
+      'b.zip',
+    );
+    const up = await fetch(`${h.url}/api/apps/keeper/bundles`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${h.token}` },
+      body: form,
+    });
+    const body = (await up.json()) as any;
     assert.equal(up.status, 507, JSON.stringify(body));
     assert.equal(body.error.code, 'DISK_FULL');
     const bundlesBefore = (await h.api('GET', '/api/apps/keeper/bundles')).body.bundles.length;
@@ -276,7 +376,11 @@ test('a full disk on the data directory: clear 507s, nothing half-written, all w
     assert.ok([201, 507].includes(tok.status), JSON.stringify(tok.body));
     assert.equal((await h.api('GET', '/api/apps/keeper')).status, 200);
     await h.sbx.run(['rm', '-f', '/var/lib/pocketd/filler']);
-    const again = await fetch(`${h.url}/api/apps/keeper/bundles`, { method: 'POST', headers: { authorization: `Bearer ${h.token}` }, body: form });
+    const again = await fetch(`${h.url}/api/apps/keeper/bundles`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${h.token}` },
+      body: form,
+    });
     assert.equal(again.status, 201);
     assert.equal((await h.api('GET', '/api/apps/keeper/bundles')).body.bundles.length, bundlesBefore + 1);
     const integrity = (await h.sbx.run(['sqlite3', '/var/lib/pocketd/pocketd.db', 'PRAGMA integrity_check'])).trim();

@@ -10,7 +10,6 @@ const FULL = process.env.HOSTILE_FULL === '1';
 const STRINGS = hostileStrings();
 const SAMPLE = FULL ? STRINGS : STRINGS.filter((_, i) => i % 3 === 0);
 const CLI_SAMPLE = FULL ? STRINGS : STRINGS.filter((_, i) => i % 9 === 0);
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
 const VALID_TOKEN_NAME = (s: string) => s.length <= 64 && /^[A-Za-z0-9 ._:@-]+$/.test(s);
@@ -27,7 +26,13 @@ after(async () => {
   await h?.stop();
 });
 
-const enc = (s: string): string | null => { try { return encodeURIComponent(s); } catch { return null; } };
+const enc = (s: string): string | null => {
+  try {
+    return encodeURIComponent(s);
+  } catch {
+    return null;
+  }
+};
 
 /** One case: the answer must be a 4xx in the error envelope (or one of `ok`), never a 5xx. */
 async function expect4xx(label: string, method: string, path: string, body?: unknown, ok: number[] = []) {
@@ -36,10 +41,17 @@ async function expect4xx(label: string, method: string, path: string, body?: unk
   try {
     r = await h.api(method, path, body);
   } catch (err) {
-    tally.failures.push(`${label}: ${method} ${path} ${JSON.stringify(body)?.slice(0, 100)} -> ${(err as Error).message} ${String((err as Error).cause)}`);
+    tally.failures.push(
+      `${label}: ${method} ${path} ${JSON.stringify(body)?.slice(0, 100)} -> ${(err as Error).message} ${String((err as Error).cause)}`,
+    );
     return;
   }
-  const good = ok.includes(r.status) || (r.status >= 400 && r.status < 500 && typeof r.body?.error?.code === 'string' && typeof r.body.error.message === 'string');
+  const good =
+    ok.includes(r.status) ||
+    (r.status >= 400 &&
+      r.status < 500 &&
+      typeof r.body?.error?.code === 'string' &&
+      typeof r.body.error.message === 'string');
   if (!good) tally.failures.push(`${label}: ${method} ${path} -> ${r.status} ${JSON.stringify(r.body).slice(0, 200)}`);
 }
 
@@ -65,13 +77,27 @@ test('hostile strings in every field that takes text get a 4xx envelope', async 
     await expect4xx('login', 'POST', '/api/auth/login', { email: s, password: s });
     const e = enc(s);
     if (e === null) continue;
-    for (const [m, p] of [['GET', `/api/apps/${e}`], ['GET', `/api/apps/${e}/logs`], ['POST', `/api/apps/${e}/restart`], ['DELETE', `/api/apps/${e}`],
-      ['POST', `/api/apps/${e}/upgrade`], ['GET', `/api/apps/${e}/backups`], ['GET', `/api/deployments/${e}`]] as const) {
+    for (const [m, p] of [
+      ['GET', `/api/apps/${e}`],
+      ['GET', `/api/apps/${e}/logs`],
+      ['POST', `/api/apps/${e}/restart`],
+      ['DELETE', `/api/apps/${e}`],
+      ['POST', `/api/apps/${e}/upgrade`],
+      ['GET', `/api/apps/${e}/backups`],
+      ['GET', `/api/deployments/${e}`],
+    ] as const) {
       await expect4xx('path', m, p, m === 'POST' && p.endsWith('upgrade') ? { version: '0.23.1' } : undefined);
     }
-    for (const q of [`since=${e}`, `until=${e}`, `priority=${e}`, `lines=${e}`]) await expect4xx('log query', 'GET', `/api/apps/target/logs?${q}`);
+    for (const q of [`since=${e}`, `until=${e}`, `priority=${e}`, `lines=${e}`])
+      await expect4xx('log query', 'GET', `/api/apps/target/logs?${q}`);
     // A search is data: any text without control characters is a valid needle (regex characters included).
-    await expect4xx('log search', 'GET', `/api/apps/target/logs?q=${e}`, undefined, CONTROL.test(s) || s.length > 200 ? [] : [200]);
+    await expect4xx(
+      'log search',
+      'GET',
+      `/api/apps/target/logs?q=${e}`,
+      undefined,
+      CONTROL.test(s) || s.length > 200 ? [] : [200],
+    );
     await expect4xx('list domain', 'GET', `/api/apps?domain=${e}`);
     await expect4xx('list status', 'GET', `/api/apps?status=${e}`);
     await expect4xx('deployments app', 'GET', `/api/deployments?app=${e}`);
@@ -87,7 +113,10 @@ test('wrong types, out-of-range numbers and malformed bodies get a 4xx envelope'
     await expect4xx('cpu', 'POST', '/api/apps', { name: 'hostile-new', cpu_quota: w });
     // A list of strings (none, or a single-label host name like "intranet") is a valid value here.
     if (!Array.isArray(w)) await expect4xx('domains', 'POST', '/api/apps', { name: 'hostile-new', domains: w });
-    await expect4xx('env', 'POST', '/api/apps', { name: 'hostile-new', env: w === null || typeof w !== 'object' || Array.isArray(w) ? w : { A: w } });
+    await expect4xx('env', 'POST', '/api/apps', {
+      name: 'hostile-new',
+      env: w === null || typeof w !== 'object' || Array.isArray(w) ? w : { A: w },
+    });
     await expect4xx('name', 'POST', '/api/apps', { name: w });
     await expect4xx('keep', 'PATCH', '/api/apps/target', { backup_keep: w === 1.5 ? 0 : w });
     await expect4xx('expires', 'POST', '/api/tokens', { name: 'x', scope: 'admin', expires_days: w });
@@ -99,11 +128,19 @@ test('wrong types, out-of-range numbers and malformed bodies get a 4xx envelope'
     tally.cases++;
     try {
       const r = await httpRequest(Number(new URL(h.url).port), '/api/apps', {
-        method: 'POST', body, timeoutMs: 20_000, headers: { authorization: `Bearer ${h.token}`, 'content-type': 'application/json' },
+        method: 'POST',
+        body,
+        timeoutMs: 20_000,
+        headers: { authorization: `Bearer ${h.token}`, 'content-type': 'application/json' },
       });
       let j: any = null;
-      try { j = JSON.parse(r.body); } catch { /* checked below */ }
-      if (r.status < 400 || r.status >= 500 || !j?.error?.code) tally.failures.push(`${label}: ${r.status} ${r.body.slice(0, 200)}`);
+      try {
+        j = JSON.parse(r.body);
+      } catch {
+        /* checked below */
+      }
+      if (r.status < 400 || r.status >= 500 || !j?.error?.code)
+        tally.failures.push(`${label}: ${r.status} ${r.body.slice(0, 200)}`);
     } catch (err) {
       tally.failures.push(`${label}: ${(err as Error).message}`);
     }
@@ -123,11 +160,16 @@ test('the command line refuses hostile arguments with a usage error, never a cra
   const before = tally.failures.length;
   for (const s of CLI_SAMPLE) {
     if (s.includes('\u0000') || s.length > 1000) continue; // argv cannot hold NUL; very long ones are the same case
-    for (const argv of [['token', 'create', '--name', s, '--scope', 'admin'], ['token', 'create', '--name', 'ok', '--scope', s], ['admin', 'create', '--email', s, '--password', 'long enough password']]) {
+    for (const argv of [
+      ['token', 'create', '--name', s, '--scope', 'admin'],
+      ['token', 'create', '--name', 'ok', '--scope', s],
+      ['admin', 'create', '--email', s, '--password', 'long enough password'],
+    ]) {
       if (argv[0] === 'token' && argv[3] === s && VALID_TOKEN_NAME(s)) continue;
       tally.cases++;
       const r = await h.sbx.exec(['/usr/local/bin/pocketd', ...argv]);
-      if (r.code === 0 || r.code > 2 || /\n\s+at /.test(r.stderr)) tally.failures.push(`cli ${JSON.stringify(argv)}: exit ${r.code} ${r.stderr.slice(0, 200)}`);
+      if (r.code === 0 || r.code > 2 || /\n\s+at /.test(r.stderr))
+        tally.failures.push(`cli ${JSON.stringify(argv)}: exit ${r.code} ${r.stderr.slice(0, 200)}`);
     }
   }
   assert.deepEqual(tally.failures.slice(before), []);
@@ -138,24 +180,46 @@ test('the helper refuses hostile names, versions and ids (exit 64/65), run throu
   const helper = ['sudo', '-n', '/usr/local/lib/pocketd/pocketd-helper'];
   for (const s of SAMPLE) {
     if (s.includes('\u0000') || s.length > 1000) continue;
-    for (const args of [['install-unit', s], ['start', s], ['purge-app', s], ['backup', 'target', s], ['backup', s, '1'], ['restore-backup', 'target', s],
-      ['superuser', s], ['install-bundle', s], ['install-release', s], [s, 'target']]) {
+    for (const args of [
+      ['install-unit', s],
+      ['start', s],
+      ['purge-app', s],
+      ['backup', 'target', s],
+      ['backup', s, '1'],
+      ['restore-backup', 'target', s],
+      ['superuser', s],
+      ['install-bundle', s],
+      ['install-release', s],
+      [s, 'target'],
+    ]) {
       tally.cases++;
       const r = await h.sbx.exec([...helper, ...args], { user: 'pocketd' });
-      if (![64, 65].includes(r.code)) tally.failures.push(`helper ${JSON.stringify(args)}: exit ${r.code} ${r.stderr.slice(0, 200)}`);
+      if (![64, 65].includes(r.code))
+        tally.failures.push(`helper ${JSON.stringify(args)}: exit ${r.code} ${r.stderr.slice(0, 200)}`);
     }
     // The same strings in the fields of a spec: refused (65) naming the field, nothing written.
-    for (const spec of [{ port: 21999, version: s, memory_max: null, cpu_quota: null }, { port: 21999, version: '0.23.1', memory_max: s, cpu_quota: null }]) {
+    for (const spec of [
+      { port: 21999, version: s, memory_max: null, cpu_quota: null },
+      { port: 21999, version: '0.23.1', memory_max: s, cpu_quota: null },
+    ]) {
       tally.cases++;
-      const r = await h.sbx.exec([...helper, 'install-unit', 'target'], { user: 'pocketd', input: JSON.stringify(spec) });
-      if (r.code !== 65 || !/version|memory_max/.test(r.stderr)) tally.failures.push(`helper install-unit ${JSON.stringify(spec)}: exit ${r.code} ${r.stderr.slice(0, 200)}`);
+      const r = await h.sbx.exec([...helper, 'install-unit', 'target'], {
+        user: 'pocketd',
+        input: JSON.stringify(spec),
+      });
+      if (r.code !== 65 || !/version|memory_max/.test(r.stderr))
+        tally.failures.push(`helper install-unit ${JSON.stringify(spec)}: exit ${r.code} ${r.stderr.slice(0, 200)}`);
     }
   }
   assert.deepEqual(tally.failures.slice(before), []);
 });
 
 test('afterwards no unit, site, env file, directory or database row holds the hostile text', async () => {
-  const found = await h.sbx.exec(['sh', '-c', `grep -rl ${MARKER} /etc/systemd/system /etc/caddy /etc/pocketd /var/lib/pocketd-apps /var/lib/pocketd/staging /var/lib/pocketd/bundles /tmp 2>/dev/null; find / -xdev -name '*${MARKER}*' -not -path '/proc/*' -not -path '/srv/*' 2>/dev/null; true`]);
+  const found = await h.sbx.exec([
+    'sh',
+    '-c',
+    `grep -rl ${MARKER} /etc/systemd/system /etc/caddy /etc/pocketd /var/lib/pocketd-apps /var/lib/pocketd/staging /var/lib/pocketd/bundles /tmp 2>/dev/null; find / -xdev -name '*${MARKER}*' -not -path '/proc/*' -not -path '/srv/*' 2>/dev/null; true`,
+  ]);
   assert.equal(found.stdout.trim(), '', found.stdout);
   const dump = await h.sbx.run(['sqlite3', '/var/lib/pocketd/pocketd.db', '.dump']);
   const rows = dump.split('\n').filter((l) => l.includes(MARKER));

@@ -13,12 +13,17 @@ import { httpRequest } from '../support/http.js';
 let h: PocketdHost;
 before(async () => {
   h = await setupPocketdHost();
-  for (const [name, env] of [['alpha', { ALPHA_SECRET: 'alpha-only-1' }], ['beta', { BETA_SECRET: 'beta-only-2' }]] as const) {
+  for (const [name, env] of [
+    ['alpha', { ALPHA_SECRET: 'alpha-only-1' }],
+    ['beta', { BETA_SECRET: 'beta-only-2' }],
+  ] as const) {
     const r = await h.api('POST', '/api/apps', { name, domains: [`${name}.test`], env });
     assert.equal((await h.waitDeployment(r.body.deployment_id)).status, 'success');
   }
 });
-after(async () => { await h?.stop(); });
+after(async () => {
+  await h?.stop();
+});
 
 const viaCaddy = (host: string, p: string) => httpRequest(h.sbx.caddy.httpPort, p, { host });
 const app = async (name: string) => (await h.api('GET', `/api/apps/${name}`)).body;
@@ -48,13 +53,25 @@ Promise.all([connect('caddy_admin_tcp', 2019, '127.0.0.1'), connect('caddy_admin
 });
 `;
 
-test('an app\'s own code reaches nothing of another app, pocketd\'s store or Caddy\'s admin', async () => {
+test("an app's own code reaches nothing of another app, pocketd's store or Caddy's admin", async () => {
   const beta = await app('beta');
   const betaPid = beta.runtime.main_pid as number;
-  const zip = buildZip([{ name: 'pb_hooks/probe.pb.js', data: probeHook(betaPid) }, { name: 'pb_public/index.html', data: 'alpha' }]);
+  const zip = buildZip([
+    { name: 'pb_hooks/probe.pb.js', data: probeHook(betaPid) },
+    { name: 'pb_public/index.html', data: 'alpha' },
+  ]);
   const form = new FormData();
   form.set('file', new Blob([new Uint8Array(zip)]), 'b.zip');
-  assert.equal((await fetch(`${h.url}/api/apps/alpha/bundles`, { method: 'POST', headers: { authorization: `Bearer ${h.token}` }, body: form })).status, 201);
+  assert.equal(
+    (
+      await fetch(`${h.url}/api/apps/alpha/bundles`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${h.token}` },
+        body: form,
+      })
+    ).status,
+    201,
+  );
   const d = await h.api('POST', '/api/apps/alpha/deploy', { bundle: 1 });
   assert.equal((await h.waitDeployment(d.body.deployment_id)).status, 'success');
   let probe: Record<string, unknown> = {};
@@ -66,7 +83,10 @@ test('an app\'s own code reaches nothing of another app, pocketd\'s store or Cad
   assert.equal(probe.done, true, JSON.stringify(probe));
   const alphaUid = Number((await h.sbx.run(['id', '-u', 'pb-alpha'])).trim());
   assert.equal(probe.own_uid, alphaUid);
-  assert.ok(['EACCES', 'ENOENT'].includes(probe.read_beta_env as string), `pocketd's config is not in the app's view: ${String(probe.read_beta_env)}`);
+  assert.ok(
+    ['EACCES', 'ENOENT'].includes(probe.read_beta_env as string),
+    `pocketd's config is not in the app's view: ${String(probe.read_beta_env)}`,
+  );
   assert.deepEqual(probe.list_apps, ['alpha']);
   assert.equal(probe.read_beta_data, 'ENOENT');
   assert.equal(probe.list_backups, 'ENOENT');
@@ -86,7 +106,7 @@ test('an app\'s own code reaches nothing of another app, pocketd\'s store or Cad
   assert.equal(await h.sbx.exists('/var/lib/pocketd-apps/beta/pwned'), false);
 });
 
-test('outside the sandbox too, an app\'s user can neither read, list nor signal another app', async () => {
+test("outside the sandbox too, an app's user can neither read, list nor signal another app", async () => {
   const betaPid = String((await app('beta')).runtime.main_pid);
   const as = (argv: string[]) => h.sbx.exec(argv, { user: 'pb-alpha' });
   const env = await as(['cat', '/etc/pocketd/env/beta.env']);
@@ -99,26 +119,72 @@ test('outside the sandbox too, an app\'s user can neither read, list nor signal 
   assert.match((await as(['kill', '-9', betaPid])).stderr, /not permitted/);
   assert.equal((await app('beta')).runtime.main_pid, Number(betaPid));
   // Users, groups and modes as promised.
-  assert.equal((await h.sbx.run(['stat', '-c', '%U:%G %a', '/var/lib/pocketd-apps/alpha', '/etc/pocketd/env/alpha.env', '/etc/pocketd/env'])).trim(),
-    'pb-alpha:pb-alpha 750\nroot:pb-alpha 640\nroot:root 711');
-  assert.equal((await h.sbx.run(['sh', '-c', 'find /var/lib/pocketd-apps/alpha -xdev \\( ! -user pb-alpha -o -perm /007 \\) | head -5'])).trim(), '');
-  assert.match(await h.sbx.run(['getent', 'passwd', 'pb-alpha']), /^pb-alpha:x:\d+:\d+:pocketd app alpha:\/var\/lib\/pocketd-apps\/alpha:\/usr\/sbin\/nologin$/m);
+  assert.equal(
+    (
+      await h.sbx.run([
+        'stat',
+        '-c',
+        '%U:%G %a',
+        '/var/lib/pocketd-apps/alpha',
+        '/etc/pocketd/env/alpha.env',
+        '/etc/pocketd/env',
+      ])
+    ).trim(),
+    'pb-alpha:pb-alpha 750\nroot:pb-alpha 640\nroot:root 711',
+  );
+  assert.equal(
+    (
+      await h.sbx.run([
+        'sh',
+        '-c',
+        'find /var/lib/pocketd-apps/alpha -xdev \\( ! -user pb-alpha -o -perm /007 \\) | head -5',
+      ])
+    ).trim(),
+    '',
+  );
+  assert.match(
+    await h.sbx.run(['getent', 'passwd', 'pb-alpha']),
+    /^pb-alpha:x:\d+:\d+:pocketd app alpha:\/var\/lib\/pocketd-apps\/alpha:\/usr\/sbin\/nologin$/m,
+  );
 });
 
-test('systemd-analyze security scores an app\'s unit at most 2.0', async () => {
+test("systemd-analyze security scores an app's unit at most 2.0", async () => {
   const out = await h.sbx.run(['systemd-analyze', 'security', '--no-pager', 'pb-alpha.service']);
   const score = Number(/Overall exposure level for pb-alpha\.service: ([\d.]+)/.exec(out)?.[1]);
-  assert.ok(score <= 2.0, `exposure ${score}:\n${out.split('\n').filter((l) => l.includes('✗')).join('\n')}`);
+  assert.ok(
+    score <= 2.0,
+    `exposure ${score}:\n${out
+      .split('\n')
+      .filter((l) => l.includes('✗'))
+      .join('\n')}`,
+  );
   // What is left off is what README explains, and nothing else.
-  const off = out.split('\n').filter((l) => l.includes('✗')).map((l) => l.trim().split(/\s+/)[1]);
-  assert.deepEqual(off.sort(), ['DeviceAllow=', 'IPAddressDeny=', 'PrivateNetwork=', 'RestrictAddressFamilies=~AF_(INET|INET6)', 'RestrictAddressFamilies=~AF_UNIX', 'RootDirectory=/RootImage='].sort(), out);
+  const off = out
+    .split('\n')
+    .filter((l) => l.includes('✗'))
+    .map((l) => l.trim().split(/\s+/)[1]);
+  assert.deepEqual(
+    off.sort(),
+    [
+      'DeviceAllow=',
+      'IPAddressDeny=',
+      'PrivateNetwork=',
+      'RestrictAddressFamilies=~AF_(INET|INET6)',
+      'RestrictAddressFamilies=~AF_UNIX',
+      'RootDirectory=/RootImage=',
+    ].sort(),
+    out,
+  );
   console.log(`systemd-analyze security pb-alpha.service: ${score}`);
 });
 
-test('a 32-character app name gets a user name within Linux\'s 32 characters, and everything works', async () => {
+test("a 32-character app name gets a user name within Linux's 32 characters, and everything works", async () => {
   const name = 'a-very-long-app-name-of-32-chars';
   assert.equal(name.length, 32);
-  const r = await h.api('POST', '/api/apps', { name, superuser: { email: 'su@long.test', password: 'long-enough-pw' } });
+  const r = await h.api('POST', '/api/apps', {
+    name,
+    superuser: { email: 'su@long.test', password: 'long-enough-pw' },
+  });
   const d = await h.waitDeployment(r.body.deployment_id);
   assert.equal(d.status, 'success', JSON.stringify(d.steps));
   const user = (await h.sbx.run(['stat', '-c', '%U', `/var/lib/pocketd-apps/${name}`])).trim();
@@ -133,14 +199,19 @@ test('a host whose apps all ran as one shared user is migrated to a user per app
   const r = await h.api('POST', '/api/apps', { name: 'legacy', domains: ['legacy.test'], env: { OLD: 'yes' } });
   assert.equal((await h.waitDeployment(r.body.deployment_id)).status, 'success');
   const port = (await app('legacy')).port;
-  const note = await fetch(`http://127.0.0.1:${port}/api/collections/notes/records`, { method: 'POST', body: JSON.stringify({ text: 'before-migration' }) });
+  const note = await fetch(`http://127.0.0.1:${port}/api/collections/notes/records`, {
+    method: 'POST',
+    body: JSON.stringify({ text: 'before-migration' }),
+  });
   assert.equal(note.status, 200);
   // Turn it into what an older pocketd left: the shared `pocketbase` user, a layout-2 unit, no user of its own.
   const unitFile = '/etc/systemd/system/pb-legacy.service';
   await h.sbx.run(['systemctl', 'stop', 'pb-legacy.service']);
   await h.sbx.run(['chown', '-R', 'pocketbase:pocketbase', '/var/lib/pocketd-apps/legacy']);
   await h.sbx.run(['chgrp', 'pocketbase', '/etc/pocketd/env/legacy.env']);
-  const old = (await h.sbx.readFile(unitFile)).replace(/^User=pb-legacy$/m, 'User=pocketbase').replace(/^Group=pb-legacy$/m, 'Group=pocketbase')
+  const old = (await h.sbx.readFile(unitFile))
+    .replace(/^User=pb-legacy$/m, 'User=pocketbase')
+    .replace(/^Group=pb-legacy$/m, 'Group=pocketbase')
     .replace('# pocketd-layout: 3', '# pocketd-layout: 2');
   await h.sbx.writeFile(unitFile, old);
   await h.sbx.run(['systemctl', 'daemon-reload']);
@@ -149,7 +220,9 @@ test('a host whose apps all ran as one shared user is migrated to a user per app
   // systemd forks the main process as root and it drops to its user a moment later: asked right after the start, it may not have yet.
   let user = '';
   for (let i = 0; i < 50 && (user === '' || user === 'root'); i++) {
-    user = (await h.sbx.exec(['ps', '-o', 'user=', '-p', String((await app('legacy')).runtime?.main_pid)])).stdout.trim();
+    user = (
+      await h.sbx.exec(['ps', '-o', 'user=', '-p', String((await app('legacy')).runtime?.main_pid)])
+    ).stdout.trim();
     if (user === '' || user === 'root') await new Promise((r) => setTimeout(r, 100));
   }
   assert.equal(user, 'pocketbase');
@@ -157,14 +230,32 @@ test('a host whose apps all ran as one shared user is migrated to a user per app
   await h.killDaemon();
 
   const now = await app('legacy');
-  assert.equal(now.state, 'running', (await h.sbx.exec(['sh', '-c', 'systemctl status --no-pager -l -n 5 pb-legacy.service; namei -l /var/lib/pocketd-apps/legacy/pb_data; id pb-legacy; ls -lan /var/lib/pocketd-apps/legacy'])).stdout);
+  assert.equal(
+    now.state,
+    'running',
+    (
+      await h.sbx.exec([
+        'sh',
+        '-c',
+        'systemctl status --no-pager -l -n 5 pb-legacy.service; namei -l /var/lib/pocketd-apps/legacy/pb_data; id pb-legacy; ls -lan /var/lib/pocketd-apps/legacy',
+      ])
+    ).stdout,
+  );
   assert.equal(now.config_match.match, true, JSON.stringify(now.config_match));
   assert.equal((await h.sbx.run(['ps', '-o', 'user=', '-p', String(now.runtime.main_pid)])).trim(), 'pb-legacy');
   assert.match(await h.sbx.readFile(unitFile), /^User=pb-legacy$/m);
-  assert.equal((await h.sbx.run(['sh', '-c', 'find /var/lib/pocketd-apps/legacy -xdev ! -user pb-legacy | head -5'])).trim(), '');
+  assert.equal(
+    (await h.sbx.run(['sh', '-c', 'find /var/lib/pocketd-apps/legacy -xdev ! -user pb-legacy | head -5'])).trim(),
+    '',
+  );
   assert.equal((await h.sbx.run(['stat', '-c', '%G', '/etc/pocketd/env/legacy.env'])).trim(), 'pb-legacy');
-  const notes = await (await fetch(`http://127.0.0.1:${port}/api/collections/notes/records`)).json() as { items: Array<{ text: string }> };
-  assert.deepEqual(notes.items.map((n) => n.text), ['before-migration']);
+  const notes = (await (await fetch(`http://127.0.0.1:${port}/api/collections/notes/records`)).json()) as {
+    items: Array<{ text: string }>;
+  };
+  assert.deepEqual(
+    notes.items.map((n) => n.text),
+    ['before-migration'],
+  );
   // The other apps were left as they were.
   assert.equal((await app('alpha')).state, 'running');
 });

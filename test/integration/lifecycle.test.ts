@@ -5,10 +5,15 @@ import { setupPocketdHost, type PocketdHost } from '../support/host.js';
 import { httpRequest } from '../support/http.js';
 
 let h: PocketdHost;
-before(async () => { h = await setupPocketdHost(); });
-after(async () => { await h?.stop(); });
+before(async () => {
+  h = await setupPocketdHost();
+});
+after(async () => {
+  await h?.stop();
+});
 
-const viaCaddy = (host: string, path = '/api/health') => httpRequest(h.sbx.caddy.httpPort, path, { host, timeoutMs: 20_000 });
+const viaCaddy = (host: string, path = '/api/health') =>
+  httpRequest(h.sbx.caddy.httpPort, path, { host, timeoutMs: 20_000 });
 
 /** What the host holds for an app, read inside the sandbox. */
 async function hostState(name: string) {
@@ -27,10 +32,30 @@ async function createApp(body: Record<string, unknown>) {
 }
 
 test('create: a deployment with recorded steps, then reachable through Caddy by its domain', async () => {
-  const d = await createApp({ name: 'blog', domains: ['blog.test'], env: { APP_MODE: 'prod "quoted" $HOME', API_SECRET: 's3cret' }, memory_max: '256M', cpu_quota: 50,
-    superuser: { email: 'root@blog.test', password: 'a-long-password' } });
+  const d = await createApp({
+    name: 'blog',
+    domains: ['blog.test'],
+    env: { APP_MODE: 'prod "quoted" $HOME', API_SECRET: 's3cret' },
+    memory_max: '256M',
+    cpu_quota: 50,
+    superuser: { email: 'root@blog.test', password: 'a-long-password' },
+  });
   assert.equal(d.status, 'success', JSON.stringify(d.steps));
-  assert.deepEqual(d.steps.map((s: any) => s.name), ['validate', 'fetch_release', 'create_dirs', 'install_env', 'install_unit', 'install_site', 'start', 'wait_health', 'create_superuser', 'finish']);
+  assert.deepEqual(
+    d.steps.map((s: any) => s.name),
+    [
+      'validate',
+      'fetch_release',
+      'create_dirs',
+      'install_env',
+      'install_unit',
+      'install_site',
+      'start',
+      'wait_health',
+      'create_superuser',
+      'finish',
+    ],
+  );
   assert.ok(d.steps.every((s: any) => s.status === 'success'));
   const r = await viaCaddy('blog.test');
   assert.equal(r.status, 200);
@@ -57,8 +82,15 @@ test('create: a deployment with recorded steps, then reachable through Caddy by 
   const envMode = (await h.sbx.run(['stat', '-c', '%a %U %G', '/etc/pocketd/env/blog.env'])).trim();
   assert.equal(envMode, '640 root pb-blog');
   // The superuser landed in the app's own database.
-  const su = await h.sbx.run(['runuser', '-u', 'pb-blog', '--', 'node', '-e',
-    `const D=require('${h.sbx.srcDir}/node_modules/better-sqlite3');console.log(new D('/var/lib/pocketd-apps/blog/pb_data/data.db',{readonly:true}).prepare('select email from _superusers').all().map(r=>r.email).join())`]);
+  const su = await h.sbx.run([
+    'runuser',
+    '-u',
+    'pb-blog',
+    '--',
+    'node',
+    '-e',
+    `const D=require('${h.sbx.srcDir}/node_modules/better-sqlite3');console.log(new D('/var/lib/pocketd-apps/blog/pb_data/data.db',{readonly:true}).prepare('select email from _superusers').all().map(r=>r.email).join())`,
+  ]);
   assert.equal(su.trim(), 'root@blog.test');
 });
 
@@ -125,7 +157,10 @@ test('hostile values never reach a file: 422 with the field named', async () => 
   for (const [body, field] of cases) {
     const r = await h.api('POST', '/api/apps', body);
     assert.equal(r.status, 422, JSON.stringify(body));
-    assert.ok(r.body.error.fields.some((f: any) => f.field === field), `${field} in ${JSON.stringify(r.body.error.fields)}`);
+    assert.ok(
+      r.body.error.fields.some((f: any) => f.field === field),
+      `${field} in ${JSON.stringify(r.body.error.fields)}`,
+    );
   }
   const units = await h.sbx.run(['ls', '/etc/systemd/system']);
   assert.ok(!/ok-app|evil/.test(units));
@@ -133,7 +168,11 @@ test('hostile values never reach a file: 422 with the field named', async () => 
 });
 
 test('validate/app reports checks, errors and warnings without writing', async () => {
-  const r = await h.api('POST', '/api/validate/app', { name: 'blog', domains: ['news.test'], pocketbase_version: '0.22.0' });
+  const r = await h.api('POST', '/api/validate/app', {
+    name: 'blog',
+    domains: ['news.test'],
+    pocketbase_version: '0.22.0',
+  });
   assert.equal(r.status, 200);
   assert.equal(r.body.valid, false);
   assert.equal(r.body.checks.name_available, false);
@@ -160,16 +199,26 @@ test('failed creates leave nothing behind: bad checksum, missing version, port t
     const taken = await h.api('POST', '/api/apps', { name: 'ghost', port: 21500 });
     assert.equal(taken.status, 422);
     assert.equal(taken.body.error.fields[0].code, 'PORT_IN_USE');
-  } finally { blocker.close(); }
+  } finally {
+    blocker.close();
+  }
 
-  for (const [version, step, pattern] of [['0.21.9', 'fetch_release', /checksums\.txt/], ['0.20.9', 'wait_health', /answered 500/], ['0.19.9', 'wait_health', /exits at start|no healthy answer/]] as const) {
+  for (const [version, step, pattern] of [
+    ['0.21.9', 'fetch_release', /checksums\.txt/],
+    ['0.20.9', 'wait_health', /answered 500/],
+    ['0.19.9', 'wait_health', /exits at start|no healthy answer/],
+  ] as const) {
     const d = await createApp({ name: 'ghost', pocketbase_version: version, domains: ['ghost.test'] });
     assert.equal(d.status, 'failed', version);
     const failed = d.steps.find((s: any) => s.status === 'failed');
     assert.equal(failed.name, step, version);
     assert.match(failed.message, pattern);
     assert.match(d.error, new RegExp(`step ${step} failed`));
-    assert.deepEqual(await hostState('ghost'), { unit: false, site: false, dir: false, env: false, active: 'inactive' }, version);
+    assert.deepEqual(
+      await hostState('ghost'),
+      { unit: false, site: false, dir: false, env: false, active: 'inactive' },
+      version,
+    );
     assert.equal((await h.api('GET', '/api/apps/ghost')).status, 404);
   }
   assert.equal(await h.sbx.exists('/var/lib/pocketd-releases/0.21.9'), false);
@@ -204,7 +253,10 @@ test('a daemon restart keeps every app as it was', async () => {
     if (after?.status === 200) break;
     await new Promise((r) => setTimeout(r, 100));
   }
-  assert.deepEqual(after.body.apps.map((a: any) => [a.name, a.state, a.runtime.main_pid]), before);
+  assert.deepEqual(
+    after.body.apps.map((a: any) => [a.name, a.state, a.runtime.main_pid]),
+    before,
+  );
 });
 
 test('delete: unit, site and process gone, data archived; with purge, gone', async () => {
@@ -213,7 +265,10 @@ test('delete: unit, site and process gone, data archived; with purge, gone', asy
   assert.equal(r.status, 200);
   assert.equal(r.body.status, 'success');
   const s = await hostState('alpha');
-  assert.deepEqual({ unit: s.unit, site: s.site, dir: s.dir, env: s.env }, { unit: false, site: false, dir: false, env: false });
+  assert.deepEqual(
+    { unit: s.unit, site: s.site, dir: s.dir, env: s.env },
+    { unit: false, site: false, dir: false, env: false },
+  );
   assert.equal((await h.sbx.exec(['kill', '-0', String(pid)])).code, 1);
   const archive = await h.sbx.run(['ls', '/var/lib/pocketd-apps/.archive']);
   assert.match(archive, /^alpha-\d{8}T\d{6}Z$/m);

@@ -11,9 +11,13 @@ import { setupPocketdHost, type PocketdHost } from '../support/host.js';
 
 let h: PocketdHost;
 before(async () => {
-  h = await setupPocketdHost({ settings: { health_interval_seconds: '3600', systemd_bus: 'unix:path=/run/dbus/system_bus_socket' } });
+  h = await setupPocketdHost({
+    settings: { health_interval_seconds: '3600', systemd_bus: 'unix:path=/run/dbus/system_bus_socket' },
+  });
 });
-after(async () => { await h?.stop(); });
+after(async () => {
+  await h?.stop();
+});
 
 const metric = async (name: string) => {
   const text = (await h.api('GET', '/metrics')).body as string;
@@ -26,14 +30,23 @@ const healthOf = async (app: string) => (await h.api('GET', `/api/apps/${app}/he
 async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 5000): Promise<T> {
   const end = Date.now() + timeoutMs;
   let v = await fn();
-  while (!ok(v) && Date.now() < end) { await sleep(25); v = await fn(); }
+  while (!ok(v) && Date.now() < end) {
+    await sleep(25);
+    v = await fn();
+  }
   return v;
 }
 
-test('an app that passed its create\'s health gate is healthy at once (the scheduled checks run once an hour here)', async () => {
+test("an app that passed its create's health gate is healthy at once (the scheduled checks run once an hour here)", async () => {
   const r = await h.api('POST', '/api/apps', { name: 'live', domains: ['live.test'] });
   assert.equal((await h.waitDeployment(r.body.deployment_id)).status, 'success');
-  assert.equal(await until(() => healthOf('live'), (s) => s === 'healthy'), 'healthy');
+  assert.equal(
+    await until(
+      () => healthOf('live'),
+      (s) => s === 'healthy',
+    ),
+    'healthy',
+  );
   const checks = await h.api('GET', '/api/validate/system');
   assert.match(JSON.stringify(checks.body.checks.find((c: any) => c.name === 'systemd_events')), /"ok":true/);
   assert.equal(await metric('pocketd_systemd_events'), 1);
@@ -42,11 +55,25 @@ test('an app that passed its create\'s health gate is healthy at once (the sched
 test('a killed process reaches the events stream as app.state, and the restart after it too', async () => {
   const before = (await h.api('GET', '/api/apps/live')).body.runtime;
   const res = await fetch(`${h.url}/api/events?app=live`, { headers: { authorization: `Bearer ${h.token}` } });
-  const events = readEvents(res, (ev) => ev.some((e) => e.event === 'app.state' && e.data.data.active_state === 'active' && e.data.data.main_pid && e.data.data.main_pid !== before.main_pid), 20_000);
+  const events = readEvents(
+    res,
+    (ev) =>
+      ev.some(
+        (e) =>
+          e.event === 'app.state' &&
+          e.data.data.active_state === 'active' &&
+          e.data.data.main_pid &&
+          e.data.data.main_pid !== before.main_pid,
+      ),
+    20_000,
+  );
   await sleep(100);
   await h.sbx.run(['kill', '-9', String(before.main_pid)]);
   const seen = (await events).filter((e) => e.event === 'app.state').map((e) => e.data.data);
-  assert.ok(seen.some((s) => s.active_state !== 'active' || s.main_pid === null), `the death was an event: ${JSON.stringify(seen)}`);
+  assert.ok(
+    seen.some((s) => s.active_state !== 'active' || s.main_pid === null),
+    `the death was an event: ${JSON.stringify(seen)}`,
+  );
   const back = seen.at(-1);
   assert.equal(back.active_state, 'active');
   assert.notEqual(back.main_pid, before.main_pid);
@@ -58,9 +85,21 @@ test('a killed process reaches the events stream as app.state, and the restart a
 
 test('a stopped app is stopped in its health at once', async () => {
   assert.equal((await h.api('POST', '/api/apps/live/stop')).status, 200);
-  assert.equal(await until(() => healthOf('live'), (s) => s === 'stopped'), 'stopped');
+  assert.equal(
+    await until(
+      () => healthOf('live'),
+      (s) => s === 'stopped',
+    ),
+    'stopped',
+  );
   assert.equal((await h.api('POST', '/api/apps/live/start')).status, 200);
-  assert.equal(await until(() => healthOf('live'), (s) => s === 'healthy'), 'healthy');
+  assert.equal(
+    await until(
+      () => healthOf('live'),
+      (s) => s === 'healthy',
+    ),
+    'healthy',
+  );
 });
 
 test('reading apps starts no process: the list, one app, its health and metrics answer from memory', async () => {
@@ -89,11 +128,17 @@ test('a deleted app leaves the bus quiet: no unit brought back and dropped again
   const before = await metric('pocketd_systemd_bus_messages_total');
   await sleep(2000);
   // Reading /metrics asks for the live app's memory and CPU: two calls a read at most.
-  assert.ok(await metric('pocketd_systemd_bus_messages_total') - before <= 4, 'no traffic with systemd while nothing changes');
-  assert.deepEqual((await h.api('GET', '/api/apps')).body.apps.map((a: any) => a.name), ['live']);
+  assert.ok(
+    (await metric('pocketd_systemd_bus_messages_total')) - before <= 4,
+    'no traffic with systemd while nothing changes',
+  );
+  assert.deepEqual(
+    (await h.api('GET', '/api/apps')).body.apps.map((a: any) => a.name),
+    ['live'],
+  );
 });
 
-test('without systemd\'s D-Bus, pocketd reads with systemctl and its health check says so', async () => {
+test("without systemd's D-Bus, pocketd reads with systemctl and its health check says so", async () => {
   const dropin = '/etc/systemd/system/pocketd.service.d/bus.conf';
   await h.sbx.writeFile(dropin, '[Service]\nEnvironment=POCKETD_SYSTEMD_BUS=unix:path=/run/no-such-bus\n');
   await h.sbx.run(['systemctl', 'daemon-reload']);

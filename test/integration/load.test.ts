@@ -15,7 +15,9 @@ before(async () => {
     assert.equal((await h.waitDeployment(r.body.deployment_id)).status, 'success');
   }
 });
-after(async () => { await h?.stop(); });
+after(async () => {
+  await h?.stop();
+});
 
 test('100 clients on list, status and logs with event subscribers: no errors, memory bounded', async () => {
   const r = await runLoad(h, 'busy', OPTS);

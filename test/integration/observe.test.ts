@@ -7,12 +7,16 @@ import { setupPocketdHost, type PocketdHost } from '../support/host.js';
 let h: PocketdHost;
 let port = 0;
 before(async () => {
-  h = await setupPocketdHost({ settings: { health_interval_seconds: '1', health_restart_after: '6', metrics_interval_seconds: '1' } });
+  h = await setupPocketdHost({
+    settings: { health_interval_seconds: '1', health_restart_after: '6', metrics_interval_seconds: '1' },
+  });
   const r = await h.api('POST', '/api/apps', { name: 'watch', domains: ['watch.test'] });
   assert.equal((await h.waitDeployment(r.body.deployment_id)).status, 'success');
   port = r.body.port;
 });
-after(async () => { await h?.stop(); });
+after(async () => {
+  await h?.stop();
+});
 
 test('lines the app prints appear in the logs with their level', async () => {
   const tag = `mark-${Date.now()}`;
@@ -23,7 +27,13 @@ test('lines the app prints appear in the logs with their level', async () => {
     entries = (await h.api('GET', `/api/apps/watch/logs?q=${tag}`)).body.entries;
     if (entries.length < 2) await sleep(100);
   }
-  assert.deepEqual(entries.map((e) => [e.message.slice(-tag.length - 2), e.level]), [[`${tag}-e`, 'error'], [`${tag}-w`, 'warn']]);
+  assert.deepEqual(
+    entries.map((e) => [e.message.slice(-tag.length - 2), e.level]),
+    [
+      [`${tag}-e`, 'error'],
+      [`${tag}-w`, 'warn'],
+    ],
+  );
   assert.ok(entries.every((e) => e.pid > 0 && !Number.isNaN(Date.parse(e.timestamp))));
   const started = (await h.api('GET', '/api/apps/watch/logs?lines=500')).body.entries;
   assert.ok(started.some((e: any) => /Server started at/.test(e.message) && e.level === 'info'));
@@ -41,7 +51,10 @@ test('logs of a name that is not an app are 404; bad parameters 422', async () =
 
 test('follow delivers a new line within a second and ends its journal reader when the client leaves', async () => {
   const ctrl = new AbortController();
-  const res = await fetch(`${h.url}/api/apps/watch/logs?follow=1&lines=1`, { headers: { authorization: `Bearer ${h.token}` }, signal: ctrl.signal });
+  const res = await fetch(`${h.url}/api/apps/watch/logs?follow=1&lines=1`, {
+    headers: { authorization: `Bearer ${h.token}` },
+    signal: ctrl.signal,
+  });
   assert.equal(res.status, 200);
   assert.match(res.headers.get('content-type') ?? '', /text\/event-stream/);
   await sleep(300);
@@ -73,12 +86,26 @@ test('events stream app changes; a client that reconnects with Last-Event-ID get
   // Missed while away: a stop and a start.
   await h.api('POST', '/api/apps/watch/stop');
   await h.api('POST', '/api/apps/watch/start');
-  const again = await fetch(`${h.url}/api/events?app=watch`, { headers: { authorization: `Bearer ${h.token}`, 'last-event-id': restarted!.id! } });
+  const again = await fetch(`${h.url}/api/events?app=watch`, {
+    headers: { authorization: `Bearer ${h.token}`, 'last-event-id': restarted!.id! },
+  });
   const replay = await readEvents(again, (ev) => ev.some((e) => e.event === 'app.started'), 5000);
   // Scheduled health checks may add app.health events in between, and each control is a deployment with its own
   // deployment.* events; the missed state changes come back in order.
-  const types = replay.filter((e) => e.id && e.event?.startsWith('app.') && e.event !== 'app.health' && e.event !== 'app.state' && e.event !== 'app.gate_passed').map((e) => e.event);
-  assert.ok(replay.some((e) => e.event === 'deployment.queued'), 'the stop and the start were deployments in the queue');
+  const types = replay
+    .filter(
+      (e) =>
+        e.id &&
+        e.event?.startsWith('app.') &&
+        e.event !== 'app.health' &&
+        e.event !== 'app.state' &&
+        e.event !== 'app.gate_passed',
+    )
+    .map((e) => e.event);
+  assert.ok(
+    replay.some((e) => e.event === 'deployment.queued'),
+    'the stop and the start were deployments in the queue',
+  );
   assert.deepEqual(types, ['app.stopped', 'app.started']);
   assert.ok(replay.filter((e) => e.id).every((e) => Number(e.id) > Number(restarted!.id)));
 });
@@ -95,11 +122,19 @@ test('health checks: healthy, a killed process shows as a restart and a health e
 
   const before = (await h.api('GET', '/api/apps/watch')).body.runtime;
   const res = await fetch(`${h.url}/api/events?app=watch`, { headers: { authorization: `Bearer ${h.token}` } });
-  const pending = readEvents(res, (ev) => ev.some((e) => e.event === 'app.health' && e.data.data.to === 'healthy' && e.data.data.from === 'unhealthy'), 20_000);
+  const pending = readEvents(
+    res,
+    (ev) =>
+      ev.some((e) => e.event === 'app.health' && e.data.data.to === 'healthy' && e.data.data.from === 'unhealthy'),
+    20_000,
+  );
   await sleep(200);
   await h.sbx.run(['kill', '-9', String(before.main_pid)]);
   const events = await pending;
-  assert.ok(events.some((e) => e.event === 'app.health' && e.data.data.to === 'unhealthy'), JSON.stringify(events.map((e) => e.event)));
+  assert.ok(
+    events.some((e) => e.event === 'app.health' && e.data.data.to === 'unhealthy'),
+    JSON.stringify(events.map((e) => e.event)),
+  );
   const after = (await h.api('GET', '/api/apps/watch')).body.runtime;
   assert.equal(after.restarts, before.restarts + 1);
   assert.notEqual(after.main_pid, before.main_pid);
@@ -128,7 +163,10 @@ async function until<T>(get: () => Promise<T>, ok: (v: T) => boolean, timeoutMs 
 }
 
 test('metrics: samples of the app change when its memory grows; host metrics come back', async () => {
-  await until(async () => (await h.api('GET', '/api/apps/watch/health')).body.state, (s) => s === 'healthy');
+  await until(
+    async () => (await h.api('GET', '/api/apps/watch/health')).body.state,
+    (s) => s === 'healthy',
+  );
   const samples = async () => (await h.api('GET', '/api/apps/watch/metrics')).body.samples as any[];
   const first = await until(samples, (s) => s.slice(-2).every((x) => x.active && x.memory_bytes > 0 && x.cpu_ns > 0));
   const base = first.filter((x) => x.active).at(-1);
@@ -139,13 +177,17 @@ test('metrics: samples of the app change when its memory grows; host metrics com
   assert.ok(after.at(-1).memory_bytes - base.memory_bytes > 80 * 1024 * 1024);
 
   const since = new Date(Date.now() - 1500).toISOString();
-  const recent = (await h.api('GET', `/api/apps/watch/metrics?since=${encodeURIComponent(since)}`)).body.samples as any[];
+  const recent = (await h.api('GET', `/api/apps/watch/metrics?since=${encodeURIComponent(since)}`)).body
+    .samples as any[];
   assert.ok(recent.length >= 1 && recent.every((x) => x.at >= since), JSON.stringify(recent));
   assert.equal((await h.api('GET', '/api/apps/watch/metrics?since=yesterday')).status, 422);
   assert.equal((await h.api('GET', '/api/apps/nope/metrics')).status, 404);
 
   const sys = (await h.api('GET', '/api/system/metrics?limit=5')).body;
-  assert.ok(sys.current.memory_total > sys.current.memory_available && sys.current.disk_total > 0 && sys.current.cpus >= 1, JSON.stringify(sys.current));
+  assert.ok(
+    sys.current.memory_total > sys.current.memory_available && sys.current.disk_total > 0 && sys.current.cpus >= 1,
+    JSON.stringify(sys.current),
+  );
   assert.ok(sys.samples.length >= 1 && sys.samples.length <= 5);
 });
 
@@ -159,9 +201,15 @@ test('GET /metrics is Prometheus text and needs a token', async () => {
   const typed = new Set<string>();
   for (const line of text.trimEnd().split('\n')) {
     const t = /^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (gauge|counter)$/.exec(line);
-    if (t) { typed.add(t[1]!); continue; }
+    if (t) {
+      typed.add(t[1]!);
+      continue;
+    }
     if (line.startsWith('# HELP ')) continue;
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*",?)*\})? (-?[0-9.e+]+|NaN)$/.exec(line);
+    const m =
+      /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*",?)*\})? (-?[0-9.e+]+|NaN)$/.exec(
+        line,
+      );
     assert.ok(m, `not exposition format: ${line}`);
     assert.ok(typed.has(m[1]!), `no TYPE before ${m[1]}`);
     values.set(`${m[1]}${m[2] ?? ''}`, Number(m[3]));
@@ -174,7 +222,10 @@ test('GET /metrics is Prometheus text and needs a token', async () => {
 });
 
 test('after health_restart_after failed checks in a row pocketd restarts the app and records it', async () => {
-  await until(async () => (await h.api('GET', '/api/apps/watch/health')).body.state, (s) => s === 'healthy');
+  await until(
+    async () => (await h.api('GET', '/api/apps/watch/health')).body.state,
+    (s) => s === 'healthy',
+  );
   const before = (await h.api('GET', '/api/apps/watch')).body.runtime;
   const res = await fetch(`${h.url}/api/events?app=watch`, { headers: { authorization: `Bearer ${h.token}` } });
   const pending = readEvents(res, (ev) => ev.some((e) => e.event === 'app.auto_restarted'), 30_000);
@@ -184,8 +235,14 @@ test('after health_restart_after failed checks in a row pocketd restarts the app
   const restart = events.find((e) => e.event === 'app.auto_restarted');
   assert.ok(restart, JSON.stringify(events.map((e) => e.event)));
   assert.equal(restart.data.data.failures, 6);
-  const after = await until(async () => (await h.api('GET', '/api/apps/watch')).body.runtime, (r) => r.main_pid !== before.main_pid && r.active_state === 'active');
+  const after = await until(
+    async () => (await h.api('GET', '/api/apps/watch')).body.runtime,
+    (r) => r.main_pid !== before.main_pid && r.active_state === 'active',
+  );
   assert.notEqual(after.main_pid, before.main_pid);
   // The new process is not sick: the app turns healthy again.
-  await until(async () => (await h.api('GET', '/api/apps/watch/health')).body.state, (s) => s === 'healthy');
+  await until(
+    async () => (await h.api('GET', '/api/apps/watch/health')).body.state,
+    (s) => s === 'healthy',
+  );
 });

@@ -21,24 +21,36 @@ let seedPort = 0;
 let otherPort = 0;
 before(async () => {
   h = await setupPocketdHost();
-  for (const [name, extra] of [['seed', { env: { DATABASE_URL: 'postgres://u:db-pass-123@db/x', API_SECRET: 'sekrit-value' } }], ['other', {}]] as const) {
+  for (const [name, extra] of [
+    ['seed', { env: { DATABASE_URL: 'postgres://u:db-pass-123@db/x', API_SECRET: 'sekrit-value' } }],
+    ['other', {}],
+  ] as const) {
     const r = await h.api('POST', '/api/apps', { name, domains: [`${name}.test`], ...extra });
     assert.equal((await h.waitDeployment(r.body.deployment_id)).status, 'success');
   }
   seedPort = (await h.api('GET', '/api/apps/seed')).body.port;
   otherPort = (await h.api('GET', '/api/apps/other')).body.port;
 });
-after(async () => { await h?.stop(); });
+after(async () => {
+  await h?.stop();
+});
 
 const asUser = (user: string, argv: string[], input?: string) => h.sbx.exec(argv, { user, input });
 const asDaemon = (argv: string[], input?: string) => asUser('pocketd', argv, input);
-const helper = (args: string[], spec?: unknown) => asDaemon(['sudo', '-n', HELPER, ...args], spec === undefined ? undefined : typeof spec === 'string' ? spec : JSON.stringify(spec));
+const helper = (args: string[], spec?: unknown) =>
+  asDaemon(
+    ['sudo', '-n', HELPER, ...args],
+    spec === undefined ? undefined : typeof spec === 'string' ? spec : JSON.stringify(spec),
+  );
 const viaCaddy = (host: string, p = '/api/health') => httpRequest(h.sbx.caddy.httpPort, p, { host });
 const unitSpec = { port: 21900, version: '0.23.1', memory_max: null, cpu_quota: null };
 
 /** Every pocketd unit on the host runs as the apps' user, never as root. */
 async function assertNoRootUnit() {
-  const units = (await h.sbx.run(['sh', '-c', 'ls /etc/systemd/system/pb-*.service 2>/dev/null || true'])).trim().split('\n').filter(Boolean);
+  const units = (await h.sbx.run(['sh', '-c', 'ls /etc/systemd/system/pb-*.service 2>/dev/null || true']))
+    .trim()
+    .split('\n')
+    .filter(Boolean);
   for (const u of units) {
     const text = await h.sbx.readFile(u);
     assert.match(text, new RegExp(`^User=${path.basename(u, '.service')}$`, 'm'), u);
@@ -49,18 +61,33 @@ async function assertNoRootUnit() {
 
 // --- the daemon's user -------------------------------------------------------
 
-test('daemon seat: sudo allows the helper and nothing else; the helper and all it loads are root\'s', async () => {
+test("daemon seat: sudo allows the helper and nothing else; the helper and all it loads are root's", async () => {
   const list = await asDaemon(['sudo', '-n', '-l']);
   assert.equal(list.code, 0);
-  const allowed = list.stdout.split('\n').filter((l) => /NOPASSWD|\(root\)/.test(l)).map((l) => l.trim());
+  const allowed = list.stdout
+    .split('\n')
+    .filter((l) => /NOPASSWD|\(root\)/.test(l))
+    .map((l) => l.trim());
   assert.deepEqual(allowed, [`(root) NOPASSWD: ${HELPER}`]);
   assert.doesNotMatch(list.stdout, /SETENV/);
-  for (const argv of [['systemctl', 'status'], ['sh', '-c', 'id'], ['caddy', 'version'], ['node', '-e', '1'], ['-E', HELPER, 'validate-caddy']]) {
+  for (const argv of [
+    ['systemctl', 'status'],
+    ['sh', '-c', 'id'],
+    ['caddy', 'version'],
+    ['node', '-e', '1'],
+    ['-E', HELPER, 'validate-caddy'],
+  ]) {
     assert.notEqual((await asDaemon(['sudo', '-n', ...argv])).code, 0, argv.join(' '));
   }
   await h.sbx.run(['visudo', '-cq']);
   // Nothing the helper runs or reads is writable by the daemon's user.
-  for (const f of [HELPER, '/usr/local/lib/pocketd/pocketd-helper.mjs', '/usr/local/lib/pocketd/templates/unit.service.hbs', '/etc/pocketd/helper.json', '/var/lib/pocketd-releases/0.23.1/pocketbase']) {
+  for (const f of [
+    HELPER,
+    '/usr/local/lib/pocketd/pocketd-helper.mjs',
+    '/usr/local/lib/pocketd/templates/unit.service.hbs',
+    '/etc/pocketd/helper.json',
+    '/var/lib/pocketd-releases/0.23.1/pocketbase',
+  ]) {
     assert.equal((await h.sbx.run(['stat', '-c', '%U', f])).trim(), 'root', f);
     assert.notEqual((await asDaemon(['test', '-w', f])).code, 0, `${f} is writable by pocketd`);
   }
@@ -72,15 +99,27 @@ test('daemon seat: sudo allows the helper and nothing else; the helper and all i
 
 test('daemon seat: a unit spec cannot make root run anything (User=root, ExecStart, newlines, other apps)', async () => {
   // Finding 1: a staged unit with User=root was installed as it was. Staged files are now never read.
-  await asDaemon(['sh', '-c', `printf '[Service]\\nUser=root\\nExecStart=/bin/sh -c "id > /root/p"\\n' > ${STAGING}/pb-evil.service`]);
+  await asDaemon([
+    'sh',
+    '-c',
+    `printf '[Service]\\nUser=root\\nExecStart=/bin/sh -c "id > /root/p"\\n' > ${STAGING}/pb-evil.service`,
+  ]);
   assert.equal((await helper(['prepare-app', 'evil'])).code, 0);
   const ignored = await helper(['install-unit', 'evil'], unitSpec);
   assert.equal(ignored.code, 0, ignored.stderr);
   await helper(['start', 'evil']);
   const hostile: unknown[] = [
-    { ...unitSpec, User: 'root' }, { ...unitSpec, ExecStart: '/bin/sh' }, { ...unitSpec, version: '0.23.1\nUser=root' },
-    { ...unitSpec, memory_max: '1G\nExecStartPre=/bin/sh -c id' }, { ...unitSpec, cpu_quota: '50\n[Service]' }, { ...unitSpec, port: 22 },
-    { ...unitSpec, port: seedPort }, { ...unitSpec, version: '9.9.9' }, { ...unitSpec, version: '../../../bin' }, '[Service]\nUser=root\n', '',
+    { ...unitSpec, User: 'root' },
+    { ...unitSpec, ExecStart: '/bin/sh' },
+    { ...unitSpec, version: '0.23.1\nUser=root' },
+    { ...unitSpec, memory_max: '1G\nExecStartPre=/bin/sh -c id' },
+    { ...unitSpec, cpu_quota: '50\n[Service]' },
+    { ...unitSpec, port: 22 },
+    { ...unitSpec, port: seedPort },
+    { ...unitSpec, version: '9.9.9' },
+    { ...unitSpec, version: '../../../bin' },
+    '[Service]\nUser=root\n',
+    '',
   ];
   for (const spec of hostile) {
     const r = await helper(['install-unit', 'evil2'], spec);
@@ -89,7 +128,13 @@ test('daemon seat: a unit spec cannot make root run anything (User=root, ExecSta
   assert.equal(await h.sbx.exists('/etc/systemd/system/pb-evil2.service'), false);
   // The env file: a newline in a value or a key would start a line of its own.
   const envBefore = await h.sbx.readFile('/etc/pocketd/env/seed.env');
-  for (const spec of [{ env: { A: 'x\nLD_PRELOAD=/tmp/x.so' } }, { env: { 'A\nB': 'x' } }, { env: { A: 'x\u2028y' } }, { env: { A: 1 } }, { env: {}, path: '/etc/shadow' }]) {
+  for (const spec of [
+    { env: { A: 'x\nLD_PRELOAD=/tmp/x.so' } },
+    { env: { 'A\nB': 'x' } },
+    { env: { A: 'x\u2028y' } },
+    { env: { A: 1 } },
+    { env: {}, path: '/etc/shadow' },
+  ]) {
     const r = await helper(['install-env', 'seed'], spec);
     assert.equal(r.code, 65, `${JSON.stringify(spec)}: ${r.stderr}`);
     assert.match(r.stderr, /env|path|spec/);
@@ -111,9 +156,14 @@ test('daemon seat: a unit spec cannot make root run anything (User=root, ExecSta
 test('daemon seat: a site spec cannot import files, inject directives or send a domain to another app', async () => {
   const good = { port: seedPort, domains: ['seed.test'], http_only: true, body_max: '64MB' };
   const hostile: unknown[] = [
-    { ...good, domains: ['seed.test {\n\timport /etc/shadow\n}'] }, { ...good, domains: ['a.test\nimport /etc/shadow'] },
-    { ...good, domains: ['a.test}'] }, { ...good, body_max: '1MB\n}\nimport /etc/shadow' }, { ...good, port: otherPort },
-    { ...good, domains: ['other.test'] }, { ...good, upstream: '10.0.0.1:80' }, 'seed.test {\n\timport /etc/shadow\n}\n',
+    { ...good, domains: ['seed.test {\n\timport /etc/shadow\n}'] },
+    { ...good, domains: ['a.test\nimport /etc/shadow'] },
+    { ...good, domains: ['a.test}'] },
+    { ...good, body_max: '1MB\n}\nimport /etc/shadow' },
+    { ...good, port: otherPort },
+    { ...good, domains: ['other.test'] },
+    { ...good, upstream: '10.0.0.1:80' },
+    'seed.test {\n\timport /etc/shadow\n}\n',
   ];
   for (const spec of hostile) {
     const r = await helper(['install-site', 'seed'], spec);
@@ -136,10 +186,16 @@ test('daemon seat: a site spec cannot import files, inject directives or send a 
 
 test('daemon seat: staged files swapped for links in a loop are never read by root', async () => {
   // Finding 3: staged() checked a path, then install opened it again. No verb reads staging now.
-  const loop = asDaemon(['sh', '-c', `end=$(($(date +%s)+6)); while [ $(date +%s) -lt $end ]; do
-    echo 'A="1"' > ${STAGING}/seed.env.x; mv -f ${STAGING}/seed.env.x ${STAGING}/seed.env; ln -sfn /etc/shadow ${STAGING}/seed.env; done`]);
+  const loop = asDaemon([
+    'sh',
+    '-c',
+    `end=$(($(date +%s)+6)); while [ $(date +%s) -lt $end ]; do
+    echo 'A="1"' > ${STAGING}/seed.env.x; mv -f ${STAGING}/seed.env.x ${STAGING}/seed.env; ln -sfn /etc/shadow ${STAGING}/seed.env; done`,
+  ]);
   for (let i = 0; i < 15; i++) {
-    const r = await helper(['install-env', 'seed'], { env: { DATABASE_URL: 'postgres://u:db-pass-123@db/x', API_SECRET: 'sekrit-value' } });
+    const r = await helper(['install-env', 'seed'], {
+      env: { DATABASE_URL: 'postgres://u:db-pass-123@db/x', API_SECRET: 'sekrit-value' },
+    });
     assert.equal(r.code, 0, r.stderr);
     assert.doesNotMatch(await h.sbx.readFile('/etc/pocketd/env/seed.env'), /root:/);
   }
@@ -148,7 +204,9 @@ test('daemon seat: staged files swapped for links in a loop are never read by ro
 });
 
 test('daemon seat: the helper installs only releases that match the checksums it fetched itself', async () => {
-  const forged = buildZip([{ name: 'pocketbase', data: '#!/bin/sh\nid > /root/p\n', mode: 0o100755 }]).toString('base64');
+  const forged = buildZip([{ name: 'pocketbase', data: '#!/bin/sh\nid > /root/p\n', mode: 0o100755 }]).toString(
+    'base64',
+  );
   await asDaemon(['sh', '-c', `base64 -d > ${STAGING}/forged.zip`], forged);
   const r = await asDaemon(['sh', '-c', `sudo -n ${HELPER} install-release 0.22.0 < ${STAGING}/forged.zip`]);
   assert.equal(r.code, 75, r.stderr);
@@ -169,7 +227,12 @@ test('daemon seat: every verb still works for a valid request', async () => {
     return r.stdout;
   };
   await ok(['prepare-app', name]);
-  assert.equal((await h.sbx.run(['stat', '-c', '%U %a', `/var/lib/pocketd-apps/${name}`, `/var/lib/pocketd-apps/${name}/pb_data`])).trim(), `pb-${name} 750\npb-${name} 750`);
+  assert.equal(
+    (
+      await h.sbx.run(['stat', '-c', '%U %a', `/var/lib/pocketd-apps/${name}`, `/var/lib/pocketd-apps/${name}/pb_data`])
+    ).trim(),
+    `pb-${name} 750\npb-${name} 750`,
+  );
   await ok(['install-env', name], { env: { A: '1' } });
   await ok(['install-unit', name], unitSpec);
   await ok(['enable', name]);
@@ -221,29 +284,64 @@ if (!fs.existsSync(marker)) setTimeout(() => { fs.writeFileSync(marker, '1'); pr
 test('app seat: a hostile hook that plants links and crashes itself never makes root write through them', async () => {
   // Finding 2: install-bundle, restore-backup and .prev followed links the app planted.
   await h.sbx.run(['touch', '/run/attack-start']);
-  const etcBefore = await h.sbx.run(['stat', '-c', '%U %G %a', '/etc', '/etc/systemd/system', '/etc/cron.d', '/etc/ssl']);
+  const etcBefore = await h.sbx.run([
+    'stat',
+    '-c',
+    '%U %G %a',
+    '/etc',
+    '/etc/systemd/system',
+    '/etc/cron.d',
+    '/etc/ssl',
+  ]);
   const form = new FormData();
-  const zip = buildZip([{ name: 'pb_hooks/evil.pb.js', data: HOSTILE_HOOK }, { name: 'pb_public/index.html', data: 'v1' }]);
+  const zip = buildZip([
+    { name: 'pb_hooks/evil.pb.js', data: HOSTILE_HOOK },
+    { name: 'pb_public/index.html', data: 'v1' },
+  ]);
   form.set('file', new Blob([new Uint8Array(zip)]), 'b.zip');
-  const up = await fetch(`${h.url}/api/apps/other/bundles`, { method: 'POST', headers: { authorization: `Bearer ${h.token}` }, body: form });
+  const up = await fetch(`${h.url}/api/apps/other/bundles`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${h.token}` },
+    body: form,
+  });
   assert.equal(up.status, 201);
   const deploy = async (bundle: number) => {
     const r = await h.api('POST', '/api/apps/other/deploy', { bundle });
     assert.equal(r.status, 202, JSON.stringify(r.body));
     return h.waitDeployment(r.body.deployment_id);
   };
-  const zip2 = buildZip([{ name: 'pb_hooks/evil.pb.js', data: HOSTILE_HOOK }, { name: 'pb_public/index.html', data: 'v2' }]);
+  const zip2 = buildZip([
+    { name: 'pb_hooks/evil.pb.js', data: HOSTILE_HOOK },
+    { name: 'pb_public/index.html', data: 'v2' },
+  ]);
   const form2 = new FormData();
   form2.set('file', new Blob([new Uint8Array(zip2)]), 'b.zip');
-  assert.equal((await fetch(`${h.url}/api/apps/other/bundles`, { method: 'POST', headers: { authorization: `Bearer ${h.token}` }, body: form2 })).status, 201);
+  assert.equal(
+    (
+      await fetch(`${h.url}/api/apps/other/bundles`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${h.token}` },
+        body: form2,
+      })
+    ).status,
+    201,
+  );
   const d1 = await deploy(1);
   assert.equal(d1.status, 'success', JSON.stringify(d1.steps));
   // The hook ran: it planted its links, then crashed; the next change starts while systemd waits to restart it.
   assert.equal((await h.sbx.run(['readlink', '/var/lib/pocketd-apps/other/.prev'])).trim(), '/etc');
-  for (let i = 0; i < 200 && (await h.sbx.run(['systemctl', 'show', '-p', 'SubState', '--value', 'pb-other.service'])).trim() !== 'auto-restart'; i++) {
+  for (
+    let i = 0;
+    i < 200 &&
+    (await h.sbx.run(['systemctl', 'show', '-p', 'SubState', '--value', 'pb-other.service'])).trim() !== 'auto-restart';
+    i++
+  ) {
     await new Promise((r) => setTimeout(r, 20));
   }
-  assert.equal((await h.sbx.run(['systemctl', 'show', '-p', 'SubState', '--value', 'pb-other.service'])).trim(), 'auto-restart');
+  assert.equal(
+    (await h.sbx.run(['systemctl', 'show', '-p', 'SubState', '--value', 'pb-other.service'])).trim(),
+    'auto-restart',
+  );
   // A second deploy, a backup, a restore and a rollback, all with the links in place and re-planted every 2 ms.
   const d2 = await deploy(2);
   assert.equal(d2.status, 'success', JSON.stringify(d2.steps));
@@ -254,8 +352,15 @@ test('app seat: a hostile hook that plants links and crashes itself never makes 
     served = (await viaCaddy('other.test', '/index.html')).body;
     if (served !== 'v2') await new Promise((r) => setTimeout(r, 200));
   }
-  assert.equal(served, 'v2',
-    await h.sbx.run(['sh', '-c', 'ls -la /var/lib/pocketd-apps/other /var/lib/pocketd-apps/other/pb_public; journalctl -u pb-other -o cat --no-pager | tail -25; systemctl show -p MainPID,NRestarts pb-other']));
+  assert.equal(
+    served,
+    'v2',
+    await h.sbx.run([
+      'sh',
+      '-c',
+      'ls -la /var/lib/pocketd-apps/other /var/lib/pocketd-apps/other/pb_public; journalctl -u pb-other -o cat --no-pager | tail -25; systemctl show -p MainPID,NRestarts pb-other',
+    ]),
+  );
   const b = await h.api('POST', '/api/apps/other/backups');
   assert.equal(b.status, 201, JSON.stringify(b.body));
   const restore = await h.api('POST', `/api/apps/other/backups/${b.body.id}/restore`);
@@ -267,16 +372,28 @@ test('app seat: a hostile hook that plants links and crashes itself never makes 
   assert.equal((await viaCaddy('other.test', '/index.html')).body, 'v1');
 
   // Nothing outside the app's own directory changed: no file under /etc is newer than the attack, owners are as they were.
-  const changed = (await h.sbx.run(['sh', '-c', 'find /etc /root /usr /var/lib/pocketd-releases -xdev -newer /run/attack-start -not -type d 2>/dev/null || true'])).trim();
+  const changed = (
+    await h.sbx.run([
+      'sh',
+      '-c',
+      'find /etc /root /usr /var/lib/pocketd-releases -xdev -newer /run/attack-start -not -type d 2>/dev/null || true',
+    ])
+  ).trim();
   assert.equal(changed, '', changed);
-  assert.equal(await h.sbx.run(['stat', '-c', '%U %G %a', '/etc', '/etc/systemd/system', '/etc/cron.d', '/etc/ssl']), etcBefore);
+  assert.equal(
+    await h.sbx.run(['stat', '-c', '%U %G %a', '/etc', '/etc/systemd/system', '/etc/cron.d', '/etc/ssl']),
+    etcBefore,
+  );
   for (const f of ['/etc/pwn-hooks', '/etc/pwn.zip', '/etc/pwn-backup']) assert.equal(await h.sbx.exists(f), false, f);
   // Files inside the app's directory are the app's.
-  assert.equal((await h.sbx.run(['sh', '-c', 'find /var/lib/pocketd-apps/other -xdev ! -user pb-other | head -5'])).trim(), '');
+  assert.equal(
+    (await h.sbx.run(['sh', '-c', 'find /var/lib/pocketd-apps/other -xdev ! -user pb-other | head -5'])).trim(),
+    '',
+  );
   await assertNoRootUnit();
 });
 
-test('app seat and local user: Caddy\'s admin endpoint is out of reach; a change behind pocketd\'s back is drift and repair undoes it', async () => {
+test("app seat and local user: Caddy's admin endpoint is out of reach; a change behind pocketd's back is drift and repair undoes it", async () => {
   // Finding 4: the admin API listened on loopback TCP with no auth.
   const probe = `const net = require('node:net');
     const tcp = new Promise((r) => { const s = net.connect(2019, '127.0.0.1'); s.on('connect', () => { s.destroy(); r('tcp-open'); }); s.on('error', (e) => r(e.code)); });
@@ -325,13 +442,23 @@ test('local user: the store is private, from creation', async () => {
     assert.notEqual(r.code, 0);
     assert.doesNotMatch(r.stdout, /sekrit/);
   }
-  assert.match(await h.sbx.readFile('/proc/' + (await h.sbx.run(['systemctl', 'show', '-p', 'MainPID', '--value', 'pocketd.service'])).trim() + '/status'), /^Umask:\s+0077$/m);
+  assert.match(
+    await h.sbx.readFile(
+      '/proc/' +
+        (await h.sbx.run(['systemctl', 'show', '-p', 'MainPID', '--value', 'pocketd.service'])).trim() +
+        '/status',
+    ),
+    /^Umask:\s+0077$/m,
+  );
 });
 
-test('local user: a superuser password never shows in any process\'s arguments nor in the journal', async () => {
+test("local user: a superuser password never shows in any process's arguments nor in the journal", async () => {
   // Finding 6: `pocketbase superuser upsert EMAIL PASSWORD` ran with the password in argv.
   const password = 'very-secret-superuser-pw-42';
-  const poller = asUser('nobody', ['node', '-e', `
+  const poller = asUser('nobody', [
+    'node',
+    '-e',
+    `
     const fs = require('node:fs'); const seen = new Set(); const end = Date.now() + 25000;
     const tick = () => {
       for (const p of fs.readdirSync('/proc')) {
@@ -340,20 +467,34 @@ test('local user: a superuser password never shows in any process\'s arguments n
       }
       if (Date.now() < end && !fs.existsSync('/tmp/stop-poll')) setImmediate(tick); else console.log(JSON.stringify([...seen]));
     };
-    tick();`]);
-  const r = await h.api('POST', '/api/apps', { name: 'admins', domains: ['admins.test'], superuser: { email: 'root@admins.test', password } });
+    tick();`,
+  ]);
+  const r = await h.api('POST', '/api/apps', {
+    name: 'admins',
+    domains: ['admins.test'],
+    superuser: { email: 'root@admins.test', password },
+  });
   assert.equal(r.status, 202);
   const d = await h.waitDeployment(r.body.deployment_id);
   await h.sbx.run(['touch', '/tmp/stop-poll']);
   assert.equal(d.status, 'success', JSON.stringify(d.steps));
   const seen: string[] = JSON.parse((await poller).stdout.trim());
-  assert.ok(seen.some((c) => c.includes('superuser upsert root@admins.test')), `the poller saw the CLI run: ${JSON.stringify(seen)}`);
-  assert.ok(seen.every((c) => !c.includes(password)), JSON.stringify(seen));
+  assert.ok(
+    seen.some((c) => c.includes('superuser upsert root@admins.test')),
+    `the poller saw the CLI run: ${JSON.stringify(seen)}`,
+  );
+  assert.ok(
+    seen.every((c) => !c.includes(password)),
+    JSON.stringify(seen),
+  );
   // The real password works; the throwaway one the poller saw does not.
   const port = (await h.api('GET', '/api/apps/admins')).body.port;
-  const auth = (pw: string) => fetch(`http://127.0.0.1:${port}/api/collections/_superusers/auth-with-password`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ identity: 'root@admins.test', password: pw }),
-  }).then((x) => x.status);
+  const auth = (pw: string) =>
+    fetch(`http://127.0.0.1:${port}/api/collections/_superusers/auth-with-password`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ identity: 'root@admins.test', password: pw }),
+    }).then((x) => x.status);
   assert.equal(await auth(password), 200);
   const throwaway = seen.map((c) => /superuser upsert \S+ (\S+)/.exec(c)?.[1]).find(Boolean);
   assert.ok(throwaway);
@@ -387,17 +528,38 @@ test('rendered units and sites pass the real tools', async () => {
   for (const file of ['site.caddy', 'site-http.caddy']) {
     const site = readFileSync(path.join(root, 'test', 'fixtures', 'golden', file), 'utf8');
     await h.sbx.writeFile('/run/golden.Caddyfile', `{\n\tadmin off\n}\n${site}`);
-    const r = await h.sbx.exec(['caddy', 'validate', '--adapter', 'caddyfile', '--config', '/run/golden.Caddyfile'], { env: { HOME: '/root' } });
+    const r = await h.sbx.exec(['caddy', 'validate', '--adapter', 'caddyfile', '--config', '/run/golden.Caddyfile'], {
+      env: { HOME: '/root' },
+    });
     assert.equal(r.code, 0, `${file}: ${r.stderr}`);
   }
 });
 
 test('install.sh run twice changes nothing the second time', async () => {
-  const files = ['/etc/systemd/system/pocketd.service', '/etc/sudoers.d/pocketd', HELPER, '/usr/local/lib/pocketd/pocketd-helper.mjs', '/etc/pocketd/helper.json',
-    '/etc/pocketd/config.json', '/etc/caddy/Caddyfile', '/usr/local/bin/pocketd', '/etc/systemd/system/caddy.service.d/pocketd.conf'];
+  const files = [
+    '/etc/systemd/system/pocketd.service',
+    '/etc/sudoers.d/pocketd',
+    HELPER,
+    '/usr/local/lib/pocketd/pocketd-helper.mjs',
+    '/etc/pocketd/helper.json',
+    '/etc/pocketd/config.json',
+    '/etc/caddy/Caddyfile',
+    '/usr/local/bin/pocketd',
+    '/etc/systemd/system/caddy.service.d/pocketd.conf',
+  ];
   const snapshot = async () => {
     const sums = await h.sbx.run(['sha256sum', ...files]);
-    const stats = await h.sbx.run(['stat', '-c', '%n %U %G %a %Y', ...files, '/var/lib/pocketd', '/var/lib/pocketd/staging', '/etc/pocketd/env', '/var/lib/pocketd-apps', '/var/lib/pocketd-releases']);
+    const stats = await h.sbx.run([
+      'stat',
+      '-c',
+      '%n %U %G %a %Y',
+      ...files,
+      '/var/lib/pocketd',
+      '/var/lib/pocketd/staging',
+      '/etc/pocketd/env',
+      '/var/lib/pocketd-apps',
+      '/var/lib/pocketd-releases',
+    ]);
     const pid = await h.sbx.run(['systemctl', 'show', '-p', 'MainPID', '--value', 'pocketd.service', 'caddy.service']);
     const users = await h.sbx.run(['/bin/sh', '-c', 'getent passwd pocketd pocketbase; getent group systemd-journal']);
     return { sums, stats, pid, users };
@@ -406,13 +568,22 @@ test('install.sh run twice changes nothing the second time', async () => {
   const out = await h.sbx.run(['/bin/bash', `${h.sbx.srcDir}/deploy/install.sh`]);
   assert.doesNotMatch(out, /wrote|added|now/);
   assert.deepEqual(await snapshot(), before);
-  assert.equal((await h.sbx.run(['grep', '-c', 'import /etc/caddy/pocketd/\\*.caddy', '/etc/caddy/Caddyfile'])).trim(), '1');
+  assert.equal(
+    (await h.sbx.run(['grep', '-c', 'import /etc/caddy/pocketd/\\*.caddy', '/etc/caddy/Caddyfile'])).trim(),
+    '1',
+  );
 });
 
 test('uninstall.sh removes pocketd and keeps app data', async () => {
   const r = await h.sbx.run(['/bin/bash', `${h.sbx.srcDir}/deploy/uninstall.sh`]);
   assert.match(r, /app data kept/);
-  for (const f of ['/etc/systemd/system/pocketd.service', '/etc/sudoers.d/pocketd', HELPER, '/etc/systemd/system/pb-seed.service', '/etc/caddy/pocketd']) {
+  for (const f of [
+    '/etc/systemd/system/pocketd.service',
+    '/etc/sudoers.d/pocketd',
+    HELPER,
+    '/etc/systemd/system/pb-seed.service',
+    '/etc/caddy/pocketd',
+  ]) {
     assert.equal(await h.sbx.exists(f), false, f);
   }
   assert.equal(await h.sbx.exists('/var/lib/pocketd-apps/seed/pb_data/data.db'), true);

@@ -14,7 +14,9 @@ before(async () => {
   // Slow motion (each step pauses) so that operations overlap on purpose; a small queue bound to reach it.
   h = await setupPocketdHost({ settings: { step_pause_ms: '150', queue_max: '3' } });
 });
-after(async () => { await h?.stop(); });
+after(async () => {
+  await h?.stop();
+});
 
 const created = async (name: string, extra: Record<string, unknown> = {}) => {
   const r = await h.api('POST', '/api/apps', { name, domains: [`${name}.test`], ...extra });
@@ -24,12 +26,16 @@ const created = async (name: string, extra: Record<string, unknown> = {}) => {
 const upload = async (app: string, html: string) => {
   const form = new FormData();
   form.set('file', new Blob([new Uint8Array(buildZip([{ name: 'pb_public/index.html', data: html }]))]), 'b.zip');
-  const r = await fetch(`${h.url}/api/apps/${app}/bundles`, { method: 'POST', headers: { authorization: `Bearer ${h.token}` }, body: form });
+  const r = await fetch(`${h.url}/api/apps/${app}/bundles`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${h.token}` },
+    body: form,
+  });
   assert.equal(r.status, 201);
   return ((await r.json()) as { number: number }).number;
 };
 
-test('a stop sent right after a create\'s 202 waits for the create, then stops the app', async () => {
+test("a stop sent right after a create's 202 waits for the create, then stops the app", async () => {
   const create = await created('first');
   const stop = await h.api('POST', '/api/apps/first/stop');
   assert.equal(stop.status, 202, JSON.stringify(stop.body));
@@ -48,7 +54,7 @@ test('a stop sent right after a create\'s 202 waits for the create, then stops t
   assert.equal(start.body.state, 'running');
 });
 
-test('two upgrades sent back to back both run, in order; the app ends on the second\'s version', async () => {
+test("two upgrades sent back to back both run, in order; the app ends on the second's version", async () => {
   assert.equal((await h.waitDeployment(await created('second', { pocketbase_version: '0.22.0' }))).status, 'success');
   const a = await h.api('POST', '/api/apps/second/upgrade', { version: '0.23.1' });
   const b = await h.api('POST', '/api/apps/second/upgrade', { version: '0.22.0' });
@@ -67,7 +73,10 @@ test('a queue at its bound answers 429 naming the limit; cancel ends a queued op
   const first = await h.api('POST', '/api/apps/second/upgrade', { version: '0.23.1' });
   const waiting = [];
   for (let i = 0; i < 3; i++) waiting.push(await h.api('POST', '/api/apps/second/restart'));
-  assert.deepEqual(waiting.map((w) => w.status), [202, 202, 202]);
+  assert.deepEqual(
+    waiting.map((w) => w.status),
+    [202, 202, 202],
+  );
   const over = await h.api('POST', '/api/apps/second/restart');
   assert.equal(over.status, 429, JSON.stringify(over.body));
   assert.equal(over.body.error.code, 'QUEUE_FULL');
@@ -76,7 +85,10 @@ test('a queue at its bound answers 429 naming the limit; cancel ends a queued op
   assert.equal(cancel.status, 202);
   assert.equal(cancel.body.status, 'cancelled');
   const ends = await Promise.all([first, ...waiting].map((w) => h.waitDeployment(w.body.deployment_id)));
-  assert.deepEqual(ends.map((d) => d.status), ['success', 'success', 'cancelled', 'success']);
+  assert.deepEqual(
+    ends.map((d) => d.status),
+    ['success', 'success', 'cancelled', 'success'],
+  );
   assert.equal(ends[2].steps.length, 0, 'a cancelled queued operation never started');
   const listed = (await h.api('GET', '/api/deployments?app=second&status=queued')).body.deployments;
   assert.deepEqual(listed, []);
@@ -90,7 +102,10 @@ test('a deploy that supersedes ends the deploys still waiting: two quick pushes 
   const d3 = await h.api('POST', '/api/apps/third/deploy', { bundle: b3, supersede: true });
   assert.deepEqual([d1.body.position, d3.body.position], [0, 1]);
   const ends = await Promise.all([d1, d2, d3].map((d) => h.waitDeployment(d.body.deployment_id)));
-  assert.deepEqual(ends.map((d) => d.status), ['success', 'superseded', 'success']);
+  assert.deepEqual(
+    ends.map((d) => d.status),
+    ['success', 'superseded', 'success'],
+  );
   assert.equal((await h.api('GET', '/api/apps/third')).body.bundle, b3);
 });
 

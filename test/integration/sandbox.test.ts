@@ -12,7 +12,9 @@ before(async () => {
   sbx = await bootSandbox();
   bootMs = performance.now() - t0;
 });
-after(async () => { await sbx?.stop(); });
+after(async () => {
+  await sbx?.stop();
+});
 
 test('boots a private systemd as PID 1 with journald, caddy and sudo', async () => {
   console.log(`# sandbox boot to running: ${Math.round(bootMs)} ms`);
@@ -41,16 +43,22 @@ test('runs commands as another user', async () => {
 
 test('a unit serving HTTP on loopback, its journal, and Caddy proxying to it by Host', async () => {
   const port = await freePort();
-  await sbx.writeFile('/etc/systemd/system/sbx-echo.service', `[Unit]
+  await sbx.writeFile(
+    '/etc/systemd/system/sbx-echo.service',
+    `[Unit]
 Description=sandbox echo
 [Service]
 ExecStart=/usr/bin/node -e "require('http').createServer((q,s)=>{console.log('hit '+q.url);s.end('echo:'+q.headers.host)}).listen(${port},'127.0.0.1',()=>console.log('echo up'))"
-`);
+`,
+  );
   await sbx.run(['systemctl', 'daemon-reload']);
   await sbx.run(['systemctl', 'start', 'sbx-echo.service']);
   let body = '';
   for (let i = 0; i < 100 && !body; i++) {
-    body = await fetch(`http://127.0.0.1:${port}/direct`).then((r) => r.text(), () => '');
+    body = await fetch(`http://127.0.0.1:${port}/direct`).then(
+      (r) => r.text(),
+      () => '',
+    );
     if (!body) await sleep(50);
   }
   assert.equal(body, `echo:127.0.0.1:${port}`);

@@ -20,13 +20,25 @@ let browser: Browser;
 let page: Page;
 
 before(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`the dashboard tests need Debian's chromium at ${CHROMIUM} (apt-get install chromium)`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(`the dashboard tests need Debian's chromium at ${CHROMIUM} (apt-get install chromium)`);
   await mkdir(ARTIFACTS, { recursive: true });
   h = await setupPocketdHost({ settings: { health_interval_seconds: '2', metrics_interval_seconds: '2' } });
-  await h.sbx.run(['/usr/local/bin/pocketd', 'admin', 'create', '--email', EMAIL, '--password-stdin'], { input: `${PASSWORD}\n` });
+  await h.sbx.run(['/usr/local/bin/pocketd', 'admin', 'create', '--email', EMAIL, '--password-stdin'], {
+    input: `${PASSWORD}\n`,
+  });
   browser = await chromium.launch({
-    executablePath: CHROMIUM, headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
   page.setDefaultTimeout(30_000);
@@ -47,7 +59,13 @@ async function axeViolations(): Promise<string[]> {
   await page.evaluate(AXE);
   const found = await page.evaluate(async () => {
     const r = await (window as any).axe.run(document, { resultTypes: ['violations'] });
-    return r.violations.map((v: any) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n: any) => n.target.join(' ')).join(' | ')}`);
+    return r.violations.map(
+      (v: any) =>
+        `${v.id} (${v.impact}): ${v.nodes
+          .slice(0, 3)
+          .map((n: any) => n.target.join(' '))
+          .join(' | ')}`,
+    );
   });
   return found as string[];
 }
@@ -64,7 +82,10 @@ async function signedInWithToken(token: string, who: string): Promise<Page> {
 /** Every page at desktop and phone sizes: a screenshot of each, and axe finds nothing. */
 async function auditPage(name: string, ready: () => Promise<unknown>) {
   const problems: string[] = [];
-  for (const [size, viewport] of [['desktop', DESKTOP], ['phone', PHONE]] as const) {
+  for (const [size, viewport] of [
+    ['desktop', DESKTOP],
+    ['phone', PHONE],
+  ] as const) {
     await page.setViewportSize(viewport);
     await ready();
     await page.waitForTimeout(150);
@@ -128,10 +149,18 @@ test('create an app: errors as you type next to the field, then steps until heal
   await page.getByLabel('Name').fill('webapp');
   await page.getByLabel('Domains', { exact: true }).fill('webapp.test');
   await page.locator('#name-error').waitFor({ state: 'detached' });
-  assert.equal(await page.getByLabel('Domains', { exact: true }).getAttribute('aria-describedby'), null, 'no pointer to a message that is not there');
+  assert.equal(
+    await page.getByLabel('Domains', { exact: true }).getAttribute('aria-describedby'),
+    null,
+    'no pointer to a message that is not there',
+  );
   await auditPage('12-create', () => page.getByText(/Port \d+, PocketBase/).waitFor());
   // The check can fail: an image without a text alternative is found.
-  await page.evaluate(() => { const i = document.createElement('img'); i.id = 'axe-probe'; document.body.append(i); });
+  await page.evaluate(() => {
+    const i = document.createElement('img');
+    i.id = 'axe-probe';
+    document.body.append(i);
+  });
   assert.ok((await axeViolations()).some((v) => v.startsWith('image-alt')));
   await page.evaluate(() => document.getElementById('axe-probe')?.remove());
   await page.getByText(/Port \d+, PocketBase/).waitFor();
@@ -139,7 +168,10 @@ test('create an app: errors as you type next to the field, then steps until heal
   await page.locator('progress').first().waitFor();
   await page.getByRole('link', { name: 'Open webapp' }).waitFor({ timeout: 60_000 });
   const steps = await page.locator('.step').allInnerTexts();
-  assert.ok(steps.some((s) => /wait health/.test(s) && /success/.test(s)), steps.join('\n'));
+  assert.ok(
+    steps.some((s) => /wait health/.test(s) && /success/.test(s)),
+    steps.join('\n'),
+  );
   await shot('02-create-done');
 });
 
@@ -165,7 +197,10 @@ test('the apps table shows live state, health and sparklines; restart from the a
   // Health and sparklines of all apps come in one request, not two per app.
   page.off('request', onRequest);
   assert.ok(asked.includes('/api/summary'), asked.join(' '));
-  assert.deepEqual(asked.filter((p) => /^\/api\/apps\/[^/]+\/(metrics|health)$/.test(p)), []);
+  assert.deepEqual(
+    asked.filter((p) => /^\/api\/apps\/[^/]+\/(metrics|health)$/.test(p)),
+    [],
+  );
   // Live: a stop through the API shows up without a reload.
   await h.api('POST', '/api/apps/webapp/stop');
   await row.locator('[data-testid=state]').getByText('stopped').waitFor();
@@ -199,7 +234,11 @@ test('the apps table shows live state, health and sparklines; restart from the a
   const drawn = (await metricsRes.json()).samples as any[];
   const lastMem = [...drawn].reverse().find((x) => x.memory_bytes !== null)?.memory_bytes as number | undefined;
   await page.waitForTimeout(100);
-  const caption = await page.locator('figure.chart').filter({ hasText: 'Memory:' }).getByTestId('chart-last').innerText();
+  const caption = await page
+    .locator('figure.chart')
+    .filter({ hasText: 'Memory:' })
+    .getByTestId('chart-last')
+    .innerText();
   if (lastMem === undefined) assert.equal(caption, '—');
   else {
     const [, num, unit] = /^([\d.]+) (B|KiB|MiB|GiB)$/.exec(caption) ?? [];
@@ -208,14 +247,20 @@ test('the apps table shows live state, health and sparklines; restart from the a
   }
   assert.equal(await page.getByRole('button', { name: '24 h' }).getAttribute('aria-pressed'), 'true');
   await page.getByRole('link', { name: /Open PocketBase admin \(webapp\.test\/_\/\)/ }).waitFor();
-  assert.equal(await page.getByRole('link', { name: /Open PocketBase admin/ }).getAttribute('href'), 'https://webapp.test/_/');
+  assert.equal(
+    await page.getByRole('link', { name: /Open PocketBase admin/ }).getAttribute('href'),
+    'https://webapp.test/_/',
+  );
   await auditPage('04-app-overview', () => page.locator('.chart canvas').first().waitFor());
 });
 
 test('logs: read, follow a new line, filter by level and search', async () => {
   await page.getByRole('link', { name: 'logs' }).click();
   const box = page.getByRole('log');
-  await box.getByText(/Server started at/).first().waitFor();
+  await box
+    .getByText(/Server started at/)
+    .first()
+    .waitFor();
   const port = (await h.api('GET', '/api/apps/webapp')).body.port;
   const tag = `ui-follow-${Date.now()}`;
   await page.waitForTimeout(500);
@@ -234,8 +279,14 @@ test('logs: read, follow a new line, filter by level and search', async () => {
   assert.match(line, /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} error /, line);
   assert.equal((line.match(/\d{2}:\d{2}:\d{2}/g) ?? []).length, 1, `one time in: ${line}`);
   // Download of a time range, as NDJSON and as text.
-  const [ndjson] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'NDJSON' }).click()]);
-  const entries = (await readFile(await ndjson.path(), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+  const [ndjson] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'NDJSON' }).click(),
+  ]);
+  const entries = (await readFile(await ndjson.path(), 'utf8'))
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   assert.ok(entries.some((e) => String(e.message).includes(tag)));
   const [text] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Text' }).click()]);
   assert.match(await readFile(await text.path(), 'utf8'), new RegExp(`\\d{2}:\\d{2}:\\d{2} ERROR ${tag}`));
@@ -245,8 +296,14 @@ test('logs: read, follow a new line, filter by level and search', async () => {
 test('a log of 100 000 lines keeps only the visible rows in the page', async () => {
   const port = (await h.api('GET', '/api/apps/webapp')).body.port;
   await fetch(`http://127.0.0.1:${port}/_standin/spam?n=20000`);
-  await page.waitForFunction(() => /^\d+ of (\d+) lines$/.exec(document.querySelector('[data-testid=log-count]')?.textContent ?? '')?.[1] !== undefined
-    && Number(/of (\d+)/.exec(document.querySelector('[data-testid=log-count]')!.textContent!)![1]) > 15000, undefined, { timeout: 30_000 });
+  await page.waitForFunction(
+    () =>
+      /^\d+ of (\d+) lines$/.exec(document.querySelector('[data-testid=log-count]')?.textContent ?? '')?.[1] !==
+        undefined &&
+      Number(/of (\d+)/.exec(document.querySelector('[data-testid=log-count]')!.textContent!)![1]) > 15000,
+    undefined,
+    { timeout: 30_000 },
+  );
   const rows = await page.locator('.logline').count();
   assert.ok(rows < 200, `${rows} rows in the DOM`);
   // Still responsive: a filter answers at once.
@@ -256,7 +313,10 @@ test('a log of 100 000 lines keeps only the visible rows in the page', async () 
   assert.ok(Date.now() - t0 < 5000);
   await page.getByLabel('Search').fill('');
   // Scrolled up, following pauses and says so; new lines do not move the reader.
-  await page.getByRole('log').evaluate((el) => { el.scrollTop = 0; el.dispatchEvent(new Event('scroll')); });
+  await page.getByRole('log').evaluate((el) => {
+    el.scrollTop = 0;
+    el.dispatchEvent(new Event('scroll'));
+  });
   await page.getByText(/Following is paused while you read/).waitFor();
   // (No new line is asked for here: journald's rate limit may drop it right after the 20 000-line burst.)
   await page.waitForTimeout(500);
@@ -314,19 +374,27 @@ test('host, tokens and audit pages', async () => {
   await page.locator('tbody tr').filter({ hasText: 'ci-webapp' }).waitFor();
   const actors = await page.locator('tbody tr td:nth-child(2)').allInnerTexts();
   assert.ok(actors.length > 0 && actors.every((a) => a === EMAIL), actors.join(', '));
-  assert.match(await page.locator('tbody tr').filter({ hasText: 'ci-webapp' }).innerText(), /"scope":"app:webapp:deploy"/);
+  assert.match(
+    await page.locator('tbody tr').filter({ hasText: 'ci-webapp' }).innerText(),
+    /"scope":"app:webapp:deploy"/,
+  );
   await auditPage('13-audit', () => page.locator('tbody tr').first().waitFor());
 });
 
 test('alerts page: add a webhook channel (its secret shown once), a rule, and send a test', async () => {
   const hits: string[] = [];
-  const receiver = (await import('node:http')).createServer((req, res) => { hits.push(String(req.headers['x-pocketd-signature'] ?? '')); res.end('ok'); });
+  const receiver = (await import('node:http')).createServer((req, res) => {
+    hits.push(String(req.headers['x-pocketd-signature'] ?? ''));
+    res.end('ok');
+  });
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
   try {
     await page.goto(`${h.url}/#/alerts`);
     await page.getByText('No channel yet').waitFor();
     await page.getByLabel('Channel name').fill('ops-hook');
-    await page.getByLabel('Webhook URL').fill(`http://127.0.0.1:${(receiver.address() as import('node:net').AddressInfo).port}/hook`);
+    await page
+      .getByLabel('Webhook URL')
+      .fill(`http://127.0.0.1:${(receiver.address() as import('node:net').AddressInfo).port}/hook`);
     await page.getByRole('button', { name: 'Add channel' }).click();
     await page.getByText(/Signing secret, shown once/).waitFor();
     await page.getByRole('button', { name: 'Add rule' }).click();
@@ -373,7 +441,11 @@ test('dark mode follows the system, and the toggle is remembered', async () => {
 
 test('deploy, backups and env tabs: upload a bundle with progress and deploy it, back up, save a secret', async () => {
   await page.goto(`${h.url}/#/apps/webapp/deploy`);
-  await page.getByLabel('Zip file').setInputFiles({ name: 'site.zip', mimeType: 'application/zip', buffer: buildZip([{ name: 'pb_public/index.html', data: '<h1>from the dashboard</h1>' }]) });
+  await page.getByLabel('Zip file').setInputFiles({
+    name: 'site.zip',
+    mimeType: 'application/zip',
+    buffer: buildZip([{ name: 'pb_public/index.html', data: '<h1>from the dashboard</h1>' }]),
+  });
   await page.getByLabel('Notes').fill('ui upload');
   await page.getByRole('button', { name: 'Upload' }).click();
   await page.getByText(/#1 .* ui upload/).waitFor();
@@ -394,7 +466,11 @@ test('deploy, backups and env tabs: upload a bundle with progress and deploy it,
   const target = before === '0.22.0' ? '0.23.1' : '0.22.0';
   await page.getByLabel('Version').selectOption(target);
   await page.getByRole('button', { name: 'Upgrade' }).click();
-  await page.locator('.deployment > .row').filter({ hasText: 'upgrade' }).getByText('success').waitFor({ timeout: 60_000 });
+  await page
+    .locator('.deployment > .row')
+    .filter({ hasText: 'upgrade' })
+    .getByText('success')
+    .waitFor({ timeout: 60_000 });
   await page.getByText(`Now on ${target}.`).waitFor();
   assert.equal(await page.getByLabel('Version').inputValue(), '');
   assert.equal(await page.getByRole('button', { name: 'Upgrade' }).isDisabled(), true);
@@ -409,8 +485,14 @@ test('deploy, backups and env tabs: upload a bundle with progress and deploy it,
   assert.ok((await page.getByRole('cell', { name: 'pre-deploy' }).count()) >= 1, 'the deploy took a snapshot');
   // Restore asks first (in the page, no native dialog); Restore and Delete sit on one line.
   const backupRow = page.locator('tr').filter({ hasText: 'manual' }).first();
-  const [restoreBox, deleteBox] = [await backupRow.getByRole('button', { name: 'Restore' }).boundingBox(), await backupRow.getByRole('button', { name: 'Delete' }).boundingBox()];
-  assert.ok(restoreBox && deleteBox && Math.abs(restoreBox.y - deleteBox.y) <= 2, `Restore at ${restoreBox?.y}, Delete at ${deleteBox?.y}`);
+  const [restoreBox, deleteBox] = [
+    await backupRow.getByRole('button', { name: 'Restore' }).boundingBox(),
+    await backupRow.getByRole('button', { name: 'Delete' }).boundingBox(),
+  ];
+  assert.ok(
+    restoreBox && deleteBox && Math.abs(restoreBox.y - deleteBox.y) <= 2,
+    `Restore at ${restoreBox?.y}, Delete at ${deleteBox?.y}`,
+  );
   await backupRow.getByRole('button', { name: 'Restore' }).click();
   await backupRow.getByText(/Replace the app's data with backup \d+\?/).waitFor();
   await backupRow.getByRole('button', { name: 'No' }).click();
@@ -445,7 +527,10 @@ test('create with env and a superuser from the form; set the superuser again fro
   await page.goto(`${h.url}/#/new`);
   await page.getByLabel('Name').fill('second');
   await page.getByLabel('Environment').fill('APP_MODE=production\n1BAD=x');
-  await page.locator('#env-error').getByText(/1BAD.*keys must be letters/).waitFor();
+  await page
+    .locator('#env-error')
+    .getByText(/1BAD.*keys must be letters/)
+    .waitFor();
   await page.getByLabel('Environment').fill('APP_MODE=production');
   await page.getByLabel('Email', { exact: true }).fill('owner@example.com');
   await page.getByLabel('Password', { exact: true }).fill('short');
@@ -464,7 +549,9 @@ test('create with env and a superuser from the form; set the superuser again fro
   await page.getByText('Superuser owner@example.com is set; sign in at /_/.').waitFor({ timeout: 30_000 });
   const port = (await h.api('GET', '/api/apps/second')).body.port;
   const auth = await fetch(`http://127.0.0.1:${port}/api/collections/_superusers/auth-with-password`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ identity: 'owner@example.com', password: 'another long password' }),
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ identity: 'owner@example.com', password: 'another long password' }),
   });
   assert.equal(auth.status, 200, 'the new password signs in to PocketBase');
   // The delete confirmation reads on one line.
@@ -488,7 +575,11 @@ test('the app page shows its queue: what runs now, what waits, with Cancel; a du
   const queue = page.getByRole('region', { name: 'Queue', exact: true });
   await queue.getByTestId('queue-item').filter({ hasText: 'upgrade' }).getByText('now').waitFor();
   await queue.getByTestId('queue-item').filter({ hasText: 'restart' }).waitFor();
-  assert.equal(await page.getByRole('button', { name: 'restart', exact: true }).isDisabled(), true, 'a second restart would only queue a duplicate');
+  assert.equal(
+    await page.getByRole('button', { name: 'restart', exact: true }).isDisabled(),
+    true,
+    'a second restart would only queue a duplicate',
+  );
   assert.equal(await page.getByRole('button', { name: 'stop', exact: true }).isDisabled(), false);
   await shot('11-queue');
   await page.getByRole('button', { name: `Cancel restart #${rs.body.deployment_id}` }).click();
@@ -517,12 +608,18 @@ test('a phone-sized screen shows the apps without overflowing the page; tabs and
   await page.goto(`${h.url}/#/apps`);
   await page.locator('tr[data-app=webapp]').waitFor();
   await shot('09-phone');
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-  const wide = await page.evaluate(() => [...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > innerWidth + 1 && !e.parentElement?.closest('.table-wrap'))
-    .slice(0, 5).map((e) => `${e.tagName}.${e.className}`));
+  const overflow = await page.evaluate(
+    () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+  );
+  const wide = await page.evaluate(() =>
+    [...document.querySelectorAll('body *')]
+      .filter((e) => e.getBoundingClientRect().right > innerWidth + 1 && !e.parentElement?.closest('.table-wrap'))
+      .slice(0, 5)
+      .map((e) => `${e.tagName}.${e.className}`),
+  );
   assert.ok(overflow <= 1, `the page scrolls sideways by ${overflow}px: ${wide.join(', ')}`);
   const restart = await page.getByRole('button', { name: 'restart webapp' }).boundingBox();
-  assert.ok(restart && restart.x + restart.width <= PHONE.width, 'the row\'s actions are on screen');
+  assert.ok(restart && restart.x + restart.width <= PHONE.width, "the row's actions are on screen");
   await page.goto(`${h.url}/#/apps/webapp/overview`);
   for (const tab of ['env', 'settings']) {
     const box = await page.getByRole('link', { name: tab, exact: true }).boundingBox();

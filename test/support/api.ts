@@ -14,20 +14,40 @@ export interface TestApi {
   adminToken: string;
   dir: string;
   /** JSON request helper; `token: null` sends none. */
-  call(method: string, url: string, opts?: { body?: unknown; token?: string | null; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
+  call(
+    method: string,
+    url: string,
+    opts?: { body?: unknown; token?: string | null; headers?: Record<string, string> },
+  ): Promise<{ status: number; body: any; headers: Headers }>;
   close(): Promise<void>;
 }
 
 /** The real API stack on a real SQLite file, for in-process tests with `app.request()`. */
-export async function createTestApi(opts: { maxFailures?: number; lockSeconds?: number; bodyLimitBytes?: number } = {}): Promise<TestApi> {
+export async function createTestApi(
+  opts: { maxFailures?: number; lockSeconds?: number; bodyLimitBytes?: number } = {},
+): Promise<TestApi> {
   const { dir, cleanup } = tempDir();
   const db = openDatabase(path.join(dir, 'pocketd.db'));
   await migrateToLatest(db);
-  const auth = createAuthService(db, { sessionDays: 7, maxFailures: opts.maxFailures ?? 5, lockSeconds: opts.lockSeconds ?? 300 });
-  const app = createApi({ db, auth, log: pino({ level: 'silent' }), bodyLimitBytes: opts.bodyLimitBytes ?? 64 * 1024, startedAt: Date.now() });
+  const auth = createAuthService(db, {
+    sessionDays: 7,
+    maxFailures: opts.maxFailures ?? 5,
+    lockSeconds: opts.lockSeconds ?? 300,
+  });
+  const app = createApi({
+    db,
+    auth,
+    log: pino({ level: 'silent' }),
+    bodyLimitBytes: opts.bodyLimitBytes ?? 64 * 1024,
+    startedAt: Date.now(),
+  });
   const { token: adminToken } = await auth.createApiToken('test-admin', 'admin', 1, null);
   return {
-    app, db, auth, adminToken, dir,
+    app,
+    db,
+    auth,
+    adminToken,
+    dir,
     async call(method, url, o = {}) {
       const headers: Record<string, string> = { ...o.headers };
       const token = o.token === undefined ? adminToken : o.token;
@@ -40,7 +60,11 @@ export async function createTestApi(opts: { maxFailures?: number; lockSeconds?: 
       const res = await app.request(url, { method, headers, body });
       const text = await res.text();
       let parsed: unknown = text;
-      try { parsed = text ? JSON.parse(text) : null; } catch { /* not JSON */ }
+      try {
+        parsed = text ? JSON.parse(text) : null;
+      } catch {
+        /* not JSON */
+      }
       return { status: res.status, body: parsed, headers: res.headers };
     },
     async close() {
@@ -51,9 +75,21 @@ export async function createTestApi(opts: { maxFailures?: number; lockSeconds?: 
 }
 
 /** Asserts the error envelope and returns it. */
-export function expectEnvelope(body: any): { code: string; message: string; fields: Array<{ field: string; code: string; message: string }>; request_id: string } {
-  if (!body || typeof body !== 'object' || !body.error || typeof body.error.code !== 'string'
-    || typeof body.error.message !== 'string' || !Array.isArray(body.error.fields) || typeof body.error.request_id !== 'string') {
+export function expectEnvelope(body: any): {
+  code: string;
+  message: string;
+  fields: Array<{ field: string; code: string; message: string }>;
+  request_id: string;
+} {
+  if (
+    !body ||
+    typeof body !== 'object' ||
+    !body.error ||
+    typeof body.error.code !== 'string' ||
+    typeof body.error.message !== 'string' ||
+    !Array.isArray(body.error.fields) ||
+    typeof body.error.request_id !== 'string'
+  ) {
     throw new Error(`not an error envelope: ${JSON.stringify(body)}`);
   }
   return body.error;

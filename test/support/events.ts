@@ -1,9 +1,17 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
-export interface SseEvent { id?: string; event?: string; data: any }
+export interface SseEvent {
+  id?: string;
+  event?: string;
+  data: any;
+}
 
 /** Reads SSE events from a response body until `until` says stop or the time runs out. */
-export async function readEvents(res: Response, until: (events: SseEvent[]) => boolean, timeoutMs = 5000): Promise<SseEvent[]> {
+export async function readEvents(
+  res: Response,
+  until: (events: SseEvent[]) => boolean,
+  timeoutMs = 5000,
+): Promise<SseEvent[]> {
   const reader = res.body!.getReader();
   const events: SseEvent[] = [];
   let buf = '';
@@ -28,4 +36,3 @@ export async function readEvents(res: Response, until: (events: SseEvent[]) => b
   await reader.cancel().catch(() => undefined);
   return events;
 }
-

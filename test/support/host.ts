@@ -23,47 +23,78 @@ export interface PocketdHost {
  * Boots a sandbox, installs pocketd in it with deploy/install.sh and waits until it
  * answers. Releases come from the local mirror unless `releasesUrl` names a source.
  */
-export async function setupPocketdHost(opts: { releases?: MirrorRelease[]; settings?: Record<string, string>; releasesUrl?: string } = {}): Promise<PocketdHost> {
-  const mirror = await startReleaseMirror({ releases: opts.releases, sqliteModule: `${SANDBOX_SRC}/node_modules/better-sqlite3` });
+export async function setupPocketdHost(
+  opts: { releases?: MirrorRelease[]; settings?: Record<string, string>; releasesUrl?: string } = {},
+): Promise<PocketdHost> {
+  const mirror = await startReleaseMirror({
+    releases: opts.releases,
+    sqliteModule: `${SANDBOX_SRC}/node_modules/better-sqlite3`,
+  });
   let sbx: Sandbox | undefined;
   try {
     sbx = await bootSandbox();
     const port = await freePort();
     const settings = {
-      listen: `127.0.0.1:${port}`, releases_url: opts.releasesUrl ?? mirror.url, caddy_http_only: 'true', health_timeout_seconds: '15',
-      port_range: '21000-21999', caddy_https_port: String(sbx.caddy.httpsPort), ...opts.settings,
+      listen: `127.0.0.1:${port}`,
+      releases_url: opts.releasesUrl ?? mirror.url,
+      caddy_http_only: 'true',
+      health_timeout_seconds: '15',
+      port_range: '21000-21999',
+      caddy_https_port: String(sbx.caddy.httpsPort),
+      ...opts.settings,
     };
     const args = Object.entries(settings).flatMap(([k, v]) => ['--set', `${k}=${v}`]);
     await sbx.run(['/bin/bash', `${SANDBOX_SRC}/deploy/install.sh`, ...args], { timeoutMs: 120_000 });
     const url = `http://127.0.0.1:${port}`;
     for (let i = 0; i < 200; i++) {
-      const ok = await fetch(`${url}/api/health`).then((r) => r.ok, () => false);
+      const ok = await fetch(`${url}/api/health`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) break;
-      if (i === 199) throw new Error(`pocketd did not answer: ${await sbx.run(['journalctl', '-u', 'pocketd', '-n', '30', '--no-pager'])}`);
+      if (i === 199)
+        throw new Error(
+          `pocketd did not answer: ${await sbx.run(['journalctl', '-u', 'pocketd', '-n', '30', '--no-pager'])}`,
+        );
       await sleep(100);
     }
-    const token = (await sbx.run(['/usr/local/bin/pocketd', 'token', 'create', '--name', 'tests', '--scope', 'admin'])).trim();
+    const token = (
+      await sbx.run(['/usr/local/bin/pocketd', 'token', 'create', '--name', 'tests', '--scope', 'admin'])
+    ).trim();
     const api: PocketdHost['api'] = async (method, path, body, tok) => {
       const headers: Record<string, string> = {};
       const t = tok === undefined ? token : tok;
       if (t !== null) headers.authorization = `Bearer ${t}`;
       if (body !== undefined) headers['content-type'] = 'application/json';
-      const res = await fetch(`${url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      const res = await fetch(`${url}${path}`, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
       const text = await res.text();
       let parsed: unknown = text;
-      try { parsed = text ? JSON.parse(text) : null; } catch { /* not JSON */ }
+      try {
+        parsed = text ? JSON.parse(text) : null;
+      } catch {
+        /* not JSON */
+      }
       return { status: res.status, body: parsed };
     };
     const box = sbx;
     return {
-      sbx: box, mirror, url, token, api,
+      sbx: box,
+      mirror,
+      url,
+      token,
+      api,
       async waitDeployment(id, timeoutMs = 90_000) {
         const until = Date.now() + timeoutMs;
         for (;;) {
           const r = await api('GET', `/api/deployments/${id}`);
           if (r.status !== 200) throw new Error(`deployment ${id}: ${JSON.stringify(r.body)}`);
           if (!['queued', 'pending', 'running'].includes(r.body.status)) return r.body;
-          if (Date.now() > until) throw new Error(`deployment ${id} still ${r.body.status}: ${JSON.stringify(r.body.steps)}`);
+          if (Date.now() > until)
+            throw new Error(`deployment ${id} still ${r.body.status}: ${JSON.stringify(r.body.steps)}`);
           await sleep(100);
         }
       },
@@ -71,19 +102,29 @@ export async function setupPocketdHost(opts: { releases?: MirrorRelease[]; setti
         for (let i = 0; i < 600; i++) {
           const d = (await api('GET', `/api/deployments/${id}`)).body;
           if (d.steps.some((x: any) => x.name === step && x.status === status)) return d;
-          if (!['queued', 'pending', 'running'].includes(d.status)) throw new Error(`deployment ${id} ended ${d.status} before step ${step} was ${status}`);
+          if (!['queued', 'pending', 'running'].includes(d.status))
+            throw new Error(`deployment ${id} ended ${d.status} before step ${step} was ${status}`);
           await sleep(25);
         }
         throw new Error(`step ${step} of deployment ${id} never ${status}`);
       },
       async killDaemon() {
-        const mainPid = async () => (await box.run(['systemctl', 'show', '-p', 'MainPID', '--value', 'pocketd.service'])).trim();
+        const mainPid = async () =>
+          (await box.run(['systemctl', 'show', '-p', 'MainPID', '--value', 'pocketd.service'])).trim();
         const pid = await mainPid();
         await box.run(['kill', '-9', pid]);
         // systemd starts it again (Restart=on-failure); it recovers interrupted deployments before it answers.
         for (let i = 0; i < 400; i++) {
           const now = await mainPid();
-          if (now !== pid && now !== '0' && await fetch(`${url}/api/health`).then((r) => r.ok, () => false)) return;
+          if (
+            now !== pid &&
+            now !== '0' &&
+            (await fetch(`${url}/api/health`).then(
+              (r) => r.ok,
+              () => false,
+            ))
+          )
+            return;
           await sleep(100);
         }
         throw new Error('pocketd did not come back after SIGKILL');
@@ -92,7 +133,9 @@ export async function setupPocketdHost(opts: { releases?: MirrorRelease[]; setti
         // A developer chasing a failure can keep the daemon's journal: POCKETD_TEST_LOGS=<dir>.
         const keep = process.env.POCKETD_TEST_LOGS;
         if (keep) {
-          const text = await box.run(['journalctl', '-u', 'pocketd', '--no-pager', '-o', 'short-precise'], { timeoutMs: 30_000 }).catch((e: Error) => e.message);
+          const text = await box
+            .run(['journalctl', '-u', 'pocketd', '--no-pager', '-o', 'short-precise'], { timeoutMs: 30_000 })
+            .catch((e: Error) => e.message);
           const { mkdir, writeFile } = await import('node:fs/promises');
           await mkdir(keep, { recursive: true });
           await writeFile(`${keep}/pocketd-${process.pid}-${Date.now()}.log`, text);

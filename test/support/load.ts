@@ -25,25 +25,36 @@ export interface LoadResult {
  * restarted every few seconds to give them something to read. Samples the
  * daemon's RSS from /proc every second.
  */
-export async function runLoad(h: PocketdHost, app: string, opts: { clients: number; seconds: number; subscribers: number }): Promise<LoadResult> {
+export async function runLoad(
+  h: PocketdHost,
+  app: string,
+  opts: { clients: number; seconds: number; subscribers: number },
+): Promise<LoadResult> {
   const pid = (await h.sbx.run(['systemctl', 'show', '-p', 'MainPID', '--value', 'pocketd.service'])).trim();
   const rss = async () => Number(/VmRSS:\s+(\d+)/.exec(await h.sbx.readFile(`/proc/${pid}/status`))?.[1] ?? 0) / 1024;
   const rssBefore = await rss();
   const ctrls = Array.from({ length: opts.subscribers }, () => new AbortController());
   let eventsReceived = 0;
-  await Promise.all(ctrls.map(async (c) => {
-    const res = await fetch(`${h.url}/api/events`, { headers: { authorization: `Bearer ${h.token}` }, signal: c.signal });
-    const reader = res.body!.getReader();
-    void (async () => {
-      try {
-        for (;;) {
-          const x = await reader.read();
-          if (x.done) break;
-          eventsReceived += new TextDecoder().decode(x.value).split('\nid: ').length - 1;
+  await Promise.all(
+    ctrls.map(async (c) => {
+      const res = await fetch(`${h.url}/api/events`, {
+        headers: { authorization: `Bearer ${h.token}` },
+        signal: c.signal,
+      });
+      const reader = res.body!.getReader();
+      void (async () => {
+        try {
+          for (;;) {
+            const x = await reader.read();
+            if (x.done) break;
+            eventsReceived += new TextDecoder().decode(x.value).split('\nid: ').length - 1;
+          }
+        } catch {
+          /* aborted */
         }
-      } catch { /* aborted */ }
-    })();
-  }));
+      })();
+    }),
+  );
   let running = true;
   const peaks: number[] = [];
   const heap: number[] = [];
@@ -55,10 +66,18 @@ export async function runLoad(h: PocketdHost, app: string, opts: { clients: numb
       await sleep(1000);
     }
   })();
-  const churn = (async () => { while (running) { await h.api('POST', `/api/apps/${app}/restart`).catch(() => undefined); await sleep(3000); } })();
+  const churn = (async () => {
+    while (running) {
+      await h.api('POST', `/api/apps/${app}/restart`).catch(() => undefined);
+      await sleep(3000);
+    }
+  })();
   const auth = { authorization: `Bearer ${h.token}` };
   const r = await autocannon({
-    url: h.url, connections: opts.clients, duration: opts.seconds, headers: auth,
+    url: h.url,
+    connections: opts.clients,
+    duration: opts.seconds,
+    headers: auth,
     requests: [
       { method: 'GET', path: '/api/apps' },
       { method: 'GET', path: `/api/apps/${app}` },
@@ -70,17 +89,27 @@ export async function runLoad(h: PocketdHost, app: string, opts: { clients: numb
   for (const c of ctrls) c.abort();
   await sleep(500);
   return {
-    requests: r.requests.total, errors: r.errors + r.timeouts, non2xx: r.non2xx, p50: r.latency.p50, p99: r.latency.p99,
-    rssBeforeMiB: rssBefore, rssMaxMiB: Math.max(rssBefore, ...peaks), rssAfterMiB: await rss(),
-    rssQuartersMiB: quarters(peaks), heapQuartersMiB: quarters(heap), subscribers: opts.subscribers, eventsReceived,
+    requests: r.requests.total,
+    errors: r.errors + r.timeouts,
+    non2xx: r.non2xx,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    rssBeforeMiB: rssBefore,
+    rssMaxMiB: Math.max(rssBefore, ...peaks),
+    rssAfterMiB: await rss(),
+    rssQuartersMiB: quarters(peaks),
+    heapQuartersMiB: quarters(heap),
+    subscribers: opts.subscribers,
+    eventsReceived,
   };
 }
 
-const quarters = (xs: number[]) => [1, 2, 3, 4].map((q) => xs[Math.max(0, Math.min(xs.length - 1, Math.floor((q * xs.length) / 4) - 1))] ?? 0);
+const quarters = (xs: number[]) =>
+  [1, 2, 3, 4].map((q) => xs[Math.max(0, Math.min(xs.length - 1, Math.floor((q * xs.length) / 4) - 1))] ?? 0);
 
 export const describeLoad = (opts: { clients: number; seconds: number }, r: LoadResult) =>
-  `${opts.clients} clients for ${opts.seconds} s on list/status/logs + ${r.subscribers} event subscribers: ${r.requests} requests, `
-  + `${r.errors} errors, ${r.non2xx} non-2xx, p50 ${r.p50} ms, p99 ${r.p99} ms; daemon RSS ${r.rssBeforeMiB.toFixed(0)} MiB before, `
-  + `${r.rssQuartersMiB.map((x) => x.toFixed(0)).join(' / ')} MiB at each quarter, max ${r.rssMaxMiB.toFixed(0)}, ${r.rssAfterMiB.toFixed(0)} after; `
-  + `V8 heap in use ${r.heapQuartersMiB.map((x) => x.toFixed(0)).join(' / ')} MiB; `
-  + `${r.eventsReceived} events delivered`;
+  `${opts.clients} clients for ${opts.seconds} s on list/status/logs + ${r.subscribers} event subscribers: ${r.requests} requests, ` +
+  `${r.errors} errors, ${r.non2xx} non-2xx, p50 ${r.p50} ms, p99 ${r.p99} ms; daemon RSS ${r.rssBeforeMiB.toFixed(0)} MiB before, ` +
+  `${r.rssQuartersMiB.map((x) => x.toFixed(0)).join(' / ')} MiB at each quarter, max ${r.rssMaxMiB.toFixed(0)}, ${r.rssAfterMiB.toFixed(0)} after; ` +
+  `V8 heap in use ${r.heapQuartersMiB.map((x) => x.toFixed(0)).join(' / ')} MiB; ` +
+  `${r.eventsReceived} events delivered`;

@@ -72,7 +72,9 @@ const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
  * Starts the mirror on loopback. `sqliteModule` is where the stand-in finds
  * better-sqlite3 when it runs (inside the sandbox: under its mount of the project).
  */
-export async function startReleaseMirror(opts: { releases?: MirrorRelease[]; sqliteModule?: string } = {}): Promise<ReleaseMirror> {
+export async function startReleaseMirror(
+  opts: { releases?: MirrorRelease[]; sqliteModule?: string } = {},
+): Promise<ReleaseMirror> {
   const releases = opts.releases ?? DEFAULT_RELEASES;
   const sqliteModule = opts.sqliteModule ?? path.dirname(require.resolve('better-sqlite3/package.json'));
   const assets = new Map<string, Buffer>();
@@ -81,7 +83,9 @@ export async function startReleaseMirror(opts: { releases?: MirrorRelease[]; sql
     const lines: string[] = [];
     for (const arch of ['amd64', 'arm64']) {
       const name = `pocketbase_${r.version}_linux_${arch}.zip`;
-      const data = r.garbage ? Buffer.from('this is not a zip archive') : await buildArchive(standinScript(r.version, r.behavior ?? 'healthy', sqliteModule));
+      const data = r.garbage
+        ? Buffer.from('this is not a zip archive')
+        : await buildArchive(standinScript(r.version, r.behavior ?? 'healthy', sqliteModule));
       assets.set(`${r.version}/${name}`, data);
       lines.push(`${r.badChecksum ? sha256(Buffer.from('tampered')) : sha256(data)}  ${name}`);
     }
@@ -99,17 +103,32 @@ export async function startReleaseMirror(opts: { releases?: MirrorRelease[]; sql
   const ordered = [...releases].sort((a, b) => cmpVersion(b.version, a.version));
   const releaseJson = (r: MirrorRelease) => {
     const idx = releases.indexOf(r);
-    const names = [...assets.keys()].filter((k) => k.startsWith(`${r.version}/`)).map((k) => k.slice(r.version.length + 1));
+    const names = [...assets.keys()]
+      .filter((k) => k.startsWith(`${r.version}/`))
+      .map((k) => k.slice(r.version.length + 1));
     names.push('checksums.txt');
     return {
       url: `${base}/repos/pocketbase/pocketbase/releases/${1000 + idx}`,
       html_url: `${base}/pocketbase/pocketbase/releases/tag/v${r.version}`,
-      id: 1000 + idx, tag_name: `v${r.version}`, target_commitish: 'master', name: `v${r.version}`,
-      draft: false, prerelease: r.prerelease ?? false, created_at: created(idx), published_at: created(idx),
+      id: 1000 + idx,
+      tag_name: `v${r.version}`,
+      target_commitish: 'master',
+      name: `v${r.version}`,
+      draft: false,
+      prerelease: r.prerelease ?? false,
+      created_at: created(idx),
+      published_at: created(idx),
       body: `Release notes for ${r.version}`,
       assets: names.sort().map((n, j) => ({
-        id: 5000 + idx * 10 + j, name: n, label: '', content_type: n.endsWith('.zip') ? 'application/zip' : 'text/plain',
-        state: 'uploaded', size: n === 'checksums.txt' ? Buffer.byteLength(checksums.get(r.version)!) : assets.get(`${r.version}/${n}`)!.length,
+        id: 5000 + idx * 10 + j,
+        name: n,
+        label: '',
+        content_type: n.endsWith('.zip') ? 'application/zip' : 'text/plain',
+        state: 'uploaded',
+        size:
+          n === 'checksums.txt'
+            ? Buffer.byteLength(checksums.get(r.version)!)
+            : assets.get(`${r.version}/${n}`)!.length,
         browser_download_url: `${base}/pocketbase/pocketbase/releases/download/v${r.version}/${n}`,
       })),
     };
@@ -154,10 +173,18 @@ export async function startReleaseMirror(opts: { releases?: MirrorRelease[]; sql
   const port = typeof addr === 'object' && addr ? addr.port : 0;
   base = `http://127.0.0.1:${port}`;
   return {
-    url: base, port, requests,
+    url: base,
+    port,
+    requests,
     downloads: (version) => requests.filter((r) => r.startsWith(`/objects/${version}/`) && r.endsWith('.zip')).length,
-    setDown: (d) => { down = d; },
-    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    setDown: (d) => {
+      down = d;
+    },
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 

@@ -53,7 +53,11 @@ const live = new Set<number>();
 // namespace's PID 1 ends every process in it, and its mounts go with it.
 function killAll() {
   for (const pid of live) {
-    try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
   }
   live.clear();
 }
@@ -140,7 +144,12 @@ function childPids(pid: number): number[] {
 }
 
 function alive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch { return false; }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Boots a sandbox; fails with the reason when it cannot. */
@@ -158,24 +167,40 @@ export async function bootSandbox(opts: { timeoutMs?: number; projectDir?: strin
 \tskip_install_trust
 }
 `;
-  const child: ChildProcess = spawn('/usr/bin/unshare', ['--pid', '--fork', '--mount', '--propagation', 'private',
-    '/bin/bash', '-c', bootScript()], {
-    detached: true, stdio: ['ignore', 'ignore', 'pipe'],
-    env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', POCKETD_PROJECT: opts.projectDir ?? projectRoot, POCKETD_CADDYFILE: caddyfile },
-  });
+  const child: ChildProcess = spawn(
+    '/usr/bin/unshare',
+    ['--pid', '--fork', '--mount', '--propagation', 'private', '/bin/bash', '-c', bootScript()],
+    {
+      detached: true,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: {
+        PATH: '/usr/sbin:/usr/bin:/sbin:/bin',
+        POCKETD_PROJECT: opts.projectDir ?? projectRoot,
+        POCKETD_CADDYFILE: caddyfile,
+      },
+    },
+  );
   let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   const unsharePid = child.pid!;
   live.add(unsharePid);
   const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
   let pid = 0;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new SandboxError(`sandbox boot failed (exit ${child.exitCode}): ${stderr.trim()}`);
+    if (child.exitCode !== null)
+      throw new SandboxError(`sandbox boot failed (exit ${child.exitCode}): ${stderr.trim()}`);
     const kid = childPids(unsharePid)[0];
     if (kid) {
       try {
-        if (readFileSync(`/proc/${kid}/cmdline`, 'utf8').startsWith('/lib/systemd/systemd')) { pid = kid; break; }
-      } catch { /* still exec-ing */ }
+        if (readFileSync(`/proc/${kid}/cmdline`, 'utf8').startsWith('/lib/systemd/systemd')) {
+          pid = kid;
+          break;
+        }
+      } catch {
+        /* still exec-ing */
+      }
     }
     await sleep(20);
   }
@@ -192,26 +217,40 @@ export async function bootSandbox(opts: { timeoutMs?: number; projectDir?: strin
     return ['/usr/bin/nsenter', '-t', String(pid), '-m', '-p', '--', ...env, ...inner];
   };
 
-  const exec = (argv: string[], o: ExecOptions = {}): Promise<ExecResult> => new Promise((resolve, reject) => {
-    const [cmd, ...args] = nsenter(argv, o);
-    const p = spawn(cmd!, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8', HOME: '/root' } });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    p.stderr.on('data', (d: Buffer) => { err += d.toString(); });
-    const timer = setTimeout(() => p.kill('SIGKILL'), o.timeoutMs ?? 60_000);
-    p.on('error', (e) => { clearTimeout(timer); reject(e); });
-    p.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? (signal ? 128 : 1), stdout: out, stderr: err });
+  const exec = (argv: string[], o: ExecOptions = {}): Promise<ExecResult> =>
+    new Promise((resolve, reject) => {
+      const [cmd, ...args] = nsenter(argv, o);
+      const p = spawn(cmd!, args, {
+        stdio: ['pipe', 'pipe', 'pipe'],
+        env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8', HOME: '/root' },
+      });
+      let out = '';
+      let err = '';
+      p.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+      });
+      p.stderr.on('data', (d: Buffer) => {
+        err += d.toString();
+      });
+      const timer = setTimeout(() => p.kill('SIGKILL'), o.timeoutMs ?? 60_000);
+      p.on('error', (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
+      p.on('close', (code, signal) => {
+        clearTimeout(timer);
+        resolve({ code: code ?? (signal ? 128 : 1), stdout: out, stderr: err });
+      });
+      p.stdin.on('error', () => {
+        /* the command may exit without reading its input */
+      });
+      p.stdin.end(o.input ?? '');
     });
-    p.stdin.on('error', () => { /* the command may exit without reading its input */ });
-    p.stdin.end(o.input ?? '');
-  });
 
   const run = async (argv: string[], o: ExecOptions = {}) => {
     const r = await exec(argv, o);
-    if (r.code !== 0) throw new SandboxError(`${argv.join(' ')} exited ${r.code}: ${r.stderr.trim() || r.stdout.trim()}`);
+    if (r.code !== 0)
+      throw new SandboxError(`${argv.join(' ')} exited ${r.code}: ${r.stderr.trim() || r.stdout.trim()}`);
     return r.stdout;
   };
 
@@ -229,12 +268,18 @@ export async function bootSandbox(opts: { timeoutMs?: number; projectDir?: strin
 
   let stopped = false;
   return {
-    pid, srcDir: SANDBOX_SRC, caddy: { httpPort, httpsPort, adminPort }, exec, run,
+    pid,
+    srcDir: SANDBOX_SRC,
+    caddy: { httpPort, httpsPort, adminPort },
+    exec,
+    run,
     readFile: (file) => run(['cat', '--', file]),
     exists: async (file) => (await exec(['test', '-e', file])).code === 0,
     async writeFile(file, content, mode = '0644') {
       // stdin is a socket here, which /dev/stdin cannot open: let a shell redirect it.
-      await run(['/bin/sh', '-c', 'mkdir -p "$(dirname "$1")" && cat > "$1" && chmod "$2" "$1"', 'sh', file, mode], { input: content });
+      await run(['/bin/sh', '-c', 'mkdir -p "$(dirname "$1")" && cat > "$1" && chmod "$2" "$1"', 'sh', file, mode], {
+        input: content,
+      });
     },
     async stop() {
       if (stopped) return;
@@ -243,7 +288,13 @@ export async function bootSandbox(opts: { timeoutMs?: number; projectDir?: strin
       const until = Date.now() + 20_000;
       while (Date.now() < until && (alive(pid) || alive(unsharePid))) await sleep(50);
       for (const p of [pid, unsharePid]) {
-        if (alive(p)) { try { process.kill(p, 'SIGKILL'); } catch { /* gone */ } }
+        if (alive(p)) {
+          try {
+            process.kill(p, 'SIGKILL');
+          } catch {
+            /* gone */
+          }
+        }
       }
       while (alive(pid) || alive(unsharePid)) await sleep(20);
       live.delete(pid);

@@ -9,7 +9,10 @@ const REAL_SOURCE = 'https://api.github.com';
 
 async function realSourceReachable(): Promise<boolean> {
   try {
-    const r = await fetch(`${REAL_SOURCE}/repos/pocketbase/pocketbase/releases/latest`, { signal: AbortSignal.timeout(4000), headers: { 'user-agent': 'pocketd' } });
+    const r = await fetch(`${REAL_SOURCE}/repos/pocketbase/pocketbase/releases/latest`, {
+      signal: AbortSignal.timeout(4000),
+      headers: { 'user-agent': 'pocketd' },
+    });
     return r.ok;
   } catch {
     return false;
@@ -18,11 +21,15 @@ async function realSourceReachable(): Promise<boolean> {
 
 async function main() {
   const real = await realSourceReachable();
-  console.log(real
-    ? `releases: the real PocketBase release source (${REAL_SOURCE})`
-    : 'releases: the real release source is unreachable here; using the bundled local mirror with a PocketBase stand-in');
+  console.log(
+    real
+      ? `releases: the real PocketBase release source (${REAL_SOURCE})`
+      : 'releases: the real release source is unreachable here; using the bundled local mirror with a PocketBase stand-in',
+  );
   console.log('booting the sandbox (a private systemd, journald, Caddy and sudo) and installing pocketd...');
-  const h = await setupPocketdHost(real ? { releasesUrl: REAL_SOURCE, settings: { health_timeout_seconds: '60' } } : {});
+  const h = await setupPocketdHost(
+    real ? { releasesUrl: REAL_SOURCE, settings: { health_timeout_seconds: '60' } } : {},
+  );
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
@@ -36,13 +43,18 @@ async function main() {
   process.on('SIGTERM', () => void stop());
   try {
     const password = `demo-${Math.random().toString(36).slice(2, 12)}`;
-    await h.sbx.run(['/usr/local/bin/pocketd', 'admin', 'create', '--email', 'admin@pocketd.localhost', '--password-stdin'], { input: `${password}\n` });
+    await h.sbx.run(
+      ['/usr/local/bin/pocketd', 'admin', 'create', '--email', 'admin@pocketd.localhost', '--password-stdin'],
+      { input: `${password}\n` },
+    );
     const created = await h.api('POST', '/api/apps', { name: 'demo', domains: ['demo.localhost'] });
     if (created.status !== 202) throw new Error(`creating the demo app failed: ${JSON.stringify(created.body)}`);
     const d = await h.waitDeployment(created.body.deployment_id, 180_000);
     for (const s of d.steps) console.log(`  ${s.status.padEnd(8)} ${s.name}${s.message ? `: ${s.message}` : ''}`);
     const health = await httpRequest(h.sbx.caddy.httpPort, '/api/health', { host: 'demo.localhost' });
-    console.log(`demo app through Caddy: GET http://demo.localhost/api/health -> ${health.status} ${health.body.trim()}`);
+    console.log(
+      `demo app through Caddy: GET http://demo.localhost/api/health -> ${health.status} ${health.body.trim()}`,
+    );
     console.log(`dashboard: open ${h.url}/ and sign in as admin@pocketd.localhost / ${password}`);
     console.log(`try: curl -H "Authorization: Bearer $POCKETD_TOKEN" $POCKETD_URL/api/apps`);
     console.log(`     curl -H "Host: demo.localhost" $POCKETD_HTTP/api/health`);
@@ -54,7 +66,9 @@ async function main() {
     console.error(`sandbox: ${(err as Error).message}`);
     await stop();
   }
-  await new Promise(() => { /* until a signal */ });
+  await new Promise(() => {
+    /* until a signal */
+  });
 }
 
 void main().catch((err: unknown) => {

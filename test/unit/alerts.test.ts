@@ -20,15 +20,31 @@ before(async () => {
   db = openDatabase(path.join(t.dir, 'p.db'));
   await migrateToLatest(db);
   channels = createChannels(db);
-  alerts = createAlerts({ db, channels, events: createEventBus(), log: pino({ level: 'silent' }) }, {
-    after: 2, remindMinutes: 0, diskPercent: 10, ratePerMinute: 20, timeoutMs: 1000, retryMax: 2, retryMs: 100, disks: [],
-  });
+  alerts = createAlerts(
+    { db, channels, events: createEventBus(), log: pino({ level: 'silent' }) },
+    {
+      after: 2,
+      remindMinutes: 0,
+      diskPercent: 10,
+      ratePerMinute: 20,
+      timeoutMs: 1000,
+      retryMax: 2,
+      retryMs: 100,
+      disks: [],
+    },
+  );
   ch = (await channels.create({ kind: 'webhook', name: 'w', url: 'http://127.0.0.1:9/x' })).channel.id;
   await alerts.addRule({ kinds: ['app_down', 'certificate'], app: 'shop', channel_id: ch });
 });
-after(async () => { await db.destroy(); cleanup(); });
+after(async () => {
+  await db.destroy();
+  cleanup();
+});
 
-const queued = async () => (await db.selectFrom('alert_outbox').select(['event', 'payload']).orderBy('id').execute()).map((r) => `${r.event}: ${JSON.parse(r.payload).title}`);
+const queued = async () =>
+  (await db.selectFrom('alert_outbox').select(['event', 'payload']).orderBy('id').execute()).map(
+    (r) => `${r.event}: ${JSON.parse(r.payload).title}`,
+  );
 
 test('down after `after` bad checks, once; up after as many good ones, once; one good check between does not close it', async () => {
   await alerts.healthChecked('shop', 'unhealthy', 'answered 500');
@@ -45,7 +61,7 @@ test('down after `after` bad checks, once; up after as many good ones, once; one
   assert.deepEqual(await queued(), ['opened: shop is down', 'resolved: shop is up again']);
 });
 
-test('a rule for one app: another app\'s incidents go nowhere, but are recorded', async () => {
+test("a rule for one app: another app's incidents go nowhere, but are recorded", async () => {
   for (let i = 0; i < 3; i++) await alerts.healthChecked('blog', 'unhealthy', null);
   assert.equal((await queued()).length, 2);
   assert.ok((await alerts.incidents(true, 10)).some((i) => i.app === 'blog'));
@@ -54,17 +70,35 @@ test('a rule for one app: another app\'s incidents go nowhere, but are recorded'
 test('certificates: none, ending within 14 days (or a quarter of a short lifetime) are incidents; a fine one closes it', async () => {
   const day = 86_400_000;
   const iso = (ms: number) => new Date(Date.now() + ms).toISOString();
-  await alerts.certificateChecked('shop', { domain: 'shop.example.com', error: 'the TLS handshake failed (ECONNRESET); Caddy: could not get certificate', }, 14);
+  await alerts.certificateChecked(
+    'shop',
+    { domain: 'shop.example.com', error: 'the TLS handshake failed (ECONNRESET); Caddy: could not get certificate' },
+    14,
+  );
   await alerts.certificateChecked('shop', { domain: 'shop.example.com', error: 'again' }, 14);
-  await alerts.certificateChecked('shop', { domain: 'old.example.com', error: null, valid_from: iso(-80 * day), valid_until: iso(10 * day - 1800_000) }, 14);
-  await alerts.certificateChecked('shop', { domain: 'short.example.com', error: null, valid_from: iso(-3600_000), valid_until: iso(11 * 3600_000) }, 14);
-  await alerts.certificateChecked('shop', { domain: 'shop.example.com', error: null, valid_from: iso(-day), valid_until: iso(89 * day) }, 14);
+  await alerts.certificateChecked(
+    'shop',
+    { domain: 'old.example.com', error: null, valid_from: iso(-80 * day), valid_until: iso(10 * day - 1800_000) },
+    14,
+  );
+  await alerts.certificateChecked(
+    'shop',
+    { domain: 'short.example.com', error: null, valid_from: iso(-3600_000), valid_until: iso(11 * 3600_000) },
+    14,
+  );
+  await alerts.certificateChecked(
+    'shop',
+    { domain: 'shop.example.com', error: null, valid_from: iso(-day), valid_until: iso(89 * day) },
+    14,
+  );
   assert.deepEqual((await queued()).slice(2), [
-    'opened: no certificate for shop.example.com', 'opened: the certificate of old.example.com ends in 239 hours', 'resolved: the certificate of shop.example.com is fine again',
+    'opened: no certificate for shop.example.com',
+    'opened: the certificate of old.example.com ends in 239 hours',
+    'resolved: the certificate of shop.example.com is fine again',
   ]);
 });
 
-test('rules and channels are validated; a channel\'s secrets never leave through list()', async () => {
+test("rules and channels are validated; a channel's secrets never leave through list()", async () => {
   const listed = JSON.stringify(await channels.list());
   assert.ok(!listed.includes('127.0.0.1:9/x') && listed.includes('http://127.0.0.1:9/********'));
   await assert.rejects(alerts.addRule({ kinds: ['app_down'], app: null, channel_id: 999 }), /no channel 999/);

@@ -3,8 +3,12 @@ import assert from 'node:assert/strict';
 import { createTestApi, expectEnvelope, type TestApi } from '../support/api.js';
 
 let t: TestApi;
-before(async () => { t = await createTestApi({ bodyLimitBytes: 2048 }); });
-after(async () => { await t.close(); });
+before(async () => {
+  t = await createTestApi({ bodyLimitBytes: 2048 });
+});
+after(async () => {
+  await t.close();
+});
 
 test('GET /api/health is public and tells nothing secret', async () => {
   const r = await t.call('GET', '/api/health', { token: null });
@@ -34,7 +38,10 @@ test('unknown route is 404 and wrong method is 405 with Allow', async () => {
 });
 
 test('a JSON route refuses other media types with 415', async () => {
-  const r = await t.call('POST', '/api/tokens', { body: 'name=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  const r = await t.call('POST', '/api/tokens', {
+    body: 'name=x',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  });
   assert.equal(r.status, 415);
   assert.equal(expectEnvelope(r.body).code, 'UNSUPPORTED_MEDIA_TYPE');
 });
@@ -48,7 +55,9 @@ test('malformed JSON is 400 MALFORMED_JSON and writes nothing', async () => {
 });
 
 test('422 lists every bad field, unknown fields included', async () => {
-  const r = await t.call('POST', '/api/tokens', { body: { name: 'a\nb', scope: 'root', expires_days: 9999, extra: true } });
+  const r = await t.call('POST', '/api/tokens', {
+    body: { name: 'a\nb', scope: 'root', expires_days: 9999, extra: true },
+  });
   assert.equal(r.status, 422);
   const e = expectEnvelope(r.body);
   assert.equal(e.code, 'VALIDATION_FAILED');
@@ -60,7 +69,12 @@ test('422 lists every bad field, unknown fields included', async () => {
 test('wrong types and over-long strings are 422', async () => {
   const r = await t.call('POST', '/api/tokens', { body: { name: 'x'.repeat(65), scope: 7 } });
   assert.equal(r.status, 422);
-  assert.deepEqual(expectEnvelope(r.body).fields.map((f) => f.field).sort(), ['name', 'scope']);
+  assert.deepEqual(
+    expectEnvelope(r.body)
+      .fields.map((f) => f.field)
+      .sort(),
+    ['name', 'scope'],
+  );
   const q = await t.call('GET', '/api/audit?limit=abc');
   assert.equal(q.status, 422);
   assert.equal(expectEnvelope(q.body).fields[0]?.field, 'query.limit');

@@ -8,7 +8,9 @@ before(async () => {
   t = await createTestApi({ maxFailures: 3, lockSeconds: 60 });
   await t.auth.createUser('Admin@Example.com', 'correct horse battery');
 });
-after(async () => { await t.close(); });
+after(async () => {
+  await t.close();
+});
 
 test('passwords are scrypt hashes and verify only with the right password', async () => {
   const h = await hashPassword('pw-1234567');
@@ -21,7 +23,10 @@ test('passwords are scrypt hashes and verify only with the right password', asyn
 });
 
 test('login succeeds, me names the user, logout revokes the session', async () => {
-  const r = await t.call('POST', '/api/auth/login', { token: null, body: { email: 'admin@example.com', password: 'correct horse battery' } });
+  const r = await t.call('POST', '/api/auth/login', {
+    token: null,
+    body: { email: 'admin@example.com', password: 'correct horse battery' },
+  });
   assert.equal(r.status, 200);
   assert.match(r.body.token, /^pkd_/);
   assert.ok(Date.parse(r.body.expires_at) > Date.now());
@@ -52,16 +57,34 @@ test('the audit log names a token as the actor, with the user who made it beside
   assert.equal(e.target, 'from-ci');
   assert.deepEqual(JSON.parse(e.fields), { name: 'from-ci', scope: 'admin' });
   // A refused request changed nothing: its (unvalidated) text is not kept.
-  assert.equal((await t.call('POST', '/api/tokens', { token: made, body: { name: 'bad\nname', scope: 'admin' } })).status, 422);
+  assert.equal(
+    (await t.call('POST', '/api/tokens', { token: made, body: { name: 'bad\nname', scope: 'admin' } })).status,
+    422,
+  );
   assert.equal((await t.call('GET', '/api/audit?limit=1')).body.entries[0].fields, null);
   // Secrets are masked wherever they are; every env value is.
   const { auditFields } = await import('../../src/api/audit-fields.js');
-  assert.deepEqual(JSON.parse(auditFields({ name: 'x', superuser: { email: 'a@b.c', password: 'pw-123456789' }, env: { A: 'b' }, api_token: 't' })!),
-    { name: 'x', superuser: { email: 'a@b.c', password: '********' }, env: { A: '********' }, api_token: '********' });
+  assert.deepEqual(
+    JSON.parse(
+      auditFields({
+        name: 'x',
+        superuser: { email: 'a@b.c', password: 'pw-123456789' },
+        env: { A: 'b' },
+        api_token: 't',
+      })!,
+    ),
+    { name: 'x', superuser: { email: 'a@b.c', password: '********' }, env: { A: '********' }, api_token: '********' },
+  );
   // Filters: by actor, by route.
-  const mine = (await t.call('GET', `/api/audit?actor=${encodeURIComponent('token:ci-owned (admin@example.com)')}`)).body.entries;
+  const mine = (await t.call('GET', `/api/audit?actor=${encodeURIComponent('token:ci-owned (admin@example.com)')}`))
+    .body.entries;
   assert.equal(mine.length, 2);
-  assert.equal((await t.call('GET', `/api/audit?route=${encodeURIComponent('/api/tokens')}&limit=500`)).body.entries.every((x: any) => x.route === '/api/tokens'), true);
+  assert.equal(
+    (await t.call('GET', `/api/audit?route=${encodeURIComponent('/api/tokens')}&limit=500`)).body.entries.every(
+      (x: any) => x.route === '/api/tokens',
+    ),
+    true,
+  );
   const bad = await t.call('GET', '/api/audit?route=nope');
   assert.equal(bad.status, 422);
   assert.equal(expectEnvelope(bad.body).fields[0]?.field, 'query.route');
@@ -88,7 +111,11 @@ test('token scopes: admin, app read, app deploy, expired, revoked', async () => 
   assert.equal((await t.call('GET', '/api/tokens')).status, 200);
 
   const expired = await t.auth.createApiToken('e', 'admin', 1, null);
-  await t.db.updateTable('tokens').set({ expires_at: new Date(Date.now() - 1000).toISOString() }).where('id', '=', expired.info.id).execute();
+  await t.db
+    .updateTable('tokens')
+    .set({ expires_at: new Date(Date.now() - 1000).toISOString() })
+    .where('id', '=', expired.info.id)
+    .execute();
   assert.equal((await t.call('GET', '/api/auth/me', { token: expired.token })).status, 401);
 
   const revoked = await t.call('POST', '/api/tokens', { body: { name: 'rv', scope: 'admin' } });
@@ -111,16 +138,28 @@ test('repeated failures lock the email out with 429, even for the right password
   await t.auth.createUser('lock@example.com', 'right password 1');
   const statuses: number[] = [];
   for (let i = 0; i < 3; i++) {
-    const r = await t.call('POST', '/api/auth/login', { token: null, body: { email: 'lock@example.com', password: 'wrong' } });
+    const r = await t.call('POST', '/api/auth/login', {
+      token: null,
+      body: { email: 'lock@example.com', password: 'wrong' },
+    });
     statuses.push(r.status);
   }
   assert.deepEqual(statuses, [401, 401, 429]);
-  const right = await t.call('POST', '/api/auth/login', { token: null, body: { email: 'lock@example.com', password: 'right password 1' } });
+  const right = await t.call('POST', '/api/auth/login', {
+    token: null,
+    body: { email: 'lock@example.com', password: 'right password 1' },
+  });
   assert.equal(right.status, 429);
   assert.equal(expectEnvelope(right.body).code, 'TOO_MANY_ATTEMPTS');
   // Once the lock runs out the right password works again.
-  await t.db.updateTable('login_failures').set({ locked_until: new Date(Date.now() - 1).toISOString() }).execute();
-  const later = await t.call('POST', '/api/auth/login', { token: null, body: { email: 'lock@example.com', password: 'right password 1' } });
+  await t.db
+    .updateTable('login_failures')
+    .set({ locked_until: new Date(Date.now() - 1).toISOString() })
+    .execute();
+  const later = await t.call('POST', '/api/auth/login', {
+    token: null,
+    body: { email: 'lock@example.com', password: 'right password 1' },
+  });
   assert.equal(later.status, 200);
 });
 
@@ -141,7 +180,10 @@ test('changes are audited with actor, route, target and status; reads are not', 
 });
 
 test('passwords and tokens never reach the audit log', async () => {
-  await t.call('POST', '/api/auth/login', { token: null, body: { email: 'admin@example.com', password: 'super-secret-pass' } });
+  await t.call('POST', '/api/auth/login', {
+    token: null,
+    body: { email: 'admin@example.com', password: 'super-secret-pass' },
+  });
   const dump = JSON.stringify(await t.db.selectFrom('audit_log').selectAll().execute());
   assert.ok(!dump.includes('super-secret-pass'));
   assert.ok(!dump.includes(t.adminToken));

@@ -7,7 +7,9 @@ import { tempDir } from '../support/tmp.js';
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', '..');
 const cli = (args: string[], env: Record<string, string> = {}, input?: string) => {
   const r = spawnSync(process.execPath, [path.join(root, 'bin', 'pocketd.js'), ...args], {
-    env: { PATH: process.env.PATH ?? '', ...env }, input, encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '', ...env },
+    input,
+    encoding: 'utf8',
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 };
@@ -43,7 +45,10 @@ test('admin create, token create: printed once, usable, errors with exit 2', () 
       [['admin', 'create', '--email', 'x@y.zz', '--password', 'short'], /--password: must be at least 10/],
       [['admin', 'create', '--email', 'x@y.zz'], /--password or --password-stdin is required/],
       [['token', 'create', '--name', 'x', '--scope', 'root'], /--scope/],
-      [['token', 'create', '--name', 'x', '--scope', 'admin', '--expires-days', '400'], /--expires-days: must be 1-365/],
+      [
+        ['token', 'create', '--name', 'x', '--scope', 'admin', '--expires-days', '400'],
+        /--expires-days: must be 1-365/,
+      ],
       [['token', 'create', '--name', 'x\ny', '--scope', 'admin'], /--name/],
       [['token', 'create', '--scope', 'admin', '--bogus'], /bogus/],
       [['frobnicate'], /unknown command/],
@@ -56,5 +61,7 @@ test('admin create, token create: printed once, usable, errors with exit 2', () 
     const conf = cli(['serve'], { POCKETD_LISTEN: 'nowhere' });
     assert.equal(conf.code, 2);
     assert.match(conf.stderr, /POCKETD_LISTEN: must be host:port/);
-  } finally { cleanup(); }
+  } finally {
+    cleanup();
+  }
 });

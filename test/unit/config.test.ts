@@ -23,7 +23,9 @@ test('environment variables override the file, which overrides defaults', () => 
     assert.deepEqual(c.listen, { host: '127.0.0.1', port: 9100 });
     assert.equal(c.data_dir, '/srv/p');
     assert.deepEqual(c.port_range, { from: 30000, to: 30010 });
-  } finally { cleanup(); }
+  } finally {
+    cleanup();
+  }
 });
 
 test('an invalid value names its variable', () => {
@@ -37,7 +39,11 @@ test('an invalid value names its variable', () => {
     [{ POCKETD_NO_SUCH: '1' }, /POCKETD_NO_SUCH: unknown setting/],
   ];
   for (const [env, re] of cases) {
-    assert.throws(() => loadConfig(env), (err: unknown) => err instanceof ConfigError && re.test(err.message), JSON.stringify(env));
+    assert.throws(
+      () => loadConfig(env),
+      (err: unknown) => err instanceof ConfigError && re.test(err.message),
+      JSON.stringify(env),
+    );
   }
 });
 
@@ -50,5 +56,7 @@ test('a config file that is not JSON is named', () => {
     assert.throws(() => loadConfig({ POCKETD_CONFIG: path.join(dir, 'missing.json') }), /POCKETD_CONFIG: cannot read/);
     writeFileSync(file, JSON.stringify({ unknown_key: 1 }));
     assert.throws(() => loadConfig({ POCKETD_CONFIG: file }), /unknown_key/);
-  } finally { cleanup(); }
+  } finally {
+    cleanup();
+  }
 });

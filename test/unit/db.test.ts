@@ -11,11 +11,17 @@ test('migrations run from an empty database and are idempotent', async () => {
   const db = openDatabase(path.join(dir, 'x.db'));
   try {
     const first = await migrateToLatest(db);
-    assert.deepEqual(first.results?.map((r) => r.status), Object.keys(migrations).map(() => 'Success'));
+    assert.deepEqual(
+      first.results?.map((r) => r.status),
+      Object.keys(migrations).map(() => 'Success'),
+    );
     const second = await migrateToLatest(db);
     assert.equal(second.results?.length, 0);
-    const tables = (await sql<{ name: string }>`select name from sqlite_master where type = 'table'`.execute(db)).rows.map((r) => r.name);
-    for (const t of ['apps', 'deployments', 'deployment_steps', 'users', 'tokens', 'audit_log']) assert.ok(tables.includes(t), t);
+    const tables = (
+      await sql<{ name: string }>`select name from sqlite_master where type = 'table'`.execute(db)
+    ).rows.map((r) => r.name);
+    for (const t of ['apps', 'deployments', 'deployment_steps', 'users', 'tokens', 'audit_log'])
+      assert.ok(tables.includes(t), t);
     const mode = await sql<{ journal_mode: string }>`pragma journal_mode`.execute(db);
     assert.equal(mode.rows[0]?.journal_mode, 'wal');
     const fk = await sql<{ foreign_keys: number }>`pragma foreign_keys`.execute(db);

@@ -20,10 +20,20 @@ import { registerSystemRoutes } from '../../src/api/routes/system.js';
 async function wholeDocument(): Promise<any> {
   const none = {} as never;
   const app = createApi({
-    db: none, auth: none, log: pino({ level: 'silent' }), bodyLimitBytes: 1024, startedAt: Date.now(),
+    db: none,
+    auth: none,
+    log: pino({ level: 'silent' }),
+    bodyLimitBytes: 1024,
+    startedAt: Date.now(),
     extra: [
-      (a) => registerAppRoutes(a, none, none), (a) => registerDeploymentRoutes(a, none), (a) => registerSystemRoutes(a, none),
-      (a) => registerObserveRoutes(a, none), (a) => registerMetricsRoutes(a, none), (a) => registerDeployRoutes(a, none), (a) => registerBackupRoutes(a, none), (a) => registerAlertRoutes(a, none),
+      (a) => registerAppRoutes(a, none, none),
+      (a) => registerDeploymentRoutes(a, none),
+      (a) => registerSystemRoutes(a, none),
+      (a) => registerObserveRoutes(a, none),
+      (a) => registerMetricsRoutes(a, none),
+      (a) => registerDeployRoutes(a, none),
+      (a) => registerBackupRoutes(a, none),
+      (a) => registerAlertRoutes(a, none),
     ],
   });
   const res = await app.request('/api/openapi.json');
@@ -33,7 +43,9 @@ async function wholeDocument(): Promise<any> {
 
 test('every operation has a unique operationId; the document names its server and license', async () => {
   const doc = await wholeDocument();
-  const ops = Object.entries(doc.paths as Record<string, Record<string, any>>).flatMap(([p, m]) => Object.entries(m).map(([method, op]) => ({ id: op.operationId, where: `${method} ${p}` })));
+  const ops = Object.entries(doc.paths as Record<string, Record<string, any>>).flatMap(([p, m]) =>
+    Object.entries(m).map(([method, op]) => ({ id: op.operationId, where: `${method} ${p}` })),
+  );
   assert.ok(ops.length >= 40, `${ops.length} operations`);
   for (const o of ops) assert.match(String(o.id), /^[a-z][A-Za-z]+$/, `${o.where} has no operationId`);
   assert.equal(new Set(ops.map((o) => o.id)).size, ops.length, 'operationIds are unique');
@@ -41,13 +53,18 @@ test('every operation has a unique operationId; the document names its server an
   assert.ok(doc.info.license?.name);
 });
 
-test('Redocly\'s recommended rules find nothing in the document', async () => {
+test("Redocly's recommended rules find nothing in the document", async () => {
   const doc = await wholeDocument();
   const config = await createConfig({ extends: ['recommended'] });
   const problems = await lintFromString({ source: JSON.stringify(doc), absoluteRef: 'openapi.json', config });
-  const lines = problems.map((p) => `${p.severity} ${p.ruleId}: ${p.message} at ${p.location?.[0]?.pointer ?? '?'}`)
+  const lines = problems
+    .map((p) => `${p.severity} ${p.ruleId}: ${p.message} at ${p.location?.[0]?.pointer ?? '?'}`)
     // The one ignored finding, as a .redocly.lint-ignore.yaml would: the public liveness probe answers 200 to any GET, it has no 4xx.
-    .filter((l) => l !== 'warn operation-4xx-response: Operation must have at least one `4XX` response. at #/paths/~1api~1health/get/responses');
+    .filter(
+      (l) =>
+        l !==
+        'warn operation-4xx-response: Operation must have at least one `4XX` response. at #/paths/~1api~1health/get/responses',
+    );
   assert.deepEqual(lines, []);
   assert.ok(problems.length <= 1, `${problems.length} findings`);
 });

@@ -11,17 +11,30 @@ import { exec } from '../../src/host/exec.js';
 let mirror: ReleaseMirror;
 let tmp: { dir: string; cleanup: () => void };
 before(async () => {
-  mirror = await startReleaseMirror({ releases: [
-    { version: '0.22.0' }, { version: '0.23.1' }, { version: '0.24.0-rc.1', prerelease: true },
-    { version: '0.21.9', badChecksum: true }, { version: '0.18.0', garbage: true },
-  ] });
+  mirror = await startReleaseMirror({
+    releases: [
+      { version: '0.22.0' },
+      { version: '0.23.1' },
+      { version: '0.24.0-rc.1', prerelease: true },
+      { version: '0.21.9', badChecksum: true },
+      { version: '0.18.0', garbage: true },
+    ],
+  });
   tmp = tempDir();
 });
-after(async () => { await mirror.close(); tmp.cleanup(); });
-
-const source = (sub: string, cacheSeconds = 60) => createReleaseSource({
-  baseUrl: mirror.url, releasesDir: path.join(tmp.dir, sub), cacheSeconds, log: pino({ level: 'silent' }), arch: 'x64',
+after(async () => {
+  await mirror.close();
+  tmp.cleanup();
 });
+
+const source = (sub: string, cacheSeconds = 60) =>
+  createReleaseSource({
+    baseUrl: mirror.url,
+    releasesDir: path.join(tmp.dir, sub),
+    cacheSeconds,
+    log: pino({ level: 'silent' }),
+    arch: 'x64',
+  });
 
 test('lists releases newest first with latest stable and prerelease flags', async () => {
   const list = await source('a').list();
@@ -74,6 +87,11 @@ test('garbage instead of a zip is refused and nothing is kept', async () => {
 test('a source that is down is a 502 RELEASE_SOURCE_UNAVAILABLE', async () => {
   mirror.setDown(true);
   try {
-    await assert.rejects(source('f', 0).list(), (e: any) => e.code === 'RELEASE_SOURCE_UNAVAILABLE' && e.status === 502);
-  } finally { mirror.setDown(false); }
+    await assert.rejects(
+      source('f', 0).list(),
+      (e: any) => e.code === 'RELEASE_SOURCE_UNAVAILABLE' && e.status === 502,
+    );
+  } finally {
+    mirror.setDown(false);
+  }
 });

@@ -15,5 +15,8 @@ test('a bad cron value is one message, not two', () => {
 test('a bad env key is named with the rule, not "Invalid key in record"', () => {
   const r = envSchema.safeParse({ GOOD: 'x', '9LIVES': 'y' });
   assert.equal(r.success, false);
-  assert.deepEqual(r.error!.issues.map((i) => [i.path.join('.'), i.message]), [['9LIVES', '"9LIVES": keys must be letters, digits and _, not starting with a digit']]);
+  assert.deepEqual(
+    r.error!.issues.map((i) => [i.path.join('.'), i.message]),
+    [['9LIVES', '"9LIVES": keys must be letters, digits and _, not starting with a digit']],
+  );
 });

@@ -14,13 +14,20 @@ export const session = {
 };
 
 export class ApiError extends Error {
-  constructor(public status: number, public code: string, message: string, public fields: FieldIssue[] = []) {
+  constructor(
+    public status: number,
+    public code: string,
+    message: string,
+    public fields: FieldIssue[] = [],
+  ) {
     super(message);
   }
 }
 
 let onUnauthorized: () => void = () => undefined;
-export const setUnauthorizedHandler = (fn: () => void) => { onUnauthorized = fn; };
+export const setUnauthorizedHandler = (fn: () => void) => {
+  onUnauthorized = fn;
+};
 
 const headers = (json: boolean): Record<string, string> => {
   const h: Record<string, string> = {};
@@ -31,26 +38,46 @@ const headers = (json: boolean): Record<string, string> => {
 };
 
 async function failure(res: Response): Promise<ApiError> {
-  const body = await res.json().catch(() => null) as { error?: { code: string; message: string; fields?: FieldIssue[] } } | null;
+  const body = (await res.json().catch(() => null)) as {
+    error?: { code: string; message: string; fields?: FieldIssue[] };
+  } | null;
   if (res.status === 401) onUnauthorized();
-  return new ApiError(res.status, body?.error?.code ?? 'HTTP_ERROR', body?.error?.message ?? `${res.status} ${res.statusText}`, body?.error?.fields ?? []);
+  return new ApiError(
+    res.status,
+    body?.error?.code ?? 'HTTP_ERROR',
+    body?.error?.message ?? `${res.status} ${res.statusText}`,
+    body?.error?.fields ?? [],
+  );
 }
 
 /** One JSON call; errors come back as ApiError with the envelope's fields. */
 export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(path, { method, headers: headers(body !== undefined), body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(path, {
+    method,
+    headers: headers(body !== undefined),
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   if (!res.ok) throw await failure(res);
   if (res.status === 204) return undefined as T;
   return res.json() as Promise<T>;
 }
 
-export interface StreamEvent { id?: string; event: string; data: unknown }
+export interface StreamEvent {
+  id?: string;
+  event: string;
+  data: unknown;
+}
 
 /**
  * Server-Sent Events over fetch (EventSource cannot send a bearer token).
  * Reconnects with Last-Event-ID until the signal aborts.
  */
-export async function stream(path: string, onEvent: (e: StreamEvent) => void, signal: AbortSignal, reconnect = true): Promise<void> {
+export async function stream(
+  path: string,
+  onEvent: (e: StreamEvent) => void,
+  signal: AbortSignal,
+  reconnect = true,
+): Promise<void> {
   let lastId: string | undefined;
   while (!signal.aborted) {
     try {
@@ -79,7 +106,11 @@ export async function stream(path: string, onEvent: (e: StreamEvent) => void, si
           if (e.id) lastId = e.id;
           if (e.event === 'ping' || e.event === 'ready') continue;
           let data: unknown = e.data;
-          try { data = JSON.parse(e.data); } catch { /* text */ }
+          try {
+            data = JSON.parse(e.data);
+          } catch {
+            /* text */
+          }
           onEvent({ id: e.id, event: e.event, data });
         }
       }
@@ -98,13 +129,29 @@ export function upload<T>(path: string, form: FormData, onProgress: (fraction: n
     xhr.open('POST', path);
     const t = session.get();
     if (t) xhr.setRequestHeader('authorization', `Bearer ${t}`);
-    xhr.upload.onprogress = (e) => { if (e.lengthComputable) onProgress(e.loaded / e.total); };
+    xhr.upload.onprogress = (e) => {
+      if (e.lengthComputable) onProgress(e.loaded / e.total);
+    };
     xhr.onload = () => {
       let body: unknown = null;
-      try { body = JSON.parse(xhr.responseText); } catch { /* not JSON */ }
-      if (xhr.status >= 200 && xhr.status < 300) { resolve(body as T); return; }
+      try {
+        body = JSON.parse(xhr.responseText);
+      } catch {
+        /* not JSON */
+      }
+      if (xhr.status >= 200 && xhr.status < 300) {
+        resolve(body as T);
+        return;
+      }
       const err = (body as { error?: { code?: string; message?: string; fields?: FieldIssue[] } } | null)?.error;
-      reject(new ApiError(xhr.status, err?.code ?? 'HTTP_ERROR', err?.message ?? `upload failed (${xhr.status})`, err?.fields ?? []));
+      reject(
+        new ApiError(
+          xhr.status,
+          err?.code ?? 'HTTP_ERROR',
+          err?.message ?? `upload failed (${xhr.status})`,
+          err?.fields ?? [],
+        ),
+      );
     };
     xhr.onerror = () => reject(new ApiError(0, 'NETWORK', 'the upload could not reach pocketd'));
     xhr.send(form);
@@ -116,7 +163,10 @@ export const bytes = (n: number | null | undefined): string => {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let i = 0;
   let v = n;
-  while (v >= 1024 && i < units.length - 1) { v /= 1024; i++; }
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
   return `${v.toFixed(v >= 10 || i === 0 ? 0 : 1)} ${units[i]}`;
 };
 

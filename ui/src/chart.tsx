@@ -7,8 +7,18 @@ import 'uplot/dist/uPlot.min.css';
  * value under the cursor in the legend, and the figure in the title the same
  * as the last point drawn. uPlot (about 45 KB, canvas, fast with 10 000 points).
  */
-export function TimeChart({ title, times, values, format, max }: {
-  title: string; times: number[]; values: Array<number | null>; format: (v: number) => string; max?: number;
+export function TimeChart({
+  title,
+  times,
+  values,
+  format,
+  max,
+}: {
+  title: string;
+  times: number[];
+  values: Array<number | null>;
+  format: (v: number) => string;
+  max?: number;
 }) {
   const box = useRef<HTMLDivElement>(null);
   const last = [...values].reverse().find((v) => v !== null) ?? null;
@@ -21,27 +31,54 @@ export function TimeChart({ title, times, values, format, max }: {
     const line = css.getPropertyValue('--line').trim() || '#dfe1e5';
     const accent = css.getPropertyValue('--accent').trim() || '#2f5fd0';
     const axis = { stroke: fg, grid: { stroke: line, width: 1 }, ticks: { stroke: line, width: 1 } };
-    const plot = new uPlot({
-      width: Math.max(200, el.clientWidth), height: 150,
-      scales: { x: { time: true }, y: { range: (_u, _min, hi) => [0, Math.max(max ?? 0, hi || 1) * 1.15] } },
-      series: [
-        { value: (_u, t) => (t === null ? '—' : new Date(t * 1000).toLocaleString()) },
-        // One sample is a point: a line needs two.
-        { label: title, stroke: accent, width: 1.5, points: { show: values.length < 3, size: 6 }, value: (_u, v) => (v === null ? '—' : format(v)) },
-      ],
-      // Ticks that would read the same after formatting are left out (no "1 MiB, 1 MiB").
-      axes: [axis, { ...axis, size: 72, values: (_u, ticks) => ticks.map((t, i) => (i > 0 && format(t) === format(ticks[i - 1]!) ? '' : format(t))) }],
-      legend: { show: true, live: true },
-      cursor: { drag: { x: false, y: false } },
-    }, [times.map((t) => t / 1000), values], el);
+    const plot = new uPlot(
+      {
+        width: Math.max(200, el.clientWidth),
+        height: 150,
+        scales: { x: { time: true }, y: { range: (_u, _min, hi) => [0, Math.max(max ?? 0, hi || 1) * 1.15] } },
+        series: [
+          { value: (_u, t) => (t === null ? '—' : new Date(t * 1000).toLocaleString()) },
+          // One sample is a point: a line needs two.
+          {
+            label: title,
+            stroke: accent,
+            width: 1.5,
+            points: { show: values.length < 3, size: 6 },
+            value: (_u, v) => (v === null ? '—' : format(v)),
+          },
+        ],
+        // Ticks that would read the same after formatting are left out (no "1 MiB, 1 MiB").
+        axes: [
+          axis,
+          {
+            ...axis,
+            size: 72,
+            values: (_u, ticks) => ticks.map((t, i) => (i > 0 && format(t) === format(ticks[i - 1]!) ? '' : format(t))),
+          },
+        ],
+        legend: { show: true, live: true },
+        cursor: { drag: { x: false, y: false } },
+      },
+      [times.map((t) => t / 1000), values],
+      el,
+    );
     const resize = new ResizeObserver(() => plot.setSize({ width: Math.max(200, el.clientWidth), height: 150 }));
     resize.observe(el);
-    return () => { resize.disconnect(); plot.destroy(); };
+    return () => {
+      resize.disconnect();
+      plot.destroy();
+    };
   }, [times.length, times[0], times.at(-1), values.at(-1), title]);
   return (
     <figure class="chart">
-      <figcaption>{title}: <strong data-testid="chart-last">{last === null ? '—' : format(last)}</strong></figcaption>
-      {!any ? <p class="muted">No samples in this range yet.</p> : <div ref={box} role="img" aria-label={`${title} over time, last ${last === null ? 'none' : format(last)}`} />}
+      <figcaption>
+        {title}: <strong data-testid="chart-last">{last === null ? '—' : format(last)}</strong>
+      </figcaption>
+      {!any ? (
+        <p class="muted">No samples in this range yet.</p>
+      ) : (
+        <div ref={box} role="img" aria-label={`${title} over time, last ${last === null ? 'none' : format(last)}`} />
+      )}
     </figure>
   );
 }
@@ -54,7 +91,9 @@ export function RangePicker({ value, onChange }: { value: RangeName; onChange: (
   return (
     <div class="range" role="group" aria-label="Time range">
       {(Object.keys(RANGES) as RangeName[]).map((r) => (
-        <button key={r} class="small" aria-pressed={r === value} onClick={() => onChange(r)}>{r}</button>
+        <button key={r} class="small" aria-pressed={r === value} onClick={() => onChange(r)}>
+          {r}
+        </button>
       ))}
     </div>
   );

@@ -5,7 +5,19 @@ import type { Deployment } from './types.js';
 import { api } from './api.js';
 
 /** A small line chart; fixed size so live data never shifts the layout. */
-export function Sparkline({ values, width = 120, height = 28, label, max }: { values: Array<number | null>; width?: number; height?: number; label: string; max?: number }) {
+export function Sparkline({
+  values,
+  width = 120,
+  height = 28,
+  label,
+  max,
+}: {
+  values: Array<number | null>;
+  width?: number;
+  height?: number;
+  label: string;
+  max?: number;
+}) {
   const pts = values.map((v, i) => [i, v] as const).filter((p): p is readonly [number, number] => p[1] !== null);
   const top = max ?? Math.max(1, ...pts.map((p) => p[1]));
   const x = (i: number) => (values.length <= 1 ? width : (i / (values.length - 1)) * width);
@@ -13,17 +25,41 @@ export function Sparkline({ values, width = 120, height = 28, label, max }: { va
   const d = pts.map(([i, v], k) => `${k ? 'L' : 'M'}${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(' ');
   return (
     <svg class="spark" width={width} height={height} viewBox={`0 0 ${width} ${height}`} role="img" aria-label={label}>
-      {d ? <path d={d} fill="none" stroke="currentColor" stroke-width="1.5" /> : <line x1="0" x2={width} y1={height - 2} y2={height - 2} stroke="currentColor" stroke-opacity="0.2" />}
+      {d ? (
+        <path d={d} fill="none" stroke="currentColor" stroke-width="1.5" />
+      ) : (
+        <line x1="0" x2={width} y1={height - 2} y2={height - 2} stroke="currentColor" stroke-opacity="0.2" />
+      )}
     </svg>
   );
 }
 
 const STATE_CLASS: Record<string, string> = {
-  running: 'ok', healthy: 'ok', success: 'ok', ready: 'ok', 'in sync': 'ok', ok: 'ok',
-  starting: 'busy', stopping: 'busy', creating: 'busy', deleting: 'busy', pending: 'busy', queued: 'busy',
-  failed: 'bad', unhealthy: 'bad', open: 'bad', resolved: 'ok', sent: 'ok', rolled_back: 'warn', cancelled: 'warn', stopped: 'off', unknown: 'off',
+  running: 'ok',
+  healthy: 'ok',
+  success: 'ok',
+  ready: 'ok',
+  'in sync': 'ok',
+  ok: 'ok',
+  starting: 'busy',
+  stopping: 'busy',
+  creating: 'busy',
+  deleting: 'busy',
+  pending: 'busy',
+  queued: 'busy',
+  failed: 'bad',
+  unhealthy: 'bad',
+  open: 'bad',
+  resolved: 'ok',
+  sent: 'ok',
+  rolled_back: 'warn',
+  cancelled: 'warn',
+  stopped: 'off',
+  unknown: 'off',
 };
-export const Badge = ({ value }: { value: string }) => <span class={`badge ${STATE_CLASS[value] ?? 'off'}`}>{value.replace('_', ' ')}</span>;
+export const Badge = ({ value }: { value: string }) => (
+  <span class={`badge ${STATE_CLASS[value] ?? 'off'}`}>{value.replace('_', ' ')}</span>
+);
 
 /** An error once: the fields when the API named them (the message only when it says more), else the message. */
 export function ErrorNote({ error }: { error: unknown }) {
@@ -34,21 +70,57 @@ export function ErrorNote({ error }: { error: unknown }) {
   const saysMore = fields.length === 0 || !fields.some((f) => message.includes(f.message));
   return (
     <div class="error" role="alert">
-      <strong>{e ? e.code.replace(/_/g, ' ').toLowerCase() : 'error'}</strong>{saysMore ? `: ${message}` : ''}
-      {fields.length ? <ul>{fields.map((f) => <li key={f.field}><code>{f.field}</code>: {f.message}</li>)}</ul> : null}
+      <strong>{e ? e.code.replace(/_/g, ' ').toLowerCase() : 'error'}</strong>
+      {saysMore ? `: ${message}` : ''}
+      {fields.length ? (
+        <ul>
+          {fields.map((f) => (
+            <li key={f.field}>
+              <code>{f.field}</code>: {f.message}
+            </li>
+          ))}
+        </ul>
+      ) : null}
     </div>
   );
 }
 
 /** A button that asks once more inline before it acts (no native confirm()). */
-export function ConfirmButton({ label, question, onConfirm, disabled, danger }: { label: string; question: string; onConfirm: () => void; disabled?: boolean; danger?: boolean }) {
+export function ConfirmButton({
+  label,
+  question,
+  onConfirm,
+  disabled,
+  danger,
+}: {
+  label: string;
+  question: string;
+  onConfirm: () => void;
+  disabled?: boolean;
+  danger?: boolean;
+}) {
   const [asking, setAsking] = useState(false);
-  if (!asking) return <button class={`small${danger ? ' danger' : ''}`} disabled={disabled} onClick={() => setAsking(true)}>{label}</button>;
+  if (!asking)
+    return (
+      <button class={`small${danger ? ' danger' : ''}`} disabled={disabled} onClick={() => setAsking(true)}>
+        {label}
+      </button>
+    );
   return (
     <span class="confirm" role="group" aria-label={question}>
       <span>{question}</span>
-      <button class={`small${danger ? ' danger' : ''}`} onClick={() => { setAsking(false); onConfirm(); }}>Yes, {label.toLowerCase()}</button>
-      <button class="small" onClick={() => setAsking(false)}>No</button>
+      <button
+        class={`small${danger ? ' danger' : ''}`}
+        onClick={() => {
+          setAsking(false);
+          onConfirm();
+        }}
+      >
+        Yes, {label.toLowerCase()}
+      </button>
+      <button class="small" onClick={() => setAsking(false)}>
+        No
+      </button>
     </span>
   );
 }
@@ -56,7 +128,11 @@ export function ConfirmButton({ label, question, onConfirm, disabled, danger }: 
 export const Empty = ({ children }: { children: ComponentChildren }) => <p class="empty">{children}</p>;
 
 /** Loads data and reloads it on demand; shows nothing but a steady frame while loading. */
-export function useLoad<T>(load: () => Promise<T>, deps: unknown[] = [], identity?: string): { data: T | null; error: unknown; reload: () => void } {
+export function useLoad<T>(
+  load: () => Promise<T>,
+  deps: unknown[] = [],
+  identity?: string,
+): { data: T | null; error: unknown; reload: () => void } {
   const [data, setData] = useState<T | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [n, setN] = useState(0);
@@ -67,9 +143,25 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[] = [], identit
   const loadedFor = useRef(who);
   useEffect(() => {
     let live = true;
-    if (loadedFor.current !== who) { loadedFor.current = who; setData(null); setError(null); }
-    load().then((d) => { if (live) { setData(d); setError(null); } }, (e: unknown) => { if (live) setError(e); });
-    return () => { live = false; };
+    if (loadedFor.current !== who) {
+      loadedFor.current = who;
+      setData(null);
+      setError(null);
+    }
+    load().then(
+      (d) => {
+        if (live) {
+          setData(d);
+          setError(null);
+        }
+      },
+      (e: unknown) => {
+        if (live) setError(e);
+      },
+    );
+    return () => {
+      live = false;
+    };
   }, [key, n]);
   return { data, error, reload: () => setN((x) => x + 1) };
 }
@@ -87,14 +179,21 @@ export function DeploymentProgress({ id, onEnd }: { id: number; onEnd?: (d: Depl
         if (!live) return;
         setD(next);
         if (!['queued', 'pending', 'running'].includes(next.status)) {
-          if (!ended.current) { ended.current = true; onEnd?.(next); }
+          if (!ended.current) {
+            ended.current = true;
+            onEnd?.(next);
+          }
           return;
         }
-      } catch { /* keep polling */ }
-      if (live) setTimeout(tick, 300);
+      } catch {
+        /* keep polling */
+      }
+      if (live) setTimeout(() => void tick(), 300);
     };
     void tick();
-    return () => { live = false; };
+    return () => {
+      live = false;
+    };
   }, [id]);
   if (!d) return <p class="muted">Starting deployment {id}…</p>;
   const total = d.steps.length || 1;
@@ -102,12 +201,24 @@ export function DeploymentProgress({ id, onEnd }: { id: number; onEnd?: (d: Depl
   const live = ['queued', 'pending', 'running'].includes(d.status);
   const cancel = async () => {
     setCancelError(null);
-    try { await api('POST', `/api/deployments/${d.id}/cancel`); } catch (e) { setCancelError(e); }
+    try {
+      await api('POST', `/api/deployments/${d.id}/cancel`);
+    } catch (e) {
+      setCancelError(e);
+    }
   };
   return (
     <section class="deployment" aria-live="polite">
-      <div class="row"><strong>{d.kind} #{d.id}</strong> <Badge value={d.status} />
-        {live ? <button class="small" onClick={() => void cancel()} aria-label={`Cancel ${d.kind} #${d.id}`}>Cancel</button> : null}
+      <div class="row">
+        <strong>
+          {d.kind} #{d.id}
+        </strong>{' '}
+        <Badge value={d.status} />
+        {live ? (
+          <button class="small" onClick={() => void cancel()} aria-label={`Cancel ${d.kind} #${d.id}`}>
+            Cancel
+          </button>
+        ) : null}
       </div>
       <ErrorNote error={cancelError} />
       <progress max={total} value={done} aria-label={`${done} of ${total} steps`} />
@@ -119,7 +230,11 @@ export function DeploymentProgress({ id, onEnd }: { id: number; onEnd?: (d: Depl
           </li>
         ))}
       </ol>
-      {d.error ? <div class="error" role="alert">{d.error}</div> : null}
+      {d.error ? (
+        <div class="error" role="alert">
+          {d.error}
+        </div>
+      ) : null}
     </section>
   );
 }

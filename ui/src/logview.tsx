@@ -28,23 +28,38 @@ export function LogView({ app }: { app: string }) {
   useEffect(() => {
     const ctrl = new AbortController();
     setLines([]);
-    void api<{ entries: LogEntry[] }>('GET', `/api/apps/${encodeURIComponent(app)}/logs?lines=1000`).then((r) => setLines(r.entries), () => undefined);
+    void api<{ entries: LogEntry[] }>('GET', `/api/apps/${encodeURIComponent(app)}/logs?lines=1000`).then(
+      (r) => setLines(r.entries),
+      () => undefined,
+    );
     if (follow) {
       // New lines arrive in bursts; they are applied once per frame.
       const flush = setInterval(() => {
         if (pending.current.length === 0) return;
         const add = pending.current;
         pending.current = [];
-        setLines((old) => { const next = old.concat(add); return next.length > MAX_LINES ? next.slice(next.length - MAX_LINES) : next; });
+        setLines((old) => {
+          const next = old.concat(add);
+          return next.length > MAX_LINES ? next.slice(next.length - MAX_LINES) : next;
+        });
       }, 100);
-      void stream(`/api/apps/${encodeURIComponent(app)}/logs?follow=1&lines=1`, (e) => { if (e.event === 'log') pending.current.push(e.data as LogEntry); }, ctrl.signal);
-      return () => { ctrl.abort(); clearInterval(flush); };
+      void stream(
+        `/api/apps/${encodeURIComponent(app)}/logs?follow=1&lines=1`,
+        (e) => {
+          if (e.event === 'log') pending.current.push(e.data as LogEntry);
+        },
+        ctrl.signal,
+      );
+      return () => {
+        ctrl.abort();
+        clearInterval(flush);
+      };
     }
     return () => ctrl.abort();
   }, [app, follow]);
 
   const shown = useMemo(() => {
-    const min = LEVELS.indexOf(level as typeof LEVELS[number]);
+    const min = LEVELS.indexOf(level as (typeof LEVELS)[number]);
     const needle = q.toLowerCase();
     return lines.filter((l) => LEVELS.indexOf(l.level) >= min && (!needle || l.message.toLowerCase().includes(needle)));
   }, [lines, level, q]);
@@ -54,26 +69,45 @@ export function LogView({ app }: { app: string }) {
     const el = box.current;
     if (!el) return;
     setHeight(el.clientHeight);
-    if (follow && !reading) { el.scrollTop = el.scrollHeight; seen.current = shown.length; setUnread(0); } else setUnread(Math.max(0, shown.length - seen.current));
+    if (follow && !reading) {
+      el.scrollTop = el.scrollHeight;
+      seen.current = shown.length;
+      setUnread(0);
+    } else setUnread(Math.max(0, shown.length - seen.current));
   }, [shown.length, follow, reading]);
   const onScroll = (el: HTMLDivElement) => {
     setScrollTop(el.scrollTop);
     const atBottom = el.scrollHeight - el.scrollTop - el.clientHeight < ROW * 2;
     if (atBottom !== !reading) setReading(!atBottom);
   };
-  const jump = () => { const el = box.current; if (el) el.scrollTop = el.scrollHeight; setReading(false); };
+  const jump = () => {
+    const el = box.current;
+    if (el) el.scrollTop = el.scrollHeight;
+    setReading(false);
+  };
   const download = async (format: 'text' | 'ndjson') => {
     setDlError(null);
     try {
-      const r = await api<{ entries: LogEntry[] }>('GET', `/api/apps/${encodeURIComponent(app)}/logs?lines=10000&since=${encodeURIComponent(RANGES[range]!.since)}`);
-      const body = format === 'ndjson' ? r.entries.map((e) => JSON.stringify(e)).join('\n') + '\n'
-        : r.entries.map((e) => `${stamp(e.timestamp)} ${e.level.toUpperCase()} ${messageOf(e.message, e.level)}`).join('\n') + '\n';
+      const r = await api<{ entries: LogEntry[] }>(
+        'GET',
+        `/api/apps/${encodeURIComponent(app)}/logs?lines=10000&since=${encodeURIComponent(RANGES[range]!.since)}`,
+      );
+      const body =
+        format === 'ndjson'
+          ? r.entries.map((e) => JSON.stringify(e)).join('\n') + '\n'
+          : r.entries
+              .map((e) => `${stamp(e.timestamp)} ${e.level.toUpperCase()} ${messageOf(e.message, e.level)}`)
+              .join('\n') + '\n';
       const a = document.createElement('a');
-      a.href = URL.createObjectURL(new Blob([body], { type: format === 'ndjson' ? 'application/x-ndjson' : 'text/plain' }));
+      a.href = URL.createObjectURL(
+        new Blob([body], { type: format === 'ndjson' ? 'application/x-ndjson' : 'text/plain' }),
+      );
       a.download = `${app}-logs-${range}.${format === 'ndjson' ? 'ndjson' : 'log'}`;
       a.click();
       setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
-    } catch (e) { setDlError((e as Error).message); }
+    } catch (e) {
+      setDlError((e as Error).message);
+    }
   };
 
   const first = Math.max(0, Math.floor(scrollTop / ROW) - 20);
@@ -81,25 +115,71 @@ export function LogView({ app }: { app: string }) {
   return (
     <section class="logs">
       <div class="toolbar">
-        <label>Level <select value={level} onChange={(e) => setLevel(e.currentTarget.value)} aria-label="Minimum level">
-          {LEVELS.map((l) => <option key={l} value={l}>{l}</option>)}
-        </select></label>
-        <label>Search <input type="search" value={q} onInput={(e) => setQ(e.currentTarget.value)} placeholder="text in the message" /></label>
-        <label class="check"><input type="checkbox" checked={follow} onChange={(e) => setFollow(e.currentTarget.checked)} /> Follow</label>
-        <span class="muted" data-testid="log-count">{shown.length} of {lines.length} lines</span>
+        <label>
+          Level{' '}
+          <select value={level} onChange={(e) => setLevel(e.currentTarget.value)} aria-label="Minimum level">
+            {LEVELS.map((l) => (
+              <option key={l} value={l}>
+                {l}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Search{' '}
+          <input
+            type="search"
+            value={q}
+            onInput={(e) => setQ(e.currentTarget.value)}
+            placeholder="text in the message"
+          />
+        </label>
+        <label class="check">
+          <input type="checkbox" checked={follow} onChange={(e) => setFollow(e.currentTarget.checked)} /> Follow
+        </label>
+        <span class="muted" data-testid="log-count">
+          {shown.length} of {lines.length} lines
+        </span>
         <span class="download">
-          <label>Download <select value={range} onChange={(e) => setRange(e.currentTarget.value)} aria-label="Time range to download">
-            {Object.entries(RANGES).map(([k, v]) => <option key={k} value={k}>{v.label}</option>)}
-          </select></label>
-          <button class="small" onClick={() => void download('text')}>Text</button>
-          <button class="small" onClick={() => void download('ndjson')}>NDJSON</button>
+          <label>
+            Download{' '}
+            <select value={range} onChange={(e) => setRange(e.currentTarget.value)} aria-label="Time range to download">
+              {Object.entries(RANGES).map(([k, v]) => (
+                <option key={k} value={k}>
+                  {v.label}
+                </option>
+              ))}
+            </select>
+          </label>
+          <button class="small" onClick={() => void download('text')}>
+            Text
+          </button>
+          <button class="small" onClick={() => void download('ndjson')}>
+            NDJSON
+          </button>
         </span>
       </div>
       {follow && reading ? (
-        <p class="paused" role="status">Following is paused while you read{unread ? ` (${unread} new line${unread === 1 ? '' : 's'})` : ''}. <button class="small" onClick={jump}>Jump to newest</button></p>
+        <p class="paused" role="status">
+          Following is paused while you read{unread ? ` (${unread} new line${unread === 1 ? '' : 's'})` : ''}.{' '}
+          <button class="small" onClick={jump}>
+            Jump to newest
+          </button>
+        </p>
       ) : null}
-      {dlError ? <p class="error" role="alert">{dlError}</p> : null}
-      <div class="logbox" ref={box} onScroll={(e) => onScroll(e.currentTarget)} role="log" aria-label={`Logs of ${app}`} tabIndex={0}>
+      {dlError ? (
+        <p class="error" role="alert">
+          {dlError}
+        </p>
+      ) : null}
+      <div
+        class="logbox"
+        ref={box}
+        onScroll={(e) => onScroll(e.currentTarget)}
+        role="log"
+        aria-label={`Logs of ${app}`}
+        tabIndex={0}
+      >
         <div style={{ height: `${shown.length * ROW}px`, position: 'relative' }}>
           {shown.slice(first, last).map((l, i) => (
             <div key={first + i} class={`logline lvl-${l.level}`} style={{ top: `${(first + i) * ROW}px` }}>
@@ -113,8 +193,10 @@ export function LogView({ app }: { app: string }) {
 }
 
 const RANGES: Record<string, { label: string; since: string }> = {
-  '15min': { label: 'last 15 min', since: '15 min ago' }, '1h': { label: 'last hour', since: '1 h ago' },
-  '24h': { label: 'last 24 h', since: '24 h ago' }, '7d': { label: 'last 7 days', since: '7 days ago' },
+  '15min': { label: 'last 15 min', since: '15 min ago' },
+  '1h': { label: 'last hour', since: '1 h ago' },
+  '24h': { label: 'last 24 h', since: '24 h ago' },
+  '7d': { label: 'last 7 days', since: '7 days ago' },
 };
 
 /** The journal's time, with the date, in the reader's time zone: 2026-11-23 14:03:07. */

@@ -12,7 +12,9 @@ export function useRoute(): string[] {
   return parts;
 }
 
-export const go = (path: string) => { location.hash = `#/${path}`; };
+export const go = (path: string) => {
+  location.hash = `#/${path}`;
+};
 
 /** A message for the next page (after a delete, say), shown once. */
 const FLASH = 'pocketd.flash';

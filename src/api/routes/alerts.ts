@@ -5,49 +5,142 @@ import { authorize, type ApiEnv } from '../context.js';
 import { commonErrors, errors, json, jsonBody } from '../schemas.js';
 
 const Channel = z.object({
-  id: z.number().int(), name: z.string(), kind: z.enum(['webhook', 'slack', 'discord', 'ntfy', 'email']),
-  target: z.string().describe('Where it goes; a URL that carries a token is shown as its origin only'), created_at: z.string(),
+  id: z.number().int(),
+  name: z.string(),
+  kind: z.enum(['webhook', 'slack', 'discord', 'ntfy', 'email']),
+  target: z.string().describe('Where it goes; a URL that carries a token is shown as its origin only'),
+  created_at: z.string(),
 });
-const Rule = z.object({ id: z.number().int(), kinds: z.array(z.string()), app: z.string().nullable(), channel_id: z.number().int(), created_at: z.string() });
+const Rule = z.object({
+  id: z.number().int(),
+  kinds: z.array(z.string()),
+  app: z.string().nullable(),
+  channel_id: z.number().int(),
+  created_at: z.string(),
+});
 const Incident = z.object({
-  id: z.number().int(), key: z.string(), kind: z.string(), app: z.string().nullable(), title: z.string(), detail: z.string().nullable(),
-  opened_at: z.string(), closed_at: z.string().nullable(), reminded_at: z.string().nullable(),
+  id: z.number().int(),
+  key: z.string(),
+  kind: z.string(),
+  app: z.string().nullable(),
+  title: z.string(),
+  detail: z.string().nullable(),
+  opened_at: z.string(),
+  closed_at: z.string().nullable(),
+  reminded_at: z.string().nullable(),
 });
 const OutboxEntry = z.object({
-  id: z.number().int(), channel_id: z.number().int(), channel: z.string(), incident_id: z.number().int().nullable(), event: z.string(), title: z.string(),
-  status: z.enum(['pending', 'sent', 'failed']), attempts: z.number().int(), next_at: z.string().nullable().describe('When it is tried again (pending only)'),
-  last_error: z.string().nullable(), created_at: z.string(), sent_at: z.string().nullable(),
+  id: z.number().int(),
+  channel_id: z.number().int(),
+  channel: z.string(),
+  incident_id: z.number().int().nullable(),
+  event: z.string(),
+  title: z.string(),
+  status: z.enum(['pending', 'sent', 'failed']),
+  attempts: z.number().int(),
+  next_at: z.string().nullable().describe('When it is tried again (pending only)'),
+  last_error: z.string().nullable(),
+  created_at: z.string(),
+  sent_at: z.string().nullable(),
 });
 const IdParam = z.object({ id: z.coerce.number().int().positive() });
 const Limit = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }).strict();
 
 const routes = {
-  listChannels: createRoute({ method: 'get', path: '/api/alerts/channels', tags: ['alerts'], summary: 'Alert channels, secrets masked', responses: { 200: json(z.object({ channels: z.array(Channel) }), 'Channels'), ...commonErrors } }),
+  listChannels: createRoute({
+    method: 'get',
+    path: '/api/alerts/channels',
+    tags: ['alerts'],
+    summary: 'Alert channels, secrets masked',
+    responses: { 200: json(z.object({ channels: z.array(Channel) }), 'Channels'), ...commonErrors },
+  }),
   createChannel: createRoute({
-    method: 'post', path: '/api/alerts/channels', tags: ['alerts'], summary: 'Add a channel: webhook (signed), slack, discord, ntfy or email',
+    method: 'post',
+    path: '/api/alerts/channels',
+    tags: ['alerts'],
+    summary: 'Add a channel: webhook (signed), slack, discord, ntfy or email',
     request: jsonBody(createChannelSchema),
-    responses: { 201: json(z.object({ channel: Channel, secret: z.string().optional().describe('A generated webhook secret; shown only now') }), 'Added'), ...commonErrors },
+    responses: {
+      201: json(
+        z.object({
+          channel: Channel,
+          secret: z.string().optional().describe('A generated webhook secret; shown only now'),
+        }),
+        'Added',
+      ),
+      ...commonErrors,
+    },
   }),
-  deleteChannel: createRoute({ method: 'delete', path: '/api/alerts/channels/{id}', tags: ['alerts'], summary: 'Remove a channel, its rules and its messages', request: { params: IdParam }, responses: { 204: { description: 'Removed' }, ...commonErrors, ...errors(404) } }),
-  testChannel: createRoute({
-    method: 'post', path: '/api/alerts/channels/{id}/test', tags: ['alerts'], summary: 'Send a test message now',
+  deleteChannel: createRoute({
+    method: 'delete',
+    path: '/api/alerts/channels/{id}',
+    tags: ['alerts'],
+    summary: 'Remove a channel, its rules and its messages',
     request: { params: IdParam },
-    responses: { 200: json(z.object({ outbox_id: z.number().int(), status: z.enum(['sent', 'failed']), error: z.string().nullable() }), 'What happened'), ...commonErrors, ...errors(404) },
+    responses: { 204: { description: 'Removed' }, ...commonErrors, ...errors(404) },
   }),
-  listRules: createRoute({ method: 'get', path: '/api/alerts/rules', tags: ['alerts'], summary: 'Which incidents go to which channels', responses: { 200: json(z.object({ rules: z.array(Rule) }), 'Rules'), ...commonErrors } }),
-  createRule: createRoute({ method: 'post', path: '/api/alerts/rules', tags: ['alerts'], summary: 'Send these kinds of incident, for one app or all, to a channel', request: jsonBody(createRuleSchema), responses: { 201: json(Rule, 'Added'), ...commonErrors, ...errors(404) } }),
-  deleteRule: createRoute({ method: 'delete', path: '/api/alerts/rules/{id}', tags: ['alerts'], summary: 'Remove a rule', request: { params: IdParam }, responses: { 204: { description: 'Removed' }, ...commonErrors, ...errors(404) } }),
+  testChannel: createRoute({
+    method: 'post',
+    path: '/api/alerts/channels/{id}/test',
+    tags: ['alerts'],
+    summary: 'Send a test message now',
+    request: { params: IdParam },
+    responses: {
+      200: json(
+        z.object({ outbox_id: z.number().int(), status: z.enum(['sent', 'failed']), error: z.string().nullable() }),
+        'What happened',
+      ),
+      ...commonErrors,
+      ...errors(404),
+    },
+  }),
+  listRules: createRoute({
+    method: 'get',
+    path: '/api/alerts/rules',
+    tags: ['alerts'],
+    summary: 'Which incidents go to which channels',
+    responses: { 200: json(z.object({ rules: z.array(Rule) }), 'Rules'), ...commonErrors },
+  }),
+  createRule: createRoute({
+    method: 'post',
+    path: '/api/alerts/rules',
+    tags: ['alerts'],
+    summary: 'Send these kinds of incident, for one app or all, to a channel',
+    request: jsonBody(createRuleSchema),
+    responses: { 201: json(Rule, 'Added'), ...commonErrors, ...errors(404) },
+  }),
+  deleteRule: createRoute({
+    method: 'delete',
+    path: '/api/alerts/rules/{id}',
+    tags: ['alerts'],
+    summary: 'Remove a rule',
+    request: { params: IdParam },
+    responses: { 204: { description: 'Removed' }, ...commonErrors, ...errors(404) },
+  }),
   listIncidents: createRoute({
-    method: 'get', path: '/api/alerts/incidents', tags: ['alerts'], summary: 'Incidents, newest first',
+    method: 'get',
+    path: '/api/alerts/incidents',
+    tags: ['alerts'],
+    summary: 'Incidents, newest first',
     request: { query: Limit.extend({ open: z.enum(['true', 'false']).optional() }).strict() },
     responses: { 200: json(z.object({ incidents: z.array(Incident) }), 'Incidents'), ...commonErrors },
   }),
-  listOutbox: createRoute({ method: 'get', path: '/api/alerts/outbox', tags: ['alerts'], summary: 'Messages: sent, pending (with the next try) or failed (with the reason)', request: { query: Limit }, responses: { 200: json(z.object({ messages: z.array(OutboxEntry) }), 'Messages'), ...commonErrors } }),
+  listOutbox: createRoute({
+    method: 'get',
+    path: '/api/alerts/outbox',
+    tags: ['alerts'],
+    summary: 'Messages: sent, pending (with the next try) or failed (with the reason)',
+    request: { query: Limit },
+    responses: { 200: json(z.object({ messages: z.array(OutboxEntry) }), 'Messages'), ...commonErrors },
+  }),
 };
 
 export function registerAlertRoutes(app: OpenAPIHono<ApiEnv>, deps: { alerts: Alerts; channels: Channels }) {
   const admin = (c: Parameters<typeof authorize>[0]) => authorize(c, { kind: 'admin' });
-  app.openapi(routes.listChannels, async (c) => { admin(c); return c.json({ channels: await deps.channels.list() }, 200); });
+  app.openapi(routes.listChannels, async (c) => {
+    admin(c);
+    return c.json({ channels: await deps.channels.list() }, 200);
+  });
   app.openapi(routes.createChannel, async (c) => {
     admin(c);
     const body = c.req.valid('json');
@@ -55,15 +148,38 @@ export function registerAlertRoutes(app: OpenAPIHono<ApiEnv>, deps: { alerts: Al
     if (body.alert_on) await deps.alerts.addRule({ kinds: body.alert_on, app: null, channel_id: made.channel.id });
     return c.json(made, 201);
   });
-  app.openapi(routes.deleteChannel, async (c) => { admin(c); await deps.channels.remove(c.req.valid('param').id); return c.body(null, 204); });
-  app.openapi(routes.testChannel, async (c) => { admin(c); return c.json(await deps.alerts.test(c.req.valid('param').id), 200); });
-  app.openapi(routes.listRules, async (c) => { admin(c); return c.json({ rules: await deps.alerts.rules() }, 200); });
-  app.openapi(routes.createRule, async (c) => { admin(c); return c.json(await deps.alerts.addRule(c.req.valid('json')), 201); });
-  app.openapi(routes.deleteRule, async (c) => { admin(c); await deps.alerts.removeRule(c.req.valid('param').id); return c.body(null, 204); });
+  app.openapi(routes.deleteChannel, async (c) => {
+    admin(c);
+    await deps.channels.remove(c.req.valid('param').id);
+    return c.body(null, 204);
+  });
+  app.openapi(routes.testChannel, async (c) => {
+    admin(c);
+    return c.json(await deps.alerts.test(c.req.valid('param').id), 200);
+  });
+  app.openapi(routes.listRules, async (c) => {
+    admin(c);
+    return c.json({ rules: await deps.alerts.rules() }, 200);
+  });
+  app.openapi(routes.createRule, async (c) => {
+    admin(c);
+    return c.json(await deps.alerts.addRule(c.req.valid('json')), 201);
+  });
+  app.openapi(routes.deleteRule, async (c) => {
+    admin(c);
+    await deps.alerts.removeRule(c.req.valid('param').id);
+    return c.body(null, 204);
+  });
   app.openapi(routes.listIncidents, async (c) => {
     admin(c);
     const q = c.req.valid('query');
-    return c.json({ incidents: await deps.alerts.incidents(q.open === undefined ? undefined : q.open === 'true', q.limit) }, 200);
+    return c.json(
+      { incidents: await deps.alerts.incidents(q.open === undefined ? undefined : q.open === 'true', q.limit) },
+      200,
+    );
   });
-  app.openapi(routes.listOutbox, async (c) => { admin(c); return c.json({ messages: await deps.alerts.outbox(c.req.valid('query').limit) }, 200); });
+  app.openapi(routes.listOutbox, async (c) => {
+    admin(c);
+    return c.json({ messages: await deps.alerts.outbox(c.req.valid('query').limit) }, 200);
+  });
 }

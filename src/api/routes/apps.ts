@@ -7,89 +7,186 @@ import { appNameSchema, domainSchema } from '../../core/app-rules.js';
 import { actorName, authorize, type ApiEnv } from '../context.js';
 import { QueuedSchema, commonErrors, errors, json, jsonBody } from '../schemas.js';
 
-const Runtime = z.object({
-  active_state: z.string(), sub_state: z.string(), main_pid: z.number().int().nullable(), memory_bytes: z.number().nullable(),
-  cpu_ns: z.number().nullable(), restarts: z.number().int(), active_since: z.string().nullable(), control_group: z.string().nullable(),
-}).openapi('Runtime');
+const Runtime = z
+  .object({
+    active_state: z.string(),
+    sub_state: z.string(),
+    main_pid: z.number().int().nullable(),
+    memory_bytes: z.number().nullable(),
+    cpu_ns: z.number().nullable(),
+    restarts: z.number().int(),
+    active_since: z.string().nullable(),
+    control_group: z.string().nullable(),
+  })
+  .openapi('Runtime');
 const STATES = ['running', 'starting', 'stopping', 'stopped', 'failed', 'creating', 'deleting', 'unknown'] as const;
-const AppView = z.object({
-  name: z.string(), port: z.number().int(), version: z.string(), domains: z.array(z.string()),
-  memory_max: z.string().nullable(), cpu_quota: z.number().int().nullable(), status: z.string(),
-  bundle: z.number().int().nullable(), backup_schedule: z.string().nullable(), backup_keep: z.number().int(),
-  desired_state: z.enum(['running', 'stopped']), state: z.enum(STATES), runtime: Runtime.nullable(),
-  created_at: z.string(), updated_at: z.string(),
-}).openapi('App');
+const AppView = z
+  .object({
+    name: z.string(),
+    port: z.number().int(),
+    version: z.string(),
+    domains: z.array(z.string()),
+    memory_max: z.string().nullable(),
+    cpu_quota: z.number().int().nullable(),
+    status: z.string(),
+    bundle: z.number().int().nullable(),
+    backup_schedule: z.string().nullable(),
+    backup_keep: z.number().int(),
+    desired_state: z.enum(['running', 'stopped']),
+    state: z.enum(STATES),
+    runtime: Runtime.nullable(),
+    created_at: z.string(),
+    updated_at: z.string(),
+  })
+  .openapi('App');
 const FileMatch = z.object({ expected: z.string().nullable(), installed: z.string().nullable(), match: z.boolean() });
 const AppDetail = AppView.extend({
-  env: z.record(z.string(), z.string()).describe('Values of secret-looking keys are masked; for an app-scoped token every value is'),
+  env: z
+    .record(z.string(), z.string())
+    .describe('Values of secret-looking keys are masked; for an app-scoped token every value is'),
   site_present: z.boolean(),
   config_match: z.object({
-    match: z.boolean(), unit: FileMatch, site: FileMatch,
-    routes: z.object({ match: z.boolean(), expected: z.array(z.string()), live: z.array(z.string()) })
+    match: z.boolean(),
+    unit: FileMatch,
+    site: FileMatch,
+    routes: z
+      .object({ match: z.boolean(), expected: z.array(z.string()), live: z.array(z.string()) })
       .describe("Caddy's live routes for the app's domains (domain -> upstream) against what pocketd installed"),
   }),
-  certificates: z.array(z.object({
-    domain: z.string(), checked_at: z.string(), issuer: z.string().optional(), subject: z.string().optional(), valid_from: z.string().optional(),
-    valid_until: z.string().optional(), fingerprint256: z.string().optional(), days_left: z.number().int().nullable(),
-    error: z.string().nullable().describe('The handshake\'s failure, or Caddy\'s last error for the domain'),
-  })).describe('What Caddy serves for each domain, from a TLS handshake (empty with caddy_http_only)'),
+  certificates: z
+    .array(
+      z.object({
+        domain: z.string(),
+        checked_at: z.string(),
+        issuer: z.string().optional(),
+        subject: z.string().optional(),
+        valid_from: z.string().optional(),
+        valid_until: z.string().optional(),
+        fingerprint256: z.string().optional(),
+        days_left: z.number().int().nullable(),
+        error: z.string().nullable().describe("The handshake's failure, or Caddy's last error for the domain"),
+      }),
+    )
+    .describe('What Caddy serves for each domain, from a TLS handshake (empty with caddy_http_only)'),
 }).openapi('AppDetail');
-const Accepted = z.object({ deployment_id: z.number().int(), name: z.string(), port: z.number().int(), pocketbase_version: z.string() }).openapi('CreateAccepted');
+const Accepted = z
+  .object({ deployment_id: z.number().int(), name: z.string(), port: z.number().int(), pocketbase_version: z.string() })
+  .openapi('CreateAccepted');
 const DeploymentRef = z.object({ deployment_id: z.number().int() });
 
 const NameParam = z.object({ name: appNameSchema });
-const ListQuery = z.object({
-  status: z.enum(STATES).optional(),
-  domain: domainSchema.optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
-  offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
-}).strict();
+const ListQuery = z
+  .object({
+    status: z.enum(STATES).optional(),
+    domain: domainSchema.optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(100),
+    offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+  })
+  .strict();
 const DeleteQuery = z.object({ purge: z.enum(['true', 'false', '1', '0']).optional() }).strict();
 
 const createApp = createRoute({
-  method: 'post', path: '/api/apps', tags: ['apps'], summary: 'Create an app; a deployment you can follow',
+  method: 'post',
+  path: '/api/apps',
+  tags: ['apps'],
+  summary: 'Create an app; a deployment you can follow',
   request: jsonBody(createAppSchema.openapi('CreateApp')),
   responses: { 202: json(Accepted, 'Creation started'), ...commonErrors, ...errors(409, 502) },
 });
 const listApps = createRoute({
-  method: 'get', path: '/api/apps', tags: ['apps'], summary: 'Apps with live state',
+  method: 'get',
+  path: '/api/apps',
+  tags: ['apps'],
+  summary: 'Apps with live state',
   request: { query: ListQuery },
   responses: { 200: json(z.object({ apps: z.array(AppView), total: z.number().int() }), 'Apps'), ...commonErrors },
 });
 const getApp = createRoute({
-  method: 'get', path: '/api/apps/{name}', tags: ['apps'], summary: 'One app: settings, runtime, drift',
+  method: 'get',
+  path: '/api/apps/{name}',
+  tags: ['apps'],
+  summary: 'One app: settings, runtime, drift',
   request: { params: NameParam },
   responses: { 200: json(AppDetail, 'The app'), ...commonErrors, ...errors(404) },
 });
 const patchApp = createRoute({
-  method: 'patch', path: '/api/apps/{name}', tags: ['apps'], summary: 'Change domains, env or limits; restarts only if needed',
+  method: 'patch',
+  path: '/api/apps/{name}',
+  tags: ['apps'],
+  summary: 'Change domains, env or limits; restarts only if needed',
   request: { params: NameParam, ...jsonBody(patchAppSchema.openapi('PatchApp')) },
-  responses: { 200: json(z.object({ deployment_id: z.number().int(), status: z.string(), app: AppDetail }), 'Applied'), 202: json(QueuedSchema, 'Queued behind other operations of the app'), ...commonErrors, ...errors(404, 429, 502) },
+  responses: {
+    200: json(z.object({ deployment_id: z.number().int(), status: z.string(), app: AppDetail }), 'Applied'),
+    202: json(QueuedSchema, 'Queued behind other operations of the app'),
+    ...commonErrors,
+    ...errors(404, 429, 502),
+  },
 });
-const controlRoute = (action: 'start' | 'stop' | 'restart') => createRoute({
-  method: 'post', path: `/api/apps/{name}/${action}`, tags: ['apps'], summary: `${action} the app and wait for the new state`,
-  request: { params: NameParam },
-  responses: { 200: json(AppDetail, 'The app in its new state'), 202: json(QueuedSchema, 'Queued behind other operations of the app'), ...commonErrors, ...errors(404, 429, 502) },
-});
+const controlRoute = (action: 'start' | 'stop' | 'restart') =>
+  createRoute({
+    method: 'post',
+    path: `/api/apps/{name}/${action}`,
+    tags: ['apps'],
+    summary: `${action} the app and wait for the new state`,
+    request: { params: NameParam },
+    responses: {
+      200: json(AppDetail, 'The app in its new state'),
+      202: json(QueuedSchema, 'Queued behind other operations of the app'),
+      ...commonErrors,
+      ...errors(404, 429, 502),
+    },
+  });
 const repairApp = createRoute({
-  method: 'post', path: '/api/apps/{name}/repair', tags: ['apps'], summary: 'Put pocketd\'s unit, site and env back after hand edits; start the app if it should run',
+  method: 'post',
+  path: '/api/apps/{name}/repair',
+  tags: ['apps'],
+  summary: "Put pocketd's unit, site and env back after hand edits; start the app if it should run",
   request: { params: NameParam },
-  responses: { 200: json(z.object({ deployment_id: z.number().int(), status: z.string(), app: AppDetail }), 'Repaired'), 202: json(QueuedSchema, 'Queued behind other operations of the app'), ...commonErrors, ...errors(404, 429) },
+  responses: {
+    200: json(z.object({ deployment_id: z.number().int(), status: z.string(), app: AppDetail }), 'Repaired'),
+    202: json(QueuedSchema, 'Queued behind other operations of the app'),
+    ...commonErrors,
+    ...errors(404, 429),
+  },
 });
 const setSuperuser = createRoute({
-  method: 'put', path: '/api/apps/{name}/superuser', tags: ['apps'], summary: 'Create the app\'s PocketBase superuser, or set a new password for it (the app must run)',
+  method: 'put',
+  path: '/api/apps/{name}/superuser',
+  tags: ['apps'],
+  summary: "Create the app's PocketBase superuser, or set a new password for it (the app must run)",
   // A new object (made after zod-openapi is loaded) so it takes .openapi; the rule itself lives in rules.ts.
   request: { params: NameParam, ...jsonBody(superuserSchema.extend({}).openapi('Superuser')) },
-  responses: { 200: json(DeploymentRef.extend({ status: z.string(), email: z.string() }), 'Set'), 202: json(QueuedSchema, 'Queued behind other operations of the app'), ...commonErrors, ...errors(404, 429, 502) },
+  responses: {
+    200: json(DeploymentRef.extend({ status: z.string(), email: z.string() }), 'Set'),
+    202: json(QueuedSchema, 'Queued behind other operations of the app'),
+    ...commonErrors,
+    ...errors(404, 429, 502),
+  },
 });
 const deleteApp = createRoute({
-  method: 'delete', path: '/api/apps/{name}', tags: ['apps'], summary: 'Delete the app; its data is archived unless purge=true',
+  method: 'delete',
+  path: '/api/apps/{name}',
+  tags: ['apps'],
+  summary: 'Delete the app; its data is archived unless purge=true',
   request: { params: NameParam, query: DeleteQuery },
-  responses: { 200: json(DeploymentRef.extend({ status: z.string(), error: z.string().nullable() }), 'Deleted'), 202: json(QueuedSchema, 'Queued behind the operation that runs now; what waited was cancelled'), ...commonErrors, ...errors(404, 429) },
+  responses: {
+    200: json(DeploymentRef.extend({ status: z.string(), error: z.string().nullable() }), 'Deleted'),
+    202: json(QueuedSchema, 'Queued behind the operation that runs now; what waited was cancelled'),
+    ...commonErrors,
+    ...errors(404, 429),
+  },
 });
 
-export function registerAppRoutes(app: OpenAPIHono<ApiEnv>, apps: Apps, ops: AppOps, certificatesOf: (name: string) => Promise<CertificateFacts[]> = async () => []) {
-  const detail = async (name: string, opts?: { maskAll: boolean }) => ({ ...await apps.get(name, opts), certificates: await certificatesOf(name) });
+export function registerAppRoutes(
+  app: OpenAPIHono<ApiEnv>,
+  apps: Apps,
+  ops: AppOps,
+  certificatesOf: (name: string) => Promise<CertificateFacts[]> = async () => [],
+) {
+  const detail = async (name: string, opts?: { maskAll: boolean }) => ({
+    ...(await apps.get(name, opts)),
+    certificates: await certificatesOf(name),
+  });
   app.openapi(createApp, async (c) => {
     const p = authorize(c, { kind: 'admin' });
     const body = c.req.valid('json');

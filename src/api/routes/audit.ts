@@ -3,23 +3,43 @@ import type { Database } from '../../db/database.js';
 import { authorize, type ApiEnv } from '../context.js';
 import { commonErrors, json } from '../schemas.js';
 
-const AuditEntry = z.object({
-  id: z.number().int(), at: z.string(), actor: z.string(), method: z.string(), route: z.string(),
-  target: z.string().nullable(), status: z.number().int(), request_id: z.string(),
-  fields: z.string().nullable().describe('What the request asked to change, as JSON, secrets masked'),
-}).openapi('AuditEntry');
+const AuditEntry = z
+  .object({
+    id: z.number().int(),
+    at: z.string(),
+    actor: z.string(),
+    method: z.string(),
+    route: z.string(),
+    target: z.string().nullable(),
+    status: z.number().int(),
+    request_id: z.string(),
+    fields: z.string().nullable().describe('What the request asked to change, as JSON, secrets masked'),
+  })
+  .openapi('AuditEntry');
 
-const Query = z.object({
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  before: z.coerce.number().int().positive().optional().describe('Only entries with a smaller id (paging)'),
-  actor: z.string().min(1).max(200).optional().describe('Only what this actor did (an email, or token:<name> ...)'),
-  target: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'an app name or an id').optional().describe('Only requests about this app (or token id)'),
-  route: z.string().regex(/^\/api\/[A-Za-z0-9/{}_-]{0,200}$/, 'a route template such as /api/apps/{name}/upgrade').optional()
-    .describe('Only this route template'),
-}).strict();
+const Query = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(500).default(50),
+    before: z.coerce.number().int().positive().optional().describe('Only entries with a smaller id (paging)'),
+    actor: z.string().min(1).max(200).optional().describe('Only what this actor did (an email, or token:<name> ...)'),
+    target: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'an app name or an id')
+      .optional()
+      .describe('Only requests about this app (or token id)'),
+    route: z
+      .string()
+      .regex(/^\/api\/[A-Za-z0-9/{}_-]{0,200}$/, 'a route template such as /api/apps/{name}/upgrade')
+      .optional()
+      .describe('Only this route template'),
+  })
+  .strict();
 
 const list = createRoute({
-  method: 'get', path: '/api/audit', tags: ['audit'], summary: 'Every request that changed something, newest first',
+  method: 'get',
+  path: '/api/audit',
+  tags: ['audit'],
+  summary: 'Every request that changed something, newest first',
   request: { query: Query },
   responses: { 200: json(z.object({ entries: z.array(AuditEntry) }), 'Entries'), ...commonErrors },
 });

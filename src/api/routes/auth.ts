@@ -4,28 +4,45 @@ import type { AuthService } from '../../core/auth.js';
 import { principalOf, type ApiEnv } from '../context.js';
 import { commonErrors, errors, json, jsonBody } from '../schemas.js';
 
-const LoginBody = z.object({
-  email: z.email().max(254),
-  password: z.string().min(1).max(1024),
-}).strict().openapi('LoginRequest');
+const LoginBody = z
+  .object({
+    email: z.email().max(254),
+    password: z.string().min(1).max(1024),
+  })
+  .strict()
+  .openapi('LoginRequest');
 
 const LoginResult = z.object({ token: z.string(), expires_at: z.string() }).openapi('Session');
-const Me = z.object({
-  name: z.string(), email: z.string().nullable(), scope: z.string(), kind: z.enum(['api', 'session']),
-}).openapi('Me');
+const Me = z
+  .object({
+    name: z.string(),
+    email: z.string().nullable(),
+    scope: z.string(),
+    kind: z.enum(['api', 'session']),
+  })
+  .openapi('Me');
 
 const login = createRoute({
-  method: 'post', path: '/api/auth/login', tags: ['auth'], security: [],
+  method: 'post',
+  path: '/api/auth/login',
+  tags: ['auth'],
+  security: [],
   summary: 'Exchange an email and password for a session token',
   request: jsonBody(LoginBody),
   responses: { 200: json(LoginResult, 'Signed in'), ...errors(401, 415, 429), 422: commonErrors[422] },
 });
 const logout = createRoute({
-  method: 'post', path: '/api/auth/logout', tags: ['auth'], summary: 'Sign out: a session token is revoked; an API token is left as it is (the dashboard only forgets it)',
+  method: 'post',
+  path: '/api/auth/logout',
+  tags: ['auth'],
+  summary: 'Sign out: a session token is revoked; an API token is left as it is (the dashboard only forgets it)',
   responses: { 204: { description: 'Signed out' }, ...commonErrors },
 });
 const me = createRoute({
-  method: 'get', path: '/api/auth/me', tags: ['auth'], summary: 'Who the token belongs to',
+  method: 'get',
+  path: '/api/auth/me',
+  tags: ['auth'],
+  summary: 'Who the token belongs to',
   responses: { 200: json(Me, 'The caller'), ...commonErrors },
 });
 

@@ -9,48 +9,96 @@ import { QueuedSchema, commonErrors, errors, json, jsonBody } from '../schemas.j
 
 const NameParam = z.object({ name: appNameSchema });
 const IdParam = NameParam.extend({ id: z.coerce.number().int().positive() });
-const Backup = z.object({
-  id: z.number().int(), app: z.string(), kind: z.enum(['manual', 'scheduled', 'pre-deploy']), status: z.enum(['creating', 'ready', 'failed']),
-  size_bytes: z.number().int().nullable(), deployment_id: z.number().int().nullable(), error: z.string().nullable(), created_at: z.string(),
-}).openapi('Backup');
-const Env = z.object({ env: z.record(z.string(), z.string()).describe('Values of secret-looking keys are masked') }).openapi('Env');
+const Backup = z
+  .object({
+    id: z.number().int(),
+    app: z.string(),
+    kind: z.enum(['manual', 'scheduled', 'pre-deploy']),
+    status: z.enum(['creating', 'ready', 'failed']),
+    size_bytes: z.number().int().nullable(),
+    deployment_id: z.number().int().nullable(),
+    error: z.string().nullable(),
+    created_at: z.string(),
+  })
+  .openapi('Backup');
+const Env = z
+  .object({ env: z.record(z.string(), z.string()).describe('Values of secret-looking keys are masked') })
+  .openapi('Env');
 
 const createBackup = createRoute({
-  method: 'post', path: '/api/apps/{name}/backups', tags: ['backups'], summary: 'Back up the app\'s data now (consistent while it runs)',
+  method: 'post',
+  path: '/api/apps/{name}/backups',
+  tags: ['backups'],
+  summary: "Back up the app's data now (consistent while it runs)",
   request: { params: NameParam },
-  responses: { 201: json(Backup, 'The backup'), 202: json(QueuedSchema, 'Queued behind other operations of the app'), ...commonErrors, ...errors(404, 429, 502) },
+  responses: {
+    201: json(Backup, 'The backup'),
+    202: json(QueuedSchema, 'Queued behind other operations of the app'),
+    ...commonErrors,
+    ...errors(404, 429, 502),
+  },
 });
 const listBackups = createRoute({
-  method: 'get', path: '/api/apps/{name}/backups', tags: ['backups'], summary: 'Backups of the app, newest first',
+  method: 'get',
+  path: '/api/apps/{name}/backups',
+  tags: ['backups'],
+  summary: 'Backups of the app, newest first',
   request: { params: NameParam },
   responses: { 200: json(z.object({ backups: z.array(Backup) }), 'Backups'), ...commonErrors, ...errors(404) },
 });
 const restoreBackup = createRoute({
-  method: 'post', path: '/api/apps/{name}/backups/{id}/restore', tags: ['backups'], summary: 'Restore a backup as a deployment (snapshot first, health gate, rollback)',
+  method: 'post',
+  path: '/api/apps/{name}/backups/{id}/restore',
+  tags: ['backups'],
+  summary: 'Restore a backup as a deployment (snapshot first, health gate, rollback)',
   request: { params: IdParam },
-  responses: { 202: json(QueuedSchema, 'Queued; it starts when the operations before it end (at once when none are)'), ...commonErrors, ...errors(404, 409, 429) },
+  responses: {
+    202: json(QueuedSchema, 'Queued; it starts when the operations before it end (at once when none are)'),
+    ...commonErrors,
+    ...errors(404, 409, 429),
+  },
 });
 const deleteBackup = createRoute({
-  method: 'delete', path: '/api/apps/{name}/backups/{id}', tags: ['backups'], summary: 'Delete a backup',
+  method: 'delete',
+  path: '/api/apps/{name}/backups/{id}',
+  tags: ['backups'],
+  summary: 'Delete a backup',
   request: { params: IdParam },
   responses: { 204: { description: 'Deleted' }, ...commonErrors, ...errors(404) },
 });
 const getEnv = createRoute({
-  method: 'get', path: '/api/apps/{name}/env', tags: ['apps'], summary: 'The app\'s environment, secrets masked',
+  method: 'get',
+  path: '/api/apps/{name}/env',
+  tags: ['apps'],
+  summary: "The app's environment, secrets masked",
   request: { params: NameParam },
   responses: { 200: json(Env, 'Environment'), ...commonErrors, ...errors(404) },
 });
 const putEnv = createRoute({
-  method: 'put', path: '/api/apps/{name}/env', tags: ['apps'], summary: 'Replace the environment; a masked value keeps the stored one; restart=1 restarts',
-  request: { params: NameParam, query: z.object({ restart: z.enum(['0', '1', 'true', 'false']).optional() }).strict(), ...jsonBody(z.object({ env: envSchema }).strict().openapi('PutEnv')) },
+  method: 'put',
+  path: '/api/apps/{name}/env',
+  tags: ['apps'],
+  summary: 'Replace the environment; a masked value keeps the stored one; restart=1 restarts',
+  request: {
+    params: NameParam,
+    query: z.object({ restart: z.enum(['0', '1', 'true', 'false']).optional() }).strict(),
+    ...jsonBody(z.object({ env: envSchema }).strict().openapi('PutEnv')),
+  },
   responses: {
-    200: json(Env.extend({ changed: z.boolean(), restart_required: z.boolean(), restarted: z.boolean() }).openapi('EnvSaved'), 'Saved'),
+    200: json(
+      Env.extend({ changed: z.boolean(), restart_required: z.boolean(), restarted: z.boolean() }).openapi('EnvSaved'),
+      'Saved',
+    ),
     202: json(QueuedSchema, 'Queued behind other operations of the app'),
-    ...commonErrors, ...errors(404, 429, 502),
+    ...commonErrors,
+    ...errors(404, 429, 502),
   },
 });
 
-export function registerBackupRoutes(app: OpenAPIHono<ApiEnv>, deps: { apps: Apps; ops: AppOps; backups: Backups; changes: Changes }) {
+export function registerBackupRoutes(
+  app: OpenAPIHono<ApiEnv>,
+  deps: { apps: Apps; ops: AppOps; backups: Backups; changes: Changes },
+) {
   app.openapi(createBackup, async (c) => {
     const { name } = c.req.valid('param');
     const p = authorize(c, { kind: 'app', app: name, level: 'deploy' });

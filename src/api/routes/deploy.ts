@@ -9,44 +9,110 @@ import { actorName, authorize, type ApiEnv } from '../context.js';
 import { QueuedSchema, commonErrors, errors, json, jsonBody } from '../schemas.js';
 
 const NameParam = z.object({ name: appNameSchema });
-const Bundle = z.object({
-  number: z.number().int(), size_bytes: z.number().int(), unpacked_bytes: z.number().int(), files: z.number().int(), dirs: z.array(z.string()),
-  sha256: z.string(), notes: z.string().nullable(), actor: z.string(), created_at: z.string(),
-}).openapi('Bundle');
-// eslint-disable-next-line no-control-regex
-const notesSchema = z.string().max(2000).regex(/^[^\x00-\x08\x0b-\x1f\x7f]*$/, 'must not contain control characters other than newlines and tabs');
+const Bundle = z
+  .object({
+    number: z.number().int(),
+    size_bytes: z.number().int(),
+    unpacked_bytes: z.number().int(),
+    files: z.number().int(),
+    dirs: z.array(z.string()),
+    sha256: z.string(),
+    notes: z.string().nullable(),
+    actor: z.string(),
+    created_at: z.string(),
+  })
+  .openapi('Bundle');
 
-const started = <B extends z.ZodType>(summary: string, path: string, body: B) => createRoute({
-  method: 'post', path, tags: ['deploy'], summary, request: { params: NameParam, ...jsonBody(body) },
-  responses: { 202: json(QueuedSchema, 'Queued; it starts when the operations before it end (at once when none are)'), ...commonErrors, ...errors(404, 409, 429, 502) },
-});
-const upgradeRoute = started('Upgrade or downgrade PocketBase: snapshot, switch, health gate, automatic rollback', '/api/apps/{name}/upgrade',
-  z.object({ version: versionSchema }).strict().openapi('Upgrade'));
-const deployRoute = started('Deploy an uploaded bundle: snapshot, install, health gate, automatic rollback', '/api/apps/{name}/deploy',
-  z.object({
-    bundle: z.number().int().positive(),
-    supersede: z.boolean().default(false).describe('End the deploys of this app that still wait (superseded): two quick pushes deploy the newest once'),
-  }).strict().openapi('Deploy'));
-const rollbackRoute = started('Return to the release and bundle of an earlier successful deployment (and, with data, its data)', '/api/apps/{name}/rollback',
-  z.object({ deployment_id: z.number().int().positive(), data: z.boolean().default(false) }).strict().openapi('Rollback'));
+const notesSchema = z
+  .string()
+  .max(2000)
+  .regex(/^[^\x00-\x08\x0b-\x1f\x7f]*$/, 'must not contain control characters other than newlines and tabs');
+
+const started = <B extends z.ZodType>(summary: string, path: string, body: B) =>
+  createRoute({
+    method: 'post',
+    path,
+    tags: ['deploy'],
+    summary,
+    request: { params: NameParam, ...jsonBody(body) },
+    responses: {
+      202: json(QueuedSchema, 'Queued; it starts when the operations before it end (at once when none are)'),
+      ...commonErrors,
+      ...errors(404, 409, 429, 502),
+    },
+  });
+const upgradeRoute = started(
+  'Upgrade or downgrade PocketBase: snapshot, switch, health gate, automatic rollback',
+  '/api/apps/{name}/upgrade',
+  z.object({ version: versionSchema }).strict().openapi('Upgrade'),
+);
+const deployRoute = started(
+  'Deploy an uploaded bundle: snapshot, install, health gate, automatic rollback',
+  '/api/apps/{name}/deploy',
+  z
+    .object({
+      bundle: z.number().int().positive(),
+      supersede: z
+        .boolean()
+        .default(false)
+        .describe('End the deploys of this app that still wait (superseded): two quick pushes deploy the newest once'),
+    })
+    .strict()
+    .openapi('Deploy'),
+);
+const rollbackRoute = started(
+  'Return to the release and bundle of an earlier successful deployment (and, with data, its data)',
+  '/api/apps/{name}/rollback',
+  z
+    .object({ deployment_id: z.number().int().positive(), data: z.boolean().default(false) })
+    .strict()
+    .openapi('Rollback'),
+);
 
 const uploadRoute = createRoute({
-  method: 'post', path: '/api/apps/{name}/bundles', tags: ['deploy'],
-  summary: 'Upload a bundle: multipart/form-data with a zip in `file` (pb_public/, pb_hooks/, pb_migrations/) and optional `notes`',
+  method: 'post',
+  path: '/api/apps/{name}/bundles',
+  tags: ['deploy'],
+  summary:
+    'Upload a bundle: multipart/form-data with a zip in `file` (pb_public/, pb_hooks/, pb_migrations/) and optional `notes`',
   // The body is read by the handler (not a validator) so it is parsed once; this documents it.
   request: { params: NameParam },
-  requestBody: { content: { 'multipart/form-data': { schema: { type: 'object', required: ['file'], properties: { file: { type: 'string', format: 'binary' }, notes: { type: 'string', maxLength: 2000 } } } } }, required: true },
+  requestBody: {
+    content: {
+      'multipart/form-data': {
+        schema: {
+          type: 'object',
+          required: ['file'],
+          properties: { file: { type: 'string', format: 'binary' }, notes: { type: 'string', maxLength: 2000 } },
+        },
+      },
+    },
+    required: true,
+  },
   responses: { 201: json(Bundle, 'Kept as the next number'), ...commonErrors, ...errors(404, 413, 415) },
 });
 const listBundles = createRoute({
-  method: 'get', path: '/api/apps/{name}/bundles', tags: ['deploy'], summary: 'Bundles of the app, newest first',
+  method: 'get',
+  path: '/api/apps/{name}/bundles',
+  tags: ['deploy'],
+  summary: 'Bundles of the app, newest first',
   request: { params: NameParam },
   responses: { 200: json(z.object({ bundles: z.array(Bundle) }), 'Bundles'), ...commonErrors, ...errors(404) },
 });
 const downloadBundle = createRoute({
-  method: 'get', path: '/api/apps/{name}/bundles/{number}/download', tags: ['deploy'], summary: 'The zip as uploaded',
+  method: 'get',
+  path: '/api/apps/{name}/bundles/{number}/download',
+  tags: ['deploy'],
+  summary: 'The zip as uploaded',
   request: { params: NameParam.extend({ number: z.coerce.number().int().positive() }) },
-  responses: { 200: { content: { 'application/zip': { schema: z.string().openapi({ format: 'binary' }) } }, description: 'The zip' }, ...commonErrors, ...errors(404) },
+  responses: {
+    200: {
+      content: { 'application/zip': { schema: z.string().openapi({ format: 'binary' }) } },
+      description: 'The zip',
+    },
+    ...commonErrors,
+    ...errors(404),
+  },
 });
 
 export function registerDeployRoutes(app: OpenAPIHono<ApiEnv>, deps: { changes: Changes; bundles: Bundles }) {
@@ -73,19 +139,38 @@ export function registerDeployRoutes(app: OpenAPIHono<ApiEnv>, deps: { changes: 
     const { name } = c.req.valid('param');
     const p = authorize(c, { kind: 'app', app: name, level: 'deploy' });
     if (!/^multipart\/form-data/i.test(c.req.header('content-type') ?? '')) {
-      throw new PocketdError('UNSUPPORTED_MEDIA_TYPE', 'send multipart/form-data with the zip in a field named file', { status: 415 });
+      throw new PocketdError('UNSUPPORTED_MEDIA_TYPE', 'send multipart/form-data with the zip in a field named file', {
+        status: 415,
+      });
     }
-    const form = await c.req.raw.formData().catch(() => { throw invalid([{ field: 'file', code: 'MALFORMED_MULTIPART', message: 'the multipart body could not be read' }]); });
+    const form = await c.req.raw.formData().catch(() => {
+      throw invalid([{ field: 'file', code: 'MALFORMED_MULTIPART', message: 'the multipart body could not be read' }]);
+    });
     const file = form.get('file');
     const notes = form.get('notes');
     const extra = [...form.keys()].filter((k) => k !== 'file' && k !== 'notes');
     const issues = [
-      ...(file instanceof File ? [] : [{ field: 'file', code: 'REQUIRED', message: 'a zip file in the field named file is required' }]),
-      ...(notes === null || (typeof notes === 'string' && notesSchema.safeParse(notes).success) ? [] : [{ field: 'notes', code: 'INVALID', message: 'notes must be text of at most 2000 characters without control characters' }]),
+      ...(file instanceof File
+        ? []
+        : [{ field: 'file', code: 'REQUIRED', message: 'a zip file in the field named file is required' }]),
+      ...(notes === null || (typeof notes === 'string' && notesSchema.safeParse(notes).success)
+        ? []
+        : [
+            {
+              field: 'notes',
+              code: 'INVALID',
+              message: 'notes must be text of at most 2000 characters without control characters',
+            },
+          ]),
       ...extra.map((k) => ({ field: k.slice(0, 64), code: 'UNKNOWN_FIELD', message: 'not a field of this form' })),
     ];
     if (issues.length) throw invalid(issues);
-    const bundle = await deps.bundles.upload(name, (file as File).stream(), (notes as string | null) ?? null, actorName(p));
+    const bundle = await deps.bundles.upload(
+      name,
+      (file as File).stream(),
+      (notes as string | null) ?? null,
+      actorName(p),
+    );
     return c.json(bundle, 201);
   });
   app.openapi(listBundles, async (c) => {
@@ -99,7 +184,8 @@ export function registerDeployRoutes(app: OpenAPIHono<ApiEnv>, deps: { changes: 
     authorize(c, { kind: 'app', app: name, level: 'read' });
     const b = await deps.bundles.get(name, number);
     return c.body(Readable.toWeb(createReadStream(b.file)) as ReadableStream, 200, {
-      'content-type': 'application/zip', 'content-length': String(b.size_bytes),
+      'content-type': 'application/zip',
+      'content-length': String(b.size_bytes),
       'content-disposition': `attachment; filename="${name}-bundle-${number}.zip"`,
     }) as never;
   });

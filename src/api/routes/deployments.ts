@@ -4,43 +4,93 @@ import { appNameSchema } from '../../core/app-rules.js';
 import { actorName, authorize, type ApiEnv } from '../context.js';
 import { commonErrors, errors, json } from '../schemas.js';
 
-const STATUSES = ['queued', 'pending', 'running', 'success', 'failed', 'rolled_back', 'cancelled', 'superseded'] as const;
-const Step = z.object({
-  id: z.number().int(), position: z.number().int(), name: z.string(), status: z.enum(['pending', 'running', 'success', 'failed', 'skipped']),
-  message: z.string().nullable(), started_at: z.string().nullable(), finished_at: z.string().nullable(),
-}).openapi('DeploymentStep');
-const Summary = z.object({
-  id: z.number().int(), app: z.string(), kind: z.string(), status: z.enum(STATUSES), params: z.record(z.string(), z.unknown()),
-  error: z.string().nullable(), actor: z.string(), created_at: z.string(), started_at: z.string().nullable(), finished_at: z.string().nullable(),
-}).openapi('DeploymentSummary');
+const STATUSES = [
+  'queued',
+  'pending',
+  'running',
+  'success',
+  'failed',
+  'rolled_back',
+  'cancelled',
+  'superseded',
+] as const;
+const Step = z
+  .object({
+    id: z.number().int(),
+    position: z.number().int(),
+    name: z.string(),
+    status: z.enum(['pending', 'running', 'success', 'failed', 'skipped']),
+    message: z.string().nullable(),
+    started_at: z.string().nullable(),
+    finished_at: z.string().nullable(),
+  })
+  .openapi('DeploymentStep');
+const Summary = z
+  .object({
+    id: z.number().int(),
+    app: z.string(),
+    kind: z.string(),
+    status: z.enum(STATUSES),
+    params: z.record(z.string(), z.unknown()),
+    error: z.string().nullable(),
+    actor: z.string(),
+    created_at: z.string(),
+    started_at: z.string().nullable(),
+    finished_at: z.string().nullable(),
+  })
+  .openapi('DeploymentSummary');
 const Deployment = Summary.extend({ steps: z.array(Step) }).openapi('Deployment');
 
 const getRoute = createRoute({
-  method: 'get', path: '/api/deployments/{id}', tags: ['deployments'], summary: 'A deployment with its steps',
+  method: 'get',
+  path: '/api/deployments/{id}',
+  tags: ['deployments'],
+  summary: 'A deployment with its steps',
   request: { params: z.object({ id: z.coerce.number().int().positive() }) },
   responses: { 200: json(Deployment, 'The deployment'), ...commonErrors, ...errors(404) },
 });
 const listRoute = createRoute({
-  method: 'get', path: '/api/deployments', tags: ['deployments'], summary: 'Deployments, newest first',
-  request: { query: z.object({
-    app: appNameSchema.optional(), status: z.enum(STATUSES).optional(),
-    limit: z.coerce.number().int().min(1).max(500).default(50), before: z.coerce.number().int().positive().optional(),
-  }).strict() },
+  method: 'get',
+  path: '/api/deployments',
+  tags: ['deployments'],
+  summary: 'Deployments, newest first',
+  request: {
+    query: z
+      .object({
+        app: appNameSchema.optional(),
+        status: z.enum(STATUSES).optional(),
+        limit: z.coerce.number().int().min(1).max(500).default(50),
+        before: z.coerce.number().int().positive().optional(),
+      })
+      .strict(),
+  },
   responses: { 200: json(z.object({ deployments: z.array(Summary) }), 'Deployments'), ...commonErrors },
 });
 
 const cancelRoute = createRoute({
-  method: 'post', path: '/api/deployments/{id}/cancel', tags: ['deployments'],
+  method: 'post',
+  path: '/api/deployments/{id}/cancel',
+  tags: ['deployments'],
   summary: 'Cancel a pending or running deployment; a running one stops at its next safe point and rolls back',
   request: { params: z.object({ id: z.coerce.number().int().positive() }) },
   responses: { 202: json(Summary, 'Cancel requested; follow the deployment'), ...commonErrors, ...errors(404, 409) },
 });
-const AppStats = z.object({
-  app: z.string(), count: z.number().int(), success: z.number().int(), success_rate: z.number(),
-  by_status: z.record(z.string(), z.number().int()), mean_ms: z.number().int().nullable(), p95_ms: z.number().int().nullable(),
-}).openapi('DeploymentStats');
+const AppStats = z
+  .object({
+    app: z.string(),
+    count: z.number().int(),
+    success: z.number().int(),
+    success_rate: z.number(),
+    by_status: z.record(z.string(), z.number().int()),
+    mean_ms: z.number().int().nullable(),
+    p95_ms: z.number().int().nullable(),
+  })
+  .openapi('DeploymentStats');
 const statsRoute = createRoute({
-  method: 'get', path: '/api/deployments/stats', tags: ['deployments'], summary: 'Per app: count, success rate, mean and p95 duration of ended deployments',
+  method: 'get',
+  path: '/api/deployments/stats',
+  tags: ['deployments'],
+  summary: 'Per app: count, success rate, mean and p95 duration of ended deployments',
   request: { query: z.object({ days: z.coerce.number().int().min(1).max(3650).default(30) }).strict() },
   responses: { 200: json(z.object({ days: z.number().int(), apps: z.array(AppStats) }), 'Stats'), ...commonErrors },
 });

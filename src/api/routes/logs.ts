@@ -9,56 +9,107 @@ import { authorize, type ApiEnv } from '../context.js';
 import { commonErrors, errors, json } from '../schemas.js';
 
 // journalctl's own time syntax, restricted to what cannot be read as an option.
-const when = z.string().max(40).regex(/^(\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2})?)?|-?\d{1,6}\s?(s|sec|min|m|h|d|days?|weeks?)( ago)?|now|today|yesterday)$/,
-  'must be YYYY-MM-DD[ HH:MM[:SS]], -10min, 2h ago, today, yesterday or now');
-const LogEntry = z.object({
-  timestamp: z.string(), priority: z.number().int(), level: z.enum(['debug', 'info', 'warn', 'error', 'fatal']),
-  message: z.string(), pid: z.number().int().nullable(),
-}).openapi('LogEntry');
+const when = z
+  .string()
+  .max(40)
+  .regex(
+    /^(\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2})?)?|-?\d{1,6}\s?(s|sec|min|m|h|d|days?|weeks?)( ago)?|now|today|yesterday)$/,
+    'must be YYYY-MM-DD[ HH:MM[:SS]], -10min, 2h ago, today, yesterday or now',
+  );
+const LogEntry = z
+  .object({
+    timestamp: z.string(),
+    priority: z.number().int(),
+    level: z.enum(['debug', 'info', 'warn', 'error', 'fatal']),
+    message: z.string(),
+    pid: z.number().int().nullable(),
+  })
+  .openapi('LogEntry');
 
 const logsRoute = createRoute({
-  method: 'get', path: '/api/apps/{name}/logs', tags: ['observe'],
+  method: 'get',
+  path: '/api/apps/{name}/logs',
+  tags: ['observe'],
   summary: 'Journal entries of the app, newest last; follow=1 streams new ones as Server-Sent Events',
   request: {
     params: z.object({ name: appNameSchema }),
-    query: z.object({
-      lines: z.coerce.number().int().min(1).max(10_000).default(100),
-      since: when.optional(), until: when.optional(),
-      priority: z.coerce.number().int().min(0).max(7).optional(),
-      // eslint-disable-next-line no-control-regex
-      q: z.string().min(1).max(200).regex(NO_CONTROL, 'must not contain control characters').optional(),
-      follow: z.enum(['0', '1', 'true', 'false']).optional(),
-    }).strict(),
+    query: z
+      .object({
+        lines: z.coerce.number().int().min(1).max(10_000).default(100),
+        since: when.optional(),
+        until: when.optional(),
+        priority: z.coerce.number().int().min(0).max(7).optional(),
+        q: z.string().min(1).max(200).regex(NO_CONTROL, 'must not contain control characters').optional(),
+        follow: z.enum(['0', '1', 'true', 'false']).optional(),
+      })
+      .strict(),
   },
   responses: {
-    200: { content: { 'application/json': { schema: z.object({ entries: z.array(LogEntry) }) }, 'text/event-stream': { schema: z.string() } }, description: 'Entries, or a stream of them' },
-    ...commonErrors, ...errors(404),
+    200: {
+      content: {
+        'application/json': { schema: z.object({ entries: z.array(LogEntry) }) },
+        'text/event-stream': { schema: z.string() },
+      },
+      description: 'Entries, or a stream of them',
+    },
+    ...commonErrors,
+    ...errors(404),
   },
 });
 
 const eventsRoute = createRoute({
-  method: 'get', path: '/api/events', tags: ['observe'],
+  method: 'get',
+  path: '/api/events',
+  tags: ['observe'],
   summary: 'Live events (SSE): app state, deployment steps; Last-Event-ID replays what a client missed',
   request: { query: z.object({ app: appNameSchema.optional() }).strict() },
-  responses: { 200: { content: { 'text/event-stream': { schema: z.string() } }, description: 'A stream of events' }, ...commonErrors },
+  responses: {
+    200: { content: { 'text/event-stream': { schema: z.string() } }, description: 'A stream of events' },
+    ...commonErrors,
+  },
 });
 
 const healthRoute = createRoute({
-  method: 'get', path: '/api/apps/{name}/health', tags: ['observe'], summary: 'Current health state and the history of checks, newest first',
-  request: { params: z.object({ name: appNameSchema }), query: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }).strict() },
+  method: 'get',
+  path: '/api/apps/{name}/health',
+  tags: ['observe'],
+  summary: 'Current health state and the history of checks, newest first',
+  request: {
+    params: z.object({ name: appNameSchema }),
+    query: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }).strict(),
+  },
   responses: {
-    200: json(z.object({
-      state: z.enum(['healthy', 'unhealthy', 'stopped', 'unknown']), since: z.string().nullable(), consecutive_failures: z.number().int(),
-      history: z.array(z.object({ at: z.string(), state: z.enum(['healthy', 'unhealthy', 'stopped']), http_status: z.number().int().nullable(), latency_ms: z.number().int().nullable(), error: z.string().nullable() })),
-    }).openapi('AppHealth'), 'Health'),
-    ...commonErrors, ...errors(404),
+    200: json(
+      z
+        .object({
+          state: z.enum(['healthy', 'unhealthy', 'stopped', 'unknown']),
+          since: z.string().nullable(),
+          consecutive_failures: z.number().int(),
+          history: z.array(
+            z.object({
+              at: z.string(),
+              state: z.enum(['healthy', 'unhealthy', 'stopped']),
+              http_status: z.number().int().nullable(),
+              latency_ms: z.number().int().nullable(),
+              error: z.string().nullable(),
+            }),
+          ),
+        })
+        .openapi('AppHealth'),
+      'Health',
+    ),
+    ...commonErrors,
+    ...errors(404),
   },
 });
 
 /** Queued events a client may fall behind by before it is dropped. */
 const MAX_BEHIND = 500;
 
-export function registerObserveRoutes(app: OpenAPIHono<ApiEnv>, deps: { apps: Apps; journal: Journal; events: EventBus; health: HealthChecker }) {
+export function registerObserveRoutes(
+  app: OpenAPIHono<ApiEnv>,
+  deps: { apps: Apps; journal: Journal; events: EventBus; health: HealthChecker },
+) {
   app.openapi(healthRoute, async (c) => {
     const { name } = c.req.valid('param');
     authorize(c, { kind: 'app', app: name, level: 'read' });
@@ -73,22 +124,33 @@ export function registerObserveRoutes(app: OpenAPIHono<ApiEnv>, deps: { apps: Ap
     const filter = { lines: q.lines, since: q.since, until: q.until, priority: q.priority, q: q.q };
     if (q.follow !== '1' && q.follow !== 'true') return c.json({ entries: await deps.journal.read(unit, filter) }, 200);
     return streamSSE(c, async (stream) => {
-      for (const e of await deps.journal.read(unit, filter)) await stream.writeSSE({ event: 'log', data: JSON.stringify(e) });
+      for (const e of await deps.journal.read(unit, filter))
+        await stream.writeSSE({ event: 'log', data: JSON.stringify(e) });
       await new Promise<void>((resolve) => {
         const needle = q.q?.toLowerCase();
-        const follower = deps.journal.follow(unit, (e) => {
-          if (needle && !e.message.toLowerCase().includes(needle)) return;
-          if (q.priority !== undefined && e.priority > q.priority) return;
-          void stream.writeSSE({ event: 'log', data: JSON.stringify(e) }).catch(() => undefined);
-        }, resolve);
+        const follower = deps.journal.follow(
+          unit,
+          (e) => {
+            if (needle && !e.message.toLowerCase().includes(needle)) return;
+            if (q.priority !== undefined && e.priority > q.priority) return;
+            void stream.writeSSE({ event: 'log', data: JSON.stringify(e) }).catch(() => undefined);
+          },
+          resolve,
+        );
         // The journal reader ends with the client.
-        stream.onAbort(() => { follower.stop(); resolve(); });
+        stream.onAbort(() => {
+          follower.stop();
+          resolve();
+        });
       });
-    }) as never;
+    });
   });
 
   app.openapi(eventsRoute, (c) => {
-    authorize(c, c.req.valid('query').app ? { kind: 'app', app: c.req.valid('query').app!, level: 'read' } : { kind: 'admin' });
+    authorize(
+      c,
+      c.req.valid('query').app ? { kind: 'app', app: c.req.valid('query').app!, level: 'read' } : { kind: 'admin' },
+    );
     const only = c.req.valid('query').app;
     const lastId = Number(c.req.header('last-event-id') ?? 'NaN');
     return streamSSE(c, async (stream) => {
@@ -99,24 +161,36 @@ export function registerObserveRoutes(app: OpenAPIHono<ApiEnv>, deps: { apps: Ap
         if (only && e.app !== only) return;
         queue.push({ id: e.id, type: e.type, data: JSON.stringify(data) });
         // A client that does not keep up is dropped rather than growing memory.
-        if (queue.length > MAX_BEHIND) { closed = true; queue.length = 0; }
+        if (queue.length > MAX_BEHIND) {
+          closed = true;
+          queue.length = 0;
+        }
         wake?.();
       };
       if (Number.isInteger(lastId)) for (const e of deps.events.since(lastId)) push(e, e);
       const unsubscribe = deps.events.subscribe((e) => push(e, e));
-      stream.onAbort(() => { closed = true; wake?.(); });
+      stream.onAbort(() => {
+        closed = true;
+        wake?.();
+      });
       try {
         await stream.writeSSE({ event: 'ready', data: '{}' });
         while (!closed) {
           const next = queue.shift();
-          if (next) { await stream.writeSSE({ id: String(next.id), event: next.type, data: next.data }); continue; }
-          await new Promise<void>((r) => { wake = r; setTimeout(r, 15_000); });
+          if (next) {
+            await stream.writeSSE({ id: String(next.id), event: next.type, data: next.data });
+            continue;
+          }
+          await new Promise<void>((r) => {
+            wake = r;
+            setTimeout(r, 15_000);
+          });
           wake = null;
           if (queue.length === 0 && !closed) await stream.writeSSE({ event: 'ping', data: '{}' });
         }
       } finally {
         unsubscribe();
       }
-    }) as never;
+    });
   });
 }

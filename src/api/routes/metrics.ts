@@ -12,50 +12,123 @@ import { busMessagesSeen } from '../../host/systemd-bus.js';
 import { authorize, type ApiEnv } from '../context.js';
 import { commonErrors, errors, json } from '../schemas.js';
 
-const range = z.object({
-  since: z.iso.datetime({ offset: true }).optional().openapi({ description: 'ISO 8601 time; samples at or after it' }),
-  limit: z.coerce.number().int().min(1).max(100_000).default(1440),
-}).strict();
+const range = z
+  .object({
+    since: z.iso
+      .datetime({ offset: true })
+      .optional()
+      .openapi({ description: 'ISO 8601 time; samples at or after it' }),
+    limit: z.coerce.number().int().min(1).max(100_000).default(1440),
+  })
+  .strict();
 
-const AppSample = z.object({
-  at: z.string(), active: z.boolean(), memory_bytes: z.number().nullable(), cpu_ns: z.number().nullable(),
-  cpu_percent: z.number().nullable(), restarts: z.number().int(),
-}).openapi('AppSample');
-const HostNow = z.object({
-  load1: z.number(), load5: z.number(), load15: z.number(), cpu_percent: z.number(), cpus: z.number().int(),
-  memory_total: z.number(), memory_available: z.number(), disk_total: z.number(), disk_free: z.number(), uptime_seconds: z.number(),
-}).openapi('HostNow');
-const HostSample = z.object({
-  at: z.string(), load1: z.number(), cpu_percent: z.number(), memory_total: z.number(), memory_available: z.number(), disk_total: z.number(), disk_free: z.number(),
-}).openapi('HostSample');
+const AppSample = z
+  .object({
+    at: z.string(),
+    active: z.boolean(),
+    memory_bytes: z.number().nullable(),
+    cpu_ns: z.number().nullable(),
+    cpu_percent: z.number().nullable(),
+    restarts: z.number().int(),
+  })
+  .openapi('AppSample');
+const HostNow = z
+  .object({
+    load1: z.number(),
+    load5: z.number(),
+    load15: z.number(),
+    cpu_percent: z.number(),
+    cpus: z.number().int(),
+    memory_total: z.number(),
+    memory_available: z.number(),
+    disk_total: z.number(),
+    disk_free: z.number(),
+    uptime_seconds: z.number(),
+  })
+  .openapi('HostNow');
+const HostSample = z
+  .object({
+    at: z.string(),
+    load1: z.number(),
+    cpu_percent: z.number(),
+    memory_total: z.number(),
+    memory_available: z.number(),
+    disk_total: z.number(),
+    disk_free: z.number(),
+  })
+  .openapi('HostSample');
 
 const appMetrics = createRoute({
-  method: 'get', path: '/api/apps/{name}/metrics', tags: ['observe'], summary: 'Sampled memory, CPU and restarts of the app, oldest first',
+  method: 'get',
+  path: '/api/apps/{name}/metrics',
+  tags: ['observe'],
+  summary: 'Sampled memory, CPU and restarts of the app, oldest first',
   request: { params: z.object({ name: appNameSchema }), query: range },
   responses: {
-    200: json(z.object({ app: z.string(), interval_seconds: z.number().int(), samples: z.array(AppSample) }).openapi('AppMetrics'), 'Samples'),
-    ...commonErrors, ...errors(404),
+    200: json(
+      z
+        .object({ app: z.string(), interval_seconds: z.number().int(), samples: z.array(AppSample) })
+        .openapi('AppMetrics'),
+      'Samples',
+    ),
+    ...commonErrors,
+    ...errors(404),
   },
 });
 const appsSummary = createRoute({
-  method: 'get', path: '/api/summary', tags: ['observe'], summary: 'Every app\'s health and its last samples in one answer (the apps page)',
+  method: 'get',
+  path: '/api/summary',
+  tags: ['observe'],
+  summary: "Every app's health and its last samples in one answer (the apps page)",
   request: { query: z.object({ limit: z.coerce.number().int().min(1).max(1440).default(60) }).strict() },
   responses: {
-    200: json(z.object({ apps: z.record(z.string(), z.object({ health: z.string(), samples: z.array(AppSample) })) }).openapi('AppsSummary'), 'Summary'),
+    200: json(
+      z
+        .object({ apps: z.record(z.string(), z.object({ health: z.string(), samples: z.array(AppSample) })) })
+        .openapi('AppsSummary'),
+      'Summary',
+    ),
     ...commonErrors,
   },
 });
 const systemMetrics = createRoute({
-  method: 'get', path: '/api/system/metrics', tags: ['observe'], summary: 'The host now, and its sampled history oldest first',
+  method: 'get',
+  path: '/api/system/metrics',
+  tags: ['observe'],
+  summary: 'The host now, and its sampled history oldest first',
   request: { query: range },
-  responses: { 200: json(z.object({ current: HostNow, interval_seconds: z.number().int(), samples: z.array(HostSample) }).openapi('SystemMetrics'), 'Host metrics'), ...commonErrors },
+  responses: {
+    200: json(
+      z
+        .object({ current: HostNow, interval_seconds: z.number().int(), samples: z.array(HostSample) })
+        .openapi('SystemMetrics'),
+      'Host metrics',
+    ),
+    ...commonErrors,
+  },
 });
 const prometheus = createRoute({
-  method: 'get', path: '/metrics', tags: ['observe'], summary: 'Prometheus text format (admin token required)',
-  responses: { 200: { content: { 'text/plain': { schema: z.string() } }, description: 'Exposition format 0.0.4' }, ...commonErrors },
+  method: 'get',
+  path: '/metrics',
+  tags: ['observe'],
+  summary: 'Prometheus text format (admin token required)',
+  responses: {
+    200: { content: { 'text/plain': { schema: z.string() } }, description: 'Exposition format 0.0.4' },
+    ...commonErrors,
+  },
 });
 
-export function registerMetricsRoutes(app: OpenAPIHono<ApiEnv>, deps: { apps: Apps; metrics: Metrics; health: HealthChecker; host: HostInfo; deployments: Deployments; systemdSource: () => 'dbus' | 'systemctl' }) {
+export function registerMetricsRoutes(
+  app: OpenAPIHono<ApiEnv>,
+  deps: {
+    apps: Apps;
+    metrics: Metrics;
+    health: HealthChecker;
+    host: HostInfo;
+    deployments: Deployments;
+    systemdSource: () => 'dbus' | 'systemctl';
+  },
+) {
   app.openapi(appMetrics, async (c) => {
     const { name } = c.req.valid('param');
     authorize(c, { kind: 'app', app: name, level: 'read' });
@@ -66,7 +139,14 @@ export function registerMetricsRoutes(app: OpenAPIHono<ApiEnv>, deps: { apps: Ap
     authorize(c, { kind: 'admin' });
     const [samples, states] = [await deps.metrics.forAllApps(c.req.valid('query').limit), deps.health.states()];
     const names = new Set([...samples.keys(), ...states.keys()]);
-    return c.json({ apps: Object.fromEntries([...names].map((n) => [n, { health: states.get(n) ?? 'unknown', samples: samples.get(n) ?? [] }])) }, 200);
+    return c.json(
+      {
+        apps: Object.fromEntries(
+          [...names].map((n) => [n, { health: states.get(n) ?? 'unknown', samples: samples.get(n) ?? [] }]),
+        ),
+      },
+      200,
+    );
   });
   app.openapi(systemMetrics, async (c) => {
     authorize(c, { kind: 'admin' });
@@ -76,10 +156,19 @@ export function registerMetricsRoutes(app: OpenAPIHono<ApiEnv>, deps: { apps: Ap
   app.openapi(prometheus, async (c) => {
     authorize(c, { kind: 'admin' });
     const [apps, host, deployments] = await Promise.all([
-      deps.apps.list({ limit: 1_000_000, offset: 0 }), deps.host.sample(), deps.deployments.countByStatus(),
+      deps.apps.list({ limit: 1_000_000, offset: 0 }),
+      deps.host.sample(),
+      deps.deployments.countByStatus(),
     ]);
     const text = renderMetrics({
-      version: VERSION, apps: apps.apps, health: deps.health.states(), host, deployments, childProcesses: childProcessesStarted(), systemdSource: deps.systemdSource(), busMessages: busMessagesSeen(),
+      version: VERSION,
+      apps: apps.apps,
+      health: deps.health.states(),
+      host,
+      deployments,
+      childProcesses: childProcessesStarted(),
+      systemdSource: deps.systemdSource(),
+      busMessages: busMessagesSeen(),
     });
     return c.body(text, 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }) as never;
   });

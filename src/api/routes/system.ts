@@ -8,57 +8,122 @@ import { commonErrors, errors, json, jsonBody } from '../schemas.js';
 import { zodFields } from '../errors.js';
 
 const Issue = z.object({ field: z.string(), code: z.string(), message: z.string() });
-const Validation = z.object({
-  valid: z.boolean(), errors: z.array(Issue), warnings: z.array(Issue),
-  checks: z.object({ name_available: z.boolean(), port_available: z.boolean(), domains_valid: z.boolean(), domains_available: z.boolean(), version_exists: z.boolean() }),
-  resolved: z.object({ port: z.number().int().nullable(), pocketbase_version: z.string().nullable() }),
-}).openapi('AppValidation');
-const Checks = z.object({ ok: z.boolean(), checks: z.array(z.object({ name: z.string(), ok: z.boolean(), message: z.string() })) }).openapi('SystemChecks');
-const Release = z.object({ version: z.string(), prerelease: z.boolean(), published_at: z.string().nullable(), installed: z.boolean(), latest: z.boolean() }).openapi('Release');
-const Info = z.object({
-  version: z.string(), node: z.string(), uptime_seconds: z.number().int(), paths: z.record(z.string(), z.string()),
-  memory: z.object({ rss_bytes: z.number(), heap_used_bytes: z.number(), heap_total_bytes: z.number(), external_bytes: z.number() }),
-  port_range: z.object({ from: z.number().int(), to: z.number().int() }), releases_url: z.string(), apps_user: z.string(),
-}).openapi('SystemInfo');
+const Validation = z
+  .object({
+    valid: z.boolean(),
+    errors: z.array(Issue),
+    warnings: z.array(Issue),
+    checks: z.object({
+      name_available: z.boolean(),
+      port_available: z.boolean(),
+      domains_valid: z.boolean(),
+      domains_available: z.boolean(),
+      version_exists: z.boolean(),
+    }),
+    resolved: z.object({ port: z.number().int().nullable(), pocketbase_version: z.string().nullable() }),
+  })
+  .openapi('AppValidation');
+const Checks = z
+  .object({ ok: z.boolean(), checks: z.array(z.object({ name: z.string(), ok: z.boolean(), message: z.string() })) })
+  .openapi('SystemChecks');
+const Release = z
+  .object({
+    version: z.string(),
+    prerelease: z.boolean(),
+    published_at: z.string().nullable(),
+    installed: z.boolean(),
+    latest: z.boolean(),
+  })
+  .openapi('Release');
+const Info = z
+  .object({
+    version: z.string(),
+    node: z.string(),
+    uptime_seconds: z.number().int(),
+    paths: z.record(z.string(), z.string()),
+    memory: z.object({
+      rss_bytes: z.number(),
+      heap_used_bytes: z.number(),
+      heap_total_bytes: z.number(),
+      external_bytes: z.number(),
+    }),
+    port_range: z.object({ from: z.number().int(), to: z.number().int() }),
+    releases_url: z.string(),
+    apps_user: z.string(),
+  })
+  .openapi('SystemInfo');
 
 const validateApp = createRoute({
-  method: 'post', path: '/api/validate/app', tags: ['system'], summary: 'Dry run of a create: errors, warnings and checks; nothing is written',
+  method: 'post',
+  path: '/api/validate/app',
+  tags: ['system'],
+  summary: 'Dry run of a create: errors, warnings and checks; nothing is written',
   request: jsonBody(createAppSchema),
   responses: { 200: json(Validation, 'The report'), ...commonErrors },
 });
 const validateSystem = createRoute({
-  method: 'get', path: '/api/validate/system', tags: ['system'], summary: 'Whether this host can run apps',
+  method: 'get',
+  path: '/api/validate/system',
+  tags: ['system'],
+  summary: 'Whether this host can run apps',
   responses: { 200: json(Checks, 'Every check'), ...commonErrors },
 });
 const systemHealth = createRoute({
-  method: 'get', path: '/api/system/health', tags: ['system'], summary: 'The same checks; 503 when one fails',
+  method: 'get',
+  path: '/api/system/health',
+  tags: ['system'],
+  summary: 'The same checks; 503 when one fails',
   responses: { 200: json(Checks, 'Healthy'), 503: json(Checks, 'A check failed'), ...commonErrors },
 });
 const systemInfo = createRoute({
-  method: 'get', path: '/api/system/info', tags: ['system'], summary: 'Version, uptime, paths and ranges',
+  method: 'get',
+  path: '/api/system/info',
+  tags: ['system'],
+  summary: 'Version, uptime, paths and ranges',
   responses: { 200: json(Info, 'Info'), ...commonErrors },
 });
 const releases = createRoute({
-  method: 'get', path: '/api/releases', tags: ['releases'], summary: 'PocketBase releases at the source, newest first',
+  method: 'get',
+  path: '/api/releases',
+  tags: ['releases'],
+  summary: 'PocketBase releases at the source, newest first',
   responses: { 200: json(z.object({ releases: z.array(Release) }), 'Releases'), ...commonErrors, ...errors(502) },
 });
 
-export function registerSystemRoutes(app: OpenAPIHono<ApiEnv>, deps: { apps: Apps; system: SystemChecks; releases: ReleaseSource }) {
-  app.openapi(validateApp, async (c) => {
-    authorize(c, { kind: 'admin' });
-    return c.json(await deps.apps.validateCreate(c.req.valid('json')), 200);
-  }, (result, c) => {
-    // As-you-type validation: field errors come back in the report, not as a 422.
-    if (result.success) return undefined;
-    authorize(c, { kind: 'admin' });
-    const errs = zodFields(result.error.issues);
-    const bad = (prefix: string) => errs.some((e) => e.field === prefix || e.field.startsWith(`${prefix}.`));
-    return c.json({
-      valid: false, errors: errs, warnings: [],
-      checks: { name_available: !bad('name'), port_available: !bad('port'), domains_valid: !bad('domains'), domains_available: !bad('domains'), version_exists: !bad('pocketbase_version') },
-      resolved: { port: null, pocketbase_version: null },
-    }, 200);
-  });
+export function registerSystemRoutes(
+  app: OpenAPIHono<ApiEnv>,
+  deps: { apps: Apps; system: SystemChecks; releases: ReleaseSource },
+) {
+  app.openapi(
+    validateApp,
+    async (c) => {
+      authorize(c, { kind: 'admin' });
+      return c.json(await deps.apps.validateCreate(c.req.valid('json')), 200);
+    },
+    (result, c) => {
+      // As-you-type validation: field errors come back in the report, not as a 422.
+      if (result.success) return undefined;
+      authorize(c, { kind: 'admin' });
+      const errs = zodFields(result.error.issues);
+      const bad = (prefix: string) => errs.some((e) => e.field === prefix || e.field.startsWith(`${prefix}.`));
+      return c.json(
+        {
+          valid: false,
+          errors: errs,
+          warnings: [],
+          checks: {
+            name_available: !bad('name'),
+            port_available: !bad('port'),
+            domains_valid: !bad('domains'),
+            domains_available: !bad('domains'),
+            version_exists: !bad('pocketbase_version'),
+          },
+          resolved: { port: null, pocketbase_version: null },
+        },
+        200,
+      );
+    },
+  );
   app.openapi(validateSystem, async (c) => {
     authorize(c, { kind: 'admin' });
     return c.json(await deps.system.run(), 200);

@@ -4,31 +4,51 @@ import { scopeSchema, tokenNameSchema } from '../../core/scopes.js';
 import { authorize, type ApiEnv } from '../context.js';
 import { commonErrors, errors, json, jsonBody } from '../schemas.js';
 
-const TokenInfo = z.object({
-  id: z.number().int(), name: z.string(), kind: z.enum(['api', 'session']), scope: z.string(), prefix: z.string(),
-  created_at: z.string(), expires_at: z.string(), last_used_at: z.string().nullable(),
-}).openapi('Token');
+const TokenInfo = z
+  .object({
+    id: z.number().int(),
+    name: z.string(),
+    kind: z.enum(['api', 'session']),
+    scope: z.string(),
+    prefix: z.string(),
+    created_at: z.string(),
+    expires_at: z.string(),
+    last_used_at: z.string().nullable(),
+  })
+  .openapi('Token');
 
-const CreateToken = z.object({
-  name: tokenNameSchema,
-  scope: scopeSchema,
-  expires_days: z.number().int().min(1).max(365).default(90),
-}).strict().openapi('CreateToken');
+const CreateToken = z
+  .object({
+    name: tokenNameSchema,
+    scope: scopeSchema,
+    expires_days: z.number().int().min(1).max(365).default(90),
+  })
+  .strict()
+  .openapi('CreateToken');
 
 const Created = z.object({ token: z.string().describe('The secret; shown only once'), info: TokenInfo });
 const IdParam = z.object({ id: z.coerce.number().int().positive() });
 
 const list = createRoute({
-  method: 'get', path: '/api/tokens', tags: ['tokens'], summary: 'API tokens that are valid now',
+  method: 'get',
+  path: '/api/tokens',
+  tags: ['tokens'],
+  summary: 'API tokens that are valid now',
   responses: { 200: json(z.object({ tokens: z.array(TokenInfo) }), 'Tokens'), ...commonErrors },
 });
 const create = createRoute({
-  method: 'post', path: '/api/tokens', tags: ['tokens'], summary: 'Create a token; its secret is shown once',
+  method: 'post',
+  path: '/api/tokens',
+  tags: ['tokens'],
+  summary: 'Create a token; its secret is shown once',
   request: jsonBody(CreateToken),
   responses: { 201: json(Created, 'Created'), ...commonErrors },
 });
 const remove = createRoute({
-  method: 'delete', path: '/api/tokens/{id}', tags: ['tokens'], summary: 'Revoke a token',
+  method: 'delete',
+  path: '/api/tokens/{id}',
+  tags: ['tokens'],
+  summary: 'Revoke a token',
   request: { params: IdParam },
   responses: { 204: { description: 'Revoked' }, ...commonErrors, ...errors(404) },
 });

@@ -1,7 +1,8 @@
 import type { Kysely } from 'kysely';
 
 export async function up(db: Kysely<any>): Promise<void> {
-  await db.schema.createTable('health_checks')
+  await db.schema
+    .createTable('health_checks')
     .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
     .addColumn('app', 'text', (c) => c.notNull())
     .addColumn('at', 'text', (c) => c.notNull())

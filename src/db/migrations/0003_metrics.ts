@@ -1,7 +1,8 @@
 import type { Kysely } from 'kysely';
 
 export async function up(db: Kysely<any>): Promise<void> {
-  await db.schema.createTable('app_metrics')
+  await db.schema
+    .createTable('app_metrics')
     .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
     .addColumn('app', 'text', (c) => c.notNull())
     .addColumn('at', 'text', (c) => c.notNull())
@@ -11,7 +12,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('restarts', 'integer', (c) => c.notNull())
     .execute();
   await db.schema.createIndex('app_metrics_app').on('app_metrics').columns(['app', 'id']).execute();
-  await db.schema.createTable('host_metrics')
+  await db.schema
+    .createTable('host_metrics')
     .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
     .addColumn('at', 'text', (c) => c.notNull())
     .addColumn('load1', 'real', (c) => c.notNull())

@@ -1,7 +1,8 @@
 import type { Kysely } from 'kysely';
 
 export async function up(db: Kysely<any>): Promise<void> {
-  await db.schema.createTable('bundles')
+  await db.schema
+    .createTable('bundles')
     .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
     .addColumn('app', 'text', (c) => c.notNull().references('apps.name').onDelete('cascade'))
     .addColumn('number', 'integer', (c) => c.notNull())
@@ -15,7 +16,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('created_at', 'text', (c) => c.notNull())
     .addUniqueConstraint('bundles_app_number', ['app', 'number'])
     .execute();
-  await db.schema.createTable('backups')
+  await db.schema
+    .createTable('backups')
     .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
     .addColumn('app', 'text', (c) => c.notNull().references('apps.name').onDelete('cascade'))
     .addColumn('kind', 'text', (c) => c.notNull())
@@ -28,7 +30,10 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.createIndex('backups_app').on('backups').columns(['app', 'id']).execute();
   await db.schema.alterTable('apps').addColumn('bundle', 'integer').execute();
   await db.schema.alterTable('apps').addColumn('backup_schedule', 'text').execute();
-  await db.schema.alterTable('apps').addColumn('backup_keep', 'integer', (c) => c.notNull().defaultTo(7)).execute();
+  await db.schema
+    .alterTable('apps')
+    .addColumn('backup_keep', 'integer', (c) => c.notNull().defaultTo(7))
+    .execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {

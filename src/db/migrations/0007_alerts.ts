@@ -6,7 +6,8 @@ import { sql, type Kysely } from 'kysely';
  * reminded, closed once) and the outbox (every message with its tries).
  */
 export async function up(db: Kysely<any>): Promise<void> {
-  await db.schema.createTable('alert_channels')
+  await db.schema
+    .createTable('alert_channels')
     .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
     .addColumn('name', 'text', (c) => c.notNull().unique())
     .addColumn('kind', 'text', (c) => c.notNull().check(sql`kind in ('webhook', 'slack', 'discord', 'ntfy', 'email')`))
@@ -14,14 +15,16 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('secrets', 'text', (c) => c.notNull())
     .addColumn('created_at', 'text', (c) => c.notNull())
     .execute();
-  await db.schema.createTable('alert_rules')
+  await db.schema
+    .createTable('alert_rules')
     .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
     .addColumn('kinds', 'text', (c) => c.notNull())
     .addColumn('app', 'text')
     .addColumn('channel_id', 'integer', (c) => c.notNull().references('alert_channels.id').onDelete('cascade'))
     .addColumn('created_at', 'text', (c) => c.notNull())
     .execute();
-  await db.schema.createTable('incidents')
+  await db.schema
+    .createTable('incidents')
     .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
     .addColumn('key', 'text', (c) => c.notNull())
     .addColumn('kind', 'text', (c) => c.notNull())
@@ -33,7 +36,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('reminded_at', 'text')
     .execute();
   await db.schema.createIndex('incidents_open').on('incidents').columns(['key', 'closed_at']).execute();
-  await db.schema.createTable('alert_outbox')
+  await db.schema
+    .createTable('alert_outbox')
     .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
     .addColumn('channel_id', 'integer', (c) => c.notNull().references('alert_channels.id').onDelete('cascade'))
     .addColumn('incident_id', 'integer')

@@ -4,27 +4,72 @@ import { Badge, ConfirmButton, DeploymentProgress, Empty, ErrorNote, useLoad } f
 import type { AppDetail, Backup, Bundle, Deployment } from '../types.js';
 
 type Summary = Omit<Deployment, 'steps'>;
-const duration = (d: Summary) => (d.started_at && d.finished_at ? `${((Date.parse(d.finished_at) - Date.parse(d.started_at)) / 1000).toFixed(1)} s` : '—');
+const duration = (d: Summary) =>
+  d.started_at && d.finished_at
+    ? `${((Date.parse(d.finished_at) - Date.parse(d.started_at)) / 1000).toFixed(1)} s`
+    : '—';
 
 /** Deployments of the app; one opens with its steps, live while it runs. */
 export function Deployments({ app }: { app: string }) {
-  const { data, error, reload } = useLoad(() => api<{ deployments: Summary[] }>('GET', `/api/deployments?app=${app}&limit=100`), [app]);
+  const { data, error, reload } = useLoad(
+    () => api<{ deployments: Summary[] }>('GET', `/api/deployments?app=${app}&limit=100`),
+    [app],
+  );
   const [open, setOpen] = useState<number | null>(null);
   return (
     <section>
       <ErrorNote error={error} />
-      {open !== null ? <div class="panel"><button class="small" onClick={() => { setOpen(null); reload(); }}>Close</button><DeploymentProgress id={open} /></div> : null}
-      {data?.deployments.length === 0 ? <Empty>No deployments.</Empty> : (
-        <div class="table-wrap" tabIndex={0} role="region" aria-label="Deployments table"><table>
-          <thead><tr><th>#</th><th>Kind</th><th>Status</th><th>By</th><th>When</th><th>Took</th><th>Error</th></tr></thead>
-          <tbody>{(data?.deployments ?? []).map((d) => (
-            <tr key={d.id}>
-              <td><button class="link" onClick={() => setOpen(d.id)} aria-label={`Open deployment ${d.id}`}>{d.id}</button></td>
-              <td>{d.kind}</td><td><Badge value={d.status} /></td><td>{d.actor}</td><td>{ago(d.created_at)}</td><td>{duration(d)}</td>
-              <td class="clip">{d.error ?? ''}</td>
-            </tr>
-          ))}</tbody>
-        </table></div>
+      {open !== null ? (
+        <div class="panel">
+          <button
+            class="small"
+            onClick={() => {
+              setOpen(null);
+              reload();
+            }}
+          >
+            Close
+          </button>
+          <DeploymentProgress id={open} />
+        </div>
+      ) : null}
+      {data?.deployments.length === 0 ? (
+        <Empty>No deployments.</Empty>
+      ) : (
+        <div class="table-wrap" tabIndex={0} role="region" aria-label="Deployments table">
+          <table>
+            <thead>
+              <tr>
+                <th>#</th>
+                <th>Kind</th>
+                <th>Status</th>
+                <th>By</th>
+                <th>When</th>
+                <th>Took</th>
+                <th>Error</th>
+              </tr>
+            </thead>
+            <tbody>
+              {(data?.deployments ?? []).map((d) => (
+                <tr key={d.id}>
+                  <td>
+                    <button class="link" onClick={() => setOpen(d.id)} aria-label={`Open deployment ${d.id}`}>
+                      {d.id}
+                    </button>
+                  </td>
+                  <td>{d.kind}</td>
+                  <td>
+                    <Badge value={d.status} />
+                  </td>
+                  <td>{d.actor}</td>
+                  <td>{ago(d.created_at)}</td>
+                  <td>{duration(d)}</td>
+                  <td class="clip">{d.error ?? ''}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
     </section>
   );
@@ -32,9 +77,15 @@ export function Deployments({ app }: { app: string }) {
 
 /** Upgrade (version picker), bundle upload with progress, deploy and rollback. */
 export function Deploy({ app, onDone }: { app: AppDetail; onDone: () => void }) {
-  const releases = useLoad(() => api<{ releases: Array<{ version: string; latest: boolean; prerelease: boolean }> }>('GET', '/api/releases'), []);
+  const releases = useLoad(
+    () => api<{ releases: Array<{ version: string; latest: boolean; prerelease: boolean }> }>('GET', '/api/releases'),
+    [],
+  );
   const bundles = useLoad(() => api<{ bundles: Bundle[] }>('GET', `/api/apps/${app.name}/bundles`), [app.name]);
-  const good = useLoad(() => api<{ deployments: Summary[] }>('GET', `/api/deployments?app=${app.name}&status=success&limit=50`), [app.name, app.updated_at]);
+  const good = useLoad(
+    () => api<{ deployments: Summary[] }>('GET', `/api/deployments?app=${app.name}&status=success&limit=50`),
+    [app.name, app.updated_at],
+  );
   const [version, setVersion] = useState('');
   const [file, setFile] = useState<File | null>(null);
   const [notes, setNotes] = useState('');
@@ -45,13 +96,22 @@ export function Deploy({ app, onDone }: { app: AppDetail; onDone: () => void }) 
   const [withData, setWithData] = useState(false);
   const [error, setError] = useState<unknown>(null);
   // A version the app now runs is no longer a choice.
-  useEffect(() => { setVersion(''); }, [app.version]);
+  useEffect(() => {
+    setVersion('');
+  }, [app.version]);
   const choices = (releases.data?.releases ?? []).filter((r) => r.version !== app.version);
   // The newest successful release-setting deployment is where the app is now; the ones before it can be returned to.
-  const earlier = (good.data?.deployments ?? []).filter((d) => ['create', 'upgrade', 'deploy', 'rollback', 'restore'].includes(d.kind)).slice(1, 11);
+  const earlier = (good.data?.deployments ?? [])
+    .filter((d) => ['create', 'upgrade', 'deploy', 'rollback', 'restore'].includes(d.kind))
+    .slice(1, 11);
   const start = async (path: string, body: unknown) => {
     setError(null);
-    try { setRunningEnded(false); setRunning((await api<{ deployment_id: number }>('POST', path, body)).deployment_id); } catch (e) { setError(e); }
+    try {
+      setRunningEnded(false);
+      setRunning((await api<{ deployment_id: number }>('POST', path, body)).deployment_id);
+    } catch (e) {
+      setError(e);
+    }
   };
   const send = async (e: Event) => {
     e.preventDefault();
@@ -59,96 +119,237 @@ export function Deploy({ app, onDone }: { app: AppDetail; onDone: () => void }) 
     const form = new FormData();
     form.set('file', file);
     if (notes) form.set('notes', notes);
-    setError(null); setUploaded(null); setProgress(0);
+    setError(null);
+    setUploaded(null);
+    setProgress(0);
     const formEl = e.currentTarget as HTMLFormElement;
     try {
       const b = await upload<Bundle>(`/api/apps/${app.name}/bundles`, form, setProgress);
-      bundles.reload(); setFile(null); setNotes(''); formEl.reset();
+      bundles.reload();
+      setFile(null);
+      setNotes('');
+      formEl.reset();
       setUploaded(`Uploaded bundle #${b.number} (${bytes(b.size_bytes)}); deploy it from the list.`);
-    } catch (err) { setError(err); } finally { setProgress(null); }
+    } catch (err) {
+      setError(err);
+    } finally {
+      setProgress(null);
+    }
   };
   return (
     <section class="grid">
       <ErrorNote error={error} />
       {running !== null ? (
         <div class="panel">
-          <DeploymentProgress id={running} onEnd={() => { setRunningEnded(true); onDone(); bundles.reload(); good.reload(); }} />
-          {runningEnded ? <button class="small" onClick={() => setRunning(null)}>Done</button> : null}
+          <DeploymentProgress
+            id={running}
+            onEnd={() => {
+              setRunningEnded(true);
+              onDone();
+              bundles.reload();
+              good.reload();
+            }}
+          />
+          {runningEnded ? (
+            <button class="small" onClick={() => setRunning(null)}>
+              Done
+            </button>
+          ) : null}
         </div>
       ) : null}
-      <form class="form" onSubmit={(e) => { e.preventDefault(); void start(`/api/apps/${app.name}/upgrade`, { version }); }}>
+      <form
+        class="form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void start(`/api/apps/${app.name}/upgrade`, { version });
+        }}
+      >
         <h2>Upgrade PocketBase</h2>
-        <p class="muted">Now on {app.version}. The data is snapshotted first; a failed health check rolls everything back.</p>
-        <label>Version <select value={version} onChange={(e) => setVersion(e.currentTarget.value)}>
-          <option value="">choose…</option>
-          {choices.map((r) => <option key={r.version} value={r.version}>{r.version}{r.latest ? ' (latest)' : ''}{r.prerelease ? ' (prerelease)' : ''}</option>)}
-        </select></label>
-        <button type="submit" disabled={!choices.some((r) => r.version === version) || (running !== null && !runningEnded)}>Upgrade</button>
+        <p class="muted">
+          Now on {app.version}. The data is snapshotted first; a failed health check rolls everything back.
+        </p>
+        <label>
+          Version{' '}
+          <select value={version} onChange={(e) => setVersion(e.currentTarget.value)}>
+            <option value="">choose…</option>
+            {choices.map((r) => (
+              <option key={r.version} value={r.version}>
+                {r.version}
+                {r.latest ? ' (latest)' : ''}
+                {r.prerelease ? ' (prerelease)' : ''}
+              </option>
+            ))}
+          </select>
+        </label>
+        <button
+          type="submit"
+          disabled={!choices.some((r) => r.version === version) || (running !== null && !runningEnded)}
+        >
+          Upgrade
+        </button>
       </form>
       <form class="form" onSubmit={send}>
         <h2>Upload a bundle</h2>
         <p class="muted">A zip of pb_public/, pb_hooks/ and pb_migrations/.</p>
-        <label>Zip file <input type="file" accept=".zip,application/zip" onChange={(e) => setFile(e.currentTarget.files?.[0] ?? null)} /></label>
-        <label>Notes <input value={notes} onInput={(e) => setNotes(e.currentTarget.value)} /></label>
+        <label>
+          Zip file{' '}
+          <input
+            type="file"
+            accept=".zip,application/zip"
+            onChange={(e) => setFile(e.currentTarget.files?.[0] ?? null)}
+          />
+        </label>
+        <label>
+          Notes <input value={notes} onInput={(e) => setNotes(e.currentTarget.value)} />
+        </label>
         {progress !== null ? <progress max={1} value={progress} aria-label="Upload progress" /> : null}
-        <button type="submit" disabled={!file || progress !== null}>Upload</button>
+        <button type="submit" disabled={!file || progress !== null}>
+          Upload
+        </button>
         {uploaded ? <p role="status">{uploaded}</p> : null}
       </form>
       <div>
         <h2>Bundles</h2>
-        {bundles.data?.bundles.length === 0 ? <Empty>No bundles uploaded.</Empty> : (
-          <ul class="list">{(bundles.data?.bundles ?? []).map((b) => (
-            <li key={b.number}>
-              <strong>#{b.number}</strong> {bytes(b.size_bytes)}, {b.files} files ({b.dirs.join(', ')}) {ago(b.created_at)} {b.notes ? `— ${b.notes}` : ''}
-              {app.bundle === b.number ? <Badge value="running" /> : <button class="small" disabled={running !== null} onClick={() => void start(`/api/apps/${app.name}/deploy`, { bundle: b.number })}>Deploy</button>}
-            </li>
-          ))}</ul>
+        {bundles.data?.bundles.length === 0 ? (
+          <Empty>No bundles uploaded.</Empty>
+        ) : (
+          <ul class="list">
+            {(bundles.data?.bundles ?? []).map((b) => (
+              <li key={b.number}>
+                <strong>#{b.number}</strong> {bytes(b.size_bytes)}, {b.files} files ({b.dirs.join(', ')}){' '}
+                {ago(b.created_at)} {b.notes ? `— ${b.notes}` : ''}
+                {app.bundle === b.number ? (
+                  <Badge value="running" />
+                ) : (
+                  <button
+                    class="small"
+                    disabled={running !== null}
+                    onClick={() => void start(`/api/apps/${app.name}/deploy`, { bundle: b.number })}
+                  >
+                    Deploy
+                  </button>
+                )}
+              </li>
+            ))}
+          </ul>
         )}
       </div>
       <div>
         <h2>Roll back</h2>
-        {earlier.length === 0 ? <Empty>No earlier successful deployment to return to.</Empty> : (
-          <label class="check"><input type="checkbox" checked={withData} onChange={(e) => setWithData(e.currentTarget.checked)} /> Also put the data back as it was then (from the snapshot taken before the next change)</label>
+        {earlier.length === 0 ? (
+          <Empty>No earlier successful deployment to return to.</Empty>
+        ) : (
+          <label class="check">
+            <input type="checkbox" checked={withData} onChange={(e) => setWithData(e.currentTarget.checked)} /> Also put
+            the data back as it was then (from the snapshot taken before the next change)
+          </label>
         )}
-        <ul class="list">{earlier.map((d) => (
-          <li key={d.id}>#{d.id} {d.kind}: PocketBase {releaseOf(d).version}{releaseOf(d).bundle ? `, bundle #${releaseOf(d).bundle}` : ', no bundle'} <span class="muted">{ago(d.finished_at)}</span>
-            {' '}<ConfirmButton label="Return to this" question={`Return to #${d.id}${withData ? ' with its data' : ''}?`} disabled={running !== null && !runningEnded}
-              onConfirm={() => void start(`/api/apps/${app.name}/rollback`, { deployment_id: d.id, data: withData })} />
-          </li>
-        ))}</ul>
+        <ul class="list">
+          {earlier.map((d) => (
+            <li key={d.id}>
+              #{d.id} {d.kind}: PocketBase {releaseOf(d).version}
+              {releaseOf(d).bundle ? `, bundle #${releaseOf(d).bundle}` : ', no bundle'}{' '}
+              <span class="muted">{ago(d.finished_at)}</span>{' '}
+              <ConfirmButton
+                label="Return to this"
+                question={`Return to #${d.id}${withData ? ' with its data' : ''}?`}
+                disabled={running !== null && !runningEnded}
+                onConfirm={() => void start(`/api/apps/${app.name}/rollback`, { deployment_id: d.id, data: withData })}
+              />
+            </li>
+          ))}
+        </ul>
       </div>
     </section>
   );
 }
 
 export function Backups({ app }: { app: string }) {
-  const { data, error: loadError, reload } = useLoad(() => api<{ backups: Backup[] }>('GET', `/api/apps/${app}/backups`), [app]);
+  const {
+    data,
+    error: loadError,
+    reload,
+  } = useLoad(() => api<{ backups: Backup[] }>('GET', `/api/apps/${app}/backups`), [app]);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const [running, setRunning] = useState<number | null>(null);
   const act = async (fn: () => Promise<unknown>) => {
-    setBusy(true); setError(null);
-    try { await fn(); reload(); } catch (e) { setError(e); } finally { setBusy(false); }
+    setBusy(true);
+    setError(null);
+    try {
+      await fn();
+      reload();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
   };
   return (
     <section>
-      <div class="row"><button disabled={busy} onClick={() => void act(() => api('POST', `/api/apps/${app}/backups`))}>{busy ? 'Working…' : 'Back up now'}</button></div>
+      <div class="row">
+        <button disabled={busy} onClick={() => void act(() => api('POST', `/api/apps/${app}/backups`))}>
+          {busy ? 'Working…' : 'Back up now'}
+        </button>
+      </div>
       <ErrorNote error={error ?? loadError} />
       {running !== null ? <DeploymentProgress id={running} onEnd={reload} /> : null}
-      {data?.backups.length === 0 ? <Empty>No backups yet.</Empty> : (
-        <div class="table-wrap cards" tabIndex={0} role="region" aria-label="Backups table"><table>
-          <thead><tr><th>#</th><th>Kind</th><th>Status</th><th>Size</th><th>When</th><th><span class="sr-only">Actions</span></th></tr></thead>
-          <tbody>{(data?.backups ?? []).map((b) => (
-            <tr key={b.id}>
-              <td>{b.id}</td><td>{b.kind}</td><td><Badge value={b.status} /></td><td>{bytes(b.size_bytes)}</td><td>{ago(b.created_at)}</td>
-              <td><div class="actions">
-                <ConfirmButton label="Restore" question={`Replace the app's data with backup ${b.id}?`} disabled={busy || b.status !== 'ready'}
-                  onConfirm={() => void act(async () => setRunning((await api<{ deployment_id: number }>('POST', `/api/apps/${app}/backups/${b.id}/restore`)).deployment_id))} />
-                <ConfirmButton label="Delete" danger question={`Delete backup ${b.id}?`} disabled={busy} onConfirm={() => void act(() => api('DELETE', `/api/apps/${app}/backups/${b.id}`))} />
-              </div></td>
-            </tr>
-          ))}</tbody>
-        </table></div>
+      {data?.backups.length === 0 ? (
+        <Empty>No backups yet.</Empty>
+      ) : (
+        <div class="table-wrap cards" tabIndex={0} role="region" aria-label="Backups table">
+          <table>
+            <thead>
+              <tr>
+                <th>#</th>
+                <th>Kind</th>
+                <th>Status</th>
+                <th>Size</th>
+                <th>When</th>
+                <th>
+                  <span class="sr-only">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {(data?.backups ?? []).map((b) => (
+                <tr key={b.id}>
+                  <td>{b.id}</td>
+                  <td>{b.kind}</td>
+                  <td>
+                    <Badge value={b.status} />
+                  </td>
+                  <td>{bytes(b.size_bytes)}</td>
+                  <td>{ago(b.created_at)}</td>
+                  <td>
+                    <div class="actions">
+                      <ConfirmButton
+                        label="Restore"
+                        question={`Replace the app's data with backup ${b.id}?`}
+                        disabled={busy || b.status !== 'ready'}
+                        onConfirm={() =>
+                          void act(async () =>
+                            setRunning(
+                              (await api<{ deployment_id: number }>('POST', `/api/apps/${app}/backups/${b.id}/restore`))
+                                .deployment_id,
+                            ),
+                          )
+                        }
+                      />
+                      <ConfirmButton
+                        label="Delete"
+                        danger
+                        question={`Delete backup ${b.id}?`}
+                        disabled={busy}
+                        onConfirm={() => void act(() => api('DELETE', `/api/apps/${app}/backups/${b.id}`))}
+                      />
+                    </div>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
     </section>
   );
@@ -156,7 +357,12 @@ export function Backups({ app }: { app: string }) {
 
 /** The release a deployment left the app on (what a rollback to it returns to). */
 function releaseOf(d: Summary): { version: string; bundle: number | null } {
-  const p = d.params as { version?: unknown; to?: { version?: unknown; bundle?: unknown }; pocketbase_version?: unknown; bundle?: unknown };
+  const p = d.params as {
+    version?: unknown;
+    to?: { version?: unknown; bundle?: unknown };
+    pocketbase_version?: unknown;
+    bundle?: unknown;
+  };
   const version = p.to?.version ?? p.version ?? p.pocketbase_version;
   const bundle = p.to?.bundle ?? p.bundle;
   return { version: typeof version === 'string' ? version : '?', bundle: typeof bundle === 'number' ? bundle : null };

@@ -3,7 +3,11 @@ import { ApiError, api } from '../api.js';
 import { DeploymentProgress, ErrorNote } from '../components.js';
 import type { FieldIssue, ValidationReport } from '../types.js';
 
-interface Release { version: string; prerelease: boolean; latest: boolean }
+interface Release {
+  version: string;
+  prerelease: boolean;
+  latest: boolean;
+}
 
 /** Create an app: checked as you type, then the create followed step by step. */
 export function CreateApp() {
@@ -22,7 +26,9 @@ export function CreateApp() {
   const [outcome, setOutcome] = useState<string | null>(null);
   const seq = useRef(0);
 
-  useEffect(() => { void api<{ releases: Release[] }>('GET', '/api/releases').then((r) => setReleases(r.releases), setError); }, []);
+  useEffect(() => {
+    void api<{ releases: Release[] }>('GET', '/api/releases').then((r) => setReleases(r.releases), setError);
+  }, []);
 
   const body = () => {
     const b: Record<string, unknown> = { name, domains: domains.split(/[\s,]+/).filter(Boolean) };
@@ -37,21 +43,37 @@ export function CreateApp() {
 
   // Validate as you type: the newest answer wins.
   useEffect(() => {
-    if (!name) { setReport(null); return; }
+    if (!name) {
+      setReport(null);
+      return;
+    }
     const mine = ++seq.current;
     const t = setTimeout(() => {
-      void api<ValidationReport>('POST', '/api/validate/app', body()).then((r) => { if (mine === seq.current) setReport(r); }, () => undefined);
+      void api<ValidationReport>('POST', '/api/validate/app', body()).then(
+        (r) => {
+          if (mine === seq.current) setReport(r);
+        },
+        () => undefined,
+      );
     }, 250);
     return () => clearTimeout(t);
   }, [name, domains, version, memory, cpu, env, suEmail, suPassword]);
 
-  const errorsFor = (field: string): FieldIssue[] => (report?.errors ?? []).filter((e) => e.field === field || e.field.startsWith(`${field}.`));
+  const errorsFor = (field: string): FieldIssue[] =>
+    (report?.errors ?? []).filter((e) => e.field === field || e.field.startsWith(`${field}.`));
   const fieldError = (field: string) => {
     const errs = errorsFor(field);
-    return errs.length ? <span class="field-error" id={`${field}-error`} role="alert">{errs.map((e) => `${e.field === field ? '' : `${e.field.slice(field.length + 1)}: `}${e.message}`).join('; ')}</span> : null;
+    return errs.length ? (
+      <span class="field-error" id={`${field}-error`} role="alert">
+        {errs.map((e) => `${e.field === field ? '' : `${e.field.slice(field.length + 1)}: `}${e.message}`).join('; ')}
+      </span>
+    ) : null;
   };
   // Points at the field's message only while there is one.
-  const described = (field: string) => (errorsFor(field).length ? { 'aria-invalid': true, 'aria-describedby': `${field}-error` } : { 'aria-invalid': false });
+  const described = (field: string) =>
+    errorsFor(field).length
+      ? { 'aria-invalid': true, 'aria-describedby': `${field}-error` }
+      : { 'aria-invalid': false };
 
   const submit = async (e: Event) => {
     e.preventDefault();
@@ -61,7 +83,17 @@ export function CreateApp() {
       setDeployment(r.deployment_id);
     } catch (err) {
       setError(err);
-      if (err instanceof ApiError && err.fields.length) setReport({ ...(report ?? { valid: false, warnings: [], checks: {} as ValidationReport['checks'], resolved: { port: null, pocketbase_version: null } }), valid: false, errors: err.fields });
+      if (err instanceof ApiError && err.fields.length)
+        setReport({
+          ...(report ?? {
+            valid: false,
+            warnings: [],
+            checks: {} as ValidationReport['checks'],
+            resolved: { port: null, pocketbase_version: null },
+          }),
+          valid: false,
+          errors: err.fields,
+        });
     }
   };
 
@@ -70,8 +102,25 @@ export function CreateApp() {
       <main>
         <h1>Creating {name}</h1>
         <DeploymentProgress id={deployment} onEnd={(d) => setOutcome(d.status)} />
-        {outcome === 'success' ? <p><a class="button" href={`#/apps/${name}`}>Open {name}</a></p> : null}
-        {outcome && outcome !== 'success' ? <p><button onClick={() => { setDeployment(null); setOutcome(null); }}>Back to the form</button></p> : null}
+        {outcome === 'success' ? (
+          <p>
+            <a class="button" href={`#/apps/${name}`}>
+              Open {name}
+            </a>
+          </p>
+        ) : null}
+        {outcome && outcome !== 'success' ? (
+          <p>
+            <button
+              onClick={() => {
+                setDeployment(null);
+                setOutcome(null);
+              }}
+            >
+              Back to the form
+            </button>
+          </p>
+        ) : null}
       </main>
     );
   }
@@ -80,37 +129,125 @@ export function CreateApp() {
     <main>
       <h1>New app</h1>
       <form class="form" onSubmit={submit}>
-        <label>Name <input name="name" value={name} required onInput={(e) => setName(e.currentTarget.value)} {...described('name')} placeholder="shop" autocomplete="off" /></label>
+        <label>
+          Name{' '}
+          <input
+            name="name"
+            value={name}
+            required
+            onInput={(e) => setName(e.currentTarget.value)}
+            {...described('name')}
+            placeholder="shop"
+            autocomplete="off"
+          />
+        </label>
         {fieldError('name')}
-        <label>Domains <input name="domains" value={domains} onInput={(e) => setDomains(e.currentTarget.value)} {...described('domains')} placeholder="shop.example.com" /></label>
+        <label>
+          Domains{' '}
+          <input
+            name="domains"
+            value={domains}
+            onInput={(e) => setDomains(e.currentTarget.value)}
+            {...described('domains')}
+            placeholder="shop.example.com"
+          />
+        </label>
         {fieldError('domains')}
-        <label>PocketBase version
+        <label>
+          PocketBase version
           <select name="version" value={version} onChange={(e) => setVersion(e.currentTarget.value)}>
             <option value="">latest stable</option>
-            {releases.map((r) => <option key={r.version} value={r.version}>{r.version}{r.latest ? ' (latest)' : ''}{r.prerelease ? ' (prerelease)' : ''}</option>)}
+            {releases.map((r) => (
+              <option key={r.version} value={r.version}>
+                {r.version}
+                {r.latest ? ' (latest)' : ''}
+                {r.prerelease ? ' (prerelease)' : ''}
+              </option>
+            ))}
           </select>
         </label>
         {fieldError('pocketbase_version')}
         <div class="two">
-          <label>Memory limit <input name="memory_max" value={memory} onInput={(e) => setMemory(e.currentTarget.value)} placeholder="512M" /></label>
-          <label>CPU quota % <input name="cpu_quota" type="number" min="1" value={cpu} onInput={(e) => setCpu(e.currentTarget.value)} placeholder="100" /></label>
+          <label>
+            Memory limit{' '}
+            <input
+              name="memory_max"
+              value={memory}
+              onInput={(e) => setMemory(e.currentTarget.value)}
+              placeholder="512M"
+            />
+          </label>
+          <label>
+            CPU quota %{' '}
+            <input
+              name="cpu_quota"
+              type="number"
+              min="1"
+              value={cpu}
+              onInput={(e) => setCpu(e.currentTarget.value)}
+              placeholder="100"
+            />
+          </label>
         </div>
-        {fieldError('memory_max')}{fieldError('cpu_quota')}
-        <label>Environment <textarea name="env" rows={3} value={env} onInput={(e) => setEnv(e.currentTarget.value)} placeholder={'SMTP_HOST=mail.example.com\nAPP_MODE=production'} {...described('env')} /></label>
+        {fieldError('memory_max')}
+        {fieldError('cpu_quota')}
+        <label>
+          Environment{' '}
+          <textarea
+            name="env"
+            rows={3}
+            value={env}
+            onInput={(e) => setEnv(e.currentTarget.value)}
+            placeholder={'SMTP_HOST=mail.example.com\nAPP_MODE=production'}
+            {...described('env')}
+          />
+        </label>
         <span class="muted hint">One KEY=value a line; keys are letters, digits and _, not starting with a digit.</span>
         {fieldError('env')}
         <fieldset>
           <legend>PocketBase superuser (optional)</legend>
           <div class="two">
-            <label>Email <input name="superuser_email" type="email" autocomplete="off" value={suEmail} onInput={(e) => setSuEmail(e.currentTarget.value)} {...described('superuser')} /></label>
-            <label>Password <input name="superuser_password" type="password" autocomplete="new-password" value={suPassword} onInput={(e) => setSuPassword(e.currentTarget.value)} placeholder="at least 10 characters" /></label>
+            <label>
+              Email{' '}
+              <input
+                name="superuser_email"
+                type="email"
+                autocomplete="off"
+                value={suEmail}
+                onInput={(e) => setSuEmail(e.currentTarget.value)}
+                {...described('superuser')}
+              />
+            </label>
+            <label>
+              Password{' '}
+              <input
+                name="superuser_password"
+                type="password"
+                autocomplete="new-password"
+                value={suPassword}
+                onInput={(e) => setSuPassword(e.currentTarget.value)}
+                placeholder="at least 10 characters"
+              />
+            </label>
           </div>
           {fieldError('superuser')}
         </fieldset>
-        {report?.warnings.length ? <ul class="warnings" aria-label="Warnings">{report.warnings.map((w) => <li key={w.code}>{w.message}</li>)}</ul> : null}
-        {report?.resolved.port ? <p class="muted">Port {report.resolved.port}, PocketBase {report.resolved.pocketbase_version}</p> : null}
+        {report?.warnings.length ? (
+          <ul class="warnings" aria-label="Warnings">
+            {report.warnings.map((w) => (
+              <li key={w.code}>{w.message}</li>
+            ))}
+          </ul>
+        ) : null}
+        {report?.resolved.port ? (
+          <p class="muted">
+            Port {report.resolved.port}, PocketBase {report.resolved.pocketbase_version}
+          </p>
+        ) : null}
         <ErrorNote error={error} />
-        <button type="submit" disabled={!name || (report !== null && !report.valid)}>Create</button>
+        <button type="submit" disabled={!name || (report !== null && !report.valid)}>
+          Create
+        </button>
       </form>
     </main>
   );

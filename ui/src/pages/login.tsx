@@ -34,14 +34,47 @@ export function Login({ onDone }: { onDone: () => void }) {
     <main class="login">
       <form onSubmit={submit} aria-labelledby="signin-title">
         <h1 id="signin-title">Sign in to pocketd</h1>
-        <label>Email <input type="email" name="email" autocomplete="username" value={email} onInput={(e) => setEmail(e.currentTarget.value)} /></label>
-        <label>Password <input type="password" name="password" autocomplete="current-password" value={password} onInput={(e) => setPassword(e.currentTarget.value)} /></label>
+        <label>
+          Email{' '}
+          <input
+            type="email"
+            name="email"
+            autocomplete="username"
+            value={email}
+            onInput={(e) => setEmail(e.currentTarget.value)}
+          />
+        </label>
+        <label>
+          Password{' '}
+          <input
+            type="password"
+            name="password"
+            autocomplete="current-password"
+            value={password}
+            onInput={(e) => setPassword(e.currentTarget.value)}
+          />
+        </label>
         <details>
           <summary>Use an API token instead</summary>
-          <label>Token <input type="password" name="token" autocomplete="off" value={token} onInput={(e) => setToken(e.currentTarget.value)} /></label>
+          <label>
+            Token{' '}
+            <input
+              type="password"
+              name="token"
+              autocomplete="off"
+              value={token}
+              onInput={(e) => setToken(e.currentTarget.value)}
+            />
+          </label>
         </details>
-        {error ? <p class="error" role="alert">{error}</p> : null}
-        <button type="submit" disabled={busy}>{busy ? 'Signing in…' : 'Sign in'}</button>
+        {error ? (
+          <p class="error" role="alert">
+            {error}
+          </p>
+        ) : null}
+        <button type="submit" disabled={busy}>
+          {busy ? 'Signing in…' : 'Sign in'}
+        </button>
       </form>
     </main>
   );
