@@ -14,6 +14,7 @@ let alerts: Alerts;
 let channels: Channels;
 let cleanup: () => void;
 let ch = 0;
+const events = createEventBus();
 before(async () => {
   const t = tempDir();
   cleanup = t.cleanup;
@@ -21,7 +22,7 @@ before(async () => {
   await migrateToLatest(db);
   channels = createChannels(db);
   alerts = createAlerts(
-    { db, channels, events: createEventBus(), log: pino({ level: 'silent' }) },
+    { db, channels, events, log: pino({ level: 'silent' }) },
     {
       after: 2,
       remindMinutes: 0,
@@ -102,4 +103,79 @@ test("rules and channels are validated; a channel's secrets never leave through 
   const listed = JSON.stringify(await channels.list());
   assert.ok(!listed.includes('127.0.0.1:9/x') && listed.includes('http://127.0.0.1:9/********'));
   await assert.rejects(alerts.addRule({ kinds: ['app_down'], app: null, channel_id: 999 }), /no channel 999/);
+});
+
+test('a failed deployment and a failed scheduled backup are one notice each; a manual backup that fails is not', async () => {
+  await alerts.addRule({ kinds: ['deployment_failed', 'backup_failed', 'disk_low'], app: null, channel_id: ch });
+  const at = new Date().toISOString();
+  const add = async (kind: string, actor: string, status: 'failed' | 'rolled_back') =>
+    (
+      await db
+        .insertInto('deployments')
+        .values({ app: 'shop', kind, status, params: '{}', error: 'the health gate failed', actor, created_at: at })
+        .returning('id')
+        .executeTakeFirstOrThrow()
+    ).id;
+  alerts.start();
+  try {
+    const before = (await queued()).length;
+    for (const [kind, actor, status] of [
+      ['upgrade', 'admin@example.com', 'rolled_back'],
+      ['backup', 'pocketd:schedule', 'failed'],
+      ['backup', 'admin@example.com', 'failed'],
+    ] as const) {
+      events.publish('deployment.finished', 'shop', {
+        deployment_id: await add(kind, actor, status),
+        status,
+        error: 'x',
+      });
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    const got = (await queued()).slice(before);
+    assert.equal(got.length, 2, got.join(' | '));
+    assert.match(got[0]!, /^notice: upgrade #\d+ of shop rolled back$/);
+    assert.equal(got[1], 'notice: a scheduled backup of shop failed');
+  } finally {
+    await alerts.stop();
+  }
+});
+
+test('a disk under its threshold is an incident; room again closes it', async () => {
+  const t = tempDir();
+  const tight = createAlerts(
+    { db, channels, events: createEventBus(), log: pino({ level: 'silent' }) },
+    {
+      after: 2,
+      remindMinutes: 0,
+      diskPercent: 100,
+      ratePerMinute: 20,
+      timeoutMs: 1000,
+      retryMax: 2,
+      retryMs: 100,
+      disks: [{ name: 'data', path: t.dir }],
+    },
+  );
+  const roomy = createAlerts(
+    { db, channels, events: createEventBus(), log: pino({ level: 'silent' }) },
+    {
+      after: 2,
+      remindMinutes: 0,
+      diskPercent: 0,
+      ratePerMinute: 20,
+      timeoutMs: 1000,
+      retryMax: 2,
+      retryMs: 100,
+      disks: [{ name: 'data', path: t.dir }],
+    },
+  );
+  try {
+    await tight.checkDisks();
+    await tight.checkDisks();
+    assert.equal((await alerts.incidents(true, 50)).filter((i) => i.kind === 'disk_low').length, 1);
+    await roomy.checkDisks();
+    assert.equal((await alerts.incidents(true, 50)).filter((i) => i.kind === 'disk_low').length, 0);
+    assert.ok((await queued()).some((q) => /^resolved: the data disk has room again/.test(q)));
+  } finally {
+    t.cleanup();
+  }
 });
