@@ -8,6 +8,7 @@ import { SMTPServer } from 'smtp-server';
 import { setupPocketdHost, type PocketdHost } from '../support/host.js';
 import https from 'node:https';
 import tls from 'node:tls';
+import { until } from '../support/until.js';
 
 /**
  * Alerts from the seat of the people told: a real webhook receiver that checks
@@ -86,17 +87,6 @@ after(async () => {
   await new Promise((r) => receiver?.close(r));
   await new Promise((r) => smtp?.close(() => r(undefined)));
 });
-
-async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let v = await fn();
-  while (!ok(v)) {
-    if (Date.now() > end) throw new Error(`gave up waiting: ${JSON.stringify(v).slice(0, 2000)}`);
-    await sleep(200);
-    v = await fn();
-  }
-  return v;
-}
 
 const channelIds: Record<string, number> = {};
 

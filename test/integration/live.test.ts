@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readEvents } from '../support/events.js';
 import { setupPocketdHost, type PocketdHost } from '../support/host.js';
+import { until } from '../support/until.js';
 
 /**
  * Live state: systemd tells pocketd over D-Bus, pocketd answers from memory.
@@ -26,16 +27,6 @@ const metric = async (name: string) => {
   return Number(line.split(' ')[1]);
 };
 const healthOf = async (app: string) => (await h.api('GET', `/api/apps/${app}/health`)).body.state as string;
-/** Polls (bounded) until `fn` gives what is wanted; returns the last value. */
-async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 5000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let v = await fn();
-  while (!ok(v) && Date.now() < end) {
-    await sleep(25);
-    v = await fn();
-  }
-  return v;
-}
 
 test("an app that passed its create's health gate is healthy at once (the scheduled checks run once an hour here)", async () => {
   const r = await h.api('POST', '/api/apps', { name: 'live', domains: ['live.test'] });

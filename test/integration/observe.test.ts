@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readEvents } from '../support/events.js';
 import { setupPocketdHost, type PocketdHost } from '../support/host.js';
+import { until } from '../support/until.js';
 
 let h: PocketdHost;
 let port = 0;
@@ -149,18 +150,6 @@ test('health checks: healthy, a killed process shows as a restart and a health e
   assert.equal((await h.api('GET', '/api/apps/nope/health')).status, 404);
   await h.api('POST', '/api/apps/watch/start');
 });
-
-/** Polls until `ok` accepts a value of `get`, or fails with the last one. */
-async function until<T>(get: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let v = await get();
-  while (!ok(v) && Date.now() < end) {
-    await sleep(200);
-    v = await get();
-  }
-  assert.ok(ok(v), `gave up waiting: ${JSON.stringify(v).slice(0, 2000)}`);
-  return v;
-}
 
 test('metrics: samples of the app change when its memory grows; host metrics come back', async () => {
   await until(

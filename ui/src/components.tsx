@@ -238,3 +238,33 @@ export function DeploymentProgress({ id, onEnd }: { id: number; onEnd?: (d: Depl
     </section>
   );
 }
+
+/** A table in a focusable, labelled frame that scrolls sideways (or, with `cards`, turns its rows into cards on a phone). */
+export function Table({
+  label,
+  head,
+  cards,
+  tableClass,
+  children,
+}: {
+  label: string;
+  head: string[];
+  cards?: boolean;
+  tableClass?: string;
+  children: ComponentChildren;
+}) {
+  return (
+    <div class={`table-wrap${cards ? ' cards' : ''}`} tabIndex={0} role="region" aria-label={label}>
+      <table class={tableClass}>
+        <thead>
+          <tr>
+            {head.map((h, i) => (
+              <th key={i}>{h || <span class="sr-only">Actions</span>}</th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>{children}</tbody>
+      </table>
+    </div>
+  );
+}

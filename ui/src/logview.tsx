@@ -65,24 +65,36 @@ export function LogView({ app }: { app: string }) {
   }, [lines, level, q]);
 
   const seen = useRef(0);
+  // Whether the reader scrolled away, known at once (not at the next render): new lines arriving in
+  // the same moment must not scroll back down over the reader's own scroll.
+  const readingNow = useRef(false);
+  // Where pocketd itself last scrolled to; a scroll event there is its own, not the reader's.
+  const ownScroll = useRef(-1);
   useEffect(() => {
     const el = box.current;
     if (!el) return;
     setHeight(el.clientHeight);
-    if (follow && !reading) {
+    if (follow && !readingNow.current) {
       el.scrollTop = el.scrollHeight;
+      ownScroll.current = el.scrollTop;
       seen.current = shown.length;
       setUnread(0);
     } else setUnread(Math.max(0, shown.length - seen.current));
   }, [shown.length, follow, reading]);
   const onScroll = (el: HTMLDivElement) => {
     setScrollTop(el.scrollTop);
+    if (el.scrollTop === ownScroll.current) return;
     const atBottom = el.scrollHeight - el.scrollTop - el.clientHeight < ROW * 2;
+    readingNow.current = !atBottom;
     if (atBottom !== !reading) setReading(!atBottom);
   };
   const jump = () => {
     const el = box.current;
-    if (el) el.scrollTop = el.scrollHeight;
+    readingNow.current = false;
+    if (el) {
+      el.scrollTop = el.scrollHeight;
+      ownScroll.current = el.scrollTop;
+    }
     setReading(false);
   };
   const download = async (format: 'text' | 'ndjson') => {

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api, ago } from '../api.js';
-import { Badge, ConfirmButton, Empty, ErrorNote, useLoad } from '../components.js';
+import { Badge, ConfirmButton, Empty, ErrorNote, useLoad, Table } from '../components.js';
 
 /** Alerts: channels (with a test), rules, incidents and every message with its tries. */
 interface Channel {
@@ -150,39 +150,29 @@ export function Alerts() {
         {outbox.data?.messages.length === 0 ? (
           <Empty>Nothing sent yet.</Empty>
         ) : (
-          <div class="table-wrap cards" tabIndex={0} role="region" aria-label="Messages table">
-            <table>
-              <thead>
-                <tr>
-                  <th>When</th>
-                  <th>Channel</th>
-                  <th>What</th>
-                  <th>Status</th>
-                  <th>Tries</th>
-                  <th>Next try or reason</th>
-                </tr>
-              </thead>
-              <tbody>
-                {(outbox.data?.messages ?? []).map((m) => (
-                  <tr key={m.id}>
-                    <td>{ago(m.created_at)}</td>
-                    <td>{m.channel}</td>
-                    <td>
-                      {m.event}: {m.title}
-                    </td>
-                    <td>
-                      <Badge value={m.status} />
-                    </td>
-                    <td>{m.attempts}</td>
-                    <td class="clip">
-                      {m.status === 'pending' && m.next_at ? `next ${new Date(m.next_at).toLocaleTimeString()}` : ''}
-                      {m.last_error ? ` ${m.last_error}` : ''}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table
+            label="Messages table"
+            head={['When', 'Channel', 'What', 'Status', 'Tries', 'Next try or reason']}
+            cards
+          >
+            {(outbox.data?.messages ?? []).map((m) => (
+              <tr key={m.id}>
+                <td>{ago(m.created_at)}</td>
+                <td>{m.channel}</td>
+                <td>
+                  {m.event}: {m.title}
+                </td>
+                <td>
+                  <Badge value={m.status} />
+                </td>
+                <td>{m.attempts}</td>
+                <td class="clip">
+                  {m.status === 'pending' && m.next_at ? `next ${new Date(m.next_at).toLocaleTimeString()}` : ''}
+                  {m.last_error ? ` ${m.last_error}` : ''}
+                </td>
+              </tr>
+            ))}
+          </Table>
         )}
       </section>
     </main>

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, ago, bytes, upload } from '../api.js';
-import { Badge, ConfirmButton, DeploymentProgress, Empty, ErrorNote, useLoad } from '../components.js';
+import { Badge, ConfirmButton, DeploymentProgress, Empty, ErrorNote, useLoad, Table } from '../components.js';
 import type { AppDetail, Backup, Bundle, Deployment } from '../types.js';
 
 type Summary = Omit<Deployment, 'steps'>;
@@ -36,40 +36,25 @@ export function Deployments({ app }: { app: string }) {
       {data?.deployments.length === 0 ? (
         <Empty>No deployments.</Empty>
       ) : (
-        <div class="table-wrap" tabIndex={0} role="region" aria-label="Deployments table">
-          <table>
-            <thead>
-              <tr>
-                <th>#</th>
-                <th>Kind</th>
-                <th>Status</th>
-                <th>By</th>
-                <th>When</th>
-                <th>Took</th>
-                <th>Error</th>
-              </tr>
-            </thead>
-            <tbody>
-              {(data?.deployments ?? []).map((d) => (
-                <tr key={d.id}>
-                  <td>
-                    <button class="link" onClick={() => setOpen(d.id)} aria-label={`Open deployment ${d.id}`}>
-                      {d.id}
-                    </button>
-                  </td>
-                  <td>{d.kind}</td>
-                  <td>
-                    <Badge value={d.status} />
-                  </td>
-                  <td>{d.actor}</td>
-                  <td>{ago(d.created_at)}</td>
-                  <td>{duration(d)}</td>
-                  <td class="clip">{d.error ?? ''}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table label="Deployments table" head={['#', 'Kind', 'Status', 'By', 'When', 'Took', 'Error']}>
+          {(data?.deployments ?? []).map((d) => (
+            <tr key={d.id}>
+              <td>
+                <button class="link" onClick={() => setOpen(d.id)} aria-label={`Open deployment ${d.id}`}>
+                  {d.id}
+                </button>
+              </td>
+              <td>{d.kind}</td>
+              <td>
+                <Badge value={d.status} />
+              </td>
+              <td>{d.actor}</td>
+              <td>{ago(d.created_at)}</td>
+              <td>{duration(d)}</td>
+              <td class="clip">{d.error ?? ''}</td>
+            </tr>
+          ))}
+        </Table>
       )}
     </section>
   );
@@ -297,59 +282,43 @@ export function Backups({ app }: { app: string }) {
       {data?.backups.length === 0 ? (
         <Empty>No backups yet.</Empty>
       ) : (
-        <div class="table-wrap cards" tabIndex={0} role="region" aria-label="Backups table">
-          <table>
-            <thead>
-              <tr>
-                <th>#</th>
-                <th>Kind</th>
-                <th>Status</th>
-                <th>Size</th>
-                <th>When</th>
-                <th>
-                  <span class="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {(data?.backups ?? []).map((b) => (
-                <tr key={b.id}>
-                  <td>{b.id}</td>
-                  <td>{b.kind}</td>
-                  <td>
-                    <Badge value={b.status} />
-                  </td>
-                  <td>{bytes(b.size_bytes)}</td>
-                  <td>{ago(b.created_at)}</td>
-                  <td>
-                    <div class="actions">
-                      <ConfirmButton
-                        label="Restore"
-                        question={`Replace the app's data with backup ${b.id}?`}
-                        disabled={busy || b.status !== 'ready'}
-                        onConfirm={() =>
-                          void act(async () =>
-                            setRunning(
-                              (await api<{ deployment_id: number }>('POST', `/api/apps/${app}/backups/${b.id}/restore`))
-                                .deployment_id,
-                            ),
-                          )
-                        }
-                      />
-                      <ConfirmButton
-                        label="Delete"
-                        danger
-                        question={`Delete backup ${b.id}?`}
-                        disabled={busy}
-                        onConfirm={() => void act(() => api('DELETE', `/api/apps/${app}/backups/${b.id}`))}
-                      />
-                    </div>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table label="Backups table" head={['#', 'Kind', 'Status', 'Size', 'When', '']} cards>
+          {(data?.backups ?? []).map((b) => (
+            <tr key={b.id}>
+              <td>{b.id}</td>
+              <td>{b.kind}</td>
+              <td>
+                <Badge value={b.status} />
+              </td>
+              <td>{bytes(b.size_bytes)}</td>
+              <td>{ago(b.created_at)}</td>
+              <td>
+                <div class="actions">
+                  <ConfirmButton
+                    label="Restore"
+                    question={`Replace the app's data with backup ${b.id}?`}
+                    disabled={busy || b.status !== 'ready'}
+                    onConfirm={() =>
+                      void act(async () =>
+                        setRunning(
+                          (await api<{ deployment_id: number }>('POST', `/api/apps/${app}/backups/${b.id}/restore`))
+                            .deployment_id,
+                        ),
+                      )
+                    }
+                  />
+                  <ConfirmButton
+                    label="Delete"
+                    danger
+                    question={`Delete backup ${b.id}?`}
+                    disabled={busy}
+                    onConfirm={() => void act(() => api('DELETE', `/api/apps/${app}/backups/${b.id}`))}
+                  />
+                </div>
+              </td>
+            </tr>
+          ))}
+        </Table>
       )}
     </section>
   );

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, bytes, stream } from '../api.js';
-import { Badge, Empty, ErrorNote, Sparkline } from '../components.js';
+import { Badge, Empty, ErrorNote, Sparkline, Table } from '../components.js';
 import { takeFlash } from '../router.js';
 import type { AppSample, AppView } from '../types.js';
 
@@ -133,67 +133,54 @@ export function Apps() {
       ) : shown.length === 0 ? (
         <Empty>No app matches.</Empty>
       ) : (
-        <div class="table-wrap cards" tabIndex={0} role="region" aria-label="Apps table">
-          <table class="apps">
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>State</th>
-                <th>Health</th>
-                <th>Domains</th>
-                <th>Version</th>
-                <th>Memory</th>
-                <th>CPU</th>
-                <th>
-                  <span class="sr-only">Actions</span>
-                </th>
+        <Table
+          label="Apps table"
+          head={['Name', 'State', 'Health', 'Domains', 'Version', 'Memory', 'CPU', '']}
+          cards
+          tableClass="apps"
+        >
+          {shown.map((a) => {
+            const s = samples[a.name] ?? [];
+            return (
+              <tr key={a.name} data-app={a.name}>
+                <td>
+                  <a href={`#/apps/${a.name}`}>{a.name}</a>
+                </td>
+                <td data-testid="state">
+                  <Badge value={a.state} />
+                </td>
+                <td data-testid="health">
+                  <Badge value={health[a.name] ?? 'unknown'} />
+                </td>
+                <td>{a.domains.join(', ') || <span class="muted">loopback only</span>}</td>
+                <td>{a.version}</td>
+                <td class="metric">
+                  <Sparkline values={s.map((x) => x.memory_bytes)} label={`memory of ${a.name}`} />{' '}
+                  <span>{bytes(s.length ? s.at(-1)!.memory_bytes : a.runtime?.memory_bytes)}</span>
+                </td>
+                <td class="metric">
+                  <Sparkline values={s.map((x) => x.cpu_percent)} label={`CPU of ${a.name}`} />{' '}
+                  <span>{s.length ? `${s.at(-1)!.cpu_percent}%` : '—'}</span>
+                </td>
+                <td>
+                  <div class="actions">
+                    {(['start', 'stop', 'restart'] as const).map((act) => (
+                      <button
+                        key={act}
+                        class="small"
+                        disabled={busy !== null || a.status !== 'ready'}
+                        onClick={() => void control(a.name, act)}
+                        aria-label={`${act} ${a.name}`}
+                      >
+                        {busy === `${a.name}:${act}` ? '…' : act}
+                      </button>
+                    ))}
+                  </div>
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {shown.map((a) => {
-                const s = samples[a.name] ?? [];
-                return (
-                  <tr key={a.name} data-app={a.name}>
-                    <td>
-                      <a href={`#/apps/${a.name}`}>{a.name}</a>
-                    </td>
-                    <td data-testid="state">
-                      <Badge value={a.state} />
-                    </td>
-                    <td data-testid="health">
-                      <Badge value={health[a.name] ?? 'unknown'} />
-                    </td>
-                    <td>{a.domains.join(', ') || <span class="muted">loopback only</span>}</td>
-                    <td>{a.version}</td>
-                    <td class="metric">
-                      <Sparkline values={s.map((x) => x.memory_bytes)} label={`memory of ${a.name}`} />{' '}
-                      <span>{bytes(s.length ? s.at(-1)!.memory_bytes : a.runtime?.memory_bytes)}</span>
-                    </td>
-                    <td class="metric">
-                      <Sparkline values={s.map((x) => x.cpu_percent)} label={`CPU of ${a.name}`} />{' '}
-                      <span>{s.length ? `${s.at(-1)!.cpu_percent}%` : '—'}</span>
-                    </td>
-                    <td>
-                      <div class="actions">
-                        {(['start', 'stop', 'restart'] as const).map((act) => (
-                          <button
-                            key={act}
-                            class="small"
-                            disabled={busy !== null || a.status !== 'ready'}
-                            onClick={() => void control(a.name, act)}
-                            aria-label={`${act} ${a.name}`}
-                          >
-                            {busy === `${a.name}:${act}` ? '…' : act}
-                          </button>
-                        ))}
-                      </div>
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
+            );
+          })}
+        </Table>
       )}
     </main>
   );

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api, ago, bytes, duration } from '../api.js';
-import { Badge, ConfirmButton, Empty, ErrorNote, useLoad } from '../components.js';
+import { Badge, ConfirmButton, Empty, ErrorNote, useLoad, Table } from '../components.js';
 import { RangePicker, TimeChart, sinceOf, type RangeName } from '../chart.js';
 import type { AuditRow, Check, HostSample, TokenInfo } from '../types.js';
 
@@ -186,47 +186,30 @@ export function Tokens() {
       {data?.tokens.length === 0 ? (
         <Empty>No tokens.</Empty>
       ) : (
-        <div class="table-wrap cards" tabIndex={0} role="region" aria-label="Tokens table">
-          <table>
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Kind</th>
-                <th>Scope</th>
-                <th>Prefix</th>
-                <th>Last used</th>
-                <th>Expires</th>
-                <th>
-                  <span class="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {(data?.tokens ?? []).map((t) => (
-                <tr key={t.id}>
-                  <td>{t.name}</td>
-                  <td>{t.kind}</td>
-                  <td>
-                    <code>{t.scope}</code>
-                  </td>
-                  <td>
-                    <code>{t.prefix}</code>
-                  </td>
-                  <td>{ago(t.last_used_at)}</td>
-                  <td>{t.expires_at.slice(0, 10)}</td>
-                  <td>
-                    <ConfirmButton
-                      label="Revoke"
-                      danger
-                      question={`Revoke ${t.name}? What uses it stops working.`}
-                      onConfirm={() => void revoke(t.id)}
-                    />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table label="Tokens table" head={['Name', 'Kind', 'Scope', 'Prefix', 'Last used', 'Expires', '']} cards>
+          {(data?.tokens ?? []).map((t) => (
+            <tr key={t.id}>
+              <td>{t.name}</td>
+              <td>{t.kind}</td>
+              <td>
+                <code>{t.scope}</code>
+              </td>
+              <td>
+                <code>{t.prefix}</code>
+              </td>
+              <td>{ago(t.last_used_at)}</td>
+              <td>{t.expires_at.slice(0, 10)}</td>
+              <td>
+                <ConfirmButton
+                  label="Revoke"
+                  danger
+                  question={`Revoke ${t.name}? What uses it stops working.`}
+                  onConfirm={() => void revoke(t.id)}
+                />
+              </td>
+            </tr>
+          ))}
+        </Table>
       )}
     </main>
   );
@@ -294,38 +277,24 @@ export function Audit() {
           {pages.length || Object.values(applied).some(Boolean) ? 'No entries match.' : 'Nothing has been changed yet.'}
         </Empty>
       ) : (
-        <div class="table-wrap" tabIndex={0} role="region" aria-label="Audit log table">
-          <table>
-            <thead>
-              <tr>
-                <th>When</th>
-                <th>Who</th>
-                <th>What</th>
-                <th>Target</th>
-                <th>Status</th>
-                <th>Fields</th>
-              </tr>
-            </thead>
-            <tbody>
-              {entries.map((e) => (
-                <tr key={e.id}>
-                  <td title={e.at}>{new Date(e.at).toLocaleString()}</td>
-                  <td>{e.actor}</td>
-                  <td>
-                    <code>
-                      {e.method} {e.route}
-                    </code>
-                  </td>
-                  <td>{e.target ?? ''}</td>
-                  <td>{e.status}</td>
-                  <td class="clip" title={e.fields ?? ''}>
-                    {e.fields ? <code>{e.fields}</code> : ''}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table label="Audit log table" head={['When', 'Who', 'What', 'Target', 'Status', 'Fields']}>
+          {entries.map((e) => (
+            <tr key={e.id}>
+              <td title={e.at}>{new Date(e.at).toLocaleString()}</td>
+              <td>{e.actor}</td>
+              <td>
+                <code>
+                  {e.method} {e.route}
+                </code>
+              </td>
+              <td>{e.target ?? ''}</td>
+              <td>{e.status}</td>
+              <td class="clip" title={e.fields ?? ''}>
+                {e.fields ? <code>{e.fields}</code> : ''}
+              </td>
+            </tr>
+          ))}
+        </Table>
       )}
       <div class="row pager">
         <button disabled={pages.length === 0} onClick={() => setPages(pages.slice(0, -1))}>
