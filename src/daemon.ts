@@ -9,6 +9,7 @@ import { createAlerts } from './core/alerts.js';
 import { createChannels } from './core/channels.js';
 import { createCertificates } from './core/certificates.js';
 import { registerAlertRoutes } from './api/routes/alerts.js';
+import { registerEnvRoutes } from './api/routes/env.js';
 import { createEventBus } from './core/events.js';
 import { createDeployments } from './core/deployments.js';
 import { createApps } from './core/apps.js';
@@ -266,7 +267,8 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
         (app) =>
           registerMetricsRoutes(app, { apps, metrics, health, host, deployments, systemdSource: systemd.source }),
         (app) => registerDeployRoutes(app, { changes, bundles }),
-        (app) => registerBackupRoutes(app, { apps, ops, backups, changes }),
+        (app) => registerBackupRoutes(app, { backups, changes }),
+        (app) => registerEnvRoutes(app, { apps, ops }),
         (app) => registerAlertRoutes(app, { alerts: alerts, channels }),
         ...(ui ? [ui] : []),
       ],

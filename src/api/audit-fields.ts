@@ -5,7 +5,8 @@
  * secret). Bounded in size, so a large body cannot grow the log.
  */
 const MASK = '********';
-const SECRET_KEY = /pass|secret|token|key|credential|auth/i;
+// A URL is masked too: a Slack, Discord or ntfy URL is itself the channel's secret.
+const SECRET_KEY = /pass|secret|token|key|credential|auth|url/i;
 const MAX = 2000;
 
 function mask(value: unknown, key: string | null, depth: number): unknown {

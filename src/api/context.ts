@@ -19,7 +19,7 @@ export type ApiContext = Context<ApiEnv>;
 /** The caller, or 401. */
 export function principalOf(c: ApiContext): Principal {
   const p = c.get('principal');
-  if (!p) throw new PocketdError('UNAUTHENTICATED', 'a valid bearer token is required', { status: 401 });
+  if (!p) throw new PocketdError('UNAUTHENTICATED', 'a valid bearer token is required');
   return p;
 }
 
@@ -28,9 +28,7 @@ export function authorize(c: ApiContext, need: Need): Principal {
   const p = principalOf(c);
   if (!scopeCovers(p.scope, need)) {
     const what = need.kind === 'admin' ? 'admin' : `app:${need.app}:${need.level}`;
-    throw new PocketdError('FORBIDDEN', `this token's scope (${p.scope}) does not allow this; it needs ${what}`, {
-      status: 403,
-    });
+    throw new PocketdError('FORBIDDEN', `this token's scope (${p.scope}) does not allow this; it needs ${what}`);
   }
   return p;
 }

@@ -43,11 +43,50 @@ const HTTP_CODES: Record<number, string> = {
   429: 'TOO_MANY_REQUESTS',
 };
 
+/** Every code an error of pocketd's carries, and the HTTP status it answers with; a code not here is a 500. */
+export const STATUS_OF: Record<string, ContentfulStatusCode> = {
+  // The request
+  VALIDATION_FAILED: 422,
+  VERSION_INVALID: 422,
+  VERSION_NOT_FOUND: 422,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  PAYLOAD_TOO_LARGE: 413,
+  // Who asks
+  UNAUTHENTICATED: 401,
+  INVALID_CREDENTIALS: 401,
+  FORBIDDEN: 403,
+  TOO_MANY_ATTEMPTS: 429,
+  // What is asked about
+  NOT_FOUND: 404,
+  APP_DELETING: 404,
+  EMAIL_TAKEN: 409,
+  APP_NOT_READY: 409,
+  BACKUP_NOT_READY: 409,
+  NOT_CANCELLABLE: 409,
+  QUEUE_FULL: 429,
+  // What the host or the release source did
+  OPERATION_FAILED: 502,
+  BACKUP_FAILED: 502,
+  APP_CRASHED: 502,
+  HEALTH_TIMEOUT: 502,
+  RELEASE_BROKEN: 502,
+  RELEASE_INSTALL_FAILED: 502,
+  RELEASE_SOURCE_UNAVAILABLE: 502,
+  CHECKSUM_MISMATCH: 502,
+  CHECKSUM_MISSING: 502,
+  STATE_TIMEOUT: 504,
+  TIMEOUT: 504,
+  APP_BUSY: 500,
+  INTERNAL: 500,
+};
+export const statusOf = (code: string): ContentfulStatusCode => STATUS_OF[code] ?? 500;
+
 /** The one place errors become responses. */
 export function onError(err: Error, c: Context<ApiEnv>) {
   if (err instanceof PocketdError) {
-    if (err.status >= 500) c.get('log')?.error({ err, code: err.code, req: c.get('requestId') }, err.message);
-    return envelope(c, err.status as ContentfulStatusCode, err.code, err.message, err.fields);
+    const status = statusOf(err.code);
+    if (status >= 500) c.get('log')?.error({ err, code: err.code, req: c.get('requestId') }, err.message);
+    return envelope(c, status, err.code, err.message, err.fields);
   }
   if (err instanceof ZodError) {
     return envelope(c, 422, 'VALIDATION_FAILED', 'The request has invalid fields', zodFields(err.issues));

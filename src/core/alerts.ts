@@ -480,7 +480,7 @@ export function createAlerts(
     },
     async removeRule(id: number) {
       const r = await db.deleteFrom('alert_rules').where('id', '=', id).executeTakeFirst();
-      if (Number(r.numDeletedRows) !== 1) throw new PocketdError('NOT_FOUND', `no rule ${id}`, { status: 404 });
+      if (Number(r.numDeletedRows) !== 1) throw new PocketdError('NOT_FOUND', `no rule ${id}`);
     },
     async incidents(open: boolean | undefined, limit: number) {
       let q = db.selectFrom('incidents').selectAll().orderBy('id', 'desc').limit(limit);

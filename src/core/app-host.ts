@@ -129,7 +129,6 @@ export function createAppHost(deps: {
       throw new PocketdError(
         'STATE_TIMEOUT',
         `${unitName(name)} did not reach the wanted state in ${timeoutMs / 1000} s (it is ${d?.active_state ?? 'unknown'}/${d?.sub_state ?? 'unknown'})`,
-        { status: 504 },
       );
     }
     return d;
@@ -157,7 +156,6 @@ export function createAppHost(deps: {
           throw new PocketdError(
             'APP_CRASHED',
             `the app exits at start (${d.active_state}/${d.sub_state}, ${d.restarts} restarts); last log lines: ${tail.join(' | ')}`,
-            { status: 502 },
           );
         }
       }
@@ -167,7 +165,6 @@ export function createAppHost(deps: {
     throw new PocketdError(
       'HEALTH_TIMEOUT',
       `no healthy answer within ${config.health_timeout_seconds} s (${last}); last log lines: ${tail.join(' | ')}`,
-      { status: 502 },
     );
   }
 

@@ -44,8 +44,7 @@ export function createAppOps(deps: AppOpsDeps) {
   /** The app must exist and not be on its way out; a change asked during its create waits for the create. */
   async function precheck(name: string): Promise<Loaded> {
     const loaded = await deps.loadSettings(name);
-    if (loaded.row.status === 'deleting')
-      throw new PocketdError('APP_DELETING', `app ${name} is being deleted`, { status: 404 });
+    if (loaded.row.status === 'deleting') throw new PocketdError('APP_DELETING', `app ${name} is being deleted`);
     return loaded;
   }
 
@@ -112,9 +111,7 @@ export function createAppOps(deps: AppOpsDeps) {
       await deployments.enqueue({ app: name, kind: action, actor }),
       async (d) => {
         if (d.status !== 'success')
-          throw new PocketdError('OPERATION_FAILED', `${action} of ${name} ${d.status}: ${d.error ?? ''}`, {
-            status: 502,
-          });
+          throw new PocketdError('OPERATION_FAILED', `${action} of ${name} ${d.status}: ${d.error ?? ''}`);
         return d;
       },
       90_000,
@@ -362,9 +359,7 @@ export function createAppOps(deps: AppOpsDeps) {
     });
     return inTurn(q, async (d) => {
       if (d.status !== 'success')
-        throw new PocketdError('OPERATION_FAILED', `saving the environment of ${name} ${d.status}: ${d.error ?? ''}`, {
-          status: 502,
-        });
+        throw new PocketdError('OPERATION_FAILED', `saving the environment of ${name} ${d.status}: ${d.error ?? ''}`);
       const done = (step: string) => d.steps.some((s) => s.name === step && s.status === 'success');
       const changed = done('install_env');
       const restarted = done('restart');
@@ -446,9 +441,7 @@ export function createAppOps(deps: AppOpsDeps) {
     });
     return inTurn(q, async (d) => {
       if (d.status !== 'success')
-        throw new PocketdError('OPERATION_FAILED', `setting the superuser of ${name} ${d.status}: ${d.error ?? ''}`, {
-          status: 502,
-        });
+        throw new PocketdError('OPERATION_FAILED', `setting the superuser of ${name} ${d.status}: ${d.error ?? ''}`);
       return { deployment_id: d.id, status: d.status, email: spec.email };
     });
   }

@@ -1,5 +1,6 @@
 import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
+import type { AppStatus } from '../db/schema.js';
 import { invalid, notFound, type FieldIssue } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Journal } from '../host/journal.js';
@@ -33,7 +34,7 @@ export interface AppView {
   bundle: number | null;
   backup_schedule: string | null;
   backup_keep: number;
-  status: string;
+  status: AppStatus;
   desired_state: 'running' | 'stopped';
   state: AppState;
   runtime: Runtime | null;
@@ -85,7 +86,7 @@ export interface AppsDeps {
   bundles: Bundles;
 }
 
-function stateOf(status: string, rt: Runtime | null): AppState {
+function stateOf(status: AppStatus, rt: Runtime | null): AppState {
   if (status === 'creating' || status === 'deleting') return status;
   if (!rt) return 'unknown';
   if (rt.active_state === 'active') return 'running';

@@ -50,7 +50,7 @@ export function createAuthService(db: Database, opts: AuthOptions) {
   async function createUser(email: string, password: string): Promise<{ id: number; email: string }> {
     const normalized = email.trim().toLowerCase();
     const existing = await db.selectFrom('users').select('id').where('email', '=', normalized).executeTakeFirst();
-    if (existing) throw new PocketdError('EMAIL_TAKEN', `a user with email ${normalized} exists`, { status: 409 });
+    if (existing) throw new PocketdError('EMAIL_TAKEN', `a user with email ${normalized} exists`);
     const row = await db
       .insertInto('users')
       .values({ email: normalized, password_hash: await hashPassword(password), created_at: nowIso() })
@@ -120,9 +120,7 @@ export function createAuthService(db: Database, opts: AuthOptions) {
     const keys = [`email:${normalized}`, `ip:${address}`];
     const lockedUntil = await lockState(keys);
     if (lockedUntil) {
-      throw new PocketdError('TOO_MANY_ATTEMPTS', `too many failed sign-ins; try again after ${lockedUntil}`, {
-        status: 429,
-      });
+      throw new PocketdError('TOO_MANY_ATTEMPTS', `too many failed sign-ins; try again after ${lockedUntil}`);
     }
     const user = await db.selectFrom('users').selectAll().where('email', '=', normalized).executeTakeFirst();
     const ok = await verifyPassword(password, user?.password_hash ?? DUMMY_HASH);
@@ -130,11 +128,9 @@ export function createAuthService(db: Database, opts: AuthOptions) {
       const count = await recordFailure(keys);
       await sleep(Math.min(2000, 100 * 2 ** Math.min(count, 5)));
       if (count >= opts.maxFailures) {
-        throw new PocketdError('TOO_MANY_ATTEMPTS', `too many failed sign-ins; locked for ${opts.lockSeconds} s`, {
-          status: 429,
-        });
+        throw new PocketdError('TOO_MANY_ATTEMPTS', `too many failed sign-ins; locked for ${opts.lockSeconds} s`);
       }
-      throw new PocketdError('INVALID_CREDENTIALS', 'email or password is wrong', { status: 401 });
+      throw new PocketdError('INVALID_CREDENTIALS', 'email or password is wrong');
     }
     await db.deleteFrom('login_failures').where('key', '=', `email:${normalized}`).execute();
     const { token, info } = await issueToken({

@@ -83,9 +83,7 @@ export function createBackups(deps: {
       async (d) => {
         const b = await db.selectFrom('backups').selectAll().where('deployment_id', '=', d.id).executeTakeFirst();
         if (d.status !== 'success' || !b)
-          throw new PocketdError('BACKUP_FAILED', `the backup of ${app} ${d.status}: ${d.error ?? ''}`, {
-            status: 502,
-          });
+          throw new PocketdError('BACKUP_FAILED', `the backup of ${app} ${d.status}: ${d.error ?? ''}`);
         return b;
       },
       30 * 60_000,

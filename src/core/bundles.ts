@@ -58,11 +58,7 @@ export function createBundles(deps: { config: Config; db: Database; events: Even
         transform(chunk: Buffer, _enc, cb) {
           size += chunk.length;
           if (size > config.bundle_max_bytes) {
-            cb(
-              new PocketdError('PAYLOAD_TOO_LARGE', `the bundle is larger than ${config.bundle_max_bytes} bytes`, {
-                status: 413,
-              }),
-            );
+            cb(new PocketdError('PAYLOAD_TOO_LARGE', `the bundle is larger than ${config.bundle_max_bytes} bytes`));
             return;
           }
           hash.update(chunk);

@@ -230,7 +230,7 @@ export function createChanges(deps: ChangesDeps) {
     if (version === settings.version && !deps.deployments.busy(app))
       throw fieldError('version', 'SAME_VERSION', `app ${app} already runs PocketBase ${version}`);
     const releases = await deps.releases.list().catch((err: unknown) => {
-      throw new PocketdError('RELEASE_SOURCE_UNAVAILABLE', (err as Error).message, { status: 502 });
+      throw new PocketdError('RELEASE_SOURCE_UNAVAILABLE', (err as Error).message);
     });
     if (!releases.some((r) => r.version === version))
       throw fieldError('version', 'VERSION_NOT_FOUND', `PocketBase ${version} does not exist at the release source`);

@@ -172,12 +172,12 @@ export function createChannels(db: Database) {
         .select(['id', 'name', 'kind', 'settings', 'created_at'])
         .where('id', '=', id)
         .executeTakeFirst();
-      if (!r) throw new PocketdError('NOT_FOUND', `no channel ${id}`, { status: 404 });
+      if (!r) throw new PocketdError('NOT_FOUND', `no channel ${id}`);
       return view(r);
     },
     async remove(id: number): Promise<void> {
       const r = await db.deleteFrom('alert_channels').where('id', '=', id).executeTakeFirst();
-      if (Number(r.numDeletedRows) !== 1) throw new PocketdError('NOT_FOUND', `no channel ${id}`, { status: 404 });
+      if (Number(r.numDeletedRows) !== 1) throw new PocketdError('NOT_FOUND', `no channel ${id}`);
     },
     /** What a sender needs, secrets included: for the outbox only, never for an answer. */
     async target(id: number): Promise<ChannelTarget | null> {

@@ -344,7 +344,6 @@ export function createDeployments(
       throw new PocketdError(
         'QUEUE_FULL',
         `app ${input.app} has ${waiting} operations waiting, the most queue_max allows; wait for them or cancel one`,
-        { status: 429 },
       );
     }
     // Decided and reserved in one synchronous stretch: two requests cannot both start now.
@@ -393,7 +392,7 @@ export function createDeployments(
     onFailure?: 'failed' | 'rolled_back';
   }): Promise<number> {
     const release = reserve(input.app);
-    if (!release) throw new PocketdError('APP_BUSY', `app ${input.app} is busy`, { status: 500 });
+    if (!release) throw new PocketdError('APP_BUSY', `app ${input.app} is busy`);
     try {
       const id = await db.transaction().execute(async (trx) => {
         const row = await trx
@@ -448,7 +447,7 @@ export function createDeployments(
         e.promise,
         new Promise((_, reject) => {
           timer = setTimeout(
-            () => reject(new PocketdError('TIMEOUT', `deployment ${id} did not finish in time`, { status: 504 })),
+            () => reject(new PocketdError('TIMEOUT', `deployment ${id} did not finish in time`)),
             timeoutMs,
           );
         }),

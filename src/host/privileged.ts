@@ -5,21 +5,6 @@ import { exec, ExecError } from './exec.js';
 
 export type { HelperVerb };
 
-/** What a helper exit code means to an API caller. */
-const STATUS: Record<keyof typeof HELPER_EXIT, number> = {
-  64: 500,
-  65: 422,
-  66: 500,
-  69: 502,
-  70: 422,
-  71: 502,
-  72: 500,
-  73: 502,
-  74: 409,
-  75: 502,
-  76: 500,
-};
-
 export interface PrivilegedOptions {
   /** A JSON spec for the verbs that write configuration (never a file, never a path). */
   spec?: unknown;
@@ -56,7 +41,7 @@ export function createPrivileged(helper: string, useSudo: boolean): Privileged {
         throw new PocketdError(
           known ? HELPER_EXIT[known].code : 'HELPER_FAILED',
           `${verb} ${args[0] ?? ''}: ${detail}`,
-          { status: known ? STATUS[known] : 500, cause: err },
+          { cause: err },
         );
       } finally {
         await fh?.close();

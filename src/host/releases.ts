@@ -56,7 +56,7 @@ export interface ReleaseSourceOptions {
 }
 
 const unavailable = (message: string, cause?: unknown) =>
-  new PocketdError('RELEASE_SOURCE_UNAVAILABLE', message, { status: 502, cause });
+  new PocketdError('RELEASE_SOURCE_UNAVAILABLE', message, { cause });
 
 /**
  * PocketBase releases from GitHub's API (or any mirror with the same shape):
@@ -153,7 +153,6 @@ export function createReleaseSource(opts: ReleaseSourceOptions) {
         throw new PocketdError(
           'CHECKSUM_MISMATCH',
           `${assetName} does not match checksums.txt (expected ${expected.slice(0, 12)}…, got ${actual.slice(0, 12)}…); nothing was kept`,
-          { status: 502 },
         );
       }
       const bin = path.join(work, 'pocketbase');
@@ -165,7 +164,6 @@ export function createReleaseSource(opts: ReleaseSourceOptions) {
         throw new PocketdError(
           'RELEASE_BROKEN',
           `the ${version} executable does not report its version (${(v.stdout || v.stderr).trim().slice(0, 200)})`,
-          { status: 502 },
         );
       }
       if (opts.installer) {
@@ -187,7 +185,7 @@ export function createReleaseSource(opts: ReleaseSourceOptions) {
       throw new PocketdError(
         'RELEASE_INSTALL_FAILED',
         `installing PocketBase ${version} failed: ${(err as Error).message}`,
-        { status: 502, cause: err },
+        { cause: err },
       );
     }
   }
@@ -195,7 +193,7 @@ export function createReleaseSource(opts: ReleaseSourceOptions) {
   /** The path of a verified executable for `version`, downloading it once however many ask at once. */
   function ensure(version: string): Promise<string> {
     if (!VERSION_PATTERN.test(version)) {
-      return Promise.reject(new PocketdError('VERSION_INVALID', `'${version}' is not a version`, { status: 422 }));
+      return Promise.reject(new PocketdError('VERSION_INVALID', `'${version}' is not a version`));
     }
     // Registered before the first await, so concurrent callers share one download.
     let p = inflight.get(version);
@@ -271,29 +269,24 @@ export async function releaseAsset(
   base = base.replace(/\/+$/, '');
   const tag = await fetchJson(base, `${base}/repos/pocketbase/pocketbase/releases/tags/v${version}`);
   if (tag === null)
-    throw new PocketdError('VERSION_NOT_FOUND', `PocketBase ${version} does not exist at the release source`, {
-      status: 422,
-    });
+    throw new PocketdError('VERSION_NOT_FOUND', `PocketBase ${version} does not exist at the release source`);
   const parsed = ReleaseSchema.safeParse(tag);
   if (!parsed.success) throw unavailable(`the release source sent release ${version} in an unexpected shape`);
   const assetName = `pocketbase_${version}_linux_${arch}.zip`;
   const asset = parsed.data.assets.find((a) => a.name === assetName);
   const sums = parsed.data.assets.find((a) => a.name === 'checksums.txt');
-  if (!asset) throw new PocketdError('VERSION_NOT_FOUND', `PocketBase ${version} has no ${assetName}`, { status: 422 });
+  if (!asset) throw new PocketdError('VERSION_NOT_FOUND', `PocketBase ${version} has no ${assetName}`);
   if (!sums)
     throw new PocketdError(
       'CHECKSUM_MISSING',
       `PocketBase ${version} publishes no checksums.txt; refusing to install it`,
-      { status: 502 },
     );
   const expected = (await fetchText(sums.browser_download_url))
     .split('\n')
     .map((l) => l.trim().split(/\s+\*?/))
     .find(([, name]) => name === assetName)?.[0];
   if (!expected || !/^[a-f0-9]{64}$/.test(expected)) {
-    throw new PocketdError('CHECKSUM_MISSING', `checksums.txt of ${version} has no entry for ${assetName}`, {
-      status: 502,
-    });
+    throw new PocketdError('CHECKSUM_MISSING', `checksums.txt of ${version} has no entry for ${assetName}`);
   }
   return { assetName, url: asset.browser_download_url, expected };
 }
@@ -304,20 +297,14 @@ export function extractExecutable(zipFile: string, dest: string): Promise<void> 
     yauzl.open(zipFile, { lazyEntries: true, strictFileNames: true }, (err, zip) => {
       if (err || !zip)
         return reject(
-          new PocketdError('RELEASE_BROKEN', `the archive is not a valid zip: ${err?.message ?? 'unknown'}`, {
-            status: 502,
-          }),
+          new PocketdError('RELEASE_BROKEN', `the archive is not a valid zip: ${err?.message ?? 'unknown'}`),
         );
       let found = false;
-      zip.on('error', (e: Error) =>
-        reject(new PocketdError('RELEASE_BROKEN', `the archive is broken: ${e.message}`, { status: 502 })),
-      );
+      zip.on('error', (e: Error) => reject(new PocketdError('RELEASE_BROKEN', `the archive is broken: ${e.message}`)));
       zip.on('entry', (entry: yauzl.Entry) => {
         if (entry.fileName !== 'pocketbase') return zip.readEntry();
         if (entry.uncompressedSize > MAX_BINARY)
-          return reject(
-            new PocketdError('RELEASE_BROKEN', 'the executable in the archive is too large', { status: 502 }),
-          );
+          return reject(new PocketdError('RELEASE_BROKEN', 'the executable in the archive is too large'));
         found = true;
         zip.openReadStream(entry, (e, stream) => {
           if (e || !stream) return reject(e ?? new Error('no stream'));
@@ -328,8 +315,7 @@ export function extractExecutable(zipFile: string, dest: string): Promise<void> 
         });
       });
       zip.on('end', () => {
-        if (!found)
-          reject(new PocketdError('RELEASE_BROKEN', 'the archive holds no pocketbase executable', { status: 502 }));
+        if (!found) reject(new PocketdError('RELEASE_BROKEN', 'the archive holds no pocketbase executable'));
       });
       zip.readEntry();
     });

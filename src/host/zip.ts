@@ -27,7 +27,6 @@ const S_IFDIR = 0o040000;
 
 const refuse = (code: string, message: string) =>
   new PocketdError('VALIDATION_FAILED', `the bundle was refused: ${message}`, {
-    status: 422,
     fields: [{ field: 'file', code, message }],
   });
 

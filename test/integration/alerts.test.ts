@@ -161,6 +161,13 @@ test('channels: every kind is added with one request; secrets are never in an an
       `${field} named: ${JSON.stringify(r.body.error.fields)}`,
     );
   }
+  // Nor has the audit log, which keeps what each request asked.
+  const audit = JSON.stringify(
+    (await h.api('GET', `/api/audit?route=${encodeURIComponent('/api/alerts/channels')}&limit=50`)).body,
+  );
+  assert.match(audit, /"kind\\":\\"slack\\"/);
+  for (const secret of [SECRET, 'token=abc', 'XXXX', 'ntfy-topic'])
+    assert.ok(!audit.includes(secret), `${secret} is not in the audit log`);
   // The daemon's journal has no secret either.
   const journal = await h.sbx.run(['journalctl', '-u', 'pocketd', '--no-pager']);
   assert.ok(!journal.includes(SECRET) && !journal.includes('XXXX'));

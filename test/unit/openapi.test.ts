@@ -7,6 +7,7 @@ import { registerAlertRoutes } from '../../src/api/routes/alerts.js';
 import { registerAppRoutes } from '../../src/api/routes/apps.js';
 import { registerBackupRoutes } from '../../src/api/routes/backups.js';
 import { registerDeployRoutes } from '../../src/api/routes/deploy.js';
+import { registerEnvRoutes } from '../../src/api/routes/env.js';
 import { registerDeploymentRoutes } from '../../src/api/routes/deployments.js';
 import { registerObserveRoutes } from '../../src/api/routes/logs.js';
 import { registerMetricsRoutes } from '../../src/api/routes/metrics.js';
@@ -33,6 +34,7 @@ async function wholeDocument(): Promise<any> {
       (a) => registerMetricsRoutes(a, none),
       (a) => registerDeployRoutes(a, none),
       (a) => registerBackupRoutes(a, none),
+      (a) => registerEnvRoutes(a, none),
       (a) => registerAlertRoutes(a, none),
     ],
   });

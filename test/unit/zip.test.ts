@@ -30,7 +30,7 @@ async function refusal(entries: RawEntry[] | Buffer): Promise<string> {
     try {
       await readZip(file, limits, path.join(dir, 'out'));
     } catch (err) {
-      assert.ok(err instanceof PocketdError && err.status === 422, String(err));
+      assert.ok(err instanceof PocketdError && err.code === 'VALIDATION_FAILED', String(err));
       assert.equal(err.fields[0]?.field, 'file');
       // Refused whole: not one file was written.
       const out = await readdir(path.join(dir, 'out'), { recursive: true }).catch(() => []);

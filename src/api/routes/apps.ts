@@ -28,7 +28,7 @@ const AppView = z
     domains: z.array(z.string()),
     memory_max: z.string().nullable(),
     cpu_quota: z.number().int().nullable(),
-    status: z.string(),
+    status: z.enum(['creating', 'ready', 'failed', 'deleting']),
     bundle: z.number().int().nullable(),
     backup_schedule: z.string().nullable(),
     backup_keep: z.number().int(),

@@ -1,11 +1,9 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import type { Apps } from '../../core/apps.js';
-import type { AppOps } from '../../core/app-ops.js';
-import { appNameSchema, envSchema } from '../../core/app-rules.js';
+import { appNameSchema } from '../../core/app-rules.js';
 import type { Backups } from '../../core/backups.js';
 import type { Changes } from '../../core/changes.js';
 import { actorName, authorize, type ApiEnv } from '../context.js';
-import { QueuedSchema, commonErrors, errors, json, jsonBody } from '../schemas.js';
+import { QueuedSchema, commonErrors, errors, json } from '../schemas.js';
 
 const NameParam = z.object({ name: appNameSchema });
 const IdParam = NameParam.extend({ id: z.coerce.number().int().positive() });
@@ -21,10 +19,6 @@ const Backup = z
     created_at: z.string(),
   })
   .openapi('Backup');
-const Env = z
-  .object({ env: z.record(z.string(), z.string()).describe('Values of secret-looking keys are masked') })
-  .openapi('Env');
-
 const createBackup = createRoute({
   method: 'post',
   path: '/api/apps/{name}/backups',
@@ -66,39 +60,7 @@ const deleteBackup = createRoute({
   request: { params: IdParam },
   responses: { 204: { description: 'Deleted' }, ...commonErrors, ...errors(404) },
 });
-const getEnv = createRoute({
-  method: 'get',
-  path: '/api/apps/{name}/env',
-  tags: ['apps'],
-  summary: "The app's environment, secrets masked",
-  request: { params: NameParam },
-  responses: { 200: json(Env, 'Environment'), ...commonErrors, ...errors(404) },
-});
-const putEnv = createRoute({
-  method: 'put',
-  path: '/api/apps/{name}/env',
-  tags: ['apps'],
-  summary: 'Replace the environment; a masked value keeps the stored one; restart=1 restarts',
-  request: {
-    params: NameParam,
-    query: z.object({ restart: z.enum(['0', '1', 'true', 'false']).optional() }).strict(),
-    ...jsonBody(z.object({ env: envSchema }).strict().openapi('PutEnv')),
-  },
-  responses: {
-    200: json(
-      Env.extend({ changed: z.boolean(), restart_required: z.boolean(), restarted: z.boolean() }).openapi('EnvSaved'),
-      'Saved',
-    ),
-    202: json(QueuedSchema, 'Queued behind other operations of the app'),
-    ...commonErrors,
-    ...errors(404, 429, 502),
-  },
-});
-
-export function registerBackupRoutes(
-  app: OpenAPIHono<ApiEnv>,
-  deps: { apps: Apps; ops: AppOps; backups: Backups; changes: Changes },
-) {
+export function registerBackupRoutes(app: OpenAPIHono<ApiEnv>, deps: { backups: Backups; changes: Changes }) {
   app.openapi(createBackup, async (c) => {
     const { name } = c.req.valid('param');
     const p = authorize(c, { kind: 'app', app: name, level: 'deploy' });
@@ -121,18 +83,5 @@ export function registerBackupRoutes(
     authorize(c, { kind: 'admin' });
     await deps.backups.remove(name, id);
     return c.body(null, 204);
-  });
-  app.openapi(getEnv, async (c) => {
-    const { name } = c.req.valid('param');
-    authorize(c, { kind: 'admin' });
-    return c.json(await deps.apps.getEnv(name), 200);
-  });
-  app.openapi(putEnv, async (c) => {
-    const { name } = c.req.valid('param');
-    const p = authorize(c, { kind: 'admin' });
-    const restart = ['1', 'true'].includes(c.req.valid('query').restart ?? '0');
-    const r = await deps.ops.putEnv(name, c.req.valid('json').env, restart, actorName(p));
-    if ('queued' in r) return c.json(r.queued, 202);
-    return c.json(r.done, 200);
   });
 }

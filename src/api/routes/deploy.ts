@@ -139,9 +139,7 @@ export function registerDeployRoutes(app: OpenAPIHono<ApiEnv>, deps: { changes: 
     const { name } = c.req.valid('param');
     const p = authorize(c, { kind: 'app', app: name, level: 'deploy' });
     if (!/^multipart\/form-data/i.test(c.req.header('content-type') ?? '')) {
-      throw new PocketdError('UNSUPPORTED_MEDIA_TYPE', 'send multipart/form-data with the zip in a field named file', {
-        status: 415,
-      });
+      throw new PocketdError('UNSUPPORTED_MEDIA_TYPE', 'send multipart/form-data with the zip in a field named file');
     }
     const form = await c.req.raw.formData().catch(() => {
       throw invalid([{ field: 'file', code: 'MALFORMED_MULTIPART', message: 'the multipart body could not be read' }]);
