@@ -179,3 +179,58 @@ test('a disk under its threshold is an incident; room again closes it', async ()
     t.cleanup();
   }
 });
+
+test('an incident still open is reminded of; a channel sends at most its rate a minute, the rest wait their turn', async () => {
+  const http = await import('node:http');
+  let received = 0;
+  const server = http.createServer((_req, res) => {
+    received++;
+    res.end('ok');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as import('node:net').AddressInfo).port;
+  const local = createEventBus();
+  const limited = createAlerts(
+    { db, channels, events: local, log: pino({ level: 'silent' }) },
+    {
+      after: 1,
+      remindMinutes: 0.001,
+      diskPercent: 0,
+      ratePerMinute: 1,
+      timeoutMs: 1000,
+      retryMax: 2,
+      retryMs: 100,
+      disks: [],
+    },
+  );
+  const id = (await channels.create({ kind: 'webhook', name: 'limited', url: `http://127.0.0.1:${port}/hook` })).channel
+    .id;
+  await limited.addRule({ kinds: ['host_check'], app: null, channel_id: id });
+  try {
+    await limited.hostChecked('journal', false, 'unreadable');
+    await new Promise((r) => setTimeout(r, 100));
+    // One round of the outbox (the next is a second away): the reminder is due, the opened message goes first.
+    limited.start();
+    await new Promise((r) => setTimeout(r, 600));
+    const rows = await db
+      .selectFrom('alert_outbox')
+      .select(['event', 'status', 'next_at'])
+      .where('channel_id', '=', id)
+      .orderBy('id')
+      .execute();
+    assert.deepEqual(
+      rows.map((r) => r.event),
+      ['opened', 'reminder'],
+      'the open incident was reminded of',
+    );
+    assert.equal(received, 1, 'one message in the minute');
+    assert.deepEqual(
+      rows.map((r) => r.status),
+      ['sent', 'pending'],
+    );
+    assert.ok(Date.parse(rows[1]!.next_at) > Date.now(), 'the second waits its turn');
+  } finally {
+    await limited.stop();
+    server.close();
+  }
+});
