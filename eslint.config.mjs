@@ -1,12 +1,16 @@
 // ESLint with typescript-eslint's type-checked rules, for the daemon, the helper and the dashboard
 // (`npm run lint`, part of `npm test`). Where a rule is tuned, the reason is beside it.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import tseslint from 'typescript-eslint';
+
+const root = path.dirname(fileURLToPath(import.meta.url));
 
 export default tseslint.config(
   { ignores: ['dist/**', 'ui/dist/**', 'node_modules/**', 'test/**', 'bench/**', 'deploy/**', 'bin/**', '*.mjs', 'ui/vite.config.ts'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
-    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: root } },
     rules: {
       // A leading underscore marks what is left out on purpose (a destructured field dropped, an unused parameter).
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
