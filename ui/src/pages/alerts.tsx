@@ -38,7 +38,7 @@ interface Outbox {
   sent_at: string | null;
 }
 
-const KINDS = ['app_down', 'deployment_failed', 'backup_failed', 'disk_low', 'host_check'];
+const KINDS = ['app_down', 'deployment_failed', 'backup_failed', 'disk_low', 'host_check', 'certificate'];
 
 export function Alerts() {
   const channels = useLoad(() => api<{ channels: Channel[] }>('GET', '/api/alerts/channels'), []);
@@ -327,7 +327,7 @@ function AddRule({ channels, apps, onDone }: { channels: Channel[]; apps: string
         </label>
         <label>
           Send to{' '}
-          <select value={channel} onChange={(e) => setChannel(e.currentTarget.value)}>
+          <select value={channel || String(channels[0]?.id ?? '')} onChange={(e) => setChannel(e.currentTarget.value)}>
             {channels.map((c) => (
               <option key={c.id} value={c.id}>
                 {c.name}
