@@ -1,4 +1,4 @@
-import { caddyError, peerCertificate, type PeerCertificate } from '../host/tls-probe.js';
+import { caddyErrors, peerCertificate, type PeerCertificate } from '../host/tls-probe.js';
 import type { Logger } from '../log.js';
 import type { EventBus } from './events.js';
 
@@ -32,34 +32,40 @@ export function createCertificates(deps: {
   let timer: NodeJS.Timeout | undefined;
   let unsubscribe: (() => void) | undefined;
 
-  async function checkOne(app: string, domain: string): Promise<CertificateFacts> {
+  async function handshake(domain: string): Promise<CertificateFacts> {
     const at = new Date().toISOString();
-    let facts: CertificateFacts;
     try {
       const c = await peerCertificate('127.0.0.1', deps.httpsPort, domain);
       const days = Math.floor((Date.parse(c.valid_until) - Date.now()) / 86_400_000);
-      facts = { domain, checked_at: at, ...c, days_left: days, error: null };
+      return { domain, checked_at: at, ...c, days_left: days, error: null };
     } catch (err) {
-      facts = { domain, checked_at: at, error: (err as Error).message, days_left: null };
+      return { domain, checked_at: at, error: (err as Error).message, days_left: null };
     }
+  }
+
+  /** Checks these apps' domains; Caddy's journal is read once, and only when a handshake failed. */
+  async function check(apps: Array<{ app: string; domains: string[] }>): Promise<void> {
+    const results: Array<{ app: string; facts: CertificateFacts }> = [];
+    for (const { app, domains } of apps) for (const d of domains) results.push({ app, facts: await handshake(d) });
     // What Caddy said about obtaining it explains a missing or fallback certificate.
-    const logged = await caddyError(domain).catch(() => null);
-    if (logged && (facts.error !== null || facts.days_left === null))
-      facts.error = `${facts.error ? `${facts.error}; ` : ''}Caddy: ${logged}`;
-    known.set(domain, facts);
-    await deps
-      .onResult?.(app, facts)
-      .catch((err: unknown) => deps.log.error({ err, domain }, 'certificate result not taken'));
-    return facts;
+    const failed = results.filter((r) => r.facts.error !== null).map((r) => r.facts.domain);
+    const logged = await caddyErrors(failed).catch(() => new Map<string, string>());
+    for (const { app, facts } of results) {
+      const said = logged.get(facts.domain);
+      if (said) facts.error = `${facts.error}; Caddy: ${said}`;
+      known.set(facts.domain, facts);
+      await deps
+        .onResult?.(app, facts)
+        .catch((err: unknown) => deps.log.error({ err, domain: facts.domain }, 'certificate result not taken'));
+    }
   }
 
   async function checkApp(app: string): Promise<void> {
-    const entry = (await deps.domains()).find((d) => d.app === app);
-    for (const d of entry?.domains ?? []) await checkOne(app, d);
+    await check((await deps.domains()).filter((d) => d.app === app));
   }
 
   async function checkAll(): Promise<void> {
-    for (const { app, domains } of await deps.domains()) for (const d of domains) await checkOne(app, d);
+    await check(await deps.domains());
   }
 
   return {

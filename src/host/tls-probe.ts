@@ -46,23 +46,29 @@ export function peerCertificate(
   });
 }
 
-/** Caddy's last logged error naming the domain (its JSON log lines in the journal), if any. */
-export async function caddyError(domain: string): Promise<string | null> {
+/**
+ * Caddy's last logged error for each of these domains (its JSON log lines in the journal of the last
+ * day), read in one pass; a domain Caddy said nothing wrong about is absent.
+ */
+export async function caddyErrors(domains: string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  if (domains.length === 0) return out;
   const r = await exec(
     'journalctl',
     ['-u', 'caddy.service', '--since', '-24h', '-o', 'cat', '--no-pager', '-q', '-n', '5000'],
     { allowFailure: true, timeoutMs: 10_000 },
   );
-  let last: string | null = null;
   for (const line of r.stdout.split('\n')) {
-    if (!line.includes(domain) || !line.includes('"level":"error"')) continue;
+    if (!line.includes('"level":"error"')) continue;
+    const named = domains.filter((d) => line.includes(d));
+    if (named.length === 0) continue;
     try {
       const e = JSON.parse(line) as { msg?: string; error?: string; identifier?: string };
-      if (e.identifier === undefined || e.identifier === domain)
-        last = [e.msg, e.error].filter(Boolean).join(': ').slice(0, 500);
+      const message = [e.msg, e.error].filter(Boolean).join(': ').slice(0, 500);
+      for (const d of named) if (e.identifier === undefined || e.identifier === d) out.set(d, message);
     } catch {
       /* not Caddy's JSON */
     }
   }
-  return last;
+  return out;
 }
