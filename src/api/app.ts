@@ -9,14 +9,13 @@ import { VERSION } from '../version.js';
 import { actorName, type ApiEnv } from './context.js';
 import { envelope, onError, zodFields } from './errors.js';
 import { jsonProblem } from './json-guard.js';
-import { APP_NAME_PATTERN } from '../core/app-rules.js';
 import { invalid } from '../errors.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerAuthRoutes } from './routes/auth.js';
 import { registerTokenRoutes } from './routes/tokens.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { nowIso } from '../core/clock.js';
-import { auditFields } from './audit-fields.js';
+import { auditFields, isAuditTarget } from './audit-fields.js';
 
 export interface ApiDeps {
   db: Database;
@@ -122,7 +121,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
     const p = c.get('principal');
     // Only a well-formed name or id is recorded as the target; hostile text never reaches the store.
     const raw = c.get('auditTarget') ?? c.req.param('name') ?? c.req.param('id') ?? null;
-    const target = raw !== null && (APP_NAME_PATTERN.test(raw) || /^[1-9]\d{0,15}$/.test(raw)) ? raw : null;
+    const target = raw !== null && isAuditTarget(raw) ? raw : null;
     // What a request that was taken asked to change: the body as the handler's validator read it (hono keeps it).
     // A refused request changed nothing and its text was not validated, so it is left out (as are dry runs).
     let fields: string | null = null;

@@ -1,3 +1,5 @@
+import { APP_NAME_PATTERN } from '../rules.js';
+
 /**
  * What a request asked to change, for the audit log: its JSON fields with every
  * secret masked. Keys that name a secret (password, token, secret, key) are
@@ -26,3 +28,6 @@ export function auditFields(body: unknown): string | null {
   const text = JSON.stringify(mask(body, null, 0));
   return text.length > MAX ? `${text.slice(0, MAX)}…` : text;
 }
+
+/** What an audit row may name as its target: an app's name or an id (anything else is not kept). */
+export const isAuditTarget = (s: string): boolean => APP_NAME_PATTERN.test(s) || /^[1-9]\d{0,15}$/.test(s);

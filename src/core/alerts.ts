@@ -1,5 +1,6 @@
 import { statfs } from 'node:fs/promises';
 import { z } from 'zod';
+import { appNameSchema } from '../rules.js';
 import type { Database } from '../db/database.js';
 import { PocketdError } from '../errors.js';
 import { send, type Message } from '../host/notify.js';
@@ -24,12 +25,7 @@ export type AlertKind = (typeof ALERT_KINDS)[number];
 export const createRuleSchema = z
   .object({
     kinds: alertKindsSchema.describe('What alerts; "*" for everything'),
-    app: z
-      .string()
-      .regex(/^[a-z0-9][a-z0-9-]{0,62}$/)
-      .nullable()
-      .default(null)
-      .describe('One app, or null for all'),
+    app: appNameSchema.nullable().default(null).describe('One app, or null for all'),
     channel_id: z.number().int().positive(),
   })
   .strict();
@@ -59,7 +55,7 @@ export function createAlerts(
   opts: AlertOptions,
 ) {
   const { db, log } = deps;
-  const streaks = new Map<string, { bad: number; good: number }>();
+  const streaks = new Map<string, { bad: number; good: number; stopped: boolean }>();
   const inFlight = new Set<number>();
   let timer: NodeJS.Timeout | undefined;
   let diskTimer: NodeJS.Timeout | undefined;
@@ -183,7 +179,9 @@ export function createAlerts(
     state: 'healthy' | 'unhealthy' | 'stopped',
     error: string | null,
   ): Promise<void> {
-    const s = streaks.get(app) ?? { bad: 0, good: 0 };
+    const s = streaks.get(app) ?? { bad: 0, good: 0, stopped: false };
+    const wasStopped = s.stopped;
+    s.stopped = state === 'stopped';
     if (state === 'unhealthy') {
       s.bad++;
       s.good = 0;
@@ -200,9 +198,10 @@ export function createAlerts(
         `${app} is down`,
         `${opts.after} failed health checks in a row${error ? `: ${error}` : ''}`,
       );
-    } else if (state === 'healthy' && s.good >= opts.after) {
+    } else if (state === 'healthy' && s.good === opts.after) {
+      // Once per good streak (not at every check of every healthy app): the streak restarts after any bad check.
       await resolve(`app_down:${app}`, `${app} is up again`, `${opts.after} passed health checks in a row`);
-    } else if (state === 'stopped') {
+    } else if (state === 'stopped' && !wasStopped) {
       await resolve(`app_down:${app}`, `${app} was stopped`, 'stopped on purpose; no longer watched as down');
     }
   }

@@ -1,5 +1,6 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Database } from '../../db/database.js';
+import { isAuditTarget } from '../audit-fields.js';
 import { authorize, type ApiEnv } from '../context.js';
 import { commonErrors, json } from '../schemas.js';
 
@@ -24,7 +25,7 @@ const Query = z
     actor: z.string().min(1).max(200).optional().describe('Only what this actor did (an email, or token:<name> ...)'),
     target: z
       .string()
-      .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'an app name or an id')
+      .refine(isAuditTarget, 'an app name or an id')
       .optional()
       .describe('Only requests about this app (or token id)'),
     route: z
