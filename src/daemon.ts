@@ -233,15 +233,25 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     const system = createSystemChecks({ config, systemd, journal, privileged, startedAt, drifted: apps.drifted });
     alerts.start();
     stack.push(() => alerts.stop());
-    const servedOf = async (name: string) => apps.host.servedDomains((await apps.loadSettings(name)).settings);
     const certificates = createCertificates({
-      domains: async () =>
-        Promise.all(
-          (await db.selectFrom('apps').select('name').where('status', '=', 'ready').execute()).map(async (r) => ({
-            app: r.name,
-            domains: await servedOf(r.name),
-          })),
-        ),
+      // Every ready app (or one) with the domains it is served at, in one query.
+      domains: async (only?: string) => {
+        let q = db
+          .selectFrom('apps')
+          .leftJoin('app_domains', 'app_domains.app', 'apps.name')
+          .select(['apps.name', 'app_domains.domain'])
+          .where('apps.status', '=', 'ready')
+          .orderBy('apps.name')
+          .orderBy('app_domains.position');
+        if (only !== undefined) q = q.where('apps.name', '=', only);
+        const own = new Map<string, string[]>();
+        for (const r of await q.execute()) {
+          const list = own.get(r.name) ?? [];
+          if (r.domain !== null) list.push(r.domain);
+          own.set(r.name, list);
+        }
+        return [...own].map(([name, domains]) => ({ app: name, domains: apps.host.servedDomains({ name, domains }) }));
+      },
       httpsPort: config.caddy_https_port,
       enabled: !config.caddy_http_only,
       events,
@@ -260,7 +270,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       uploadLimitBytes: config.bundle_max_bytes,
       startedAt,
       extra: [
-        (app) => registerAppRoutes(app, apps, ops, async (name) => certificates.of(await servedOf(name))),
+        (app) => registerAppRoutes(app, apps, ops, (view) => certificates.of(apps.host.servedDomains(view))),
         (app) => registerDeploymentRoutes(app, deployments),
         (app) => registerSystemRoutes(app, { apps, system, releases }),
         (app) => registerObserveRoutes(app, { apps, journal, events, health }),

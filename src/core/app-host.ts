@@ -46,7 +46,7 @@ export function createAppHost(deps: {
     cpu_quota: s.cpu_quota,
   });
   /** The domains the app is served at: its own, and <name>.<base_domain> when a base domain is set. */
-  const servedDomains = (s: AppSettings): string[] => {
+  const servedDomains = (s: { name: string; domains: string[] }): string[] => {
     const auto = config.base_domain ? `${s.name}.${config.base_domain}` : null;
     return auto && !s.domains.includes(auto) ? [...s.domains, auto] : s.domains;
   };

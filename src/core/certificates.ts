@@ -21,7 +21,7 @@ const WARN_DAYS = 14;
 
 export function createCertificates(deps: {
   /** Every app with the domains it is served at. */
-  domains: () => Promise<Array<{ app: string; domains: string[] }>>;
+  domains: (only?: string) => Promise<Array<{ app: string; domains: string[] }>>;
   httpsPort: number;
   enabled: boolean;
   events: EventBus;
@@ -61,7 +61,7 @@ export function createCertificates(deps: {
   }
 
   async function checkApp(app: string): Promise<void> {
-    await check((await deps.domains()).filter((d) => d.app === app));
+    await check(await deps.domains(app));
   }
 
   async function checkAll(): Promise<void> {

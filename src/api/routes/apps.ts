@@ -181,12 +181,12 @@ export function registerAppRoutes(
   app: OpenAPIHono<ApiEnv>,
   apps: Apps,
   ops: AppOps,
-  certificatesOf: (name: string) => Promise<CertificateFacts[]> = async () => [],
+  certificatesOf: (app: { name: string; domains: string[] }) => CertificateFacts[] = () => [],
 ) {
-  const detail = async (name: string, opts?: { maskAll: boolean }) => ({
-    ...(await apps.get(name, opts)),
-    certificates: await certificatesOf(name),
-  });
+  const detail = async (name: string, opts?: { maskAll: boolean }) => {
+    const view = await apps.get(name, opts);
+    return { ...view, certificates: certificatesOf(view) };
+  };
   app.openapi(createApp, async (c) => {
     const p = authorize(c, { kind: 'admin' });
     const body = c.req.valid('json');
