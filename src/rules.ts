@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { toBytes } from './size.js';
 
 /**
  * Rules for every field that reaches a unit file, an env file or a Caddyfile.
@@ -47,11 +48,7 @@ export const memoryMaxSchema = z
   .regex(/^[1-9]\d{0,5}[KMG]$/, 'must be like 256M or 1G')
   .refine((v) => toBytes(v) >= 16 * 1024 * 1024, 'must be at least 16M');
 
-export function toBytes(v: string): number {
-  const n = Number(v.slice(0, -1));
-  const unit = v.slice(-1);
-  return n * (unit === 'K' ? 1024 : unit === 'M' ? 1024 ** 2 : 1024 ** 3);
-}
+export { toBytes };
 
 /** CPU quota in percent of one core (systemd CPUQuota=), 1 to 100 times the cores. */
 export const cpuQuotaSchema = z.number().int().min(1).max(6400);

@@ -1,6 +1,7 @@
 import { Fragment } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, api, bytes, ago, stream } from '../api.js';
+import { toBytes } from '../../../src/size.js';
 import { Badge, DeploymentProgress, ErrorNote, useLoad } from '../components.js';
 import { RANGES, RangePicker, TimeChart, sinceOf, type RangeName } from '../chart.js';
 import { LogView } from '../logview.js';
@@ -249,7 +250,7 @@ function Overview({ app, changes }: { app: AppDetail; changes: number }) {
           <dt>Memory now</dt>
           <dd>
             {bytes(app.runtime?.memory_bytes)}
-            {app.memory_max ? ` of ${bytes(limitBytes(app.memory_max))}` : ' (no limit)'}
+            {app.memory_max ? ` of ${bytes(toBytes(app.memory_max))}` : ' (no limit)'}
           </dd>
           <dt>CPU quota</dt>
           <dd>{app.cpu_quota ? `${app.cpu_quota}% of one core` : 'no limit'}</dd>
@@ -631,11 +632,4 @@ function SuperuserForm({ app }: { app: AppDetail }) {
       <ErrorNote error={error} />
     </form>
   );
-}
-
-/** "256M" as the API takes it, in bytes. */
-function limitBytes(v: string): number {
-  const n = Number(v.slice(0, -1));
-  const unit = v.slice(-1);
-  return n * (unit === 'K' ? 1024 : unit === 'M' ? 1024 ** 2 : unit === 'G' ? 1024 ** 3 : 1);
 }
