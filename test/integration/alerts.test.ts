@@ -168,6 +168,19 @@ test('channels: every kind is added with one request; secrets are never in an an
   assert.match(audit, /"kind\\":\\"slack\\"/);
   for (const secret of [SECRET, 'token=abc', 'XXXX', 'ntfy-topic'])
     assert.ok(!audit.includes(secret), `${secret} is not in the audit log`);
+  // From a deploy or read token's seat: channels, rules and messages are the admin's alone.
+  for (const scope of ['app:watched:deploy', 'app:watched:read']) {
+    const t = (await h.api('POST', '/api/tokens', { name: `seat-${scope.split(':')[2]}`, scope })).body.token as string;
+    for (const [method, path, body] of [
+      ['GET', '/api/alerts/channels', undefined],
+      ['POST', '/api/alerts/channels', { kind: 'webhook', name: 'mine', url: `${hook}/steal` }],
+      ['POST', `/api/alerts/channels/${channelIds.hook}/test`, undefined],
+      ['GET', '/api/alerts/outbox', undefined],
+      ['POST', '/api/alerts/rules', { kinds: ['*'], channel_id: channelIds.hook }],
+    ] as const) {
+      assert.equal((await h.api(method, path, body, t)).status, 403, `${scope} ${method} ${path}`);
+    }
+  }
   // The daemon's journal has no secret either.
   const journal = await h.sbx.run(['journalctl', '-u', 'pocketd', '--no-pager']);
   assert.ok(!journal.includes(SECRET) && !journal.includes('XXXX'));
