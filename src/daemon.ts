@@ -24,6 +24,7 @@ import { registerAppRoutes } from './api/routes/apps.js';
 import { registerDeploymentRoutes } from './api/routes/deployments.js';
 import { registerSystemRoutes } from './api/routes/system.js';
 import { registerObserveRoutes } from './api/routes/logs.js';
+import { registerAppHealthRoutes } from './api/routes/app-health.js';
 import { createHealthChecker } from './core/health.js';
 import { createMetrics } from './core/metrics.js';
 import { createHostInfo } from './host/hostinfo.js';
@@ -32,9 +33,10 @@ import { createBundles } from './core/bundles.js';
 import { createBackups } from './core/backups.js';
 import { upgradeUnitLayout } from './core/layout.js';
 import { createAppOps } from './core/app-ops.js';
-import { CHANGE_KINDS, createChanges, type Changes } from './core/changes.js';
-import type { Apps } from './core/apps.js';
-import type { Deployments } from './core/deployments.js';
+import { createChanges } from './core/changes.js';
+import { appStore } from './core/app-store.js';
+import { createAppHost } from './core/app-host.js';
+import type { AppDeps } from './core/app-deps.js';
 import { registerDeployRoutes } from './api/routes/deploy.js';
 import { registerBackupRoutes } from './api/routes/backups.js';
 import { loadUi } from './api/ui.js';
@@ -115,56 +117,38 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       },
     });
     const bundles = createBundles({ config, db, events });
-    const apps = createApps({
+    const appDeps: AppDeps = {
       config,
-      db,
       log: log.child({ mod: 'apps' }),
-      events,
-      deployments,
-      releases,
-      templates: createTemplates(config.templates_dir),
+      store: appStore(db),
+      host: createAppHost({
+        config,
+        templates: createTemplates(config.templates_dir),
+        privileged,
+        systemd,
+        journal,
+        events,
+      }),
       privileged,
       systemd,
-      journal,
-      bundles,
-    });
-    const backups = createBackups({ db, privileged, events, log: log.child({ mod: 'backups' }), deployments });
-    stack.push(() => backups.stop());
-    const changes = createChanges({
-      db,
-      host: apps.host,
-      privileged,
       releases,
       bundles,
-      backups,
       deployments,
       events,
-      loadSettings: apps.loadSettings,
-    });
-    const ops = createAppOps({
-      db,
-      deployments,
-      events,
-      host: apps.host,
-      privileged,
-      loadSettings: apps.loadSettings,
-      teardown: apps.teardown,
-      onConfigured: () => backups.sync(),
-    });
-    await recoverInterrupted(deployments, apps, changes, log);
+    };
+    const apps = createApps(appDeps);
+    const backups = createBackups({ db, privileged, events, log: log.child({ mod: 'backups' }), deployments });
+    stack.push(() => backups.stop());
+    const changes = createChanges({ ...appDeps, backups });
+    const ops = createAppOps(appDeps, () => backups.sync());
+    // Every kind has registered its recoverer by now.
+    await deployments.recoverInterrupted();
     const partial = await backups.failInterrupted();
     if (partial > 0)
       log.warn({ count: partial }, 'backups interrupted by the last stop were removed and marked failed');
     await bundles.removePartialUploads();
     await apps.markStale();
-    await upgradeUnitLayout({
-      db,
-      host: apps.host,
-      releases,
-      privileged,
-      log: log.child({ mod: 'layout' }),
-      loadSettings: apps.loadSettings,
-    });
+    await upgradeUnitLayout({ ...appDeps, log: log.child({ mod: 'layout' }) });
     await backups.sync();
     // What waited when pocketd stopped takes its turn now that recovery is done.
     await deployments.resume();
@@ -220,9 +204,9 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
         .unitChanged(app, now)
         .catch((err: unknown) => log.error({ err, app }, 'health did not follow a unit change'));
     };
-    const host = createHostInfo(config.data_dir);
+    const hostInfo = createHostInfo(config.data_dir);
     const metrics = createMetrics(
-      { db, systemd, host, log: log.child({ mod: 'metrics' }) },
+      { db, systemd, hostInfo, log: log.child({ mod: 'metrics' }) },
       {
         intervalSeconds: config.metrics_interval_seconds,
         history: config.metrics_history,
@@ -235,23 +219,11 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     stack.push(() => alerts.stop());
     const certificates = createCertificates({
       // Every ready app (or one) with the domains it is served at, in one query.
-      domains: async (only?: string) => {
-        let q = db
-          .selectFrom('apps')
-          .leftJoin('app_domains', 'app_domains.app', 'apps.name')
-          .select(['apps.name', 'app_domains.domain'])
-          .where('apps.status', '=', 'ready')
-          .orderBy('apps.name')
-          .orderBy('app_domains.position');
-        if (only !== undefined) q = q.where('apps.name', '=', only);
-        const own = new Map<string, string[]>();
-        for (const r of await q.execute()) {
-          const list = own.get(r.name) ?? [];
-          if (r.domain !== null) list.push(r.domain);
-          own.set(r.name, list);
-        }
-        return [...own].map(([name, domains]) => ({ app: name, domains: apps.host.servedDomains({ name, domains }) }));
-      },
+      domains: async (only?: string) =>
+        (await appDeps.store.readyDomains(only)).map((a) => ({
+          app: a.name,
+          domains: appDeps.host.servedDomains(a),
+        })),
       httpsPort: config.caddy_https_port,
       enabled: !config.caddy_http_only,
       events,
@@ -270,12 +242,13 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       uploadLimitBytes: config.bundle_max_bytes,
       startedAt,
       extra: [
-        (app) => registerAppRoutes(app, apps, ops, (view) => certificates.of(apps.host.servedDomains(view))),
+        (app) => registerAppRoutes(app, apps, ops, (view) => certificates.of(appDeps.host.servedDomains(view))),
         (app) => registerDeploymentRoutes(app, deployments),
         (app) => registerSystemRoutes(app, { apps, system, releases }),
-        (app) => registerObserveRoutes(app, { apps, journal, events, health }),
+        (app) => registerObserveRoutes(app, { apps, journal, events }),
+        (app) => registerAppHealthRoutes(app, { health }),
         (app) =>
-          registerMetricsRoutes(app, { apps, metrics, health, host, deployments, systemdSource: systemd.source }),
+          registerMetricsRoutes(app, { apps, metrics, health, hostInfo, deployments, systemdSource: systemd.source }),
         (app) => registerDeployRoutes(app, { changes, bundles }),
         (app) => registerBackupRoutes(app, { backups, changes }),
         (app) => registerEnvRoutes(app, { apps, ops }),
@@ -299,23 +272,6 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       log.info('stopped');
     },
   };
-}
-
-/** Deployments a stop of the daemon cut short: finished or rolled back, each recorded with what was done. */
-async function recoverInterrupted(deployments: Deployments, apps: Apps, changes: Changes, log: Logger): Promise<void> {
-  for (const d of await deployments.interrupted()) {
-    let outcome: { status: 'success' | 'rolled_back' | 'failed'; error: string };
-    try {
-      outcome = (CHANGE_KINDS as readonly string[]).includes(d.kind) ? await changes.recover(d) : await apps.recover(d);
-    } catch (err) {
-      outcome = {
-        status: 'failed',
-        error: `interrupted by a stop of pocketd; recovery failed: ${(err as Error).message}`,
-      };
-    }
-    log.warn({ deployment: d.id, app: d.app, kind: d.kind, status: outcome.status }, outcome.error);
-    await deployments.closeInterrupted(d, outcome.status, outcome.status === 'success' ? null : outcome.error);
-  }
 }
 
 /**

@@ -1,3 +1,4 @@
+import { TrieRouter } from 'hono/router/trie-router';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context, Next } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -173,8 +174,9 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
     return c.json(doc);
   });
 
+  const allowedFor = methodsFor(app);
   app.notFound((c) => {
-    const allowed = methodsFor(app, c.req.path);
+    const allowed = allowedFor(c.req.path);
     if (allowed.length > 0 && !allowed.includes(c.req.method)) {
       c.header('Allow', allowed.join(', '));
       return envelope(c, 405, 'METHOD_NOT_ALLOWED', `${c.req.method} is not allowed here; use ${allowed.join(', ')}`);
@@ -185,15 +187,21 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   return app;
 }
 
-/** The methods registered for a path, for 405 answers. */
-function methodsFor(app: OpenAPIHono<ApiEnv>, path: string): string[] {
-  const out = new Set<string>();
-  for (const r of app.routes) {
-    if (r.method === 'ALL') continue;
-    const pattern = new RegExp(`^${r.path.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/:[A-Za-z_]+/g, '[^/]+')}/?$`);
-    if (pattern.test(path)) out.add(r.method);
-  }
-  return [...out];
+/**
+ * The methods registered for a path, for 405 answers: hono's own trie router
+ * over the app's routes (built once, on the first miss), so a path matches
+ * here exactly as it would for a request.
+ */
+function methodsFor(app: OpenAPIHono<ApiEnv>): (path: string) => string[] {
+  let router: TrieRouter<string> | null = null;
+  return (path) => {
+    if (!router) {
+      router = new TrieRouter<string>();
+      // Middleware (ALL) and catch-alls (the dashboard's GET *) say nothing of what a path allows.
+      for (const r of app.routes) if (r.method !== 'ALL' && !r.path.includes('*')) router.add('ALL', r.path, r.method);
+    }
+    return [...new Set(router.match('GET', path)[0].map(([method]) => method))];
+  };
 }
 
 const TAGS: Record<string, string> = {

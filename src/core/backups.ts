@@ -2,9 +2,10 @@ import cron, { type ScheduledTask } from 'node-cron';
 import type { Database } from '../db/database.js';
 import type { Selectable } from 'kysely';
 import type { BackupKind, BackupsTable } from '../db/schema.js';
-import { PocketdError, conflict, notFound } from '../errors.js';
+import { PocketdError, notFound } from '../errors.js';
 import type { Deployments, InTurn } from './deployments.js';
-import { requireApp } from './app-lookup.js';
+import { appStore } from './app-store.js';
+import { z } from 'zod';
 import type { Logger } from '../log.js';
 import type { Privileged } from '../host/privileged.js';
 import { nowIso } from './clock.js';
@@ -27,6 +28,7 @@ export function createBackups(deps: {
   deployments: Deployments;
 }) {
   const { db, privileged, deployments } = deps;
+  const apps = appStore(db);
   const tasks = new Map<string, { expr: string; task: ScheduledTask }>();
 
   /** Makes a backup now; the row records a failure as well as a success. */
@@ -57,27 +59,26 @@ export function createBackups(deps: {
   }
 
   // A backup takes its turn in the app's queue like any other operation (a restart asked meanwhile waits for it).
-  deployments.register('backup', async ({ id, app, params }) => {
-    const row = await requireApp(db, app);
-    if (row.status !== 'ready') throw new Error(`app ${app} is ${row.status}`);
-    const kind = params.kind === 'scheduled' ? 'scheduled' : 'manual';
-    return {
-      steps: [
-        {
-          name: 'backup',
-          run: async () => {
-            const b = await create(app, kind, id);
-            return `backup ${b.id} (${b.size_bytes ?? 0} bytes)`;
+  deployments.register('backup', {
+    params: z.object({ kind: z.enum(['manual', 'scheduled']) }),
+    plan: async ({ id, app, params }) => {
+      await apps.forTurn(app);
+      return {
+        steps: [
+          {
+            name: 'backup',
+            run: async () => {
+              const b = await create(app, params.kind, id);
+              return `backup ${b.id} (${b.size_bytes ?? 0} bytes)`;
+            },
           },
-        },
-      ],
-    };
+        ],
+      };
+    },
   });
 
   async function manual(app: string, actor: string): Promise<InTurn<Backup>> {
-    const row = await requireApp(db, app);
-    if (row.status !== 'ready' && row.status !== 'creating')
-      throw conflict('APP_NOT_READY', `app ${app} is ${row.status}`);
+    await apps.forRequest(app, 'working');
     return deployments.inTurn(
       await deployments.enqueue({ app, kind: 'backup', actor, params: { kind: 'manual' } }),
       async (d) => {
@@ -91,8 +92,7 @@ export function createBackups(deps: {
   }
 
   async function prune(app: string, kind: BackupKind): Promise<void> {
-    const keep =
-      (await db.selectFrom('apps').select('backup_keep').where('name', '=', app).executeTakeFirst())?.backup_keep ?? 7;
+    const keep = await apps.backupKeep(app);
     const old = await db
       .selectFrom('backups')
       .select('id')
@@ -118,7 +118,7 @@ export function createBackups(deps: {
   }
 
   async function list(app: string): Promise<Backup[]> {
-    await requireApp(db, app);
+    await apps.require(app);
     return db.selectFrom('backups').selectAll().where('app', '=', app).orderBy('id', 'desc').execute();
   }
 
@@ -131,12 +131,8 @@ export function createBackups(deps: {
 
   /** (Re)creates the cron tasks from the apps' schedules. */
   async function sync(): Promise<void> {
-    const apps = await db
-      .selectFrom('apps')
-      .select(['name', 'backup_schedule'])
-      .where('status', '=', 'ready')
-      .execute();
-    const wanted = new Map(apps.filter((a) => a.backup_schedule).map((a) => [a.name, a.backup_schedule!]));
+    const ready = await apps.ready();
+    const wanted = new Map(ready.filter((a) => a.backup_schedule).map((a) => [a.name, a.backup_schedule!]));
     for (const [app, t] of tasks) {
       if (wanted.get(app) !== t.expr) {
         await t.task.stop();
@@ -183,6 +179,32 @@ export function createBackups(deps: {
     remove,
     sync,
     failInterrupted,
+    /** The snapshot a change took before it switched, if it got that far. */
+    snapshotOf: async (deploymentId: number): Promise<number | null> =>
+      (
+        await db
+          .selectFrom('backups')
+          .select('id')
+          .where('deployment_id', '=', deploymentId)
+          .where('kind', '=', 'pre-deploy')
+          .where('status', '=', 'ready')
+          .executeTakeFirst()
+      )?.id ?? null,
+    /** The data as it stood when a deployment was replaced: the snapshot of the next change after it. */
+    snapshotAfter: async (app: string, deploymentId: number): Promise<number | null> =>
+      (
+        await db
+          .selectFrom('backups')
+          .innerJoin('deployments', 'deployments.id', 'backups.deployment_id')
+          .select('backups.id')
+          .where('backups.app', '=', app)
+          .where('backups.kind', '=', 'pre-deploy')
+          .where('backups.status', '=', 'ready')
+          .where('deployments.id', '>', deploymentId)
+          .orderBy('deployments.id')
+          .limit(1)
+          .executeTakeFirst()
+      )?.id ?? null,
     /** Puts a backup's pb_data in place; the app must be stopped. */
     restoreFiles: (app: string, id: number) =>
       privileged.run('restore-backup', [app, String(id)], { timeoutMs: 30 * 60_000 }),

@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
 import { PocketdError, notFound } from '../errors.js';
-import { requireApp } from './app-lookup.js';
+import { appStore } from './app-store.js';
 import { readZip, type ZipLimits } from '../host/zip.js';
 import { nowIso } from './clock.js';
 import type { EventBus } from './events.js';
@@ -48,7 +48,7 @@ export function createBundles(deps: { config: Config; db: Database; events: Even
     notes: string | null,
     actor: string,
   ): Promise<Bundle> {
-    await requireApp(db, app);
+    await appStore(db).require(app);
     await mkdir(dirOf(app), { recursive: true, mode: 0o700 });
     const tmp = path.join(dirOf(app), `.upload-${randomBytes(6).toString('hex')}`);
     const hash = createHash('sha256');
@@ -100,7 +100,7 @@ export function createBundles(deps: { config: Config; db: Database; events: Even
   }
 
   async function list(app: string): Promise<Bundle[]> {
-    await requireApp(db, app);
+    await appStore(db).require(app);
     const rows = await db.selectFrom('bundles').selectAll().where('app', '=', app).orderBy('number', 'desc').execute();
     return rows.map(({ id: _id, app: _app, ...r }) => ({ ...r, dirs: JSON.parse(r.dirs) as string[] }));
   }

@@ -2,7 +2,7 @@ import cron, { type ScheduledTask } from 'node-cron';
 import { unitName } from './app-host.js';
 import type { Database } from '../db/database.js';
 import type { HealthState } from '../db/schema.js';
-import { requireApp } from './app-lookup.js';
+import { appStore } from './app-store.js';
 import type { Logger } from '../log.js';
 import { probeHealth } from '../host/ports.js';
 import type { Systemd, UnitDetails } from '../host/systemd.js';
@@ -41,11 +41,7 @@ export function createHealthChecker(
   let task: ScheduledTask | null = null;
 
   async function checkAll(): Promise<void> {
-    const apps = await db
-      .selectFrom('apps')
-      .select(['name', 'port', 'desired_state'])
-      .where('status', '=', 'ready')
-      .execute();
+    const apps = await appStore(db).ready();
     if (apps.length === 0) return;
     const details = await deps.systemd.show(apps.map((a) => unitName(a.name)));
     await Promise.all(
@@ -111,7 +107,7 @@ export function createHealthChecker(
   }
 
   async function status(app: string, limit: number) {
-    await requireApp(db, app);
+    await appStore(db).require(app);
     const history = await db
       .selectFrom('health_checks')
       .select(['at', 'state', 'http_status', 'latency_ms', 'error'])
@@ -139,7 +135,7 @@ export function createHealthChecker(
     if (d.active_state === 'inactive' || d.active_state === 'deactivating') {
       // Stopped on purpose (by an operation of pocketd's, or wanted stopped) is "stopped"; a unit that stopped
       // behind pocketd's back while the app should run is down.
-      const row = await db.selectFrom('apps').select('desired_state').where('name', '=', app).executeTakeFirst();
+      const row = await appStore(db).find(app);
       if (row?.desired_state === 'running' && d.active_state === 'inactive' && !deps.busy(app)) {
         if (cur !== 'unhealthy')
           await record(app, 'unhealthy', null, null, `the unit is ${d.active_state}/${d.sub_state}`);
@@ -148,7 +144,7 @@ export function createHealthChecker(
       if (cur !== 'unhealthy')
         await record(app, 'unhealthy', null, null, `the unit is ${d.active_state}/${d.sub_state}`);
     } else if (d.active_state === 'active' && cur !== 'healthy') {
-      const row = await db.selectFrom('apps').select('port').where('name', '=', app).executeTakeFirst();
+      const row = await appStore(db).find(app);
       if (!row) return;
       let r = await probeHealth(row.port, opts.probeTimeoutMs);
       for (let i = 0; i < 20 && r.status !== 200; i++) {

@@ -1,11 +1,6 @@
-import type { Database } from '../db/database.js';
 import { readIfExists } from '../host/files.js';
-import type { ReleaseSource } from '../host/releases.js';
 import { UNIT_LAYOUT } from '../host/templates.js';
-import type { Logger } from '../log.js';
-import type { Privileged } from '../host/privileged.js';
-import type { AppHost } from './app-host.js';
-import type { AppSettings } from './app-model.js';
+import type { AppDeps } from './app-deps.js';
 
 /**
  * Apps an older pocketd installed are moved to the current layout when the
@@ -17,22 +12,17 @@ import type { AppSettings } from './app-model.js';
  * current layout are never touched here: hand edits are drift, reported, and
  * put back only by a repair.
  */
-export async function upgradeUnitLayout(deps: {
-  db: Database;
-  host: AppHost;
-  releases: ReleaseSource;
-  privileged: Privileged;
-  log: Logger;
-  loadSettings(name: string): Promise<{ row: { desired_state: string }; settings: AppSettings }>;
-}): Promise<string[]> {
-  const rows = await deps.db.selectFrom('apps').select('name').where('status', '=', 'ready').orderBy('name').execute();
+export async function upgradeUnitLayout(
+  deps: Pick<AppDeps, 'store' | 'host' | 'releases' | 'privileged' | 'log'>,
+): Promise<string[]> {
+  const rows = await deps.store.ready();
   const upgraded: string[] = [];
   for (const { name } of rows) {
     const text = await readIfExists(deps.host.unitFile(name));
     const layout = Number(/^# pocketd-layout: (\d+)$/m.exec(text ?? '')?.[1] ?? 1);
     if (text === null || layout >= UNIT_LAYOUT) continue;
     try {
-      const { row, settings } = await deps.loadSettings(name);
+      const { row, settings } = await deps.store.load(name);
       await deps.releases.ensure(settings.version);
       await deps.privileged.run('stop', [name]);
       const moved = (await deps.privileged.run('migrate-app', [name], { timeoutMs: 60 * 60_000 })).trim();

@@ -2,7 +2,7 @@ import cron, { type ScheduledTask } from 'node-cron';
 import { unitName } from './app-host.js';
 import { sql } from 'kysely';
 import type { Database } from '../db/database.js';
-import { requireApp } from './app-lookup.js';
+import { appStore } from './app-store.js';
 import type { Logger } from '../log.js';
 import type { HostInfo, HostSample } from '../host/hostinfo.js';
 import type { Systemd } from '../host/systemd.js';
@@ -43,7 +43,7 @@ export function withCpuPercent(rows: Array<Omit<AppSample, 'cpu_percent'>>): App
  * bounded history of each.
  */
 export function createMetrics(
-  deps: { db: Database; systemd: Systemd; host: HostInfo; log: Logger },
+  deps: { db: Database; systemd: Systemd; hostInfo: HostInfo; log: Logger },
   opts: MetricsOptions,
 ) {
   const { db } = deps;
@@ -53,10 +53,10 @@ export function createMetrics(
   async function sampleAll(): Promise<void> {
     const at = nowIso();
     const cutoff = new Date(Date.now() - keepMs).toISOString();
-    const apps = await db.selectFrom('apps').select('name').where('status', '=', 'ready').execute();
-    const [details, host] = await Promise.all([
+    const apps = await appStore(db).ready();
+    const [details, sample] = await Promise.all([
       deps.systemd.show(apps.map((a) => unitName(a.name))),
-      deps.host.sample(),
+      deps.hostInfo.sample(),
     ]);
     const rows = apps.map((a) => {
       const d = details.get(unitName(a.name));
@@ -76,12 +76,12 @@ export function createMetrics(
         .insertInto('host_metrics')
         .values({
           at,
-          load1: host.load1,
-          cpu_percent: host.cpu_percent,
-          memory_total: host.memory_total,
-          memory_available: host.memory_available,
-          disk_total: host.disk_total,
-          disk_free: host.disk_free,
+          load1: sample.load1,
+          cpu_percent: sample.cpu_percent,
+          memory_total: sample.memory_total,
+          memory_available: sample.memory_available,
+          disk_total: sample.disk_total,
+          disk_free: sample.disk_free,
         })
         .execute();
       await trx.deleteFrom('app_metrics').where('at', '<', cutoff).execute();
@@ -90,7 +90,7 @@ export function createMetrics(
   }
 
   async function forApp(app: string, since: string | undefined, limit: number) {
-    await requireApp(db, app);
+    await appStore(db).require(app);
     let q = db
       .selectFrom('app_metrics')
       .select(['at', 'active', 'memory_bytes', 'cpu_ns', 'restarts'])
@@ -158,7 +158,7 @@ export function createMetrics(
       .orderBy('id', 'desc')
       .limit(limit);
     if (since) q = q.where('at', '>=', since);
-    const [current, rows] = await Promise.all([deps.host.sample(), q.execute()]);
+    const [current, rows] = await Promise.all([deps.hostInfo.sample(), q.execute()]);
     return { current, interval_seconds: opts.intervalSeconds, samples: rows.reverse() };
   }
 

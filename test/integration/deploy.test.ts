@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { setupPocketdHost, type PocketdHost } from '../support/host.js';
 import { httpRequest } from '../support/http.js';
+import { until } from '../support/until.js';
 import { buildZip, type RawEntry } from '../support/zip.js';
 
 let h: PocketdHost;
@@ -19,7 +20,6 @@ after(async () => {
   await h?.stop();
 });
 
-const viaCaddy = (host: string, path = '/') => httpRequest(h.sbx.caddy.httpPort, path, { host, timeoutMs: 20_000 });
 const direct = (path: string, init?: RequestInit) =>
   fetch(`http://127.0.0.1:${port}${path}`, init).then((r) => r.json() as Promise<any>);
 const addNote = (text: string) =>
@@ -173,20 +173,20 @@ test('bundles: upload, list, download; deploy serves the new pb_public; rollback
   );
   const d1 = await deployment('/api/apps/shop/deploy', { bundle: 1 });
   assert.equal(d1.status, 'success', JSON.stringify(d1));
-  assert.equal((await viaCaddy('shop.test')).body, '<h1>shop v1</h1>');
+  assert.equal((await h.viaCaddy('shop.test', '/')).body, '<h1>shop v1</h1>');
   assert.equal(await h.sbx.readFile('/var/lib/pocketd-apps/shop/pb_hooks/main.pb.js'), '// hooks');
 
   const u2 = await upload('shop', buildZip([{ name: 'pb_public/index.html', data: '<h1>shop v2</h1>' }]));
   assert.equal(u2.body.number, 2);
   const d2 = await deployment('/api/apps/shop/deploy', { bundle: 2 });
   assert.equal(d2.status, 'success');
-  assert.equal((await viaCaddy('shop.test')).body, '<h1>shop v2</h1>');
+  assert.equal((await h.viaCaddy('shop.test', '/')).body, '<h1>shop v2</h1>');
   // A bundle replaces only the directories it holds.
   assert.equal(await h.sbx.readFile('/var/lib/pocketd-apps/shop/pb_hooks/main.pb.js'), '// hooks');
 
   const back = await deployment('/api/apps/shop/rollback', { deployment_id: d1.id });
   assert.equal(back.status, 'success', JSON.stringify(back));
-  assert.equal((await viaCaddy('shop.test')).body, '<h1>shop v1</h1>');
+  assert.equal((await h.viaCaddy('shop.test', '/')).body, '<h1>shop v1</h1>');
   assert.equal((await h.api('GET', '/api/apps/shop')).body.bundle, 1);
 
   const list = (await h.api('GET', '/api/apps/shop/bundles')).body.bundles;
@@ -233,7 +233,7 @@ test('hostile bundles are refused whole; nothing is kept or changed', async () =
   });
   assert.equal(notMultipart.status, 415);
   assert.equal((await h.api('GET', '/api/apps/shop/bundles')).body.bundles.length, before);
-  assert.equal((await viaCaddy('shop.test')).body, '<h1>shop v1</h1>');
+  assert.equal((await h.viaCaddy('shop.test', '/')).body, '<h1>shop v1</h1>');
   assert.equal(
     (await h.sbx.exec(['sh', '-c', 'ls -A /var/lib/pocketd/bundles/shop /var/lib/pocketd/staging'])).stdout
       .split('\n')
@@ -267,16 +267,26 @@ test('scheduled backups run from the app setting and keep only backup_keep', asy
   const r = await h.api('PATCH', '/api/apps/other', { backup_schedule: '* * * * * *', backup_keep: 2 });
   assert.equal(r.status, 200, JSON.stringify(r.body));
   assert.equal(r.body.app.backup_schedule, '* * * * * *');
-  let scheduled: any[] = [];
-  for (let i = 0; i < 60; i++) {
-    scheduled = (await h.api('GET', '/api/apps/other/backups')).body.backups.filter((x: any) => x.kind === 'scheduled');
-    if (scheduled.length >= 2 && scheduled[0].id > 3) break;
+  // Four made (every id seen counts, pruned or not) against a keep of two: without pruning four or more would remain.
+  const seen = new Set<number>();
+  const scheduledNow = async () =>
+    (await h.api('GET', '/api/apps/other/backups')).body.backups.filter((x: any) => x.kind === 'scheduled');
+  for (let i = 0; i < 120 && seen.size < 4; i++) {
+    for (const b of await scheduledNow()) seen.add(b.id);
     await sleep(250);
   }
+  assert.ok(seen.size >= 4, `only ${seen.size} scheduled backups were made`);
   await h.api('PATCH', '/api/apps/other', { backup_schedule: null });
-  await sleep(1500);
-  scheduled = (await h.api('GET', '/api/apps/other/backups')).body.backups.filter((x: any) => x.kind === 'scheduled');
-  assert.ok(scheduled.length >= 1 && scheduled.length <= 2, JSON.stringify(scheduled));
+  // A backup already queued when the schedule went off still ends (and prunes) first.
+  await until(
+    async () => (await h.api('GET', '/api/deployments?app=other&limit=5')).body,
+    (b: any) => b.deployments.every((d: any) => !['queued', 'pending', 'running'].includes(d.status)),
+  );
+  const scheduled = await scheduledNow();
+  assert.equal(scheduled.length, 2, JSON.stringify(scheduled));
+  // The two kept are the newest two made.
+  const made = [...new Set([...seen, ...scheduled.map((x: any) => x.id as number)])].sort((a, b) => b - a);
+  assert.deepEqual(scheduled.map((x: any) => x.id).sort(), made.slice(0, 2).sort());
   const dirs = (await h.sbx.run(['ls', '/var/lib/pocketd-apps/.backups/other'])).split('\n').filter(Boolean);
   assert.deepEqual(dirs.sort(), scheduled.map((x: any) => `${x.id}.tar`).sort());
   assert.equal((await h.api('PATCH', '/api/apps/other', { backup_schedule: '* * * * * ; rm -rf /' })).status, 422);
@@ -336,7 +346,7 @@ test('a deploy token uploads, deploys and reads its own app only', async () => {
   const d = await deployment('/api/apps/shop/deploy', { bundle: u.body.number }, ci);
   assert.equal(d.status, 'success');
   assert.equal((await h.api('GET', `/api/deployments/${d.id}`, undefined, ci)).status, 200);
-  assert.equal((await viaCaddy('shop.test')).body, '<h1>from ci</h1>');
+  assert.equal((await h.viaCaddy('shop.test', '/')).body, '<h1>from ci</h1>');
   const otherDeploy = (await h.api('GET', '/api/deployments?app=other')).body.deployments[0].id;
   const denied: Array<[string, string, unknown]> = [
     ['POST', '/api/apps/other/deploy', { bundle: 1 }],

@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { setupPocketdHost, type PocketdHost } from '../support/host.js';
 import { DEFAULT_RELEASES } from '../support/release-mirror.js';
-import { httpRequest } from '../support/http.js';
 import { buildZip } from '../support/zip.js';
 
 // SIGKILL of the daemon at every step of a create, an upgrade, a bundle deploy
@@ -40,8 +39,6 @@ const notes = async (name: string) =>
     ((await (await fetch(`http://127.0.0.1:${await appPort(name)}/api/collections/notes/records`)).json()) as any)
       .items as any[]
   ).map((n) => n.text);
-const viaCaddy = (host: string, path = '/api/health') =>
-  httpRequest(h.sbx.caddy.httpPort, path, { host, timeoutMs: 20_000 });
 
 async function waitHealthy(name: string) {
   for (let i = 0; i < 100; i++) {
@@ -169,7 +166,7 @@ test('SIGKILL at each step of a bundle deploy', async () => {
     const d = await killDaemonAt(r.body.deployment_id, step);
     assert.ok(['success', 'rolled_back'].includes(d.status), `kill at ${step}: ${d.status} ${d.error}`);
     await assertConsistent(`deploy killed at ${step}`);
-    const page = await viaCaddy('keeper.test', '/');
+    const page = await h.viaCaddy('keeper.test', '/');
     const bundle = (await h.api('GET', '/api/apps/keeper')).body.bundle;
     if (bundle === up.number) assert.equal(page.body, '<p>bundle</p>', `kill at ${step}: store says bundle ${bundle}`);
     else assert.notEqual(page.body, '<p>bundle</p>', `kill at ${step}: the bundle serves but the store says none`);
@@ -233,7 +230,7 @@ test('Caddy stopped: a create with a domain fails clearly and is undone; health 
     await h.sbx.run(['systemctl', 'start', 'caddy']);
   }
   await assertConsistent('after caddy was stopped');
-  assert.equal((await viaCaddy('keeper.test')).status, 200);
+  assert.equal((await h.viaCaddy('keeper.test')).status, 200);
 });
 
 test("Caddy's main config broken by hand: the new site is refused, the others keep serving", async () => {
@@ -245,7 +242,7 @@ test("Caddy's main config broken by hand: the new site is refused, the others ke
     assert.equal(d.status, 'failed');
     assert.match(d.error, /caddy rejected/i);
     assert.equal(await h.sbx.exists('/etc/caddy/pocketd/broken.caddy'), false);
-    assert.equal((await viaCaddy('keeper.test')).status, 200);
+    assert.equal((await h.viaCaddy('keeper.test')).status, 200);
     const checks = (await h.api('GET', '/api/validate/system')).body.checks;
     assert.ok(checks.some((c: any) => c.name === 'privileged_helper' && !c.ok));
   } finally {

@@ -2,7 +2,6 @@ import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { setupPocketdHost, type PocketdHost } from '../support/host.js';
 import { buildZip } from '../support/zip.js';
-import { httpRequest } from '../support/http.js';
 
 /**
  * Each app alone: its own user, a view of the host with only itself in it.
@@ -25,7 +24,6 @@ after(async () => {
   await h?.stop();
 });
 
-const viaCaddy = (host: string, p: string) => httpRequest(h.sbx.caddy.httpPort, p, { host });
 const app = async (name: string) => (await h.api('GET', `/api/apps/${name}`)).body;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -76,7 +74,7 @@ test("an app's own code reaches nothing of another app, pocketd's store or Caddy
   assert.equal((await h.waitDeployment(d.body.deployment_id)).status, 'success');
   let probe: Record<string, unknown> = {};
   for (let i = 0; i < 100 && !probe.done; i++) {
-    const r = await viaCaddy('alpha.test', '/probe.json');
+    const r = await h.viaCaddy('alpha.test', '/probe.json');
     if (r.status === 200) probe = JSON.parse(r.body);
     else await sleep(50);
   }

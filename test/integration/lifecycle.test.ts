@@ -2,7 +2,6 @@ import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { setupPocketdHost, type PocketdHost } from '../support/host.js';
-import { httpRequest } from '../support/http.js';
 
 let h: PocketdHost;
 before(async () => {
@@ -11,9 +10,6 @@ before(async () => {
 after(async () => {
   await h?.stop();
 });
-
-const viaCaddy = (host: string, path = '/api/health') =>
-  httpRequest(h.sbx.caddy.httpPort, path, { host, timeoutMs: 20_000 });
 
 /** What the host holds for an app, read inside the sandbox. */
 async function hostState(name: string) {
@@ -57,7 +53,7 @@ test('create: a deployment with recorded steps, then reachable through Caddy by 
     ],
   );
   assert.ok(d.steps.every((s: any) => s.status === 'success'));
-  const r = await viaCaddy('blog.test');
+  const r = await h.viaCaddy('blog.test');
   assert.equal(r.status, 200);
   assert.equal(JSON.parse(r.body).message, 'API is healthy.');
 
@@ -109,18 +105,18 @@ test('stop makes Caddy answer an error; start brings it back; restart changes th
   const stopped = await h.api('POST', '/api/apps/blog/stop');
   assert.equal(stopped.status, 200);
   assert.equal(stopped.body.state, 'stopped');
-  const down = await viaCaddy('blog.test');
+  const down = await h.viaCaddy('blog.test');
   assert.equal(down.status, 502);
   // A stopped app stays loaded (its unit is enabled and wanted), so the list still knows it.
   assert.equal((await h.api('GET', '/api/apps')).body.apps.find((a: any) => a.name === 'blog').state, 'stopped');
   assert.equal((await h.sbx.run(['systemctl', 'is-enabled', 'pb-blog.service'])).trim(), 'enabled');
   const started = await h.api('POST', '/api/apps/blog/start');
   assert.equal(started.body.state, 'running');
-  assert.equal((await viaCaddy('blog.test')).status, 200);
+  assert.equal((await h.viaCaddy('blog.test')).status, 200);
   const restarted = await h.api('POST', '/api/apps/blog/restart');
   assert.equal(restarted.status, 200);
   assert.notEqual(restarted.body.runtime.main_pid, started.body.runtime.main_pid);
-  assert.equal((await viaCaddy('blog.test')).status, 200);
+  assert.equal((await h.viaCaddy('blog.test')).status, 200);
 });
 
 test('PATCH a domain: reachable on the new one only; env change restarts', async () => {
@@ -129,9 +125,9 @@ test('PATCH a domain: reachable on the new one only; env change restarts', async
   assert.equal(r.body.status, 'success');
   assert.deepEqual(r.body.app.domains, ['news.test']);
   assert.equal(r.body.app.config_match.match, true);
-  assert.equal((await viaCaddy('news.test')).status, 200);
+  assert.equal((await h.viaCaddy('news.test')).status, 200);
   // Caddy answers a host it has no site for with an empty 200: the app is not behind it.
-  const old = await viaCaddy('blog.test');
+  const old = await h.viaCaddy('blog.test');
   assert.doesNotMatch(old.body, /API is healthy/);
   const pidBefore = r.body.app.runtime.main_pid;
   const e = await h.api('PATCH', '/api/apps/blog', { env: { APP_MODE: 'dev' } });
@@ -223,7 +219,7 @@ test('failed creates leave nothing behind: bad checksum, missing version, port t
   }
   assert.equal(await h.sbx.exists('/var/lib/pocketd-releases/0.21.9'), false);
   // The other app kept serving all along.
-  assert.equal((await viaCaddy('news.test')).status, 200);
+  assert.equal((await h.viaCaddy('news.test')).status, 200);
 });
 
 test('two apps at once on different versions; one download per version', async () => {
@@ -238,9 +234,9 @@ test('two apps at once on different versions; one download per version', async (
   assert.equal(da.status, 'success');
   assert.equal(db.status, 'success');
   assert.equal(h.mirror.downloads('0.22.0'), 1);
-  const alpha = JSON.parse((await viaCaddy('alpha.test')).body);
+  const alpha = JSON.parse((await h.viaCaddy('alpha.test')).body);
   assert.equal(alpha.data.version, '0.22.0');
-  const news = JSON.parse((await viaCaddy('news.test')).body);
+  const news = JSON.parse((await h.viaCaddy('news.test')).body);
   assert.equal(news.data.version, '0.23.1');
 });
 
@@ -272,7 +268,7 @@ test('delete: unit, site and process gone, data archived; with purge, gone', asy
   assert.equal((await h.sbx.exec(['kill', '-0', String(pid)])).code, 1);
   const archive = await h.sbx.run(['ls', '/var/lib/pocketd-apps/.archive']);
   assert.match(archive, /^alpha-\d{8}T\d{6}Z$/m);
-  assert.doesNotMatch((await viaCaddy('alpha.test')).body, /API is healthy/);
+  assert.doesNotMatch((await h.viaCaddy('alpha.test')).body, /API is healthy/);
   assert.equal((await h.api('GET', '/api/apps/alpha')).status, 404);
 
   const p = await h.api('DELETE', '/api/apps/beta?purge=true');

@@ -4,7 +4,6 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setupPocketdHost, type PocketdHost } from '../support/host.js';
 import { buildZip } from '../support/zip.js';
-import { httpRequest } from '../support/http.js';
 
 /**
  * The privilege boundary, tried from each attacker's seat against a real host
@@ -42,7 +41,6 @@ const helper = (args: string[], spec?: unknown) =>
     ['sudo', '-n', HELPER, ...args],
     spec === undefined ? undefined : typeof spec === 'string' ? spec : JSON.stringify(spec),
   );
-const viaCaddy = (host: string, p = '/api/health') => httpRequest(h.sbx.caddy.httpPort, p, { host });
 const unitSpec = { port: 21900, version: '0.23.1', memory_max: null, cpu_quota: null };
 
 /** Every pocketd unit on the host runs as the apps' user, never as root. */
@@ -181,7 +179,7 @@ test('daemon seat: a site spec cannot import files, inject directives or send a 
   assert.equal(probe.code, 70);
   assert.doesNotMatch(probe.stderr, /root:/);
   assert.match(probe.stderr, /permission denied/i);
-  assert.equal((await viaCaddy('seed.test')).status, 200);
+  assert.equal((await h.viaCaddy('seed.test')).status, 200);
 });
 
 test('daemon seat: staged files swapped for links in a loop are never read by root', async () => {
@@ -349,7 +347,7 @@ test('app seat: a hostile hook that plants links and crashes itself never makes 
   // The hook re-plants its links every 2 ms on the app's only thread (jitless): answers can lag a moment.
   let served = '';
   for (let i = 0; i < 50 && served !== 'v2'; i++) {
-    served = (await viaCaddy('other.test', '/index.html')).body;
+    served = (await h.viaCaddy('other.test', '/index.html')).body;
     if (served !== 'v2') await new Promise((r) => setTimeout(r, 200));
   }
   assert.equal(
@@ -369,7 +367,7 @@ test('app seat: a hostile hook that plants links and crashes itself never makes 
   const rb = await h.api('POST', '/api/apps/other/rollback', { deployment_id: d1.id, data: false });
   assert.equal(rb.status, 202, JSON.stringify(rb.body));
   assert.equal((await h.waitDeployment(rb.body.deployment_id)).status, 'success');
-  assert.equal((await viaCaddy('other.test', '/index.html')).body, 'v1');
+  assert.equal((await h.viaCaddy('other.test', '/index.html')).body, 'v1');
 
   // Nothing outside the app's own directory changed: no file under /etc is newer than the attack, owners are as they were.
   const changed = (
@@ -427,7 +425,7 @@ test("app seat and local user: Caddy's admin endpoint is out of reach; a change 
   const repaired = await h.api('POST', '/api/apps/seed/repair');
   assert.equal(repaired.status, 200, JSON.stringify(repaired.body));
   assert.equal(repaired.body.app.config_match.match, true, JSON.stringify(repaired.body.app.config_match));
-  assert.equal(JSON.parse((await viaCaddy('seed.test', '/api/health')).body).message, 'API is healthy.');
+  assert.equal(JSON.parse((await h.viaCaddy('seed.test', '/api/health')).body).message, 'API is healthy.');
 });
 
 // --- a local user, and an app-scoped token ------------------------------------------

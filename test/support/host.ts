@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { bootSandbox, freePort, SANDBOX_SRC, type Sandbox } from './sandbox.js';
+import { httpRequest } from './http.js';
 import { startReleaseMirror, type MirrorRelease, type ReleaseMirror } from './release-mirror.js';
 
 /** A sandboxed host with pocketd installed by deploy/install.sh and running as its service. */
@@ -14,6 +15,8 @@ export interface PocketdHost {
   waitDeployment(id: number, timeoutMs?: number): Promise<any>;
   /** Polls a deployment until one of its steps has the status (running by default). */
   waitStep(id: number, step: string, status?: string): Promise<any>;
+  /** A request through the sandbox's Caddy for a domain (its Host header). */
+  viaCaddy(host: string, path?: string): ReturnType<typeof httpRequest>;
   /** SIGKILLs the daemon and waits until systemd has started a new one that answers. */
   killDaemon(): Promise<void>;
   stop(): Promise<void>;
@@ -108,6 +111,7 @@ export async function setupPocketdHost(
         }
         throw new Error(`step ${step} of deployment ${id} never ${status}`);
       },
+      viaCaddy: (host, path = '/api/health') => httpRequest(box.caddy.httpPort, path, { host, timeoutMs: 20_000 }),
       async killDaemon() {
         const mainPid = async () =>
           (await box.run(['systemctl', 'show', '-p', 'MainPID', '--value', 'pocketd.service'])).trim();

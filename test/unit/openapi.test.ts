@@ -10,6 +10,7 @@ import { registerDeployRoutes } from '../../src/api/routes/deploy.js';
 import { registerEnvRoutes } from '../../src/api/routes/env.js';
 import { registerDeploymentRoutes } from '../../src/api/routes/deployments.js';
 import { registerObserveRoutes } from '../../src/api/routes/logs.js';
+import { registerAppHealthRoutes } from '../../src/api/routes/app-health.js';
 import { registerMetricsRoutes } from '../../src/api/routes/metrics.js';
 import { registerSystemRoutes } from '../../src/api/routes/system.js';
 
@@ -31,6 +32,7 @@ async function wholeDocument(): Promise<any> {
       (a) => registerDeploymentRoutes(a, none),
       (a) => registerSystemRoutes(a, none),
       (a) => registerObserveRoutes(a, none),
+      (a) => registerAppHealthRoutes(a, none),
       (a) => registerMetricsRoutes(a, none),
       (a) => registerDeployRoutes(a, none),
       (a) => registerBackupRoutes(a, none),

@@ -4,9 +4,8 @@ import type { Apps } from '../../core/apps.js';
 import { NO_CONTROL, appNameSchema } from '../../core/app-rules.js';
 import type { EventBus } from '../../core/events.js';
 import type { Journal } from '../../host/journal.js';
-import type { HealthChecker } from '../../core/health.js';
 import { authorize, type ApiEnv } from '../context.js';
-import { commonErrors, errors, json } from '../schemas.js';
+import { commonErrors, errors } from '../schemas.js';
 
 // journalctl's own time syntax, restricted to what cannot be read as an option.
 const when = z
@@ -69,53 +68,13 @@ const eventsRoute = createRoute({
   },
 });
 
-const healthRoute = createRoute({
-  method: 'get',
-  path: '/api/apps/{name}/health',
-  tags: ['observe'],
-  summary: 'Current health state and the history of checks, newest first',
-  request: {
-    params: z.object({ name: appNameSchema }),
-    query: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }).strict(),
-  },
-  responses: {
-    200: json(
-      z
-        .object({
-          state: z.enum(['healthy', 'unhealthy', 'stopped', 'unknown']),
-          since: z.string().nullable(),
-          consecutive_failures: z.number().int(),
-          history: z.array(
-            z.object({
-              at: z.string(),
-              state: z.enum(['healthy', 'unhealthy', 'stopped']),
-              http_status: z.number().int().nullable(),
-              latency_ms: z.number().int().nullable(),
-              error: z.string().nullable(),
-            }),
-          ),
-        })
-        .openapi('AppHealth'),
-      'Health',
-    ),
-    ...commonErrors,
-    ...errors(404),
-  },
-});
-
 /** Queued events a client may fall behind by before it is dropped. */
 const MAX_BEHIND = 500;
 
 export function registerObserveRoutes(
   app: OpenAPIHono<ApiEnv>,
-  deps: { apps: Apps; journal: Journal; events: EventBus; health: HealthChecker },
+  deps: { apps: Apps; journal: Journal; events: EventBus },
 ) {
-  app.openapi(healthRoute, async (c) => {
-    const { name } = c.req.valid('param');
-    authorize(c, { kind: 'app', app: name, level: 'read' });
-    return c.json(await deps.health.status(name, c.req.valid('query').limit), 200);
-  });
-
   app.openapi(logsRoute, async (c) => {
     const { name } = c.req.valid('param');
     authorize(c, { kind: 'app', app: name, level: 'read' });

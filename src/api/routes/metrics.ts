@@ -124,7 +124,7 @@ export function registerMetricsRoutes(
     apps: Apps;
     metrics: Metrics;
     health: HealthChecker;
-    host: HostInfo;
+    hostInfo: HostInfo;
     deployments: Deployments;
     systemdSource: () => 'dbus' | 'systemctl';
   },
@@ -157,7 +157,7 @@ export function registerMetricsRoutes(
     authorize(c, { kind: 'admin' });
     const [apps, host, deployments] = await Promise.all([
       deps.apps.list({ limit: 1_000_000, offset: 0 }),
-      deps.host.sample(),
+      deps.hostInfo.sample(),
       deps.deployments.countByStatus(),
     ]);
     const text = renderMetrics({
