@@ -1,11 +1,9 @@
 import { statfs } from 'node:fs/promises';
-import { z } from 'zod';
-import { appNameSchema } from '../rules.js';
 import type { Database } from '../db/database.js';
-import { PocketdError } from '../errors.js';
-import { send, type Message } from '../host/notify.js';
 import type { Logger } from '../log.js';
-import { ALERT_KINDS, alertKindsSchema, type Channels } from './channels.js';
+import { createOutbox, type OutboxOptions } from './alert-outbox.js';
+import { createAlertRules, type AlertKind } from './alert-rules.js';
+import type { Channels } from './channels.js';
 import { nowIso } from './clock.js';
 import type { EventBus, PocketdEvent } from './events.js';
 
@@ -15,30 +13,15 @@ import type { EventBus, PocketdEvent } from './events.js';
  * channel its rules name once, may remind, and closes once with one recovery
  * message; coming back needs `after` good checks too, which damps flapping.
  * One-off events (a failed deployment or scheduled backup) are a notice.
- * Messages go through an outbox in SQLite: tried in turn, again with a
- * doubling wait, recorded as sent or failed with the reason; a restart of
- * pocketd picks up what is pending. A slow or dead channel holds up only itself.
+ * Rules (alert-rules.ts) say which channels hear of what; messages go through
+ * the outbox (alert-outbox.ts).
  */
-export { ALERT_KINDS };
-export type AlertKind = (typeof ALERT_KINDS)[number];
+export { ALERT_KINDS, createRuleSchema, type AlertKind, type CreateRule } from './alert-rules.js';
 
-export const createRuleSchema = z
-  .object({
-    kinds: alertKindsSchema.describe('What alerts; "*" for everything'),
-    app: appNameSchema.nullable().default(null).describe('One app, or null for all'),
-    channel_id: z.number().int().positive(),
-  })
-  .strict();
-export type CreateRule = z.infer<typeof createRuleSchema>;
-
-export interface AlertOptions {
+export interface AlertOptions extends OutboxOptions {
   after: number;
   remindMinutes: number;
   diskPercent: number;
-  ratePerMinute: number;
-  timeoutMs: number;
-  retryMax: number;
-  retryMs: number;
   /** Directories whose free space is watched. */
   disks: Array<{ name: string; path: string }>;
 }
@@ -56,45 +39,13 @@ export function createAlerts(
 ) {
   const { db, log } = deps;
   const streaks = new Map<string, { bad: number; good: number; stopped: boolean }>();
-  const inFlight = new Set<number>();
-  let timer: NodeJS.Timeout | undefined;
+  const rules = createAlertRules(deps);
+  const outbox = createOutbox(deps, opts);
+  const { channelsFor } = rules;
+  const enqueue = outbox.enqueue;
   let diskTimer: NodeJS.Timeout | undefined;
   let hostTimer: NodeJS.Timeout | undefined;
   let unsubscribe: (() => void) | undefined;
-  let wake: (() => void) | null = null;
-
-  /** Channels whose rules take this kind for this app. */
-  async function channelsFor(kind: AlertKind, app: string | null): Promise<number[]> {
-    const rules = await db.selectFrom('alert_rules').select(['kinds', 'app', 'channel_id']).execute();
-    const ids = rules
-      .filter(
-        (r) =>
-          (r.app === null || r.app === app) && (JSON.parse(r.kinds) as string[]).some((k) => k === '*' || k === kind),
-      )
-      .map((r) => r.channel_id);
-    return [...new Set(ids)];
-  }
-
-  async function enqueue(channelIds: number[], incidentId: number | null, m: Message): Promise<void> {
-    if (channelIds.length === 0) return;
-    const now = nowIso();
-    await db
-      .insertInto('alert_outbox')
-      .values(
-        channelIds.map((channel_id) => ({
-          channel_id,
-          incident_id: incidentId,
-          event: m.event,
-          payload: JSON.stringify(m),
-          status: 'pending' as const,
-          attempts: 0,
-          next_at: now,
-          created_at: now,
-        })),
-      )
-      .execute();
-    wake?.();
-  }
 
   /** Opens the incident named by `key` unless it is open; its channels hear of it once. */
   async function raise(
@@ -282,77 +233,6 @@ export function createAlerts(
     else await resolve(key, `the certificate of ${f.domain} is fine again`, `valid until ${f.valid_until}`);
   }
 
-  // --- delivery --------------------------------------------------------------
-
-  async function deliver(
-    row: { id: number; channel_id: number; payload: string; attempts: number },
-    retry = true,
-  ): Promise<void> {
-    const target = await deps.channels.target(row.channel_id);
-    if (!target) return;
-    const attempts = row.attempts + 1;
-    try {
-      await send(target, JSON.parse(row.payload) as Message, opts.timeoutMs);
-      await db
-        .updateTable('alert_outbox')
-        .set({ status: 'sent', attempts, sent_at: nowIso(), last_error: null })
-        .where('id', '=', row.id)
-        .execute();
-    } catch (err) {
-      const reason = (err as Error).message.slice(0, 500);
-      const last = !retry || attempts >= opts.retryMax;
-      const next = new Date(Date.now() + Math.min(opts.retryMs * 2 ** (attempts - 1), 3_600_000)).toISOString();
-      await db
-        .updateTable('alert_outbox')
-        .set({ status: last ? 'failed' : 'pending', attempts, last_error: reason, next_at: next })
-        .where('id', '=', row.id)
-        .execute();
-      // The channel is named by id: its URL may be its secret.
-      log.warn(
-        { outbox: row.id, channel: row.channel_id, attempts, reason },
-        last ? 'an alert could not be delivered; giving up' : 'an alert could not be delivered; trying again later',
-      );
-    }
-  }
-
-  async function tick(): Promise<void> {
-    const now = nowIso();
-    const due = await db
-      .selectFrom('alert_outbox')
-      .select(['id', 'channel_id', 'payload', 'attempts'])
-      .where('status', '=', 'pending')
-      .where('next_at', '<=', now)
-      .orderBy('id')
-      .limit(100)
-      .execute();
-    const minuteAgo = new Date(Date.now() - 60_000).toISOString();
-    for (const row of due) {
-      if (inFlight.has(row.channel_id)) continue;
-      const sent = await db
-        .selectFrom('alert_outbox')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('channel_id', '=', row.channel_id)
-        .where('sent_at', '>=', minuteAgo)
-        .executeTakeFirstOrThrow();
-      if (Number(sent.n) >= opts.ratePerMinute) {
-        await db
-          .updateTable('alert_outbox')
-          .set({ next_at: new Date(Date.now() + 10_000).toISOString() })
-          .where('id', '=', row.id)
-          .execute();
-        continue;
-      }
-      inFlight.add(row.channel_id);
-      void deliver(row)
-        .catch((err: unknown) => log.error({ err, outbox: row.id }, 'alert delivery failed'))
-        .finally(() => {
-          inFlight.delete(row.channel_id);
-          wake?.();
-        });
-    }
-    await remind();
-  }
-
   async function remind(): Promise<void> {
     if (opts.remindMinutes <= 0) return;
     const before = new Date(Date.now() - opts.remindMinutes * 60_000).toISOString();
@@ -389,19 +269,7 @@ export function createAlerts(
       unsubscribe = deps.events.subscribe((e) => {
         void onEvent(e).catch((err: unknown) => log.error({ err }, 'an alert rule failed'));
       });
-      let running = false;
-      const loop = () => {
-        if (running) return;
-        running = true;
-        void tick()
-          .catch((err: unknown) => log.error({ err }, 'the alert outbox failed'))
-          .finally(() => {
-            running = false;
-          });
-      };
-      wake = () => setImmediate(loop);
-      timer = setInterval(loop, 1000);
-      timer.unref();
+      outbox.start(remind);
       diskTimer = setInterval(() => void checkDisks().catch(() => undefined), 60_000);
       diskTimer.unref();
       void checkDisks().catch(() => undefined);
@@ -413,108 +281,23 @@ export function createAlerts(
         300_000,
       );
       hostTimer.unref();
-      loop();
     },
     async stop() {
       unsubscribe?.();
-      clearInterval(timer);
+      outbox.stop();
       clearInterval(diskTimer);
       clearInterval(hostTimer);
-      wake = null;
     },
-    /** Sends a test message now and records it like any other. */
-    async test(channelId: number): Promise<{ outbox_id: number; status: 'sent' | 'failed'; error: string | null }> {
-      await deps.channels.get(channelId);
-      const at = nowIso();
-      const m: Message = {
-        event: 'test',
-        kind: 'test',
-        app: null,
-        title: 'a test message from pocketd',
-        detail: 'If you read this, the channel works.',
-        incident_id: null,
-        at,
-      };
-      const row = await db
-        .insertInto('alert_outbox')
-        .values({
-          channel_id: channelId,
-          incident_id: null,
-          event: 'test',
-          payload: JSON.stringify(m),
-          status: 'pending',
-          attempts: 0,
-          next_at: '9999-12-31T00:00:00.000Z',
-          created_at: at,
-        })
-        .returning(['id', 'channel_id', 'payload', 'attempts'])
-        .executeTakeFirstOrThrow();
-      await deliver(row, false);
-      const done = await db
-        .selectFrom('alert_outbox')
-        .select(['status', 'last_error'])
-        .where('id', '=', row.id)
-        .executeTakeFirstOrThrow();
-      return { outbox_id: row.id, status: done.status === 'sent' ? 'sent' : 'failed', error: done.last_error };
-    },
-    async rules() {
-      return (await db.selectFrom('alert_rules').selectAll().orderBy('id').execute()).map((r) => ({
-        ...r,
-        kinds: JSON.parse(r.kinds) as string[],
-      }));
-    },
-    async addRule(input: CreateRule) {
-      await deps.channels.get(input.channel_id);
-      const row = await db
-        .insertInto('alert_rules')
-        .values({
-          kinds: JSON.stringify(input.kinds),
-          app: input.app,
-          channel_id: input.channel_id,
-          created_at: nowIso(),
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      return { ...row, kinds: input.kinds };
-    },
-    async removeRule(id: number) {
-      const r = await db.deleteFrom('alert_rules').where('id', '=', id).executeTakeFirst();
-      if (Number(r.numDeletedRows) !== 1) throw new PocketdError('NOT_FOUND', `no rule ${id}`);
-    },
+    test: outbox.test,
+    outbox: outbox.list,
+    rules: rules.list,
+    addRule: rules.add,
+    removeRule: rules.remove,
     async incidents(open: boolean | undefined, limit: number) {
       let q = db.selectFrom('incidents').selectAll().orderBy('id', 'desc').limit(limit);
       if (open === true) q = q.where('closed_at', 'is', null);
       if (open === false) q = q.where('closed_at', 'is not', null);
       return q.execute();
-    },
-    async outbox(limit: number) {
-      return db
-        .selectFrom('alert_outbox')
-        .innerJoin('alert_channels', 'alert_channels.id', 'alert_outbox.channel_id')
-        .select([
-          'alert_outbox.id',
-          'alert_outbox.channel_id',
-          'alert_channels.name as channel',
-          'alert_outbox.incident_id',
-          'alert_outbox.event',
-          'alert_outbox.status',
-          'alert_outbox.attempts',
-          'alert_outbox.next_at',
-          'alert_outbox.last_error',
-          'alert_outbox.created_at',
-          'alert_outbox.sent_at',
-          'alert_outbox.payload',
-        ])
-        .orderBy('alert_outbox.id', 'desc')
-        .limit(limit)
-        .execute()
-        .then((rows) =>
-          rows.map(({ payload, ...r }) => ({
-            ...r,
-            title: (JSON.parse(payload) as Message).title,
-            next_at: r.status === 'pending' ? r.next_at : null,
-          })),
-        );
     },
   };
 }

@@ -59,6 +59,11 @@ const INTERRUPTED = 'interrupted by a stop of pocketd';
  * comes, and a recoverer for when a stop cut it short. A cancel takes effect at
  * once for a queued deployment and at the next safe point (between steps, or
  * inside a long step that checks) for a running one.
+ *
+ * Over 300 lines on purpose: reserve, claim, run, cancel and recover all turn
+ * on three in-memory maps (the apps whose queue runs, who asked to cancel,
+ * who waits for an end) and stay correct only read together; the steps and
+ * the store are apart (deployment-steps.ts, deployment-store.ts).
  */
 export function createDeployments(
   db: Database,

@@ -193,3 +193,5 @@ export function createHealthChecker(
 }
 
 export type HealthChecker = ReturnType<typeof createHealthChecker>;
+/** An app's health as `GET /api/apps/:name/health` answers it. */
+export type AppHealth = Awaited<ReturnType<HealthChecker['status']>>;

@@ -109,3 +109,5 @@ export function createSystemChecks(deps: {
 }
 
 export type SystemChecks = ReturnType<typeof createSystemChecks>;
+/** pocketd itself, as `GET /api/system/info` answers it. */
+export type SystemInfo = ReturnType<SystemChecks['info']>;

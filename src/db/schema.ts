@@ -239,3 +239,4 @@ export type TokenRow = Selectable<TokensTable>;
 export type DeploymentRow = Selectable<DeploymentsTable>;
 export type StepRow = Selectable<DeploymentStepsTable>;
 export type AuditRow = Selectable<AuditLogTable>;
+export type IncidentRow = Selectable<IncidentsTable>;

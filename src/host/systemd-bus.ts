@@ -12,6 +12,12 @@ import type { UnitDetails } from './systemd.js';
  * which systemd does not signal, are asked over the same connection when they
  * are older than a moment. @homebridge/dbus-native: pure JavaScript (no native
  * build), the maintained fork of dbus-native, small.
+ *
+ * Over 300 lines on purpose: the connection, the map of units and the rules of
+ * when a unit is read again (never on a signal; only units systemd just listed
+ * as loaded, one resync at a time) hold each other up and are read together;
+ * split apart, the loop of loading a deleted unit that once ran the daemon out
+ * of memory would be easy to bring back.
  */
 
 const SYSTEMD = 'org.freedesktop.systemd1';

@@ -77,6 +77,7 @@ export async function stream(
   onEvent: (e: StreamEvent) => void,
   signal: AbortSignal,
   reconnect = true,
+  onOpen?: () => void,
 ): Promise<void> {
   let lastId: string | undefined;
   while (!signal.aborted) {
@@ -85,6 +86,8 @@ export async function stream(
       if (lastId) h['last-event-id'] = lastId;
       const res = await fetch(path, { headers: h, signal });
       if (!res.ok || !res.body) throw await failure(res);
+      // From here on nothing is missed: a reader can catch up with what happened before.
+      onOpen?.();
       const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
       let buf = '';
       for (;;) {

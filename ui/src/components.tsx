@@ -1,8 +1,7 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError } from './api.js';
+import { ApiError, api, stream } from './api.js';
 import type { Deployment } from './types.js';
-import { api } from './api.js';
 
 /** A small line chart; fixed size so live data never shifts the layout. */
 export function Sparkline({
@@ -166,6 +165,8 @@ export function useLoad<T>(
   return { data, error, reload: () => setN((x) => x + 1) };
 }
 
+const RUNNING = ['queued', 'pending', 'running'];
+
 /** A deployment followed step by step until it ends, with a progress bar and Cancel while it runs or waits. */
 export function DeploymentProgress({ id, onEnd }: { id: number; onEnd?: (d: Deployment) => void }) {
   const [d, setD] = useState<Deployment | null>(null);
@@ -173,26 +174,34 @@ export function DeploymentProgress({ id, onEnd }: { id: number; onEnd?: (d: Depl
   const ended = useRef(false);
   useEffect(() => {
     let live = true;
-    const tick = async () => {
-      try {
-        const next = await api<Deployment>('GET', `/api/deployments/${id}`);
-        if (!live) return;
-        setD(next);
-        if (!['queued', 'pending', 'running'].includes(next.status)) {
-          if (!ended.current) {
-            ended.current = true;
-            onEnd?.(next);
-          }
-          return;
-        }
-      } catch {
-        /* keep polling */
+    const ctrl = new AbortController();
+    const read = async (): Promise<Deployment | null> => {
+      const next = await api<Deployment>('GET', `/api/deployments/${id}`).catch(() => null);
+      if (!live || !next) return null;
+      setD(next);
+      if (!RUNNING.includes(next.status) && !ended.current) {
+        ended.current = true;
+        ctrl.abort();
+        onEnd?.(next);
       }
-      if (live) setTimeout(() => void tick(), 300);
+      return next;
     };
-    void tick();
+    // Told rather than polling: every event of this deployment reads it again, and so does each (re)connect.
+    void read().then((first) => {
+      if (!first || !RUNNING.includes(first.status)) return;
+      void stream(
+        `/api/events?app=${first.app}`,
+        (e) => {
+          if ((e.data as { data?: { deployment_id?: number } } | null)?.data?.deployment_id === id) void read();
+        },
+        ctrl.signal,
+        true,
+        () => void read(),
+      );
+    });
     return () => {
       live = false;
+      ctrl.abort();
     };
   }, [id]);
   if (!d) return <p class="muted">Starting deployment {id}…</p>;

@@ -7,7 +7,9 @@ import { Login } from './pages/login.js';
 import { Apps } from './pages/apps.js';
 import { CreateApp } from './pages/create.js';
 import { AppPage } from './pages/app.js';
-import { Audit, Host, Tokens } from './pages/host.js';
+import { Audit } from './pages/audit.js';
+import { Host } from './pages/host.js';
+import { Tokens } from './pages/tokens.js';
 import { Docs } from './pages/docs.js';
 import { Alerts } from './pages/alerts.js';
 

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, ago, bytes, upload } from '../api.js';
 import { Badge, ConfirmButton, DeploymentProgress, Empty, ErrorNote, useLoad, Table } from '../components.js';
-import type { AppDetail, Backup, Bundle, Deployment } from '../types.js';
+import type { AppDetail, Bundle, Deployment } from '../types.js';
 
 type Summary = Omit<Deployment, 'steps'>;
 const duration = (d: Summary) =>
@@ -245,81 +245,6 @@ export function Deploy({ app, onDone }: { app: AppDetail; onDone: () => void }) 
           ))}
         </ul>
       </div>
-    </section>
-  );
-}
-
-export function Backups({ app }: { app: string }) {
-  const {
-    data,
-    error: loadError,
-    reload,
-  } = useLoad(() => api<{ backups: Backup[] }>('GET', `/api/apps/${app}/backups`), [app]);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  const [running, setRunning] = useState<number | null>(null);
-  const act = async (fn: () => Promise<unknown>) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await fn();
-      reload();
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
-  };
-  return (
-    <section>
-      <div class="row">
-        <button disabled={busy} onClick={() => void act(() => api('POST', `/api/apps/${app}/backups`))}>
-          {busy ? 'Working…' : 'Back up now'}
-        </button>
-      </div>
-      <ErrorNote error={error ?? loadError} />
-      {running !== null ? <DeploymentProgress id={running} onEnd={reload} /> : null}
-      {data?.backups.length === 0 ? (
-        <Empty>No backups yet.</Empty>
-      ) : (
-        <Table label="Backups table" head={['#', 'Kind', 'Status', 'Size', 'When', '']} cards>
-          {(data?.backups ?? []).map((b) => (
-            <tr key={b.id}>
-              <td>{b.id}</td>
-              <td>{b.kind}</td>
-              <td>
-                <Badge value={b.status} />
-              </td>
-              <td>{bytes(b.size_bytes)}</td>
-              <td>{ago(b.created_at)}</td>
-              <td>
-                <div class="actions">
-                  <ConfirmButton
-                    label="Restore"
-                    question={`Replace the app's data with backup ${b.id}?`}
-                    disabled={busy || b.status !== 'ready'}
-                    onConfirm={() =>
-                      void act(async () =>
-                        setRunning(
-                          (await api<{ deployment_id: number }>('POST', `/api/apps/${app}/backups/${b.id}/restore`))
-                            .deployment_id,
-                        ),
-                      )
-                    }
-                  />
-                  <ConfirmButton
-                    label="Delete"
-                    danger
-                    question={`Delete backup ${b.id}?`}
-                    disabled={busy}
-                    onConfirm={() => void act(() => api('DELETE', `/api/apps/${app}/backups/${b.id}`))}
-                  />
-                </div>
-              </td>
-            </tr>
-          ))}
-        </Table>
-      )}
     </section>
   );
 }

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, bytes, stream } from '../api.js';
-import { Badge, Empty, ErrorNote, Sparkline, Table } from '../components.js';
+import { Badge, Empty, ErrorNote, Sparkline, Table, useLoad } from '../components.js';
 import { takeFlash } from '../router.js';
 import type { AppSample, AppView } from '../types.js';
 
@@ -8,7 +8,8 @@ type Samples = Record<string, AppSample[]>;
 
 /** Every app with live state (from the events stream), health, sparklines and controls. */
 export function Apps() {
-  const [apps, setApps] = useState<AppView[] | null>(null);
+  const list = useLoad(() => api<{ apps: AppView[] }>('GET', '/api/apps?limit=500'), []);
+  const apps = list.data?.apps ?? null;
   const [health, setHealth] = useState<Record<string, string>>({});
   const [samples, setSamples] = useState<Samples>({});
   const [error, setError] = useState<unknown>(null);
@@ -18,15 +19,6 @@ export function Apps() {
   const [notice] = useState(takeFlash);
   const timer = useRef<number | undefined>(undefined);
 
-  const load = async () => {
-    try {
-      const r = await api<{ apps: AppView[] }>('GET', '/api/apps?limit=500');
-      setApps(r.apps);
-      setError(null);
-    } catch (e) {
-      setError(e);
-    }
-  };
   // Health and sparklines of every app in one request, however many apps there are.
   const loadMetrics = async () => {
     const r = await api<{ apps: Record<string, { health: string; samples: AppSample[] }> }>(
@@ -38,7 +30,6 @@ export function Apps() {
   };
 
   useEffect(() => {
-    void load();
     const ctrl = new AbortController();
     // Any change to an app reloads the table (once per burst of events).
     void stream(
@@ -50,7 +41,7 @@ export function Apps() {
         }
         if (e.event.startsWith('app.') || e.event === 'deployment.finished') {
           clearTimeout(timer.current);
-          timer.current = window.setTimeout(() => void load(), 250);
+          timer.current = window.setTimeout(() => list.reload(), 250);
         }
       },
       ctrl.signal,
@@ -68,7 +59,7 @@ export function Apps() {
     setBusy(`${name}:${action}`);
     try {
       await api('POST', `/api/apps/${name}/${action}`);
-      await load();
+      list.reload();
     } catch (e) {
       setError(e);
     } finally {
@@ -95,7 +86,7 @@ export function Apps() {
           {notice}
         </p>
       ) : null}
-      <ErrorNote error={error} />
+      <ErrorNote error={error ?? list.error} />
       {apps !== null && apps.length > 0 ? (
         <div class="row filters">
           <label class="inline">
@@ -123,7 +114,7 @@ export function Apps() {
         </div>
       ) : null}
       {apps === null ? (
-        error ? null : (
+        list.error ? null : (
           <p class="muted">Loading…</p>
         )
       ) : apps.length === 0 ? (

@@ -1,13 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, api } from '../api.js';
-import { DeploymentProgress, ErrorNote } from '../components.js';
-import type { FieldIssue, ValidationReport } from '../types.js';
-
-interface Release {
-  version: string;
-  prerelease: boolean;
-  latest: boolean;
-}
+import { DeploymentProgress, ErrorNote, useLoad } from '../components.js';
+import type { FieldIssue, Release, ValidationReport } from '../types.js';
 
 /** Create an app: checked as you type, then the create followed step by step. */
 export function CreateApp() {
@@ -19,16 +13,14 @@ export function CreateApp() {
   const [env, setEnv] = useState('');
   const [suEmail, setSuEmail] = useState('');
   const [suPassword, setSuPassword] = useState('');
-  const [releases, setReleases] = useState<Release[]>([]);
   const [report, setReport] = useState<ValidationReport | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [deployment, setDeployment] = useState<number | null>(null);
   const [outcome, setOutcome] = useState<string | null>(null);
   const seq = useRef(0);
 
-  useEffect(() => {
-    void api<{ releases: Release[] }>('GET', '/api/releases').then((r) => setReleases(r.releases), setError);
-  }, []);
+  const listed = useLoad(() => api<{ releases: Release[] }>('GET', '/api/releases'), []);
+  const releases = listed.data?.releases ?? [];
 
   const body = () => {
     const b: Record<string, unknown> = { name, domains: domains.split(/[\s,]+/).filter(Boolean) };
@@ -244,7 +236,7 @@ export function CreateApp() {
             Port {report.resolved.port}, PocketBase {report.resolved.pocketbase_version}
           </p>
         ) : null}
-        <ErrorNote error={error} />
+        <ErrorNote error={error ?? listed.error} />
         <button type="submit" disabled={!name || (report !== null && !report.valid)}>
           Create
         </button>
