@@ -164,14 +164,28 @@ test('create an app: errors as you type next to the field, then steps until heal
   assert.ok((await axeViolations()).some((v) => v.startsWith('image-alt')));
   await page.evaluate(() => document.getElementById('axe-probe')?.remove());
   await page.getByText(/Port \d+, PocketBase/).waitFor();
+  // The deployment is followed through the events stream, not read again and again.
+  const reads: string[] = [];
+  const onRequest = (r: { url(): string }) => {
+    if (/^\/api\/deployments\/\d+$/.test(new URL(r.url()).pathname)) reads.push(r.url());
+  };
+  page.on('request', onRequest);
   await page.getByRole('button', { name: 'Create' }).click();
   await page.locator('progress').first().waitFor();
   await page.getByRole('link', { name: 'Open webapp' }).waitFor({ timeout: 60_000 });
+  page.off('request', onRequest);
   const steps = await page.locator('.step').allInnerTexts();
   assert.ok(
     steps.some((s) => /wait health/.test(s) && /success/.test(s)),
     steps.join('\n'),
   );
+  assert.ok(steps.length >= 8, steps.join('\n'));
+  assert.ok(
+    steps.every((s) => /success|skipped/.test(s)),
+    `every step as the events said: ${steps.join(' | ')}`,
+  );
+  // At most: the first read, one at the stream's open, one when it started, one when it ended.
+  assert.ok(reads.length <= 4, `${reads.length} reads of the deployment: ${reads.join(' ')}`);
   await shot('02-create-done');
 });
 

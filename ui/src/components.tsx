@@ -166,6 +166,8 @@ export function useLoad<T>(
 }
 
 const RUNNING = ['queued', 'pending', 'running'];
+/** A step's statuses in the order they come. */
+const STEP_ORDER = ['pending', 'running', 'success', 'failed', 'skipped'];
 
 /** A deployment followed step by step until it ends, with a progress bar and Cancel while it runs or waits. */
 export function DeploymentProgress({ id, onEnd }: { id: number; onEnd?: (d: Deployment) => void }) {
@@ -178,7 +180,18 @@ export function DeploymentProgress({ id, onEnd }: { id: number; onEnd?: (d: Depl
     const read = async (): Promise<Deployment | null> => {
       const next = await api<Deployment>('GET', `/api/deployments/${id}`).catch(() => null);
       if (!live || !next) return null;
-      setD(next);
+      // A read that left before a step's event came back after it: the step keeps what the event said.
+      setD((cur) =>
+        cur
+          ? {
+              ...next,
+              steps: next.steps.map((st) => {
+                const mine = cur.steps.find((c) => c.position === st.position);
+                return mine && STEP_ORDER.indexOf(mine.status) > STEP_ORDER.indexOf(st.status) ? mine : st;
+              }),
+            }
+          : next,
+      );
       if (!RUNNING.includes(next.status) && !ended.current) {
         ended.current = true;
         ctrl.abort();
@@ -186,18 +199,26 @@ export function DeploymentProgress({ id, onEnd }: { id: number; onEnd?: (d: Depl
       }
       return next;
     };
-    // Told rather than polling: every event of this deployment reads it again, and so does each (re)connect.
+    // Told rather than polling: a step's event is applied as it comes; the deployment is read again only when it
+    // starts (its steps exist from then on), when it ends, and at each (re)connect (to catch up with what passed).
+    const apply = (e: { event: string; data: unknown }) => {
+      const ev = (e.data as { data?: Record<string, unknown> } | null)?.data;
+      if (ev?.deployment_id !== id) return;
+      if (e.event !== 'deployment.step') return void read();
+      const {
+        position,
+        deployment_id: _id,
+        ...patch
+      } = ev as { position: number; deployment_id: number } & Partial<Deployment['steps'][number]>;
+      setD((cur) =>
+        cur && cur.steps[position]
+          ? { ...cur, steps: cur.steps.map((st) => (st.position === position ? { ...st, ...patch } : st)) }
+          : cur,
+      );
+    };
     void read().then((first) => {
       if (!first || !RUNNING.includes(first.status)) return;
-      void stream(
-        `/api/events?app=${first.app}`,
-        (e) => {
-          if ((e.data as { data?: { deployment_id?: number } } | null)?.data?.deployment_id === id) void read();
-        },
-        ctrl.signal,
-        true,
-        () => void read(),
-      );
+      void stream(`/api/events?app=${first.app}`, apply, ctrl.signal, true, () => void read());
     });
     return () => {
       live = false;
