@@ -1,7 +1,7 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { readEvents } from '../support/events.js';
+import { openEvents } from '../support/events.js';
 import { setupPocketdHost, type PocketdHost } from '../support/host.js';
 import { until } from '../support/until.js';
 
@@ -46,8 +46,9 @@ test("an app that passed its create's health gate is healthy at once (the schedu
 test('a killed process reaches the events stream as app.state, and the restart after it too', async () => {
   const before = (await h.api('GET', '/api/apps/live')).body.runtime;
   const res = await fetch(`${h.url}/api/events?app=live`, { headers: { authorization: `Bearer ${h.token}` } });
-  const events = readEvents(
-    res,
+  const stream = openEvents(res);
+  await stream.ready();
+  const events = stream.read(
     (ev) =>
       ev.some(
         (e) =>
@@ -58,7 +59,6 @@ test('a killed process reaches the events stream as app.state, and the restart a
       ),
     20_000,
   );
-  await sleep(100);
   await h.sbx.run(['kill', '-9', String(before.main_pid)]);
   const seen = (await events).filter((e) => e.event === 'app.state').map((e) => e.data.data);
   assert.ok(

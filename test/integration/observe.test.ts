@@ -1,7 +1,7 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { readEvents } from '../support/events.js';
+import { openEvents, readEvents } from '../support/events.js';
 import { setupPocketdHost, type PocketdHost } from '../support/host.js';
 import { until } from '../support/until.js';
 
@@ -58,6 +58,7 @@ test('follow delivers a new line within a second and ends its journal reader whe
   });
   assert.equal(res.status, 200);
   assert.match(res.headers.get('content-type') ?? '', /text\/event-stream/);
+  // The journal reader says nothing when it begins to follow: a moment for it to start.
   await sleep(300);
   const tag = `live-${Date.now()}`;
   const t0 = Date.now();
@@ -78,8 +79,9 @@ test('follow delivers a new line within a second and ends its journal reader whe
 
 test('events stream app changes; a client that reconnects with Last-Event-ID gets what it missed', async () => {
   const res = await fetch(`${h.url}/api/events?app=watch`, { headers: { authorization: `Bearer ${h.token}` } });
-  const pending = readEvents(res, (ev) => ev.some((e) => e.event === 'app.restarted'), 15_000);
-  await sleep(200);
+  const stream = openEvents(res);
+  await stream.ready();
+  const pending = stream.read((ev) => ev.some((e) => e.event === 'app.restarted'), 15_000);
   assert.equal((await h.api('POST', '/api/apps/watch/restart')).status, 200);
   const events = await pending;
   const restarted = events.find((e) => e.event === 'app.restarted');
@@ -123,13 +125,13 @@ test('health checks: healthy, a killed process shows as a restart and a health e
 
   const before = (await h.api('GET', '/api/apps/watch')).body.runtime;
   const res = await fetch(`${h.url}/api/events?app=watch`, { headers: { authorization: `Bearer ${h.token}` } });
-  const pending = readEvents(
-    res,
+  const stream = openEvents(res);
+  await stream.ready();
+  const pending = stream.read(
     (ev) =>
       ev.some((e) => e.event === 'app.health' && e.data.data.to === 'healthy' && e.data.data.from === 'unhealthy'),
     20_000,
   );
-  await sleep(200);
   await h.sbx.run(['kill', '-9', String(before.main_pid)]);
   const events = await pending;
   assert.ok(
@@ -217,8 +219,9 @@ test('after health_restart_after failed checks in a row pocketd restarts the app
   );
   const before = (await h.api('GET', '/api/apps/watch')).body.runtime;
   const res = await fetch(`${h.url}/api/events?app=watch`, { headers: { authorization: `Bearer ${h.token}` } });
-  const pending = readEvents(res, (ev) => ev.some((e) => e.event === 'app.auto_restarted'), 30_000);
-  await sleep(200);
+  const stream = openEvents(res);
+  await stream.ready();
+  const pending = stream.read((ev) => ev.some((e) => e.event === 'app.auto_restarted'), 30_000);
   assert.equal((await fetch(`http://127.0.0.1:${port}/_standin/sick`)).status, 200);
   const events = await pending;
   const restart = events.find((e) => e.event === 'app.auto_restarted');
