@@ -3,6 +3,7 @@
 // follow an app's log for a minute, and whether their journal readers end after.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { setupPocketdHost } from '../test/support/host.js';
+import { drain } from '../test/support/events.js';
 import { fmt, percentile } from './stats.js';
 
 const LINES = Number(process.env.BENCH_LINES ?? 200_000);
@@ -54,30 +55,16 @@ try {
     `search q="spam 12345 " over the whole journal: ${found.body.entries.length} entries in ${fmt(performance.now() - search)}`,
   );
 
-  const pid = (await h.sbx.run(['systemctl', 'show', '-p', 'MainPID', '--value', 'pocketd.service'])).trim();
-  const rss = async () => Number(/VmRSS:\s+(\d+)/.exec(await h.sbx.readFile(`/proc/${pid}/status`))?.[1] ?? 0) / 1024;
+  const rss = () => h.daemonRssMiB();
   const before = await rss();
   const ctrls = Array.from({ length: FOLLOWERS }, () => new AbortController());
   let received = 0;
   await Promise.all(
-    ctrls.map(async (c) => {
-      const res = await fetch(`${h.url}/api/apps/loud/logs?follow=1&lines=10`, {
-        headers: { authorization: `Bearer ${h.token}` },
-        signal: c.signal,
-      });
-      const reader = res.body!.getReader();
-      void (async () => {
-        try {
-          for (;;) {
-            const x = await reader.read();
-            if (x.done) break;
-            received += x.value.length;
-          }
-        } catch {
-          /* aborted */
-        }
-      })();
-    }),
+    ctrls.map((c) =>
+      drain(`${h.url}/api/apps/loud/logs?follow=1&lines=10`, h.token, c.signal, (x) => {
+        received += x.length;
+      }),
+    ),
   );
   await sleep(1000);
   const readers = async () =>

@@ -3,7 +3,6 @@
 // `systemctl show` per unit. Units are minimal stand-ins (sleep) so 200 fit on
 // 2 cores; the app rows are written straight into pocketd's store. Also times
 // create -> healthy with the release already cached.
-import { setTimeout as sleep } from 'node:timers/promises';
 import { setupPocketdHost } from '../test/support/host.js';
 import { fmt, percentile, timeCreates } from './stats.js';
 import { UNIT_LAYOUT } from '../src/host/templates.js';
@@ -31,16 +30,7 @@ try {
     db.transaction(()=>{${JSON.stringify(names)}.forEach((n,i)=>st.run(n,20000+i,'0.23.1',now,now))})();`;
   await h.sbx.run(['node', '-e', insert], { user: 'pocketd' });
   await h.sbx.run(['systemctl', 'start', 'pocketd.service']);
-  for (
-    let i = 0;
-    i < 100 &&
-    !(await fetch(`${h.url}/api/health`).then(
-      (r) => r.ok,
-      () => false,
-    ));
-    i++
-  )
-    await sleep(100);
+  await h.untilAnswers(100);
 
   const metric = async (name: string) =>
     Number(
@@ -78,8 +68,7 @@ try {
   const oneProcess = JSON.parse(
     await h.sbx.run(['node', '-e', listScript], { user: 'pocketd', timeoutMs: 300_000 }),
   ) as number[];
-  const pid = (await h.sbx.run(['systemctl', 'show', '-p', 'MainPID', '--value', 'pocketd.service'])).trim();
-  const rss = Number(/VmRSS:\s+(\d+)/.exec(await h.sbx.readFile(`/proc/${pid}/status`))?.[1]) / 1024;
+  const rss = await h.daemonRssMiB();
   const p50 = percentile(times, 50);
   console.log(`${N} apps, ${RUNS} runs of GET /api/apps: p50 ${fmt(p50)}, p99 ${fmt(percentile(times, 99))}`);
   console.log(

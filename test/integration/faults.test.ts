@@ -340,16 +340,7 @@ test('a full disk on the data directory: clear 507s, nothing half-written, all w
     'mkdir -p /mnt/small && mount -t tmpfs -o size=48m tmpfs /mnt/small && cp -a /var/lib/pocketd/. /mnt/small/ && mount --bind /mnt/small /var/lib/pocketd',
   ]);
   await h.sbx.run(['systemctl', 'start', 'pocketd']);
-  for (
-    let i = 0;
-    i < 100 &&
-    !(await fetch(`${h.url}/api/health`).then(
-      (r) => r.ok,
-      () => false,
-    ));
-    i++
-  )
-    await sleep(100);
+  await h.untilAnswers(100);
   try {
     await h.sbx.run(['sh', '-c', 'dd if=/dev/zero of=/var/lib/pocketd/filler bs=1M count=100 2>/dev/null; true']);
     const form = new FormData();

@@ -51,3 +51,25 @@ export function openEvents(res: Response) {
 /** Reads SSE events from a response body until `until` says stop or the time runs out. */
 export const readEvents = (res: Response, until: (events: SseEvent[]) => boolean, timeoutMs = 5000) =>
   openEvents(res).read(until, timeoutMs);
+
+/** Opens a stream with the token and hands each chunk it sends to `onChunk` until `signal` aborts it. */
+export async function drain(
+  url: string,
+  token: string,
+  signal: AbortSignal,
+  onChunk: (chunk: Uint8Array) => void,
+): Promise<void> {
+  const res = await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal });
+  const reader = res.body!.getReader();
+  void (async () => {
+    try {
+      for (;;) {
+        const x = await reader.read();
+        if (x.done) break;
+        onChunk(x.value);
+      }
+    } catch {
+      /* aborted */
+    }
+  })();
+}

@@ -15,6 +15,10 @@ export interface PocketdHost {
   waitDeployment(id: number, timeoutMs?: number): Promise<any>;
   /** Polls a deployment until one of its steps has the status (running by default). */
   waitStep(id: number, step: string, status?: string): Promise<any>;
+  /** Waits (bounded) until the daemon answers its liveness probe; false when it never did. */
+  untilAnswers(tries?: number): Promise<boolean>;
+  /** The daemon's resident memory now, in MiB. */
+  daemonRssMiB(): Promise<number>;
   /** A request through the sandbox's Caddy for a domain (its Host header). */
   viaCaddy(host: string, path?: string): ReturnType<typeof httpRequest>;
   /** SIGKILLs the daemon and waits until systemd has started a new one that answers. */
@@ -49,18 +53,22 @@ export async function setupPocketdHost(
     const args = Object.entries(settings).flatMap(([k, v]) => ['--set', `${k}=${v}`]);
     await sbx.run(['/bin/bash', `${SANDBOX_SRC}/deploy/install.sh`, ...args], { timeoutMs: 120_000 });
     const url = `http://127.0.0.1:${port}`;
-    for (let i = 0; i < 200; i++) {
-      const ok = await fetch(`${url}/api/health`).then(
+    const answers = () =>
+      fetch(`${url}/api/health`).then(
         (r) => r.ok,
         () => false,
       );
-      if (ok) break;
-      if (i === 199)
-        throw new Error(
-          `pocketd did not answer: ${await sbx.run(['journalctl', '-u', 'pocketd', '-n', '30', '--no-pager'])}`,
-        );
-      await sleep(100);
-    }
+    const untilAnswers = async (tries = 200) => {
+      for (let i = 0; i < tries; i++) {
+        if (await answers()) return true;
+        await sleep(100);
+      }
+      return false;
+    };
+    if (!(await untilAnswers()))
+      throw new Error(
+        `pocketd did not answer: ${await sbx.run(['journalctl', '-u', 'pocketd', '-n', '30', '--no-pager'])}`,
+      );
     const token = (
       await sbx.run(['/usr/local/bin/pocketd', 'token', 'create', '--name', 'tests', '--scope', 'admin'])
     ).trim();
@@ -111,6 +119,11 @@ export async function setupPocketdHost(
         }
         throw new Error(`step ${step} of deployment ${id} never ${status}`);
       },
+      untilAnswers,
+      async daemonRssMiB() {
+        const pid = (await box.run(['systemctl', 'show', '-p', 'MainPID', '--value', 'pocketd.service'])).trim();
+        return Number(/VmRSS:\s+(\d+)/.exec(await box.readFile(`/proc/${pid}/status`))?.[1] ?? 0) / 1024;
+      },
       viaCaddy: (host, path = '/api/health') => httpRequest(box.caddy.httpPort, path, { host, timeoutMs: 20_000 }),
       async killDaemon() {
         const mainPid = async () =>
@@ -120,15 +133,7 @@ export async function setupPocketdHost(
         // systemd starts it again (Restart=on-failure); it recovers interrupted deployments before it answers.
         for (let i = 0; i < 400; i++) {
           const now = await mainPid();
-          if (
-            now !== pid &&
-            now !== '0' &&
-            (await fetch(`${url}/api/health`).then(
-              (r) => r.ok,
-              () => false,
-            ))
-          )
-            return;
+          if (now !== pid && now !== '0' && (await answers())) return;
           await sleep(100);
         }
         throw new Error('pocketd did not come back after SIGKILL');

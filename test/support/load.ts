@@ -1,6 +1,7 @@
 import autocannon from 'autocannon';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PocketdHost } from './host.js';
+import { drain } from './events.js';
 
 export interface LoadResult {
   requests: number;
@@ -30,30 +31,16 @@ export async function runLoad(
   app: string,
   opts: { clients: number; seconds: number; subscribers: number },
 ): Promise<LoadResult> {
-  const pid = (await h.sbx.run(['systemctl', 'show', '-p', 'MainPID', '--value', 'pocketd.service'])).trim();
-  const rss = async () => Number(/VmRSS:\s+(\d+)/.exec(await h.sbx.readFile(`/proc/${pid}/status`))?.[1] ?? 0) / 1024;
+  const rss = () => h.daemonRssMiB();
   const rssBefore = await rss();
   const ctrls = Array.from({ length: opts.subscribers }, () => new AbortController());
   let eventsReceived = 0;
   await Promise.all(
-    ctrls.map(async (c) => {
-      const res = await fetch(`${h.url}/api/events`, {
-        headers: { authorization: `Bearer ${h.token}` },
-        signal: c.signal,
-      });
-      const reader = res.body!.getReader();
-      void (async () => {
-        try {
-          for (;;) {
-            const x = await reader.read();
-            if (x.done) break;
-            eventsReceived += new TextDecoder().decode(x.value).split('\nid: ').length - 1;
-          }
-        } catch {
-          /* aborted */
-        }
-      })();
-    }),
+    ctrls.map((c) =>
+      drain(`${h.url}/api/events`, h.token, c.signal, (x) => {
+        eventsReceived += new TextDecoder().decode(x).split('\nid: ').length - 1;
+      }),
+    ),
   );
   let running = true;
   const peaks: number[] = [];
