@@ -292,10 +292,24 @@ test('validateCreate: every refusal names its field; warnings for an old release
 test('create: the helper is asked in order, the app ends ready and answers; a failed start undoes every step', async () =>
   withHost(async (h) => {
     const apps = createApps(h.deps);
-    const made = await apps.create({ name: 'shop', domains: ['shop.example.com'], env: { A: '1' } }, 't');
+    const password = 'a-long-secret-password-1';
+    const made = await apps.create(
+      { name: 'shop', domains: ['shop.example.com'], env: { A: '1' }, superuser: { email: 'a@b.co', password } },
+      't',
+    );
     const done = await h.deps.deployments.wait(made.deployment_id, 10_000);
     assert.equal(done.status, 'success', done.error ?? '');
-    assert.deepEqual(h.helper.verbs('shop'), ['prepare-app', 'install-env', 'install-unit', 'install-site', 'start']);
+    assert.deepEqual(h.helper.verbs('shop'), [
+      'prepare-app',
+      'install-env',
+      'install-unit',
+      'install-site',
+      'start',
+      'superuser',
+    ]);
+    // The password waited apart from the public params and is gone once the create ended.
+    assert.ok(!JSON.stringify(done).includes(password));
+    assert.equal((await h.db.selectFrom('deployment_inputs').selectAll().execute()).length, 0);
     assert.equal((await h.deps.store.load('shop')).row.status, 'ready');
 
     h.helper.failOn('start', 'systemd said no', 'blog');
