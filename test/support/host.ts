@@ -92,6 +92,9 @@ export async function setupPocketdHost(
       return { status: res.status, body: parsed };
     };
     const box = sbx;
+    const mainPid = async () =>
+      (await box.run(['systemctl', 'show', '-p', 'MainPID', '--value', 'pocketd.service'])).trim();
+    let daemonPid: string | undefined;
     return {
       sbx: box,
       mirror,
@@ -120,14 +123,18 @@ export async function setupPocketdHost(
         throw new Error(`step ${step} of deployment ${id} never ${status}`);
       },
       untilAnswers,
+      // The daemon's PID is asked once (a sampler calling this every second must not start a process each time),
+      // and again only when that process is gone.
       async daemonRssMiB() {
-        const pid = (await box.run(['systemctl', 'show', '-p', 'MainPID', '--value', 'pocketd.service'])).trim();
-        return Number(/VmRSS:\s+(\d+)/.exec(await box.readFile(`/proc/${pid}/status`))?.[1] ?? 0) / 1024;
+        const status = async () => box.readFile(`/proc/${(daemonPid ??= await mainPid())}/status`);
+        const text = await status().catch(async () => {
+          daemonPid = undefined;
+          return status();
+        });
+        return Number(/VmRSS:\s+(\d+)/.exec(text)?.[1] ?? 0) / 1024;
       },
       viaCaddy: (host, path = '/api/health') => httpRequest(box.caddy.httpPort, path, { host, timeoutMs: 20_000 }),
       async killDaemon() {
-        const mainPid = async () =>
-          (await box.run(['systemctl', 'show', '-p', 'MainPID', '--value', 'pocketd.service'])).trim();
         const pid = await mainPid();
         await box.run(['kill', '-9', pid]);
         // systemd starts it again (Restart=on-failure); it recovers interrupted deployments before it answers.
