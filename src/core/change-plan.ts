@@ -143,6 +143,9 @@ export async function recoverChange(
   save: (to: AppRelease) => Promise<void>,
 ): Promise<Recovery> {
   const { host, privileged } = deps;
+  // Cut short before its first step: it changed nothing (its params are still the request's).
+  if (!d.steps.some((s) => s.status === 'success' || s.status === 'running'))
+    return { status: 'failed', error: 'interrupted by a stop of pocketd before its first step; nothing was changed' };
   const p = changeParamsSchema.parse(d.params);
   const stepDone = (name: string) =>
     d.steps.some((s) => s.name === name && (s.status === 'success' || s.status === 'running'));

@@ -4,8 +4,11 @@ import { z } from 'zod';
 import pino from 'pino';
 import { runSteps, type StepDef } from '../../src/core/deployment-steps.js';
 import { nowIso } from '../../src/core/clock.js';
+import type { StepStatus } from '../../src/db/schema.js';
 import { createApps } from '../../src/core/apps.js';
 import { createAppOps } from '../../src/core/app-ops.js';
+import { createBackups } from '../../src/core/backups.js';
+import { createChanges } from '../../src/core/changes.js';
 import { inProcess, type InProcess } from '../support/fake-host.js';
 import { until } from '../support/until.js';
 
@@ -400,4 +403,65 @@ test('a delete cut short is finished on restart; a create cut short is purged', 
     assert.deepEqual(h.helper.verbs('half'), ['remove-unit', 'remove-site', 'remove-env', 'purge-app']);
     assert.equal(await h.deps.store.find('shop'), undefined);
     assert.equal(await h.deps.store.find('half'), undefined);
+  }));
+
+test('a change cut short: before its first step nothing is touched; after the new release was installed it is rolled back', async () =>
+  withHost(async (h) => {
+    const apps = createApps(h.deps);
+    const backups = createBackups({ ...h.deps, db: h.db });
+    createChanges({ ...h.deps, backups });
+    const made = await apps.create({ name: 'shop', domains: [], env: {}, pocketbase_version: '0.22.0' }, 't');
+    assert.equal((await h.deps.deployments.wait(made.deployment_id, 10_000)).status, 'success');
+    const interrupted = async (params: object, steps: Array<[string, StepStatus]>) => {
+      const r = await h.db
+        .insertInto('deployments')
+        .values({
+          app: 'shop',
+          kind: 'upgrade',
+          status: 'running',
+          params: JSON.stringify(params),
+          actor: 't',
+          created_at: nowIso(),
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      if (steps.length)
+        await h.db
+          .insertInto('deployment_steps')
+          .values(steps.map(([name, status], position) => ({ deployment_id: r.id, position, name, status })))
+          .execute();
+      return r.id;
+    };
+    h.helper.calls.length = 0;
+    await interrupted({ version: '0.22.1' }, []);
+    const [first] = await h.deps.deployments.recoverInterrupted();
+    assert.equal(first!.status, 'failed');
+    assert.match(first!.error, /before its first step; nothing was changed/);
+    assert.deepEqual(h.helper.calls, []);
+
+    const id = await interrupted(
+      {
+        from: { version: '0.22.0', bundle: null },
+        to: { version: '0.22.1', bundle: null },
+        restore_backup: null,
+        was_running: true,
+      },
+      [
+        ['validate', 'success'],
+        ['fetch_release', 'success'],
+        ['extract_bundle', 'skipped'],
+        ['stop', 'success'],
+        ['snapshot', 'success'],
+        ['restore_data', 'skipped'],
+        ['install_release', 'running'],
+      ],
+    );
+    await h.db
+      .insertInto('backups')
+      .values({ app: 'shop', kind: 'pre-deploy', status: 'ready', deployment_id: id, created_at: nowIso() })
+      .execute();
+    const [second] = await h.deps.deployments.recoverInterrupted();
+    assert.equal(second!.status, 'rolled_back', second!.error);
+    assert.deepEqual(h.helper.verbs('shop'), ['stop', 'install-unit', 'restore-backup', 'start']);
+    assert.equal((await h.deps.store.load('shop')).settings.version, '0.22.0');
   }));
