@@ -76,7 +76,6 @@ export const STATUS_OF: Record<string, ContentfulStatusCode> = {
   CHECKSUM_MISSING: 502,
   STATE_TIMEOUT: 504,
   TIMEOUT: 504,
-  APP_BUSY: 500,
   INTERNAL: 500,
 };
 export const statusOf = (code: string): ContentfulStatusCode => STATUS_OF[code] ?? 500;
