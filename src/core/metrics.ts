@@ -1,7 +1,8 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import { unitName } from './app-host.js';
-import { sql } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { Database } from '../db/database.js';
+import type { HostMetricsTable } from '../db/schema.js';
 import { appStore } from './app-store.js';
 import type { Logger } from '../log.js';
 import type { HostInfo, HostSample } from '../host/hostinfo.js';
@@ -47,13 +48,14 @@ export function createMetrics(
   opts: MetricsOptions,
 ) {
   const { db } = deps;
+  const store = appStore(db);
   let task: ScheduledTask | null = null;
   const keepMs = opts.history * opts.intervalSeconds * 1000;
 
   async function sampleAll(): Promise<void> {
     const at = nowIso();
     const cutoff = new Date(Date.now() - keepMs).toISOString();
-    const apps = await appStore(db).ready();
+    const apps = await store.ready();
     const [details, sample] = await Promise.all([
       deps.systemd.show(apps.map((a) => unitName(a.name))),
       deps.hostInfo.sample(),
@@ -90,7 +92,7 @@ export function createMetrics(
   }
 
   async function forApp(app: string, since: string | undefined, limit: number) {
-    await appStore(db).require(app);
+    await store.require(app);
     let q = db
       .selectFrom('app_metrics')
       .select(['at', 'active', 'memory_bytes', 'cpu_ns', 'restarts'])
@@ -139,19 +141,7 @@ export function createMetrics(
   async function forHost(
     since: string | undefined,
     limit: number,
-  ): Promise<{
-    current: HostSample;
-    interval_seconds: number;
-    samples: Array<{
-      at: string;
-      load1: number;
-      cpu_percent: number;
-      memory_total: number;
-      memory_available: number;
-      disk_total: number;
-      disk_free: number;
-    }>;
-  }> {
+  ): Promise<{ current: HostSample; interval_seconds: number; samples: HostMetricsRow[] }> {
     let q = db
       .selectFrom('host_metrics')
       .select(['at', 'load1', 'cpu_percent', 'memory_total', 'memory_available', 'disk_total', 'disk_free'])
@@ -182,3 +172,7 @@ export function createMetrics(
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+/** One stored sample of the host, as the store keeps it (without its row id). */
+export type HostMetricsRow = Omit<Selectable<HostMetricsTable>, 'id'>;
+/** The host's metrics as `GET /api/system/metrics` answers them. */
+export type HostMetrics = Awaited<ReturnType<Metrics['forHost']>>;

@@ -2,24 +2,14 @@ import { useState } from 'preact/hooks';
 import { api, bytes, duration } from '../api.js';
 import { Badge, ErrorNote, useLoad } from '../components.js';
 import { RangePicker, TimeChart, sinceOf, type RangeName } from '../chart.js';
-import type { Check, HostSample, SystemInfo } from '../types.js';
+import type { Check, HostMetrics, SystemInfo } from '../types.js';
 
 /** The host: checks with their messages, metrics and pocketd's version. */
 export function Host() {
   const checks = useLoad(() => api<{ ok: boolean; checks: Check[] }>('GET', '/api/validate/system'), []);
   const [range, setRange] = useState<RangeName>('1 h');
   const metrics = useLoad(
-    () =>
-      api<{
-        current: HostSample & { cpus: number };
-        samples: Array<{
-          at: string;
-          load1: number;
-          cpu_percent: number;
-          memory_total: number;
-          memory_available: number;
-        }>;
-      }>('GET', `/api/system/metrics?limit=20000&since=${encodeURIComponent(sinceOf(range))}`),
+    () => api<HostMetrics>('GET', `/api/system/metrics?limit=20000&since=${encodeURIComponent(sinceOf(range))}`),
     [range],
   );
   const info = useLoad(() => api<SystemInfo>('GET', '/api/system/info'), []);
