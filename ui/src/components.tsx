@@ -1,7 +1,7 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, api, stream } from './api.js';
-import type { Deployment } from './types.js';
+import type { Deployment, Release } from './types.js';
 
 /** A small line chart; fixed size so live data never shifts the layout. */
 export function Sparkline({
@@ -298,3 +298,20 @@ export function Table({
     </div>
   );
 }
+
+/** A picker's options for PocketBase releases, each saying whether it is the latest or a prerelease. */
+export const ReleaseOptions = ({
+  releases,
+}: {
+  releases: Array<Pick<Release, 'version' | 'latest' | 'prerelease'>>;
+}) => (
+  <>
+    {releases.map((r) => (
+      <option key={r.version} value={r.version}>
+        {r.version}
+        {r.latest ? ' (latest)' : ''}
+        {r.prerelease ? ' (prerelease)' : ''}
+      </option>
+    ))}
+  </>
+);

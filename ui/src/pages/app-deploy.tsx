@@ -1,6 +1,15 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, ago, bytes, upload } from '../api.js';
-import { Badge, ConfirmButton, DeploymentProgress, Empty, ErrorNote, useLoad, Table } from '../components.js';
+import {
+  Badge,
+  ConfirmButton,
+  DeploymentProgress,
+  Empty,
+  ErrorNote,
+  ReleaseOptions,
+  useLoad,
+  Table,
+} from '../components.js';
 import type { AppDetail, Bundle, Deployment } from '../types.js';
 
 type Summary = Omit<Deployment, 'steps'>;
@@ -157,13 +166,7 @@ export function Deploy({ app, onDone }: { app: AppDetail; onDone: () => void }) 
           Version{' '}
           <select value={version} onChange={(e) => setVersion(e.currentTarget.value)}>
             <option value="">choose…</option>
-            {choices.map((r) => (
-              <option key={r.version} value={r.version}>
-                {r.version}
-                {r.latest ? ' (latest)' : ''}
-                {r.prerelease ? ' (prerelease)' : ''}
-              </option>
-            ))}
+            <ReleaseOptions releases={choices} />
           </select>
         </label>
         <button

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, api } from '../api.js';
-import { DeploymentProgress, ErrorNote, useLoad } from '../components.js';
+import { DeploymentProgress, ErrorNote, ReleaseOptions, useLoad } from '../components.js';
 import type { FieldIssue, Release, ValidationReport } from '../types.js';
 
 /** Create an app: checked as you type, then the create followed step by step. */
@@ -149,13 +149,7 @@ export function CreateApp() {
           PocketBase version
           <select name="version" value={version} onChange={(e) => setVersion(e.currentTarget.value)}>
             <option value="">latest stable</option>
-            {releases.map((r) => (
-              <option key={r.version} value={r.version}>
-                {r.version}
-                {r.latest ? ' (latest)' : ''}
-                {r.prerelease ? ' (prerelease)' : ''}
-              </option>
-            ))}
+            <ReleaseOptions releases={releases} />
           </select>
         </label>
         {fieldError('pocketbase_version')}
