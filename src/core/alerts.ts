@@ -1,5 +1,6 @@
 import { statfs } from 'node:fs/promises';
 import type { Database } from '../db/database.js';
+import type { Message } from '../host/notify.js';
 import type { Logger } from '../log.js';
 import { createOutbox, type OutboxOptions } from './alert-outbox.js';
 import { createAlertRules, type AlertKind } from './alert-rules.js';
@@ -41,11 +42,28 @@ export function createAlerts(
   const streaks = new Map<string, { bad: number; good: number; stopped: boolean }>();
   const rules = createAlertRules(deps);
   const outbox = createOutbox(deps, opts);
-  const { channelsFor } = rules;
-  const enqueue = outbox.enqueue;
   let diskTimer: NodeJS.Timeout | undefined;
   let hostTimer: NodeJS.Timeout | undefined;
   let unsubscribe: (() => void) | undefined;
+
+  /** One message about an incident to every channel whose rules take its kind and app. */
+  async function tell(
+    event: Message['event'],
+    i: { id: number; kind: string; app: string | null },
+    title: string,
+    detail: string | null,
+    at = nowIso(),
+  ): Promise<void> {
+    await outbox.enqueue(await rules.channelsFor(i.kind as AlertKind, i.app), i.id, {
+      event,
+      kind: i.kind,
+      app: i.app,
+      title,
+      detail,
+      incident_id: i.id,
+      at,
+    });
+  }
 
   /** Opens the incident named by `key` unless it is open; its channels hear of it once. */
   async function raise(
@@ -70,15 +88,7 @@ export function createAlerts(
       .executeTakeFirstOrThrow();
     log.warn({ incident: row.id, kind, app }, title);
     deps.events.publish('incident.opened', app, { incident_id: row.id, kind, title });
-    await enqueue(await channelsFor(kind, app), row.id, {
-      event: 'opened',
-      kind,
-      app,
-      title,
-      detail,
-      incident_id: row.id,
-      at,
-    });
+    await tell('opened', { id: row.id, kind, app }, title, detail, at);
   }
 
   /** Closes the incident named by `key` if it is open, with one recovery message. */
@@ -94,15 +104,7 @@ export function createAlerts(
     await db.updateTable('incidents').set({ closed_at: at }).where('id', '=', open.id).execute();
     log.info({ incident: open.id, kind: open.kind, app: open.app }, title);
     deps.events.publish('incident.resolved', open.app, { incident_id: open.id, kind: open.kind, title });
-    await enqueue(await channelsFor(open.kind as AlertKind, open.app), open.id, {
-      event: 'resolved',
-      kind: open.kind,
-      app: open.app,
-      title,
-      detail,
-      incident_id: open.id,
-      at,
-    });
+    await tell('resolved', open, title, detail, at);
   }
 
   /** Something that happened once: recorded as an incident opened and closed at once, one message. */
@@ -113,15 +115,7 @@ export function createAlerts(
       .values({ key: `${kind}:${app ?? ''}:${at}`, kind, app, title, detail, opened_at: at, closed_at: at })
       .returning('id')
       .executeTakeFirstOrThrow();
-    await enqueue(await channelsFor(kind, app), row.id, {
-      event: 'notice',
-      kind,
-      app,
-      title,
-      detail,
-      incident_id: row.id,
-      at,
-    });
+    await tell('notice', { id: row.id, kind, app }, title, detail, at);
   }
 
   /** Every health check of an app: `after` bad ones in a row open its incident, `after` good ones close it. */
@@ -245,15 +239,7 @@ export function createAlerts(
       .execute();
     for (const i of open) {
       await db.updateTable('incidents').set({ reminded_at: nowIso() }).where('id', '=', i.id).execute();
-      await enqueue(await channelsFor(i.kind as AlertKind, i.app), i.id, {
-        event: 'reminder',
-        kind: i.kind,
-        app: i.app,
-        title: i.title,
-        detail: i.detail,
-        incident_id: i.id,
-        at: nowIso(),
-      });
+      await tell('reminder', i, i.title, i.detail);
     }
   }
 
