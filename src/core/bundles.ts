@@ -32,6 +32,7 @@ export interface Bundle {
  */
 export function createBundles(deps: { config: Config; db: Database; events: EventBus }) {
   const { config, db } = deps;
+  const store = appStore(db);
   const limits: ZipLimits = {
     maxUnpackedBytes: config.bundle_max_unpacked_bytes,
     maxFiles: config.bundle_max_files,
@@ -48,7 +49,7 @@ export function createBundles(deps: { config: Config; db: Database; events: Even
     notes: string | null,
     actor: string,
   ): Promise<Bundle> {
-    await appStore(db).require(app);
+    await store.require(app);
     await mkdir(dirOf(app), { recursive: true, mode: 0o700 });
     const tmp = path.join(dirOf(app), `.upload-${randomBytes(6).toString('hex')}`);
     const hash = createHash('sha256');
@@ -100,7 +101,7 @@ export function createBundles(deps: { config: Config; db: Database; events: Even
   }
 
   async function list(app: string): Promise<Bundle[]> {
-    await appStore(db).require(app);
+    await store.require(app);
     const rows = await db.selectFrom('bundles').selectAll().where('app', '=', app).orderBy('number', 'desc').execute();
     return rows.map(({ id: _id, app: _app, ...r }) => ({ ...r, dirs: JSON.parse(r.dirs) as string[] }));
   }

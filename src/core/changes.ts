@@ -1,7 +1,5 @@
 import { z } from 'zod';
 import { PocketdError, conflict, fieldError } from '../errors.js';
-import type { AppDeps } from './app-deps.js';
-import type { Backups } from './backups.js';
 import {
   changeSteps,
   recoverChange,
@@ -20,9 +18,8 @@ const nullableId = z.number().int().nullable().default(null);
  * passes the health gate; a failure or a cancel undoes every step in reverse
  * (data included) and the deployment ends `rolled_back` or `cancelled`.
  */
-export function createChanges(deps: AppDeps & { backups: Backups }) {
+export function createChanges(deps: ChangeDeps) {
   const { store, deployments } = deps;
-  const cd: ChangeDeps = deps;
 
   async function save(app: string, to: AppRelease) {
     await store.setRelease(app, to);
@@ -48,12 +45,12 @@ export function createChanges(deps: AppDeps & { backups: Backups }) {
     };
     return {
       params,
-      steps: changeSteps(cd, settings, params, () => save(app, params.to)),
+      steps: changeSteps(deps, settings, params, () => save(app, params.to)),
       onFailure: 'rolled_back',
     };
   }
 
-  const recover = (d: Deployment) => recoverChange(cd, d, (to) => save(d.app, to));
+  const recover = (d: Deployment) => recoverChange(deps, d, (to) => save(d.app, to));
 
   deployments.register('upgrade', {
     params: z.object({ version: z.string() }),

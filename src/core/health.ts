@@ -37,11 +37,12 @@ export function createHealthChecker(
   opts: HealthOptions,
 ) {
   const { db } = deps;
+  const store = appStore(db);
   const last = new Map<string, { state: HealthState; since: string; failures: number }>();
   let task: ScheduledTask | null = null;
 
   async function checkAll(): Promise<void> {
-    const apps = await appStore(db).ready();
+    const apps = await store.ready();
     if (apps.length === 0) return;
     const details = await deps.systemd.show(apps.map((a) => unitName(a.name)));
     await Promise.all(
@@ -107,7 +108,7 @@ export function createHealthChecker(
   }
 
   async function status(app: string, limit: number) {
-    await appStore(db).require(app);
+    await store.require(app);
     const history = await db
       .selectFrom('health_checks')
       .select(['at', 'state', 'http_status', 'latency_ms', 'error'])
@@ -135,7 +136,7 @@ export function createHealthChecker(
     if (d.active_state === 'inactive' || d.active_state === 'deactivating') {
       // Stopped on purpose (by an operation of pocketd's, or wanted stopped) is "stopped"; a unit that stopped
       // behind pocketd's back while the app should run is down.
-      const row = await appStore(db).find(app);
+      const row = await store.find(app);
       if (row?.desired_state === 'running' && d.active_state === 'inactive' && !deps.busy(app)) {
         if (cur !== 'unhealthy')
           await record(app, 'unhealthy', null, null, `the unit is ${d.active_state}/${d.sub_state}`);
@@ -144,7 +145,7 @@ export function createHealthChecker(
       if (cur !== 'unhealthy')
         await record(app, 'unhealthy', null, null, `the unit is ${d.active_state}/${d.sub_state}`);
     } else if (d.active_state === 'active' && cur !== 'healthy') {
-      const row = await appStore(db).find(app);
+      const row = await store.find(app);
       if (!row) return;
       let r = await probeHealth(row.port, opts.probeTimeoutMs);
       for (let i = 0; i < 20 && r.status !== 200; i++) {
