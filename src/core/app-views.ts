@@ -3,7 +3,7 @@ import { readIfExists, sha256 } from '../host/files.js';
 import type { UnitDetails } from '../host/systemd.js';
 import type { AppDeps } from './app-deps.js';
 import { unitName } from './app-host.js';
-import { maskEnv, type AppSettings } from './app-model.js';
+import { maskEnv, settingsOf, type AppSettings } from './app-model.js';
 
 export type AppState = 'running' | 'starting' | 'stopping' | 'stopped' | 'failed' | 'creating' | 'deleting' | 'unknown';
 
@@ -139,12 +139,13 @@ export function createViews(deps: Pick<AppDeps, 'store' | 'host' | 'systemd'>) {
   async function drifted(): Promise<string[]> {
     const out: string[] = [];
     await host.refreshRoutes();
-    for (const r of await store.ready()) {
-      const { settings } = await store.load(r.name);
-      const m = await configMatch(settings);
+    // Every app and its domains in two queries, not two per app.
+    for (const { row, domains } of await store.all()) {
+      if (row.status !== 'ready') continue;
+      const m = await configMatch(settingsOf(row, domains));
       if (!m.match)
         out.push(
-          `${r.name} (${[!m.unit.match && 'unit', !m.site.match && 'site', !m.routes.match && 'caddy routes'].filter(Boolean).join(', ')})`,
+          `${row.name} (${[!m.unit.match && 'unit', !m.site.match && 'site', !m.routes.match && 'caddy routes'].filter(Boolean).join(', ')})`,
         );
     }
     return out;
