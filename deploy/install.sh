@@ -103,6 +103,7 @@ HELPER_JSON=$(POCKETD_CONFIG="$CONFIG" node --input-type=module -e '
     apps_dir: c.apps_dir, archive_dir: c.archive_dir, backups_dir: c.apps_dir + "/.backups", releases_dir: c.releases_dir, data_dir: c.data_dir,
     unit_dir: c.unit_dir, sites_dir: c.sites_dir, env_dir: c.env_dir, caddyfile: process.argv[2], caddy_admin_socket: process.argv[3],
     apps_user: c.apps_user, daemon_user: "pocketd", releases_url: c.releases_url,
+    port_min: c.port_range.from, port_max: c.port_range.to,
   }, null, 2) + "\n");
 ' "$DIR/dist/src/config.js" "$CADDYFILE" "$CADDY_SOCKET")
 if [[ "$(cat /etc/pocketd/helper.json 2>/dev/null)" != "$HELPER_JSON" ]]; then

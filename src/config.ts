@@ -120,7 +120,12 @@ export const configSchema = z
     login_lock_seconds: int(1, 86400).default(300),
     log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
-  .strict();
+  .strict()
+  // An app's site proxies to its port: the API's own port among the apps' would publish the API through Caddy.
+  .refine((c) => c.listen.port < c.port_range.from || c.listen.port > c.port_range.to, {
+    path: ['listen'],
+    message: "the API's port must lie outside port_range",
+  });
 
 export type Config = z.output<typeof configSchema> & {
   /** Derived paths, fixed relative to data_dir and the package. */

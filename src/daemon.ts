@@ -137,6 +137,10 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       events,
     };
     const apps = createApps(appDeps);
+    // A deleted app's tokens die with it (its identity is gone too, which refuses them on its own).
+    events.subscribe((e) => {
+      if (e.type === 'app.deleted' && e.app) void auth.revokeAppTokens(e.app).catch(() => undefined);
+    });
     const backups = createBackups({ db, privileged, events, log: log.child({ mod: 'backups' }), deployments });
     stack.push(() => backups.stop());
     const changes = createChanges({ ...appDeps, backups });

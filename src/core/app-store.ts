@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Database } from '../db/database.js';
 import type { AppRow, AppStatus } from '../db/schema.js';
 import { PocketdError, conflict, notFound } from '../errors.js';
@@ -136,6 +137,8 @@ export function appStore(db: Database) {
         .insertInto('apps')
         .values({
           name: s.name,
+          // Its identity: what tokens and history are bound to (a later app of the same name gets another).
+          app_id: randomBytes(8).toString('hex'),
           port: s.port,
           version: s.version,
           memory_max: s.memory_max,

@@ -4,7 +4,7 @@ import type { TokenKind, TokenRow } from '../db/schema.js';
 import { PocketdError, fieldError, notFound } from '../errors.js';
 import { isoIn, nowIso } from './clock.js';
 import { DUMMY_HASH, hashPassword, hashToken, newTokenSecret, verifyPassword } from './passwords.js';
-import { scopeSchema } from './scopes.js';
+import { parseAppScope, scopeSchema } from './scopes.js';
 
 /** Who made a request, as routes and the audit log see it. */
 export interface Principal {
@@ -67,6 +67,14 @@ export function createAuthService(db: Database, opts: AuthOptions) {
     userId?: number | null;
   }) {
     scopeSchema.parse(input.scope);
+    // An app's token belongs to that app's identity, not its name: made only for an app that exists.
+    const scoped = parseAppScope(input.scope);
+    let appId: string | null = null;
+    if (scoped) {
+      const a = await db.selectFrom('apps').select('app_id').where('name', '=', scoped.app).executeTakeFirst();
+      if (!a) throw fieldError('scope', 'UNKNOWN_APP', `there is no app named ${scoped.app}`);
+      appId = a.app_id;
+    }
     const secret = newTokenSecret();
     const row = await db
       .insertInto('tokens')
@@ -76,6 +84,7 @@ export function createAuthService(db: Database, opts: AuthOptions) {
         hash: hashToken(secret),
         prefix: secret.slice(0, 10),
         scope: input.scope,
+        app_id: appId,
         user_id: input.userId ?? null,
         created_at: nowIso(),
         expires_at: isoIn(input.days * DAY),
@@ -158,7 +167,9 @@ export function createAuthService(db: Database, opts: AuthOptions) {
       const row = await db
         .selectFrom('tokens')
         .leftJoin('users', 'users.id', 'tokens.user_id')
+        .leftJoin('apps', 'apps.app_id', 'tokens.app_id')
         .select([
+          'apps.name as app_name',
           'tokens.id',
           'tokens.name',
           'tokens.scope',
@@ -172,6 +183,9 @@ export function createAuthService(db: Database, opts: AuthOptions) {
         .where('tokens.hash', '=', hash)
         .executeTakeFirst();
       if (!row || row.revoked_at !== null) return null;
+      // An app's token works only for the app it was made for: not for a later app that took the name.
+      const scoped = parseAppScope(row.scope);
+      if (scoped && scoped.app !== row.app_name) return null;
       if (known.size >= 10_000) known.clear();
       entry = {
         principal: {
@@ -215,6 +229,18 @@ export function createAuthService(db: Database, opts: AuthOptions) {
     if (r.numUpdatedRows === 0n) throw notFound('token', String(id));
   }
 
+  /** An app was deleted: every token made for it is revoked, and forgotten at once. */
+  async function revokeAppTokens(app: string): Promise<number> {
+    for (const [hash, e] of known) if (parseAppScope(e.principal.scope)?.app === app) known.delete(hash);
+    const r = await db
+      .updateTable('tokens')
+      .set({ revoked_at: nowIso() })
+      .where('scope', 'in', [`app:${app}:read`, `app:${app}:deploy`])
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows);
+  }
+
   async function listTokens(): Promise<TokenInfo[]> {
     const rows = await db
       .selectFrom('tokens')
@@ -232,7 +258,7 @@ export function createAuthService(db: Database, opts: AuthOptions) {
     return issueToken({ name, scope, kind: 'api', days, userId });
   }
 
-  return { createUser, login, authenticate, revoke, listTokens, createApiToken };
+  return { createUser, login, authenticate, revoke, revokeAppTokens, listTokens, createApiToken };
 }
 
 export type AuthService = ReturnType<typeof createAuthService>;

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Database } from '../db/database.js';
 import type { DeploymentRow, DeploymentStatus, StepRow } from '../db/schema.js';
 import { notFound } from '../errors.js';
@@ -29,6 +30,12 @@ export function deploymentStore(db: Database) {
     return { ...d, params: decode(d.params), steps };
   }
 
+  /** Whether a deployment was asked of the app that has its name now (not of a deleted one of the same name). */
+  async function ofPresentApp(d: { app: string; app_id: string | null }): Promise<boolean> {
+    const a = await db.selectFrom('apps').select('app_id').where('name', '=', d.app).executeTakeFirst();
+    return a !== undefined && a.app_id === d.app_id;
+  }
+
   /** Records a deployment (and its input apart from it) in one transaction. */
   async function insert(
     row: { app: string; kind: string; actor: string; status: 'queued' | 'pending'; params: Record<string, unknown> },
@@ -37,7 +44,13 @@ export function deploymentStore(db: Database) {
     return db.transaction().execute(async (trx) => {
       const r = await trx
         .insertInto('deployments')
-        .values({ ...row, params: JSON.stringify(row.params), created_at: nowIso() })
+        .values({
+          ...row,
+          // The identity of the app it is asked of: a later app of the same name does not inherit it.
+          app_id: sql<string | null>`(select app_id from apps where name = ${row.app})`,
+          params: JSON.stringify(row.params),
+          created_at: nowIso(),
+        })
         .returning('id')
         .executeTakeFirstOrThrow();
       if (input !== undefined)
@@ -138,7 +151,18 @@ export function deploymentStore(db: Database) {
 
   async function list(filter: { app?: string; status?: DeploymentStatus; limit: number; before?: number }) {
     let q = db.selectFrom('deployments').selectAll().orderBy('id', 'desc').limit(filter.limit);
-    if (filter.app) q = q.where('app', '=', filter.app);
+    if (filter.app) {
+      const app = filter.app;
+      // Only the present app's history; a deleted app's (no app of that name now) stays listed under its name.
+      q = q
+        .where('app', '=', app)
+        .where((eb) =>
+          eb.or([
+            eb.not(eb.exists(eb.selectFrom('apps').select('name').where('name', '=', app))),
+            eb('app_id', '=', eb.selectFrom('apps').select('app_id').where('name', '=', app)),
+          ]),
+        );
+    }
     if (filter.status) q = q.where('status', '=', filter.status);
     if (filter.before) q = q.where('id', '<', filter.before);
     return (await q.execute()).map((d) => ({ ...d, params: decode(d.params) }));
@@ -208,6 +232,7 @@ export function deploymentStore(db: Database) {
     interrupted,
     interruptSteps,
     list,
+    ofPresentApp,
     stats,
     countByStatus,
   };

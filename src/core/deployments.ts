@@ -338,6 +338,7 @@ export function createDeployments(
     get: store.get,
     wait,
     list: store.list,
+    ofPresentApp: store.ofPresentApp,
     cancel,
     cancelQueued,
     recoverInterrupted,

@@ -17,6 +17,8 @@ export interface TokensTable {
   prefix: string;
   scope: string;
   user_id: number | null;
+  /** The identity of the app an app-scoped token was made for (null for admin and session tokens). */
+  app_id: string | null;
   created_at: string;
   expires_at: string;
   last_used_at: string | null;
@@ -27,6 +29,8 @@ export type AppStatus = 'creating' | 'ready' | 'failed' | 'deleting';
 
 export interface AppsTable {
   name: string;
+  /** The app's identity: made at create, never reused; a new app of the same name has another. */
+  app_id: string;
   port: number;
   version: string;
   memory_max: string | null;
@@ -58,6 +62,8 @@ export type StepStatus = 'pending' | 'running' | 'success' | 'failed' | 'skipped
 export interface DeploymentsTable {
   id: Generated<number>;
   app: string;
+  /** The identity of the app it was asked of (null only for rows older than identities). */
+  app_id: string | null;
   kind: string;
   status: DeploymentStatus;
   params: string;

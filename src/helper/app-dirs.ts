@@ -6,12 +6,15 @@ import type { HelperContext } from './context.js';
 import { HelperError } from './errors.js';
 import { ensureRootDir, lookupUser } from './root-files.js';
 import { assertStopped } from './units.js';
-import { ensureAppUser, removeAppUser } from './users.js';
+import { removeTree } from './remove-tree.js';
+import { endAppProcesses, ensureAppUser, removeAppUser } from './users.js';
 
 /**
  * An app's directory and its backups. Root acts only on entries of directories
  * only root can change (the apps, archive and backups directories); everything
- * inside an app's own directory is done as the app (src/helper/as-app.ts).
+ * inside an app's own directory is done as the app, in its sandbox
+ * (src/helper/as-app.ts). Before root moves, re-owns or deletes an app's tree,
+ * every process of the app is gone (checked), and deletion is descriptor-based.
  */
 
 /** The app's directory itself: created or checked in the root-owned apps directory, then handed to the app. */
@@ -40,7 +43,12 @@ const stamp = () =>
 /** Moves the app's directory (and its backups) into the archive, out of the app's reach. Prints where. */
 export async function archiveApp(ctx: HelperContext, name: string): Promise<string> {
   const dir = ctx.appDir(name);
-  if (!(await lstat(dir).catch(() => null))) return '';
+  // Nothing of the app may run while root works on its tree: the unit, its work units, every process of its user.
+  await endAppProcesses(ctx, name);
+  if (!(await lstat(dir).catch(() => null))) {
+    await removeAppUser(ctx, name);
+    return '';
+  }
   await ensureRootDir(ctx.config.archive_dir, 0o700);
   const dest = path.join(ctx.config.archive_dir, `${name}-${stamp()}`);
   await rename(dir, dest);
@@ -54,9 +62,10 @@ export async function archiveApp(ctx: HelperContext, name: string): Promise<stri
 
 /** Removes the app's directory and backups: first moved where only root can reach, then deleted there. */
 export async function purgeApp(ctx: HelperContext, name: string): Promise<void> {
+  await endAppProcesses(ctx, name);
   for (const p of [ctx.appDir(name), path.join(ctx.config.backups_dir, name)]) {
     const away = await moveAway(ctx, p, 'purge');
-    if (away) await rm(away, { recursive: true, force: true });
+    if (away) await removeTree(ctx, away);
   }
   await removeAppUser(ctx, name);
 }
@@ -103,7 +112,7 @@ export async function migrateApp(ctx: HelperContext, name: string): Promise<stri
   await chmod(next, 0o750);
   const old = await moveAway(ctx, dir, 'pre-migration');
   await rename(next, dir);
-  if (old) await rm(old, { recursive: true, force: true });
+  if (old) await removeTree(ctx, old);
   return `now owned by ${ctx.appUser(name)}`;
 }
 

@@ -8,8 +8,9 @@ import { readZip } from '../host/zip.js';
 
 /**
  * Work inside an app's directory, done by the helper re-run as the app's own
- * user: whatever the app planted there (links, odd files), this process has
- * only the rights the app has. Root only hands it descriptors (a bundle on
+ * user inside the app's own sandbox (src/helper/sandbox-run.ts): whatever the
+ * app planted there (links, odd files, rc files), this process has only the
+ * rights and the view the app has. Root only hands it descriptors (a bundle on
  * stdin, a backup file as stdin or stdout), never a path to follow.
  */
 
@@ -120,7 +121,10 @@ async function copyData(from: string, to: string): Promise<void> {
         process.stderr.write(`skipped a database with an unusual name\n`);
         continue;
       }
-      await exec('sqlite3', ['-bail', src, `.backup main '${dst}'`], { timeoutMs: 30 * 60_000 });
+      // -init /dev/null: no ~/.sqliterc or any other file the app could have planted is read.
+      await exec('sqlite3', ['-init', '/dev/null', '-bail', '-batch', src, `.backup main '${dst}'`], {
+        timeoutMs: 30 * 60_000,
+      });
     } else {
       await copyFile(src, dst);
     }

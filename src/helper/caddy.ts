@@ -64,7 +64,9 @@ async function swapSite(ctx: HelperContext, name: string, text: string | null): 
 /** The site is pocketd's template: the app's validated domains, proxied to the app's own loopback port. */
 export async function installSite(ctx: HelperContext, name: string, spec: SiteSpec): Promise<void> {
   const record = await ctx.records.get(name);
-  if (record && record.port !== spec.port)
+  // A site only ever sends an app's domains to the port its unit listens on: no unit, no site.
+  if (!record) throw new HelperError(65, `name: app ${name} has no unit installed by pocketd`);
+  if (record.port !== spec.port)
     throw new HelperError(65, `port: ${spec.port} is not the port of app ${name} (${record.port})`);
   await ctx.records.assertFree(name, spec.port, spec.domains);
   await swapSite(ctx, name, ctx.templates.renderSite(siteContext(name, spec)));

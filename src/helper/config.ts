@@ -37,8 +37,16 @@ export const helperConfigSchema = z
     apps_user: user.default('pocketbase'),
     daemon_user: user.default('pocketd'),
     releases_url: z.url({ protocol: /^https?$/ }).default('https://api.github.com'),
+    /** The only loopback ports an app's unit may listen on and a site may proxy to: root's word, not the daemon's. */
+    port_min: z.number().int().min(1024).max(65535).default(20000),
+    port_max: z.number().int().min(1024).max(65535).default(20999),
+    /** Apps' uids come from this range and are never given out twice (src/helper/users.ts). */
+    app_uid_min: z.number().int().min(1000).max(2_000_000_000).default(50000),
+    app_uid_max: z.number().int().min(1000).max(2_000_000_000).default(59999),
   })
-  .strict();
+  .strict()
+  .refine((c) => c.port_min <= c.port_max, { path: ['port_max'], message: 'must not be below port_min' })
+  .refine((c) => c.app_uid_min <= c.app_uid_max, { path: ['app_uid_max'], message: 'must not be below app_uid_min' });
 
 export type HelperConfig = z.output<typeof helperConfigSchema> & { templates_dir: string };
 

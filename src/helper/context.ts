@@ -6,6 +6,7 @@ import { HelperError } from './errors.js';
 import type { HelperExitCode } from './protocol.js';
 import { createRecords, type Ids, type Records } from './root-files.js';
 import { appIdentity } from './users.js';
+import { runInSandbox, SANDBOX_NODE_FLAGS } from './sandbox-run.js';
 
 /** What every verb works with: root's config and templates, the helper's records, and the app's identity. */
 export interface HelperContext {
@@ -17,7 +18,7 @@ export interface HelperContext {
   /** The user and group an app runs as (refused unless pocketd made that user for that app). */
   appIds(name: string): Ids;
   appUser(name: string): string;
-  /** Runs one piece of as-app work (src/helper/as-app.ts) as the app's user. */
+  /** Runs one piece of as-app work (src/helper/as-app.ts) as the app, inside the app's own sandbox. */
   asApp(name: string, op: string, io?: Pick<ExecOptions, 'stdin' | 'stdout' | 'timeoutMs'>): Promise<void>;
   /** Runs a command; a failure becomes a HelperError with `code` and the command's last words. */
   run(code: HelperExitCode, cmd: string, args: string[], opts?: ExecOptions): Promise<string>;
@@ -48,20 +49,18 @@ export function createContext(config: HelperConfig, selfFile: string): HelperCon
     appUser,
     run,
     templates: createTemplates(config.templates_dir),
-    records: createRecords(config.state_dir),
+    records: createRecords(config.state_dir, { min: config.port_min, max: config.port_max }),
     appIds(name) {
       const { uid, gid } = appIdentity(ctx, name);
       return { uid, gid };
     },
     async asApp(name, op, io = {}) {
-      const { uid, gid } = ctx.appIds(name);
-      await run(72, process.execPath, [selfFile, 'as-app', op, appDir(name)], {
-        uid,
-        gid,
-        cwd: '/',
-        timeoutMs: 30 * 60_000,
-        ...io,
-      });
+      await runInSandbox(
+        ctx,
+        name,
+        [process.execPath, ...SANDBOX_NODE_FLAGS, selfFile, 'as-app', op, appDir(name)],
+        io,
+      );
     },
   };
   return ctx;

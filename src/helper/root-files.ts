@@ -83,7 +83,7 @@ export async function writeRootFile(dir: string, name: string, content: string, 
 const recordSchema = z.object({ port: portSchema, version: versionSchema, domains: domainsSchema }).strict();
 export type AppRecord = z.infer<typeof recordSchema>;
 
-export function createRecords(stateDir: string) {
+export function createRecords(stateDir: string, ports: { min: number; max: number }) {
   const dir = path.join(stateDir, 'apps');
   const file = (name: string) => `${name}.json`;
   async function get(name: string): Promise<AppRecord | null> {
@@ -115,8 +115,10 @@ export function createRecords(stateDir: string) {
       await writeRootFile(dir, file(name), `${JSON.stringify(recordSchema.parse(r))}\n`, 0o600);
     },
     remove: (name: string) => rm(path.join(dir, file(name)), { force: true }),
-    /** Refuses a port or domain another app holds. */
+    /** Refuses a port outside root's range, or a port or domain another app holds. */
     async assertFree(name: string, port: number, domains: string[]) {
+      if (port < ports.min || port > ports.max)
+        throw new HelperError(65, `port: ${port} is outside the apps' range ${ports.min}-${ports.max}`);
       for (const [other, r] of await all()) {
         if (other === name) continue;
         if (r.port === port) throw new HelperError(65, `port: ${port} belongs to app ${other}`);

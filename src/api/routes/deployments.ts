@@ -1,7 +1,8 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Deployments } from '../../core/deployments.js';
 import { appNameSchema } from '../../core/app-rules.js';
-import { actorName, authorize, type ApiEnv } from '../context.js';
+import { notFound } from '../../errors.js';
+import { actorName, authorize, type ApiContext, type ApiEnv } from '../context.js';
 import { commonErrors, errors, json } from '../schemas.js';
 
 const STATUSES = [
@@ -101,14 +102,19 @@ export function registerDeploymentRoutes(app: OpenAPIHono<ApiEnv>, deployments: 
     const { days } = c.req.valid('query');
     return c.json({ days, apps: await deployments.stats(days) }, 200);
   });
+  /** A deployment, for a caller allowed its app; an app's token never reaches a deleted app's of the same name. */
+  async function visible(c: ApiContext, id: number, level: 'read' | 'deploy') {
+    const d = await deployments.get(id);
+    const p = authorize(c, { kind: 'app', app: d.app, level });
+    if (p.scope !== 'admin' && !(await deployments.ofPresentApp(d))) throw notFound('deployment', String(id));
+    return { d, p };
+  }
   app.openapi(cancelRoute, async (c) => {
-    const d = await deployments.get(c.req.valid('param').id);
-    const p = authorize(c, { kind: 'app', app: d.app, level: 'deploy' });
+    const { d, p } = await visible(c, c.req.valid('param').id, 'deploy');
     return c.json(await deployments.cancel(d.id, actorName(p)), 202);
   });
   app.openapi(getRoute, async (c) => {
-    const d = await deployments.get(c.req.valid('param').id);
-    authorize(c, { kind: 'app', app: d.app, level: 'read' });
+    const { d } = await visible(c, c.req.valid('param').id, 'read');
     return c.json(d, 200);
   });
   app.openapi(listRoute, async (c) => {
