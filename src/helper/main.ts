@@ -28,7 +28,8 @@ import {
   type HelperVerb,
 } from './protocol.js';
 import { installRelease } from './release.js';
-import { control, installEnv, installUnit, removeEnv, removeUnit, superuser } from './units.js';
+import { superuser } from './superuser.js';
+import { control, installEnv, installUnit, removeEnv, removeUnit } from './units.js';
 
 /**
  * pocketd-helper: the only program the daemon may run as root (sudo -n). A

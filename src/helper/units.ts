@@ -1,10 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { lstat, rm } from 'node:fs/promises';
 import { renderEnvFile } from '../host/env-file.js';
 import { releaseBinOf, unitContext } from '../host/templates.js';
 import type { HelperContext } from './context.js';
 import { HelperError } from './errors.js';
-import type { EnvSpec, SuperuserSpec, UnitSpec } from './protocol.js';
+import type { EnvSpec, UnitSpec } from './protocol.js';
 import { ensureRootDir, writeRootFile } from './root-files.js';
 
 export const unitName = (name: string) => `pb-${name}.service`;
@@ -53,76 +52,10 @@ export async function installEnv(ctx: HelperContext, name: string, spec: EnvSpec
 
 export const removeEnv = (ctx: HelperContext, name: string) => rm(`${ctx.config.env_dir}/${name}.env`, { force: true });
 
-async function assertRelease(ctx: HelperContext, version: string): Promise<void> {
+export async function assertRelease(ctx: HelperContext, version: string): Promise<void> {
   const bin = releaseBinOf(ctx.layout, version);
   const st = await lstat(bin).catch(() => null);
   if (!st || !st.isFile() || st.uid !== 0 || (st.mode & 0o022) !== 0) {
     throw new HelperError(65, `version: PocketBase ${version} is not installed in ${ctx.config.releases_dir}`);
-  }
-}
-
-/**
- * Sets an app's superuser without its password in any process's arguments: the
- * PocketBase CLI, run as the app inside the app's sandbox (a transient unit with
- * the unit's own properties), sets a random throwaway password; the real one is
- * then set over the app's own API on loopback, which ends the throwaway's use.
- */
-export async function superuser(ctx: HelperContext, name: string, spec: SuperuserSpec): Promise<void> {
-  const record = await ctx.records.get(name);
-  if (!record) throw new HelperError(65, `name: app ${name} has no unit installed by pocketd`);
-  await assertRelease(ctx, record.version);
-  const unit = unitContext(ctx.layout, name, { ...record, memory_max: null, cpu_quota: null });
-  const throwaway = randomBytes(24).toString('hex');
-  const props = ctx.templates.sandboxProperties(unit).flatMap((p) => ['-p', p]);
-  await ctx.run(
-    73,
-    'systemd-run',
-    [
-      '--quiet',
-      '--wait',
-      '--collect',
-      '--pipe',
-      `--unit=pb-${name}-superuser-${randomBytes(4).toString('hex')}`,
-      ...props,
-      `--working-directory=${unit.app_dir}`,
-      '--',
-      unit.release_bin,
-      'superuser',
-      'upsert',
-      spec.email,
-      throwaway,
-      `--dir=${unit.app_dir}/pb_data`,
-    ],
-    { timeoutMs: 60_000 },
-  );
-  const base = `http://127.0.0.1:${record.port}/api/collections/_superusers`;
-  const auth = await call(`${base}/auth-with-password`, 'POST', { identity: spec.email, password: throwaway });
-  const token = typeof auth.token === 'string' ? auth.token : null;
-  const id = typeof auth.record === 'object' && auth.record !== null ? (auth.record as { id?: unknown }).id : null;
-  if (!token || typeof id !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(id))
-    throw new HelperError(73, 'the app did not sign the superuser in');
-  await call(`${base}/records/${id}`, 'PATCH', { password: spec.password, passwordConfirm: spec.password }, token);
-}
-
-async function call(url: string, method: string, body: unknown, token?: string): Promise<Record<string, unknown>> {
-  let res: Response;
-  try {
-    res = await fetch(url, {
-      method,
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(15_000),
-      redirect: 'manual',
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: token } : {}) },
-    });
-  } catch (err) {
-    throw new HelperError(73, `the app did not answer on loopback: ${(err as Error).message}`);
-  }
-  const text = (await res.text()).slice(0, 64 * 1024);
-  if (!res.ok) throw new HelperError(73, `the app answered ${res.status} to ${method} ${new URL(url).pathname}`);
-  try {
-    const v: unknown = JSON.parse(text);
-    return typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : {};
-  } catch {
-    return {};
   }
 }

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setupPocketdHost, type PocketdHost } from '../support/host.js';
 import { buildZip } from '../support/zip.js';
+import { appCode } from '../support/app-code.js';
 
 /**
  * The privilege boundary, tried from each attacker's seat against a real host
@@ -374,7 +375,7 @@ test('app seat: a hostile hook that plants links and crashes itself never makes 
     await h.sbx.run([
       'sh',
       '-c',
-      'find /etc /root /usr /var/lib/pocketd-releases -xdev -newer /run/attack-start -not -type d 2>/dev/null || true',
+      'find /etc /root /usr /var/lib/pocketd-releases -xdev -newer /run/attack-start -not -type d -not -path "/root/.npm/*" -not -path "/root/.cache/*" 2>/dev/null || true',
     ])
   ).trim();
   assert.equal(changed, '', changed);
@@ -383,11 +384,14 @@ test('app seat: a hostile hook that plants links and crashes itself never makes 
     etcBefore,
   );
   for (const f of ['/etc/pwn-hooks', '/etc/pwn.zip', '/etc/pwn-backup']) assert.equal(await h.sbx.exists(f), false, f);
-  // Files inside the app's directory are the app's.
+  // Files inside the app's directory are the app's (read with the hook at rest: it re-plants its links every 2 ms).
+  await h.sbx.run(['systemctl', 'stop', 'pb-other.service']);
   assert.equal(
     (await h.sbx.run(['sh', '-c', 'find /var/lib/pocketd-apps/other -xdev ! -user pb-other | head -5'])).trim(),
     '',
+    await h.sbx.run(['sh', '-c', 'ls -lan /var/lib/pocketd-apps/other; id pb-other']),
   );
+  await h.sbx.run(['systemctl', 'start', 'pb-other.service']);
   await assertNoRootUnit();
 });
 
@@ -510,6 +514,172 @@ test('read token: env values are masked, every one of them', async () => {
   const admin = (await h.api('GET', '/api/apps/seed')).body;
   assert.equal(admin.env.DATABASE_URL, 'postgres://u:db-pass-123@db/x');
   assert.equal(admin.env.API_SECRET, '********');
+});
+
+// --- issue #24: root never works in a tree an app can change ------------------
+
+const APPS = '/var/lib/pocketd-apps';
+const userOf = async (user: string) => (await h.sbx.exec(['getent', 'passwd', user])).stdout.trim();
+async function createApp(name: string, extra: Record<string, unknown> = {}) {
+  const r = await h.api('POST', '/api/apps', { name, domains: [`${name}.test`], ...extra });
+  assert.equal(r.status, 202, JSON.stringify(r.body));
+  const d = await h.waitDeployment(r.body.deployment_id);
+  assert.equal(d.status, 'success', JSON.stringify(d.steps));
+}
+async function deleteApp(name: string, purge: boolean) {
+  const r = await h.api('DELETE', `/api/apps/${name}${purge ? '?purge=true' : ''}`);
+  assert.ok([200, 202].includes(r.status), JSON.stringify(r.body));
+  return h.waitDeployment(r.body.deployment_id);
+}
+
+test("app seat and deploy token: an rc file the app plants is never read; a backup runs in the app's own sandbox", async () => {
+  // Finding 1: sqlite3 ran as the app's user outside its sandbox and read ~/.sqliterc from the app's directory.
+  const dir = `${APPS}/seed`;
+  const rc = `.shell id > ${dir}/escaped; ls /var/lib/pocketd-apps /etc/pocketd > ${dir}/listing 2>&1\\n`;
+  const planted = await appCode(
+    h.sbx,
+    'seed',
+    `printf '${rc}' > ${dir}/.sqliterc && cp ${dir}/.sqliterc ${dir}/pb_data/.sqliterc`,
+  );
+  assert.equal(planted.code, 0, planted.stderr);
+  const t = (await h.api('POST', '/api/tokens', { name: 'ci-seed', scope: 'app:seed:deploy' })).body.token as string;
+  const b = await h.api('POST', '/api/apps/seed/backups', undefined, t);
+  assert.equal(b.status, 201, JSON.stringify(b.body));
+  assert.equal(b.body.status, 'ready', JSON.stringify(b.body));
+  assert.equal(await h.sbx.exists(`${dir}/escaped`), false, 'the planted .sqliterc ran');
+  assert.equal(await h.sbx.exists(`${dir}/listing`), false);
+  // The app's user has a home no app can write, so no tool finds a per-user file of the app's there.
+  assert.match(await userOf('pb-seed'), /:\/nonexistent:\/usr\/sbin\/nologin$/);
+});
+
+test("app seat: a process of the app's user that outlived its unit is ended at delete; the user is gone for sure and its uid is never given again", async () => {
+  // Finding 2: userdel failed while the user had a process, the failure was ignored, and a new app of the same
+  // name got the same uid: the old process read the new app's env file and data.
+  await createApp('doomed');
+  const oldUid = (await h.sbx.run(['id', '-u', 'pb-doomed'])).trim();
+  await h.sbx.run([
+    'sh',
+    '-c',
+    'setpriv --reuid=pb-doomed --regid=pb-doomed --clear-groups setsid sleep 100000 </dev/null >/dev/null 2>&1 &',
+  ]);
+  let pid = '';
+  for (let i = 0; i < 50 && !pid; i++) {
+    pid = (await h.sbx.exec(['pgrep', '-u', oldUid, '-x', 'sleep'])).stdout.trim();
+    if (!pid) await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.ok(pid, 'the leftover process did not start');
+  const d = await deleteApp('doomed', false);
+  assert.equal(d.status, 'success', JSON.stringify(d.steps));
+  assert.notEqual((await h.sbx.exec(['kill', '-0', pid])).code, 0, 'the leftover process survived the delete');
+  assert.equal(await userOf('pb-doomed'), '', 'the user survived the delete');
+  await createApp('doomed', { env: { NEW_SECRET: 'only-for-the-new-app' } });
+  const newUid = (await h.sbx.run(['id', '-u', 'pb-doomed'])).trim();
+  assert.notEqual(newUid, oldUid, 'the new app of the same name got the old uid');
+  assert.equal((await h.sbx.exec(['pgrep', '-u', oldUid])).stdout.trim(), '');
+  assert.equal((await deleteApp('doomed', true)).status, 'success');
+});
+
+/** A process of the app, in its sandbox, that swaps a full directory and a link to `target` as fast as it can. */
+const SWAPPER = (dir: string, targets: string[]) => `exec /usr/bin/python3 -I -c '
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+pairs = []
+for i, t in enumerate(${JSON.stringify(targets)}):
+    a, b = "${dir}/pb_data/swap%d/a" % i, "${dir}/pb_data/swap%d/b" % i
+    os.makedirs(a, exist_ok=True)
+    for n in range(60):
+        open("%s/f%03d" % (a, n), "w").close()
+    os.symlink(t, b)
+    pairs.append((a.encode(), b.encode()))
+open("${dir}/pb_data/swapping", "w").close()
+while True:
+    for a, b in pairs:
+        libc.renameat2(-100, a, -100, b, 2)
+'`;
+
+async function canary(dir: string): Promise<string> {
+  return h.sbx.run(['sh', '-c', `cd ${dir} && ls -ln | sort | sha256sum`]);
+}
+
+for (const purge of [true, false]) {
+  test(`app seat: a process swapping directories and links during ${purge ? "a purge (daemon's user, or deploy token plus the admin's DELETE ?purge=true)" : "an admin's delete (archive)"} never makes root delete or re-own through them`, async () => {
+    // Finding 3: purge-app deleted by path while the app's processes lived; a swapping process made root
+    // delete 50 of 50 root-owned files under /etc and another app's pb_data.
+    const name = purge ? 'swapper' : 'swapper2';
+    await createApp(name);
+    const c = `/etc/pocketd-canary-${name}`;
+    await h.sbx.run([
+      'sh',
+      '-c',
+      `mkdir -p ${c} && for i in $(seq 1 50); do echo $i > ${c}/f$i; done && chown nobody ${c}/*`,
+    ]);
+    const before = await canary(c);
+    const otherData = `${APPS}/other/pb_data`;
+    const otherBefore = await canary(otherData);
+    const dir = `${APPS}/${name}`;
+    const run = await appCode(h.sbx, name, SWAPPER(dir, [c, otherData]), { background: true });
+    assert.equal(run.code, 0, run.stderr);
+    for (let i = 0; i < 100 && !(await h.sbx.exists(`${dir}/pb_data/swapping`)); i++)
+      await new Promise((r) => setTimeout(r, 50));
+    assert.ok(await h.sbx.exists(`${dir}/pb_data/swapping`), 'the swapper never started');
+    const d = await deleteApp(name, purge);
+    assert.equal(d.status, 'success', JSON.stringify(d.steps));
+    assert.equal(await canary(c), before, `root deleted or re-owned files in ${c} through a link`);
+    assert.equal(await canary(otherData), otherBefore, "root touched another app's pb_data through a link");
+    assert.equal((await h.sbx.run(['systemctl', 'show', '-p', 'ActiveState', '--value', run.unit])).trim(), 'inactive');
+    if (!purge) {
+      // The archive is root's, every file of it: nothing in it is the old uid's.
+      const archived = d.steps.find((s: any) => s.name === 'archive_data').message.replace(/^archived to /, '');
+      assert.equal((await h.sbx.run(['sh', '-c', `find ${archived} ! -user root | head -3`])).trim(), '');
+    } else assert.equal(await h.sbx.exists(dir), false);
+  });
+}
+
+test("deploy token: an app's tokens and history die with it; a new app of the same name inherits none of them", async () => {
+  // Finding 5: scopes were by name; the old app's deploy token read, uploaded to and deployed the new app.
+  await createApp('reborn');
+  const t = (await h.api('POST', '/api/tokens', { name: 'ci-reborn', scope: 'app:reborn:deploy' })).body
+    .token as string;
+  assert.equal((await h.api('GET', '/api/apps/reborn', undefined, t)).status, 200);
+  assert.equal((await h.api('POST', '/api/apps/reborn/backups', undefined, t)).status, 201);
+  const oldDeployments = (await h.api('GET', '/api/deployments?app=reborn')).body.deployments.map((d: any) => d.id);
+  assert.equal((await deleteApp('reborn', false)).status, 'success');
+  await createApp('reborn');
+  for (const [method, path] of [
+    ['GET', '/api/apps/reborn'],
+    ['GET', '/api/deployments?app=reborn'],
+    ['GET', '/api/apps/reborn/backups'],
+    ['POST', '/api/apps/reborn/backups'],
+    ['GET', `/api/deployments/${oldDeployments[0]}`],
+  ] as const)
+    assert.equal((await h.api(method, path, undefined, t)).status, 401, `${method} ${path} with the old app's token`);
+  const listed = (await h.api('GET', '/api/deployments?app=reborn')).body.deployments;
+  assert.deepEqual(
+    listed.map((d: any) => d.kind),
+    ['create'],
+    "the new app inherited the old one's deployments",
+  );
+  assert.deepEqual((await h.api('GET', '/api/apps/reborn/backups')).body.backups, []);
+  // A token for an app that does not exist is refused, naming the field.
+  const none = await h.api('POST', '/api/tokens', { name: 'nosuch', scope: 'app:nosuch:deploy' });
+  assert.equal(none.status, 422, JSON.stringify(none.body));
+  assert.match(JSON.stringify(none.body), /scope/);
+});
+
+test("daemon seat: a unit or site can only use a port of root's range, so no site can publish pocketd's own API", async () => {
+  // Finding 6: install-site pointed a site at pocketd's API port and published its sign-in through Caddy.
+  const apiPort = Number(new URL(h.url).port);
+  for (const port of [apiPort, 22000, 1024, 65535]) {
+    const r = await helper(['install-unit', 'seed'], { ...unitSpec, port });
+    assert.equal(r.code, 65, `install-unit with port ${port}: ${r.stderr}`);
+    assert.match(r.stderr, /port/);
+  }
+  const site = { port: apiPort, domains: ['seed.test'], http_only: true, body_max: '64MB' };
+  const s = await helper(['install-site', 'seed'], site);
+  assert.equal(s.code, 65, s.stderr);
+  const fresh = await helper(['install-site', 'nounit'], site);
+  assert.equal(fresh.code, 65, fresh.stderr);
+  assert.notEqual((await h.viaCaddy('seed.test', '/api/auth/me')).status, 401, 'the API answers through Caddy');
 });
 
 test('rendered units and sites pass the real tools', async () => {
