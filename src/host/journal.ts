@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { exec, spawnLines } from './exec.js';
 import { singleFlight } from './single-flight.js';
+import { maskInstallerToken } from '../pocketbase/versions.js';
 
 export interface LogEntry {
   timestamp: string;
@@ -28,6 +29,13 @@ const Raw = z.object({
 });
 
 const LEVEL_WORD = /^(?:\S+\s+\S+\s+)?\[?(DEBUG|INFO|WARN|WARNING|ERROR|FATAL|PANIC)\]?\b/i;
+// PocketBase writes stdout and stderr alike (the journal gives both one priority) and its lines carry no level
+// word; these are the shapes of its failures, after Go's optional `2006/01/02 15:04:05 ` prefix: the command
+// line's fatal `Error: ...`, a hook file that did not load (`Failed to execute x.pb.js:` and its ` - SyntaxError`
+// lines), and Go's panics.
+const GO_STAMP = /^\d{4}\/\d{2}\/\d{2} \d{2}:\d{2}:\d{2}(?:\.\d+)? /;
+const PB_ERROR = /^(?:Error: |failed to execute \S+:| - \w*Error: )/i;
+const GO_FATAL = /^(?:panic: |fatal error: )/;
 const fromPriority = (p: number): LogEntry['level'] =>
   p <= 2 ? 'fatal' : p === 3 ? 'error' : p === 4 ? 'warn' : p === 7 ? 'debug' : 'info';
 
@@ -39,17 +47,24 @@ export function parseJournalLine(line: string): LogEntry | null {
   } catch {
     return null;
   }
-  const message = Array.isArray(raw.MESSAGE) ? Buffer.from(raw.MESSAGE).toString('utf8') : (raw.MESSAGE ?? '');
+  // A superuser-installer token PocketBase 0.23+ prints at start never leaves the journal.
+  const message = maskInstallerToken(
+    Array.isArray(raw.MESSAGE) ? Buffer.from(raw.MESSAGE).toString('utf8') : (raw.MESSAGE ?? ''),
+  );
   const priority = Number(raw.PRIORITY ?? 6);
+  const text = message.replace(GO_STAMP, '');
   const word = LEVEL_WORD.exec(message)?.[1]?.toUpperCase();
-  const level: LogEntry['level'] =
-    word === undefined
-      ? fromPriority(priority)
-      : word === 'WARNING'
-        ? 'warn'
-        : word === 'PANIC'
-          ? 'fatal'
-          : (word.toLowerCase() as LogEntry['level']);
+  const level: LogEntry['level'] = GO_FATAL.test(text)
+    ? 'fatal'
+    : PB_ERROR.test(text)
+      ? 'error'
+      : word === undefined
+        ? fromPriority(priority)
+        : word === 'WARNING'
+          ? 'warn'
+          : word === 'PANIC'
+            ? 'fatal'
+            : (word.toLowerCase() as LogEntry['level']);
   return {
     timestamp: new Date(Number(BigInt(raw.__REALTIME_TIMESTAMP) / 1000n)).toISOString(),
     priority,
@@ -73,7 +88,7 @@ export function createJournal() {
       return r.stdout
         .split('\n')
         .filter(Boolean)
-        .map((l) => l.slice(0, 500));
+        .map((l) => maskInstallerToken(l).slice(0, 500));
     },
     /** Entries of one unit, oldest first, at most `lines`. */
     read(unit: string, q: LogQuery): Promise<LogEntry[]> {

@@ -1,22 +1,32 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import yazl from 'yazl';
 
+import { pocketbaseBinary, pocketbaseBytes, PB_022, PB_LATEST, PB_OLD, PB_PREV } from './pocketbase.js';
+
 /**
  * A local stand-in for GitHub's releases of pocketbase/pocketbase: the same API
  * paths and JSON fields, the same asset names, downloads through a redirect, and
- * `checksums.txt` in sha256sum format. Each archive holds the PocketBase stand-in
- * (test/fixtures/pocketbase-standin.cjs) built for one version and behaviour.
+ * `checksums.txt` in sha256sum format. Each archive is laid out as PocketBase's
+ * own release zip and holds the real PocketBase executable of that version
+ * (pinned in test/pocketbase/versions.json, cached by test/setup.sh). Only a
+ * release that must behave in a way no real executable can be made to on demand
+ * holds the stand-in (test/fixtures/pocketbase-standin.cjs), and says why.
  */
 export interface MirrorRelease {
   version: string;
   prerelease?: boolean;
-  /** What the stand-in does: serve healthily, fail /api/health, or exit at start. */
-  behavior?: 'healthy' | 'unhealthy' | 'crash';
-  /** Publish a checksum that does not match the amd64/arm64 archives. */
+  /**
+   * The stand-in instead of the real executable, for behaviour a real PocketBase
+   * cannot be made to show on demand: `unhealthy` (/api/health answers 500 from its
+   * first request), `crash` (exits 1 at start), `healthy` (a version no pinned
+   * executable has, e.g. a prerelease). `why` says which test needs it.
+   */
+  standin?: { behavior: 'healthy' | 'unhealthy' | 'crash'; why: string };
+  /** Publish a checksum that does not match the amd64 archive. */
   badChecksum?: boolean;
   /** Serve garbage instead of a zip. */
   garbage?: boolean;
@@ -37,13 +47,27 @@ export interface ReleaseMirror {
 const projectRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', '..');
 const require = createRequire(import.meta.url);
 
+/** Real PocketBase releases, one of them a prerelease, and the releases only a stand-in can be. */
 export const DEFAULT_RELEASES: MirrorRelease[] = [
-  { version: '0.22.0' },
-  { version: '0.23.1' },
-  { version: '0.24.0-rc.1', prerelease: true },
-  { version: '0.21.9', badChecksum: true },
-  { version: '0.20.9', behavior: 'unhealthy' },
-  { version: '0.19.9', behavior: 'crash' },
+  { version: PB_OLD },
+  { version: PB_022 },
+  { version: PB_PREV },
+  { version: PB_LATEST },
+  {
+    version: '0.41.0-rc.1',
+    prerelease: true,
+    standin: { behavior: 'healthy', why: 'no PocketBase prerelease is pinned; tests list it and refuse it offline' },
+  },
+  {
+    version: '0.21.9',
+    badChecksum: true,
+    standin: { behavior: 'healthy', why: 'a published checksum that does not match: the archive is never unpacked' },
+  },
+  {
+    version: '0.20.9',
+    standin: { behavior: 'unhealthy', why: 'a real PocketBase answers /api/health 200 whenever it serves' },
+  },
+  { version: '0.19.9', standin: { behavior: 'crash', why: 'a real PocketBase starts on an empty data directory' } },
 ];
 
 /** The stand-in executable's text for one version. */
@@ -54,17 +78,42 @@ export function standinScript(version: string, behavior: string, sqliteModule: s
     .replace("'__SQLITE_MODULE__'", JSON.stringify(sqliteModule));
 }
 
+const MTIME = new Date('2024-01-01T00:00:00Z');
+
 /** A zip laid out as PocketBase's: the executable at the top, mode 0755, beside its docs. */
-export async function buildArchive(script: string): Promise<Buffer> {
+export async function buildArchive(executable: string | Buffer): Promise<Buffer> {
   const zip = new yazl.ZipFile();
-  zip.addBuffer(Buffer.from(script), 'pocketbase', { mode: 0o100755, mtime: new Date('2024-01-01T00:00:00Z') });
-  zip.addBuffer(Buffer.from('# Changelog\n'), 'CHANGELOG.md', { mtime: new Date('2024-01-01T00:00:00Z') });
-  zip.addBuffer(Buffer.from('The MIT License (MIT)\n'), 'LICENSE.md', { mtime: new Date('2024-01-01T00:00:00Z') });
+  const bin = typeof executable === 'string' ? Buffer.from(executable) : executable;
+  zip.addBuffer(bin, 'pocketbase', { mode: 0o100755, mtime: MTIME });
+  zip.addBuffer(Buffer.from('# Changelog\n'), 'CHANGELOG.md', { mtime: MTIME });
+  zip.addBuffer(Buffer.from('The MIT License (MIT)\n'), 'LICENSE.md', { mtime: MTIME });
   zip.end();
   const chunks: Buffer[] = [];
   for await (const c of zip.outputStream) chunks.push(c as Buffer);
   return Buffer.concat(chunks);
 }
+
+// Deflating a 30-50 MB executable takes seconds and every test file starts a
+// mirror: each real release's archive is made once, beside its executable in the
+// cache (setup replaces that directory whenever the executable changes), and the
+// bytes are the same each time (fixed mtimes).
+const realArchives = new Map<string, Promise<Buffer>>();
+const realArchive = (version: string) => {
+  let p = realArchives.get(version);
+  if (!p) {
+    p = (async () => {
+      const file = path.join(path.dirname(pocketbaseBinary(version)), `pocketbase_${version}_linux_amd64.zip`);
+      if (existsSync(file)) return readFileSync(file);
+      const data = await buildArchive(pocketbaseBytes(version));
+      const tmp = `${file}.${process.pid}.tmp`;
+      writeFileSync(tmp, data);
+      renameSync(tmp, file);
+      return data;
+    })();
+    realArchives.set(version, p);
+  }
+  return p;
+};
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -81,14 +130,16 @@ export async function startReleaseMirror(
   const checksums = new Map<string, string>();
   for (const r of releases) {
     const lines: string[] = [];
-    for (const arch of ['amd64', 'arm64']) {
-      const name = `pocketbase_${r.version}_linux_${arch}.zip`;
-      const data = r.garbage
-        ? Buffer.from('this is not a zip archive')
-        : await buildArchive(standinScript(r.version, r.behavior ?? 'healthy', sqliteModule));
-      assets.set(`${r.version}/${name}`, data);
-      lines.push(`${r.badChecksum ? sha256(Buffer.from('tampered')) : sha256(data)}  ${name}`);
-    }
+    // PocketBase publishes linux_amd64 (what pocketd fetches here) among others; a
+    // darwin asset stays in each list so that picking the right one is tested.
+    const name = `pocketbase_${r.version}_linux_amd64.zip`;
+    const data = r.garbage
+      ? Buffer.from('this is not a zip archive')
+      : r.standin
+        ? await buildArchive(standinScript(r.version, r.standin.behavior, sqliteModule))
+        : await realArchive(r.version);
+    assets.set(`${r.version}/${name}`, data);
+    lines.push(`${r.badChecksum ? sha256(Buffer.from('tampered')) : sha256(data)}  ${name}`);
     const darwin = `pocketbase_${r.version}_darwin_amd64.zip`;
     assets.set(`${r.version}/${darwin}`, Buffer.from('not for linux'));
     lines.push(`${sha256(Buffer.from('not for linux'))}  ${darwin}`);

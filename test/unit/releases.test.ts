@@ -6,6 +6,7 @@ import pino from 'pino';
 import { createReleaseSource } from '../../src/host/releases.js';
 import { startReleaseMirror, type ReleaseMirror } from '../support/release-mirror.js';
 import { tempDir } from '../support/tmp.js';
+import { PB_LATEST, PB_OLD } from '../support/pocketbase.js';
 import { exec } from '../../src/host/exec.js';
 import { statusOf } from '../../src/api/errors.js';
 
@@ -14,10 +15,11 @@ let tmp: { dir: string; cleanup: () => void };
 before(async () => {
   mirror = await startReleaseMirror({
     releases: [
-      { version: '0.22.0' },
-      { version: '0.23.1' },
-      { version: '0.24.0-rc.1', prerelease: true },
-      { version: '0.21.9', badChecksum: true },
+      { version: PB_OLD },
+      { version: PB_LATEST },
+      // Stand-ins: a prerelease no pinned executable is, and a bad checksum (that archive is never unpacked).
+      { version: '0.41.0-rc.1', prerelease: true, standin: { behavior: 'healthy', why: 'listed only' } },
+      { version: '0.21.9', badChecksum: true, standin: { behavior: 'healthy', why: 'never unpacked' } },
       { version: '0.18.0', garbage: true },
     ],
   });
@@ -39,9 +41,9 @@ const source = (sub: string, cacheSeconds = 60) =>
 
 test('lists releases newest first with latest stable and prerelease flags', async () => {
   const list = await source('a').list();
-  assert.deepEqual(list.map((r) => r.version).slice(0, 3), ['0.24.0-rc.1', '0.23.1', '0.22.0']);
-  assert.equal(list.find((r) => r.latest)?.version, '0.23.1');
-  assert.equal(list.find((r) => r.version === '0.24.0-rc.1')?.prerelease, true);
+  assert.deepEqual(list.map((r) => r.version).slice(0, 3), ['0.41.0-rc.1', PB_LATEST, PB_OLD]);
+  assert.equal(list.find((r) => r.latest)?.version, PB_LATEST);
+  assert.equal(list.find((r) => r.version === '0.41.0-rc.1')?.prerelease, true);
   assert.ok(list.every((r) => r.installed === false));
 });
 
@@ -55,14 +57,15 @@ test('the list is cached for its time to live', async () => {
 
 test('installs a verified executable once, also when asked twice at once', async () => {
   const s = source('b');
-  const [p1, p2] = await Promise.all([s.ensure('0.22.0'), s.ensure('0.22.0')]);
+  const [p1, p2] = await Promise.all([s.ensure(PB_OLD), s.ensure(PB_OLD)]);
   assert.equal(p1, p2);
-  assert.equal(mirror.downloads('0.22.0'), 1);
+  assert.equal(mirror.downloads(PB_OLD), 1);
   const v = await exec(p1, ['--version']);
-  assert.equal(v.stdout.trim(), 'pocketbase version 0.22.0');
-  assert.equal((await s.list()).find((r) => r.version === '0.22.0')?.installed, true);
-  await s.ensure('0.22.0');
-  assert.equal(mirror.downloads('0.22.0'), 1);
+  // The real executable, unpacked from the mirror's archive, says its own version.
+  assert.equal(v.stdout.trim(), `pocketbase version ${PB_OLD}`);
+  assert.equal((await s.list()).find((r) => r.version === PB_OLD)?.installed, true);
+  await s.ensure(PB_OLD);
+  assert.equal(mirror.downloads(PB_OLD), 1);
 });
 
 test('a checksum mismatch is refused and nothing is kept', async () => {
