@@ -5,6 +5,9 @@ import path from 'node:path';
 import { setupPocketdHost, type PocketdHost } from '../support/host.js';
 import { buildZip } from '../support/zip.js';
 import { appCode } from '../support/app-code.js';
+import { httpRequest } from '../support/http.js';
+import { PB_LATEST, PB_OLD } from '../support/pocketbase.js';
+import { capabilitiesOf } from '../../src/pocketbase/versions.js';
 
 /**
  * The privilege boundary, tried from each attacker's seat against a real host
@@ -14,6 +17,7 @@ import { appCode } from '../support/app-code.js';
 
 const HELPER = '/usr/local/lib/pocketd/pocketd-helper';
 const STAGING = '/var/lib/pocketd/staging';
+const APPS = '/var/lib/pocketd-apps';
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', '..');
 
 let h: PocketdHost;
@@ -42,7 +46,7 @@ const helper = (args: string[], spec?: unknown) =>
     ['sudo', '-n', HELPER, ...args],
     spec === undefined ? undefined : typeof spec === 'string' ? spec : JSON.stringify(spec),
   );
-const unitSpec = { port: 21900, version: '0.23.1', memory_max: null, cpu_quota: null };
+const unitSpec = { port: 21900, version: PB_LATEST, memory_max: null, cpu_quota: null };
 
 /** Every pocketd unit on the host runs as the apps' user, never as root. */
 async function assertNoRootUnit() {
@@ -85,7 +89,7 @@ test("daemon seat: sudo allows the helper and nothing else; the helper and all i
     '/usr/local/lib/pocketd/pocketd-helper.mjs',
     '/usr/local/lib/pocketd/templates/unit.service.hbs',
     '/etc/pocketd/helper.json',
-    '/var/lib/pocketd-releases/0.23.1/pocketbase',
+    `/var/lib/pocketd-releases/${PB_LATEST}/pocketbase`,
   ]) {
     assert.equal((await h.sbx.run(['stat', '-c', '%U', f])).trim(), 'root', f);
     assert.notEqual((await asDaemon(['test', '-w', f])).code, 0, `${f} is writable by pocketd`);
@@ -110,7 +114,7 @@ test('daemon seat: a unit spec cannot make root run anything (User=root, ExecSta
   const hostile: unknown[] = [
     { ...unitSpec, User: 'root' },
     { ...unitSpec, ExecStart: '/bin/sh' },
-    { ...unitSpec, version: '0.23.1\nUser=root' },
+    { ...unitSpec, version: `${PB_LATEST}\nUser=root` },
     { ...unitSpec, memory_max: '1G\nExecStartPre=/bin/sh -c id' },
     { ...unitSpec, cpu_quota: '50\n[Service]' },
     { ...unitSpec, port: 22 },
@@ -207,15 +211,15 @@ test('daemon seat: the helper installs only releases that match the checksums it
     'base64',
   );
   await asDaemon(['sh', '-c', `base64 -d > ${STAGING}/forged.zip`], forged);
-  const r = await asDaemon(['sh', '-c', `sudo -n ${HELPER} install-release 0.22.0 < ${STAGING}/forged.zip`]);
+  const r = await asDaemon(['sh', '-c', `sudo -n ${HELPER} install-release ${PB_OLD} < ${STAGING}/forged.zip`]);
   assert.equal(r.code, 75, r.stderr);
   assert.match(r.stderr, /does not match/);
-  assert.equal(await h.sbx.exists('/var/lib/pocketd-releases/0.22.0'), false);
-  assert.equal((await h.sbx.run(['sh', '-c', 'ls -A /var/lib/pocketd-releases'])).trim(), '0.23.1');
+  assert.equal(await h.sbx.exists(`/var/lib/pocketd-releases/${PB_OLD}`), false);
+  assert.equal((await h.sbx.run(['sh', '-c', 'ls -A /var/lib/pocketd-releases'])).trim(), PB_LATEST);
   await asDaemon(['rm', '-f', `${STAGING}/forged.zip`]);
   // The daemon's own upgrade still installs a real one through the same verb.
   const list = (await h.api('GET', '/api/releases')).body;
-  assert.ok(JSON.stringify(list).includes('0.22.0'));
+  assert.ok(JSON.stringify(list).includes(PB_OLD));
 });
 
 test('daemon seat: every verb still works for a valid request', async () => {
@@ -261,24 +265,43 @@ test('daemon seat: every verb still works for a valid request', async () => {
 
 // --- an app's own code --------------------------------------------------------
 
-/** A hook (arbitrary code as the app's user) that plants links where root used to write, then crashes once. */
-const HOSTILE_HOOK = `
-const fs = require('node:fs'); const path = require('node:path');
-const app = path.resolve(__dirname, '..');
-const plant = () => {
-  for (const [link, target] of [['.pb_hooks.new', '/etc/pwn-hooks'], ['.pb_public.new', '/etc/systemd/system'], ['.prev', '/etc'],
-      ['.bundle.new', '/etc/systemd/system'], ['.bundle.zip', '/etc/pwn.zip'], ['.pb_data.restoring', '/etc/cron.d'],
-      ['.pb_data.old', '/etc/ssl'], ['.backup.tmp', '/etc/pwn-backup']]) {
-    try { fs.rmSync(path.join(app, link), { recursive: true, force: true }); fs.symlinkSync(target, path.join(app, link)); } catch {}
-  }
-};
-plant();
-setInterval(plant, 2).unref();
-// Once, a moment after its first start (after the health gate passed), it crashes itself so that the
-// next change finds it waiting to restart (auto-restart), the state in which the stop used to be skipped.
-const marker = path.join(app, 'pb_data', 'crashed-once');
-if (!fs.existsSync(marker)) setTimeout(() => { fs.writeFileSync(marker, '1'); process.exit(3); }, 1500);
+/**
+ * A PocketBase hook (arbitrary code as the app's user, in its sandbox) that plants links where root used to
+ * write and keeps re-planting them every 2 ms (a process it starts with $os.exec), then, once, a moment after
+ * the app's first start (after the health gate passed), SIGKILLs the app so that the next change finds it
+ * waiting to restart (auto-restart), the state in which the stop used to be skipped.
+ */
+const PLANTER = `
+import fcntl, os, shutil, sys, time
+app = os.path.realpath(sys.argv[1])
+lock = open(os.path.join(app, "pb_data", ".planter.lock"), "w")
+try:
+    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+except OSError:
+    sys.exit(0)
+links = [(".pb_hooks.new", "/etc/pwn-hooks"), (".pb_public.new", "/etc/systemd/system"), (".prev", "/etc"),
+         (".bundle.new", "/etc/systemd/system"), (".bundle.zip", "/etc/pwn.zip"), (".pb_data.restoring", "/etc/cron.d"),
+         (".pb_data.old", "/etc/ssl"), (".backup.tmp", "/etc/pwn-backup")]
+marker = os.path.join(app, "pb_data", "crashed-once")
+crash_at = None if os.path.exists(marker) else time.time() + 1.5
+while True:
+    for link, target in links:
+        p = os.path.join(app, link)
+        try:
+            if os.path.isdir(p) and not os.path.islink(p):
+                shutil.rmtree(p)
+            elif os.path.lexists(p):
+                os.unlink(p)
+            os.symlink(target, p)
+        except OSError:
+            pass
+    if crash_at and time.time() > crash_at:
+        open(marker, "w").close()
+        crash_at = None
+        os.kill(os.getppid(), 9)
+    time.sleep(0.002)
 `;
+const HOSTILE_HOOK = `$os.exec('/usr/bin/python3', '-I', '-c', ${JSON.stringify(PLANTER)}, __hooks + '/..').start();`;
 
 test('app seat: a hostile hook that plants links and crashes itself never makes root write through them', async () => {
   // Finding 2: install-bundle, restore-backup and .prev followed links the app planted.
@@ -348,7 +371,7 @@ test('app seat: a hostile hook that plants links and crashes itself never makes 
   // The hook re-plants its links every 2 ms on the app's only thread (jitless): answers can lag a moment.
   let served = '';
   for (let i = 0; i < 50 && served !== 'v2'; i++) {
-    served = (await h.viaCaddy('other.test', '/index.html')).body;
+    served = (await h.viaCaddy('other.test', '/')).body;
     if (served !== 'v2') await new Promise((r) => setTimeout(r, 200));
   }
   assert.equal(
@@ -368,14 +391,16 @@ test('app seat: a hostile hook that plants links and crashes itself never makes 
   const rb = await h.api('POST', '/api/apps/other/rollback', { deployment_id: d1.id, data: false });
   assert.equal(rb.status, 202, JSON.stringify(rb.body));
   assert.equal((await h.waitDeployment(rb.body.deployment_id)).status, 'success');
-  assert.equal((await h.viaCaddy('other.test', '/index.html')).body, 'v1');
+  assert.equal((await h.viaCaddy('other.test', '/')).body, 'v1');
 
   // Nothing outside the app's own directory changed: no file under /etc is newer than the attack, owners are as they were.
   const changed = (
     await h.sbx.run([
       'sh',
       '-c',
-      'find /etc /root /usr /var/lib/pocketd-releases -xdev -newer /run/attack-start -not -type d -not -path "/root/.npm/*" -not -path "/root/.cache/*" 2>/dev/null || true',
+      // The sandbox is an overlay of this machine's /: what the machine itself writes meanwhile under root's
+      // home (npm, Go caches) shows through, so /root is searched one level deep (where /root/p would be).
+      '{ find /etc /usr /var/lib/pocketd-releases -xdev -newer /run/attack-start -not -type d; find /root -maxdepth 1 -newer /run/attack-start -not -type d; } 2>/dev/null || true',
     ])
   ).trim();
   assert.equal(changed, '', changed);
@@ -454,56 +479,97 @@ test('local user: the store is private, from creation', async () => {
   );
 });
 
-test("local user: a superuser password never shows in any process's arguments nor in the journal", async () => {
-  // Finding 6: `pocketbase superuser upsert EMAIL PASSWORD` ran with the password in argv.
-  const password = 'very-secret-superuser-pw-42';
-  const poller = asUser('nobody', [
-    'node',
-    '-e',
-    `
-    const fs = require('node:fs'); const seen = new Set(); const end = Date.now() + 25000;
-    const tick = () => {
-      for (const p of fs.readdirSync('/proc')) {
-        if (!/^\\d+$/.test(p)) continue;
-        try { const c = fs.readFileSync('/proc/' + p + '/cmdline', 'utf8').split('\\0').join(' '); if (c.includes('superuser')) seen.add(c); } catch {}
-      }
-      if (Date.now() < end && !fs.existsSync('/tmp/stop-poll')) setImmediate(tick); else console.log(JSON.stringify([...seen]));
+/** What a watcher saw: every argv (from /proc) or every unit property (over D-Bus) that held `needle`, and the CLI runs. */
+const WATCH_PROC = `
+const fs = require('node:fs'); const hits = new Set(); const cli = new Set(); const end = Date.now() + 40000;
+// Given as hex: the watcher's own argv must not hold what it looks for.
+const needle = Buffer.from(process.argv[1], 'hex').toString();
+const tick = () => {
+  for (const p of fs.readdirSync('/proc')) {
+    if (!/^\\d+$/.test(p)) continue;
+    try {
+      const c = fs.readFileSync('/proc/' + p + '/cmdline', 'utf8').split('\\0').join(' ');
+      if (c.includes(needle)) hits.add(c);
+      if (/ (superuser|admin) (upsert|create|update) /.test(c)) cli.add(c);
+    } catch {}
+  }
+  if (Date.now() < end && !fs.existsSync('/run/stop-watch')) setImmediate(tick); else console.log(JSON.stringify({ hits: [...hits], cli: [...cli] }));
+};
+tick();`;
+/**
+ * From inside another app's sandbox: every property of every pocketd unit, over D-Bus, again and again, kept
+ * in the app's own directory for the test to search (the needle is never in the watcher's own argv).
+ */
+const WATCH_DBUS = (out: string) => `end=$(( $(date +%s) + 40 )); n=0; : > ${out}.all
+while [ $(date +%s) -lt $end ] && [ ! -e /run/stop-watch ]; do
+  for u in $(systemctl list-units --all --plain --no-legend --no-pager 'pocketd-work-*' 'pb-*' | cut -d' ' -f1); do
+    systemctl show "$u" >> ${out}.all 2>/dev/null; n=$((n+1))
+  done
+done; sort -u ${out}.all > ${out}; rm -f ${out}.all; echo "shown $n"`;
+
+for (const version of [PB_LATEST, PB_OLD]) {
+  test(`local user and another app: a superuser's password (${version}) is nowhere in argv, unit properties or the journal, and only the owner signs in`, async () => {
+    // Finding 4: a throwaway password was in the transient unit's ExecStart (any app read it over D-Bus) and in
+    // /proc/*/cmdline (user nobody): the attacker signed in with it first and set its own password.
+    const name = version === PB_OLD ? 'admins-old' : 'admins';
+    const password = `very-secret-superuser-pw-${version}`;
+    await h.sbx.run(['rm', '-f', '/run/stop-watch']);
+    const proc = asUser('nobody', ['node', '-e', WATCH_PROC, Buffer.from(password).toString('hex')]);
+    const seen = `${APPS}/seed/pb_data/dbus-seen.txt`;
+    const dbus = appCode(h.sbx, 'seed', WATCH_DBUS(seen), { timeoutMs: 60_000 });
+    const r = await h.api('POST', '/api/apps', {
+      name,
+      pocketbase_version: version,
+      domains: [`${name}.test`],
+      superuser: { email: 'root@admins.test', password },
+    });
+    assert.equal(r.status, 202, JSON.stringify(r.body));
+    const d = await h.waitDeployment(r.body.deployment_id);
+    assert.equal(d.status, 'success', JSON.stringify(d.steps));
+    // A reset, too: it signs every session of the old password out.
+    const caps = capabilitiesOf(version);
+    const signIn = async (pw: string) => {
+      const res = await httpRequest(h.sbx.caddy.httpPort, caps.authPath, {
+        host: `${name}.test`,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ identity: 'root@admins.test', password: pw }),
+      });
+      return { status: res.status, token: res.status === 200 ? (JSON.parse(res.body).token as string) : '' };
     };
-    tick();`,
-  ]);
-  const r = await h.api('POST', '/api/apps', {
-    name: 'admins',
-    domains: ['admins.test'],
-    superuser: { email: 'root@admins.test', password },
+    const first = await signIn(password);
+    assert.equal(first.status, 200, 'the owner cannot sign in through Caddy');
+    const reset = await h.api('PUT', `/api/apps/${name}/superuser`, {
+      email: 'root@admins.test',
+      password: `${password}-2`,
+    });
+    assert.ok([200, 202].includes(reset.status), JSON.stringify(reset.body));
+    if (reset.body.deployment_id) assert.equal((await h.waitDeployment(reset.body.deployment_id)).status, 'success');
+    await h.sbx.run(['touch', '/run/stop-watch']);
+    const watched = JSON.parse((await proc).stdout.trim() || '{}') as { hits: string[]; cli: string[] };
+    const overBus = await dbus;
+    assert.deepEqual(watched.hits, [], 'the password showed in a process argv');
+    assert.deepEqual(watched.cli, [], 'a superuser command line ran (its password is readable in /proc)');
+    const props = await h.sbx.readFile(seen);
+    assert.ok(!props.includes(password), 'the password showed in a unit property over D-Bus');
+    assert.ok(!/superuser upsert|admin (create|update)/.test(props), 'a superuser command line showed over D-Bus');
+    assert.match(overBus.stdout, /shown [1-9]/, `the D-Bus watcher read no unit: ${overBus.stdout}${overBus.stderr}`);
+    assert.equal((await signIn(password)).status, 400, 'the old password still works after a reset');
+    assert.equal((await signIn(`${password}-2`)).status, 200);
+    // The session of the old password is over: PocketBase checks a token against the superuser's tokenKey.
+    const me = await httpRequest(
+      h.sbx.caddy.httpPort,
+      version === PB_OLD ? '/api/admins' : '/api/collections/_superusers/records',
+      {
+        host: `${name}.test`,
+        headers: { authorization: first.token },
+      },
+    );
+    assert.notEqual(me.status, 200, 'a session of the old password outlived the reset');
+    const journal = await h.sbx.run(['journalctl', '--no-pager', '-o', 'cat']);
+    assert.doesNotMatch(journal, new RegExp(password));
   });
-  assert.equal(r.status, 202);
-  const d = await h.waitDeployment(r.body.deployment_id);
-  await h.sbx.run(['touch', '/tmp/stop-poll']);
-  assert.equal(d.status, 'success', JSON.stringify(d.steps));
-  const seen: string[] = JSON.parse((await poller).stdout.trim());
-  assert.ok(
-    seen.some((c) => c.includes('superuser upsert root@admins.test')),
-    `the poller saw the CLI run: ${JSON.stringify(seen)}`,
-  );
-  assert.ok(
-    seen.every((c) => !c.includes(password)),
-    JSON.stringify(seen),
-  );
-  // The real password works; the throwaway one the poller saw does not.
-  const port = (await h.api('GET', '/api/apps/admins')).body.port;
-  const auth = (pw: string) =>
-    fetch(`http://127.0.0.1:${port}/api/collections/_superusers/auth-with-password`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ identity: 'root@admins.test', password: pw }),
-    }).then((x) => x.status);
-  assert.equal(await auth(password), 200);
-  const throwaway = seen.map((c) => /superuser upsert \S+ (\S+)/.exec(c)?.[1]).find(Boolean);
-  assert.ok(throwaway);
-  assert.equal(await auth(throwaway!), 400);
-  const journal = await h.sbx.run(['journalctl', '--no-pager', '-o', 'cat']);
-  assert.doesNotMatch(journal, new RegExp(password));
-});
+}
 
 test('read token: env values are masked, every one of them', async () => {
   // Finding 7: a read token saw DATABASE_URL's password because its key did not look secret.
@@ -518,7 +584,6 @@ test('read token: env values are masked, every one of them', async () => {
 
 // --- issue #24: root never works in a tree an app can change ------------------
 
-const APPS = '/var/lib/pocketd-apps';
 const userOf = async (user: string) => (await h.sbx.exec(['getent', 'passwd', user])).stdout.trim();
 async function createApp(name: string, extra: Record<string, unknown> = {}) {
   const r = await h.api('POST', '/api/apps', { name, domains: [`${name}.test`], ...extra });
@@ -597,8 +662,9 @@ while True:
         libc.renameat2(-100, a, -100, b, 2)
 '`;
 
+/** Names, modes and owners of a directory's files (not sizes: a live app's own database grows meanwhile). */
 async function canary(dir: string): Promise<string> {
-  return h.sbx.run(['sh', '-c', `cd ${dir} && ls -ln | sort | sha256sum`]);
+  return h.sbx.run(['sh', '-c', `cd ${dir} && ls -ln | awk '{print $1, $3, $4, $9}' | sort`]);
 }
 
 for (const purge of [true, false]) {
@@ -687,7 +753,11 @@ test('rendered units and sites pass the real tools', async () => {
   assert.equal(verify.code, 0, verify.stderr);
   assert.doesNotMatch(verify.stderr, /pb-seed/);
   for (const file of ['unit-limits.service', 'unit-plain.service']) {
-    const text = readFileSync(path.join(root, 'test', 'fixtures', 'golden', file), 'utf8');
+    // The golden units name a release by version; verify checks that its executable exists on this host.
+    const text = readFileSync(path.join(root, 'test', 'fixtures', 'golden', file), 'utf8').replaceAll(
+      '/0.23.1/',
+      `/${PB_LATEST}/`,
+    );
     await h.sbx.writeFile(`/run/systemd/system/pb-golden.service`, text);
     const r = await h.sbx.exec(['systemd-analyze', 'verify', '/run/systemd/system/pb-golden.service']);
     assert.equal(r.code, 0, `${file}: ${r.stderr}`);
