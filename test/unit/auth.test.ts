@@ -100,7 +100,29 @@ test('tokens are stored only as hashes', async () => {
   assert.ok(!dump.includes(r.body.token));
 });
 
+/** An app row as the store writes it at create: its name and its own identity. */
+async function insertApp(name: string, appId: string) {
+  const now = new Date().toISOString();
+  await t.db
+    .insertInto('apps')
+    .values({
+      name,
+      app_id: appId,
+      port: 20000 + Math.floor(Math.random() * 900),
+      version: '0.40.6',
+      memory_max: null,
+      cpu_quota: null,
+      env: '{}',
+      status: 'ready',
+      desired_state: 'running',
+      created_at: now,
+      updated_at: now,
+    })
+    .execute();
+}
+
 test('token scopes: admin, app read, app deploy, expired, revoked', async () => {
+  await insertApp('blog', 'b10900000000000a');
   const read = (await t.auth.createApiToken('r', 'app:blog:read', 1, null)).token;
   const deploy = (await t.auth.createApiToken('d', 'app:blog:deploy', 1, null)).token;
   assert.equal((await t.call('GET', '/api/tokens', { token: read })).status, 403);
@@ -124,6 +146,25 @@ test('token scopes: admin, app read, app deploy, expired, revoked', async () => 
   assert.equal((await t.call('DELETE', `/api/tokens/${revoked.body.info.id}`)).status, 204);
   assert.equal((await t.call('GET', '/api/auth/me', { token: revoked.body.token })).status, 401);
   assert.equal((await t.call('DELETE', `/api/tokens/${revoked.body.info.id}`)).status, 404);
+});
+
+test("an app's token belongs to its identity: refused for a new app of the same name, revoked with the app", async () => {
+  await insertApp('shop', 'a000000000000001');
+  const deploy = (await t.auth.createApiToken('ci-shop', 'app:shop:deploy', 1, null)).token;
+  // The app is deleted and another takes its name (a new identity): the old token is refused without any revoke
+  // (as after a restart of the daemon between the delete and its revoke; a token in use is revoked below).
+  await t.db.deleteFrom('apps').where('name', '=', 'shop').execute();
+  await insertApp('shop', 'a000000000000002');
+  const fresh = (await t.auth.createApiToken('ci-shop-2', 'app:shop:deploy', 1, null)).token;
+  assert.equal((await t.call('GET', '/api/auth/me', { token: deploy })).status, 401);
+  assert.equal((await t.call('GET', '/api/auth/me', { token: fresh })).status, 200);
+  // A delete revokes every token of the app, one this process knows included.
+  assert.equal(await t.auth.revokeAppTokens('shop'), 2);
+  assert.equal((await t.call('GET', '/api/auth/me', { token: fresh })).status, 401);
+  // A token for an app that does not exist is refused, naming the field.
+  const none = await t.call('POST', '/api/tokens', { body: { name: 'x', scope: 'app:nosuch:read' } });
+  assert.equal(none.status, 422);
+  assert.equal(expectEnvelope(none.body).fields[0]?.field, 'scope');
 });
 
 test('scope strings are validated', async () => {

@@ -35,10 +35,14 @@ test('admin create, token create: printed once, usable, errors with exit 2', () 
     const dup = cli(['admin', 'create', '--email', 'ops@example.com', '--password', 'another-password'], env);
     assert.equal(dup.code, 1);
     assert.match(dup.stderr, /exists/);
-    const t = cli(['token', 'create', '--name', 'ci', '--scope', 'app:blog:deploy', '--expires-days', '30'], env);
+    const t = cli(['token', 'create', '--name', 'ci', '--scope', 'admin', '--expires-days', '30'], env);
     assert.equal(t.code, 0, t.stderr);
     assert.match(t.stdout, /^pkd_[A-Za-z0-9_-]{43}\n$/);
-    assert.match(t.stderr, /app:blog:deploy/);
+    assert.match(t.stderr, /admin/);
+    // An app's token is made only for an app that exists (it belongs to that app's identity).
+    const none = cli(['token', 'create', '--name', 'ci-blog', '--scope', 'app:blog:deploy'], env);
+    assert.notEqual(none.code, 0);
+    assert.match(none.stderr, /no app named blog/);
 
     const bad: Array<[string[], RegExp]> = [
       [['admin', 'create', '--email', 'not-an-email', '--password', 'long-enough-1'], /--email/],
