@@ -124,6 +124,8 @@ test('bad upgrades and deploys are refused with the field named; nothing starts'
   const cases: Array<[string, unknown, number, string]> = [
     ['/api/apps/shop/upgrade', { version: '9.9.9' }, 422, 'version'],
     ['/api/apps/shop/upgrade', { version: PB_PREV }, 422, 'version'],
+    // Back across 0.23: PocketBase 0.22 would serve (health 200) but cannot read the data 0.23+ made of it.
+    ['/api/apps/shop/upgrade', { version: PB_OLD }, 422, 'version'],
     ['/api/apps/shop/upgrade', { version: `../${PB_PREV}` }, 422, 'version'],
     ['/api/apps/shop/upgrade', { version: PB_LATEST, extra: 1 }, 422, 'extra'],
     ['/api/apps/shop/deploy', { bundle: 99 }, 422, 'bundle'],
