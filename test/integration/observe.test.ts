@@ -62,24 +62,6 @@ test('lines the app prints appear in the logs with their level', async () => {
   assert.equal(two.length, 2);
 });
 
-test("PocketBase's own failure lines are errors: a hook file that does not load", async () => {
-  const dir = '/var/lib/pocketd-apps/watch/pb_hooks';
-  await h.sbx.run(['sh', '-c', 'echo "routerAdd(\\"GET\\", \\"/x\\", (c) => {" > "$0"', `${dir}/broken.pb.js`], {
-    user: 'pb-watch',
-  });
-  try {
-    assert.equal((await h.api('POST', '/api/apps/watch/restart')).status, 200);
-    const failed = await until(
-      async () => (await h.api('GET', '/api/apps/watch/logs?q=broken.pb.js&lines=20')).body.entries as any[],
-      (e) => e.some((x) => /failed to execute broken\.pb\.js/i.test(x.message)),
-    );
-    assert.ok(failed.filter((x) => /failed to execute broken/i.test(x.message)).every((x) => x.level === 'error'));
-  } finally {
-    await h.sbx.run(['rm', '-f', `${dir}/broken.pb.js`], { user: 'pb-watch' });
-    await h.api('POST', '/api/apps/watch/restart');
-  }
-});
-
 test('logs of a name that is not an app are 404; bad parameters 422', async () => {
   assert.equal((await h.api('GET', '/api/apps/caddy/logs')).status, 404);
   assert.equal((await h.api('GET', '/api/apps/..%2Fx/logs')).status, 422);
@@ -96,7 +78,11 @@ test('follow delivers a new line within a second and ends its journal reader whe
   });
   assert.equal(res.status, 200);
   assert.match(res.headers.get('content-type') ?? '', /text\/event-stream/);
-  // The journal reader says nothing when it begins to follow: a moment for it to start.
+  // The journal reader says nothing when it begins to follow: wait until its journalctl runs, and a moment more.
+  await until(
+    async () => (await h.sbx.exec(['pgrep', '-f', 'journalctl -u pb-watch.service -o json --all -f'])).stdout.trim(),
+    (pids) => pids !== '',
+  );
   await sleep(300);
   const tag = `live-${Date.now()}`;
   const t0 = Date.now();
@@ -275,4 +261,23 @@ test('after health_restart_after failed checks in a row pocketd restarts the app
     async () => (await h.api('GET', '/api/apps/watch/health')).body.state,
     (s) => s === 'healthy',
   );
+});
+
+test("PocketBase's own failure lines are errors: a hook file that does not load", async () => {
+  const dir = '/var/lib/pocketd-apps/watch/pb_hooks';
+  await h.sbx.run(['sh', '-c', 'echo "routerAdd(\\"GET\\", \\"/x\\", (c) => {" > "$0"', `${dir}/broken.pb.js`], {
+    user: 'pb-watch',
+  });
+  try {
+    assert.equal((await h.api('POST', '/api/apps/watch/restart')).status, 200);
+    const failed = await until(
+      async () => (await h.api('GET', '/api/apps/watch/logs?q=broken.pb.js&lines=20')).body.entries as any[],
+      (e) => e.some((x) => /failed to execute broken\.pb\.js/i.test(x.message)),
+    );
+    assert.ok(failed.filter((x) => /failed to execute broken/i.test(x.message)).every((x) => x.level === 'error'));
+  } finally {
+    // Last in the file: PocketBase's own watcher of pb_hooks restarts it when the file goes, besides this restart.
+    await h.sbx.run(['rm', '-f', `${dir}/broken.pb.js`], { user: 'pb-watch' });
+    await h.api('POST', '/api/apps/watch/restart');
+  }
 });
