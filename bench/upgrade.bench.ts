@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { setupPocketdHost, type PocketdHost } from '../test/support/host.js';
 import { buildZip } from '../test/support/zip.js';
 import { fmt, percentile } from './stats.js';
+import { PB_LATEST, PB_PREV } from '../test/support/pocketbase.js';
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 10);
 const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS });
@@ -66,7 +67,7 @@ try {
   const r = await h.api('POST', '/api/apps', {
     name: 'steady',
     domains: ['steady.test'],
-    pocketbase_version: '0.22.0',
+    pocketbase_version: PB_PREV,
   });
   if ((await h.waitDeployment(r.body.deployment_id)).status !== 'success') throw new Error('create failed');
   const appPort = r.body.port as number;
@@ -75,8 +76,8 @@ try {
   await h.sbx.run(['/usr/local/bin/pocketd', 'token', 'create', '--name', 'warm', '--scope', 'admin']);
 
   report(
-    `pocketd upgrade 0.22.0 -> 0.23.1 (${CLIENTS} clients)`,
-    await underLoad(caddy, 'steady.test', () => deployment(h, '/api/apps/steady/upgrade', { version: '0.23.1' })),
+    `pocketd upgrade ${PB_PREV} -> ${PB_LATEST} (${CLIENTS} clients)`,
+    await underLoad(caddy, 'steady.test', () => deployment(h, '/api/apps/steady/upgrade', { version: PB_LATEST })),
   );
   const form = new FormData();
   form.set(
@@ -105,7 +106,8 @@ try {
     'baseline stop, replace binary, start',
     await underLoad(caddy, 'plain.test', async () => {
       await h.sbx.run(['systemctl', 'stop', 'pb-steady.service']);
-      await h.sbx.run(['sed', '-i', 's#releases/0.23.1#releases/0.22.0#g', unit]);
+      // Back within the 0.23+ line, which PocketBase reads both ways.
+      await h.sbx.run(['sed', '-i', `s#releases/${PB_LATEST}#releases/${PB_PREV}#g`, unit]);
       await h.sbx.run(['systemctl', 'daemon-reload']);
       await h.sbx.run(['systemctl', 'start', 'pb-steady.service']);
       for (

@@ -9,6 +9,7 @@ import {
   type ChangeParams,
 } from './change-plan.js';
 import type { Deployment, Plan, Queued } from './deployments.js';
+import { capabilitiesOf } from '../pocketbase/versions.js';
 
 const nullableId = z.number().int().nullable().default(null);
 
@@ -90,11 +91,21 @@ export function createChanges(deps: ChangeDeps) {
     recover,
   });
 
+  /** From superusers (0.23+) back to admins: an older PocketBase serves but cannot read the newer one's data. */
+  const crossesBack = (from: string, to: string) =>
+    capabilitiesOf(from).accounts === 'superusers' && capabilitiesOf(to).accounts === 'admins';
+
   async function upgrade(app: string, version: string, actor: string): Promise<Queued> {
     const { settings } = await store.forRequest(app, 'working');
     // Behind other operations the version it will run is not known yet; its turn checks again.
     if (version === settings.version && !deployments.busy(app))
       throw fieldError('version', 'SAME_VERSION', `app ${app} already runs PocketBase ${version}`);
+    if (!deployments.busy(app) && crossesBack(settings.version, version))
+      throw fieldError(
+        'version',
+        'DOWNGRADE_UNSUPPORTED',
+        `PocketBase ${version} cannot read the data PocketBase ${settings.version} keeps (0.23 changed its schema); roll back with the data instead`,
+      );
     const releases = await deps.releases.list().catch((err: unknown) => {
       throw new PocketdError('RELEASE_SOURCE_UNAVAILABLE', (err as Error).message);
     });
@@ -132,7 +143,13 @@ export function createChanges(deps: ChangeDeps) {
         'NOT_A_RELEASE',
         `deployment ${deploymentId} (${target.kind}) did not set a release`,
       );
-    await store.forRequest(app, 'working');
+    const { settings } = await store.forRequest(app, 'working');
+    if (!data && crossesBack(settings.version, after.version))
+      throw fieldError(
+        'data',
+        'DOWNGRADE_UNSUPPORTED',
+        `PocketBase ${after.version} cannot read the data PocketBase ${settings.version} keeps (0.23 changed its schema): roll back with the data`,
+      );
     let restore: number | null = null;
     if (data) {
       // The data as it stood when that deployment was replaced: the snapshot of the next change.

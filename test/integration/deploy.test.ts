@@ -5,14 +5,20 @@ import { setupPocketdHost, type PocketdHost } from '../support/host.js';
 import { httpRequest } from '../support/http.js';
 import { until } from '../support/until.js';
 import { buildZip, type RawEntry } from '../support/zip.js';
+import { notesOf, runningVersion as versionOf, seedApp, TEST_HOOKS } from '../support/pb-app.js';
+import { PB_LATEST, PB_OLD, PB_PREV } from '../support/pocketbase.js';
+// STANDIN.unhealthy: the one release whose /api/health fails on purpose (a real PocketBase cannot be made to).
+import { STANDIN } from '../support/release-mirror.js';
 
 let h: PocketdHost;
 let port = 0;
 before(async () => {
   h = await setupPocketdHost({ settings: { health_timeout_seconds: '8', bundle_max_bytes: '2000000' } });
-  const r = await h.api('POST', '/api/apps', { name: 'shop', domains: ['shop.test'], pocketbase_version: '0.22.0' });
+  const r = await h.api('POST', '/api/apps', { name: 'shop', domains: ['shop.test'], pocketbase_version: PB_OLD });
   assert.equal((await h.waitDeployment(r.body.deployment_id)).status, 'success');
   port = r.body.port;
+  // A public notes collection (a migration) and the test hooks, in the real PocketBase 0.22 the shop starts on.
+  await seedApp(h, 'shop');
   const o = await h.api('POST', '/api/apps', { name: 'other', domains: ['other.test'] });
   assert.equal((await h.waitDeployment(o.body.deployment_id)).status, 'success');
 });
@@ -20,16 +26,9 @@ after(async () => {
   await h?.stop();
 });
 
-const direct = (path: string, init?: RequestInit) =>
-  fetch(`http://127.0.0.1:${port}${path}`, init).then((r) => r.json() as Promise<any>);
-const addNote = (text: string) =>
-  direct('/api/collections/notes/records', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ text }),
-  });
-const notes = async () => ((await direct('/api/collections/notes/records')).items as any[]).map((n) => n.text);
-const runningVersion = async () => (await direct('/api/health')).data.version as string;
+const addNote = (text: string) => notesOf(port).add(text);
+const notes = () => notesOf(port).list();
+const runningVersion = () => versionOf(h, 'shop');
 
 /**
  * A multipart upload over node:http, which (unlike fetch) reports a response
@@ -65,7 +64,7 @@ async function upload(app: string, zip: Buffer, notesText?: string, token?: stri
 }
 const site = (html: string): RawEntry[] => [
   { name: 'pb_public/index.html', data: html },
-  { name: 'pb_hooks/main.pb.js', data: '// hooks' },
+  { name: 'pb_hooks/main.pb.js', data: TEST_HOOKS },
 ];
 
 /** Starts a deployment through the API and waits for its end. */
@@ -75,9 +74,9 @@ async function deployment(path: string, body: unknown, token?: string) {
   return h.waitDeployment(r.body.deployment_id);
 }
 
-test('upgrade: snapshot, switch, health gate; the data written before is still there', async () => {
+test('upgrade across 0.23: snapshot, switch, health gate; PocketBase migrates the data written before', async () => {
   await addNote('before-upgrade');
-  const d = await deployment('/api/apps/shop/upgrade', { version: '0.23.1' });
+  const d = await deployment('/api/apps/shop/upgrade', { version: PB_PREV });
   assert.equal(d.status, 'success', JSON.stringify(d));
   assert.deepEqual(
     d.steps.map((s: any) => [s.name, s.status]),
@@ -95,9 +94,11 @@ test('upgrade: snapshot, switch, health gate; the data written before is still t
       ['finish', 'success'],
     ],
   );
-  assert.equal(await runningVersion(), '0.23.1');
-  assert.equal((await h.api('GET', '/api/apps/shop')).body.version, '0.23.1');
+  assert.equal(await runningVersion(), PB_PREV);
+  assert.equal((await h.api('GET', '/api/apps/shop')).body.version, PB_PREV);
   assert.ok((await notes()).includes('before-upgrade'));
+  // 0.23 renamed logs.db: the new release keeps its own beside the old one's.
+  assert.equal(await h.sbx.exists('/var/lib/pocketd-apps/shop/pb_data/auxiliary.db'), true);
   const backups = (await h.api('GET', '/api/apps/shop/backups')).body.backups;
   assert.ok(
     backups.some(
@@ -108,27 +109,29 @@ test('upgrade: snapshot, switch, health gate; the data written before is still t
 
 test('an upgrade whose health gate fails rolls back by itself; data unchanged', async () => {
   const before = await notes();
-  const d = await deployment('/api/apps/shop/upgrade', { version: '0.20.9' });
+  const d = await deployment('/api/apps/shop/upgrade', { version: STANDIN.unhealthy });
   assert.equal(d.status, 'rolled_back');
   assert.match(d.error, /step wait_health failed/);
-  assert.equal(await runningVersion(), '0.23.1');
-  assert.equal((await h.api('GET', '/api/apps/shop')).body.version, '0.23.1');
+  assert.equal(await runningVersion(), PB_PREV);
+  assert.equal((await h.api('GET', '/api/apps/shop')).body.version, PB_PREV);
   assert.deepEqual(await notes(), before);
   const unit = await h.sbx.readFile('/etc/systemd/system/pb-shop.service');
-  assert.match(unit, /releases\/0\.23\.1\/pocketbase/);
+  assert.ok(unit.includes(`releases/${PB_PREV}/pocketbase`));
 });
 
 test('bad upgrades and deploys are refused with the field named; nothing starts', async () => {
   const before = (await h.api('GET', '/api/deployments?app=shop')).body.deployments.length;
   const cases: Array<[string, unknown, number, string]> = [
     ['/api/apps/shop/upgrade', { version: '9.9.9' }, 422, 'version'],
-    ['/api/apps/shop/upgrade', { version: '0.23.1' }, 422, 'version'],
-    ['/api/apps/shop/upgrade', { version: '../0.23.1' }, 422, 'version'],
-    ['/api/apps/shop/upgrade', { version: '0.23.1', extra: 1 }, 422, 'extra'],
+    ['/api/apps/shop/upgrade', { version: PB_PREV }, 422, 'version'],
+    // Back across 0.23: PocketBase 0.22 would serve (health 200) but cannot read the data 0.23+ made of it.
+    ['/api/apps/shop/upgrade', { version: PB_OLD }, 422, 'version'],
+    ['/api/apps/shop/upgrade', { version: `../${PB_PREV}` }, 422, 'version'],
+    ['/api/apps/shop/upgrade', { version: PB_LATEST, extra: 1 }, 422, 'extra'],
     ['/api/apps/shop/deploy', { bundle: 99 }, 422, 'bundle'],
     ['/api/apps/shop/deploy', { bundle: -1 }, 422, 'bundle'],
     ['/api/apps/shop/rollback', { deployment_id: 999999 }, 422, 'deployment_id'],
-    ['/api/apps/nope/upgrade', { version: '0.23.1' }, 404, ''],
+    ['/api/apps/nope/upgrade', { version: PB_LATEST }, 404, ''],
   ];
   for (const [path, body, status, field] of cases) {
     const r = await h.api('POST', path, body);
@@ -147,7 +150,7 @@ test('bad upgrades and deploys are refused with the field named; nothing starts'
 });
 
 test('what is asked while a deployment runs waits its turn instead of being refused', async () => {
-  const first = await h.api('POST', '/api/apps/shop/upgrade', { version: '0.22.0' });
+  const first = await h.api('POST', '/api/apps/shop/upgrade', { version: PB_LATEST });
   assert.equal(first.status, 202);
   assert.equal(first.body.position, 0);
   const backup = await h.api('POST', '/api/apps/shop/backups');
@@ -158,9 +161,9 @@ test('what is asked while a deployment runs waits its turn instead of being refu
   assert.equal(b.status, 'success', JSON.stringify(b));
   assert.match(b.steps[0].message, /^backup \d+/);
   // Asked again while nothing runs: the same upgrade fails at once, naming the field.
-  const same = await h.api('POST', '/api/apps/shop/upgrade', { version: '0.22.0' });
+  const same = await h.api('POST', '/api/apps/shop/upgrade', { version: PB_LATEST });
   assert.equal(same.status, 422);
-  assert.equal(await runningVersion(), '0.22.0');
+  assert.equal(await runningVersion(), PB_LATEST);
 });
 
 test('bundles: upload, list, download; deploy serves the new pb_public; rollback serves the old one', async () => {
@@ -174,7 +177,9 @@ test('bundles: upload, list, download; deploy serves the new pb_public; rollback
   const d1 = await deployment('/api/apps/shop/deploy', { bundle: 1 });
   assert.equal(d1.status, 'success', JSON.stringify(d1));
   assert.equal((await h.viaCaddy('shop.test', '/')).body, '<h1>shop v1</h1>');
-  assert.equal(await h.sbx.readFile('/var/lib/pocketd-apps/shop/pb_hooks/main.pb.js'), '// hooks');
+  assert.equal(await h.sbx.readFile('/var/lib/pocketd-apps/shop/pb_hooks/main.pb.js'), TEST_HOOKS);
+  // PocketBase runs the bundle's hooks: their route answers through Caddy.
+  assert.equal((await h.viaCaddy('shop.test', '/_test/print?msg=from-bundle')).body, '{"printed":1}');
 
   const u2 = await upload('shop', buildZip([{ name: 'pb_public/index.html', data: '<h1>shop v2</h1>' }]));
   assert.equal(u2.body.number, 2);
@@ -182,7 +187,8 @@ test('bundles: upload, list, download; deploy serves the new pb_public; rollback
   assert.equal(d2.status, 'success');
   assert.equal((await h.viaCaddy('shop.test', '/')).body, '<h1>shop v2</h1>');
   // A bundle replaces only the directories it holds.
-  assert.equal(await h.sbx.readFile('/var/lib/pocketd-apps/shop/pb_hooks/main.pb.js'), '// hooks');
+  assert.equal(await h.sbx.readFile('/var/lib/pocketd-apps/shop/pb_hooks/main.pb.js'), TEST_HOOKS);
+  assert.equal((await h.viaCaddy('shop.test', '/_test/print?msg=still')).status, 200);
 
   const back = await deployment('/api/apps/shop/rollback', { deployment_id: d1.id });
   assert.equal(back.status, 'success', JSON.stringify(back));
@@ -294,14 +300,14 @@ test('scheduled backups run from the app setting and keep only backup_keep', asy
 });
 
 test('cancel: a running upgrade stops at its next safe point and rolls back', async () => {
-  const r = await h.api('POST', '/api/apps/shop/upgrade', { version: '0.20.9' });
+  const r = await h.api('POST', '/api/apps/shop/upgrade', { version: STANDIN.unhealthy });
   await h.waitStep(r.body.deployment_id, 'wait_health');
   const c = await h.api('POST', `/api/deployments/${r.body.deployment_id}/cancel`);
   assert.equal(c.status, 202);
   const d = await h.waitDeployment(r.body.deployment_id);
   assert.equal(d.status, 'cancelled', JSON.stringify(d));
   assert.match(d.error, /cancelled by/);
-  assert.equal(await runningVersion(), '0.22.0');
+  assert.equal(await runningVersion(), PB_LATEST);
   assert.equal((await h.api('POST', `/api/deployments/${r.body.deployment_id}/cancel`)).status, 409);
 });
 
@@ -350,7 +356,7 @@ test('a deploy token uploads, deploys and reads its own app only', async () => {
   const otherDeploy = (await h.api('GET', '/api/deployments?app=other')).body.deployments[0].id;
   const denied: Array<[string, string, unknown]> = [
     ['POST', '/api/apps/other/deploy', { bundle: 1 }],
-    ['POST', '/api/apps/other/upgrade', { version: '0.22.0' }],
+    ['POST', '/api/apps/other/upgrade', { version: PB_PREV }],
     ['GET', '/api/apps/other', undefined],
     ['GET', `/api/deployments/${otherDeploy}`, undefined],
     ['GET', '/api/apps', undefined],
@@ -382,26 +388,28 @@ async function killDaemonDuring(id: number, step: string) {
 test("crash safety: SIGKILL of the daemon in an upgrade's health gate rolls back on restart; data unchanged", async () => {
   await addNote('before-crash');
   const before = await notes();
-  const r = await h.api('POST', '/api/apps/shop/upgrade', { version: '0.20.9' });
+  const r = await h.api('POST', '/api/apps/shop/upgrade', { version: STANDIN.unhealthy });
   await killDaemonDuring(r.body.deployment_id, 'wait_health');
   const d = await h.waitDeployment(r.body.deployment_id);
   assert.equal(d.status, 'rolled_back', JSON.stringify(d));
   assert.match(d.error, /rolled back on restart/);
-  assert.equal(await runningVersion(), '0.22.0');
+  assert.equal(await runningVersion(), PB_LATEST);
   assert.deepEqual(await notes(), before);
-  assert.match(await h.sbx.readFile('/etc/systemd/system/pb-shop.service'), /releases\/0\.22\.0\//);
+  assert.ok((await h.sbx.readFile('/etc/systemd/system/pb-shop.service')).includes(`releases/${PB_LATEST}/`));
   assert.equal((await h.api('GET', '/api/apps/shop')).body.config_match.match, true);
 });
 
 test('crash safety: SIGKILL in the health gate of an upgrade that turns healthy finishes it on restart', async () => {
   const env = (await h.api('GET', '/api/apps/shop/env')).body.env;
-  await h.api('PUT', '/api/apps/shop/env', { env: { ...env, STANDIN_START_DELAY_MS: '4000' } });
-  const r = await h.api('POST', '/api/apps/shop/upgrade', { version: '0.23.1' });
+  // The bundle's hooks make PocketBase start slowly when asked to (test/support/pb-app.ts).
+  await h.api('PUT', '/api/apps/shop/env', { env: { ...env, PB_TEST_START_DELAY_MS: '4000' } });
+  // Down within the 0.23+ line, which PocketBase reads both ways.
+  const r = await h.api('POST', '/api/apps/shop/upgrade', { version: PB_PREV });
   await killDaemonDuring(r.body.deployment_id, 'wait_health');
   const d = await h.waitDeployment(r.body.deployment_id);
   assert.equal(d.status, 'success', JSON.stringify(d));
-  assert.equal((await h.api('GET', '/api/apps/shop')).body.version, '0.23.1');
-  assert.equal(await runningVersion(), '0.23.1');
+  assert.equal((await h.api('GET', '/api/apps/shop')).body.version, PB_PREV);
+  assert.equal(await runningVersion(), PB_PREV);
   assert.ok((await notes()).includes('before-crash'));
   await h.api('PUT', '/api/apps/shop/env?restart=1', { env });
 });
@@ -410,7 +418,7 @@ test('crash safety: SIGKILL during a create removes the half-made app on restart
   const r = await h.api('POST', '/api/apps', {
     name: 'halfway',
     domains: ['halfway.test'],
-    pocketbase_version: '0.20.9',
+    pocketbase_version: STANDIN.unhealthy,
   });
   await killDaemonDuring(r.body.deployment_id, 'wait_health');
   const d = await h.waitDeployment(r.body.deployment_id);

@@ -2,7 +2,9 @@ import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { setupPocketdHost, type PocketdHost } from '../support/host.js';
-import { DEFAULT_RELEASES } from '../support/release-mirror.js';
+import { DEFAULT_RELEASES, STANDIN } from '../support/release-mirror.js';
+import { notesOf, runningVersion, seedApp } from '../support/pb-app.js';
+import { PB_LATEST, PB_PREV } from '../support/pocketbase.js';
 import { buildZip } from '../support/zip.js';
 
 // SIGKILL of the daemon at every step of a create, an upgrade, a bundle deploy
@@ -13,32 +15,26 @@ const PAUSE_MS = 400;
 let h: PocketdHost;
 before(async () => {
   h = await setupPocketdHost({
+    // 0.18.9: an archive of garbage (no executable, real or stand-in, is in it).
     releases: [...DEFAULT_RELEASES, { version: '0.18.9', garbage: true }],
     settings: { health_timeout_seconds: '8', step_pause_ms: String(PAUSE_MS) },
   });
   const r = await h.api('POST', '/api/apps', {
     name: 'keeper',
     domains: ['keeper.test'],
-    pocketbase_version: '0.22.0',
+    pocketbase_version: PB_PREV,
   });
   assert.equal((await h.waitDeployment(r.body.deployment_id)).status, 'success');
+  // The notes collection and the test hooks, in the real PocketBase.
+  await seedApp(h, 'keeper');
 });
 after(async () => {
   await h?.stop();
 });
 
 const appPort = async (name: string) => (await h.api('GET', `/api/apps/${name}`)).body.port as number;
-const note = async (name: string, text: string) =>
-  fetch(`http://127.0.0.1:${await appPort(name)}/api/collections/notes/records`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ text }),
-  });
-const notes = async (name: string) =>
-  (
-    ((await (await fetch(`http://127.0.0.1:${await appPort(name)}/api/collections/notes/records`)).json()) as any)
-      .items as any[]
-  ).map((n) => n.text);
+const note = async (name: string, text: string) => notesOf(await appPort(name)).add(text);
+const notes = async (name: string) => notesOf(await appPort(name)).list();
 
 async function waitHealthy(name: string) {
   for (let i = 0; i < 100; i++) {
@@ -119,7 +115,8 @@ test('SIGKILL at each step of an upgrade: finished or rolled back, data kept, ho
   await note('keeper', 'kept-through-upgrades');
   const steps = ['validate', 'fetch_release', 'stop', 'snapshot', 'install_release', 'start', 'wait_health', 'finish'];
   for (const step of pick(steps)) {
-    const version = (await h.api('GET', '/api/apps/keeper')).body.version === '0.22.0' ? '0.23.1' : '0.22.0';
+    // Back and forth within the 0.23+ line, which PocketBase reads both ways.
+    const version = (await h.api('GET', '/api/apps/keeper')).body.version === PB_PREV ? PB_LATEST : PB_PREV;
     const r = await h.api('POST', '/api/apps/keeper/upgrade', { version });
     assert.equal(r.status, 202, JSON.stringify(r.body));
     const d = await killDaemonAt(r.body.deployment_id, step);
@@ -129,7 +126,7 @@ test('SIGKILL at each step of an upgrade: finished or rolled back, data kept, ho
     );
     await assertConsistent(`upgrade killed at ${step}`);
     const app = (await h.api('GET', '/api/apps/keeper')).body;
-    const running = ((await (await fetch(`http://127.0.0.1:${app.port}/api/health`)).json()) as any).data.version;
+    const running = await runningVersion(h, 'keeper');
     assert.equal(running, app.version, `kill at ${step}: runs ${running}, store says ${app.version}`);
     assert.ok((await notes('keeper')).includes('kept-through-upgrades'), `kill at ${step}: data lost`);
   }
@@ -253,12 +250,12 @@ test("Caddy's main config broken by hand: the new site is refused, the others ke
 
 test('an app that crash-loops: its upgrade rolls back at once; a create of it is undone', async () => {
   const t0 = Date.now();
-  const r = await h.api('POST', '/api/apps/keeper/upgrade', { version: '0.19.9' });
+  const r = await h.api('POST', '/api/apps/keeper/upgrade', { version: STANDIN.crash });
   const d = await h.waitDeployment(r.body.deployment_id);
   assert.equal(d.status, 'rolled_back');
   assert.match(d.error, /APP_CRASHED|exits at start/);
   assert.ok(Date.now() - t0 < 30_000);
-  const c = await h.api('POST', '/api/apps', { name: 'crashy', pocketbase_version: '0.19.9' });
+  const c = await h.api('POST', '/api/apps', { name: 'crashy', pocketbase_version: STANDIN.crash });
   assert.equal((await h.waitDeployment(c.body.deployment_id)).status, 'failed');
   await assertConsistent('after crash loops');
   assert.ok((await notes('keeper')).includes('kept-through-upgrades'));
@@ -268,7 +265,7 @@ test('the release source down or serving garbage: clear errors, nothing changed'
   h.mirror.setDown(true);
   try {
     // The release list may still be cached: then the create starts and fails at its download, undone.
-    const r = await h.api('POST', '/api/apps', { name: 'offline', pocketbase_version: '0.24.0-rc.1' });
+    const r = await h.api('POST', '/api/apps', { name: 'offline', pocketbase_version: STANDIN.prerelease });
     if (r.status === 202) {
       const d = await h.waitDeployment(r.body.deployment_id);
       assert.equal(d.status, 'failed');
@@ -278,7 +275,7 @@ test('the release source down or serving garbage: clear errors, nothing changed'
       assert.equal(r.body.error.fields[0].code, 'RELEASE_SOURCE_UNAVAILABLE');
     }
     assert.equal((await h.api('GET', '/api/apps/offline')).status, 404);
-    const u = await h.api('POST', '/api/apps/keeper/upgrade', { version: '0.24.0-rc.1' });
+    const u = await h.api('POST', '/api/apps/keeper/upgrade', { version: STANDIN.prerelease });
     if (u.status === 202) assert.equal((await h.waitDeployment(u.body.deployment_id)).status, 'rolled_back');
     else assert.equal(u.body.error.code, 'RELEASE_SOURCE_UNAVAILABLE');
   } finally {
@@ -294,7 +291,8 @@ test('the release source down or serving garbage: clear errors, nothing changed'
 
 test('a journal with very long lines: logs are cut to a bounded size, nothing fails', async () => {
   const port = await appPort('keeper');
-  await fetch(`http://127.0.0.1:${port}/_standin/spam?n=20&len=100000`);
+  // Twenty lines of 100 000 characters, printed by the app's hooks.
+  assert.equal((await fetch(`http://127.0.0.1:${port}/_test/print?msg=spam&n=20&len=100000`)).status, 200);
   let entries: any[] = [];
   for (let i = 0; i < 50 && entries.length < 20; i++) {
     const r = await h.api('GET', '/api/apps/keeper/logs?lines=20&q=spam');

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { httpRequest } from '../support/http.js';
 import { setupPocketdHost, type PocketdHost } from '../support/host.js';
 import { MARKER, WRONG_TYPES, deepJson, hostileStrings } from '../support/hostile.js';
+import { PB_LATEST } from '../support/pocketbase.js';
 
 // The HTTP corpus runs whole; the command line and the helper (a process each)
 // take every third (the CLI, a Node start each, every ninth) unless HOSTILE_FULL=1.
@@ -86,7 +87,7 @@ test('hostile strings in every field that takes text get a 4xx envelope', async 
       ['GET', `/api/apps/${e}/backups`],
       ['GET', `/api/deployments/${e}`],
     ] as const) {
-      await expect4xx('path', m, p, m === 'POST' && p.endsWith('upgrade') ? { version: '0.23.1' } : undefined);
+      await expect4xx('path', m, p, m === 'POST' && p.endsWith('upgrade') ? { version: PB_LATEST } : undefined);
     }
     for (const q of [`since=${e}`, `until=${e}`, `priority=${e}`, `lines=${e}`])
       await expect4xx('log query', 'GET', `/api/apps/target/logs?${q}`);
@@ -200,7 +201,7 @@ test('the helper refuses hostile names, versions and ids (exit 64/65), run throu
     // The same strings in the fields of a spec: refused (65) naming the field, nothing written.
     for (const spec of [
       { port: 21999, version: s, memory_max: null, cpu_quota: null },
-      { port: 21999, version: '0.23.1', memory_max: s, cpu_quota: null },
+      { port: 21999, version: PB_LATEST, memory_max: s, cpu_quota: null },
     ]) {
       tally.cases++;
       const r = await h.sbx.exec([...helper, 'install-unit', 'target'], {

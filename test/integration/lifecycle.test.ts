@@ -2,6 +2,9 @@ import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { setupPocketdHost, type PocketdHost } from '../support/host.js';
+import { runningVersion } from '../support/pb-app.js';
+import { PB_LATEST, PB_OLD } from '../support/pocketbase.js';
+import { STANDIN } from '../support/release-mirror.js';
 
 let h: PocketdHost;
 before(async () => {
@@ -56,10 +59,16 @@ test('create: a deployment with recorded steps, then reachable through Caddy by 
   const r = await h.viaCaddy('blog.test');
   assert.equal(r.status, 200);
   assert.equal(JSON.parse(r.body).message, 'API is healthy.');
+  // PocketBase's own admin UI is served through the site too.
+  const admin = await h.viaCaddy('blog.test', '/_/');
+  assert.equal(admin.status, 200);
+  assert.match(admin.body, /<title>PocketBase<\/title>/);
 
   const app = (await h.api('GET', '/api/apps/blog')).body;
   assert.equal(app.state, 'running');
-  assert.equal(app.version, '0.23.1');
+  // Without a version asked for, the newest stable release; the running executable says so itself.
+  assert.equal(app.version, PB_LATEST);
+  assert.equal(await runningVersion(h, 'blog'), PB_LATEST);
   assert.ok(app.runtime.main_pid > 0);
   assert.equal(app.config_match.match, true);
   assert.equal(app.site_present, true);
@@ -167,7 +176,7 @@ test('validate/app reports checks, errors and warnings without writing', async (
   const r = await h.api('POST', '/api/validate/app', {
     name: 'blog',
     domains: ['news.test'],
-    pocketbase_version: '0.22.0',
+    pocketbase_version: PB_OLD,
   });
   assert.equal(r.status, 200);
   assert.equal(r.body.valid, false);
@@ -200,9 +209,10 @@ test('failed creates leave nothing behind: bad checksum, missing version, port t
   }
 
   for (const [version, step, pattern] of [
-    ['0.21.9', 'fetch_release', /checksums\.txt/],
-    ['0.20.9', 'wait_health', /answered 500/],
-    ['0.19.9', 'wait_health', /exits at start|no healthy answer/],
+    // Stand-ins (release-mirror.ts): behaviour no real PocketBase shows on demand.
+    [STANDIN.badChecksum, 'fetch_release', /checksums\.txt/],
+    [STANDIN.unhealthy, 'wait_health', /answered 500/],
+    [STANDIN.crash, 'wait_health', /exits at start|no healthy answer/],
   ] as const) {
     const d = await createApp({ name: 'ghost', pocketbase_version: version, domains: ['ghost.test'] });
     assert.equal(d.status, 'failed', version);
@@ -217,15 +227,15 @@ test('failed creates leave nothing behind: bad checksum, missing version, port t
     );
     assert.equal((await h.api('GET', '/api/apps/ghost')).status, 404);
   }
-  assert.equal(await h.sbx.exists('/var/lib/pocketd-releases/0.21.9'), false);
+  assert.equal(await h.sbx.exists(`/var/lib/pocketd-releases/${STANDIN.badChecksum}`), false);
   // The other app kept serving all along.
   assert.equal((await h.viaCaddy('news.test')).status, 200);
 });
 
 test('two apps at once on different versions; one download per version', async () => {
   const [a, b] = await Promise.all([
-    h.api('POST', '/api/apps', { name: 'alpha', pocketbase_version: '0.22.0', domains: ['alpha.test'] }),
-    h.api('POST', '/api/apps', { name: 'beta', pocketbase_version: '0.22.0', domains: ['beta.test'] }),
+    h.api('POST', '/api/apps', { name: 'alpha', pocketbase_version: PB_OLD, domains: ['alpha.test'] }),
+    h.api('POST', '/api/apps', { name: 'beta', pocketbase_version: PB_OLD, domains: ['beta.test'] }),
   ]);
   assert.equal(a.status, 202);
   assert.equal(b.status, 202);
@@ -233,11 +243,14 @@ test('two apps at once on different versions; one download per version', async (
   const [da, db] = await Promise.all([h.waitDeployment(a.body.deployment_id), h.waitDeployment(b.body.deployment_id)]);
   assert.equal(da.status, 'success');
   assert.equal(db.status, 'success');
-  assert.equal(h.mirror.downloads('0.22.0'), 1);
+  assert.equal(h.mirror.downloads(PB_OLD), 1);
+  assert.equal(await runningVersion(h, 'alpha'), PB_OLD);
+  assert.equal(await runningVersion(h, 'blog'), PB_LATEST);
+  // Both answer through Caddy; 0.22 says it can back up, 0.23+ says nothing more to a guest.
   const alpha = JSON.parse((await h.viaCaddy('alpha.test')).body);
-  assert.equal(alpha.data.version, '0.22.0');
+  assert.deepEqual(alpha.data, { canBackup: true });
   const news = JSON.parse((await h.viaCaddy('news.test')).body);
-  assert.equal(news.data.version, '0.23.1');
+  assert.deepEqual(news.data, {});
 });
 
 test('a daemon restart keeps every app as it was', async () => {
@@ -293,6 +306,6 @@ test('system checks pass on a good host and name what fails', async () => {
   const info = await h.api('GET', '/api/system/info');
   assert.deepEqual(info.body.port_range, { from: 21000, to: 21999 });
   const rel = await h.api('GET', '/api/releases');
-  assert.equal(rel.body.releases.find((r: any) => r.latest).version, '0.23.1');
-  assert.equal(rel.body.releases.find((r: any) => r.version === '0.22.0').installed, true);
+  assert.equal(rel.body.releases.find((r: any) => r.latest).version, PB_LATEST);
+  assert.equal(rel.body.releases.find((r: any) => r.version === PB_OLD).installed, true);
 });

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { openEvents, readEvents } from '../support/events.js';
 import { setupPocketdHost, type PocketdHost } from '../support/host.js';
 import { until } from '../support/until.js';
+import { seedApp } from '../support/pb-app.js';
 
 let h: PocketdHost;
 let port = 0;
@@ -14,30 +15,49 @@ before(async () => {
   const r = await h.api('POST', '/api/apps', { name: 'watch', domains: ['watch.test'] });
   assert.equal((await h.waitDeployment(r.body.deployment_id)).status, 'success');
   port = r.body.port;
+  // The test hooks (print, grow, sick) in the real PocketBase.
+  await seedApp(h, 'watch');
 });
+
+/** Lines printed by PocketBase's JS hooks: console.log goes to stdout, console.error to stderr. */
+const print = (msg: string, stream = 'out') =>
+  fetch(`http://127.0.0.1:${port}/_test/print?stream=${stream}&msg=${encodeURIComponent(msg)}`).then((r) => {
+    assert.equal(r.status, 200);
+  });
 after(async () => {
   await h?.stop();
 });
 
 test('lines the app prints appear in the logs with their level', async () => {
   const tag = `mark-${Date.now()}`;
-  await fetch(`http://127.0.0.1:${port}/_standin/log?level=ERROR&msg=${tag}-e`);
-  await fetch(`http://127.0.0.1:${port}/_standin/log?level=WARN&msg=${tag}-w`);
+  // The journal gives stdout and stderr one priority, and PocketBase adds no level word: a level word the app's
+  // own code writes is what tells, and a line without one is info wherever it was written.
+  await print(`ERROR ${tag}-e`, 'err');
+  await print(`WARN ${tag}-w`, 'err');
+  await print(`${tag}-i`, 'err');
   let entries: any[] = [];
-  for (let i = 0; i < 50 && entries.length < 2; i++) {
+  for (let i = 0; i < 50 && entries.length < 3; i++) {
     entries = (await h.api('GET', `/api/apps/watch/logs?q=${tag}`)).body.entries;
-    if (entries.length < 2) await sleep(100);
+    if (entries.length < 3) await sleep(100);
   }
   assert.deepEqual(
     entries.map((e) => [e.message.slice(-tag.length - 2), e.level]),
     [
       [`${tag}-e`, 'error'],
       [`${tag}-w`, 'warn'],
+      [`${tag}-i`, 'info'],
     ],
   );
+  // Go's log prefix stays in the message: PocketBase's own timestamp.
+  assert.match(entries[0].message, /^\d{4}\/\d{2}\/\d{2} \d{2}:\d{2}:\d{2} ERROR /);
   assert.ok(entries.every((e) => e.pid > 0 && !Number.isNaN(Date.parse(e.timestamp))));
   const started = (await h.api('GET', '/api/apps/watch/logs?lines=500')).body.entries;
   assert.ok(started.some((e: any) => /Server started at/.test(e.message) && e.level === 'info'));
+  // PocketBase 0.23+ prints a superuser-installer link at start; its token never reaches a log reader.
+  const link = started.find((e: any) => e.message.includes('/_/#/pbinstall/'));
+  assert.ok(link, 'the installer link is printed');
+  assert.match(link.message, /\/_\/#\/pbinstall\/\[masked\]$/);
+  assert.ok(!started.some((e: any) => /pbinstall\/eyJ/.test(e.message)));
   const two = (await h.api('GET', '/api/apps/watch/logs?lines=2')).body.entries;
   assert.equal(two.length, 2);
 });
@@ -58,11 +78,15 @@ test('follow delivers a new line within a second and ends its journal reader whe
   });
   assert.equal(res.status, 200);
   assert.match(res.headers.get('content-type') ?? '', /text\/event-stream/);
-  // The journal reader says nothing when it begins to follow: a moment for it to start.
+  // The journal reader says nothing when it begins to follow: wait until its journalctl runs, and a moment more.
+  await until(
+    async () => (await h.sbx.exec(['pgrep', '-f', 'journalctl -u pb-watch.service -o json --all -f'])).stdout.trim(),
+    (pids) => pids !== '',
+  );
   await sleep(300);
   const tag = `live-${Date.now()}`;
   const t0 = Date.now();
-  await fetch(`http://127.0.0.1:${port}/_standin/log?level=INFO&msg=${tag}`);
+  await print(tag);
   const events = await readEvents(res, (ev) => ev.some((e) => e.data?.message?.includes(tag)), 3000);
   const hit = events.find((e) => e.data?.message?.includes(tag));
   assert.ok(hit, 'the new line arrived');
@@ -162,7 +186,7 @@ test('metrics: samples of the app change when its memory grows; host metrics com
   const first = await until(samples, (s) => s.slice(-2).every((x) => x.active && x.memory_bytes > 0 && x.cpu_ns > 0));
   const base = first.filter((x) => x.active).at(-1);
   assert.ok(base.cpu_ns > 0 && base.restarts >= 0 && (base.cpu_percent === null || base.cpu_percent >= 0));
-  const grown = await fetch(`http://127.0.0.1:${port}/_standin/grow?mb=96`).then((r) => r.json() as Promise<any>);
+  const grown = await fetch(`http://127.0.0.1:${port}/_test/grow?mb=96`).then((r) => r.json() as Promise<any>);
   assert.ok(grown.held_mb >= 96);
   const after = await until(samples, (s) => (s.at(-1)?.memory_bytes ?? 0) > base.memory_bytes + 80 * 1024 * 1024);
   assert.ok(after.at(-1).memory_bytes - base.memory_bytes > 80 * 1024 * 1024);
@@ -222,7 +246,7 @@ test('after health_restart_after failed checks in a row pocketd restarts the app
   const stream = openEvents(res);
   await stream.ready();
   const pending = stream.read((ev) => ev.some((e) => e.event === 'app.auto_restarted'), 30_000);
-  assert.equal((await fetch(`http://127.0.0.1:${port}/_standin/sick`)).status, 200);
+  assert.equal((await fetch(`http://127.0.0.1:${port}/_test/sick`)).status, 200);
   const events = await pending;
   const restart = events.find((e) => e.event === 'app.auto_restarted');
   assert.ok(restart, JSON.stringify(events.map((e) => e.event)));
@@ -237,4 +261,23 @@ test('after health_restart_after failed checks in a row pocketd restarts the app
     async () => (await h.api('GET', '/api/apps/watch/health')).body.state,
     (s) => s === 'healthy',
   );
+});
+
+test("PocketBase's own failure lines are errors: a hook file that does not load", async () => {
+  const dir = '/var/lib/pocketd-apps/watch/pb_hooks';
+  await h.sbx.run(['sh', '-c', 'echo "routerAdd(\\"GET\\", \\"/x\\", (c) => {" > "$0"', `${dir}/broken.pb.js`], {
+    user: 'pb-watch',
+  });
+  try {
+    assert.equal((await h.api('POST', '/api/apps/watch/restart')).status, 200);
+    const failed = await until(
+      async () => (await h.api('GET', '/api/apps/watch/logs?q=broken.pb.js&lines=20')).body.entries as any[],
+      (e) => e.some((x) => /failed to execute broken\.pb\.js/i.test(x.message)),
+    );
+    assert.ok(failed.filter((x) => /failed to execute broken/i.test(x.message)).every((x) => x.level === 'error'));
+  } finally {
+    // Last in the file: PocketBase's own watcher of pb_hooks restarts it when the file goes, besides this restart.
+    await h.sbx.run(['rm', '-f', `${dir}/broken.pb.js`], { user: 'pb-watch' });
+    await h.api('POST', '/api/apps/watch/restart');
+  }
 });

@@ -2,6 +2,7 @@ import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { setupPocketdHost, type PocketdHost } from '../support/host.js';
 import { buildZip } from '../support/zip.js';
+import { PB_LATEST, PB_OLD, PB_PREV } from '../support/pocketbase.js';
 
 /**
  * Operations in turn: whatever is asked of an app while another operation runs
@@ -55,22 +56,23 @@ test("a stop sent right after a create's 202 waits for the create, then stops th
 });
 
 test("two upgrades sent back to back both run, in order; the app ends on the second's version", async () => {
-  assert.equal((await h.waitDeployment(await created('second', { pocketbase_version: '0.22.0' }))).status, 'success');
-  const a = await h.api('POST', '/api/apps/second/upgrade', { version: '0.23.1' });
-  const b = await h.api('POST', '/api/apps/second/upgrade', { version: '0.22.0' });
+  assert.equal((await h.waitDeployment(await created('second', { pocketbase_version: PB_OLD }))).status, 'success');
+  // Forward only across 0.23: PocketBase 0.22 cannot read what 0.23+ made of its data.
+  const a = await h.api('POST', '/api/apps/second/upgrade', { version: PB_PREV });
+  const b = await h.api('POST', '/api/apps/second/upgrade', { version: PB_LATEST });
   assert.deepEqual([a.status, b.status], [202, 202]);
   assert.deepEqual([a.body.position, b.body.position], [0, 1]);
   const [da, db] = [await h.waitDeployment(a.body.deployment_id), await h.waitDeployment(b.body.deployment_id)];
   assert.deepEqual([da.status, db.status], ['success', 'success'], JSON.stringify([da.error, db.error]));
   assert.ok(Date.parse(db.started_at) >= Date.parse(da.finished_at), 'the second started after the first ended');
-  assert.deepEqual(db.params.from, { version: '0.23.1', bundle: null });
-  assert.equal((await h.api('GET', '/api/apps/second')).body.version, '0.22.0');
+  assert.deepEqual(db.params.from, { version: PB_PREV, bundle: null });
+  assert.equal((await h.api('GET', '/api/apps/second')).body.version, PB_LATEST);
 });
 
 test('a queue at its bound answers 429 naming the limit; cancel ends a queued operation at once', async () => {
   const running = await h.api('POST', '/api/apps/second/restart');
   assert.equal(running.status, 200, 'nothing ahead: it ran');
-  const first = await h.api('POST', '/api/apps/second/upgrade', { version: '0.23.1' });
+  const first = await h.api('POST', '/api/apps/second/upgrade', { version: PB_PREV });
   const waiting = [];
   for (let i = 0; i < 3; i++) waiting.push(await h.api('POST', '/api/apps/second/restart'));
   assert.deepEqual(
@@ -111,7 +113,7 @@ test('a deploy that supersedes ends the deploys still waiting: two quick pushes 
 
 test('a delete ends what waits and takes its turn after what runs', async () => {
   assert.equal((await h.waitDeployment(await created('fourth'))).status, 'success');
-  const upgrade = await h.api('POST', '/api/apps/fourth/upgrade', { version: '0.22.0' });
+  const upgrade = await h.api('POST', '/api/apps/fourth/upgrade', { version: PB_PREV });
   const restart = await h.api('POST', '/api/apps/fourth/restart');
   assert.equal(restart.status, 202);
   const del = await h.api('DELETE', '/api/apps/fourth?purge=true');

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { existsSync } from 'node:fs';
 import { bootSandbox, isAlive, freePort, type Sandbox } from '../support/sandbox.js';
 import { httpRequest } from '../support/http.js';
+import { pocketbaseBinary, PB_VERSIONS } from '../support/pocketbase.js';
 
 let sbx: Sandbox;
 let bootMs = 0;
@@ -80,6 +81,43 @@ ExecStart=/usr/bin/node -e "require('http').createServer((q,s)=>{console.log('hi
   assert.equal(viaCaddy.body, 'echo:echo.test');
   const other = await httpRequest(sbx.caddy.httpPort, '/', { host: 'other.test' });
   assert.notEqual(other.body, 'echo:other.test');
+});
+
+test('each pinned real PocketBase runs as a unit inside, with the flags pocketd gives it', async () => {
+  // The cache setup fills is on the machine's /, the overlay's lower layer: the executables are there as they are.
+  for (const version of PB_VERSIONS) {
+    const bin = pocketbaseBinary(version);
+    const port = await freePort();
+    const dir = `/var/lib/sbx-pb-${version}`;
+    const unit = `sbx-pb-${version.replace(/\./g, '-')}`;
+    await sbx.run([
+      'systemd-run',
+      `--unit=${unit}`,
+      '-p',
+      'MemoryDenyWriteExecute=yes',
+      bin,
+      'serve',
+      `--http=127.0.0.1:${port}`,
+      `--dir=${dir}/pb_data`,
+      `--publicDir=${dir}/pb_public`,
+      `--hooksDir=${dir}/pb_hooks`,
+      `--migrationsDir=${dir}/pb_migrations`,
+    ]);
+    let health: any = null;
+    for (let i = 0; i < 100 && !health; i++) {
+      health = await fetch(`http://127.0.0.1:${port}/api/health`).then(
+        (r) => (r.ok ? r.json() : null),
+        () => null,
+      );
+      if (!health) await sleep(100);
+    }
+    assert.equal(health?.message, 'API is healthy.', version);
+    assert.equal((await sbx.run([bin, '--version'])).trim(), `pocketbase version ${version}`);
+    const journal = await sbx.run(['journalctl', '-u', unit, '-o', 'cat', '--no-pager']);
+    assert.match(journal, /Server started at http:\/\/127\.0\.0\.1:\d+/, version);
+    assert.ok(await sbx.exists(`${dir}/pb_data/data.db`), version);
+    await sbx.run(['systemctl', 'stop', unit]);
+  }
 });
 
 test('poweroff leaves no process behind', async () => {

@@ -8,6 +8,9 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { setupPocketdHost, type PocketdHost } from '../support/host.js';
 import { httpRequest } from '../support/http.js';
 import { buildZip } from '../support/zip.js';
+import { seedApp } from '../support/pb-app.js';
+import { PB_LATEST, PB_PREV } from '../support/pocketbase.js';
+import { STANDIN } from '../support/release-mirror.js';
 
 // Debian's chromium, never a downloaded browser.
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -269,6 +272,8 @@ test('the apps table shows live state, health and sparklines; restart from the a
 });
 
 test('logs: read, follow a new line, filter by level and search', async () => {
+  // The test hooks (print) in the real PocketBase; the restart also prints its start-up lines again.
+  await seedApp(h, 'webapp');
   await page.getByRole('link', { name: 'logs' }).click();
   const box = page.getByRole('log');
   await box
@@ -278,7 +283,8 @@ test('logs: read, follow a new line, filter by level and search', async () => {
   const port = (await h.api('GET', '/api/apps/webapp')).body.port;
   const tag = `ui-follow-${Date.now()}`;
   await page.waitForTimeout(500);
-  await fetch(`http://127.0.0.1:${port}/_standin/log?level=ERROR&msg=${tag}`);
+  // PocketBase prints no level word; the app's own hook says ERROR, on stderr.
+  await fetch(`http://127.0.0.1:${port}/_test/print?stream=err&msg=${encodeURIComponent(`ERROR ${tag}`)}`);
   await box.getByText(tag).waitFor({ timeout: 5000 });
   await page.getByLabel('Minimum level').selectOption('error');
   await box.getByText(tag).waitFor();
@@ -309,7 +315,7 @@ test('logs: read, follow a new line, filter by level and search', async () => {
 
 test('a log of 100 000 lines keeps only the visible rows in the page', async () => {
   const port = (await h.api('GET', '/api/apps/webapp')).body.port;
-  await fetch(`http://127.0.0.1:${port}/_standin/spam?n=20000`);
+  assert.equal((await fetch(`http://127.0.0.1:${port}/_test/print?msg=spam&n=20000`)).status, 200);
   await page.waitForFunction(
     () =>
       /^\d+ of (\d+) lines$/.exec(document.querySelector('[data-testid=log-count]')?.textContent ?? '')?.[1] !==
@@ -322,7 +328,7 @@ test('a log of 100 000 lines keeps only the visible rows in the page', async () 
   assert.ok(rows < 200, `${rows} rows in the DOM`);
   // Still responsive: a filter answers at once.
   const t0 = Date.now();
-  await page.getByLabel('Search').fill('spam 19999 ');
+  await page.getByLabel('Search').fill('spam 19999');
   await page.getByTestId('log-count').getByText(/^1 of/).waitFor();
   assert.ok(Date.now() - t0 < 5000);
   await page.getByLabel('Search').fill('');
@@ -482,7 +488,8 @@ test('deploy, backups and env tabs: upload a bundle with progress and deploy it,
   await page.getByRole('button', { name: 'Done' }).click();
   // Upgrade from the picker: afterwards the picker is empty and Upgrade is off until a new choice.
   const before = (await h.api('GET', '/api/apps/webapp')).body.version;
-  const target = before === '0.22.0' ? '0.23.1' : '0.22.0';
+  // Within the 0.23+ line, which PocketBase reads both ways.
+  const target = before === PB_LATEST ? PB_PREV : PB_LATEST;
   await page.getByLabel('Version').selectOption(target);
   await page.getByRole('button', { name: 'Upgrade' }).click();
   await page
@@ -585,8 +592,8 @@ test('the app page shows its queue: what runs now, what waits, with Cancel; a du
   await page.getByRole('heading', { name: /webapp/ }).waitFor();
   const regions = page.getByRole('region', { name: 'Queue', exact: true });
   assert.equal(await regions.count(), 0, `no queue while nothing runs: ${await regions.allInnerTexts()}`);
-  // An upgrade whose health gate keeps waiting (0.20.9 answers 500), and a restart behind it.
-  const up = await h.api('POST', '/api/apps/webapp/upgrade', { version: '0.20.9' });
+  // An upgrade whose health gate keeps waiting (the stand-in release that answers 500), and a restart behind it.
+  const up = await h.api('POST', '/api/apps/webapp/upgrade', { version: STANDIN.unhealthy });
   assert.equal(up.status, 202);
   const rs = await h.api('POST', '/api/apps/webapp/restart');
   assert.equal(rs.status, 202);

@@ -47,27 +47,42 @@ export interface ReleaseMirror {
 const projectRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', '..');
 const require = createRequire(import.meta.url);
 
-/** Real PocketBase releases, one of them a prerelease, and the releases only a stand-in can be. */
+/** Versions whose archive holds the stand-in (DEFAULT_RELEASES says why), by what they show. */
+export const STANDIN = {
+  /** Listed as a prerelease; no pinned executable is one. */
+  prerelease: '0.41.0-rc.1',
+  /** Its published checksum does not match its archive. */
+  badChecksum: '0.21.9',
+  /** Serves, but /api/health answers 500. */
+  unhealthy: '0.20.9',
+  /** Exits 1 at start. */
+  crash: '0.19.9',
+} as const;
+
+/** Real PocketBase releases, and the releases only a stand-in can be. */
 export const DEFAULT_RELEASES: MirrorRelease[] = [
   { version: PB_OLD },
   { version: PB_022 },
   { version: PB_PREV },
   { version: PB_LATEST },
   {
-    version: '0.41.0-rc.1',
+    version: STANDIN.prerelease,
     prerelease: true,
     standin: { behavior: 'healthy', why: 'no PocketBase prerelease is pinned; tests list it and refuse it offline' },
   },
   {
-    version: '0.21.9',
+    version: STANDIN.badChecksum,
     badChecksum: true,
     standin: { behavior: 'healthy', why: 'a published checksum that does not match: the archive is never unpacked' },
   },
   {
-    version: '0.20.9',
+    version: STANDIN.unhealthy,
     standin: { behavior: 'unhealthy', why: 'a real PocketBase answers /api/health 200 whenever it serves' },
   },
-  { version: '0.19.9', standin: { behavior: 'crash', why: 'a real PocketBase starts on an empty data directory' } },
+  {
+    version: STANDIN.crash,
+    standin: { behavior: 'crash', why: 'a real PocketBase starts on an empty data directory' },
+  },
 ];
 
 /** The stand-in executable's text for one version. */

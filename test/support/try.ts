@@ -4,6 +4,7 @@
 // to reach it all, and stays up until interrupted.
 import { setupPocketdHost } from './host.js';
 import { httpRequest } from './http.js';
+import { PB_VERSIONS } from './pocketbase.js';
 
 const REAL_SOURCE = 'https://api.github.com';
 
@@ -24,7 +25,7 @@ async function main() {
   console.log(
     real
       ? `releases: the real PocketBase release source (${REAL_SOURCE})`
-      : 'releases: the real release source is unreachable here; using the bundled local mirror with a PocketBase stand-in',
+      : `releases: the real release source is unreachable here; using the local mirror of real PocketBase executables (${PB_VERSIONS.join(', ')}; test/pocketbase/versions.json)`,
   );
   console.log('booting the sandbox (a private systemd, journald, Caddy and sudo) and installing pocketd...');
   const h = await setupPocketdHost(
@@ -54,6 +55,13 @@ async function main() {
     const health = await httpRequest(h.sbx.caddy.httpPort, '/api/health', { host: 'demo.localhost' });
     console.log(
       `demo app through Caddy: GET http://demo.localhost/api/health -> ${health.status} ${health.body.trim()}`,
+    );
+    const admin = await httpRequest(h.sbx.caddy.httpPort, '/_/', { host: 'demo.localhost' });
+    const app = (await h.api('GET', '/api/apps/demo')).body;
+    console.log(
+      `PocketBase ${app.version}'s admin UI through Caddy: GET http://demo.localhost/_/ -> ${admin.status}` +
+        ` (${/<title>([^<]*)<\/title>/.exec(admin.body)?.[1] ?? 'no title'}); open it with` +
+        ` curl -H "Host: demo.localhost" $POCKETD_HTTP/_/ or a browser that resolves demo.localhost to 127.0.0.1`,
     );
     console.log(`dashboard: open ${h.url}/ and sign in as admin@pocketd.localhost / ${password}`);
     console.log(`try: curl -H "Authorization: Bearer $POCKETD_TOKEN" $POCKETD_URL/api/apps`);
