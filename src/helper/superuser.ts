@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import bcrypt from 'bcryptjs';
-import { superuserApiOf } from '../pocketbase/superuser-api.js';
+import { capabilitiesOf } from '../pocketbase/versions.js';
 import type { HelperContext } from './context.js';
 import { HelperError } from './errors.js';
 import type { SuperuserSpec } from './protocol.js';
@@ -16,7 +16,7 @@ import { assertRelease } from './units.js';
  * an environment or the journal, nothing is sent over the network, and no
  * throwaway password exists at any moment: there is nothing to catch and
  * nothing to sign in with first. Which table, by the app's PocketBase version:
- * src/pocketbase/superuser-api.ts. Values reach the SQL as hex blobs, so no
+ * src/pocketbase/versions.ts. Values reach the SQL as hex blobs, so no
  * character of an email can end a string.
  */
 
@@ -28,7 +28,8 @@ const randomText = (n: number, alphabet = ALNUM) =>
 const stamp = () => new Date().toISOString().replace('T', ' ');
 
 export function superuserSql(version: string, spec: SuperuserSpec, hash: string): string {
-  const api = superuserApiOf(version);
+  const caps = capabilitiesOf(version);
+  const api = { kind: caps.accounts, table: caps.superuserTable, hashColumn: caps.hashColumn };
   const [email, pw, key, now, id] = [
     hex(spec.email),
     hex(hash),

@@ -3,8 +3,10 @@
  * table, pure (no imports), shared by the daemon and the root helper. Seen on
  * the real executables the tests run (0.22.20, 0.22.34, 0.39.11, 0.40.6):
  *
- * - 0.23 renamed admins to superusers: the command line (`admin create|update`
- *   before, `superuser upsert` after) and the auth collection
+ * - 0.23 renamed admins to superusers: the table (`_admins` with
+ *   `passwordHash` before, `_superusers` with `password` after), the command
+ *   line (`admin create|update` before, `superuser upsert` after; pocketd uses
+ *   neither: a password in argv is readable by anyone) and the auth collection
  *   (`/api/admins/...` before, `/api/collections/_superusers/...` after).
  * - 0.23 renamed `pb_data/logs.db` to `pb_data/auxiliary.db`.
  * - 0.23+ prints, on every start without a superuser, a link whose path holds a
@@ -16,7 +18,7 @@
  *   (`serve --http --dir --publicDir --hooksDir --migrationsDir`).
  *
  * @example
- * capabilitiesOf('0.22.20').superuserArgv('a@b.co', 'secret') // ['admin', 'create', 'a@b.co', 'secret']
+ * capabilitiesOf('0.22.20').superuserTable // '_admins'
  */
 export interface PocketBaseCapabilities {
   /** Admins (before 0.23) or superusers. */
@@ -29,10 +31,14 @@ export interface PocketBaseCapabilities {
   readonly healthPath: '/api/health';
   /** The password sign-in of an admin/superuser. */
   readonly authPath: string;
-  /** The record (by id) whose password an admin/superuser PATCHes. */
-  recordPath(id: string): string;
-  /** The command (after the executable) that creates an admin/superuser or sets its password. */
-  superuserArgv(email: string, password: string, opts?: { update?: boolean }): string[];
+  /**
+   * Where the admins/superusers live in `pb_data/data.db` and which column holds
+   * the bcrypt hash: the helper writes the row from inside the app's sandbox
+   * (src/helper/superuser.ts) rather than run PocketBase's CLI, whose password
+   * argument anyone can read in /proc and, for a transient unit, over D-Bus.
+   */
+  readonly superuserTable: '_admins' | '_superusers';
+  readonly hashColumn: 'passwordHash' | 'password';
   /** The SQLite files PocketBase keeps in pb_data. */
   readonly dataFiles: readonly string[];
   /** Prints a superuser-installer token at start while no superuser exists. */
@@ -53,13 +59,8 @@ const OLD: PocketBaseCapabilities = Object.freeze({
   adminLabel: 'Admin UI',
   healthPath: '/api/health',
   authPath: '/api/admins/auth-with-password',
-  recordPath: (id: string) => `/api/admins/${encodeURIComponent(id)}`,
-  superuserArgv: (email: string, password: string, opts?: { update?: boolean }) => [
-    'admin',
-    opts?.update ? 'update' : 'create',
-    email,
-    password,
-  ],
+  superuserTable: '_admins',
+  hashColumn: 'passwordHash',
   dataFiles: Object.freeze(['data.db', 'logs.db']),
   printsInstallerToken: false,
 });
@@ -70,8 +71,8 @@ const NEW: PocketBaseCapabilities = Object.freeze({
   adminLabel: 'Dashboard',
   healthPath: '/api/health',
   authPath: '/api/collections/_superusers/auth-with-password',
-  recordPath: (id: string) => `/api/collections/_superusers/records/${encodeURIComponent(id)}`,
-  superuserArgv: (email: string, password: string) => ['superuser', 'upsert', email, password],
+  superuserTable: '_superusers',
+  hashColumn: 'password',
   dataFiles: Object.freeze(['data.db', 'auxiliary.db']),
   printsInstallerToken: true,
 });

@@ -9,20 +9,15 @@ test('admins before 0.23, superusers from 0.23 on, prereleases and 1.x included'
     assert.equal(capabilitiesOf(v).accounts, 'superusers', v);
 });
 
-test('each line has its own command, sign-in path, data files and installer-token habit', () => {
+test('each line has its own superuser table, sign-in path, data files and installer-token habit', () => {
   const old = capabilitiesOf('0.22.20');
   const cur = capabilitiesOf('0.40.6');
-  assert.deepEqual(old.superuserArgv('a@b.co', 'pw12345678'), ['admin', 'create', 'a@b.co', 'pw12345678']);
-  assert.deepEqual(old.superuserArgv('a@b.co', 'pw12345678', { update: true }), [
-    'admin',
-    'update',
-    'a@b.co',
-    'pw12345678',
-  ]);
-  assert.deepEqual(cur.superuserArgv('a@b.co', 'pw12345678'), ['superuser', 'upsert', 'a@b.co', 'pw12345678']);
+  assert.equal(old.superuserTable, '_admins');
+  assert.equal(old.hashColumn, 'passwordHash');
+  assert.equal(cur.superuserTable, '_superusers');
+  assert.equal(cur.hashColumn, 'password');
   assert.equal(old.authPath, '/api/admins/auth-with-password');
   assert.equal(cur.authPath, '/api/collections/_superusers/auth-with-password');
-  assert.equal(cur.recordPath('a/b'), '/api/collections/_superusers/records/a%2Fb');
   assert.deepEqual([...old.dataFiles], ['data.db', 'logs.db']);
   assert.deepEqual([...cur.dataFiles], ['data.db', 'auxiliary.db']);
   assert.equal(old.printsInstallerToken, false);
