@@ -14,8 +14,12 @@ import type { HelperExitCode } from './protocol.js';
  * into its argv or properties: both can be read by anyone (D-Bus, /proc).
  */
 
-/** The transient units of an app's work: never `pb-*`, which is the namespace of apps' own units. */
-export const workUnitPrefix = (name: string) => `pocketd-work-${name}-`;
+/**
+ * The transient units of an app's work: never `pb-*`, which is the namespace of
+ * apps' own units. `_` ends the name because no app name holds one: the pattern
+ * of app `shop` must not match the work of app `shop-x`.
+ */
+export const workUnitPrefix = (name: string) => `pocketd-work-${name}_`;
 export const workUnitPattern = (name: string) => `${workUnitPrefix(name)}*.service`;
 
 export interface SandboxRun extends Pick<ExecOptions, 'stdin' | 'stdout' | 'timeoutMs' | 'input'> {
