@@ -387,10 +387,12 @@ test('app seat: a hostile hook that plants links and crashes itself never makes 
   assert.equal(b.status, 201, JSON.stringify(b.body));
   const restore = await h.api('POST', `/api/apps/other/backups/${b.body.id}/restore`);
   assert.equal(restore.status, 202, JSON.stringify(restore.body));
-  assert.equal((await h.waitDeployment(restore.body.deployment_id)).status, 'success');
+  const restored = await h.waitDeployment(restore.body.deployment_id);
+  assert.equal(restored.status, 'success', JSON.stringify(restored.steps));
   const rb = await h.api('POST', '/api/apps/other/rollback', { deployment_id: d1.id, data: false });
   assert.equal(rb.status, 202, JSON.stringify(rb.body));
-  assert.equal((await h.waitDeployment(rb.body.deployment_id)).status, 'success');
+  const rolled = await h.waitDeployment(rb.body.deployment_id);
+  assert.equal(rolled.status, 'success', JSON.stringify(rolled.steps));
   assert.equal((await h.viaCaddy('other.test', '/')).body, 'v1');
 
   // Nothing outside the app's own directory changed: no file under /etc is newer than the attack, owners are as they were.
