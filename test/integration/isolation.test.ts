@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { setupPocketdHost, type PocketdHost } from '../support/host.js';
 import { buildZip, type RawEntry } from '../support/zip.js';
 import { PB_LATEST, PB_OLD } from '../support/pocketbase.js';
-import { hooksApiOf, jsonRouteHook } from '../support/pb-hooks.js';
+import { jsonRouteHook } from '../support/pb-hooks.js';
 
 /**
  * Each app alone: its own user, a view of the host with only itself in it.
@@ -98,7 +98,7 @@ function probeHook(self: Name): string {
   const self = $os.getwd(); // the unit's WorkingDirectory: the app's own directory
   const names = (dir) => $os.readDir(dir).map((d) => d.name()).sort();
   const connect = (socket) => text($os.exec("perl", "-MSocket", "-e", ${JSON.stringify(unixConnect)}, socket).output());
-  attempt("hooks_api", () => "${hooksApiOf(version)}");
+  attempt("executable", () => $os.args[0]); // which PocketBase runs this hook
   attempt("cwd", () => self);
   attempt("own_uid", () => Number(text($os.exec("id", "-u").output()).trim()));
   attempt("own_env", () => $os.getenv("${own}"));
@@ -155,7 +155,7 @@ function breaches(probe: Record<string, unknown>, self: Name, facts: { uid: numb
   const eq = (want: unknown) => (v: unknown) => JSON.stringify(v) === JSON.stringify(want);
   const expect: Record<string, [(v: unknown) => boolean, string]> = {
     // It ran, as itself, with what is its own.
-    hooks_api: [eq(hooksApiOf(APPS[self].version)), "the hooks API of the app's version"],
+    executable: [eq(`/var/lib/pocketd-releases/${facts.version}/pocketbase`), "its release's PocketBase"],
     cwd: [eq(`/var/lib/pocketd-apps/${self}`), 'its own directory'],
     own_uid: [eq(facts.uid), `its own user's uid ${facts.uid}`],
     own_env: [eq(Object.values(APPS[self].env)[0]), 'its own env values'],
