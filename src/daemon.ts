@@ -40,6 +40,8 @@ import type { AppDeps } from './core/app-deps.js';
 import { registerDeployRoutes } from './api/routes/deploy.js';
 import { registerBackupRoutes } from './api/routes/backups.js';
 import { loadUi } from './api/ui.js';
+import { auditLog } from './api/audit-log.js';
+import { createRetention } from './core/retention.js';
 import { mkdir, chmod } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -55,6 +57,7 @@ export async function openStore(config: Config) {
   const auth = createAuthService(db, {
     sessionDays: config.session_days,
     maxFailures: config.login_max_failures,
+    maxFailuresPerAddress: config.login_max_failures_per_address,
     lockSeconds: config.login_lock_seconds,
   });
   return { db, auth };
@@ -232,6 +235,14 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     });
     certificates.start();
     stack.push(async () => certificates.stop());
+    const retention = createRetention(
+      { db, log: log.child({ mod: 'retention' }), pruneFailures: auth.pruneFailures },
+      { auditDays: config.audit_retention_days },
+    );
+    retention.start();
+    stack.push(() => retention.stop());
+    const audit = auditLog(db);
+    stack.push(() => audit.flush());
     const ui = await loadUi(config.ui_dir);
     if (!ui) log.warn({ ui_dir: config.ui_dir }, 'no dashboard build found; the API is served without it');
     const api = createApi({
@@ -241,6 +252,10 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       bodyLimitBytes: config.body_limit_bytes,
       uploadLimitBytes: config.bundle_max_bytes,
       startedAt,
+      trustedProxies: config.trusted_proxies,
+      hosts: config.api_hosts,
+      listenHost: config.listen.host,
+      audit,
       extra: [
         (app) => registerAppRoutes(app, apps, ops, (view) => certificates.of(appDeps.host.servedDomains(view))),
         (app) => registerDeploymentRoutes(app, deployments),
