@@ -20,6 +20,7 @@ import { createPrivileged } from './host/privileged.js';
 import { createSystemd, type UnitDetails } from './host/systemd.js';
 import { connectUnitBus, type UnitBus } from './host/systemd-bus.js';
 import { createJournal } from './host/journal.js';
+import { createLogStreams } from './core/log-streams.js';
 import { registerAppRoutes } from './api/routes/apps.js';
 import { registerDeploymentRoutes } from './api/routes/deployments.js';
 import { registerSystemRoutes } from './api/routes/system.js';
@@ -108,6 +109,10 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       bus?.close();
     });
     const journal = createJournal();
+    const logStreams = createLogStreams(journal, {
+      perToken: config.log_follow_per_token,
+      max: config.log_follow_max,
+    });
     const privileged = createPrivileged(config.helper, config.helper_sudo);
     const releases = createReleaseSource({
       baseUrl: config.releases_url,
@@ -260,7 +265,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
         (app) => registerAppRoutes(app, apps, ops, (view) => certificates.of(appDeps.host.servedDomains(view))),
         (app) => registerDeploymentRoutes(app, deployments),
         (app) => registerSystemRoutes(app, { apps, system, releases }),
-        (app) => registerObserveRoutes(app, { apps, journal, events }),
+        (app) => registerObserveRoutes(app, { apps, journal, events, logStreams }),
         (app) => registerAppHealthRoutes(app, { health }),
         (app) =>
           registerMetricsRoutes(app, { apps, metrics, health, hostInfo, deployments, systemdSource: systemd.source }),

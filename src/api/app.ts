@@ -89,16 +89,20 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
       onError: (c) => envelope(c as never, 413, 'PAYLOAD_TOO_LARGE', `the body is larger than ${max} bytes`),
     });
   const jsonLimit = limit(deps.bodyLimitBytes);
-  // Bundle uploads get their own (larger) limit; the multipart envelope gets 64 KiB on top.
-  const uploadLimit = limit((deps.uploadLimitBytes ?? deps.bodyLimitBytes) + 64 * 1024);
-  app.use('/api/*', (c, next) =>
-    READ_METHODS.has(c.req.method)
-      ? next()
-      : (c.req.method === 'POST' && UPLOAD_PATH.test(c.req.path) ? uploadLimit : jsonLimit)(
-          c as Context<ApiEnv, string>,
-          next,
-        ),
-  );
+  // A bundle upload is streamed to disk by its handler, which bounds it as it reads: hono's
+  // bodyLimit would hold a body sent without Content-Length whole in memory. A declared length
+  // over the bound is refused here before anything is read.
+  const uploadMax = (deps.uploadLimitBytes ?? deps.bodyLimitBytes) + 64 * 1024;
+  app.use('/api/*', (c, next) => {
+    if (READ_METHODS.has(c.req.method)) return next();
+    if (c.req.method === 'POST' && UPLOAD_PATH.test(c.req.path)) {
+      const declared = Number(c.req.header('content-length') ?? '0');
+      return declared > uploadMax
+        ? Promise.resolve(envelope(c as never, 413, 'PAYLOAD_TOO_LARGE', `the body is larger than ${uploadMax} bytes`))
+        : next();
+    }
+    return jsonLimit(c as Context<ApiEnv, string>, next);
+  });
 
   const bearer = async (c: Context<ApiEnv>, next: Next) => {
     const header = c.req.header('authorization');
