@@ -145,7 +145,14 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       events,
     };
     const apps = createApps(appDeps);
-    const backups = createBackups({ db, privileged, events, log: log.child({ mod: 'backups' }), deployments });
+    const backups = createBackups({
+      db,
+      privileged,
+      events,
+      log: log.child({ mod: 'backups' }),
+      deployments,
+      manualMax: config.backup_manual_max,
+    });
     stack.push(() => backups.stop());
     const changes = createChanges({ ...appDeps, backups });
     const ops = createAppOps(appDeps, () => backups.sync());
