@@ -158,8 +158,8 @@ export const configSchema = z
     /** Manual backups kept per app; one more is refused until one is deleted. */
     backup_manual_max: int(1, 1000).default(20),
     /** Live log streams (follow=1) open at once per token, and in all. */
-    log_follow_per_token: int(1, 1000).default(4),
-    log_follow_max: int(1, 10_000).default(64),
+    log_follow_per_token: int(1, 1000).default(10),
+    log_follow_max: int(1, 10_000).default(128),
     /** Bundle uploads read at once; one more waits its turn (bounded) or is a 429. */
     upload_concurrency: int(1, 64).default(2),
     log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -52,7 +52,7 @@ export function createBundles(deps: { config: Config; db: Database; events: Even
 
   const uploads = createGate({
     max: config.upload_concurrency,
-    waitMax: 4 * config.upload_concurrency,
+    waitMax: 8 * config.upload_concurrency,
     code: 'TOO_MANY_UPLOADS',
     what: 'bundle uploads',
   });

@@ -106,8 +106,8 @@ test('an upload without Content-Length over the bound is refused while it is rea
 test('uploads read at once are bounded; beyond the waiting room one more is a 429', async () => {
   let open!: () => void;
   const hold = new Promise<void>((r) => (open = r));
-  // upload_concurrency 2 read, 8 wait: the 11th is refused at once.
-  const pending = Array.from({ length: 10 }, () => upload(multipart(ZIP, { hold }).body));
+  // upload_concurrency 2 read, 16 wait: the 19th is refused at once.
+  const pending = Array.from({ length: 18 }, () => upload(multipart(ZIP, { hold }).body));
   await new Promise((r) => setTimeout(r, 100));
   const r = await upload(multipart(ZIP).body);
   assert.equal(r.status, 429);
@@ -116,6 +116,6 @@ test('uploads read at once are bounded; beyond the waiting room one more is a 42
   const done = await Promise.all(pending);
   assert.deepEqual(
     done.map((x) => x.status),
-    Array<number>(10).fill(201),
+    Array<number>(18).fill(201),
   );
 });
