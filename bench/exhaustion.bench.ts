@@ -79,7 +79,7 @@ try {
   let sampling = true;
   const sampler = (async () => {
     while (sampling) {
-      samples.push(await h.daemonRssMiB());
+      samples.push(await h.daemonRssMiB().catch(() => 0));
       await sleep(250);
     }
   })();
@@ -106,7 +106,11 @@ try {
   await sampler;
   stop.abort();
   await sleep(1000);
-  const after = await h.daemonRssMiB();
+  const after = await h.daemonRssMiB().catch(() => 0);
+  const restarts = (await h.sbx.run(['systemctl', 'show', '-p', 'NRestarts', '--value', 'pocketd.service'])).trim();
+  console.log(`pocketd.service restarts during the run: ${restarts}`);
+  if (restarts !== '0')
+    console.log(await h.sbx.run(['journalctl', '-u', 'pocketd', '-n', '40', '--no-pager', '-o', 'short-precise']));
   const counts = statuses.reduce<Record<number, number>>((m, s) => ({ ...m, [s]: (m[s] ?? 0) + 1 }), {});
   console.log(
     `${UPLOADS} uploads of ${((head.length + zip.length + tail.length) / MiB).toFixed(0)} MiB at once with ${FOLLOWERS} live-log followers (${readers.length} read tokens)`,
