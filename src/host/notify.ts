@@ -132,6 +132,7 @@ export async function send(target: ChannelTarget, m: Message, timeoutMs: number)
       return;
     case 'email': {
       // Loaded when a mail is first sent: nodemailer costs the daemon's memory about 14 MiB it rarely needs.
+      const t0 = Date.now();
       const nodemailer = (await import('nodemailer')).default;
       const transport = nodemailer.createTransport({
         host: target.host,
@@ -149,6 +150,7 @@ export async function send(target: ChannelTarget, m: Message, timeoutMs: number)
       try {
         await transport.sendMail({ from: target.from, to: target.to, subject: headline(m), text: text(m) });
       } catch {
+        await sleep(Math.max(0, FAIL_FLOOR_MS - (Date.now() - t0)));
         throw new Error(NOT_DELIVERED);
       } finally {
         transport.close();
