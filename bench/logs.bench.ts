@@ -12,7 +12,10 @@ const FOLLOWERS = Number(process.env.BENCH_FOLLOWERS ?? 50);
 const FOLLOW_SECONDS = Number(process.env.BENCH_FOLLOW_SECONDS ?? 60);
 const RUNS = 20;
 
-const h = await setupPocketdHost();
+// One token follows FOLLOWERS times: the per-token bound on live streams is raised to it.
+const h = await setupPocketdHost({
+  settings: { log_follow_per_token: String(FOLLOWERS), log_follow_max: String(Math.max(64, FOLLOWERS)) },
+});
 try {
   // journald's rate limit would drop most of a burst this size.
   await h.sbx.writeFile('/etc/systemd/journald.conf.d/bench.conf', '[Journal]\nRateLimitBurst=0\n');

@@ -156,6 +156,30 @@ if ! grep -qxF "$IMPORT" "$CADDYFILE" 2>/dev/null; then
   say "added '$IMPORT' to $CADDYFILE"
   CADDY_CHANGED=1
 fi
+# A host no app serves is a 404 from Caddy (its own answer would be an empty 200), and so is a
+# deleted app's domain the moment its site goes. Only where Caddy accepts it beside the sites
+# already there (a Caddyfile with its own catch-all, such as Debian's ":80", keeps that one).
+FALLBACK=/etc/caddy/pocketd-fallback.caddy
+FALLBACK_SITE="# Installed by pocketd: hosts without a site get a 404.
+http:// {
+	respond \"no site is served at this address\" 404
+}"
+if [[ "$(cat $FALLBACK 2>/dev/null)" != "$FALLBACK_SITE" ]]; then
+  printf '%s\n' "$FALLBACK_SITE" > "$FALLBACK.tmp"; mv -f "$FALLBACK.tmp" "$FALLBACK"
+fi
+if ! grep -qxF "import $FALLBACK" "$CADDYFILE"; then
+  cp "$CADDYFILE" "$CADDYFILE.pocketd.bak"
+  printf '\n# A 404 for hosts no app serves (pocketd)\nimport %s\n' "$FALLBACK" >> "$CADDYFILE"
+  AS_CADDY=(); id caddy >/dev/null 2>&1 && AS_CADDY=(runuser -u caddy --)
+  if (cd / && "${AS_CADDY[@]}" caddy validate --config "$CADDYFILE" --adapter caddyfile >/dev/null 2>&1); then
+    say "hosts without a site now get a 404 ($FALLBACK)"
+    CADDY_CHANGED=1
+  else
+    mv -f "$CADDYFILE.pocketd.bak" "$CADDYFILE"
+    say "$CADDYFILE has a catch-all site of its own; kept it (hosts without a site get its answer)"
+  fi
+  rm -f "$CADDYFILE.pocketd.bak"
+fi
 # A new admin address needs a restart: a reload would look for the new endpoint before it exists.
 if [[ $CADDY_CHANGED == 1 ]] && systemctl is-active -q caddy.service; then systemctl restart caddy.service; fi
 

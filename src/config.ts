@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -35,6 +36,33 @@ const portRange = z
     return { from, to };
   })
   .refine((r) => r.from >= 1024 && r.to <= 65535 && r.from <= r.to, 'must lie within 1024-65535, FROM <= TO');
+
+/** A list as a JSON array or a comma-separated string (the environment's form). */
+const list = (item: z.ZodType<string, string>) =>
+  z
+    .union([
+      z.array(z.string()),
+      z.string().transform((s) =>
+        s
+          .split(',')
+          .map((x) => x.trim())
+          .filter(Boolean),
+      ),
+    ])
+    .pipe(z.array(item).max(100));
+const ipOrCidr = z.string().refine((s) => {
+  const [ip = '', bits, extra] = s.split('/');
+  const v = isIP(ip);
+  if (v === 0 || extra !== undefined) return false;
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (v === 4 ? 32 : 128));
+}, 'must be IP addresses or CIDR ranges (10.0.0.0/8)');
+const hostName = z
+  .string()
+  .max(253)
+  .regex(
+    /^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/,
+    'must be lowercase host names',
+  );
 
 const appsUser = z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'must be a valid user name');
 
@@ -115,9 +143,25 @@ export const configSchema = z
       .string()
       .regex(/^(off|unix:path=\/[A-Za-z0-9._/-]+)$/, 'must be unix:path=/... or off')
       .default('unix:path=/run/dbus/system_bus_socket'),
+    /** Host names the API answers to besides its listen address and localhost (a name of a proxy in front). */
+    api_hosts: list(hostName).default([]),
+    /** Proxies whose X-Forwarded-For names the client (sign-in throttling); none by default. */
+    trusted_proxies: list(ipOrCidr).default([]),
     session_days: int(1, 365).default(7),
+    /** Failed sign-ins of one address at one account before that pair is blocked. */
     login_max_failures: int(1, 1000).default(5),
+    /** Failed sign-ins of one address across accounts before the address is blocked. */
+    login_max_failures_per_address: int(1, 100_000).default(50),
     login_lock_seconds: int(1, 86400).default(300),
+    /** Audit rows older than this are removed (daily). */
+    audit_retention_days: int(1, 3650).default(90),
+    /** Manual backups kept per app; one more is refused until one is deleted. */
+    backup_manual_max: int(1, 1000).default(20),
+    /** Live log streams (follow=1) open at once per token, and in all. */
+    log_follow_per_token: int(1, 1000).default(10),
+    log_follow_max: int(1, 10_000).default(128),
+    /** Bundle uploads read at once; one more waits its turn (bounded) or is a 429. */
+    upload_concurrency: int(1, 64).default(2),
     log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .strict()

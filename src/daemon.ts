@@ -20,6 +20,7 @@ import { createPrivileged } from './host/privileged.js';
 import { createSystemd, type UnitDetails } from './host/systemd.js';
 import { connectUnitBus, type UnitBus } from './host/systemd-bus.js';
 import { createJournal } from './host/journal.js';
+import { createLogStreams } from './core/log-streams.js';
 import { registerAppRoutes } from './api/routes/apps.js';
 import { registerDeploymentRoutes } from './api/routes/deployments.js';
 import { registerSystemRoutes } from './api/routes/system.js';
@@ -40,6 +41,8 @@ import type { AppDeps } from './core/app-deps.js';
 import { registerDeployRoutes } from './api/routes/deploy.js';
 import { registerBackupRoutes } from './api/routes/backups.js';
 import { loadUi } from './api/ui.js';
+import { auditLog } from './api/audit-log.js';
+import { createRetention } from './core/retention.js';
 import { mkdir, chmod } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -55,6 +58,7 @@ export async function openStore(config: Config) {
   const auth = createAuthService(db, {
     sessionDays: config.session_days,
     maxFailures: config.login_max_failures,
+    maxFailuresPerAddress: config.login_max_failures_per_address,
     lockSeconds: config.login_lock_seconds,
   });
   return { db, auth };
@@ -105,6 +109,10 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       bus?.close();
     });
     const journal = createJournal();
+    const logStreams = createLogStreams(journal, {
+      perToken: config.log_follow_per_token,
+      max: config.log_follow_max,
+    });
     const privileged = createPrivileged(config.helper, config.helper_sudo);
     const releases = createReleaseSource({
       baseUrl: config.releases_url,
@@ -141,7 +149,14 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     events.subscribe((e) => {
       if (e.type === 'app.deleted' && e.app) void auth.revokeAppTokens(e.app).catch(() => undefined);
     });
-    const backups = createBackups({ db, privileged, events, log: log.child({ mod: 'backups' }), deployments });
+    const backups = createBackups({
+      db,
+      privileged,
+      events,
+      log: log.child({ mod: 'backups' }),
+      deployments,
+      manualMax: config.backup_manual_max,
+    });
     stack.push(() => backups.stop());
     const changes = createChanges({ ...appDeps, backups });
     const ops = createAppOps(appDeps, () => backups.sync());
@@ -236,6 +251,14 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     });
     certificates.start();
     stack.push(async () => certificates.stop());
+    const retention = createRetention(
+      { db, log: log.child({ mod: 'retention' }), pruneFailures: auth.pruneFailures },
+      { auditDays: config.audit_retention_days },
+    );
+    retention.start();
+    stack.push(() => retention.stop());
+    const audit = auditLog(db);
+    stack.push(() => audit.flush());
     const ui = await loadUi(config.ui_dir);
     if (!ui) log.warn({ ui_dir: config.ui_dir }, 'no dashboard build found; the API is served without it');
     const api = createApi({
@@ -245,11 +268,15 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       bodyLimitBytes: config.body_limit_bytes,
       uploadLimitBytes: config.bundle_max_bytes,
       startedAt,
+      trustedProxies: config.trusted_proxies,
+      hosts: config.api_hosts,
+      listenHost: config.listen.host,
+      audit,
       extra: [
         (app) => registerAppRoutes(app, apps, ops, (view) => certificates.of(appDeps.host.servedDomains(view))),
         (app) => registerDeploymentRoutes(app, deployments),
         (app) => registerSystemRoutes(app, { apps, system, releases }),
-        (app) => registerObserveRoutes(app, { apps, journal, events }),
+        (app) => registerObserveRoutes(app, { apps, journal, events, logStreams }),
         (app) => registerAppHealthRoutes(app, { health }),
         (app) =>
           registerMetricsRoutes(app, { apps, metrics, health, hostInfo, deployments, systemdSource: systemd.source }),

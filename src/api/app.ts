@@ -7,7 +7,7 @@ import type { Logger } from '../log.js';
 import type { Database } from '../db/database.js';
 import type { AuthService } from '../core/auth.js';
 import { VERSION } from '../version.js';
-import { actorName, type ApiEnv } from './context.js';
+import type { ApiEnv } from './context.js';
 import { envelope, onError, zodFields } from './errors.js';
 import { jsonProblem } from './json-guard.js';
 import { invalid } from '../errors.js';
@@ -15,8 +15,9 @@ import { registerHealthRoutes } from './routes/health.js';
 import { registerAuthRoutes } from './routes/auth.js';
 import { registerTokenRoutes } from './routes/tokens.js';
 import { registerAuditRoutes } from './routes/audit.js';
-import { nowIso } from '../core/clock.js';
-import { auditFields, isAuditTarget } from './audit-fields.js';
+import { auditLog } from './audit-log.js';
+import { clientAddressResolver } from './client-address.js';
+import { allowedHosts, hostCheck } from './host-check.js';
 
 export interface ApiDeps {
   db: Database;
@@ -26,6 +27,16 @@ export interface ApiDeps {
   /** Largest bundle upload. */
   uploadLimitBytes?: number;
   startedAt: number;
+  /** Proxies (addresses or CIDRs) whose X-Forwarded-For names the client; none by default. */
+  trustedProxies?: readonly string[];
+  /**
+   * Host names the API answers to besides its listen address and localhost (DNS rebinding); with
+   * it left out (in-process tests) any host is answered.
+   */
+  hosts?: readonly string[];
+  listenHost?: string;
+  /** The audit log's middleware, when the caller flushes its counts on stop. */
+  audit?: ReturnType<typeof auditLog>;
   /** Extra route groups (apps, releases, ...) registered by the caller. */
   extra?: Array<(app: OpenAPIHono<ApiEnv>) => void>;
 }
@@ -50,6 +61,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   });
 
   app.use('*', requestId({ headerName: 'X-Request-Id', limitLength: 64 }));
+  if (deps.hosts) app.use('*', hostCheck(allowedHosts(deps.listenHost ?? '127.0.0.1', deps.hosts)));
   // The logger is shared, not a child per request (a child costs more than a whole fast request);
   // what is logged carries the request id itself.
   const debug = deps.log.isLevelEnabled('debug');
@@ -77,16 +89,20 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
       onError: (c) => envelope(c as never, 413, 'PAYLOAD_TOO_LARGE', `the body is larger than ${max} bytes`),
     });
   const jsonLimit = limit(deps.bodyLimitBytes);
-  // Bundle uploads get their own (larger) limit; the multipart envelope gets 64 KiB on top.
-  const uploadLimit = limit((deps.uploadLimitBytes ?? deps.bodyLimitBytes) + 64 * 1024);
-  app.use('/api/*', (c, next) =>
-    READ_METHODS.has(c.req.method)
-      ? next()
-      : (c.req.method === 'POST' && UPLOAD_PATH.test(c.req.path) ? uploadLimit : jsonLimit)(
-          c as Context<ApiEnv, string>,
-          next,
-        ),
-  );
+  // A bundle upload is streamed to disk by its handler, which bounds it as it reads: hono's
+  // bodyLimit would hold a body sent without Content-Length whole in memory. A declared length
+  // over the bound is refused here before anything is read.
+  const uploadMax = (deps.uploadLimitBytes ?? deps.bodyLimitBytes) + 64 * 1024;
+  app.use('/api/*', (c, next) => {
+    if (READ_METHODS.has(c.req.method)) return next();
+    if (c.req.method === 'POST' && UPLOAD_PATH.test(c.req.path)) {
+      const declared = Number(c.req.header('content-length') ?? '0');
+      return declared > uploadMax
+        ? Promise.resolve(envelope(c as never, 413, 'PAYLOAD_TOO_LARGE', `the body is larger than ${uploadMax} bytes`))
+        : next();
+    }
+    return jsonLimit(c as Context<ApiEnv, string>, next);
+  });
 
   const bearer = async (c: Context<ApiEnv>, next: Next) => {
     const header = c.req.header('authorization');
@@ -115,41 +131,10 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
     return next();
   });
 
-  // One audit row for every request that tries to change something, whatever its outcome.
-  app.use('/api/*', async (c, next) => {
-    await next();
-    if (READ_METHODS.has(c.req.method)) return;
-    const p = c.get('principal');
-    // Only a well-formed name or id is recorded as the target; hostile text never reaches the store.
-    const raw = c.get('auditTarget') ?? c.req.param('name') ?? c.req.param('id') ?? null;
-    const target = raw !== null && isAuditTarget(raw) ? raw : null;
-    // What a request that was taken asked to change: the body as the handler's validator read it (hono keeps it).
-    // A refused request changed nothing and its text was not validated, so it is left out (as are dry runs).
-    let fields: string | null = null;
-    if (
-      c.res.status < 400 &&
-      (c.req.header('content-type') ?? '').startsWith('application/json') &&
-      !/^\/api\/(auth|validate)\//.test(c.req.path)
-    ) {
-      fields = auditFields(await c.req.json().catch(() => null));
-    }
-    await deps.db
-      .insertInto('audit_log')
-      .values({
-        at: nowIso(),
-        actor: actorName(p),
-        method: c.req.method,
-        route: c.req.routePath && !c.req.routePath.includes('*') ? c.req.routePath : c.req.path,
-        target: target ?? null,
-        status: c.res.status,
-        request_id: c.get('requestId'),
-        fields,
-      })
-      .execute();
-  });
+  app.use('/api/*', deps.audit?.middleware ?? auditLog(deps.db).middleware);
 
   registerHealthRoutes(app, { version: VERSION, startedAt: deps.startedAt });
-  registerAuthRoutes(app, deps.auth);
+  registerAuthRoutes(app, deps.auth, clientAddressResolver(deps.trustedProxies ?? []));
   registerTokenRoutes(app, deps.auth);
   registerAuditRoutes(app, deps.db);
   for (const register of deps.extra ?? []) register(app);

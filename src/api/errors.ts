@@ -39,6 +39,7 @@ const HTTP_CODES: Record<number, string> = {
   405: 'METHOD_NOT_ALLOWED',
   413: 'PAYLOAD_TOO_LARGE',
   415: 'UNSUPPORTED_MEDIA_TYPE',
+  421: 'HOST_NOT_ALLOWED',
   422: 'VALIDATION_FAILED',
   429: 'TOO_MANY_REQUESTS',
 };
@@ -64,6 +65,9 @@ export const STATUS_OF: Record<string, ContentfulStatusCode> = {
   BACKUP_NOT_READY: 409,
   NOT_CANCELLABLE: 409,
   QUEUE_FULL: 429,
+  TOO_MANY_STREAMS: 429,
+  TOO_MANY_UPLOADS: 429,
+  BACKUP_LIMIT: 409,
   // What the host or the release source did
   OPERATION_FAILED: 502,
   BACKUP_FAILED: 502,

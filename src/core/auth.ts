@@ -5,6 +5,7 @@ import { PocketdError, fieldError, notFound } from '../errors.js';
 import { isoIn, nowIso } from './clock.js';
 import { DUMMY_HASH, hashPassword, hashToken, newTokenSecret, verifyPassword } from './passwords.js';
 import { parseAppScope, scopeSchema } from './scopes.js';
+import { createLoginThrottle } from './login-throttle.js';
 
 /** Who made a request, as routes and the audit log see it. */
 export interface Principal {
@@ -29,7 +30,10 @@ export interface TokenInfo {
 
 export interface AuthOptions {
   sessionDays: number;
+  /** Failures of one address at one account before the pair is blocked. */
   maxFailures: number;
+  /** Failures of one address across accounts before the address is blocked (default ten times maxFailures). */
+  maxFailuresPerAddress?: number;
   lockSeconds: number;
 }
 
@@ -94,54 +98,30 @@ export function createAuthService(db: Database, opts: AuthOptions) {
     return { token: secret, info: toInfo(row) };
   }
 
-  async function lockState(keys: string[]): Promise<string | null> {
-    const now = nowIso();
-    const rows = await db.selectFrom('login_failures').selectAll().where('key', 'in', keys).execute();
-    const locked = rows
-      .map((r) => r.locked_until)
-      .filter((u): u is string => u !== null && u > now)
-      .sort();
-    return locked.at(-1) ?? null;
-  }
+  const throttle = createLoginThrottle(db, {
+    pairMax: opts.maxFailures,
+    addressMax: opts.maxFailuresPerAddress ?? opts.maxFailures * 10,
+    lockSeconds: opts.lockSeconds,
+  });
 
-  async function recordFailure(keys: string[]): Promise<number> {
-    const now = nowIso();
-    let worst = 0;
-    for (const key of keys) {
-      const row = await db.selectFrom('login_failures').selectAll().where('key', '=', key).executeTakeFirst();
-      // A lock that has run out starts the count again.
-      const stale = row?.locked_until != null && row.locked_until <= now;
-      const count = !row || stale ? 1 : row.count + 1;
-      const lockedUntil = count >= opts.maxFailures ? isoIn(opts.lockSeconds * 1000) : null;
-      await db
-        .insertInto('login_failures')
-        .values({ key, count, last_at: now, locked_until: lockedUntil })
-        .onConflict((oc) => oc.column('key').doUpdateSet({ count, last_at: now, locked_until: lockedUntil }))
-        .execute();
-      worst = Math.max(worst, count);
-    }
-    return worst;
-  }
-
-  /** Checks a password; repeated failures for an email or an address slow down, then lock (429). */
+  /**
+   * Checks a password. The attempt is counted before the password is checked (a burst cannot pass the
+   * bound); failures slow down, then block the (address, account) pair, and with a higher bound the address.
+   */
   async function login(email: string, password: string, address: string) {
     const normalized = email.trim().toLowerCase();
-    const keys = [`email:${normalized}`, `ip:${address}`];
-    const lockedUntil = await lockState(keys);
-    if (lockedUntil) {
-      throw new PocketdError('TOO_MANY_ATTEMPTS', `too many failed sign-ins; try again after ${lockedUntil}`);
-    }
+    const attempt = await throttle.reserve(address, normalized);
     const user = await db.selectFrom('users').selectAll().where('email', '=', normalized).executeTakeFirst();
-    const ok = await verifyPassword(password, user?.password_hash ?? DUMMY_HASH);
+    const ok = await verifyPassword(password, user?.password_hash ?? DUMMY_HASH).catch(() => false);
     if (!user || !ok) {
-      const count = await recordFailure(keys);
+      const count = await attempt.failed();
       await sleep(Math.min(2000, 100 * 2 ** Math.min(count, 5)));
       if (count >= opts.maxFailures) {
         throw new PocketdError('TOO_MANY_ATTEMPTS', `too many failed sign-ins; locked for ${opts.lockSeconds} s`);
       }
       throw new PocketdError('INVALID_CREDENTIALS', 'email or password is wrong');
     }
-    await db.deleteFrom('login_failures').where('key', '=', `email:${normalized}`).execute();
+    await attempt.succeeded();
     const { token, info } = await issueToken({
       name: `session:${normalized}`,
       scope: 'admin',
@@ -258,7 +238,16 @@ export function createAuthService(db: Database, opts: AuthOptions) {
     return issueToken({ name, scope, kind: 'api', days, userId });
   }
 
-  return { createUser, login, authenticate, revoke, revokeAppTokens, listTokens, createApiToken };
+  return {
+    createUser,
+    login,
+    authenticate,
+    revoke,
+    revokeAppTokens,
+    listTokens,
+    createApiToken,
+    pruneFailures: throttle.prune,
+  };
 }
 
 export type AuthService = ReturnType<typeof createAuthService>;

@@ -26,13 +26,34 @@ export function createBackups(deps: {
   events: EventBus;
   log: Logger;
   deployments: Deployments;
+  /** Manual backups kept per app at most (config backup_manual_max); one more is refused, never pruned. */
+  manualMax?: number;
 }) {
   const { db, privileged, deployments } = deps;
   const apps = appStore(db);
   const tasks = new Map<string, { expr: string; task: ScheduledTask }>();
 
+  const manualMax = deps.manualMax ?? 20;
+
+  /** A manual backup beyond the app's bound is refused: the admin chooses which to delete, pocketd never does. */
+  async function checkManualRoom(app: string): Promise<void> {
+    const { n } = await db
+      .selectFrom('backups')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('app', '=', app)
+      .where('kind', '=', 'manual')
+      .where('status', 'in', ['ready', 'creating'])
+      .executeTakeFirstOrThrow();
+    if (Number(n) >= manualMax)
+      throw new PocketdError(
+        'BACKUP_LIMIT',
+        `${app} has ${Number(n)} manual backups, the most kept per app (backup_manual_max); delete one first`,
+      );
+  }
+
   /** Makes a backup now; the row records a failure as well as a success. */
   async function create(app: string, kind: BackupKind, deploymentId: number | null = null): Promise<Backup> {
+    if (kind === 'manual') await checkManualRoom(app);
     const row = await db
       .insertInto('backups')
       .values({ app, kind, status: 'creating', deployment_id: deploymentId, created_at: nowIso() })
@@ -79,6 +100,7 @@ export function createBackups(deps: {
 
   async function manual(app: string, actor: string): Promise<InTurn<Backup>> {
     await apps.forRequest(app, 'working');
+    await checkManualRoom(app);
     return deployments.inTurn(
       await deployments.enqueue({ app, kind: 'backup', actor, params: { kind: 'manual' } }),
       async (d) => {
@@ -104,6 +126,25 @@ export function createBackups(deps: {
       .limit(1_000_000)
       .execute();
     for (const b of old) await removeFiles(app, b.id);
+    // Failed attempts are kept as a record, as many as the ready ones, no more.
+    const failed = await db
+      .selectFrom('backups')
+      .select('id')
+      .where('app', '=', app)
+      .where('status', '=', 'failed')
+      .orderBy('id', 'desc')
+      .offset(keep)
+      .limit(1_000_000)
+      .execute();
+    if (failed.length > 0)
+      await db
+        .deleteFrom('backups')
+        .where(
+          'id',
+          'in',
+          failed.map((b) => b.id),
+        )
+        .execute();
   }
 
   async function removeFiles(app: string, id: number): Promise<void> {

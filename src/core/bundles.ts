@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
@@ -11,6 +11,14 @@ import { appStore } from './app-store.js';
 import { readZip, type ZipLimits } from '../host/zip.js';
 import { nowIso } from './clock.js';
 import type { EventBus } from './events.js';
+import { createGate } from './gate.js';
+
+/** An upload written to the staging file, not yet checked or kept. */
+export interface Staged {
+  file: string;
+  size: number;
+  sha256: string;
+}
 
 export const BUNDLE_DIRS = ['pb_public', 'pb_hooks', 'pb_migrations'] as const;
 
@@ -42,32 +50,44 @@ export function createBundles(deps: { config: Config; db: Database; events: Even
   const dirOf = (app: string) => path.join(config.bundles_dir, app);
   const fileOf = (app: string, n: number) => path.join(dirOf(app), `${n}.zip`);
 
-  /** Streams an upload to disk (bounded), checks it, and keeps it as the app's next number. */
-  async function upload(
-    app: string,
-    body: ReadableStream<Uint8Array>,
-    notes: string | null,
-    actor: string,
-  ): Promise<Bundle> {
-    await store.require(app);
+  const uploads = createGate({
+    max: config.upload_concurrency,
+    waitMax: 8 * config.upload_concurrency,
+    code: 'TOO_MANY_UPLOADS',
+    what: 'bundle uploads',
+  });
+
+  /** Writes an upload to a staging file as it arrives; the size bound is enforced while reading. */
+  async function stage(app: string, body: Readable): Promise<Staged> {
     await mkdir(dirOf(app), { recursive: true, mode: 0o700 });
-    const tmp = path.join(dirOf(app), `.upload-${randomBytes(6).toString('hex')}`);
+    const file = path.join(dirOf(app), `.upload-${randomBytes(6).toString('hex')}`);
     const hash = createHash('sha256');
     let size = 0;
+    const meter = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        size += chunk.length;
+        if (size > config.bundle_max_bytes) {
+          cb(new PocketdError('PAYLOAD_TOO_LARGE', `the bundle is larger than ${config.bundle_max_bytes} bytes`));
+          return;
+        }
+        hash.update(chunk);
+        cb(null, chunk);
+      },
+    });
     try {
-      const meter = new Transform({
-        transform(chunk: Buffer, _enc, cb) {
-          size += chunk.length;
-          if (size > config.bundle_max_bytes) {
-            cb(new PocketdError('PAYLOAD_TOO_LARGE', `the bundle is larger than ${config.bundle_max_bytes} bytes`));
-            return;
-          }
-          hash.update(chunk);
-          cb(null, chunk);
-        },
-      });
-      await pipeline(Readable.fromWeb(body as never), meter, createWriteStream(tmp, { flags: 'wx', mode: 0o600 }));
-      const summary = await readZip(tmp, limits);
+      await pipeline(body, meter, createWriteStream(file, { flags: 'wx', mode: 0o600 }));
+    } catch (err) {
+      await rm(file, { force: true });
+      throw err;
+    }
+    return { file, size, sha256: hash.digest('hex') };
+  }
+
+  /** Checks a staged upload whole and keeps it as the app's next number; the staging file is gone either way. */
+  async function keep(app: string, staged: Staged, notes: string | null, actor: string): Promise<Bundle> {
+    try {
+      await store.require(app);
+      const summary = await readZip(staged.file, limits);
       // The number is taken and the row written in one transaction, so two uploads never share one.
       const bundle = await db.transaction().execute(async (trx) => {
         const last = await trx
@@ -79,26 +99,28 @@ export function createBundles(deps: { config: Config; db: Database; events: Even
         const row = {
           app,
           number,
-          size_bytes: size,
+          size_bytes: staged.size,
           unpacked_bytes: summary.unpacked_bytes,
           files: summary.files,
           dirs: JSON.stringify(summary.dirs),
-          sha256: hash.digest('hex'),
+          sha256: staged.sha256,
           notes,
           actor,
           created_at: nowIso(),
         };
         await trx.insertInto('bundles').values(row).execute();
-        await rename(tmp, fileOf(app, number));
+        await rename(staged.file, fileOf(app, number));
         return row;
       });
-      deps.events.publish('bundle.uploaded', app, { number: bundle.number, size_bytes: size });
+      deps.events.publish('bundle.uploaded', app, { number: bundle.number, size_bytes: staged.size });
       const { app: _app, ...rest } = bundle;
       return { ...rest, dirs: summary.dirs };
     } finally {
-      await rm(tmp, { force: true });
+      await discard(staged);
     }
   }
+
+  const discard = (staged: Staged) => rm(staged.file, { force: true });
 
   async function list(app: string): Promise<Bundle[]> {
     await store.require(app);
@@ -134,7 +156,14 @@ export function createBundles(deps: { config: Config; db: Database; events: Even
   }
 
   return {
-    upload,
+    /** The largest multipart body of an upload: the bundle and 64 KiB of envelope and notes. */
+    uploadLimitBytes: config.bundle_max_bytes + 64 * 1024,
+    stage,
+    keep,
+    discard,
+    /** A turn to read an upload: at most upload_concurrency at once, a few more wait, then 429. */
+    enterUpload: () => uploads.enter(),
+    require: (app: string) => store.require(app).then(() => undefined),
     list,
     get,
     check,

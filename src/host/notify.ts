@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * Sends one message to one channel, in that channel's own shape: a signed JSON
@@ -44,24 +45,40 @@ export function signWebhook(secret: string, timestamp: string, body: string): st
   return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
 }
 
+/**
+ * Every failed delivery reads the same and takes at least FAIL_FLOOR_MS: a refused connection, a
+ * non-2xx answer and silence are not told apart, so a channel's test cannot map a network's ports.
+ */
+export const NOT_DELIVERED = 'not delivered: the channel did not answer with 2xx';
+const FAIL_FLOOR_MS = 1000;
+
 async function post(url: string, body: string, headers: Record<string, string>, timeoutMs: number): Promise<void> {
-  let res: Response;
+  const t0 = Date.now();
+  let ok = false;
   try {
-    res = await fetch(url, {
+    const res = await fetch(url, {
       method: 'POST',
       body,
       headers,
       signal: AbortSignal.timeout(timeoutMs),
       redirect: 'error',
     });
-  } catch (err) {
-    const e = err as Error & { cause?: { code?: string; message?: string; errors?: Array<{ code?: string }> } };
-    const why = e.cause?.code ?? e.cause?.errors?.[0]?.code ?? e.cause?.message ?? e.message;
-    throw new Error(e.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : `could not reach it (${why})`);
+    await res.body?.cancel().catch(() => undefined);
+    ok = res.status >= 200 && res.status < 300;
+  } catch {
+    ok = false;
   }
-  await res.body?.cancel().catch(() => undefined);
-  if (res.status < 200 || res.status >= 300) throw new Error(`answered ${res.status}`);
+  if (!ok) {
+    await sleep(Math.max(0, FAIL_FLOOR_MS - (Date.now() - t0)));
+    throw new Error(NOT_DELIVERED);
+  }
 }
+
+/** Slack's control sequences (`<!channel>`, `<url|text>`) begin with `<`: app text is escaped as Slack asks. */
+export const slackEscape = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/** Discord's markdown (masked links, mentions, headings, code) is escaped character by character. */
+export const discordEscape = (s: string): string => s.replace(/[\\*_~`|>[\]()#@<:-]/g, '\\$&');
 
 export async function send(target: ChannelTarget, m: Message, timeoutMs: number): Promise<void> {
   switch (target.kind) {
@@ -82,12 +99,17 @@ export async function send(target: ChannelTarget, m: Message, timeoutMs: number)
       return;
     }
     case 'slack':
-      await post(target.url, JSON.stringify({ text: text(m) }), { 'content-type': 'application/json' }, timeoutMs);
+      await post(
+        target.url,
+        JSON.stringify({ text: slackEscape(text(m)), unfurl_links: false, unfurl_media: false }),
+        { 'content-type': 'application/json' },
+        timeoutMs,
+      );
       return;
     case 'discord':
       await post(
         target.url,
-        JSON.stringify({ content: text(m).slice(0, 2000), allowed_mentions: { parse: [] } }),
+        JSON.stringify({ content: discordEscape(text(m)).slice(0, 2000), allowed_mentions: { parse: [] }, flags: 4 }),
         { 'content-type': 'application/json' },
         timeoutMs,
       );
@@ -110,6 +132,7 @@ export async function send(target: ChannelTarget, m: Message, timeoutMs: number)
       return;
     case 'email': {
       // Loaded when a mail is first sent: nodemailer costs the daemon's memory about 14 MiB it rarely needs.
+      const t0 = Date.now();
       const nodemailer = (await import('nodemailer')).default;
       const transport = nodemailer.createTransport({
         host: target.host,
@@ -126,10 +149,9 @@ export async function send(target: ChannelTarget, m: Message, timeoutMs: number)
       });
       try {
         await transport.sendMail({ from: target.from, to: target.to, subject: headline(m), text: text(m) });
-      } catch (err) {
-        throw new Error(
-          `the mail server refused it (${(err as { code?: string }).code ?? (err as Error).message.split('\n')[0]?.slice(0, 200)})`,
-        );
+      } catch {
+        await sleep(Math.max(0, FAIL_FLOOR_MS - (Date.now() - t0)));
+        throw new Error(NOT_DELIVERED);
       } finally {
         transport.close();
       }

@@ -24,7 +24,13 @@ export interface TestApi {
 
 /** The real API stack on a real SQLite file, for in-process tests with `app.request()`. */
 export async function createTestApi(
-  opts: { maxFailures?: number; lockSeconds?: number; bodyLimitBytes?: number } = {},
+  opts: {
+    maxFailures?: number;
+    maxFailuresPerAddress?: number;
+    lockSeconds?: number;
+    bodyLimitBytes?: number;
+    trustedProxies?: string[];
+  } = {},
 ): Promise<TestApi> {
   const { dir, cleanup } = tempDir();
   const db = openDatabase(path.join(dir, 'pocketd.db'));
@@ -32,6 +38,7 @@ export async function createTestApi(
   const auth = createAuthService(db, {
     sessionDays: 7,
     maxFailures: opts.maxFailures ?? 5,
+    maxFailuresPerAddress: opts.maxFailuresPerAddress,
     lockSeconds: opts.lockSeconds ?? 300,
   });
   const app = createApi({
@@ -40,6 +47,9 @@ export async function createTestApi(
     log: pino({ level: 'silent' }),
     bodyLimitBytes: opts.bodyLimitBytes ?? 64 * 1024,
     startedAt: Date.now(),
+    trustedProxies: opts.trustedProxies ?? [],
+    hosts: ['pocketd.example.com'],
+    listenHost: '127.0.0.1',
   });
   const { token: adminToken } = await auth.createApiToken('test-admin', 'admin', 1, null);
   return {

@@ -1,6 +1,7 @@
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { AuthService } from '../../core/auth.js';
+import { addressKey } from '../client-address.js';
 import { principalOf, type ApiEnv } from '../context.js';
 import { commonErrors, errors, json, jsonBody } from '../schemas.js';
 
@@ -46,8 +47,8 @@ const me = createRoute({
   responses: { 200: json(Me, 'The caller'), ...commonErrors },
 });
 
-/** The client address, for the lock-out; falls back when the runtime does not expose it (app.request). */
-function addressOf(c: Parameters<typeof getConnInfo>[0]): string {
+/** The connection's peer; 'unknown' when the runtime does not expose it (app.request in tests). */
+function peerOf(c: Parameters<typeof getConnInfo>[0]): string {
   try {
     return getConnInfo(c).remote.address ?? 'unknown';
   } catch {
@@ -55,11 +56,16 @@ function addressOf(c: Parameters<typeof getConnInfo>[0]): string {
   }
 }
 
-export function registerAuthRoutes(app: OpenAPIHono<ApiEnv>, auth: AuthService) {
+export function registerAuthRoutes(
+  app: OpenAPIHono<ApiEnv>,
+  auth: AuthService,
+  clientAddress: (peer: string, xff?: string) => string,
+) {
   app.openapi(login, async (c) => {
     const body = c.req.valid('json');
     c.set('auditTarget', body.email);
-    return c.json(await auth.login(body.email, body.password, addressOf(c)), 200);
+    const address = addressKey(clientAddress(peerOf(c), c.req.header('x-forwarded-for')));
+    return c.json(await auth.login(body.email, body.password, address), 200);
   });
   app.openapi(logout, async (c) => {
     const p = principalOf(c);

@@ -4,7 +4,8 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { appNameSchema, versionSchema } from '../../core/app-rules.js';
 import type { Bundles } from '../../core/bundles.js';
 import type { Changes } from '../../core/changes.js';
-import { PocketdError, invalid } from '../../errors.js';
+import { invalid } from '../../errors.js';
+import { readUpload } from '../multipart.js';
 import { actorName, authorize, type ApiEnv } from '../context.js';
 import { QueuedSchema, commonErrors, errors, json, jsonBody } from '../schemas.js';
 
@@ -89,7 +90,7 @@ const uploadRoute = createRoute({
     },
     required: true,
   },
-  responses: { 201: json(Bundle, 'Kept as the next number'), ...commonErrors, ...errors(404, 413, 415) },
+  responses: { 201: json(Bundle, 'Kept as the next number'), ...commonErrors, ...errors(404, 413, 415, 429) },
 });
 const listBundles = createRoute({
   method: 'get',
@@ -138,38 +139,39 @@ export function registerDeployRoutes(app: OpenAPIHono<ApiEnv>, deps: { changes: 
   app.openapi(uploadRoute, async (c) => {
     const { name } = c.req.valid('param');
     const p = authorize(c, { kind: 'app', app: name, level: 'deploy' });
-    if (!/^multipart\/form-data/i.test(c.req.header('content-type') ?? '')) {
-      throw new PocketdError('UNSUPPORTED_MEDIA_TYPE', 'send multipart/form-data with the zip in a field named file');
+    await deps.bundles.require(name);
+    // Read in turn and straight to disk: a waiting upload is not read at all, a read one costs buffers.
+    const release = await deps.bundles.enterUpload();
+    try {
+      const form = await readUpload(c.req.raw, 'file', (s) => deps.bundles.stage(name, s), {
+        maxBytes: deps.bundles.uploadLimitBytes,
+        onDiscard: deps.bundles.discard,
+      });
+      const notes = form.fields.get('notes') ?? null;
+      const extra = [...form.extra, ...[...form.fields.keys()].filter((k) => k !== 'notes')];
+      const issues = [
+        ...(form.file
+          ? []
+          : [{ field: 'file', code: 'REQUIRED', message: 'a zip file in the field named file is required' }]),
+        ...(notes === null || notesSchema.safeParse(notes).success
+          ? []
+          : [
+              {
+                field: 'notes',
+                code: 'INVALID',
+                message: 'notes must be text of at most 2000 characters without control characters',
+              },
+            ]),
+        ...extra.map((k) => ({ field: k.slice(0, 64), code: 'UNKNOWN_FIELD', message: 'not a field of this form' })),
+      ];
+      if (issues.length || !form.file) {
+        if (form.file) await deps.bundles.discard(form.file);
+        throw invalid(issues);
+      }
+      return c.json(await deps.bundles.keep(name, form.file, notes, actorName(p)), 201);
+    } finally {
+      release();
     }
-    const form = await c.req.raw.formData().catch(() => {
-      throw invalid([{ field: 'file', code: 'MALFORMED_MULTIPART', message: 'the multipart body could not be read' }]);
-    });
-    const file = form.get('file');
-    const notes = form.get('notes');
-    const extra = [...form.keys()].filter((k) => k !== 'file' && k !== 'notes');
-    const issues = [
-      ...(file instanceof File
-        ? []
-        : [{ field: 'file', code: 'REQUIRED', message: 'a zip file in the field named file is required' }]),
-      ...(notes === null || (typeof notes === 'string' && notesSchema.safeParse(notes).success)
-        ? []
-        : [
-            {
-              field: 'notes',
-              code: 'INVALID',
-              message: 'notes must be text of at most 2000 characters without control characters',
-            },
-          ]),
-      ...extra.map((k) => ({ field: k.slice(0, 64), code: 'UNKNOWN_FIELD', message: 'not a field of this form' })),
-    ];
-    if (issues.length) throw invalid(issues);
-    const bundle = await deps.bundles.upload(
-      name,
-      (file as File).stream(),
-      (notes as string | null) ?? null,
-      actorName(p),
-    );
-    return c.json(bundle, 201);
   });
   app.openapi(listBundles, async (c) => {
     const { name } = c.req.valid('param');

@@ -4,6 +4,7 @@ import type { Apps } from '../../core/apps.js';
 import { NO_CONTROL, appNameSchema } from '../../core/app-rules.js';
 import type { EventBus } from '../../core/events.js';
 import type { Journal } from '../../host/journal.js';
+import type { LogStreams } from '../../core/log-streams.js';
 import { authorize, type ApiEnv } from '../context.js';
 import { commonErrors, errors } from '../schemas.js';
 
@@ -52,7 +53,7 @@ const logsRoute = createRoute({
       description: 'Entries, or a stream of them',
     },
     ...commonErrors,
-    ...errors(404),
+    ...errors(404, 429),
   },
 });
 
@@ -73,35 +74,60 @@ const MAX_BEHIND = 500;
 
 export function registerObserveRoutes(
   app: OpenAPIHono<ApiEnv>,
-  deps: { apps: Apps; journal: Journal; events: EventBus },
+  deps: { apps: Apps; journal: Journal; events: EventBus; logStreams: LogStreams },
 ) {
   app.openapi(logsRoute, async (c) => {
     const { name } = c.req.valid('param');
-    authorize(c, { kind: 'app', app: name, level: 'read' });
+    const p = authorize(c, { kind: 'app', app: name, level: 'read' });
     const unit = await deps.apps.unitOf(name);
     const q = c.req.valid('query');
     const filter = { lines: q.lines, since: q.since, until: q.until, priority: q.priority, q: q.q };
     if (q.follow !== '1' && q.follow !== 'true') return c.json({ entries: await deps.journal.read(unit, filter) }, 200);
+    // Taken before the answer starts, so a refusal is a plain 429 rather than a stream that ends.
+    const queue: string[] = [];
+    let wake: (() => void) | null = null;
+    let ended = false;
+    const needle = q.q?.toLowerCase();
+    const live = deps.logStreams.open(
+      unit,
+      p.tokenId,
+      (e) => {
+        if (needle && !e.message.toLowerCase().includes(needle)) return;
+        if (q.priority !== undefined && e.priority > q.priority) return;
+        queue.push(JSON.stringify(e));
+        // A client that does not read is dropped rather than buffered without bound.
+        if (queue.length > MAX_BEHIND) ended = true;
+        wake?.();
+      },
+      () => {
+        ended = true;
+        wake?.();
+      },
+    );
     return streamSSE(c, async (stream) => {
-      for (const e of await deps.journal.read(unit, filter))
-        await stream.writeSSE({ event: 'log', data: JSON.stringify(e) });
-      await new Promise<void>((resolve) => {
-        const needle = q.q?.toLowerCase();
-        const follower = deps.journal.follow(
-          unit,
-          (e) => {
-            if (needle && !e.message.toLowerCase().includes(needle)) return;
-            if (q.priority !== undefined && e.priority > q.priority) return;
-            void stream.writeSSE({ event: 'log', data: JSON.stringify(e) }).catch(() => undefined);
-          },
-          resolve,
-        );
-        // The journal reader ends with the client.
-        stream.onAbort(() => {
-          follower.stop();
-          resolve();
-        });
+      stream.onAbort(() => {
+        ended = true;
+        wake?.();
       });
+      try {
+        for (const e of await deps.journal.read(unit, filter))
+          await stream.writeSSE({ event: 'log', data: JSON.stringify(e) });
+        while (!ended) {
+          const next = queue.shift();
+          if (next !== undefined) {
+            await stream.writeSSE({ event: 'log', data: next });
+            continue;
+          }
+          await new Promise<void>((r) => {
+            wake = r;
+            setTimeout(r, 15_000);
+          });
+          wake = null;
+          if (queue.length === 0 && !ended) await stream.writeSSE({ event: 'ping', data: '{}' });
+        }
+      } finally {
+        live.close();
+      }
     });
   });
 

@@ -6,7 +6,8 @@ import * as m0004 from './0004_deploy.js';
 import * as m0005 from './0005_queue.js';
 import * as m0006 from './0006_audit_fields.js';
 import * as m0007 from './0007_alerts.js';
-import * as m0008 from './0008_identity.js';
+import * as m0008 from './0008_bounds.js';
+import * as m0009 from './0009_identity.js';
 
 /** Every migration, in order. Add new ones at the end; never edit a landed one. */
 export const migrations: Record<string, Migration> = {
@@ -17,5 +18,6 @@ export const migrations: Record<string, Migration> = {
   '0005_queue': m0005,
   '0006_audit_fields': m0006,
   '0007_alerts': m0007,
-  '0008_identity': m0008,
+  '0008_bounds': m0008,
+  '0009_identity': m0009,
 };
