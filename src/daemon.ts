@@ -18,7 +18,7 @@ import { createReleaseSource } from './host/releases.js';
 import { createTemplates } from './host/templates.js';
 import { createPrivileged } from './host/privileged.js';
 import { createSystemd, type UnitDetails } from './host/systemd.js';
-import { connectUnitBus, type UnitBus } from './host/systemd-bus.js';
+import { keepUnitBus } from './host/systemd-bus-link.js';
 import { createJournal } from './host/journal.js';
 import { createLogStreams } from './core/log-streams.js';
 import { registerAppRoutes } from './api/routes/apps.js';
@@ -78,36 +78,15 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       queueMax: config.queue_max,
     });
     stack.push(() => deployments.idle());
-    const systemdLog = log.child({ mod: 'systemd' });
-    let bus: UnitBus | null = null;
-    const systemd = createSystemd(() => bus);
     // Set below, once the subsystems that listen to unit changes exist.
     let onUnit: (unit: string, now: UnitDetails, before: UnitDetails | null) => void = () => undefined;
-    let reconnect: NodeJS.Timeout | undefined;
-    const connectBus = async () => {
-      if (config.systemd_bus === 'off') return;
-      try {
-        const t0 = Date.now();
-        const b = await connectUnitBus({ address: config.systemd_bus, log: systemdLog });
-        b.on('change', (unit: string, now: UnitDetails, before: UnitDetails | null) => onUnit(unit, now, before));
-        b.once('down', () => {
-          reconnect = setTimeout(() => void connectBus(), 5000);
-        });
-        bus = b;
-        systemdLog.info({ units: b.units().size, ms: Date.now() - t0 }, 'listening to systemd over D-Bus');
-      } catch (err) {
-        systemdLog.warn(
-          { err: (err as Error).message },
-          "systemd's D-Bus API is not reachable; reading unit state with systemctl",
-        );
-        reconnect = setTimeout(() => void connectBus(), 30_000);
-      }
-    };
-    await connectBus();
-    stack.push(async () => {
-      clearTimeout(reconnect);
-      bus?.close();
+    const link = await keepUnitBus({
+      address: config.systemd_bus,
+      log: log.child({ mod: 'systemd' }),
+      onChange: (unit, now, before) => onUnit(unit, now, before),
     });
+    const systemd = createSystemd(() => link.bus());
+    stack.push(async () => link.close());
     const journal = createJournal();
     const logStreams = createLogStreams(journal, {
       perToken: config.log_follow_per_token,
