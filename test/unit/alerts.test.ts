@@ -194,7 +194,8 @@ test('an incident still open is reminded of; a channel sends at most its rate a 
     { db, channels, events: local, log: pino({ level: 'silent' }) },
     {
       after: 1,
-      remindMinutes: 0.001,
+      // 240 ms: a round of the outbox (whose reminder wakes it again) on a loaded machine can take over 60 ms.
+      remindMinutes: 0.004,
       diskPercent: 0,
       ratePerMinute: 1,
       timeoutMs: 1000,
@@ -208,7 +209,7 @@ test('an incident still open is reminded of; a channel sends at most its rate a 
   await limited.addRule({ kinds: ['host_check'], app: null, channel_id: id });
   try {
     await limited.hostChecked('journal', false, 'unreadable');
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 300));
     // One round of the outbox (the next is a second away): the reminder is due, the opened message goes first.
     limited.start();
     await new Promise((r) => setTimeout(r, 600));
