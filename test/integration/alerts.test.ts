@@ -169,8 +169,13 @@ test('channels: every kind is added with one request; secrets are never in an an
   for (const secret of [SECRET, 'token=abc', 'XXXX', 'ntfy-topic'])
     assert.ok(!audit.includes(secret), `${secret} is not in the audit log`);
   // From a deploy or read token's seat: channels, rules and messages are the admin's alone.
-  for (const scope of ['app:watched:deploy', 'app:watched:read']) {
-    const t = (await h.api('POST', '/api/tokens', { name: `seat-${scope.split(':')[2]}`, scope })).body.token as string;
+  // An app's token is made only for an app that exists (it belongs to that app's identity).
+  const seat = await h.api('POST', '/api/apps', { name: 'seat' });
+  assert.equal((await h.waitDeployment(seat.body.deployment_id)).status, 'success');
+  for (const scope of ['app:seat:deploy', 'app:seat:read']) {
+    const made = await h.api('POST', '/api/tokens', { name: `seat-${scope.split(':')[2]}`, scope });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    const t = made.body.token as string;
     for (const [method, path, body] of [
       ['GET', '/api/alerts/channels', undefined],
       ['POST', '/api/alerts/channels', { kind: 'webhook', name: 'mine', url: `${hook}/steal` }],
