@@ -15,8 +15,8 @@ const PAUSE_MS = 400;
 let h: PocketdHost;
 before(async () => {
   h = await setupPocketdHost({
-    // 0.18.9: an archive of garbage (no executable, real or stand-in, is in it).
-    releases: [...DEFAULT_RELEASES, { version: '0.18.9', garbage: true }],
+    // 0.29.96: an archive of garbage (no executable, real or stand-in, is in it).
+    releases: [...DEFAULT_RELEASES, { version: '0.29.96', garbage: true }],
     settings: { health_timeout_seconds: '8', step_pause_ms: String(PAUSE_MS) },
   });
   const r = await h.api('POST', '/api/apps', {
@@ -281,11 +281,11 @@ test('the release source down or serving garbage: clear errors, nothing changed'
   } finally {
     h.mirror.setDown(false);
   }
-  const g = await h.api('POST', '/api/apps/keeper/upgrade', { version: '0.18.9' });
+  const g = await h.api('POST', '/api/apps/keeper/upgrade', { version: '0.29.96' });
   const d = await h.waitDeployment(g.body.deployment_id);
   assert.equal(d.status, 'rolled_back');
   assert.match(d.error, /fetch_release failed/);
-  assert.equal(await h.sbx.exists('/var/lib/pocketd-releases/0.18.9'), false);
+  assert.equal(await h.sbx.exists('/var/lib/pocketd-releases/0.29.96'), false);
   await assertConsistent('after the release source failed');
 });
 

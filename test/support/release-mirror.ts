@@ -47,16 +47,20 @@ export interface ReleaseMirror {
 const projectRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', '..');
 const require = createRequire(import.meta.url);
 
-/** Versions whose archive holds the stand-in (DEFAULT_RELEASES says why), by what they show. */
+/**
+ * Versions whose archive holds the stand-in (DEFAULT_RELEASES says why), by what they show. They sit in the
+ * 0.23+ line, where an app on a real 0.23+ release may go (pocketd refuses a way back to 0.22), at numbers
+ * PocketBase never published (0.29 ended at 0.29.3).
+ */
 export const STANDIN = {
   /** Listed as a prerelease; no pinned executable is one. */
   prerelease: '0.41.0-rc.1',
   /** Its published checksum does not match its archive. */
-  badChecksum: '0.21.9',
+  badChecksum: '0.29.97',
   /** Serves, but /api/health answers 500. */
-  unhealthy: '0.20.9',
+  unhealthy: '0.29.98',
   /** Exits 1 at start. */
-  crash: '0.19.9',
+  crash: '0.29.99',
 } as const;
 
 /** Real PocketBase releases, and the releases only a stand-in can be. */
