@@ -37,8 +37,11 @@ const headline = (m: Message): string => {
     m.event === 'resolved' ? 'Resolved' : m.event === 'reminder' ? 'Still open' : m.event === 'test' ? 'Test' : 'Alert';
   return `[pocketd] ${mark}: ${m.title}`;
 };
-const text = (m: Message): string =>
-  [headline(m), m.detail ?? '', `at ${m.at}${m.app ? `, app ${m.app}` : ''}`].filter(Boolean).join('\n');
+/** The message as text; `esc` escapes what is not pocketd's own words (the title and the detail may quote an app). */
+const text = (m: Message, esc: (s: string) => string = (s) => s): string =>
+  [headline({ ...m, title: esc(m.title) }), esc(m.detail ?? ''), `at ${m.at}${m.app ? `, app ${m.app}` : ''}`]
+    .filter(Boolean)
+    .join('\n');
 
 /** The signature a webhook receiver checks: HMAC-SHA256 over "<timestamp>.<body>" with the channel's secret. */
 export function signWebhook(secret: string, timestamp: string, body: string): string {
@@ -101,7 +104,7 @@ export async function send(target: ChannelTarget, m: Message, timeoutMs: number)
     case 'slack':
       await post(
         target.url,
-        JSON.stringify({ text: slackEscape(text(m)), unfurl_links: false, unfurl_media: false }),
+        JSON.stringify({ text: text(m, slackEscape), unfurl_links: false, unfurl_media: false }),
         { 'content-type': 'application/json' },
         timeoutMs,
       );
@@ -109,7 +112,7 @@ export async function send(target: ChannelTarget, m: Message, timeoutMs: number)
     case 'discord':
       await post(
         target.url,
-        JSON.stringify({ content: discordEscape(text(m)).slice(0, 2000), allowed_mentions: { parse: [] }, flags: 4 }),
+        JSON.stringify({ content: text(m, discordEscape).slice(0, 2000), allowed_mentions: { parse: [] }, flags: 4 }),
         { 'content-type': 'application/json' },
         timeoutMs,
       );
