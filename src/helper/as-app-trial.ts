@@ -153,7 +153,8 @@ async function boot(bin: string, dir: string, port: number) {
   const reason = healthy ? '' : (st.reason ?? st.exited ?? `not healthy within ${TRIAL_BOOT_MS / 1000}s`);
   if (st.exited === null) {
     child.kill('SIGTERM');
-    await Promise.race([gone, sleep(10_000)]);
+    // Unref: a pending timer would hold this process (and the deployment) for its whole 10 s.
+    await Promise.race([gone, sleep(10_000, undefined, { ref: false })]);
     if (st.exited === null) child.kill('SIGKILL');
     await gone;
   }

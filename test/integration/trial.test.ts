@@ -42,7 +42,7 @@ const mainPid = async (name: string) =>
 const leftovers = async (name: string) =>
   (await h.sbx.run(['ls', '-A', `/var/lib/pocketd-apps/${name}`])).split('\n').filter((f) => f.startsWith('.trial'));
 
-test('an upgrade 0.22 -> 0.40 boots the new release on a copy first; healthy, it switches; the record is kept', async () => {
+test('an upgrade 0.22 -> 0.40 boots the new release on a copy first; healthy, it switches; the record is kept', async (t) => {
   const { notes } = await oldApp('tri');
   const pidBefore = await mainPid('tri');
   const d = await upgrade('tri', PB_LATEST);
@@ -52,6 +52,7 @@ test('an upgrade 0.22 -> 0.40 boots the new release on a copy first; healthy, it
   assert.ok(names.indexOf('trial') >= 0 && names.indexOf('trial') < names.indexOf('stop'), names.join());
   const trial = step(d, 'trial');
   assert.equal(trial.status, 'success');
+  t.diagnostic(`trial: ${trial.message}`);
   assert.match(
     trial.message,
     new RegExp(`PocketBase ${PB_LATEST.replace(/\./g, '\\.')} healthy on a copy of \\d+ bytes`),
@@ -75,7 +76,7 @@ const REFUSING_MIGRATION = `migrate((x) => {
 }, () => {});
 `;
 
-test('a failed trial leaves the live app untouched (never stopped); the error names the trial and what the new release printed', async () => {
+test('a failed trial leaves the live app untouched (never stopped); the error names the trial and what the new release printed', async (t) => {
   const { notes } = await oldApp('stay');
   const user = (await h.sbx.run(['stat', '-c', '%U', '/var/lib/pocketd-apps/stay'])).trim();
   // The owner adds a migration the running 0.22 has no reason to read (migrations run at start only).
@@ -94,6 +95,7 @@ test('a failed trial leaves the live app untouched (never stopped); the error na
   assert.equal(step(d, 'trial').status, 'failed');
   for (const s of ['stop', 'snapshot', 'install_release', 'start', 'wait_health'])
     assert.equal(step(d, s).status, 'skipped', s);
+  t.diagnostic(`deployment error: ${d.error}`);
   assert.match(d.error, /step trial failed/);
   assert.match(d.error, new RegExp(`trial of PocketBase ${PB_LATEST.replace(/\./g, '\\.')} on a copy of stay failed`));
   // What the new release printed, its own words: the migration's error.
