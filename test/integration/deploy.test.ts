@@ -84,6 +84,7 @@ test('upgrade across 0.23: snapshot, switch, health gate; PocketBase migrates th
       ['validate', 'success'],
       ['fetch_release', 'success'],
       ['extract_bundle', 'skipped'],
+      ['trial', 'success'],
       ['stop', 'success'],
       ['snapshot', 'success'],
       ['restore_data', 'skipped'],
