@@ -13,7 +13,8 @@ for (const dir of ['unit', 'integration']) {
   if (!existsSync(abs)) continue;
   for (const f of readdirSync(abs).sort()) {
     if (!f.endsWith('.test.js')) continue;
-    if (only.length && !only.some((o) => f.includes(o))) continue;
+    // An argument names a file (part of its name) or a whole directory (`unit`, `integration`).
+    if (only.length && !only.some((o) => o === dir || f.includes(o))) continue;
     files.push(path.join(abs, f));
   }
 }

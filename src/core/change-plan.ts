@@ -16,6 +16,8 @@ export const changeParamsSchema = z
     /** A backup whose data is put in place as part of the change. */
     restore_backup: z.number().int().nullable(),
     was_running: z.boolean(),
+    /** Boot the new release on a copy of the app before the app is touched (upgrades; absent in older rows). */
+    trial: z.boolean().optional(),
   })
   .loose();
 export type ChangeParams = z.infer<typeof changeParamsSchema>;
@@ -26,7 +28,8 @@ export type ChangeDeps = AppDeps & { backups: Backups };
 
 /**
  * The steps of one change of what a working app runs, from `p.from` to `p.to`:
- * stop, snapshot, switch release and/or bundle (and data), start, health gate.
+ * trial (a new release booted on a copy first), stop, snapshot, switch release
+ * and/or bundle (and data), start, health gate.
  * Each step that changes the host has its undo; `save` records the result.
  */
 export function changeSteps(
@@ -62,6 +65,18 @@ export function changeSteps(
       run: async () => {
         await deps.bundles.check(app, p.to.bundle!);
         return `bundle ${p.to.bundle} checked`;
+      },
+    },
+    // The new release boots on a throwaway copy of the app's data and files first, in the app's own sandbox
+    // (helper verb trial-release); a failure ends the change here, the live app not even stopped.
+    {
+      name: 'trial',
+      skip: () => !newRelease || p.trial !== true,
+      // Nothing of the app was changed: the deployment fails, there was nothing to roll back.
+      onFailure: 'failed',
+      run: async () => {
+        const said = await privileged.run('trial-release', [app, p.to.version], { timeoutMs: 35 * 60_000 });
+        return said.trim() || `PocketBase ${p.to.version} healthy on a copy`;
       },
     },
     // Always stopped, whatever state was read before: an app waiting to restart (auto-restart) is stopped too.
@@ -147,6 +162,14 @@ export async function recoverChange(
   if (!d.steps.some((s) => s.status === 'success' || s.status === 'running'))
     return { status: 'failed', error: 'interrupted by a stop of pocketd before its first step; nothing was changed' };
   const p = changeParamsSchema.parse(d.params);
+  // Cut short in its trial (or before): the live app was not touched, so it is left running as it is; the
+  // trial's copy is removed by its own transient unit (bounded by RuntimeMaxSec) or by the next trial.
+  if (!d.steps.some((s) => s.name === 'stop' && (s.status === 'success' || s.status === 'running')))
+    return {
+      status: 'rolled_back',
+      error:
+        'interrupted by a stop of pocketd before the app was stopped; nothing had changed, the app was left as it was',
+    };
   const stepDone = (name: string) =>
     d.steps.some((s) => s.name === name && (s.status === 'success' || s.status === 'running'));
   const app = d.app;

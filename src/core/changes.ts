@@ -54,7 +54,7 @@ export function createChanges(deps: ChangeDeps) {
   const recover = (d: Deployment) => recoverChange(deps, d, (to) => save(d.app, to));
 
   deployments.register('upgrade', {
-    params: z.object({ version: z.string() }),
+    params: z.object({ version: z.string(), trial: z.boolean().default(true) }),
     plan: ({ app, params }) =>
       plan(
         app,
@@ -63,6 +63,8 @@ export function createChanges(deps: ChangeDeps) {
           return { version: params.version, bundle: cur.bundle };
         },
         null,
+        // An upgrade trial-boots its release on a copy first; a rollback returns to a release the app ran.
+        { trial: params.trial },
       ),
     recover,
   });
@@ -95,7 +97,7 @@ export function createChanges(deps: ChangeDeps) {
   const crossesBack = (from: string, to: string) =>
     capabilitiesOf(from).accounts === 'superusers' && capabilitiesOf(to).accounts === 'admins';
 
-  async function upgrade(app: string, version: string, actor: string): Promise<Queued> {
+  async function upgrade(app: string, version: string, actor: string, trial = true): Promise<Queued> {
     const { settings } = await store.forRequest(app, 'working');
     // Behind other operations the version it will run is not known yet; its turn checks again.
     if (version === settings.version && !deployments.busy(app))
@@ -111,7 +113,7 @@ export function createChanges(deps: ChangeDeps) {
     });
     if (!releases.some((r) => r.version === version))
       throw fieldError('version', 'VERSION_NOT_FOUND', `PocketBase ${version} does not exist at the release source`);
-    return deployments.enqueue({ app, kind: 'upgrade', actor, params: { version } });
+    return deployments.enqueue({ app, kind: 'upgrade', actor, params: { version, trial } });
   }
 
   /** With `supersede`, deploys of the app still waiting end `superseded`: two quick pushes deploy the newest once. */

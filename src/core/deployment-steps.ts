@@ -18,6 +18,8 @@ export interface StepDef {
   undo?: () => Promise<void>;
   /** Skip the step (recorded as skipped) when this says so at run time. */
   skip?: () => boolean;
+  /** How the deployment ends when this step fails, if not the plan's way (a check that changed nothing: `failed`). */
+  onFailure?: 'failed';
 }
 
 /** Thrown at a safe point of a deployment that was asked to cancel. */
@@ -78,7 +80,7 @@ export async function runSteps(
       const suffix = undoErrors.length ? `; undo also failed: ${undoErrors.join('; ')}` : '';
       const what = cancelled ? `${reason} during step ${step.name}` : `step ${step.name} failed: ${reason}`;
       return {
-        status: undoErrors.length ? 'failed' : cancelled ? 'cancelled' : o.onFailure,
+        status: undoErrors.length ? 'failed' : cancelled ? 'cancelled' : (step.onFailure ?? o.onFailure),
         error: `${what}${suffix}`.slice(0, 8000),
       };
     }

@@ -181,5 +181,7 @@ export async function deleteBackup(ctx: HelperContext, name: string, id: string)
 }
 
 /** stdin: the bundle zip, handed straight to the app's as-app `bundle-install`. */
-export const installBundle = (ctx: HelperContext, name: string) => ctx.asApp(name, 'bundle-install', { stdin: 0 });
-export const revertBundle = (ctx: HelperContext, name: string) => ctx.asApp(name, 'bundle-revert');
+export const installBundle = (ctx: HelperContext, name: string) =>
+  ctx.asApp(name, 'bundle-install', { stdin: 0 }).then(() => undefined);
+export const revertBundle = (ctx: HelperContext, name: string) =>
+  ctx.asApp(name, 'bundle-revert').then(() => undefined);

@@ -1,10 +1,11 @@
 import { createWriteStream } from 'node:fs';
-import { copyFile, lstat, mkdir, mkdtemp, readdir, readlink, rename, rm, symlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { randomBytes } from 'node:crypto';
 import { exec } from '../host/exec.js';
 import { readZip } from '../host/zip.js';
+import { BUNDLE_DIRS, clear, copyData, exists } from './app-files.js';
+import { trial } from './as-app-trial.js';
 
 /**
  * Work inside an app's directory, done by the helper re-run as the app's own
@@ -14,26 +15,10 @@ import { readZip } from '../host/zip.js';
  * stdin, a backup file as stdin or stdout), never a path to follow.
  */
 
-const BUNDLE_DIRS = ['pb_public', 'pb_hooks', 'pb_migrations'] as const;
 const DATA_DIRS = ['pb_data', ...BUNDLE_DIRS] as const;
 /** The daemon checked the bundle against its own limits; these only bound what a broken one can cost the app. */
 const ZIP_LIMITS = { maxUnpackedBytes: 16 * 1024 ** 3, maxFiles: 1_000_000, maxRatio: 100_000, topDirs: BUNDLE_DIRS };
 const MAX_BUNDLE_BYTES = 4 * 1024 ** 3;
-
-const exists = (p: string) =>
-  lstat(p).then(
-    () => true,
-    () => false,
-  );
-
-/** Removes a path; what cannot be removed (left by an older helper as root's) is moved aside instead. */
-async function clear(p: string): Promise<void> {
-  try {
-    await rm(p, { recursive: true, force: true });
-  } catch {
-    await rename(p, `${p}.stale-${randomBytes(4).toString('hex')}`);
-  }
-}
 
 async function prepare(app: string): Promise<void> {
   for (const d of DATA_DIRS) await mkdir(path.join(app, d), { recursive: true, mode: 0o750 });
@@ -101,36 +86,6 @@ async function backup(app: string): Promise<void> {
   }
 }
 
-async function copyData(from: string, to: string): Promise<void> {
-  for (const name of await readdir(from)) {
-    // SQLite's side files come and go with its connections; the .backup copy covers what they hold.
-    if (/\.db-(wal|shm|journal)$/.test(name)) continue;
-    const src = path.join(from, name);
-    const dst = path.join(to, name);
-    const st = await lstat(src).catch(() => null);
-    if (!st) continue;
-    if (st.isDirectory()) {
-      await mkdir(dst, { mode: 0o700 });
-      await copyData(src, dst);
-    } else if (st.isSymbolicLink()) {
-      await symlink(await readlink(src), dst);
-    } else if (!st.isFile()) {
-      continue;
-    } else if (name.endsWith('.db')) {
-      if (!/^[A-Za-z0-9._/-]+$/.test(dst)) {
-        process.stderr.write(`skipped a database with an unusual name\n`);
-        continue;
-      }
-      // -init /dev/null: no ~/.sqliterc or any other file the app could have planted is read.
-      await exec('sqlite3', ['-init', '/dev/null', '-bail', '-batch', src, `.backup main '${dst}'`], {
-        timeoutMs: 30 * 60_000,
-      });
-    } else {
-      await copyFile(src, dst);
-    }
-  }
-}
-
 /** stdin: a tar of pb_data. Unpacked beside the app, then swapped in for pb_data. */
 async function restore(app: string): Promise<void> {
   const stage = path.join(app, '.pb_data.restoring');
@@ -152,30 +107,32 @@ async function restore(app: string): Promise<void> {
   }
 }
 
-const OPS: Record<string, (app: string) => Promise<void>> = {
-  prepare,
-  'bundle-install': bundleInstall,
-  'bundle-revert': bundleRevert,
-  backup,
-  restore,
+/** Each operation, and how many arguments it takes after APP_DIR. */
+const OPS: Record<string, { fn: (app: string, args: string[]) => Promise<void>; args: number }> = {
+  prepare: { fn: prepare, args: 0 },
+  'bundle-install': { fn: bundleInstall, args: 0 },
+  'bundle-revert': { fn: bundleRevert, args: 0 },
+  backup: { fn: backup, args: 0 },
+  restore: { fn: restore, args: 0 },
+  trial: { fn: trial, args: 2 },
 };
 export const AS_APP_OPS = Object.keys(OPS);
 
-/** `pocketd-helper as-app OP APP_DIR`: refused as root, so sudo can never reach it with root's rights. */
+/** `pocketd-helper as-app OP APP_DIR [ARGS]`: refused as root, so sudo can never reach it with root's rights. */
 export async function runAsApp(args: string[]): Promise<number> {
   if (process.getuid?.() === 0) {
     process.stderr.write('pocketd-helper: as-app work never runs as root\n');
     return 64;
   }
-  const [op, app] = args;
-  const fn = op ? OPS[op] : undefined;
-  if (!fn || !app || args.length !== 2 || !path.isAbsolute(app)) {
-    process.stderr.write('pocketd-helper: usage: as-app OP APP_DIR\n');
+  const [op, app, ...rest] = args;
+  const def = op && Object.hasOwn(OPS, op) ? OPS[op] : undefined;
+  if (!def || !app || rest.length !== def.args || !path.isAbsolute(app)) {
+    process.stderr.write('pocketd-helper: usage: as-app OP APP_DIR [ARGS]\n');
     return 64;
   }
   process.umask(0o027);
   try {
-    await fn(app);
+    await def.fn(app, rest);
     return 0;
   } catch (err) {
     process.stderr.write(`pocketd-helper: ${op}: ${(err as Error).message}\n`);

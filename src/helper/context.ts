@@ -6,7 +6,9 @@ import { HelperError } from './errors.js';
 import type { HelperExitCode } from './protocol.js';
 import { createRecords, type Ids, type Records } from './root-files.js';
 import { appIdentity } from './users.js';
-import { runInSandbox, SANDBOX_NODE_FLAGS } from './sandbox-run.js';
+import { runInSandbox, SANDBOX_NODE_FLAGS, type SandboxRun } from './sandbox-run.js';
+
+export type AsAppIo = Pick<SandboxRun, 'stdin' | 'stdout' | 'timeoutMs' | 'version' | 'code'>;
 
 /** What every verb works with: root's config and templates, the helper's records, and the app's identity. */
 export interface HelperContext {
@@ -18,8 +20,11 @@ export interface HelperContext {
   /** The user and group an app runs as (refused unless pocketd made that user for that app). */
   appIds(name: string): Ids;
   appUser(name: string): string;
-  /** Runs one piece of as-app work (src/helper/as-app.ts) as the app, inside the app's own sandbox. */
-  asApp(name: string, op: string, io?: Pick<ExecOptions, 'stdin' | 'stdout' | 'timeoutMs'>): Promise<void>;
+  /**
+   * Runs one piece of as-app work (src/helper/as-app.ts) as the app, inside the app's own sandbox;
+   * `args` follow the app's directory, `io.version` binds that release. Answers what it printed.
+   */
+  asApp(name: string, op: string, io?: AsAppIo, args?: string[]): Promise<string>;
   /** Runs a command; a failure becomes a HelperError with `code` and the command's last words. */
   run(code: HelperExitCode, cmd: string, args: string[], opts?: ExecOptions): Promise<string>;
 }
@@ -54,14 +59,13 @@ export function createContext(config: HelperConfig, selfFile: string): HelperCon
       const { uid, gid } = appIdentity(ctx, name);
       return { uid, gid };
     },
-    async asApp(name, op, io = {}) {
-      await runInSandbox(
+    asApp: (name, op, io = {}, args = []) =>
+      runInSandbox(
         ctx,
         name,
-        [process.execPath, ...SANDBOX_NODE_FLAGS, selfFile, 'as-app', op, appDir(name)],
+        [process.execPath, ...SANDBOX_NODE_FLAGS, selfFile, 'as-app', op, appDir(name), ...args],
         io,
-      );
-    },
+      ),
   };
   return ctx;
 }

@@ -29,6 +29,7 @@ import {
 } from './protocol.js';
 import { installRelease } from './release.js';
 import { superuser } from './superuser.js';
+import { trialRelease } from './trial.js';
 import { control, installEnv, installUnit, removeEnv, removeUnit } from './units.js';
 
 /**
@@ -90,6 +91,7 @@ const VERBS: Record<HelperVerb, Handler> = {
   'delete-backup': (ctx, [n, id]) => deleteBackup(ctx, n!, id!),
   'install-bundle': (ctx, [n]) => installBundle(ctx, n!),
   'revert-bundle': (ctx, [n]) => revertBundle(ctx, n!),
+  'trial-release': (ctx, [n, v]) => trialRelease(ctx, n!, v!),
 };
 
 const ARG_RULES = { name: APP_NAME_PATTERN, id: BACKUP_ID_PATTERN, version: VERSION_PATTERN } as const;

@@ -45,6 +45,7 @@ export const HELPER_VERBS = {
   'delete-backup': { args: ['name', 'id'], stdin: null },
   'install-bundle': { args: ['name'], stdin: 'bundle-zip' },
   'revert-bundle': { args: ['name'], stdin: null },
+  'trial-release': { args: ['name', 'version'], stdin: null },
 } as const satisfies Record<string, { args: readonly ('name' | 'id' | 'version')[]; stdin: string | null }>;
 
 export type HelperVerb = keyof typeof HELPER_VERBS;
@@ -65,6 +66,10 @@ export const HELPER_EXIT = {
   74: { code: 'APP_RUNNING', meaning: 'the app must be stopped for this (inactive or failed, not restarting)' },
   75: { code: 'RELEASE_UNVERIFIED', meaning: 'the release does not match the checksums the helper fetched itself' },
   76: { code: 'HELPER_UNSAFE_INSTALL', meaning: "the helper's own config or templates are not root's alone" },
+  77: {
+    code: 'TRIAL_FAILED',
+    meaning: 'the new release was not healthy on a copy of the app (stderr: why, and the last lines it printed)',
+  },
 } as const;
 export type HelperExitCode = keyof typeof HELPER_EXIT;
 

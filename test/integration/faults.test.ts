@@ -250,7 +250,7 @@ test("Caddy's main config broken by hand: the new site is refused, the others ke
 
 test('an app that crash-loops: its upgrade rolls back at once; a create of it is undone', async () => {
   const t0 = Date.now();
-  const r = await h.api('POST', '/api/apps/keeper/upgrade', { version: STANDIN.crash });
+  const r = await h.api('POST', '/api/apps/keeper/upgrade', { version: STANDIN.crash, trial: false });
   const d = await h.waitDeployment(r.body.deployment_id);
   assert.equal(d.status, 'rolled_back');
   assert.match(d.error, /APP_CRASHED|exits at start/);

@@ -464,4 +464,26 @@ test('a change cut short: before its first step nothing is touched; after the ne
     assert.equal(second!.status, 'rolled_back', second!.error);
     assert.deepEqual(h.helper.verbs('shop'), ['stop', 'install-unit', 'restore-backup', 'start']);
     assert.equal((await h.deps.store.load('shop')).settings.version, '0.22.0');
+
+    // Cut short in its trial (issue #26): the live app was never stopped, so recovery leaves it alone.
+    h.helper.calls.length = 0;
+    await interrupted(
+      {
+        from: { version: '0.22.0', bundle: null },
+        to: { version: '0.22.1', bundle: null },
+        restore_backup: null,
+        was_running: true,
+        trial: true,
+      },
+      [
+        ['validate', 'success'],
+        ['fetch_release', 'success'],
+        ['extract_bundle', 'skipped'],
+        ['trial', 'running'],
+      ],
+    );
+    const [third] = await h.deps.deployments.recoverInterrupted();
+    assert.equal(third!.status, 'rolled_back', third!.error);
+    assert.match(third!.error, /before the app was stopped; nothing had changed/);
+    assert.deepEqual(h.helper.verbs('shop'), []);
   }));

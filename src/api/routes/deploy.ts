@@ -45,7 +45,18 @@ const started = <B extends z.ZodType>(summary: string, path: string, body: B) =>
 const upgradeRoute = started(
   'Upgrade or downgrade PocketBase: snapshot, switch, health gate, automatic rollback',
   '/api/apps/{name}/upgrade',
-  z.object({ version: versionSchema }).strict().openapi('Upgrade'),
+  z
+    .object({
+      version: versionSchema,
+      trial: z
+        .boolean()
+        .default(true)
+        .describe(
+          "Boot the new release on a throwaway copy of the app's data and files first; only a healthy trial switches the app, a failed one leaves it untouched",
+        ),
+    })
+    .strict()
+    .openapi('Upgrade'),
 );
 const deployRoute = started(
   'Deploy an uploaded bundle: snapshot, install, health gate, automatic rollback',
@@ -121,7 +132,7 @@ export function registerDeployRoutes(app: OpenAPIHono<ApiEnv>, deps: { changes: 
     const { name } = c.req.valid('param');
     const p = authorize(c, { kind: 'app', app: name, level: 'deploy' });
     const body = c.req.valid('json');
-    return c.json(await deps.changes.upgrade(name, body.version, actorName(p)), 202);
+    return c.json(await deps.changes.upgrade(name, body.version, actorName(p), body.trial), 202);
   });
   app.openapi(deployRoute, async (c) => {
     const { name } = c.req.valid('param');
