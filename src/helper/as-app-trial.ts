@@ -3,6 +3,7 @@ import http from 'node:http';
 import { cp, lstat, mkdir, mkdtemp, readdir, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { serveArgv } from '../pocketbase/versions.js';
 import { BUNDLE_DIRS, clear, copyData, exists } from './app-files.js';
 
 /**
@@ -90,18 +91,7 @@ const healthOf = (port: number) =>
   });
 
 async function boot(bin: string, dir: string, port: number) {
-  const child = spawn(
-    bin,
-    [
-      'serve',
-      `--http=127.0.0.1:${port}`,
-      `--dir=${dir}/pb_data`,
-      `--publicDir=${dir}/pb_public`,
-      `--hooksDir=${dir}/pb_hooks`,
-      `--migrationsDir=${dir}/pb_migrations`,
-    ],
-    { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const child = spawn(bin, serveArgv(dir, port), { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   const collect = (stream: NodeJS.ReadableStream) => {
     let part = '';

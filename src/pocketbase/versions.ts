@@ -90,6 +90,22 @@ export function capabilitiesOf(version: string): PocketBaseCapabilities {
 }
 
 /**
+ * How pocketd serves an app's tree on a loopback port: the same flags on every
+ * supported version (the unit template spells them for the app's unit; the
+ * trial boot and the tests use this).
+ */
+export function serveArgv(dir: string, port: number): string[] {
+  return [
+    'serve',
+    `--http=127.0.0.1:${port}`,
+    `--dir=${dir}/pb_data`,
+    `--publicDir=${dir}/pb_public`,
+    `--hooksDir=${dir}/pb_hooks`,
+    `--migrationsDir=${dir}/pb_migrations`,
+  ];
+}
+
+/**
  * The superuser-installer link PocketBase 0.23+ prints at start carries a token
  * that lets whoever holds it create the first superuser. Log readers get the
  * line with the token masked.

@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { bootSandbox, isAlive, freePort, type Sandbox } from '../support/sandbox.js';
 import { httpRequest } from '../support/http.js';
 import { pocketbaseBinary, PB_VERSIONS } from '../support/pocketbase.js';
+import { serveArgv } from '../../src/pocketbase/versions.js';
 
 let sbx: Sandbox;
 let bootMs = 0;
@@ -90,19 +91,7 @@ test('each pinned real PocketBase runs as a unit inside, with the flags pocketd 
     const port = await freePort();
     const dir = `/var/lib/sbx-pb-${version}`;
     const unit = `sbx-pb-${version.replace(/\./g, '-')}`;
-    await sbx.run([
-      'systemd-run',
-      `--unit=${unit}`,
-      '-p',
-      'MemoryDenyWriteExecute=yes',
-      bin,
-      'serve',
-      `--http=127.0.0.1:${port}`,
-      `--dir=${dir}/pb_data`,
-      `--publicDir=${dir}/pb_public`,
-      `--hooksDir=${dir}/pb_hooks`,
-      `--migrationsDir=${dir}/pb_migrations`,
-    ]);
+    await sbx.run(['systemd-run', `--unit=${unit}`, '-p', 'MemoryDenyWriteExecute=yes', bin, ...serveArgv(dir, port)]);
     let health: any = null;
     for (let i = 0; i < 100 && !health; i++) {
       health = await fetch(`http://127.0.0.1:${port}/api/health`).then(
