@@ -57,9 +57,12 @@ export async function readUpload<T>(
       }
       const staged = onFile(stream);
       got.staged = staged;
-      // A failure of the file (too large, disk full) ends the whole read at once.
+      // A failure of the file (disk full, a bad zip) ends the parse at once; the rest of the body is read and
+      // dropped (still bounded by maxBytes below), so the client, still sending, gets the answer instead of a
+      // closed connection. A body over the bound is cut off as before.
       staged.catch((err: unknown) => {
-        body.destroy();
+        body.unpipe(parser);
+        body.resume();
         reject(err instanceof Error ? err : new Error(String(err)));
       });
     });
