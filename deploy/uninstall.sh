@@ -12,8 +12,8 @@ for unit in /etc/systemd/system/pb-*.service; do
   rm -f "$unit"
 done
 rm -f /etc/systemd/system/pocketd.service /etc/sudoers.d/pocketd /usr/local/bin/pocketd
-rm -rf /usr/local/lib/pocketd /etc/caddy/pocketd
-sed -i '\|^# Sites managed by pocketd$|d; \|^import /etc/caddy/pocketd/\*\.caddy$|d' /etc/caddy/Caddyfile 2>/dev/null || true
+rm -rf /usr/local/lib/pocketd /etc/caddy/pocketd /etc/caddy/pocketd-fallback.caddy
+sed -i '\|^# Sites managed by pocketd$|d; \|^import /etc/caddy/pocketd/\*\.caddy$|d; \|^# A 404 for hosts no app serves (pocketd)$|d; \|^import /etc/caddy/pocketd-fallback\.caddy$|d' /etc/caddy/Caddyfile 2>/dev/null || true
 # Caddy's admin stays on its unix socket (and the drop-in that makes its directory): safer than loopback TCP.
 systemctl daemon-reload
 systemctl is-active -q caddy.service && systemctl reload caddy.service || true

@@ -50,6 +50,8 @@ export function superuserSql(version: string, spec: SuperuserSpec, hash: string)
     // A new tokenKey signs every earlier session of that superuser out.
     `UPDATE ${api.table} SET ${api.hashColumn} = ${pw}, tokenKey = ${key}, updated = ${now} WHERE email = ${email};`,
     `${insert} WHERE NOT EXISTS (SELECT 1 FROM ${api.table} WHERE email = ${email});`,
+    // As PocketBase's own CLI does: the installer's temporary account goes once a real superuser exists.
+    ...(caps.installerEmail ? [`DELETE FROM ${api.table} WHERE email = ${hex(caps.installerEmail)};`] : []),
     `SELECT 'superuser:' || count(*) FROM ${api.table} WHERE email = ${email} AND ${api.hashColumn} = ${pw};`,
     'COMMIT;',
     '',

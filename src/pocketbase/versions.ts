@@ -39,6 +39,12 @@ export interface PocketBaseCapabilities {
    */
   readonly superuserTable: '_admins' | '_superusers';
   readonly hashColumn: 'passwordHash' | 'password';
+  /**
+   * The temporary superuser 0.23+ makes at start while there is none (the
+   * installer link's account); PocketBase's own CLI deletes it once a real one
+   * exists, and so does the helper: its token is printed in the app's journal.
+   */
+  readonly installerEmail: string | null;
   /** The SQLite files PocketBase keeps in pb_data. */
   readonly dataFiles: readonly string[];
   /** Prints a superuser-installer token at start while no superuser exists. */
@@ -61,6 +67,7 @@ const OLD: PocketBaseCapabilities = Object.freeze({
   authPath: '/api/admins/auth-with-password',
   superuserTable: '_admins',
   hashColumn: 'passwordHash',
+  installerEmail: null,
   dataFiles: Object.freeze(['data.db', 'logs.db']),
   printsInstallerToken: false,
 });
@@ -73,6 +80,7 @@ const NEW: PocketBaseCapabilities = Object.freeze({
   authPath: '/api/collections/_superusers/auth-with-password',
   superuserTable: '_superusers',
   hashColumn: 'password',
+  installerEmail: '__pbinstaller@example.com',
   dataFiles: Object.freeze(['data.db', 'auxiliary.db']),
   printsInstallerToken: true,
 });
