@@ -115,36 +115,22 @@ export function createBackups(deps: {
 
   async function prune(app: string, kind: BackupKind): Promise<void> {
     const keep = await apps.backupKeep(app);
-    const old = await db
-      .selectFrom('backups')
-      .select('id')
-      .where('app', '=', app)
-      .where('kind', '=', kind)
-      .where('status', '=', 'ready')
-      .orderBy('id', 'desc')
-      .offset(keep)
-      .limit(1_000_000)
-      .execute();
-    for (const b of old) await removeFiles(app, b.id);
+    for (const id of await pastKeep(app, keep, { kind, status: 'ready' })) await removeFiles(app, id);
     // Failed attempts are kept as a record, as many as the ready ones, no more.
-    const failed = await db
-      .selectFrom('backups')
-      .select('id')
-      .where('app', '=', app)
-      .where('status', '=', 'failed')
-      .orderBy('id', 'desc')
-      .offset(keep)
-      .limit(1_000_000)
-      .execute();
-    if (failed.length > 0)
-      await db
-        .deleteFrom('backups')
-        .where(
-          'id',
-          'in',
-          failed.map((b) => b.id),
-        )
-        .execute();
+    const failed = await pastKeep(app, keep, { status: 'failed' });
+    if (failed.length > 0) await db.deleteFrom('backups').where('id', 'in', failed).execute();
+  }
+
+  /** The ids of an app's backups (of a kind, in a status) beyond the newest `keep`. */
+  async function pastKeep(
+    app: string,
+    keep: number,
+    only: { kind?: BackupKind; status: 'ready' | 'failed' },
+  ): Promise<number[]> {
+    let q = db.selectFrom('backups').select('id').where('app', '=', app).where('status', '=', only.status);
+    if (only.kind) q = q.where('kind', '=', only.kind);
+    const rows = await q.orderBy('id', 'desc').offset(keep).limit(1_000_000).execute();
+    return rows.map((b) => b.id);
   }
 
   async function removeFiles(app: string, id: number): Promise<void> {

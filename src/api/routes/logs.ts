@@ -7,6 +7,7 @@ import type { Journal } from '../../host/journal.js';
 import type { LogStreams } from '../../core/log-streams.js';
 import { authorize, type ApiEnv } from '../context.js';
 import { commonErrors, errors } from '../schemas.js';
+import { createSseQueue } from '../sse-queue.js';
 
 // journalctl's own time syntax, restricted to what cannot be read as an option.
 const when = z
@@ -84,9 +85,7 @@ export function registerObserveRoutes(
     const filter = { lines: q.lines, since: q.since, until: q.until, priority: q.priority, q: q.q };
     if (q.follow !== '1' && q.follow !== 'true') return c.json({ entries: await deps.journal.read(unit, filter) }, 200);
     // Taken before the answer starts, so a refusal is a plain 429 rather than a stream that ends.
-    const queue: string[] = [];
-    let wake: (() => void) | null = null;
-    let ended = false;
+    const sse = createSseQueue<string>(MAX_BEHIND);
     const needle = q.q?.toLowerCase();
     const live = deps.logStreams.open(
       unit,
@@ -94,37 +93,16 @@ export function registerObserveRoutes(
       (e) => {
         if (needle && !e.message.toLowerCase().includes(needle)) return;
         if (q.priority !== undefined && e.priority > q.priority) return;
-        queue.push(JSON.stringify(e));
-        // A client that does not read is dropped rather than buffered without bound.
-        if (queue.length > MAX_BEHIND) ended = true;
-        wake?.();
+        sse.push(JSON.stringify(e));
       },
-      () => {
-        ended = true;
-        wake?.();
-      },
+      () => sse.end(),
     );
     return streamSSE(c, async (stream) => {
-      stream.onAbort(() => {
-        ended = true;
-        wake?.();
-      });
+      stream.onAbort(() => sse.end());
       try {
         for (const e of await deps.journal.read(unit, filter))
           await stream.writeSSE({ event: 'log', data: JSON.stringify(e) });
-        while (!ended) {
-          const next = queue.shift();
-          if (next !== undefined) {
-            await stream.writeSSE({ event: 'log', data: next });
-            continue;
-          }
-          await new Promise<void>((r) => {
-            wake = r;
-            setTimeout(r, 15_000);
-          });
-          wake = null;
-          if (queue.length === 0 && !ended) await stream.writeSSE({ event: 'ping', data: '{}' });
-        }
+        await sse.drain(stream, (data) => stream.writeSSE({ event: 'log', data }));
       } finally {
         live.close();
       }
@@ -139,40 +117,18 @@ export function registerObserveRoutes(
     const only = c.req.valid('query').app;
     const lastId = Number(c.req.header('last-event-id') ?? 'NaN');
     return streamSSE(c, async (stream) => {
-      const queue: Array<{ id: number; type: string; data: string }> = [];
-      let wake: (() => void) | null = null;
-      let closed = false;
+      // A client that does not keep up is dropped rather than growing memory.
+      const sse = createSseQueue<{ id: number; type: string; data: string }>(MAX_BEHIND);
       const push = (e: { id: number; type: string; app: string | null }, data: unknown) => {
         if (only && e.app !== only) return;
-        queue.push({ id: e.id, type: e.type, data: JSON.stringify(data) });
-        // A client that does not keep up is dropped rather than growing memory.
-        if (queue.length > MAX_BEHIND) {
-          closed = true;
-          queue.length = 0;
-        }
-        wake?.();
+        sse.push({ id: e.id, type: e.type, data: JSON.stringify(data) });
       };
       if (Number.isInteger(lastId)) for (const e of deps.events.since(lastId)) push(e, e);
       const unsubscribe = deps.events.subscribe((e) => push(e, e));
-      stream.onAbort(() => {
-        closed = true;
-        wake?.();
-      });
+      stream.onAbort(() => sse.end());
       try {
         await stream.writeSSE({ event: 'ready', data: '{}' });
-        while (!closed) {
-          const next = queue.shift();
-          if (next) {
-            await stream.writeSSE({ id: String(next.id), event: next.type, data: next.data });
-            continue;
-          }
-          await new Promise<void>((r) => {
-            wake = r;
-            setTimeout(r, 15_000);
-          });
-          wake = null;
-          if (queue.length === 0 && !closed) await stream.writeSSE({ event: 'ping', data: '{}' });
-        }
+        await sse.drain(stream, (next) => stream.writeSSE({ id: String(next.id), event: next.type, data: next.data }));
       } finally {
         unsubscribe();
       }
