@@ -29,7 +29,7 @@ const stamp = () => new Date().toISOString().replace('T', ' ');
 
 export function superuserSql(version: string, spec: SuperuserSpec, hash: string): string {
   const caps = capabilitiesOf(version);
-  const api = { kind: caps.accounts, table: caps.superuserTable, hashColumn: caps.hashColumn };
+  const [table, column] = [caps.superuserTable, caps.hashColumn];
   const [email, pw, key, now, id] = [
     hex(spec.email),
     hex(hash),
@@ -38,7 +38,7 @@ export function superuserSql(version: string, spec: SuperuserSpec, hash: string)
     hex(randomText(15, 'abcdefghijklmnopqrstuvwxyz0123456789')),
   ];
   const insert =
-    api.kind === 'admins'
+    caps.accounts === 'admins'
       ? `INSERT INTO _admins (id, avatar, email, tokenKey, passwordHash, lastResetSentAt, created, updated)
          SELECT ${id}, 0, ${email}, ${key}, ${pw}, '', ${now}, ${now}`
       : `INSERT INTO _superusers (id, email, password, tokenKey, emailVisibility, verified, created, updated)
@@ -48,11 +48,11 @@ export function superuserSql(version: string, spec: SuperuserSpec, hash: string)
     '.timeout 15000',
     'BEGIN IMMEDIATE;',
     // A new tokenKey signs every earlier session of that superuser out.
-    `UPDATE ${api.table} SET ${api.hashColumn} = ${pw}, tokenKey = ${key}, updated = ${now} WHERE email = ${email};`,
-    `${insert} WHERE NOT EXISTS (SELECT 1 FROM ${api.table} WHERE email = ${email});`,
+    `UPDATE ${table} SET ${column} = ${pw}, tokenKey = ${key}, updated = ${now} WHERE email = ${email};`,
+    `${insert} WHERE NOT EXISTS (SELECT 1 FROM ${table} WHERE email = ${email});`,
     // As PocketBase's own CLI does: the installer's temporary account goes once a real superuser exists.
-    ...(caps.installerEmail ? [`DELETE FROM ${api.table} WHERE email = ${hex(caps.installerEmail)};`] : []),
-    `SELECT 'superuser:' || count(*) FROM ${api.table} WHERE email = ${email} AND ${api.hashColumn} = ${pw};`,
+    ...(caps.installerEmail ? [`DELETE FROM ${table} WHERE email = ${hex(caps.installerEmail)};`] : []),
+    `SELECT 'superuser:' || count(*) FROM ${table} WHERE email = ${email} AND ${column} = ${pw};`,
     'COMMIT;',
     '',
   ].join('\n');

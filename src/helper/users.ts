@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { HelperContext } from './context.js';
 import { HelperError } from './errors.js';
@@ -55,7 +56,6 @@ async function retire(ctx: HelperContext, uid: number): Promise<void> {
 
 /** Ids in passwd or group, or ever given to an app: none of them is handed out. */
 async function freeId(ctx: HelperContext): Promise<number> {
-  const { readFile } = await import('node:fs/promises');
   const taken = await retired(ctx);
   for (const file of ['/etc/passwd', '/etc/group'])
     for (const line of (await readFile(file, 'utf8')).split('\n')) {
