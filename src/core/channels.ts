@@ -33,6 +33,7 @@ export const ALERT_KINDS = [
   'disk_low',
   'host_check',
   'certificate',
+  'replica',
 ] as const;
 export const alertKindsSchema = z
   .array(z.enum([...ALERT_KINDS, '*']))

@@ -219,7 +219,26 @@ export interface DeploymentInputsTable {
   input: string;
 }
 
+/** An app's off-host replica target and its last status (issue #27). */
+export interface ReplicasTable {
+  app_id: string;
+  app: string;
+  /** The target as JSON, secrets included: never answered. */
+  target: string;
+  sync_seconds: number;
+  retention_hours: number;
+  created_at: string;
+  updated_at: string;
+  checked_at: string | null;
+  generation: string | null;
+  last_sync_at: string | null;
+  lag_seconds: number | null;
+  generations: number | null;
+  error: string | null;
+}
+
 export interface DB {
+  replicas: ReplicasTable;
   deployment_inputs: DeploymentInputsTable;
   bundles: BundlesTable;
   backups: BackupsTable;

@@ -6,6 +6,7 @@ import { exec } from '../host/exec.js';
 import { readZip } from '../host/zip.js';
 import { BUNDLE_DIRS, clear, copyData, exists } from './app-files.js';
 import { trial } from './as-app-trial.js';
+import { replicaPrepare, replicaRestore } from './as-app-replica.js';
 
 /**
  * Work inside an app's directory, done by the helper re-run as the app's own
@@ -115,6 +116,8 @@ const OPS: Record<string, { fn: (app: string, args: string[]) => Promise<void>; 
   backup: { fn: backup, args: 0 },
   restore: { fn: restore, args: 0 },
   trial: { fn: trial, args: 2 },
+  'replica-prepare': { fn: replicaPrepare, args: 0 },
+  'replica-restore': { fn: replicaRestore, args: 0 },
 };
 export const AS_APP_OPS = Object.keys(OPS);
 

@@ -13,6 +13,8 @@ export type AsAppIo = Pick<SandboxRun, 'stdin' | 'stdout' | 'timeoutMs' | 'versi
 /** What every verb works with: root's config and templates, the helper's records, and the app's identity. */
 export interface HelperContext {
   config: HelperConfig;
+  /** The helper's own file: the replica's transient units run its as-replica work. */
+  selfFile: string;
   templates: Templates;
   records: Records;
   layout: AppLayout;
@@ -49,6 +51,7 @@ export function createContext(config: HelperConfig, selfFile: string): HelperCon
   };
   const ctx: HelperContext = {
     config,
+    selfFile,
     layout,
     appDir,
     appUser,

@@ -14,6 +14,16 @@ import {
   revertBundle,
 } from './app-dirs.js';
 import { runAsApp } from './as-app.js';
+import { runAsReplica } from './as-replica.js';
+import { replicaCheckSpecSchema, replicaRestoreSpecSchema, replicaSpecSchema } from '../replica-rules.js';
+import {
+  checkTarget,
+  controlReplica,
+  installReplica,
+  removeReplica,
+  replicaGenerations,
+  restoreReplica,
+} from './replica.js';
 import { caddyRoutes, installSite, reloadCaddy, removeSite, validateCaddy } from './caddy.js';
 import { loadHelperConfig } from './config.js';
 import { createContext, type HelperContext } from './context.js';
@@ -92,6 +102,13 @@ const VERBS: Record<HelperVerb, Handler> = {
   'install-bundle': (ctx, [n]) => installBundle(ctx, n!),
   'revert-bundle': (ctx, [n]) => revertBundle(ctx, n!),
   'trial-release': (ctx, [n, v]) => trialRelease(ctx, n!, v!),
+  'replica-install': (ctx, [n]) => installReplica(ctx, n!, readSpec(replicaSpecSchema)),
+  'replica-remove': (ctx, [n]) => removeReplica(ctx, n!),
+  'replica-start': (ctx, [n]) => controlReplica(ctx, n!, 'start'),
+  'replica-stop': (ctx, [n]) => controlReplica(ctx, n!, 'stop'),
+  'replica-restore': (ctx, [n]) => restoreReplica(ctx, n!, readSpec(replicaRestoreSpecSchema)),
+  'replica-generations': (ctx, [n]) => replicaGenerations(ctx, n!),
+  'replica-check': (ctx, [n]) => checkTarget(ctx, n!, readSpec(replicaCheckSpecSchema).target),
 };
 
 const ARG_RULES = { name: APP_NAME_PATTERN, id: BACKUP_ID_PATTERN, version: VERSION_PATTERN } as const;
@@ -99,6 +116,7 @@ const ARG_RULES = { name: APP_NAME_PATTERN, id: BACKUP_ID_PATTERN, version: VERS
 async function main(argv: string[]): Promise<number> {
   const self = fileURLToPath(import.meta.url);
   if (argv[0] === 'as-app') return runAsApp(argv.slice(1));
+  if (argv[0] === 'as-replica') return runAsReplica(argv.slice(1));
   process.umask(0o022);
   const verb = argv[0] ?? '';
   const args = argv.slice(1);

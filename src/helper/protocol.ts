@@ -46,6 +46,13 @@ export const HELPER_VERBS = {
   'install-bundle': { args: ['name'], stdin: 'bundle-zip' },
   'revert-bundle': { args: ['name'], stdin: null },
   'trial-release': { args: ['name', 'version'], stdin: null },
+  'replica-install': { args: ['name'], stdin: 'replica-spec' },
+  'replica-remove': { args: ['name'], stdin: null },
+  'replica-start': { args: ['name'], stdin: null },
+  'replica-stop': { args: ['name'], stdin: null },
+  'replica-restore': { args: ['name'], stdin: 'replica-restore-spec' },
+  'replica-generations': { args: ['name'], stdin: null },
+  'replica-check': { args: ['name'], stdin: 'replica-check-spec' },
 } as const satisfies Record<string, { args: readonly ('name' | 'id' | 'version')[]; stdin: string | null }>;
 
 export type HelperVerb = keyof typeof HELPER_VERBS;

@@ -1,0 +1,68 @@
+import type { Logger } from '../../log.js';
+import type { ReplicaView, Replicas } from './replicas.js';
+
+/** What the watcher raises and resolves: the alert code's own raise/resolve (src/core/alerts.ts). */
+export interface ReplicaAlerts {
+  raise(key: string, kind: 'replica', app: string, title: string, detail: string | null): Promise<unknown>;
+  resolve(key: string, title: string, detail: string | null): Promise<void>;
+}
+
+/**
+ * A replica's status becomes an incident when its target fails or falls more
+ * than `lagSeconds` behind, and the incident resolves when it is back. Statuses
+ * are refreshed every `intervalSeconds`, one app after the other (never all at
+ * once: each costs a helper call and a Litestream listing of the target).
+ */
+export function createReplicaWatch(
+  deps: { replicas: () => Replicas; alerts: ReplicaAlerts; log: Logger },
+  opts: { intervalSeconds: number; lagSeconds: number },
+) {
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | null = null;
+
+  async function judge(app: string, v: ReplicaView): Promise<void> {
+    const key = `replica:${v.app_id}`;
+    const s = v.status;
+    if (s.error) {
+      await deps.alerts.raise(key, 'replica', app, `the replica of ${app} fails`, s.error);
+      return;
+    }
+    if (s.lag_seconds !== null && s.lag_seconds > opts.lagSeconds) {
+      await deps.alerts.raise(
+        key,
+        'replica',
+        app,
+        `the replica of ${app} is ${Math.round(s.lag_seconds)} s behind`,
+        `last sync ${s.last_sync_at ?? 'never'}; the bound is ${opts.lagSeconds} s`,
+      );
+      return;
+    }
+    await deps.alerts.resolve(key, `the replica of ${app} is in sync again`, `last sync ${s.last_sync_at ?? 'never'}`);
+  }
+
+  async function round(): Promise<void> {
+    for (const app of await deps.replicas().names()) {
+      await deps
+        .replicas()
+        .refresh(app)
+        .catch((err: unknown) => deps.log.warn({ err, app }, 'replica status check failed'));
+    }
+  }
+
+  return {
+    judge,
+    start() {
+      timer = setInterval(() => {
+        if (running) return;
+        running = round().finally(() => {
+          running = null;
+        });
+      }, opts.intervalSeconds * 1000);
+      timer.unref();
+    },
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
