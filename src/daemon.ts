@@ -43,9 +43,7 @@ import { registerBackupRoutes } from './api/routes/backups.js';
 import { loadUi } from './api/ui.js';
 import { auditLog } from './api/audit-log.js';
 import { createRetention } from './core/retention.js';
-import { createReplicas, type ReplicaView } from './core/replication/replicas.js';
-import { registerReplicaRestore } from './core/replication/replica-restore.js';
-import { createReplicaWatch } from './core/replication/replica-watch.js';
+import { createReplication } from './core/replication/replication.js';
 import { registerReplicaRoutes } from './api/routes/replica.js';
 import { mkdir, chmod } from 'node:fs/promises';
 import path from 'node:path';
@@ -142,18 +140,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     });
     stack.push(() => backups.stop());
     const changes = createChanges({ ...appDeps, backups });
-    // Replicas report their status to the alerts, which exist only further down.
-    let judgeReplica: (app: string, v: ReplicaView) => Promise<void> = async () => undefined;
-    const replicas = createReplicas({
-      db,
-      privileged,
-      log: log.child({ mod: 'replicas' }),
-      onStatus: (app, v) => judgeReplica(app, v),
-    });
-    const restores = registerReplicaRestore({ ...appDeps, backups, replicas });
-    events.subscribe((e) => {
-      if (e.type === 'app.deleted' && e.app) void replicas.forget(e.app).catch(() => undefined);
-    });
+    const replication = createReplication({ ...appDeps, db, backups });
     const ops = createAppOps(appDeps, () => backups.sync());
     // Every kind has registered its recoverer by now.
     await deployments.recoverInterrupted();
@@ -231,13 +218,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     const system = createSystemChecks({ config, systemd, journal, privileged, startedAt, drifted: apps.drifted });
     alerts.start();
     stack.push(() => alerts.stop());
-    const replicaWatch = createReplicaWatch(
-      { replicas: () => replicas, alerts, log: log.child({ mod: 'replicas' }) },
-      { intervalSeconds: config.replica_check_seconds, lagSeconds: config.replica_lag_alert_seconds },
-    );
-    judgeReplica = replicaWatch.judge;
-    replicaWatch.start();
-    stack.push(() => replicaWatch.stop());
+    stack.push(replication.watch(alerts));
     const certificates = createCertificates({
       // Every ready app (or one) with the domains it is served at, in one query.
       domains: async (only?: string) =>
@@ -286,7 +267,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
         (app) => registerBackupRoutes(app, { backups, changes }),
         (app) => registerEnvRoutes(app, { apps, ops }),
         (app) => registerAlertRoutes(app, { alerts: alerts, channels }),
-        (app) => registerReplicaRoutes(app, { replicas, restores, apps }),
+        (app) => registerReplicaRoutes(app, { ...replication, apps }),
         ...(ui ? [ui] : []),
       ],
     });

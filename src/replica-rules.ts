@@ -45,7 +45,8 @@ export const s3TargetSchema = z
   })
   .strict();
 
-const PRIVATE_KEY = /^-----BEGIN OPENSSH PRIVATE KEY-----\n([A-Za-z0-9+/=]{1,100}\n){1,100}-----END OPENSSH PRIVATE KEY-----\n?$/;
+const PRIVATE_KEY =
+  /^-----BEGIN OPENSSH PRIVATE KEY-----\n([A-Za-z0-9+/=]{1,100}\n){1,100}-----END OPENSSH PRIVATE KEY-----\n?$/;
 
 export const sftpTargetSchema = z
   .object({
@@ -75,7 +76,7 @@ export function redactTarget(t: ReplicaTarget): Record<string, string | number |
   const out: Record<string, string | number | boolean> = {};
   for (const [k, v] of Object.entries(t)) {
     if ((SECRET_FIELDS as readonly string[]).includes(k)) out[`has_${k}`] = true;
-    else out[k] = v as string | number;
+    else out[k] = v;
   }
   return out;
 }

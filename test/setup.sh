@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
-for pkg in caddy sudo sqlite3 chromium systemd util-linux python3 python3-pip make g++ ca-certificates; do
+for pkg in caddy sudo sqlite3 chromium systemd util-linux python3 python3-pip make g++ ca-certificates age; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
 done
 command -v node >/dev/null || need+=(nodejs npm)
@@ -28,5 +28,8 @@ if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
 fi
 # A second run finds every executable cached and fetches and builds nothing.
 node test/pocketbase/fetch.mjs
+# Litestream (npm, sha256-pinned) and the S3 server the replica tests run (versitygw, built from its
+# pinned module through the Go module proxy): test/replica/versions.json.
+node test/replica/fetch.mjs
 npm run build --silent
 echo "setup: ready"

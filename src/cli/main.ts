@@ -6,6 +6,7 @@ import { createLogger } from '../log.js';
 import { PocketdError } from '../errors.js';
 import { scopeSchema, tokenNameSchema } from '../core/scopes.js';
 import { VERSION } from '../version.js';
+import { CliUsage, REPLICA_HELP, replicaCommand } from './replica.js';
 
 const HELP = `pocketd ${VERSION} - keeps many PocketBase apps alive on one host
 
@@ -16,6 +17,7 @@ Usage:
   pocketd token create --name N --scope S [--expires-days D]
                                                   create an API token and print it once;
                                                   S is admin, app:<name>:read or app:<name>:deploy
+${REPLICA_HELP}
   pocketd --help | --version
 
 Configuration comes from POCKETD_* environment variables and the JSON file named
@@ -134,10 +136,12 @@ export async function main(argv: string[]): Promise<number> {
     if (cmd === 'serve') return await serveCommand();
     if (cmd === 'admin' && sub === 'create') return await adminCreate(rest);
     if (cmd === 'token' && sub === 'create') return await tokenCreate(rest);
+    if (cmd === 'replica') return await replicaCommand(sub, rest, readStdin);
     throw new UsageError(`unknown command '${argv.slice(0, 2).join(' ')}'; see pocketd --help`);
   } catch (err) {
     if (
       err instanceof UsageError ||
+      err instanceof CliUsage ||
       err instanceof ConfigError ||
       (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
     ) {

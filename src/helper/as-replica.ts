@@ -1,11 +1,11 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { exec, ExecError } from '../host/exec.js';
 import { REPLICATED_DBS, timestampSchema } from '../replica-rules.js';
 
 /**
- * `pocketd-helper as-replica restore LITESTREAM PB_DATA TIMESTAMP|latest`:
- * run inside a replica's transient unit (its dynamic user, its credentials,
+ * `pocketd-helper as-replica restore LITESTREAM PB_DATA CONFIG TIMESTAMP|latest`:
+ * run inside a replica's transient unit (the replica's user, its config,
  * never the app's user and never root). Restores each database of the app's
  * replica into the unit's private /tmp and prints them as one tar on stdout,
  * which root hands to the app's own as-app `replica-restore`.
@@ -15,23 +15,21 @@ export async function runAsReplica(args: string[]): Promise<number> {
     process.stderr.write('pocketd-helper: as-replica work never runs as root\n');
     return 64;
   }
-  const [op, litestream, pbData, when] = args;
-  const creds = process.env.CREDENTIALS_DIRECTORY;
+  const [op, litestream, pbData, config, when] = args;
   const ts = when === 'latest' ? null : timestampSchema.safeParse(when).data;
-  if (op !== 'restore' || !litestream || !pbData || !path.isAbsolute(pbData) || ts === undefined || !creds) {
-    process.stderr.write('pocketd-helper: usage: as-replica restore LITESTREAM PB_DATA TIMESTAMP|latest\n');
+  if (op !== 'restore' || !litestream || !pbData || !path.isAbsolute(pbData) || !config || ts === undefined) {
+    process.stderr.write('pocketd-helper: usage: as-replica restore LITESTREAM PB_DATA CONFIG TIMESTAMP|latest\n');
     return 64;
   }
   const out = await mkdtemp('/tmp/restore-');
   const got: string[] = [];
   try {
     for (const db of REPLICATED_DBS) {
-      const argv = ['restore', '-no-expand-env', '-config', path.join(creds, 'litestream.yml')];
+      const argv = ['restore', '-no-expand-env', '-config', config];
       argv.push('-if-replica-exists', '-o', path.join(out, db));
       if (ts) argv.push('-timestamp', ts);
       await exec(litestream, [...argv, path.join(pbData, db)], { timeoutMs: 60 * 60_000 });
-      const present = await exec('test', ['-f', path.join(out, db)], { allowFailure: true });
-      if (present.code === 0) got.push(db);
+      if ((await stat(path.join(out, db)).catch(() => null))?.isFile()) got.push(db);
     }
     if (!got.includes('data.db')) throw new Error('the target holds no replica of data.db for that time');
     await exec('tar', ['-c', '-C', out, ...got], { stdout: 1, timeoutMs: 60 * 60_000 });

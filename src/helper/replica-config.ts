@@ -59,7 +59,7 @@ export function renderLitestreamConfig(
   dbs: readonly string[] = REPLICATED_DBS,
 ): string {
   const doc = {
-    logging: { level: 'info', type: 'text', stderr: false },
+    logging: { level: 'info', type: 'text', stderr: true },
     dbs: dbs.map((db) => ({
       path: path.join(places.pbData, db),
       'meta-path': path.join(places.metaDir, `${db}-litestream`),

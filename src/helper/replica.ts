@@ -1,18 +1,14 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { lstat, rm } from 'node:fs/promises';
+import { chown, lstat, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { readIfExists } from '../host/files.js';
-import {
-  replicaSpecSchema,
-  type ReplicaRestoreSpec,
-  type ReplicaSpec,
-  type ReplicaTarget,
-} from '../replica-rules.js';
+import { replicaSpecSchema, type ReplicaRestoreSpec, type ReplicaSpec, type ReplicaTarget } from '../replica-rules.js';
 import { createReplicaTemplates, replicaContext, type ReplicaContext } from '../host/replica-templates.js';
 import type { HelperContext } from './context.js';
 import { HelperError } from './errors.js';
-import { ensureRootDir, writeRootFile } from './root-files.js';
+import { ensureRootDir, writeRootFile, type Ids } from './root-files.js';
+import { ensureReplicaUser, removeReplicaUser } from './replica-user.js';
 import { renderLitestreamConfig, type AgeKeys } from './replica-config.js';
 import { SANDBOX_NODE_FLAGS } from './sandbox-run.js';
 import { assertStopped } from './units.js';
@@ -35,7 +31,7 @@ const templatesOf = (ctx: HelperContext) => createReplicaTemplates(ctx.config.te
 
 /** The host's age key pair; made on first use (age-keygen), root's alone. */
 async function ageKeys(ctx: HelperContext): Promise<AgeKeys> {
-  await ensureRootDir(dirOf(ctx), 0o700);
+  await ensureRootDir(dirOf(ctx), 0o711);
   let text = await readIfExists(path.join(dirOf(ctx), AGE_KEY));
   if (text === null) {
     const made = await ctx.run(72, 'age-keygen', []);
@@ -72,6 +68,7 @@ async function writeUnitFiles(
   source: string,
 ): Promise<ReplicaContext> {
   const keys = await ageKeys(ctx);
+  const owner = await ensureReplicaUser(ctx, name);
   const base = unit.replace(/\.service$/, '');
   const rc = replicaContext(ctx.layout, name, {
     config_file: path.join(dirOf(ctx), `${base}.yml`),
@@ -81,15 +78,21 @@ async function writeUnitFiles(
   const config = renderLitestreamConfig(spec, source, keys, {
     pbData: path.join(rc.app_dir, 'pb_data'),
     metaDir: `/var/lib/${rc.state_dir}`,
-    keyFile: `/run/credentials/${unit}/sftp.key`,
+    keyFile: rc.key_file ?? '',
   });
-  await writeRootFile(dirOf(ctx), path.basename(rc.config_file), config, 0o600);
+  await writeOwnedFile(dirOf(ctx), path.basename(rc.config_file), config, owner);
   if (spec.target.type === 'sftp' && rc.key_file)
-    await writeRootFile(dirOf(ctx), path.basename(rc.key_file), ensureNewline(spec.target.private_key), 0o600);
+    await writeOwnedFile(dirOf(ctx), path.basename(rc.key_file), ensureNewline(spec.target.private_key), owner);
   return rc;
 }
 
 const ensureNewline = (s: string) => (s.endsWith('\n') ? s : `${s}\n`);
+
+/** A file of the replica's user alone (0600) in root's directory: written by root under a fresh name, then renamed. */
+async function writeOwnedFile(dir: string, name: string, content: string, owner: Ids): Promise<void> {
+  await writeRootFile(dir, name, content, 0o600);
+  await chown(path.join(dir, name), owner.uid, owner.gid);
+}
 
 async function removeUnitFiles(ctx: HelperContext, unit: string): Promise<void> {
   const base = unit.replace(/\.service$/, '');
@@ -99,7 +102,7 @@ async function removeUnitFiles(ctx: HelperContext, unit: string): Promise<void> 
 /** replica-install: (re)writes the app's replica unit and its credentials, opens its databases to it, starts it. */
 export async function installReplica(ctx: HelperContext, name: string, spec: ReplicaSpec): Promise<void> {
   ctx.appIds(name);
-  await ensureRootDir(dirOf(ctx), 0o700);
+  await ensureRootDir(dirOf(ctx), 0o711);
   const unit = replicaUnit(name);
   const rc = await writeUnitFiles(ctx, name, unit, spec, name);
   await writeRootFile(dirOf(ctx), `${name}.json`, `${JSON.stringify(spec)}\n`, 0o600);
@@ -119,6 +122,9 @@ export async function removeReplica(ctx: HelperContext, name: string): Promise<v
   await rm(specFile(ctx, name), { force: true });
   await ctx.run(69, 'systemctl', ['daemon-reload']);
   await ctx.run(69, 'systemctl', ['reset-failed', unit], { allowFailure: true });
+  // Litestream's own state of this app (its shadow WAL) goes with its user.
+  await rm(path.join('/var/lib/pocketd-replica', name), { recursive: true, force: true });
+  await removeReplicaUser(ctx, name);
 }
 
 /** replica-control: starts or stops the app's replica unit (around a restore), when it has one. */
@@ -139,11 +145,13 @@ async function inReplicaSandbox(
   name: string,
   spec: ReplicaSpec,
   source: string,
-  argv: (unit: string) => string[],
-): Promise<{ done: Promise<void>; stdout: NodeJS.ReadableStream }> {
+  argv: (rc: ReplicaContext) => string[],
+): Promise<{ done: Promise<void>; stdout: NodeJS.ReadableStream; stderr: () => string }> {
   const unit = `pocketd-replica-work-${name}_${randomBytes(6).toString('hex')}.service`;
   const rc = await writeUnitFiles(ctx, name, unit, spec, source);
-  const props = templatesOf(ctx).replicaSandboxProperties(rc).flatMap((p) => ['-p', p]);
+  const props = templatesOf(ctx)
+    .replicaSandboxProperties(rc)
+    .flatMap((p) => ['-p', p]);
   const child = spawn(
     'systemd-run',
     [
@@ -158,7 +166,7 @@ async function inReplicaSandbox(
       '-p',
       'Environment=HOME=/nonexistent LC_ALL=C.UTF-8',
       '--',
-      ...argv(unit),
+      ...argv(rc),
     ],
     { stdio: ['ignore', 'pipe', 'pipe'], cwd: '/' },
   );
@@ -174,7 +182,7 @@ async function inReplicaSandbox(
       });
     }),
   );
-  return { done, stdout: child.stdout };
+  return { done, stdout: child.stdout, stderr: () => err };
 }
 
 /**
@@ -187,7 +195,7 @@ export async function restoreReplica(ctx: HelperContext, name: string, req: Repl
   ctx.appIds(name);
   const litestream = await assertLitestream(ctx);
   const pbData = path.join(ctx.appDir(name), 'pb_data');
-  const w = await inReplicaSandbox(ctx, name, req.spec, req.source, () => [
+  const w = await inReplicaSandbox(ctx, name, req.spec, req.source, (rc) => [
     process.execPath,
     ...SANDBOX_NODE_FLAGS,
     ctx.selfFile,
@@ -195,6 +203,7 @@ export async function restoreReplica(ctx: HelperContext, name: string, req: Repl
     'restore',
     litestream,
     pbData,
+    rc.config_file,
     req.timestamp ?? 'latest',
   ]);
   const into = ctx.asApp(name, 'replica-restore', { stdin: w.stdout, timeoutMs: 60 * 60_000 });
@@ -212,17 +221,20 @@ export async function replicaGenerations(ctx: HelperContext, name: string): Prom
 async function generationsOf(ctx: HelperContext, name: string, spec: ReplicaSpec, source: string) {
   const litestream = await assertLitestream(ctx);
   const db = path.join(ctx.appDir(name), 'pb_data', 'data.db');
-  const w = await inReplicaSandbox(ctx, name, spec, source, (unit) => [
+  const w = await inReplicaSandbox(ctx, name, spec, source, (rc) => [
     litestream,
     'generations',
     '-no-expand-env',
     '-config',
-    `/run/credentials/${unit}/litestream.yml`,
+    rc.config_file,
     db,
   ]);
   const chunks: Buffer[] = [];
   w.stdout.on('data', (d: Buffer) => chunks.push(d));
   await w.done;
+  // Litestream lists what it could and logs what it could not (exit 0): a logged error is a failure here.
+  const failed = /level=ERROR msg="([^"]*)".*?error="([^"]*)"/.exec(w.stderr());
+  if (failed) throw new HelperError(72, `${failed[1]}: ${failed[2]!.split('\\n')[0]}`);
   return Buffer.concat(chunks).toString('utf8');
 }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import Handlebars from 'handlebars';
@@ -7,6 +8,8 @@ import { appUserOf, TemplateError, type AppLayout } from './templates.js';
 export interface ReplicaContext {
   name: string;
   apps_user: string;
+  /** The replica's own user: never the app's. */
+  replica_user: string;
   app_unit: string;
   app_dir: string;
   apps_dir: string;
@@ -14,6 +17,8 @@ export interface ReplicaContext {
   hidden: string[];
   /** Relative to /var/lib: systemd's StateDirectory= (Litestream's shadow WAL). */
   state_dir: string;
+  /** Root's directory of replica configs: only the unit's own files are shown inside it. */
+  config_dir: string;
   config_file: string;
   key_file: string | null;
   litestream: string;
@@ -26,14 +31,24 @@ export const replicaContext = (
 ): ReplicaContext => ({
   name,
   apps_user: appUserOf(name),
+  replica_user: replicaUserOf(name),
   app_unit: `pb-${name}.service`,
   app_dir: path.join(l.apps_dir, name),
   apps_dir: l.apps_dir,
   releases_dir: l.releases_dir,
-  hidden: [l.data_dir, path.dirname(l.env_dir)],
+  // The apps' env files and the daemon's store; its own config directory is shown with its own files only.
+  hidden: [l.data_dir, l.env_dir],
   state_dir: `pocketd-replica/${name}`,
+  config_dir: path.dirname(files.config_file),
   ...files,
 });
+
+/** The replica's user: `pr-<name>`, shortened as app users are when that would pass 32 characters. */
+export function replicaUserOf(name: string): string {
+  const plain = `pr-${name}`;
+  if (plain.length <= 32) return plain;
+  return `pr-${name.slice(0, 20)}-${createHash('sha256').update(name).digest('hex').slice(0, 8)}`;
+}
 
 const UNSAFE = /[\0-\x1f\x7f{}"'`\\;$%\s]/;
 

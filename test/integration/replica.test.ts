@@ -32,7 +32,7 @@ const s3Target = () => ({
 before(async () => {
   s3 = await startS3();
   sftp = await startSftp();
-  h = await setupPocketdHost({ settings: { replica_check_seconds: '2', replica_lag_alert_seconds: '10' } });
+  h = await setupPocketdHost({ settings: { replica_check_seconds: '5', replica_lag_alert_seconds: '10' } });
   const r = await h.api('POST', '/api/apps', { name: 'shop', pocketbase_version: PB_LATEST });
   assert.equal((await h.waitDeployment(r.body.deployment_id)).status, 'success');
   port = r.body.port;
@@ -63,9 +63,18 @@ test('a target is refused with the field named when it is malformed or its crede
     );
   }
   // Well-formed, but the real server refuses the secret: tried before it is saved.
-  const wrong = await h.api('PUT', '/api/apps/shop/replica', { target: { ...s3Target(), secret_access_key: 'wrongwrongwrong' } });
+  const wrong = await h.api('PUT', '/api/apps/shop/replica', {
+    target: { ...s3Target(), secret_access_key: 'wrongwrongwrong' },
+  });
   assert.equal(wrong.status, 422, JSON.stringify(wrong.body));
   assert.equal(wrong.body.error.fields[0].code, 'REPLICA_UNREACHABLE');
+  assert.match(wrong.body.error.message, /SignatureDoesNotMatch/);
+  assert.ok(!wrong.body.error.message.includes('wrongwrongwrong'));
+  const nobucket = await h.api('PUT', '/api/apps/shop/replica', {
+    target: { ...s3Target(), bucket: 'no-such-bucket' },
+  });
+  assert.equal(nobucket.status, 422);
+  assert.match(nobucket.body.error.message, /NoSuchBucket/);
   assert.equal((await h.api('GET', '/api/apps/shop/replica')).status, 404);
 });
 
@@ -86,9 +95,14 @@ test('replicates continuously to S3, encrypted, and no answer, property or log c
   assert.ok(v.status.last_sync_at);
   // What the server holds is age ciphertext, under the app's name and identity.
   const keys = s3.keys();
-  assert.ok(keys.some((k) => k.startsWith(`host1/shop.${put.body.app_id}/data.db/generations/`)), keys.join('\n'));
+  assert.ok(
+    keys.some((k) => k.startsWith(`host1/shop.${put.body.app_id}/data.db/generations/`)),
+    keys.join('\n'),
+  );
   for (const k of keys.filter((x) => x.endsWith('.lz4'))) {
-    const head = readFileSync(path.join(s3.root, s3.bucket, k)).subarray(0, 22).toString();
+    const head = readFileSync(path.join(s3.root, s3.bucket, k))
+      .subarray(0, 22)
+      .toString();
     assert.equal(head, 'age-encryption.org/v1\n', k);
   }
   // A read token sees the status, never the secret.

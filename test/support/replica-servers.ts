@@ -17,7 +17,10 @@ import { tempDir } from './tmp.js';
  */
 
 const manifest = JSON.parse(
-  readFileSync(path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../../test/replica/versions.json'), 'utf8'),
+  readFileSync(
+    path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../../test/replica/versions.json'),
+    'utf8',
+  ),
 ) as { cache: string; tools: Array<{ name: string; version: string }> };
 export const toolPath = (name: string) => {
   const t = manifest.tools.find((x) => x.name === name)!;

@@ -83,7 +83,11 @@ const checkReplica = createRoute({
   responses: { 200: json(Replica, 'The replica, just checked'), ...commonErrors, ...errors(404) },
 });
 const restore = createRoute({
-  ...route('post', '/api/apps/{name}/restore', "Restore the app's data from its replica (queued; snapshot, health gate)"),
+  ...route(
+    'post',
+    '/api/apps/{name}/restore',
+    "Restore the app's data from its replica (queued; snapshot, health gate)",
+  ),
   request: { params: NameParam, ...jsonBody(RestoreBody) },
   responses: { 202: json(QueuedSchema, 'Queued'), ...commonErrors, ...errors(404, 409, 429) },
 });
@@ -148,7 +152,9 @@ export function registerReplicaRoutes(
       actorName(p),
     );
     const queued = await deps.restores.restore(body.name, actorName(p), name, body.timestamp);
-    return c.json({ name: created.name, port: created.port, deployment_id: created.deployment_id, restore: queued }, 202);
+    return c.json(
+      { name: created.name, port: created.port, deployment_id: created.deployment_id, restore: queued },
+      202,
+    );
   });
 }
-

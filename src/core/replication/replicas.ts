@@ -90,7 +90,7 @@ export function createReplicas(deps: {
     if (!replica) throw notFound('replica of app', app);
     return replicaSpecSchema.parse({
       app_id: replica.app_id,
-      target: JSON.parse(replica.target),
+      target: JSON.parse(replica.target) as unknown,
       sync_seconds: replica.sync_seconds,
       retention_hours: replica.retention_hours,
     });
@@ -118,7 +118,11 @@ export function createReplicas(deps: {
     try {
       await privileged.run('replica-install', [app], { spec, timeoutMs: 120_000 });
     } catch (err) {
-      await db.updateTable('replicas').set({ error: said(err) }).where('app_id', '=', a.app_id).execute();
+      await db
+        .updateTable('replicas')
+        .set({ error: said(err) })
+        .where('app_id', '=', a.app_id)
+        .execute();
       throw new PocketdError('OPERATION_FAILED', `the replica of ${app} could not be installed: ${said(err)}`);
     }
     deps.log.info({ app, type: spec.target.type }, 'replica target set');

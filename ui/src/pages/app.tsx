@@ -4,12 +4,13 @@ import { Badge, ErrorNote, useLoad } from '../components.js';
 import { LogView } from '../logview.js';
 import type { AppDetail, Deployment } from '../types.js';
 import { Backups } from './app-backups.js';
+import { ReplicaPanel } from './app-replica.js';
 import { Deploy, Deployments } from './app-deploy.js';
 import { EnvEditor } from './app-env.js';
 import { Overview } from './app-overview.js';
 import { Settings } from './app-settings.js';
 
-const TABS = ['overview', 'logs', 'deployments', 'deploy', 'backups', 'env', 'settings'] as const;
+const TABS = ['overview', 'logs', 'deployments', 'deploy', 'backups', 'replica', 'env', 'settings'] as const;
 
 /** One app: every tab of what can be seen and done with it. */
 export function AppPage({ name, tab }: { name: string; tab: string }) {
@@ -81,6 +82,8 @@ export function AppPage({ name, tab }: { name: string; tab: string }) {
         <Deploy app={app} onDone={reload} />
       ) : current === 'backups' ? (
         <Backups app={name} />
+      ) : current === 'replica' ? (
+        <ReplicaPanel app={name} />
       ) : current === 'env' ? (
         <EnvEditor app={name} />
       ) : (

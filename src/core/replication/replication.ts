@@ -1,0 +1,40 @@
+import type { Database } from '../../db/database.js';
+import type { AppDeps } from '../app-deps.js';
+import type { Backups } from '../backups.js';
+import { createReplicas, type ReplicaView } from './replicas.js';
+import { registerReplicaRestore } from './replica-restore.js';
+import { createReplicaWatch, type ReplicaAlerts } from './replica-watch.js';
+
+/**
+ * Off-host replication, assembled once in the entry point: the replicas, the
+ * `replica-restore` deployment kind (registered before interrupted deployments
+ * are recovered), and, once the alerts exist, the watch that turns a replica's
+ * status into incidents. A deleted app's replica unit and credentials go with it.
+ */
+export function createReplication(deps: AppDeps & { db: Database; backups: Backups }) {
+  let judge: (app: string, v: ReplicaView) => Promise<void> = async () => undefined;
+  const replicas = createReplicas({
+    db: deps.db,
+    privileged: deps.privileged,
+    log: deps.log.child({ mod: 'replicas' }),
+    onStatus: (app, v) => judge(app, v),
+  });
+  const restores = registerReplicaRestore({ ...deps, replicas });
+  deps.events.subscribe((e) => {
+    if (e.type === 'app.deleted' && e.app) void replicas.forget(e.app).catch(() => undefined);
+  });
+  return {
+    replicas,
+    restores,
+    /** Starts the status watch; answers its stop. */
+    watch(alerts: ReplicaAlerts): () => Promise<void> {
+      const w = createReplicaWatch(
+        { replicas: () => replicas, alerts, log: deps.log.child({ mod: 'replicas' }) },
+        { intervalSeconds: deps.config.replica_check_seconds, lagSeconds: deps.config.replica_lag_alert_seconds },
+      );
+      judge = w.judge;
+      w.start();
+      return () => w.stop();
+    },
+  };
+}
