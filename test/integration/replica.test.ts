@@ -210,3 +210,31 @@ test('replicates to SFTP (a real sshd) and clones an app from a replica', async 
   assert.equal(d.status, 'success', JSON.stringify(d.steps));
   assert.deepEqual(await notesOf(c.body.port).list(), ['blog-note']);
 });
+
+test('a failing target raises a replica incident through the alerts, resolved when it answers again', async () => {
+  const outage = await s3.outage();
+  const failing = await replicaOf('shop');
+  assert.ok(failing.status.error, JSON.stringify(failing.status));
+  const open = await until(
+    async () =>
+      (await h.api('GET', '/api/alerts/incidents?open=true')).body.incidents as Array<{ kind: string; app: string }>,
+    (xs) => xs.some((i) => i.kind === 'replica' && i.app === 'shop'),
+    30_000,
+    500,
+  );
+  assert.ok(open.length > 0);
+  await outage.restart();
+  const ok = await until(
+    () => replicaOf('shop'),
+    (x) => x.status.error === null,
+    30_000,
+    1000,
+  );
+  assert.equal(ok.status.error, null);
+  await until(
+    async () => (await h.api('GET', '/api/alerts/incidents?open=true')).body.incidents as Array<{ kind: string }>,
+    (xs) => !xs.some((i) => i.kind === 'replica'),
+    30_000,
+    500,
+  );
+});

@@ -53,6 +53,8 @@ export interface S3Server {
   root: string;
   /** Every object key of the bucket (its files), sorted. */
   keys(): string[];
+  /** Ends the server (its data stays) and, with `restart`, starts it again on the same port. */
+  outage(): Promise<{ restart: () => Promise<void> }>;
   stop(): Promise<void>;
 }
 
@@ -66,13 +68,21 @@ export async function startS3(bucket = 'pocketd-replicas'): Promise<S3Server> {
   const secretKey = randomBytes(24).toString('base64url');
   let out = '';
   // Credentials through its environment: this process's own child, on a machine where nothing else runs as us.
-  const child = spawn(toolPath('versitygw'), ['--port', `127.0.0.1:${port}`, 'posix', root], {
-    env: { PATH: process.env.PATH, ROOT_ACCESS_KEY: accessKey, ROOT_SECRET_KEY: secretKey },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()).slice(-4000));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()).slice(-4000));
-  await listening(port, child, 'versitygw', () => out);
+  const start = async () => {
+    const c = spawn(toolPath('versitygw'), ['--port', `127.0.0.1:${port}`, 'posix', root], {
+      env: { PATH: process.env.PATH, ROOT_ACCESS_KEY: accessKey, ROOT_SECRET_KEY: secretKey },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    c.stdout!.on('data', (d: Buffer) => (out += d.toString()).slice(-4000));
+    c.stderr!.on('data', (d: Buffer) => (out += d.toString()).slice(-4000));
+    await listening(port, c, 'versitygw', () => out);
+    return c;
+  };
+  let child = await start();
+  const end = async () => {
+    child.kill('SIGTERM');
+    await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
+  };
   return {
     endpoint: `http://127.0.0.1:${port}`,
     port,
@@ -90,9 +100,16 @@ export async function startS3(bucket = 'pocketd-replicas'): Promise<S3Server> {
         .map((f) => path.relative(path.join(root, bucket), f))
         .sort();
     },
+    async outage() {
+      await end();
+      return {
+        restart: async () => {
+          child = await start();
+        },
+      };
+    },
     async stop() {
-      child.kill('SIGTERM');
-      await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
+      await end();
       tmp.cleanup();
     },
   };
