@@ -2,7 +2,7 @@ import path from 'node:path';
 import pino from 'pino';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { openDatabase, migrateToLatest, type Database } from '../../src/db/database.js';
-import { createAuthService, type AuthService } from '../../src/core/auth.js';
+import { createAuthService, type AuthService } from '../../src/core/auth/auth.js';
 import { createApi } from '../../src/api/app.js';
 import type { ApiEnv } from '../../src/api/context.js';
 import { tempDir } from './tmp.js';

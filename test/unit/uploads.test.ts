@@ -5,9 +5,9 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import { createApi } from '../../src/api/app.js';
 import type { ApiEnv } from '../../src/api/context.js';
 import { registerDeployRoutes } from '../../src/api/routes/deploy.js';
-import { createAuthService } from '../../src/core/auth.js';
-import { createApps } from '../../src/core/apps.js';
-import type { Changes } from '../../src/core/changes.js';
+import { createAuthService } from '../../src/core/auth/auth.js';
+import { createApps } from '../../src/core/apps/apps.js';
+import type { Changes } from '../../src/core/changes/changes.js';
 import { inProcess, type InProcess } from '../support/fake-host.js';
 import { buildZip } from '../support/zip.js';
 

@@ -1,8 +1,8 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { createRuleSchema, type Alerts } from '../../core/alerts.js';
-import { createChannelSchema, type Channels } from '../../core/channels.js';
+import { createRuleSchema, type Alerts } from '../../core/alerts/alerts.js';
+import { createChannelSchema, type Channels } from '../../core/alerts/channels.js';
 import { authorize, type ApiEnv } from '../context.js';
-import { commonErrors, errors, json, jsonBody } from '../schemas.js';
+import { commonErrors, errors, json, jsonBody } from '../../contract/common.js';
 
 const Channel = z.object({
   id: z.number().int(),

@@ -1,8 +1,8 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { appNameSchema } from '../../core/app-rules.js';
-import type { HealthChecker } from '../../core/health.js';
+import { appNameSchema } from '../../core/apps/rules.js';
+import type { HealthChecker } from '../../core/observe/health.js';
 import { authorize, type ApiEnv } from '../context.js';
-import { commonErrors, errors, json } from '../schemas.js';
+import { commonErrors, errors, json } from '../../contract/common.js';
 
 const healthRoute = createRoute({
   method: 'get',

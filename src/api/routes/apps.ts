@@ -1,11 +1,11 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import type { Apps } from '../../core/apps.js';
-import type { AppOps } from '../../core/app-ops.js';
-import type { CertificateFacts } from '../../core/certificates.js';
-import { createAppSchema, patchAppSchema, superuserSchema } from '../../core/app-model.js';
-import { appNameSchema, domainSchema } from '../../core/app-rules.js';
+import type { Apps } from '../../core/apps/apps.js';
+import type { AppOps } from '../../core/apps/ops.js';
+import type { CertificateFacts } from '../../core/observe/certificates.js';
+import { createAppSchema, patchAppSchema, superuserSchema } from '../../core/apps/model.js';
+import { appNameSchema, domainSchema } from '../../core/apps/rules.js';
 import { actorName, authorize, type ApiEnv } from '../context.js';
-import { QueuedSchema, commonErrors, errors, json, jsonBody } from '../schemas.js';
+import { QueuedSchema, commonErrors, errors, json, jsonBody } from '../../contract/common.js';
 
 const Runtime = z
   .object({

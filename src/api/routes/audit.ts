@@ -1,8 +1,8 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Database } from '../../db/database.js';
-import { isAuditTarget } from '../audit-fields.js';
+import { isAuditTarget } from '../middleware/audit-fields.js';
 import { authorize, type ApiEnv } from '../context.js';
-import { commonErrors, json } from '../schemas.js';
+import { commonErrors, json } from '../../contract/common.js';
 
 const AuditEntry = z
   .object({

@@ -1,9 +1,9 @@
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import type { AuthService } from '../../core/auth.js';
-import { addressKey } from '../client-address.js';
+import type { AuthService } from '../../core/auth/auth.js';
+import { addressKey } from '../middleware/client-address.js';
 import { principalOf, type ApiEnv } from '../context.js';
-import { commonErrors, errors, json, jsonBody } from '../schemas.js';
+import { commonErrors, errors, json, jsonBody } from '../../contract/common.js';
 
 const LoginBody = z
   .object({

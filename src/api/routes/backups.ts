@@ -1,9 +1,9 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { appNameSchema } from '../../core/app-rules.js';
+import { appNameSchema } from '../../core/apps/rules.js';
 import type { Backups } from '../../core/backups.js';
-import type { Changes } from '../../core/changes.js';
+import type { Changes } from '../../core/changes/changes.js';
 import { actorName, authorize, type ApiEnv } from '../context.js';
-import { QueuedSchema, commonErrors, errors, json } from '../schemas.js';
+import { QueuedSchema, commonErrors, errors, json } from '../../contract/common.js';
 
 const NameParam = z.object({ name: appNameSchema });
 const IdParam = NameParam.extend({ id: z.coerce.number().int().positive() });

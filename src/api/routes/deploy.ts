@@ -1,13 +1,13 @@
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { appNameSchema, versionSchema } from '../../core/app-rules.js';
+import { appNameSchema, versionSchema } from '../../core/apps/rules.js';
 import type { Bundles } from '../../core/bundles.js';
-import type { Changes } from '../../core/changes.js';
-import { invalid } from '../../errors.js';
+import type { Changes } from '../../core/changes/changes.js';
+import { invalid } from '../../shared/errors.js';
 import { readUpload } from '../multipart.js';
 import { actorName, authorize, type ApiEnv } from '../context.js';
-import { QueuedSchema, commonErrors, errors, json, jsonBody } from '../schemas.js';
+import { QueuedSchema, commonErrors, errors, json, jsonBody } from '../../contract/common.js';
 
 const NameParam = z.object({ name: appNameSchema });
 const Bundle = z

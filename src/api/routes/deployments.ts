@@ -1,9 +1,9 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import type { Deployments } from '../../core/deployments.js';
-import { appNameSchema } from '../../core/app-rules.js';
-import { notFound } from '../../errors.js';
+import type { Deployments } from '../../core/deployments/engine.js';
+import { appNameSchema } from '../../core/apps/rules.js';
+import { notFound } from '../../shared/errors.js';
 import { actorName, authorize, type ApiContext, type ApiEnv } from '../context.js';
-import { commonErrors, errors, json } from '../schemas.js';
+import { commonErrors, errors, json } from '../../contract/common.js';
 
 const STATUSES = [
   'queued',

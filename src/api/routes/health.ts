@@ -1,6 +1,6 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { ApiEnv } from '../context.js';
-import { json } from '../schemas.js';
+import { json } from '../../contract/common.js';
 
 const HealthSchema = z
   .object({

@@ -1,16 +1,16 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import type { Apps } from '../../core/apps.js';
-import { appNameSchema } from '../../core/app-rules.js';
-import type { Deployments } from '../../core/deployments.js';
-import type { HealthChecker } from '../../core/health.js';
-import type { Metrics } from '../../core/metrics.js';
-import { renderMetrics } from '../../core/prometheus.js';
+import type { Apps } from '../../core/apps/apps.js';
+import { appNameSchema } from '../../core/apps/rules.js';
+import type { Deployments } from '../../core/deployments/engine.js';
+import type { HealthChecker } from '../../core/observe/health.js';
+import type { Metrics } from '../../core/observe/metrics.js';
+import { renderMetrics } from '../../core/observe/prometheus.js';
 import type { HostInfo } from '../../host/hostinfo.js';
-import { VERSION } from '../../version.js';
-import { childProcessesStarted } from '../../host/exec.js';
-import { busMessagesSeen } from '../../host/systemd-bus.js';
+import { VERSION } from '../../shared/version.js';
+import { childProcessesStarted } from '../../shared/exec.js';
+import { busMessagesSeen } from '../../host/systemd/bus.js';
 import { authorize, type ApiEnv } from '../context.js';
-import { commonErrors, errors, json } from '../schemas.js';
+import { commonErrors, errors, json } from '../../contract/common.js';
 
 const range = z
   .object({

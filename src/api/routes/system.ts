@@ -1,10 +1,10 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import type { Apps } from '../../core/apps.js';
-import { createAppSchema } from '../../core/app-model.js';
-import type { SystemChecks } from '../../core/system.js';
+import type { Apps } from '../../core/apps/apps.js';
+import { createAppSchema } from '../../core/apps/model.js';
+import type { SystemChecks } from '../../core/observe/system.js';
 import type { ReleaseSource } from '../../host/releases.js';
 import { authorize, type ApiEnv } from '../context.js';
-import { commonErrors, errors, json, jsonBody } from '../schemas.js';
+import { commonErrors, errors, json, jsonBody } from '../../contract/common.js';
 import { zodFields } from '../errors.js';
 
 const Issue = z.object({ field: z.string(), code: z.string(), message: z.string() });

@@ -1,8 +1,8 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import type { AuthService } from '../../core/auth.js';
-import { scopeSchema, tokenNameSchema } from '../../core/scopes.js';
+import type { AuthService } from '../../core/auth/auth.js';
+import { scopeSchema, tokenNameSchema } from '../../contract/scopes.js';
 import { authorize, type ApiEnv } from '../context.js';
-import { commonErrors, errors, json, jsonBody } from '../schemas.js';
+import { commonErrors, errors, json, jsonBody } from '../../contract/common.js';
 
 const TokenInfo = z
   .object({

@@ -1,7 +1,7 @@
 import { Fragment } from 'preact';
 import { useState } from 'preact/hooks';
 import { api, bytes, ago } from '../api.js';
-import { toBytes } from '../../../src/size.js';
+import { toBytes } from '../../../src/shared/size.js';
 import { Badge, useLoad } from '../components.js';
 import { RANGES, RangePicker, TimeChart, sinceOf, type RangeName } from '../chart.js';
 import type { AppDetail, AppHealth, AppSample } from '../types.js';
