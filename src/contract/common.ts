@@ -46,3 +46,5 @@ export const QueuedSchema = z
     position: z.number().int().describe('How many operations of this app run or wait before it (0: it starts now)'),
   })
   .openapi('Queued');
+
+export type FieldIssue = z.infer<typeof ErrorEnvelope>['error']['fields'][number];

@@ -41,6 +41,7 @@ import type { AppDeps } from '../core/apps/deps.js';
 import { registerDeployRoutes } from '../api/routes/deploy.js';
 import { registerBackupRoutes } from '../api/routes/backups.js';
 import { loadUi } from '../api/ui.js';
+import { createAudit } from '../core/auth/audit.js';
 import { auditLog } from '../api/middleware/audit-log.js';
 import { createRetention } from '../core/auth/retention.js';
 import { mkdir, chmod } from 'node:fs/promises';
@@ -236,12 +237,12 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     );
     retention.start();
     stack.push(() => retention.stop());
-    const audit = auditLog(db);
-    stack.push(() => audit.flush());
+    const audit = createAudit(db);
+    const auditMiddleware = auditLog(audit);
+    stack.push(() => auditMiddleware.flush());
     const ui = await loadUi(config.ui_dir);
     if (!ui) log.warn({ ui_dir: config.ui_dir }, 'no dashboard build found; the API is served without it');
     const api = createApi({
-      db,
       auth,
       log: log.child({ mod: 'api' }),
       bodyLimitBytes: config.body_limit_bytes,
@@ -251,6 +252,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       hosts: config.api_hosts,
       listenHost: config.listen.host,
       audit,
+      auditLog: auditMiddleware,
       extra: [
         (app) => registerAppRoutes(app, apps, ops, (view) => certificates.of(appDeps.host.servedDomains(view))),
         (app) => registerDeploymentRoutes(app, deployments),

@@ -1,3 +1,4 @@
+import { createAudit } from '../../src/core/auth/audit.js';
 import path from 'node:path';
 import pino from 'pino';
 import type { OpenAPIHono } from '@hono/zod-openapi';
@@ -42,7 +43,7 @@ export async function createTestApi(
     lockSeconds: opts.lockSeconds ?? 300,
   });
   const app = createApi({
-    db,
+    audit: createAudit(db),
     auth,
     log: pino({ level: 'silent' }),
     bodyLimitBytes: opts.bodyLimitBytes ?? 64 * 1024,

@@ -22,7 +22,7 @@ import { registerSystemRoutes } from '../../src/api/routes/system.js';
 async function wholeDocument(): Promise<any> {
   const none = {} as never;
   const app = createApi({
-    db: none,
+    audit: none,
     auth: none,
     log: pino({ level: 'silent' }),
     bodyLimitBytes: 1024,

@@ -1,3 +1,4 @@
+import { createAudit } from '../../src/core/auth/audit.js';
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
@@ -28,7 +29,7 @@ before(async () => {
   const auth = createAuthService(h.db, { sessionDays: 1, maxFailures: 5, lockSeconds: 60 });
   token = (await auth.createApiToken('t', 'admin', 1, null)).token;
   api = createApi({
-    db: h.db,
+    audit: createAudit(h.db),
     auth,
     log: pino({ level: 'silent' }),
     bodyLimitBytes: 64 * 1024,

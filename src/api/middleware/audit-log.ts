@@ -1,8 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono';
-import type { Database } from '../../db/database.js';
-import { nowIso } from '../../core/clock.js';
+import { auditFields, isAuditTarget, type Audit } from '../../core/auth/audit.js';
 import { actorName, type ApiEnv } from '../context.js';
-import { auditFields, isAuditTarget } from './audit-fields.js';
 
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -15,18 +13,14 @@ const WINDOW_MS = 60_000;
  * status) share one row a minute whose fields count them, so nobody can grow the log by
  * knocking. Returns the middleware and a `flush()` that writes the counts now (on stop).
  */
-export function auditLog(db: Database): { middleware: MiddlewareHandler<ApiEnv>; flush(): Promise<void> } {
+export function auditLog(audit: Audit): { middleware: MiddlewareHandler<ApiEnv>; flush(): Promise<void> } {
   const refused = new Map<string, { id: number; since: number; count: number; written: number }>();
 
   async function flush(): Promise<void> {
     const now = Date.now();
     for (const [key, r] of refused) {
       if (r.count !== r.written) {
-        await db
-          .updateTable('audit_log')
-          .set({ fields: JSON.stringify({ refused_requests: r.count }) })
-          .where('id', '=', r.id)
-          .execute();
+        await audit.setFields(r.id, JSON.stringify({ refused_requests: r.count }));
         r.written = r.count;
       }
       if (now - r.since >= WINDOW_MS) refused.delete(key);
@@ -70,22 +64,17 @@ export function auditLog(db: Database): { middleware: MiddlewareHandler<ApiEnv>;
     ) {
       fields = auditFields(await c.req.json().catch(() => null));
     }
-    const row = await db
-      .insertInto('audit_log')
-      .values({
-        at: nowIso(),
-        actor: actorName(p),
-        method: c.req.method,
-        route,
-        target,
-        status: c.res.status,
-        request_id: c.get('requestId'),
-        fields,
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
+    const id = await audit.record({
+      actor: actorName(p),
+      method: c.req.method,
+      route,
+      target,
+      status: c.res.status,
+      request_id: c.get('requestId'),
+      fields,
+    });
     if (anonymousRefusal)
-      refused.set(`${c.req.method} ${route} ${c.res.status}`, { id: row.id, since: Date.now(), count: 1, written: 1 });
+      refused.set(`${c.req.method} ${route} ${c.res.status}`, { id, since: Date.now(), count: 1, written: 1 });
   };
   return {
     middleware,

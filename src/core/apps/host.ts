@@ -7,7 +7,14 @@ import { probeHealth } from '../../host/ports.js';
 import type { Privileged } from '../../host/privileged.js';
 import { caddyRoutesSchema, type CaddyRoutes } from '../../shared/protocol.js';
 import type { Systemd, UnitDetails } from '../../host/systemd/units.js';
-import { appDirOf, envFileOf, siteContext, unitContext, type AppLayout, type Templates } from '../../shared/templates.js';
+import {
+  appDirOf,
+  envFileOf,
+  siteContext,
+  unitContext,
+  type AppLayout,
+  type Templates,
+} from '../../shared/templates.js';
 import type { AppSettings } from './model.js';
 import type { EventBus } from '../events.js';
 

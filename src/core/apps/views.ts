@@ -2,47 +2,15 @@ import type { AppRow, AppStatus } from '../../db/schema.js';
 import { readIfExists, sha256 } from '../../shared/files.js';
 import type { UnitDetails } from '../../host/systemd/units.js';
 import type { AppDeps } from './deps.js';
+import type { AppDetail as ContractDetail, AppState, AppView, Runtime } from '../../contract/apps.js';
 import { unitName } from './host.js';
 import { maskEnv, settingsOf, type AppSettings } from './model.js';
 
-export type AppState = 'running' | 'starting' | 'stopping' | 'stopped' | 'failed' | 'creating' | 'deleting' | 'unknown';
-
-/** What systemd says of an app's unit now. */
-export type Runtime = Omit<UnitDetails, 'unit' | 'load_state'>;
-
-export interface AppView {
-  name: string;
-  port: number;
-  version: string;
-  domains: string[];
-  memory_max: string | null;
-  cpu_quota: number | null;
-  bundle: number | null;
-  backup_schedule: string | null;
-  backup_keep: number;
-  status: AppStatus;
-  desired_state: 'running' | 'stopped';
-  state: AppState;
-  runtime: Runtime | null;
-  created_at: string;
-  updated_at: string;
-}
-
-export interface FileMatch {
-  expected: string | null;
-  installed: string | null;
-  match: boolean;
-}
-export interface AppDetail extends AppView {
-  env: Record<string, string>;
-  site_present: boolean;
-  config_match: {
-    match: boolean;
-    unit: FileMatch;
-    site: FileMatch;
-    routes: { match: boolean; expected: string[]; live: string[] };
-  };
-}
+// The shapes are the API's contract (zod, src/contract/apps.ts); what is built here must match them.
+export type { AppState, AppView, Runtime } from '../../contract/apps.js';
+/** An app with its env and config facts; the API adds what Caddy serves (certificates). */
+export type AppDetail = Omit<ContractDetail, 'certificates'>;
+export type FileMatch = AppDetail['config_match']['unit'];
 
 function stateOf(status: AppStatus, rt: Runtime | null): AppState {
   if (status === 'creating' || status === 'deleting') return status;

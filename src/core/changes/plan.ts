@@ -2,7 +2,13 @@ import { z } from 'zod';
 import type { AppDeps } from '../apps/deps.js';
 import type { AppSettings } from '../apps/model.js';
 import type { Backups } from '../backups.js';
-import { CancelledError, type Deployment, type Recovery, type StepContext, type StepDef } from '../deployments/engine.js';
+import {
+  CancelledError,
+  type Deployment,
+  type Recovery,
+  type StepContext,
+  type StepDef,
+} from '../deployments/engine.js';
 
 /** What an app runs: a PocketBase release and, optionally, a bundle of its own code. */
 export const appReleaseSchema = z.object({ version: z.string(), bundle: z.number().int().nullable() });
