@@ -46,6 +46,7 @@ import { auditLog } from '../api/middleware/audit-log.js';
 import { createRetention } from '../core/auth/retention.js';
 import { mkdir, chmod } from 'node:fs/promises';
 import path from 'node:path';
+import { appOfUnit } from '../shared/naming.js';
 
 export interface Daemon {
   port: number;
@@ -190,7 +191,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     stack.push(() => health.stop());
     // systemd said a unit changed: the event goes out at once, and health follows it.
     onUnit = (unit, now, before) => {
-      const app = /^pb-(.+)\.service$/.exec(unit)?.[1];
+      const app = appOfUnit(unit);
       if (!app) return;
       events.publish('app.state', app, {
         active_state: now.active_state,
