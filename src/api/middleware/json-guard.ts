@@ -1,3 +1,6 @@
+import type { MiddlewareHandler } from 'hono';
+import type { ApiEnv } from '../context.js';
+import { envelope } from '../errors.js';
 /**
  * Checks JSON text before it is parsed: JSON.parse keeps the last of two equal
  * keys without a word, and recurses as deep as it is told. Returns why the text
@@ -44,4 +47,18 @@ export function jsonProblem(text: string, maxDepth = 32): string | null {
     }
   }
   return null;
+}
+
+/** Duplicate keys and very deep nesting are refused (422) before any parser sees a JSON body. */
+export function jsonGuard(): MiddlewareHandler<ApiEnv> {
+  return async (c, next) => {
+    if (!['GET', 'HEAD', 'OPTIONS'].includes(c.req.method) && /json/i.test(c.req.header('content-type') ?? '')) {
+      const problem = jsonProblem(await c.req.text());
+      if (problem)
+        return envelope(c, 422, 'VALIDATION_FAILED', problem, [
+          { field: '(body)', code: 'MALFORMED_JSON', message: problem },
+        ]);
+    }
+    return next();
+  };
 }
