@@ -1,4 +1,4 @@
-import type { Context, MiddlewareHandler } from 'hono';
+import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { ApiEnv } from '../context.js';
 import { envelope } from '../errors.js';
@@ -27,6 +27,6 @@ export function bodyLimits(opts: { jsonBytes: number; uploadBytes?: number | und
         ? Promise.resolve(envelope(c as never, 413, 'PAYLOAD_TOO_LARGE', `the body is larger than ${uploadMax} bytes`))
         : next();
     }
-    return jsonLimit(c as Context<ApiEnv, string>, next);
+    return jsonLimit(c, next);
   };
 }
