@@ -43,6 +43,8 @@ import { registerBackupRoutes } from './api/routes/backups.js';
 import { loadUi } from './api/ui.js';
 import { auditLog } from './api/audit-log.js';
 import { createRetention } from './core/retention.js';
+import { createUpgradeNotes } from './core/upgrade-notes.js';
+import { registerUpgradeNotesRoutes } from './api/routes/upgrade-notes.js';
 import { mkdir, chmod } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -260,6 +262,13 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
         (app) =>
           registerMetricsRoutes(app, { apps, metrics, health, hostInfo, deployments, systemdSource: systemd.source }),
         (app) => registerDeployRoutes(app, { changes, bundles }),
+        (app) =>
+          registerUpgradeNotesRoutes(app, {
+            notes: createUpgradeNotes({
+              versionOf: async (name) => (await appDeps.store.forRequest(name)).settings.version,
+              releases,
+            }),
+          }),
         (app) => registerBackupRoutes(app, { backups, changes }),
         (app) => registerEnvRoutes(app, { apps, ops }),
         (app) => registerAlertRoutes(app, { alerts: alerts, channels }),

@@ -143,6 +143,24 @@ test(`one app through every pinned release (${CHAIN.join(' -> ')}): record, hook
   await deployment(`/api/apps/${APP}/deploy`, { bundle });
   await assertKept(oldest, [KEPT]);
 
+  // Before the owner moves: the notes of every release up to the newest, and the breaking ones crossed, for a read token too.
+  const reader = await h.api('POST', '/api/tokens', { name: 'compat-reader', scope: `app:${APP}:read` });
+  assert.equal(reader.status, 201, JSON.stringify(reader.body));
+  const notes = await h.api(
+    'GET',
+    `/api/apps/${APP}/upgrade-notes?to=${CHAIN.at(-1)}`,
+    undefined,
+    reader.body.token as string,
+  );
+  assert.equal(notes.status, 200, JSON.stringify(notes.body));
+  assert.deepEqual(
+    notes.body.releases.map((x: { version: string }) => x.version),
+    CHAIN.slice(1),
+  );
+  for (const x of notes.body.releases) assert.match(x.notes, new RegExp(`pocketd-test-marker-${x.version}\\b`));
+  const crossed = notes.body.breaking.map((b: { version: string }) => b.version);
+  if (capabilitiesOf(oldest).accounts !== capabilitiesOf(CHAIN.at(-1)!).accounts) assert.ok(crossed.includes('0.23.0'));
+
   // Up the chain, one release at a time; each deployment id kept for the way back.
   const reached = new Map<string, number>();
   for (const version of CHAIN.slice(1)) {
@@ -171,6 +189,11 @@ test(`one app through every pinned release (${CHAIN.join(' -> ')}): record, hook
   const last022 = [...CHAIN].reverse().find((v) => capabilitiesOf(v).accounts === 'admins');
   const current = capabilitiesOf(previous).accounts;
   if (last022 && current === 'superusers') {
+    const said = await h.api('GET', `/api/apps/${APP}/upgrade-notes?to=${last022}`);
+    assert.equal(said.status, 200, JSON.stringify(said.body));
+    assert.equal(said.body.direction, 'downgrade');
+    assert.equal(said.body.refused?.code, 'DOWNGRADE_UNSUPPORTED');
+    assert.ok(said.body.breaking.some((b: { version: string }) => b.version === '0.23.0'));
     const down = await h.api('POST', `/api/apps/${APP}/upgrade`, { version: last022 });
     assert.equal(down.status, 422, JSON.stringify(down.body));
     const issue = down.body.error.fields.find((d: { field: string }) => d.field === 'version');

@@ -17,3 +17,4 @@ export type { ChannelView } from '../../src/core/channels.js';
 export type { AlertRule } from '../../src/core/alert-rules.js';
 export type { OutboxMessage } from '../../src/core/alert-outbox.js';
 export type { IncidentRow } from '../../src/db/schema.js';
+export type { UpgradeNotes } from '../../src/core/upgrade-notes.js';
