@@ -5,6 +5,7 @@ import { TRIAL_BOOT_MS, type TrialResult } from './as-app-trial.js';
 import type { HelperContext } from './context.js';
 import { HelperError } from './errors.js';
 import { assertRelease } from './units.js';
+import { appLimits, trialLimitProperties } from './unit-limits.js';
 
 /**
  * `trial-release NAME VERSION`: boots a release on a throwaway copy of an app
@@ -42,7 +43,9 @@ export async function trialRelease(ctx: HelperContext, name: string, version: st
   await assertRelease(ctx, version);
   ctx.appIds(name);
   const port = await trialPort(ctx);
-  const out = await ctx.asApp(name, 'trial', { version, timeoutMs: TRIAL_TOTAL_MS }, [
+  // The new release boots within the app's own limits (a release that needs more fails here, not live).
+  const limits = trialLimitProperties(await appLimits(ctx, name));
+  const out = await ctx.asApp(name, 'trial', { version, timeoutMs: TRIAL_TOTAL_MS, limits }, [
     releaseBinOf(ctx.layout, version),
     String(port),
   ]);
