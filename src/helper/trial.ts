@@ -56,7 +56,9 @@ export async function trialRelease(ctx: HelperContext, name: string, version: st
     throw new HelperError(72, `the trial of PocketBase ${version} gave no result`);
   }
   const copied = `copy of ${r.bytes} bytes in ${r.copy_ms} ms`;
-  if (r.healthy) return `PocketBase ${version} healthy on a ${copied}, booted in ${r.boot_ms} ms (port ${port})`;
+  const within = limits.length ? `; ${limits.join(', ')}` : '';
+  if (r.healthy)
+    return `PocketBase ${version} healthy on a ${copied}, booted in ${r.boot_ms} ms (port ${port}${within})`;
   const said = r.output.length ? r.output.join(' | ') : '(nothing)';
   // One line: the daemon keeps the helper's last lines of stderr as the error.
   const msg = `trial of PocketBase ${version} on a copy of ${name} failed (${r.reason}; ${copied}); the new release printed: ${said}`;

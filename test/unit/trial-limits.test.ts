@@ -72,7 +72,7 @@ test("trial-release starts the trial's unit with the app's limits, read from the
       },
     } as unknown as HelperContext;
     writeFileSync(path.join(config.unit_dir, 'pb-shop.service'), unitText(dir, '512M', 150));
-    assert.match(await trialRelease(ctx, 'shop', '0.40.6'), /PocketBase 0\.40\.6 healthy/);
+    assert.match(await trialRelease(ctx, 'shop', '0.40.6'), /PocketBase 0\.40\.6 healthy.*CPUQuota=150%\)$/);
     assert.deepEqual(seen, [
       { op: 'trial', limits: [`MemoryMax=${(512 * 1024 * 1024 + TRIAL_MEMORY_MARGIN) / 1024}K`, 'CPUQuota=150%'] },
     ]);
