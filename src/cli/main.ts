@@ -1,11 +1,11 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { ConfigError, loadConfig } from '../config.js';
-import { startDaemon, openStore } from '../daemon.js';
-import { createLogger } from '../log.js';
-import { PocketdError } from '../errors.js';
-import { scopeSchema, tokenNameSchema } from '../core/scopes.js';
-import { VERSION } from '../version.js';
+import { ConfigError, loadConfig } from '../shared/config.js';
+import { startDaemon, openStore } from '../main/daemon.js';
+import { createLogger } from '../shared/log.js';
+import { PocketdError } from '../shared/errors.js';
+import { scopeSchema, tokenNameSchema } from '../contract/scopes.js';
+import { VERSION } from '../shared/version.js';
 
 const HELP = `pocketd ${VERSION} - keeps many PocketBase apps alive on one host
 

@@ -1,9 +1,9 @@
 import path from 'node:path';
-import { exec, ExecError, type ExecOptions } from '../host/exec.js';
-import { appUserOf, createTemplates, type AppLayout, type Templates } from '../host/templates.js';
+import { exec, ExecError, type ExecOptions } from '../shared/exec.js';
+import { appUserOf, createTemplates, type AppLayout, type Templates } from '../shared/templates.js';
 import type { HelperConfig } from './config.js';
 import { HelperError } from './errors.js';
-import type { HelperExitCode } from './protocol.js';
+import type { HelperExitCode } from '../shared/protocol.js';
 import { createRecords, type Ids, type Records } from './root-files.js';
 import { appIdentity } from './users.js';
 import { runInSandbox, SANDBOX_NODE_FLAGS, type SandboxRun } from './sandbox-run.js';

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import type { ExecOptions } from '../host/exec.js';
-import { unitContext } from '../host/templates.js';
+import type { ExecOptions } from '../shared/exec.js';
+import { unitContext } from '../shared/templates.js';
 import type { HelperContext } from './context.js';
-import type { HelperExitCode } from './protocol.js';
+import type { HelperExitCode } from '../shared/protocol.js';
 
 /**
  * Work in an app's tree runs only inside that app's own sandbox: a transient

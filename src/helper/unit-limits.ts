@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { cpuQuotaSchema, memoryMaxSchema, toBytes } from '../rules.js';
+import { cpuQuotaSchema, memoryMaxSchema, toBytes } from '../shared/rules.js';
 import type { HelperContext } from './context.js';
 import { HelperError } from './errors.js';
 

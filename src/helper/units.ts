@@ -1,9 +1,9 @@
 import { lstat, rm } from 'node:fs/promises';
-import { renderEnvFile } from '../host/env-file.js';
-import { releaseBinOf, unitContext } from '../host/templates.js';
+import { renderEnvFile } from '../shared/env-file.js';
+import { releaseBinOf, unitContext } from '../shared/templates.js';
 import type { HelperContext } from './context.js';
 import { HelperError } from './errors.js';
-import type { EnvSpec, UnitSpec } from './protocol.js';
+import type { EnvSpec, UnitSpec } from '../shared/protocol.js';
 import { ensureRootDir, writeRootFile } from './root-files.js';
 
 export const unitName = (name: string) => `pb-${name}.service`;

@@ -1,7 +1,7 @@
 import { open } from 'node:fs/promises';
-import { PocketdError } from '../errors.js';
-import { HELPER_EXIT, type HelperVerb } from '../helper/protocol.js';
-import { exec, ExecError } from './exec.js';
+import { PocketdError } from '../shared/errors.js';
+import { HELPER_EXIT, type HelperVerb } from '../shared/protocol.js';
+import { exec, ExecError } from '../shared/exec.js';
 
 export type { HelperVerb };
 

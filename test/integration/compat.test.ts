@@ -4,7 +4,7 @@ import { setupPocketdHost, type PocketdHost } from '../support/host.js';
 import { httpRequest } from '../support/http.js';
 import { buildZip } from '../support/zip.js';
 import { PB_VERSIONS } from '../support/pocketbase.js';
-import { capabilitiesOf } from '../../src/pocketbase/versions.js';
+import { capabilitiesOf } from '../../src/shared/pocketbase/versions.js';
 
 /**
  * Issue #26: one app lives through every real PocketBase version pinned in

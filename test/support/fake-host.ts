@@ -1,18 +1,18 @@
 import http from 'node:http';
 import path from 'node:path';
 import pino from 'pino';
-import { loadConfig, type Config } from '../../src/config.js';
+import { loadConfig, type Config } from '../../src/shared/config.js';
 import { openDatabase, migrateToLatest, type Database } from '../../src/db/database.js';
 import type { HelperVerb, Privileged, PrivilegedOptions } from '../../src/host/privileged.js';
 import type { ReleaseSource } from '../../src/host/releases.js';
-import type { Systemd, UnitDetails } from '../../src/host/systemd.js';
+import type { Systemd, UnitDetails } from '../../src/host/systemd/units.js';
 import type { Journal } from '../../src/host/journal.js';
-import { createTemplates } from '../../src/host/templates.js';
-import { createAppHost, unitName } from '../../src/core/app-host.js';
-import { appStore } from '../../src/core/app-store.js';
-import type { AppDeps } from '../../src/core/app-deps.js';
+import { createTemplates } from '../../src/shared/templates.js';
+import { createAppHost, unitName } from '../../src/core/apps/host.js';
+import { appStore } from '../../src/core/apps/store.js';
+import type { AppDeps } from '../../src/core/apps/deps.js';
 import { createBundles } from '../../src/core/bundles.js';
-import { createDeployments } from '../../src/core/deployments.js';
+import { createDeployments } from '../../src/core/deployments/engine.js';
 import { createEventBus } from '../../src/core/events.js';
 import { tempDir } from './tmp.js';
 

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import pino from 'pino';
 import { openDatabase, migrateToLatest, type Database } from '../../src/db/database.js';
-import { createAlerts, type Alerts } from '../../src/core/alerts.js';
-import { createChannels, type Channels } from '../../src/core/channels.js';
+import { createAlerts, type Alerts } from '../../src/core/alerts/alerts.js';
+import { createChannels, type Channels } from '../../src/core/alerts/channels.js';
 import { createEventBus } from '../../src/core/events.js';
 import { tempDir } from '../support/tmp.js';
 

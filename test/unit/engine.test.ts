@@ -2,13 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { z } from 'zod';
 import pino from 'pino';
-import { runSteps, type StepDef } from '../../src/core/deployment-steps.js';
+import { runSteps, type StepDef } from '../../src/core/deployments/steps.js';
 import { nowIso } from '../../src/core/clock.js';
 import type { StepStatus } from '../../src/db/schema.js';
-import { createApps } from '../../src/core/apps.js';
-import { createAppOps } from '../../src/core/app-ops.js';
+import { createApps } from '../../src/core/apps/apps.js';
+import { createAppOps } from '../../src/core/apps/ops.js';
 import { createBackups } from '../../src/core/backups.js';
-import { createChanges } from '../../src/core/changes.js';
+import { createChanges } from '../../src/core/changes/changes.js';
 import { inProcess, type InProcess } from '../support/fake-host.js';
 import { until } from '../support/until.js';
 

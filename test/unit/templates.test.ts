@@ -8,8 +8,8 @@ import {
   TemplateError,
   type UnitContext,
   type SiteContext,
-} from '../../src/host/templates.js';
-import { renderEnvFile } from '../../src/core/app-model.js';
+} from '../../src/shared/templates.js';
+import { renderEnvFile } from '../../src/core/apps/model.js';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', '..');
 const t = createTemplates(path.join(root, 'templates'));
