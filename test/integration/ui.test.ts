@@ -227,8 +227,9 @@ test('the apps table shows live state, health and sparklines; restart from the a
   await row.getByRole('link', { name: 'webapp' }).click();
   await page.getByRole('heading', { name: /webapp/ }).waitFor();
   const pid = (await h.api('GET', '/api/apps/webapp')).body.runtime.main_pid;
-  await page.getByRole('button', { name: 'restart' }).click();
-  await page.getByRole('button', { name: 'restart' }).waitFor({ state: 'visible' });
+  // Exact: while the restart is slow to run, its queue row's "Cancel restart #n" would match too.
+  await page.getByRole('button', { name: 'restart', exact: true }).click();
+  await page.getByRole('button', { name: 'restart', exact: true }).waitFor({ state: 'visible' });
   for (let i = 0; i < 100; i++) {
     const now = (await h.api('GET', '/api/apps/webapp')).body.runtime?.main_pid;
     if (now && now !== pid) break;
