@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { OPERATION_KINDS } from './operations.js';
 
 export const STATUSES = [
   'queued',
@@ -25,7 +26,7 @@ export const Summary = z
   .object({
     id: z.number().int(),
     app: z.string(),
-    kind: z.string(),
+    kind: z.enum(OPERATION_KINDS),
     status: z.enum(STATUSES),
     params: z.record(z.string(), z.unknown()),
     error: z.string().nullable(),

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
 import type { ExecOptions } from '../shared/exec.js';
 import { unitContext } from '../shared/templates.js';
 import type { HelperContext } from './context.js';
@@ -14,13 +13,7 @@ import type { HelperExitCode } from '../shared/protocol.js';
  * into its argv or properties: both can be read by anyone (D-Bus, /proc).
  */
 
-/**
- * The transient units of an app's work: never `pb-*`, which is the namespace of
- * apps' own units. `_` ends the name because no app name holds one: the pattern
- * of app `shop` must not match the work of app `shop-x`.
- */
-export const workUnitPrefix = (name: string) => `pocketd-work-${name}_`;
-export const workUnitPattern = (name: string) => `${workUnitPrefix(name)}*.service`;
+import { workUnitPrefix } from '../shared/naming.js';
 
 export interface SandboxRun extends Pick<ExecOptions, 'stdin' | 'stdout' | 'timeoutMs' | 'input'> {
   /** Bind this release read-only into the view (the release's executable is run); none otherwise. */
@@ -70,7 +63,7 @@ export async function runInSandbox(
       '-p',
       'TasksMax=256',
       ...(opts.limits ?? []).flatMap((p) => ['-p', p]),
-      `--working-directory=${path.join(ctx.config.apps_dir, name)}`,
+      `--working-directory=${ctx.appDir(name)}`,
       '--',
       ...argv,
     ],

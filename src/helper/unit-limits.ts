@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { unitName } from '../shared/naming.js';
 import { cpuQuotaSchema, memoryMaxSchema, toBytes } from '../shared/rules.js';
 import type { HelperContext } from './context.js';
 import { HelperError } from './errors.js';
@@ -42,7 +43,7 @@ export function trialLimitProperties(l: AppLimits): string[] {
 
 /** The app's limits from its installed unit (root's file in root's directory). */
 export async function appLimits(ctx: HelperContext, name: string): Promise<AppLimits> {
-  const text = await readFile(path.join(ctx.config.unit_dir, `pb-${name}.service`), 'utf8').catch(() => {
+  const text = await readFile(path.join(ctx.config.unit_dir, unitName(name)), 'utf8').catch(() => {
     throw new HelperError(72, `app ${name} has no installed unit`);
   });
   return limitsOfUnit(text);

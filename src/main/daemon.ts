@@ -48,6 +48,7 @@ import { createUpgradeNotes } from '../core/changes/upgrade-notes.js';
 import { registerUpgradeNotesRoutes } from '../api/routes/upgrade-notes.js';
 import { mkdir, chmod } from 'node:fs/promises';
 import path from 'node:path';
+import { appOfUnit } from '../shared/naming.js';
 
 export interface Daemon {
   port: number;
@@ -192,7 +193,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     stack.push(() => health.stop());
     // systemd said a unit changed: the event goes out at once, and health follows it.
     onUnit = (unit, now, before) => {
-      const app = /^pb-(.+)\.service$/.exec(unit)?.[1];
+      const app = appOfUnit(unit);
       if (!app) return;
       events.publish('app.state', app, {
         active_state: now.active_state,

@@ -112,3 +112,28 @@ export const BACKUP_ID_PATTERN = /^[1-9][0-9]{0,11}$/;
 /** caddy-routes answers, for each host of a pocketd app that Caddy serves now, the upstreams it dials. */
 export const caddyRoutesSchema = z.record(z.string(), z.array(z.string()));
 export type CaddyRoutes = z.infer<typeof caddyRoutesSchema>;
+
+/** Which schema validates the JSON spec of each kind of stdin; the helper parses with it, the daemon's calls are typed by it. */
+export const SPEC_SCHEMAS = {
+  'unit-spec': unitSpecSchema,
+  'site-spec': siteSpecSchema,
+  'env-spec': envSpecSchema,
+  'superuser-spec': superuserSpecSchema,
+} as const;
+type SpecKind = keyof typeof SPEC_SCHEMAS;
+/** Kinds of stdin that are a stream of bytes (an archive the helper verifies itself), never a spec. */
+type StreamKind = 'release-zip' | 'bundle-zip';
+
+type StdinOf<V extends HelperVerb> = (typeof HELPER_VERBS)[V]['stdin'];
+
+/** A verb's positional arguments, one string for each kind the table names, in order. */
+type StringsFor<T extends readonly unknown[]> = { -readonly [I in keyof T]: string };
+export type HelperArgs<V extends HelperVerb> = StringsFor<(typeof HELPER_VERBS)[V]['args']>;
+
+/** What a verb takes on stdin: its spec (typed by its schema), a file to stream, or nothing. */
+export type HelperInput<V extends HelperVerb> =
+  StdinOf<V> extends SpecKind
+    ? { spec: z.input<(typeof SPEC_SCHEMAS)[StdinOf<V>]>; stdinFile?: never }
+    : StdinOf<V> extends StreamKind
+      ? { stdinFile: string; spec?: never }
+      : { spec?: never; stdinFile?: never };

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { appDirOf, appUserOf } from './naming.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import Handlebars from 'handlebars';
@@ -43,17 +43,6 @@ export interface AppLayout {
   data_dir: string;
 }
 
-/**
- * The user (and group) an app runs as: `pb-<name>`, or, where that would pass
- * Linux's 32 characters (names of 30 to 32), `pb-` + the name's first 20
- * characters + `-` + 8 hex digits of its sha256: still unique, still readable.
- */
-export function appUserOf(name: string): string {
-  const plain = `pb-${name}`;
-  if (plain.length <= 32) return plain;
-  return `pb-${name.slice(0, 20)}-${createHash('sha256').update(name).digest('hex').slice(0, 8)}`;
-}
-
 /** What a unit runs, as the helper's install-unit spec says it. */
 export interface UnitSettings {
   port: number;
@@ -70,7 +59,6 @@ export interface SiteSettings {
   tls?: 'acme' | 'internal';
 }
 
-export const appDirOf = (l: AppLayout, name: string) => path.join(l.apps_dir, name);
 export const envFileOf = (l: AppLayout, name: string) => path.join(l.env_dir, `${name}.env`);
 export const releaseBinOf = (l: AppLayout, version: string) => path.join(l.releases_dir, version, 'pocketbase');
 
@@ -78,7 +66,7 @@ export const releaseBinOf = (l: AppLayout, version: string) => path.join(l.relea
 export const unitContext = (l: AppLayout, name: string, s: UnitSettings): UnitContext => ({
   name,
   apps_user: appUserOf(name),
-  app_dir: appDirOf(l, name),
+  app_dir: appDirOf(l.apps_dir, name),
   apps_dir: l.apps_dir,
   releases_dir: l.releases_dir,
   release_dir: path.join(l.releases_dir, s.version),

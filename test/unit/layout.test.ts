@@ -33,7 +33,7 @@ const ALLOWED: Record<string, string[]> = {
   api: ['api', 'core', 'host', 'shared', 'contract'],
   core: ['core', 'host', 'db', 'shared', 'contract'],
   host: ['host', 'shared'],
-  db: ['db', 'shared'],
+  db: ['db', 'shared', 'contract'],
   helper: ['helper', 'shared'],
   contract: ['contract', 'shared'],
   shared: ['shared'],

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { invalid } from '../../shared/errors.js';
 import { superuserSchema } from '../../shared/rules.js';
 import type { AppDeps } from './deps.js';
-import { unitName } from './host.js';
+import { unitName } from '../../shared/naming.js';
 import type { AppSettings, CreateAppInput } from './model.js';
 import { runStraight, teardownSteps } from './delete.js';
 import type { ValidationReport } from './validate.js';
@@ -101,8 +101,9 @@ export function createCreate(deps: AppDeps, validateCreate: (input: CreateAppInp
         name: 'create_superuser',
         skip: () => !superuser,
         run: async () => {
+          if (!superuser) return 'no superuser asked for';
           await privileged.run('superuser', [s.name], { spec: superuser });
-          return `superuser ${superuser!.email}`;
+          return `superuser ${superuser.email}`;
         },
       },
       {

@@ -7,18 +7,12 @@ import { probeHealth } from '../../host/ports.js';
 import type { Privileged } from '../../host/privileged.js';
 import { caddyRoutesSchema, type CaddyRoutes } from '../../shared/protocol.js';
 import type { Systemd, UnitDetails } from '../../host/systemd/units.js';
-import {
-  appDirOf,
-  envFileOf,
-  siteContext,
-  unitContext,
-  type AppLayout,
-  type Templates,
-} from '../../shared/templates.js';
+import { appDirOf } from '../../shared/naming.js';
+import { envFileOf, siteContext, unitContext, type AppLayout, type Templates } from '../../shared/templates.js';
 import type { AppSettings } from './model.js';
 import type { EventBus } from '../events.js';
 
-export const unitName = (name: string) => `pb-${name}.service`;
+import { unitName } from '../../shared/naming.js';
 
 /**
  * An app's files on the host: renders its unit and site, installs them and its
@@ -39,7 +33,7 @@ export function createAppHost(deps: {
     env_dir: config.env_dir,
     data_dir: config.data_dir,
   };
-  const appDir = (name: string) => appDirOf(layout, name);
+  const appDir = (name: string) => appDirOf(layout.apps_dir, name);
   const unitFile = (name: string) => path.join(config.unit_dir, unitName(name));
   const siteFile = (name: string) => path.join(config.sites_dir, `${name}.caddy`);
   const envFile = (name: string) => envFileOf(layout, name);

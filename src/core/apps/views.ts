@@ -3,8 +3,9 @@ import { readIfExists, sha256 } from '../../shared/files.js';
 import type { UnitDetails } from '../../host/systemd/units.js';
 import type { AppDeps } from './deps.js';
 import type { AppDetail as ContractDetail, AppState, AppView, Runtime } from '../../contract/apps.js';
-import { unitName } from './host.js';
+import { unitName } from '../../shared/naming.js';
 import { maskEnv, settingsOf, type AppSettings } from './model.js';
+import { APP_UNIT_GLOB } from '../../shared/naming.js';
 
 // The shapes are the API's contract (zod, src/contract/apps.ts); what is built here must match them.
 export type { AppState, AppView, Runtime } from '../../contract/apps.js';
@@ -59,7 +60,7 @@ export function createViews(deps: Pick<AppDeps, 'store' | 'host' | 'systemd'>) {
     let apps = await store.all();
     if (filter.domain) apps = apps.filter((a) => a.domains.includes(filter.domain!));
     // Two questions answer for every app: the loaded units, and the state of those wanted.
-    const units = await deps.systemd.listUnits('pb-*.service');
+    const units = await deps.systemd.listUnits(APP_UNIT_GLOB);
     const loaded = units.filter((u) => u.load !== 'not-found').map((u) => u.unit);
     const wanted = new Set(apps.map((a) => unitName(a.row.name)));
     const details = await deps.systemd.show(loaded.filter((u) => wanted.has(u)));

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { OperationKind } from '../../contract/operations.js';
 import type { Database } from '../../db/database.js';
 import type { DeploymentStatus } from '../../db/schema.js';
 import { PocketdError, conflict } from '../../shared/errors.js';
@@ -75,7 +76,7 @@ export function createDeployments(
   const queueMax = opts.queueMax ?? 10;
   /** The apps whose queue runs now: the one busy rule. */
   const running = new Map<string, Promise<void>>();
-  const kinds = new Map<string, Kind<unknown>>();
+  const kinds = new Map<OperationKind, Kind<unknown>>();
   const ended = new Map<number, { promise: Promise<void>; resolve: () => void }>();
   /** Deployments that can be cancelled now, with who asked (null while nobody has). */
   const cancels = new Map<number, string | null>();
@@ -103,7 +104,7 @@ export function createDeployments(
   }
 
   /** Runs one claimed deployment now: plans it (the app as it is now), records its steps, executes them. */
-  async function runOne(id: number, app: string, kind: string, actor: string, rawParams: string) {
+  async function runOne(id: number, app: string, kind: OperationKind, actor: string, rawParams: string) {
     try {
       const def = kinds.get(kind);
       let plan: Plan;
@@ -161,7 +162,7 @@ export function createDeployments(
   function runQueue(
     app: string,
     release: () => void,
-    first?: { id: number; kind: string; actor: string; params: string },
+    first?: { id: number; kind: OperationKind; actor: string; params: string },
   ): void {
     const runner = (async () => {
       if (first) await runOne(first.id, app, first.kind, first.actor, first.params);
@@ -210,7 +211,7 @@ export function createDeployments(
    */
   async function enqueue(req: {
     app: string;
-    kind: string;
+    kind: OperationKind;
     actor: string;
     params?: Record<string, unknown>;
     input?: unknown;
@@ -332,7 +333,10 @@ export function createDeployments(
     enqueue,
     inTurn,
     /** Adds a kind of operation; its planner, params and recoverer. */
-    register: <P>(kind: string, def: Kind<P>) => {
+    /** The kinds that have a planner, in the order they were registered. */
+    registered: (): OperationKind[] => [...kinds.keys()],
+    register: <P>(kind: OperationKind, def: Kind<P>) => {
+      if (kinds.has(kind)) throw new Error(`a second planner for ${kind}`);
       kinds.set(kind, def as Kind<unknown>);
     },
     get: store.get,

@@ -1,3 +1,4 @@
+import type { OperationKind } from '../../contract/operations.js';
 import { sql } from 'kysely';
 import type { Database } from '../../db/database.js';
 import type { DeploymentRow, DeploymentStatus, StepRow } from '../../db/schema.js';
@@ -38,7 +39,13 @@ export function deploymentStore(db: Database) {
 
   /** Records a deployment (and its input apart from it) in one transaction. */
   async function insert(
-    row: { app: string; kind: string; actor: string; status: 'queued' | 'pending'; params: Record<string, unknown> },
+    row: {
+      app: string;
+      kind: OperationKind;
+      actor: string;
+      status: 'queued' | 'pending';
+      params: Record<string, unknown>;
+    },
     input: unknown,
   ): Promise<number> {
     return db.transaction().execute(async (trx) => {

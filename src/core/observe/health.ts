@@ -1,5 +1,5 @@
 import cron, { type ScheduledTask } from 'node-cron';
-import { unitName } from '../apps/host.js';
+import { unitName } from '../../shared/naming.js';
 import type { Database } from '../../db/database.js';
 import type { HealthState } from '../../db/schema.js';
 import { appStore } from '../apps/store.js';

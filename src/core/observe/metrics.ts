@@ -1,5 +1,5 @@
 import cron, { type ScheduledTask } from 'node-cron';
-import { unitName } from '../apps/host.js';
+import { unitName } from '../../shared/naming.js';
 import { sql, type Selectable } from 'kysely';
 import type { Database } from '../../db/database.js';
 import type { HostMetricsTable } from '../../db/schema.js';

@@ -3,6 +3,7 @@ import dbus from '@homebridge/dbus-native';
 import type { Logger } from '../../shared/log.js';
 import { cgroupCpuNs } from './cgroup.js';
 import type { UnitDetails } from './units.js';
+import { APP_PREFIX } from '../../shared/naming.js';
 
 /**
  * One long-lived connection to systemd's D-Bus API, subscribed to its signals:
@@ -89,7 +90,7 @@ export async function connectUnitBus(opts: {
   log: Logger;
   timeoutMs?: number;
 }): Promise<UnitBus> {
-  const prefix = opts.prefix ?? 'pb-';
+  const prefix = opts.prefix ?? APP_PREFIX;
   const wanted = (unit: string) => unit.startsWith(prefix) && unit.endsWith('.service');
   const state = new Map<string, UnitDetails & { usageAt: number; whole: boolean }>();
   const self = new EventEmitter() as UnitBus & EventEmitter;

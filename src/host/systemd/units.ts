@@ -3,6 +3,7 @@ import { cgroupCpuNs } from './cgroup.js';
 import { exec } from '../../shared/exec.js';
 import { singleFlight } from '../../shared/single-flight.js';
 import type { UnitBus } from './bus.js';
+import { APP_UNIT_GLOB } from '../../shared/naming.js';
 
 export interface UnitState {
   unit: string;
@@ -94,7 +95,7 @@ export function createSystemd(bus: () => UnitBus | null = () => null) {
     /** State of every unit matching the pattern, loaded or not: one `systemctl list-units`. */
     listUnits(pattern: string): Promise<UnitState[]> {
       const b = live();
-      if (b && pattern === 'pb-*.service') {
+      if (b && pattern === APP_UNIT_GLOB) {
         return Promise.resolve(
           [...b.units().values()].map((d) => ({
             unit: d.unit,
