@@ -268,7 +268,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
         (app) =>
           registerUpgradeNotesRoutes(app, {
             notes: createUpgradeNotes({
-              versionOf: async (name) => (await appDeps.store.forRequest(name)).settings.version,
+              versionOf: async (name) => (await appDeps.store.admit(name)).settings.version,
               releases,
             }),
           }),
