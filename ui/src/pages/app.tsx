@@ -172,7 +172,7 @@ function Controls({ app, queue, onDone }: { app: AppDetail; queue: Deployment[];
     }
   };
   // What would only queue a duplicate or do nothing is off: the same operation already waits, or the app is already so.
-  const pending = new Set<string>(queue.map((d) => d.kind));
+  const pending = new Set(queue.map((d) => d.kind));
   const last = queue.length ? queue[queue.length - 1]!.kind : null;
   const willRun =
     last === null ? app.state === 'running' || app.state === 'starting' : ['start', 'restart', 'create'].includes(last);
