@@ -15,8 +15,8 @@ import type { EventBus } from './events.js';
 export type Backup = Selectable<BackupsTable>;
 
 /**
- * Backups of an app's pb_data, made by the helper (SQLite's online backup API
- * for databases, so a running app's backup is consistent) and kept under a
+ * Backups of an app's pb_data, made by the helper (SQLite's `VACUUM INTO` for
+ * databases, so a running, writing app's backup is consistent) and kept under a
  * root-owned directory; rows here say what exists. Scheduled per app with
  * node-cron; scheduled and pre-deploy backups are pruned to the app's count.
  */

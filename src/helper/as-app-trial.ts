@@ -9,7 +9,7 @@ import { BUNDLE_DIRS, clear, copyData, exists } from './app-files.js';
 /**
  * The as-app half of `trial-release` (src/helper/trial.ts): runs as the app's
  * user inside the app's sandbox, with the new release bound read-only. Copies
- * the app's pb_data (SQLite's online backup of each database, so the live app
+ * the app's pb_data (a `VACUUM INTO` snapshot of each database, so the live app
  * keeps running) and its hooks, migrations and public files into a fresh
  * `.trial-*` directory of the app's own, boots the new release on that copy on
  * the port root chose, waits for `/api/health` 200, stops it, removes the copy,

@@ -9,7 +9,7 @@ import { createRecords, type Ids, type Records } from './root-files.js';
 import { appIdentity } from './users.js';
 import { runInSandbox, SANDBOX_NODE_FLAGS, type SandboxRun } from './sandbox-run.js';
 
-export type AsAppIo = Pick<SandboxRun, 'stdin' | 'stdout' | 'timeoutMs' | 'version' | 'code'>;
+export type AsAppIo = Pick<SandboxRun, 'stdin' | 'stdout' | 'timeoutMs' | 'version' | 'code' | 'limits'>;
 
 /** What every verb works with: root's config and templates, the helper's records, and the app's identity. */
 export interface HelperContext {

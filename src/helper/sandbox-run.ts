@@ -20,6 +20,8 @@ export interface SandboxRun extends Pick<ExecOptions, 'stdin' | 'stdout' | 'time
   version?: string;
   /** Exit code of the helper when the work fails. */
   code?: HelperExitCode;
+  /** Resource limits of the work's unit (`MemoryMax=…`, `CPUQuota=…`): the trial boot carries the app's. */
+  limits?: string[];
 }
 
 /** Node inside the sandbox: MemoryDenyWriteExecute forbids V8's JIT, so it runs interpreted. */
@@ -60,6 +62,7 @@ export async function runInSandbox(
       `RuntimeMaxSec=${Math.ceil(timeoutMs / 1000)}`,
       '-p',
       'TasksMax=256',
+      ...(opts.limits ?? []).flatMap((p) => ['-p', p]),
       `--working-directory=${ctx.appDir(name)}`,
       '--',
       ...argv,

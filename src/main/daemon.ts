@@ -44,6 +44,8 @@ import { loadUi } from '../api/ui.js';
 import { createAudit } from '../core/auth/audit.js';
 import { auditLog } from '../api/middleware/audit-log.js';
 import { createRetention } from '../core/auth/retention.js';
+import { createUpgradeNotes } from '../core/changes/upgrade-notes.js';
+import { registerUpgradeNotesRoutes } from '../api/routes/upgrade-notes.js';
 import { mkdir, chmod } from 'node:fs/promises';
 import path from 'node:path';
 import { appOfUnit } from '../shared/naming.js';
@@ -264,6 +266,13 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
         (app) =>
           registerMetricsRoutes(app, { apps, metrics, health, hostInfo, deployments, systemdSource: systemd.source }),
         (app) => registerDeployRoutes(app, { changes, bundles }),
+        (app) =>
+          registerUpgradeNotesRoutes(app, {
+            notes: createUpgradeNotes({
+              versionOf: async (name) => (await appDeps.store.admit(name)).settings.version,
+              releases,
+            }),
+          }),
         (app) => registerBackupRoutes(app, { backups, changes }),
         (app) => registerEnvRoutes(app, { apps, ops }),
         (app) => registerAlertRoutes(app, { alerts: alerts, channels }),

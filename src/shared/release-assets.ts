@@ -16,6 +16,8 @@ export const ReleaseSchema = z.object({
   draft: z.boolean().default(false),
   prerelease: z.boolean().default(false),
   published_at: z.string().nullable().optional(),
+  /** The release notes (markdown); bounded where they are kept (src/host/releases.ts). */
+  body: z.string().nullable().optional(),
   assets: z.array(AssetSchema).default([]),
 });
 export type RawRelease = z.infer<typeof ReleaseSchema>;

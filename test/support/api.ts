@@ -31,6 +31,8 @@ export async function createTestApi(
     lockSeconds?: number;
     bodyLimitBytes?: number;
     trustedProxies?: string[];
+    /** Route groups to register, as the daemon does (src/daemon.ts). */
+    extra?: Array<(app: OpenAPIHono<ApiEnv>) => void>;
   } = {},
 ): Promise<TestApi> {
   const { dir, cleanup } = tempDir();
@@ -51,6 +53,7 @@ export async function createTestApi(
     trustedProxies: opts.trustedProxies ?? [],
     hosts: ['pocketd.example.com'],
     listenHost: '127.0.0.1',
+    extra: opts.extra,
   });
   const { token: adminToken } = await auth.createApiToken('test-admin', 'admin', 1, null);
   return {

@@ -13,6 +13,7 @@ import { registerObserveRoutes } from '../../src/api/routes/observe.js';
 import { registerAppHealthRoutes } from '../../src/api/routes/app-health.js';
 import { registerMetricsRoutes } from '../../src/api/routes/metrics.js';
 import { registerSystemRoutes } from '../../src/api/routes/system.js';
+import { registerUpgradeNotesRoutes } from '../../src/api/routes/upgrade-notes.js';
 
 /**
  * The whole OpenAPI document, every route group registered (handlers are never
@@ -38,6 +39,7 @@ async function wholeDocument(): Promise<any> {
       (a) => registerBackupRoutes(a, none),
       (a) => registerEnvRoutes(a, none),
       (a) => registerAlertRoutes(a, none),
+      (a) => registerUpgradeNotesRoutes(a, none),
     ],
   });
   const res = await app.request('/api/openapi.json');

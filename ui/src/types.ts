@@ -12,3 +12,4 @@ export type { AuditRow } from '../../src/contract/audit.js';
 export type { FieldIssue } from '../../src/contract/common.js';
 export type { AppHealth } from '../../src/contract/health.js';
 export type { ChannelView, AlertRule, OutboxMessage, IncidentRow } from '../../src/contract/alerts.js';
+export type { UpgradeNotes } from '../../src/contract/upgrade-notes.js';

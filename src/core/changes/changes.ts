@@ -9,7 +9,7 @@ import {
   type ChangeParams,
 } from './plan.js';
 import type { Deployment, Plan, Queued } from '../deployments/engine.js';
-import { capabilitiesOf } from '../../shared/pocketbase/versions.js';
+import { crossesBack, downgradeRefusal } from './upgrade-notes.js';
 
 const nullableId = z.number().int().nullable().default(null);
 
@@ -93,21 +93,13 @@ export function createChanges(deps: ChangeDeps) {
     recover,
   });
 
-  /** From superusers (0.23+) back to admins: an older PocketBase serves but cannot read the newer one's data. */
-  const crossesBack = (from: string, to: string) =>
-    capabilitiesOf(from).accounts === 'superusers' && capabilitiesOf(to).accounts === 'admins';
-
   async function upgrade(app: string, version: string, actor: string, trial = true): Promise<Queued> {
     const { settings } = await store.admit(app, 'working');
     // Behind other operations the version it will run is not known yet; its turn checks again.
     if (version === settings.version && !deployments.busy(app))
       throw fieldError('version', 'SAME_VERSION', `app ${app} already runs PocketBase ${version}`);
     if (!deployments.busy(app) && crossesBack(settings.version, version))
-      throw fieldError(
-        'version',
-        'DOWNGRADE_UNSUPPORTED',
-        `PocketBase ${version} cannot read the data PocketBase ${settings.version} keeps (0.23 changed its schema); roll back with the data instead`,
-      );
+      throw fieldError('version', 'DOWNGRADE_UNSUPPORTED', downgradeRefusal(settings.version, version));
     const releases = await deps.releases.list().catch((err: unknown) => {
       throw new PocketdError('RELEASE_SOURCE_UNAVAILABLE', (err as Error).message);
     });
