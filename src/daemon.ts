@@ -19,6 +19,8 @@ import { createTemplates } from './host/templates.js';
 import { createPrivileged } from './host/privileged.js';
 import { createSystemd, type UnitDetails } from './host/systemd.js';
 import { keepUnitBus } from './host/systemd-bus-link.js';
+import { setSleepMinSeconds } from './core/sleep/sleep-after.js';
+import { createUnitFollower } from './core/sleep/unit-follower.js';
 import { createJournal } from './host/journal.js';
 import { createLogStreams } from './core/log-streams.js';
 import { registerAppRoutes } from './api/routes/apps.js';
@@ -72,6 +74,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
   let http: HttpServer | undefined;
   try {
     await makePrivate(config);
+    setSleepMinSeconds(config.sleep_min_seconds);
     const events = createEventBus();
     const deployments = createDeployments(db, events, log.child({ mod: 'deployments' }), {
       stepPauseMs: config.step_pause_ms,
@@ -188,20 +191,12 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     health.start();
     stack.push(() => health.stop());
     // systemd said a unit changed: the event goes out at once, and health follows it.
-    onUnit = (unit, now, before) => {
-      const app = /^pb-(.+)\.service$/.exec(unit)?.[1];
-      if (!app) return;
-      events.publish('app.state', app, {
-        active_state: now.active_state,
-        sub_state: now.sub_state,
-        main_pid: now.main_pid,
-        restarts: now.restarts,
-        from: before?.active_state ?? null,
-      });
-      void health
-        .unitChanged(app, now)
-        .catch((err: unknown) => log.error({ err, app }, 'health did not follow a unit change'));
-    };
+    onUnit = createUnitFollower({
+      events,
+      health,
+      unit: (name) => link.bus()?.units().get(name),
+      log,
+    });
     const hostInfo = createHostInfo(config.data_dir);
     const metrics = createMetrics(
       { db, systemd, hostInfo, log: log.child({ mod: 'metrics' }) },

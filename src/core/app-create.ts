@@ -153,6 +153,8 @@ export function createCreate(deps: AppDeps, validateCreate: (input: CreateAppInp
         env: input.env,
         memory_max: input.memory_max ?? null,
         cpu_quota: input.cpu_quota ?? null,
+        sleep_after: null,
+        wake_port: null,
       };
       await store.insertCreating(settings);
       const q = await deps.deployments

@@ -94,14 +94,17 @@ export function createSystemd(bus: () => UnitBus | null = () => null) {
     /** State of every unit matching the pattern, loaded or not: one `systemctl list-units`. */
     listUnits(pattern: string): Promise<UnitState[]> {
       const b = live();
-      if (b && pattern === 'pb-*.service') {
+      if (b && (pattern === 'pb-*.service' || pattern === 'pb-*.socket')) {
+        const suffix = pattern.slice('pb-*'.length);
         return Promise.resolve(
-          [...b.units().values()].map((d) => ({
-            unit: d.unit,
-            load: d.load_state,
-            active: d.active_state,
-            sub: d.sub_state,
-          })),
+          [...b.units().values()]
+            .filter((d) => d.unit.endsWith(suffix))
+            .map((d) => ({
+              unit: d.unit,
+              load: d.load_state,
+              active: d.active_state,
+              sub: d.sub_state,
+            })),
         );
       }
       return lists(pattern, async () => {

@@ -21,6 +21,13 @@ export interface UnitContext {
   /** Directories the app must not see at all: the daemon's store, pocketd's config. */
   hidden: string[];
   port: number;
+  /** The port the app itself listens on: its own port, or while it may sleep the port behind the proxy. */
+  listen_port: number;
+  /** The proxy that wakes the app (templates/wake.service.hbs), while it may sleep; null otherwise. */
+  wake_unit: string | null;
+  socket_unit: string | null;
+  app_unit: string;
+  sleep_after: number | null;
   env_file: string;
   memory_max: string | null;
   cpu_quota: number | null;
@@ -32,6 +39,7 @@ export interface SiteContext {
   port: number;
   body_max: string;
   tls_internal: boolean;
+  sleep: boolean;
 }
 
 /** Where an app's files live; the daemon's config and the helper's agree on these. */
@@ -54,12 +62,19 @@ export function appUserOf(name: string): string {
   return `pb-${name.slice(0, 20)}-${createHash('sha256').update(name).digest('hex').slice(0, 8)}`;
 }
 
+/** Sleep when idle: after `after_seconds` without a connection; the app listens on `app_port` behind a proxy. */
+export interface SleepSettings {
+  after_seconds: number;
+  app_port: number;
+}
+
 /** What a unit runs, as the helper's install-unit spec says it. */
 export interface UnitSettings {
   port: number;
   version: string;
   memory_max: string | null;
   cpu_quota: number | null;
+  sleep?: SleepSettings | null;
 }
 /** What a site serves, as the helper's install-site spec says it. */
 export interface SiteSettings {
@@ -68,7 +83,16 @@ export interface SiteSettings {
   http_only: boolean;
   body_max: string;
   tls?: 'acme' | 'internal';
+  /** The app may sleep: Caddy keeps idle connections to it only briefly, so they do not keep it awake. */
+  sleep?: boolean;
 }
+
+/**
+ * The units of an app that may sleep: its socket holds the app's port and starts the proxy
+ * (`pbwake-<name>.service`, outside the `pb-*.service` names that are apps) on a request.
+ */
+export const socketUnitOf = (name: string) => `pb-${name}.socket`;
+export const wakeUnitOf = (name: string) => `pbwake-${name}.service`;
 
 export const appDirOf = (l: AppLayout, name: string) => path.join(l.apps_dir, name);
 export const envFileOf = (l: AppLayout, name: string) => path.join(l.env_dir, `${name}.env`);
@@ -85,6 +109,11 @@ export const unitContext = (l: AppLayout, name: string, s: UnitSettings): UnitCo
   release_bin: releaseBinOf(l, s.version),
   hidden: [l.data_dir, path.dirname(l.env_dir)],
   port: s.port,
+  listen_port: s.sleep ? s.sleep.app_port : s.port,
+  wake_unit: s.sleep ? wakeUnitOf(name) : null,
+  socket_unit: s.sleep ? socketUnitOf(name) : null,
+  app_unit: `pb-${name}.service`,
+  sleep_after: s.sleep ? s.sleep.after_seconds : null,
   env_file: envFileOf(l, name),
   memory_max: s.memory_max,
   cpu_quota: s.cpu_quota,
@@ -96,6 +125,7 @@ export const siteContext = (name: string, s: SiteSettings): SiteContext => ({
   port: s.port,
   body_max: s.body_max,
   tls_internal: !s.http_only && s.tls === 'internal',
+  sleep: s.sleep === true,
 });
 
 export class TemplateError extends Error {
@@ -127,10 +157,18 @@ export function createTemplates(dir: string) {
   const unit = load('unit.service.hbs');
   const site = load('site.caddy.hbs');
   const sandbox = load('sandbox.service.hbs');
+  const wakeSocket = load('wake.socket.hbs');
+  const wakeService = load('wake.service.hbs');
   return {
     renderUnit(ctx: UnitContext): string {
       assertSafe(ctx);
       return unit({ ...ctx, layout: UNIT_LAYOUT });
+    },
+    /** The socket and the proxy of an app that may sleep, or null for an app that never does. */
+    renderWake(ctx: UnitContext): { socket: string; service: string } | null {
+      assertSafe(ctx);
+      if (!ctx.wake_unit) return null;
+      return { socket: wakeSocket(ctx), service: wakeService(ctx) };
     },
     renderSite(ctx: SiteContext): string {
       assertSafe(ctx);

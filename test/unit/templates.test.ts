@@ -33,6 +33,11 @@ export const UNIT: UnitContext = {
   hidden: ['/var/lib/pocketd', '/etc/pocketd'],
   release_bin: '/var/lib/pocketd-releases/0.23.1/pocketbase',
   port: 20001,
+  listen_port: 20001,
+  wake_unit: null,
+  socket_unit: null,
+  app_unit: 'pb-blog.service',
+  sleep_after: null,
   env_file: '/etc/pocketd/env/blog.env',
   memory_max: '512M',
   cpu_quota: 150,
@@ -43,6 +48,7 @@ export const SITE: SiteContext = {
   port: 20001,
   body_max: '64MB',
   tls_internal: false,
+  sleep: false,
 };
 
 test('unit with limits matches its golden file', () => golden('unit-limits.service', t.renderUnit(UNIT)));

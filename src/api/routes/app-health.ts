@@ -17,13 +17,13 @@ const healthRoute = createRoute({
     200: json(
       z
         .object({
-          state: z.enum(['healthy', 'unhealthy', 'stopped', 'unknown']),
+          state: z.enum(['healthy', 'unhealthy', 'stopped', 'sleeping', 'unknown']),
           since: z.string().nullable(),
           consecutive_failures: z.number().int(),
           history: z.array(
             z.object({
               at: z.string(),
-              state: z.enum(['healthy', 'unhealthy', 'stopped']),
+              state: z.enum(['healthy', 'unhealthy', 'stopped', 'sleeping']),
               http_status: z.number().int().nullable(),
               latency_ms: z.number().int().nullable(),
               error: z.string().nullable(),

@@ -19,7 +19,17 @@ const Runtime = z
     control_group: z.string().nullable(),
   })
   .openapi('Runtime');
-const STATES = ['running', 'starting', 'stopping', 'stopped', 'failed', 'creating', 'deleting', 'unknown'] as const;
+const STATES = [
+  'running',
+  'starting',
+  'stopping',
+  'stopped',
+  'sleeping',
+  'failed',
+  'creating',
+  'deleting',
+  'unknown',
+] as const;
 const AppView = z
   .object({
     name: z.string(),
@@ -32,6 +42,7 @@ const AppView = z
     bundle: z.number().int().nullable(),
     backup_schedule: z.string().nullable(),
     backup_keep: z.number().int(),
+    sleep_after: z.string().nullable().meta({ description: 'idle time before the app sleeps (e.g. 15m); null: never' }),
     desired_state: z.enum(['running', 'stopped']),
     state: z.enum(STATES),
     runtime: Runtime.nullable(),

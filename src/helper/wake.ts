@@ -1,0 +1,67 @@
+import { rm } from 'node:fs/promises';
+import { socketUnitOf, wakeUnitOf, type UnitContext } from '../host/templates.js';
+import type { HelperContext } from './context.js';
+import { readIfExists, writeRootFile } from './root-files.js';
+
+/**
+ * The units that let an idle app sleep (issue #28): `pb-<name>.socket` holds the app's port,
+ * `pbwake-<name>.service` (systemd-socket-proxyd, as the app, in the app's sandbox) forwards to
+ * the app behind it and ends after the idle time; the app's unit is bound to the proxy and ends
+ * with it. Both are rendered here from root's templates, like the app's unit.
+ */
+
+const appUnit = (name: string) => `pb-${name}.service`;
+
+/** Whether the app's record says it may sleep: its control verbs then drive the socket too. */
+export const sleeps = async (ctx: HelperContext, name: string): Promise<boolean> =>
+  (await ctx.records.get(name))?.app_port !== undefined;
+
+/** Writes the socket and the proxy of an app that may sleep. */
+export async function writeWake(ctx: HelperContext, unit: UnitContext): Promise<void> {
+  const wake = ctx.templates.renderWake(unit);
+  if (!wake) return;
+  await writeRootFile(ctx.config.unit_dir, socketUnitOf(unit.name), wake.socket, 0o644);
+  await writeRootFile(ctx.config.unit_dir, wakeUnitOf(unit.name), wake.service, 0o644);
+}
+
+/** Stops and removes an app's socket and proxy, if it has them (the app ends with its proxy). */
+export async function removeWake(ctx: HelperContext, name: string): Promise<boolean> {
+  const dir = ctx.config.unit_dir;
+  const present = (await readIfExists(`${dir}/${socketUnitOf(name)}`)) !== null;
+  if (!present && (await readIfExists(`${dir}/${wakeUnitOf(name)}`)) === null) return false;
+  await ctx.run(69, 'systemctl', ['disable', '--now', '--quiet', socketUnitOf(name)], { allowFailure: true });
+  await ctx.run(69, 'systemctl', ['stop', wakeUnitOf(name)], { allowFailure: true });
+  await rm(`${dir}/${socketUnitOf(name)}`, { force: true });
+  await rm(`${dir}/${wakeUnitOf(name)}`, { force: true });
+  return true;
+}
+
+/**
+ * At boot an app that may sleep is not started: its socket listens and the first request wakes
+ * it. Otherwise the app's unit is wanted at boot, as before.
+ */
+export async function enableFor(ctx: HelperContext, name: string, sleep: boolean): Promise<void> {
+  if (sleep) {
+    await ctx.run(69, 'systemctl', ['disable', '--no-reload', '--quiet', appUnit(name)]);
+    await ctx.run(69, 'systemctl', ['enable', '--no-reload', '--quiet', socketUnitOf(name)]);
+  } else await ctx.run(69, 'systemctl', ['enable', '--no-reload', '--quiet', appUnit(name)]);
+}
+
+/**
+ * start, stop, restart of an app that may sleep: the socket goes with the app, so a stopped app
+ * is not woken by a request, and a started one listens even while it sleeps. A restart stops
+ * all three first: the socket takes the port only once the app gave it up (sleep turned on).
+ */
+export async function controlSleeping(
+  ctx: HelperContext,
+  verb: 'start' | 'stop' | 'restart' | 'enable' | 'disable',
+  name: string,
+): Promise<void> {
+  const all = [socketUnitOf(name), wakeUnitOf(name), appUnit(name)];
+  if (verb === 'enable' || verb === 'disable') {
+    await ctx.run(69, 'systemctl', [verb, socketUnitOf(name)]);
+    return;
+  }
+  if (verb !== 'start') await ctx.run(69, 'systemctl', ['stop', ...all]);
+  if (verb !== 'stop') await ctx.run(69, 'systemctl', ['start', socketUnitOf(name), appUnit(name)]);
+}
