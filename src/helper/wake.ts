@@ -63,5 +63,9 @@ export async function controlSleeping(
     return;
   }
   if (verb !== 'start') await ctx.run(69, 'systemctl', ['stop', ...all]);
-  if (verb !== 'stop') await ctx.run(69, 'systemctl', ['start', socketUnitOf(name), appUnit(name)]);
+  if (verb === 'stop') return;
+  // Wakes that failed (the app would not start) may have closed the socket and spent the app's start limit: a
+  // start asked for is a fresh start.
+  await ctx.run(69, 'systemctl', ['reset-failed', ...all], { allowFailure: true });
+  await ctx.run(69, 'systemctl', ['start', socketUnitOf(name), appUnit(name)]);
 }

@@ -23,6 +23,8 @@ export interface UnitContext {
   port: number;
   /** The port the app itself listens on: its own port, or while it may sleep the port behind the proxy. */
   listen_port: number;
+  /** `listen_port` as /proc/net/tcp spells it (four upper-case hex digits). */
+  listen_hex: string;
   /** The proxy that wakes the app (templates/wake.service.hbs), while it may sleep; null otherwise. */
   wake_unit: string | null;
   socket_unit: string | null;
@@ -110,6 +112,7 @@ export const unitContext = (l: AppLayout, name: string, s: UnitSettings): UnitCo
   hidden: [l.data_dir, path.dirname(l.env_dir)],
   port: s.port,
   listen_port: s.sleep ? s.sleep.app_port : s.port,
+  listen_hex: (s.sleep ? s.sleep.app_port : s.port).toString(16).toUpperCase().padStart(4, '0'),
   wake_unit: s.sleep ? wakeUnitOf(name) : null,
   socket_unit: s.sleep ? socketUnitOf(name) : null,
   app_unit: `pb-${name}.service`,

@@ -6,6 +6,7 @@ import { openEvents } from '../support/events.js';
 import { PB_LATEST } from '../support/pocketbase.js';
 import { buildZip } from '../support/zip.js';
 import { openRealtime } from '../support/realtime.js';
+import { appCode } from '../support/app-code.js';
 
 /**
  * Issue #28: an idle app sleeps (its unit stops, a socket holds its port) and its first request
@@ -53,6 +54,10 @@ async function upload(app: string, zip: Buffer) {
   assert.equal(res.status, 201);
   return ((await res.json()) as { number: number }).number;
 }
+const HELPER = '/usr/local/lib/pocketd/pocketd-helper';
+/** The port an app that may sleep listens on itself, behind its proxy (from its installed unit). */
+const wakePort = async (name: string) =>
+  Number(/--http=127\.0\.0\.1:(\d+)/.exec(await h.sbx.readFile(`/etc/systemd/system/pb-${name}.service`))?.[1]);
 const CRON_HOOK = 'cronAdd("tidy", "*/5 * * * *", () => { console.log("tidy") })\n';
 
 test('an idle app sleeps, says so in the API, events and /metrics, and health checks neither wake nor alert', async () => {
@@ -191,6 +196,55 @@ test('systemd-analyze security scores the sleeping app unit and its proxy at mos
   }
   const verify = await h.sbx.exec(['systemd-analyze', 'verify', '/etc/systemd/system/pb-nap.socket']);
   assert.equal(verify.code, 0, verify.stderr);
+});
+
+test("from the daemon's seat: root refuses a wake port that is another app's, or outside root's range", async () => {
+  const napPort = (await h.api('GET', '/api/apps/nap')).body.port as number;
+  const wake = await wakePort('nap');
+  const tickPort = (await h.api('GET', '/api/apps/tick')).body.port as number;
+  for (const app_port of [napPort, wake, 80, 30000]) {
+    const spec = {
+      port: tickPort,
+      version: PB_LATEST,
+      memory_max: null,
+      cpu_quota: null,
+      sleep: { after_seconds: 60, app_port },
+    };
+    const r = await h.sbx.exec(['sudo', '-n', HELPER, 'install-unit', 'tick'], {
+      user: 'pocketd',
+      input: JSON.stringify(spec),
+    });
+    assert.equal(r.code, 65, `${app_port}: ${r.stderr}`);
+    assert.match(r.stderr, /sleep\.app_port/);
+  }
+  assert.equal(await h.sbx.exists('/etc/systemd/system/pb-tick.socket'), false);
+});
+
+test("from an app's seat: another app that takes a sleeping app's port does not get its requests", async () => {
+  await until('nap', 'sleeping');
+  const wake = await wakePort('nap');
+  const squat = await appCode(
+    h.sbx,
+    'tick',
+    `exec python3 -c 'import http.server as h
+class H(h.BaseHTTPRequestHandler):
+  def do_GET(s):
+    s.send_response(200); s.end_headers(); s.wfile.write(b"intercepted")
+h.HTTPServer(("127.0.0.1", ${wake}), H).serve_forever()'`,
+    { background: true },
+  );
+  try {
+    for (let i = 0; i < 50 && !(await h.sbx.exec(['ss', '-Hltn', `sport = :${wake}`])).stdout.trim(); i++)
+      await sleep(100);
+    const r = await h.viaCaddy('nap.test').catch((e: Error) => ({ status: 0, body: e.message }));
+    assert.doesNotMatch(String(r.body), /intercepted/);
+    assert.notEqual(r.status, 200);
+  } finally {
+    await h.sbx.run(['systemctl', 'stop', squat.unit]);
+  }
+  const start = await h.api('POST', '/api/apps/nap/start');
+  assert.equal(start.body.state, 'running', JSON.stringify(start.body));
+  assert.equal((await h.viaCaddy('nap.test')).status, 200);
 });
 
 test('sleep off: the socket and proxy go, the app listens on its port again and stays up', async () => {

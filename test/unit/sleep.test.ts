@@ -32,7 +32,8 @@ test('an app that may sleep: its unit listens behind the proxy, is bound to it a
   golden('unit-sleep.service', unit);
   assert.match(unit, /--http=127\.0\.0\.1:20002 /);
   assert.match(unit, /^BindsTo=pbwake-blog\.service$/m);
-  assert.match(unit, /^ExecStartPost=.*\/dev\/tcp\/127\.0\.0\.1\/20002/m);
+  // 20002 is 4E22: the port in /proc/net/tcp, listening (0A), owned by the app itself.
+  assert.match(unit, /^ExecStartPost=.*0100007F:4E22 && \$\$s == 0A && \$\$u == \$\$own/m);
   const wake = t.renderWake(sleeping)!;
   golden('wake.socket', wake.socket);
   golden('wake.service', wake.service);

@@ -34,6 +34,7 @@ export const UNIT: UnitContext = {
   release_bin: '/var/lib/pocketd-releases/0.23.1/pocketbase',
   port: 20001,
   listen_port: 20001,
+  listen_hex: '4E21',
   wake_unit: null,
   socket_unit: null,
   app_unit: 'pb-blog.service',
