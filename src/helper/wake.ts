@@ -67,5 +67,8 @@ export async function controlSleeping(
   // Wakes that failed (the app would not start) may have closed the socket and spent the app's start limit: a
   // start asked for is a fresh start.
   await ctx.run(69, 'systemctl', ['reset-failed', ...all], { allowFailure: true });
-  await ctx.run(69, 'systemctl', ['start', socketUnitOf(name), appUnit(name)]);
+  // The socket first, in a call of its own: started in one call with the app, the app (bound to the proxy that
+  // waits for both) was stopped again while it came up (seen on systemd 252).
+  await ctx.run(69, 'systemctl', ['start', socketUnitOf(name)]);
+  await ctx.run(69, 'systemctl', ['start', appUnit(name)]);
 }
