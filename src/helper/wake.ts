@@ -1,4 +1,5 @@
 import { rm } from 'node:fs/promises';
+import net from 'node:net';
 import { socketUnitOf, wakeUnitOf, type UnitContext } from '../host/templates.js';
 import type { HelperContext } from './context.js';
 import { readIfExists, writeRootFile } from './root-files.js';
@@ -6,8 +7,8 @@ import { readIfExists, writeRootFile } from './root-files.js';
 /**
  * The units that let an idle app sleep (issue #28): `pb-<name>.socket` holds the app's port,
  * `pbwake-<name>.service` (systemd-socket-proxyd, as the app, in the app's sandbox) forwards to
- * the app behind it and ends after the idle time; the app's unit is bound to the proxy and ends
- * with it. Both are rendered here from root's templates, like the app's unit.
+ * the app behind it and ends after the idle time; the app's unit stops when nothing needs it
+ * (`StopWhenUnneeded=`), that is when the proxy has ended. Both are rendered here from root's templates, like the app's unit.
  */
 
 const appUnit = (name: string) => `pb-${name}.service`;
@@ -67,8 +68,25 @@ export async function controlSleeping(
   // Wakes that failed (the app would not start) may have closed the socket and spent the app's start limit: a
   // start asked for is a fresh start.
   await ctx.run(69, 'systemctl', ['reset-failed', ...all], { allowFailure: true });
-  // The socket first, in a call of its own: started in one call with the app, the app (bound to the proxy that
-  // waits for both) was stopped again while it came up (seen on systemd 252).
+  // The app runs while its proxy needs it (StopWhenUnneeded=): a start opens the socket and wakes the app as a
+  // request would (a connection, closed at once: the proxy counts its idle time only after a connection ended),
+  // then waits for the proxy, which waits until the app listens.
   await ctx.run(69, 'systemctl', ['start', socketUnitOf(name)]);
-  await ctx.run(69, 'systemctl', ['start', appUnit(name)]);
+  const record = await ctx.records.get(name);
+  if (record) await knock(record.port);
+  await ctx.run(69, 'systemctl', ['start', wakeUnitOf(name)]);
+}
+
+/** Opens a connection to the app's socket and closes it (bounded: 5 s). */
+function knock(port: number): Promise<void> {
+  return new Promise((resolve) => {
+    const c = net.connect({ host: '127.0.0.1', port });
+    const done = () => {
+      c.destroy();
+      resolve();
+    };
+    c.setTimeout(5000, done);
+    c.once('connect', done);
+    c.once('error', done);
+  });
 }

@@ -27,11 +27,11 @@ const golden = (file: string, actual: string) => {
 const spec = { port: 20001, version: '0.23.1', memory_max: null, cpu_quota: null };
 const sleeping = unitContext(layout, 'blog', { ...spec, sleep: { after_seconds: 900, app_port: 20002 } });
 
-test('an app that may sleep: its unit listens behind the proxy, is bound to it and started means listening', () => {
+test('an app that may sleep: its unit listens behind the proxy, runs while the proxy needs it, started means listening', () => {
   const unit = t.renderUnit(sleeping);
   golden('unit-sleep.service', unit);
   assert.match(unit, /--http=127\.0\.0\.1:20002 /);
-  assert.match(unit, /^BindsTo=pbwake-blog\.service$/m);
+  assert.match(unit, /^StopWhenUnneeded=yes$/m);
   // 20002 is 4E22: the port in /proc/net/tcp, listening (0A), owned by the app itself.
   assert.match(unit, /^ExecStartPost=.*0100007F:4E22 && \$\$s == 0A && \$\$u == \$\$own/m);
   const wake = t.renderWake(sleeping)!;
@@ -50,7 +50,7 @@ test('an app that never sleeps renders exactly as before, with no socket or prox
   const plain = unitContext(layout, 'blog', spec);
   assert.equal(t.renderWake(plain), null);
   const unit = t.renderUnit(plain);
-  assert.doesNotMatch(unit, /BindsTo|ExecStartPost|pbwake/);
+  assert.doesNotMatch(unit, /StopWhenUnneeded|ExecStartPost|pbwake/);
   assert.match(unit, /--http=127\.0\.0\.1:20001 /);
 });
 
