@@ -30,6 +30,11 @@ export interface UnitContext {
   socket_unit: string | null;
   app_unit: string;
   sleep_after: number | null;
+  /**
+   * Starts allowed in 120 s before systemd gives up (a crash loop): 10, and for an app that may sleep as many
+   * more as wakes can come in that time (one per idle time at most).
+   */
+  start_burst: number;
   env_file: string;
   memory_max: string | null;
   cpu_quota: number | null;
@@ -117,6 +122,7 @@ export const unitContext = (l: AppLayout, name: string, s: UnitSettings): UnitCo
   socket_unit: s.sleep ? socketUnitOf(name) : null,
   app_unit: `pb-${name}.service`,
   sleep_after: s.sleep ? s.sleep.after_seconds : null,
+  start_burst: s.sleep ? 10 + Math.ceil(120 / s.sleep.after_seconds) : 10,
   env_file: envFileOf(l, name),
   memory_max: s.memory_max,
   cpu_quota: s.cpu_quota,

@@ -39,6 +39,7 @@ export const UNIT: UnitContext = {
   socket_unit: null,
   app_unit: 'pb-blog.service',
   sleep_after: null,
+  start_burst: 10,
   env_file: '/etc/pocketd/env/blog.env',
   memory_max: '512M',
   cpu_quota: 150,
