@@ -68,6 +68,7 @@ export const STATUS_OF: Record<string, ContentfulStatusCode> = {
   TOO_MANY_STREAMS: 429,
   TOO_MANY_UPLOADS: 429,
   BACKUP_LIMIT: 409,
+  NO_FREE_PORT: 409,
   // What the host or the release source did
   OPERATION_FAILED: 502,
   BACKUP_FAILED: 502,

@@ -6,6 +6,7 @@ import { createLogger } from '../shared/log.js';
 import { PocketdError } from '../shared/errors.js';
 import { scopeSchema, tokenNameSchema } from '../contract/scopes.js';
 import { VERSION } from '../shared/version.js';
+import { appsSleep } from './apps-sleep.js';
 
 const HELP = `pocketd ${VERSION} - keeps many PocketBase apps alive on one host
 
@@ -16,6 +17,9 @@ Usage:
   pocketd token create --name N --scope S [--expires-days D]
                                                   create an API token and print it once;
                                                   S is admin, app:<name>:read or app:<name>:deploy
+  pocketd apps sleep NAME DURATION|off            let an app sleep after DURATION idle (e.g. 15m),
+                                                  or never; through the API at POCKETD_URL with
+                                                  the admin token in POCKETD_TOKEN
   pocketd --help | --version
 
 Configuration comes from POCKETD_* environment variables and the JSON file named
@@ -134,6 +138,7 @@ export async function main(argv: string[]): Promise<number> {
     if (cmd === 'serve') return await serveCommand();
     if (cmd === 'admin' && sub === 'create') return await adminCreate(rest);
     if (cmd === 'token' && sub === 'create') return await tokenCreate(rest);
+    if (cmd === 'apps' && sub === 'sleep') return await appsSleep(rest, process.env, (m) => new UsageError(m));
     throw new UsageError(`unknown command '${argv.slice(0, 2).join(' ')}'; see pocketd --help`);
   } catch (err) {
     if (

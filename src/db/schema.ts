@@ -48,6 +48,10 @@ export interface AppsTable {
   backup_schedule: string | null;
   /** Scheduled and pre-deploy backups kept, each. */
   backup_keep: Generated<number>;
+  /** Idle seconds after which the app sleeps until its next request; null: it never sleeps. */
+  sleep_after: number | null;
+  /** The port the app listens on itself while it may sleep (systemd holds `port`); null otherwise. */
+  wake_port: number | null;
 }
 
 export interface AppDomainsTable {
@@ -152,7 +156,7 @@ export interface LoginFailuresTable {
   locked_until: string | null;
 }
 
-export type HealthState = 'healthy' | 'unhealthy' | 'stopped';
+export type HealthState = 'healthy' | 'unhealthy' | 'stopped' | 'sleeping';
 
 export interface HealthChecksTable {
   id: Generated<number>;

@@ -30,7 +30,7 @@ const canBind = (port: number) =>
 
 /** A port of root's range that no app's record holds and nothing listens on now. */
 async function trialPort(ctx: HelperContext): Promise<number> {
-  const held = new Set([...(await ctx.records.all()).values()].map((r) => r.port));
+  const held = await ctx.records.heldPorts();
   const { port_min: min, port_max: max } = ctx.config;
   for (let i = 0; i < 64; i++) {
     const p = randomInt(min, max + 1);

@@ -46,9 +46,10 @@ import { auditLog } from '../api/middleware/audit-log.js';
 import { createRetention } from '../core/auth/retention.js';
 import { createUpgradeNotes } from '../core/changes/upgrade-notes.js';
 import { registerUpgradeNotesRoutes } from '../api/routes/upgrade-notes.js';
+import { setSleepMinSeconds } from '../core/sleep/sleep-after.js';
+import { createUnitFollower } from '../core/sleep/unit-follower.js';
 import { mkdir, chmod } from 'node:fs/promises';
 import path from 'node:path';
-import { appOfUnit } from '../shared/naming.js';
 
 export interface Daemon {
   port: number;
@@ -76,6 +77,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
   let http: HttpServer | undefined;
   try {
     await makePrivate(config);
+    setSleepMinSeconds(config.sleep_min_seconds);
     const events = createEventBus();
     const deployments = createDeployments(db, events, log.child({ mod: 'deployments' }), {
       stepPauseMs: config.step_pause_ms,
@@ -193,20 +195,12 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     health.start();
     stack.push(() => health.stop());
     // systemd said a unit changed: the event goes out at once, and health follows it.
-    onUnit = (unit, now, before) => {
-      const app = appOfUnit(unit);
-      if (!app) return;
-      events.publish('app.state', app, {
-        active_state: now.active_state,
-        sub_state: now.sub_state,
-        main_pid: now.main_pid,
-        restarts: now.restarts,
-        from: before?.active_state ?? null,
-      });
-      void health
-        .unitChanged(app, now)
-        .catch((err: unknown) => log.error({ err, app }, 'health did not follow a unit change'));
-    };
+    onUnit = createUnitFollower({
+      events,
+      health,
+      unit: (name) => link.bus()?.units().get(name),
+      log,
+    });
     const hostInfo = createHostInfo(config.data_dir);
     const metrics = createMetrics(
       { db, systemd, hostInfo, log: log.child({ mod: 'metrics' }) },

@@ -111,6 +111,8 @@ export const configSchema = z
     shutdown_timeout_seconds: int(1, 300).default(10),
     /** A pause at the start of each deployment step: slow motion for demos and fault tests. */
     step_pause_ms: int(0, 60_000).default(0),
+    /** The shortest `sleep_after` an app may have (issue #28): a minute; tests set a few seconds. */
+    sleep_min_seconds: int(1, 3600).default(60),
     /** Operations that may wait in one app's queue behind the one that runs; one more is a 429. */
     queue_max: int(1, 1000).default(10),
     /** With it set, every app is also served at <name>.<base_domain> (PocketHost's and PBLauncher's way). */

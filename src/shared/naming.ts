@@ -40,3 +40,16 @@ export const appDirOf = (appsDir: string, name: string): string => path.join(app
  */
 export const workUnitPrefix = (name: string): string => `pocketd-work-${name}_`;
 export const workUnitPattern = (name: string): string => `${workUnitPrefix(name)}*.service`;
+
+/**
+ * The units of an app that may sleep: its socket holds the app's port and starts the proxy
+ * (`pbwake-<name>.service`, outside the `pb-*.service` names that are apps) on a request.
+ */
+export const socketUnitOf = (name: string): string => `${APP_PREFIX}${name}.socket`;
+export const wakeUnitOf = (name: string): string => `pbwake-${name}.service`;
+
+/** The app's name, when `unit` is the socket of an app that may sleep; null for any other unit. */
+export const appOfSocket = (unit: string): string | null => {
+  if (!unit.startsWith(APP_PREFIX) || !unit.endsWith('.socket')) return null;
+  return unit.slice(APP_PREFIX.length, -'.socket'.length) || null;
+};

@@ -73,6 +73,20 @@ export const HELPER_EXIT = {
 } as const;
 export type HelperExitCode = keyof typeof HELPER_EXIT;
 
+/** Idle seconds before an app sleeps, as root takes them: a second to a day. */
+export const SLEEP_SECONDS = { min: 1, max: 86_400 } as const;
+
+/**
+ * Sleep when idle: systemd listens on the app's `port`, a proxy running as the app forwards to
+ * `app_port` (root's range, no other app's) and ends after `after_seconds` without a connection.
+ */
+export const sleepSpecSchema = z
+  .object({
+    after_seconds: z.number().int().min(SLEEP_SECONDS.min).max(SLEEP_SECONDS.max),
+    app_port: portSchema,
+  })
+  .strict();
+
 /** install-unit: what the unit of an app runs; user, paths, flags and sandboxing are the helper's. */
 export const unitSpecSchema = z
   .object({
@@ -80,8 +94,13 @@ export const unitSpecSchema = z
     version: versionSchema,
     memory_max: memoryMaxSchema.nullable(),
     cpu_quota: cpuQuotaSchema.nullable(),
+    sleep: sleepSpecSchema.nullable().default(null),
   })
-  .strict();
+  .strict()
+  .refine((s) => !s.sleep || s.sleep.app_port !== s.port, {
+    path: ['sleep', 'app_port'],
+    message: "must differ from the app's port",
+  });
 export type UnitSpec = z.infer<typeof unitSpecSchema>;
 
 /** Caddy's request_body max_size. */
@@ -96,6 +115,7 @@ export const siteSpecSchema = z
     http_only: z.boolean(),
     body_max: bodyMaxSchema,
     tls: z.enum(['acme', 'internal']).default('acme'),
+    sleep: z.boolean().default(false),
   })
   .strict();
 export type SiteSpec = z.infer<typeof siteSpecSchema>;

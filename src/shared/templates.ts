@@ -1,4 +1,4 @@
-import { appDirOf, appUserOf } from './naming.js';
+import { appDirOf, appUserOf, socketUnitOf, wakeUnitOf } from './naming.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import Handlebars from 'handlebars';
@@ -21,6 +21,20 @@ export interface UnitContext {
   /** Directories the app must not see at all: the daemon's store, pocketd's config. */
   hidden: string[];
   port: number;
+  /** The port the app itself listens on: its own port, or while it may sleep the port behind the proxy. */
+  listen_port: number;
+  /** `listen_port` as /proc/net/tcp spells it (four upper-case hex digits). */
+  listen_hex: string;
+  /** The proxy that wakes the app (templates/wake.service.hbs), while it may sleep; null otherwise. */
+  wake_unit: string | null;
+  socket_unit: string | null;
+  app_unit: string;
+  sleep_after: number | null;
+  /**
+   * Starts allowed in 120 s before systemd gives up (a crash loop): 10, and for an app that may sleep as many
+   * more as wakes can come in that time (one per idle time at most).
+   */
+  start_burst: number;
   env_file: string;
   memory_max: string | null;
   cpu_quota: number | null;
@@ -32,6 +46,7 @@ export interface SiteContext {
   port: number;
   body_max: string;
   tls_internal: boolean;
+  sleep: boolean;
 }
 
 /** Where an app's files live; the daemon's config and the helper's agree on these. */
@@ -43,12 +58,19 @@ export interface AppLayout {
   data_dir: string;
 }
 
+/** Sleep when idle: after `after_seconds` without a connection; the app listens on `app_port` behind a proxy. */
+export interface SleepSettings {
+  after_seconds: number;
+  app_port: number;
+}
+
 /** What a unit runs, as the helper's install-unit spec says it. */
 export interface UnitSettings {
   port: number;
   version: string;
   memory_max: string | null;
   cpu_quota: number | null;
+  sleep?: SleepSettings | null;
 }
 /** What a site serves, as the helper's install-site spec says it. */
 export interface SiteSettings {
@@ -57,8 +79,11 @@ export interface SiteSettings {
   http_only: boolean;
   body_max: string;
   tls?: 'acme' | 'internal';
+  /** The app may sleep: Caddy keeps idle connections to it only briefly, so they do not keep it awake. */
+  sleep?: boolean;
 }
 
+export { socketUnitOf, wakeUnitOf };
 export const envFileOf = (l: AppLayout, name: string) => path.join(l.env_dir, `${name}.env`);
 export const releaseBinOf = (l: AppLayout, version: string) => path.join(l.releases_dir, version, 'pocketbase');
 
@@ -73,6 +98,13 @@ export const unitContext = (l: AppLayout, name: string, s: UnitSettings): UnitCo
   release_bin: releaseBinOf(l, s.version),
   hidden: [l.data_dir, path.dirname(l.env_dir)],
   port: s.port,
+  listen_port: s.sleep ? s.sleep.app_port : s.port,
+  listen_hex: (s.sleep ? s.sleep.app_port : s.port).toString(16).toUpperCase().padStart(4, '0'),
+  wake_unit: s.sleep ? wakeUnitOf(name) : null,
+  socket_unit: s.sleep ? socketUnitOf(name) : null,
+  app_unit: `pb-${name}.service`,
+  sleep_after: s.sleep ? s.sleep.after_seconds : null,
+  start_burst: s.sleep ? 10 + Math.ceil(120 / s.sleep.after_seconds) : 10,
   env_file: envFileOf(l, name),
   memory_max: s.memory_max,
   cpu_quota: s.cpu_quota,
@@ -84,6 +116,7 @@ export const siteContext = (name: string, s: SiteSettings): SiteContext => ({
   port: s.port,
   body_max: s.body_max,
   tls_internal: !s.http_only && s.tls === 'internal',
+  sleep: s.sleep === true,
 });
 
 export class TemplateError extends Error {
@@ -115,10 +148,18 @@ export function createTemplates(dir: string) {
   const unit = load('unit.service.hbs');
   const site = load('site.caddy.hbs');
   const sandbox = load('sandbox.service.hbs');
+  const wakeSocket = load('wake.socket.hbs');
+  const wakeService = load('wake.service.hbs');
   return {
     renderUnit(ctx: UnitContext): string {
       assertSafe(ctx);
       return unit({ ...ctx, layout: UNIT_LAYOUT });
+    },
+    /** The socket and the proxy of an app that may sleep, or null for an app that never does. */
+    renderWake(ctx: UnitContext): { socket: string; service: string } | null {
+      assertSafe(ctx);
+      if (!ctx.wake_unit) return null;
+      return { socket: wakeSocket(ctx), service: wakeService(ctx) };
     },
     renderSite(ctx: SiteContext): string {
       assertSafe(ctx);

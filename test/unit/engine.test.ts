@@ -258,6 +258,8 @@ test('validateCreate: every refusal names its field; warnings for an old release
       env: {},
       memory_max: null,
       cpu_quota: null,
+      sleep_after: null,
+      wake_port: null,
     });
     const r = await apps.validateCreate({
       name: 'shop',
@@ -394,6 +396,8 @@ test('a delete cut short is finished on restart; a create cut short is purged', 
       env: {},
       memory_max: null,
       cpu_quota: null,
+      sleep_after: null,
+      wake_port: null,
     });
     for (const [app, kind, params] of [
       ['shop', 'delete', '{"purge":false}'],

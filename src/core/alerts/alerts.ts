@@ -121,10 +121,16 @@ export function createAlerts(
   /** Every health check of an app: `after` bad ones in a row open its incident, `after` good ones close it. */
   async function healthChecked(
     app: string,
-    state: 'healthy' | 'unhealthy' | 'stopped',
+    state: 'healthy' | 'unhealthy' | 'stopped' | 'sleeping',
     error: string | null,
   ): Promise<void> {
     const s = streaks.get(app) ?? { bad: 0, good: 0, stopped: false };
+    // An app asleep is neither down nor a check that passed: it breaks a bad streak and opens nothing.
+    if (state === 'sleeping') {
+      s.bad = 0;
+      streaks.set(app, s);
+      return;
+    }
     const wasStopped = s.stopped;
     s.stopped = state === 'stopped';
     if (state === 'unhealthy') {

@@ -4,6 +4,7 @@ import { readIfExists } from '../../shared/files.js';
 import type { AppDeps } from './deps.js';
 import { patchAppSchema, renderEnvFile, type AppSettings, type PatchAppInput } from './model.js';
 import type { Deployment, InTurn, StepDef } from '../deployments/engine.js';
+import { assertMaySleep, sleepChange } from '../sleep/sleep-configure.js';
 
 export type Applied = { deployment_id: number; status: string };
 const applied = async (d: Deployment): Promise<Applied> => ({ deployment_id: d.id, status: d.status });
@@ -26,18 +27,22 @@ export function createConfigure(deps: AppDeps, onConfigured: () => Promise<void>
       env: input.env ?? old.env,
       memory_max: input.memory_max === undefined ? old.memory_max : input.memory_max,
       cpu_quota: input.cpu_quota === undefined ? old.cpu_quota : input.cpu_quota,
+      ...(await sleepChange(deps, old, input.sleep_after)),
     };
     await assertDomainsFree(name, input.domains);
     const newUnit = host.renderUnit(next);
     const newSite = host.renderSite(next);
-    const unitChanged = (await readIfExists(host.unitFile(name))) !== newUnit;
+    const unitChanged = (await host.installedUnit(name)) !== newUnit;
     // The env file is not readable by the daemon: a repair always writes it again.
     const envChanged = renderEnvFile(old.env) !== renderEnvFile(next.env) || repair;
     // A repair also puts the site back when only Caddy's live routes were changed behind pocketd (a reload restores them).
     const siteChanged =
       (await readIfExists(host.siteFile(name))) !== newSite ||
       (repair && newSite !== null && !(await host.routesMatch(next)).match);
-    const running = (await host.unitDetails(name))?.active_state === 'active';
+    // An app asleep runs as far as a change is concerned: its new unit is started (and it sleeps again later).
+    const running =
+      (await host.unitDetails(name))?.active_state === 'active' ||
+      (old.sleep_after !== null && row.desired_state === 'running');
     const restart = running && (unitChanged || envChanged);
     const startNeeded = repair && !running && row.desired_state === 'running';
     return [
@@ -146,8 +151,9 @@ export function createConfigure(deps: AppDeps, onConfigured: () => Promise<void>
 
   /** The input (env values included) is kept apart from the public params until the configure ends. */
   async function configure(name: string, input: PatchAppInput, actor: string): Promise<InTurn<Applied>> {
-    await store.admit(name);
+    const { row } = await store.admit(name);
     await assertDomainsFree(name, input.domains);
+    if (input.sleep_after != null) await assertMaySleep(deps, name, row.bundle);
     return deployments.inTurn(
       await deployments.enqueue({ app: name, kind: 'configure', actor, params: { fields: Object.keys(input) }, input }),
       applied,

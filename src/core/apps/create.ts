@@ -154,6 +154,8 @@ export function createCreation(deps: AppDeps, validateCreate: (input: CreateAppI
         env: input.env,
         memory_max: input.memory_max ?? null,
         cpu_quota: input.cpu_quota ?? null,
+        sleep_after: null,
+        wake_port: null,
       };
       await store.insertCreating(settings);
       const q = await deps.deployments

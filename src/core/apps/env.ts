@@ -5,6 +5,7 @@ import type { AppDeps } from './deps.js';
 import type { Applied } from './configure.js';
 import { MASK, maskEnv, renderEnvFile, superuserSchema } from './model.js';
 import type { InTurn } from '../deployments/engine.js';
+import { isAsleep } from '../sleep/sleep-state.js';
 
 type SuperuserSpec = z.infer<typeof superuserSchema>;
 
@@ -102,15 +103,18 @@ export function createEnv(deps: AppDeps) {
   deployments.register('superuser', {
     params: z.object({ email: z.string() }),
     plan: async ({ app, input }) => {
-      await store.readyAtTurn(app);
+      const { settings } = await store.readyAtTurn(app);
       const spec = superuserSchema.parse(input);
       return {
         steps: [
           {
             name: 'set_superuser',
             run: async () => {
-              // The helper signs in with a throwaway password and sets this one over the app's HTTP API: it must run.
-              if ((await host.unitDetails(app))?.active_state !== 'active')
+              // The helper writes the app's database from inside its sandbox: the app must run, or sleep (its
+              // database is then at rest, as PocketBase left it; it is written as it would be while it runs).
+              const unit = await host.unitDetails(app);
+              const asleep = settings.sleep_after !== null && isAsleep(settings, unit, await host.socketDetails(app));
+              if (unit?.active_state !== 'active' && !asleep)
                 throw new Error(`${app} is not running; start it to set its superuser`);
               await privileged.run('superuser', [app], { spec });
               return `superuser ${spec.email}`;

@@ -8,7 +8,17 @@ import type { Privileged } from '../../host/privileged.js';
 import { caddyRoutesSchema, type CaddyRoutes } from '../../shared/protocol.js';
 import type { Systemd, UnitDetails } from '../../host/systemd/units.js';
 import { appDirOf } from '../../shared/naming.js';
-import { envFileOf, siteContext, unitContext, type AppLayout, type Templates } from '../../shared/templates.js';
+import { readIfExists } from '../../shared/files.js';
+import {
+  envFileOf,
+  siteContext,
+  socketUnitOf,
+  unitContext,
+  wakeUnitOf,
+  type AppLayout,
+  type Templates,
+} from '../../shared/templates.js';
+import { sleepOf } from '../sleep/sleep-state.js';
 import type { AppSettings } from './model.js';
 import type { EventBus } from '../events.js';
 
@@ -45,6 +55,7 @@ export function createAppHost(deps: {
     version: s.version,
     memory_max: s.memory_max,
     cpu_quota: s.cpu_quota,
+    sleep: sleepOf(s),
   });
   /** The domains the app is served at: its own, and <name>.<base_domain> when a base domain is set. */
   const servedDomains = (s: { name: string; domains: string[] }): string[] => {
@@ -57,8 +68,27 @@ export function createAppHost(deps: {
     http_only: config.caddy_http_only,
     body_max: config.request_body_max,
     tls: config.caddy_tls,
+    sleep: sleepOf(s) !== null,
   });
-  const renderUnit = (s: AppSettings) => templates.renderUnit(unitContext(layout, s.name, unitSpec(s)));
+  /**
+   * The app's unit as pocketd renders it; for an app that may sleep, followed by its socket and
+   * proxy, so a drift check compares all three (installedUnit reads them the same way).
+   */
+  const renderUnit = (s: AppSettings) => {
+    const ctx = unitContext(layout, s.name, unitSpec(s));
+    const wake = templates.renderWake(ctx);
+    return templates.renderUnit(ctx) + (wake ? `\n${wake.socket}\n${wake.service}` : '');
+  };
+  const installedUnit = async (name: string): Promise<string | null> => {
+    const read = (f: string) => readIfExists(path.join(config.unit_dir, f));
+    const [unit, socket, proxy] = await Promise.all([
+      read(unitName(name)),
+      read(socketUnitOf(name)),
+      read(wakeUnitOf(name)),
+    ]);
+    if (unit === null) return null;
+    return socket === null && proxy === null ? unit : `${unit}\n${socket ?? ''}\n${proxy ?? ''}`;
+  };
   const renderSite = (s: AppSettings) =>
     servedDomains(s).length === 0 ? null : templates.renderSite(siteContext(s.name, siteSpec(s)));
 
@@ -116,6 +146,11 @@ export function createAppHost(deps: {
 
   async function unitDetails(name: string): Promise<UnitDetails | undefined> {
     return (await deps.systemd.show([unitName(name)])).get(unitName(name));
+  }
+
+  /** The socket of an app that may sleep: listening while the app sleeps, closed when it is stopped. */
+  async function socketDetails(name: string): Promise<UnitDetails | undefined> {
+    return (await deps.systemd.show([socketUnitOf(name)])).get(socketUnitOf(name));
   }
 
   /** Polls until the unit is in a wanted state (bounded); returns its details. */
@@ -176,6 +211,7 @@ export function createAppHost(deps: {
     envFile,
     servedDomains,
     renderUnit,
+    installedUnit,
     renderSite,
     installUnit,
     installSite,
@@ -183,6 +219,7 @@ export function createAppHost(deps: {
     routesMatch,
     refreshRoutes: readRoutes,
     unitDetails,
+    socketDetails,
     waitForUnit,
     waitHealthy,
   };

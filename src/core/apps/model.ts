@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { AppRow } from '../../db/schema.js';
 import { backupKeepSchema, backupScheduleSchema } from './rules.js';
+import { sleepAfterSchema } from '../sleep/sleep-after.js';
 import {
   appNameSchema,
   cpuQuotaSchema,
@@ -36,11 +37,12 @@ export const patchAppSchema = z
     cpu_quota: cpuQuotaSchema.nullable().optional(),
     backup_schedule: backupScheduleSchema.nullable().optional(),
     backup_keep: backupKeepSchema.optional(),
+    sleep_after: sleepAfterSchema.optional(),
   })
   .strict()
   .refine(
     (p) => Object.keys(p).length > 0,
-    'name at least one of domains, env, memory_max, cpu_quota, backup_schedule, backup_keep',
+    'name at least one of domains, env, memory_max, cpu_quota, backup_schedule, backup_keep, sleep_after',
   );
 export type PatchAppInput = z.infer<typeof patchAppSchema>;
 
@@ -53,6 +55,9 @@ export interface AppSettings {
   env: Record<string, string>;
   memory_max: string | null;
   cpu_quota: number | null;
+  /** Idle seconds before the app sleeps, and the port it listens on behind its proxy then; null: never. */
+  sleep_after: number | null;
+  wake_port: number | null;
 }
 
 export const settingsOf = (row: AppRow, domains: string[]): AppSettings => ({
@@ -63,6 +68,8 @@ export const settingsOf = (row: AppRow, domains: string[]): AppSettings => ({
   env: JSON.parse(row.env) as Record<string, string>,
   memory_max: row.memory_max,
   cpu_quota: row.cpu_quota,
+  sleep_after: row.sleep_after ?? null,
+  wake_port: row.wake_port ?? null,
 });
 
 const SECRET_KEY = /(SECRET|PASSW|PASS$|TOKEN|KEY|PRIVATE|CREDENTIAL|AUTH|DSN)/i;

@@ -106,14 +106,26 @@ export function appStore(db: Database) {
   const ready = () =>
     db
       .selectFrom('apps')
-      .select(['name', 'port', 'desired_state', 'backup_schedule'])
+      .select(['name', 'port', 'desired_state', 'backup_schedule', 'sleep_after', 'wake_port'])
       .where('status', '=', 'ready')
       .orderBy('name')
       .execute();
 
-  const usedPorts = async () => new Set((await db.selectFrom('apps').select('port').execute()).map((r) => r.port));
+  /** Ports apps hold: their own, and the one behind the proxy of an app that may sleep. */
+  const usedPorts = async () =>
+    new Set(
+      (await db.selectFrom('apps').select(['port', 'wake_port']).execute()).flatMap((r) =>
+        r.wake_port === null ? [r.port] : [r.port, r.wake_port],
+      ),
+    );
   const portOwner = async (port: number) =>
-    (await db.selectFrom('apps').select('name').where('port', '=', port).executeTakeFirst())?.name ?? null;
+    (
+      await db
+        .selectFrom('apps')
+        .select('name')
+        .where((eb) => eb.or([eb('port', '=', port), eb('wake_port', '=', port)]))
+        .executeTakeFirst()
+    )?.name ?? null;
 
   /** Which of `domains` belong to an app other than `except`. */
   async function domainOwners(domains: string[], except?: string): Promise<Array<{ domain: string; app: string }>> {
@@ -175,6 +187,8 @@ export function appStore(db: Database) {
           env: JSON.stringify(s.settings.env),
           memory_max: s.settings.memory_max,
           cpu_quota: s.settings.cpu_quota,
+          sleep_after: s.settings.sleep_after,
+          wake_port: s.settings.wake_port,
           updated_at: nowIso(),
           ...(s.backup_schedule !== undefined ? { backup_schedule: s.backup_schedule } : {}),
           ...(s.backup_keep !== undefined ? { backup_keep: s.backup_keep } : {}),

@@ -12,10 +12,15 @@ export type { AppState, AppView, Runtime } from '../../contract/apps.js';
 /** An app with its env and config facts; the API adds what Caddy serves (certificates). */
 export type AppDetail = Omit<ContractDetail, 'certificates'>;
 export type FileMatch = AppDetail['config_match']['unit'];
+import { socketUnitOf } from '../../shared/templates.js';
+import { formatDuration } from '../sleep/sleep-after.js';
+import { isAsleep } from '../sleep/sleep-state.js';
 
-function stateOf(status: AppStatus, rt: Runtime | null): AppState {
+/** An app's state from its status, its unit, and whether it sleeps (its socket listens, its unit rests). */
+export function stateOf(status: AppStatus, rt: Runtime | null, asleep: boolean): AppState {
   if (status === 'creating' || status === 'deleting') return status;
   if (!rt) return 'unknown';
+  if (asleep) return 'sleeping';
   if (rt.active_state === 'active') return 'running';
   if (rt.active_state === 'activating') return rt.sub_state === 'auto-restart' ? 'failed' : 'starting';
   if (rt.active_state === 'deactivating') return 'stopping';
@@ -29,7 +34,7 @@ const runtimeOf = (d: UnitDetails | undefined): Runtime | null => {
   return runtime;
 };
 
-const view = (row: AppRow, domains: string[], runtime: Runtime | null): AppView => ({
+const view = (row: AppRow, domains: string[], runtime: Runtime | null, socket?: UnitDetails): AppView => ({
   name: row.name,
   port: row.port,
   version: row.version,
@@ -39,9 +44,10 @@ const view = (row: AppRow, domains: string[], runtime: Runtime | null): AppView 
   bundle: row.bundle,
   backup_schedule: row.backup_schedule,
   backup_keep: row.backup_keep,
+  sleep_after: row.sleep_after === null ? null : formatDuration(row.sleep_after),
   status: row.status,
   desired_state: row.desired_state,
-  state: stateOf(row.status, runtime),
+  state: stateOf(row.status, runtime, isAsleep(row, runtime ?? undefined, socket)),
   runtime,
   created_at: row.created_at,
   updated_at: row.updated_at,
@@ -63,8 +69,12 @@ export function createViews(deps: Pick<AppDeps, 'store' | 'host' | 'systemd'>) {
     const units = await deps.systemd.listUnits(APP_UNIT_GLOB);
     const loaded = units.filter((u) => u.load !== 'not-found').map((u) => u.unit);
     const wanted = new Set(apps.map((a) => unitName(a.row.name)));
-    const details = await deps.systemd.show(loaded.filter((u) => wanted.has(u)));
-    let views = apps.map((a) => view(a.row, a.domains, runtimeOf(details.get(unitName(a.row.name)))));
+    // The socket of each app that may sleep says whether it sleeps (listening) or is stopped (closed).
+    const sockets = apps.filter((a) => a.row.sleep_after !== null).map((a) => socketUnitOf(a.row.name));
+    const details = await deps.systemd.show([...loaded.filter((u) => wanted.has(u)), ...sockets]);
+    let views = apps.map((a) =>
+      view(a.row, a.domains, runtimeOf(details.get(unitName(a.row.name))), details.get(socketUnitOf(a.row.name))),
+    );
     if (filter.status) views = views.filter((v) => v.state === filter.status);
     return { apps: views.slice(filter.offset, filter.offset + filter.limit), total: views.length };
   }
@@ -72,7 +82,7 @@ export function createViews(deps: Pick<AppDeps, 'store' | 'host' | 'systemd'>) {
   /** The installed unit and site against pocketd's rendering, and Caddy's live routes against the app's domains. */
   async function configMatch(s: AppSettings) {
     const [unitText, siteText, routes] = await Promise.all([
-      readIfExists(host.unitFile(s.name)),
+      host.installedUnit(s.name),
       readIfExists(host.siteFile(s.name)),
       host.routesMatch(s),
     ]);
@@ -89,10 +99,14 @@ export function createViews(deps: Pick<AppDeps, 'store' | 'host' | 'systemd'>) {
 
   async function get(name: string, opts: { maskAll?: boolean } = {}): Promise<AppDetail> {
     const { row, settings } = await store.load(name);
-    const [details, match] = await Promise.all([host.unitDetails(name), configMatch(settings)]);
+    const [details, socket, match] = await Promise.all([
+      host.unitDetails(name),
+      row.sleep_after === null ? undefined : host.socketDetails(name),
+      configMatch(settings),
+    ]);
     const { site_present, ...config_match } = match;
     return {
-      ...view(row, settings.domains, runtimeOf(details)),
+      ...view(row, settings.domains, runtimeOf(details), socket),
       env: maskEnv(settings.env, opts.maskAll),
       site_present,
       config_match,

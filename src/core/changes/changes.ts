@@ -10,6 +10,7 @@ import {
 } from './plan.js';
 import type { Deployment, Plan, Queued } from '../deployments/engine.js';
 import { crossesBack, downgradeRefusal } from './upgrade-notes.js';
+import { assertNoCron } from '../sleep/cron-hooks.js';
 
 const nullableId = z.number().int().nullable().default(null);
 
@@ -110,10 +111,12 @@ export function createChanges(deps: ChangeDeps) {
 
   /** With `supersede`, deploys of the app still waiting end `superseded`: two quick pushes deploy the newest once. */
   async function deploy(app: string, bundle: number, actor: string, supersede = false): Promise<Queued> {
-    await store.admit(app, 'working');
-    await deps.bundles.get(app, bundle).catch(() => {
+    const { settings } = await store.admit(app, 'working');
+    const kept = await deps.bundles.get(app, bundle).catch(() => {
       throw fieldError('bundle', 'BUNDLE_NOT_FOUND', `app ${app} has no bundle ${bundle}`);
     });
+    // An app that may sleep would not run the jobs a bundle's hooks schedule: refused, not deployed half-working.
+    if (settings.sleep_after !== null) await assertNoCron(kept.file, 'bundle');
     return deployments.enqueue({ app, kind: 'deploy', actor, params: { bundle }, supersede });
   }
 

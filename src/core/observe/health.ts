@@ -8,6 +8,8 @@ import { probeHealth } from '../../host/ports.js';
 import type { Systemd, UnitDetails } from '../../host/systemd/units.js';
 import { cronEvery, nowIso } from '../clock.js';
 import type { EventBus } from '../events.js';
+import { socketUnitOf } from '../../shared/templates.js';
+import { isAsleep, probePortOf } from '../sleep/sleep-state.js';
 
 export interface HealthOptions {
   intervalSeconds: number;
@@ -44,7 +46,8 @@ export function createHealthChecker(
   async function checkAll(): Promise<void> {
     const apps = await store.ready();
     if (apps.length === 0) return;
-    const details = await deps.systemd.show(apps.map((a) => unitName(a.name)));
+    const sockets = apps.filter((a) => a.sleep_after !== null).map((a) => socketUnitOf(a.name));
+    const details = await deps.systemd.show([...apps.map((a) => unitName(a.name)), ...sockets]);
     await Promise.all(
       apps.map(async (a) => {
         if (deps.busy(a.name)) return;
@@ -53,12 +56,21 @@ export function createHealthChecker(
         let status: number | null = null;
         let latency: number | null = null;
         let error: string | null = null;
-        if (d?.active_state === 'active') {
-          const r = await probeHealth(a.port, opts.probeTimeoutMs);
+        if (isAsleep(a, d, details.get(socketUnitOf(a.name)))) {
+          // Asleep is not down, and a check must not wake it: nothing is asked of it.
+          state = 'sleeping';
+        } else if (d?.active_state === 'active') {
+          // Behind its proxy for an app that may sleep: a check neither wakes it nor keeps it awake.
+          const r = await probeHealth(probePortOf(a), opts.probeTimeoutMs);
           status = r.status;
           latency = r.ms;
           state = r.status === 200 ? 'healthy' : 'unhealthy';
           error = r.status === 200 ? null : (r.error ?? `answered ${r.status}`);
+          // It may have fallen asleep while it was asked.
+          if (state === 'unhealthy' && a.sleep_after !== null && (await asleepNow(a.name))) {
+            state = 'sleeping';
+            [status, latency, error] = [null, null, null];
+          }
         } else if (a.desired_state === 'running') {
           state = 'unhealthy';
           error = `the unit is ${d?.active_state ?? 'missing'}/${d?.sub_state ?? ''}`;
@@ -66,6 +78,11 @@ export function createHealthChecker(
         await record(a.name, state, status, latency, error);
       }),
     );
+  }
+
+  async function asleepNow(app: string): Promise<boolean> {
+    const d = await deps.systemd.show([unitName(app), socketUnitOf(app)]);
+    return isAsleep({ sleep_after: 1 }, d.get(unitName(app)), d.get(socketUnitOf(app)));
   }
 
   async function record(
@@ -131,9 +148,11 @@ export function createHealthChecker(
    * `unhealthy` at once, and a unit that runs again is probed at once (a few
    * tries while it starts listening), not at the next round.
    */
-  async function unitChanged(app: string, d: UnitDetails): Promise<void> {
+  async function unitChanged(app: string, d: UnitDetails, asleep = false): Promise<void> {
     const cur = last.get(app)?.state;
-    if (d.active_state === 'inactive' || d.active_state === 'deactivating') {
+    if (asleep) {
+      if (cur !== 'sleeping') await record(app, 'sleeping', null, null, null);
+    } else if (d.active_state === 'inactive' || d.active_state === 'deactivating') {
       // Stopped on purpose (by an operation of pocketd's, or wanted stopped) is "stopped"; a unit that stopped
       // behind pocketd's back while the app should run is down.
       const row = await store.find(app);
@@ -147,11 +166,12 @@ export function createHealthChecker(
     } else if (d.active_state === 'active' && cur !== 'healthy') {
       const row = await store.find(app);
       if (!row) return;
-      let r = await probeHealth(row.port, opts.probeTimeoutMs);
+      let r = await probeHealth(probePortOf(row), opts.probeTimeoutMs);
       for (let i = 0; i < 20 && r.status !== 200; i++) {
         await new Promise((resolve) => setTimeout(resolve, 250));
-        r = await probeHealth(row.port, opts.probeTimeoutMs);
+        r = await probeHealth(probePortOf(row), opts.probeTimeoutMs);
       }
+      if (r.status !== 200 && row.sleep_after !== null && (await asleepNow(app))) return;
       await record(
         app,
         r.status === 200 ? 'healthy' : 'unhealthy',

@@ -59,12 +59,18 @@ export function renderMetrics(input: {
       samples: per((a) => (a.state === 'running' ? 1 : 0)),
     },
     {
+      name: 'pocketd_app_sleeping',
+      help: 'Whether the app sleeps: idle, stopped until its next request (neither down nor stopped).',
+      type: 'gauge',
+      samples: per((a) => (a.state === 'sleeping' ? 1 : 0)),
+    },
+    {
       name: 'pocketd_app_healthy',
-      help: 'Whether the last health check of the app passed (absent before the first check).',
+      help: 'Whether the last health check of the app passed (absent before the first check and while it sleeps).',
       type: 'gauge',
       samples: per((a) => {
         const h = input.health.get(a.name);
-        return h === undefined ? null : h === 'healthy' ? 1 : 0;
+        return h === undefined || a.state === 'sleeping' ? null : h === 'healthy' ? 1 : 0;
       }),
     },
     {

@@ -91,7 +91,8 @@ export async function connectUnitBus(opts: {
   timeoutMs?: number;
 }): Promise<UnitBus> {
   const prefix = opts.prefix ?? APP_PREFIX;
-  const wanted = (unit: string) => unit.startsWith(prefix) && unit.endsWith('.service');
+  // An app's service, and the socket of an app that may sleep (it listens while the app sleeps).
+  const wanted = (unit: string) => unit.startsWith(prefix) && (unit.endsWith('.service') || unit.endsWith('.socket'));
   const state = new Map<string, UnitDetails & { usageAt: number; whole: boolean }>();
   const self = new EventEmitter() as UnitBus & EventEmitter;
   let connected = false;
@@ -191,7 +192,10 @@ export async function connectUnitBus(opts: {
    * again, signal after signal.
    */
   async function readWhole(unit: string) {
-    const [u, s] = await Promise.all([getAll(unit, UNIT_IFACE), getAll(unit, SERVICE_IFACE)]);
+    const [u, s] = await Promise.all([
+      getAll(unit, UNIT_IFACE),
+      unit.endsWith('.service') ? getAll(unit, SERVICE_IFACE) : new Map<string, unknown>(),
+    ]);
     apply(unit, new Map([...u, ...s]));
     const cur = state.get(unit);
     if (cur) cur.whole = true;
@@ -243,7 +247,7 @@ export async function connectUnitBus(opts: {
       interface: MANAGER,
       member: 'ListUnitsByPatterns',
       signature: 'asas',
-      body: [[], [`${prefix}*.service`]],
+      body: [[], [`${prefix}*.service`, `${prefix}*.socket`]],
     });
     // Each row: name, description, load state, active state, sub state, following, path, job...
     const rows = (list as unknown[][]).map((r) => ({
@@ -358,7 +362,13 @@ export async function connectUnitBus(opts: {
       // Only loaded units that run are asked (asking for a unit object loads it; a stopped one has no usage).
       const due = units.filter((u) => {
         const cur = state.get(u);
-        return cur && cur.load_state === 'loaded' && cur.active_state !== 'inactive' && cur.usageAt < now - maxAgeMs;
+        return (
+          cur &&
+          u.endsWith('.service') &&
+          cur.load_state === 'loaded' &&
+          cur.active_state !== 'inactive' &&
+          cur.usageAt < now - maxAgeMs
+        );
       });
       await Promise.all(
         due.map(async (u) => {

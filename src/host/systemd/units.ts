@@ -3,7 +3,7 @@ import { cgroupCpuNs } from './cgroup.js';
 import { exec } from '../../shared/exec.js';
 import { singleFlight } from '../../shared/single-flight.js';
 import type { UnitBus } from './bus.js';
-import { APP_UNIT_GLOB } from '../../shared/naming.js';
+import { APP_PREFIX, APP_UNIT_GLOB } from '../../shared/naming.js';
 
 export interface UnitState {
   unit: string;
@@ -95,14 +95,17 @@ export function createSystemd(bus: () => UnitBus | null = () => null) {
     /** State of every unit matching the pattern, loaded or not: one `systemctl list-units`. */
     listUnits(pattern: string): Promise<UnitState[]> {
       const b = live();
-      if (b && pattern === APP_UNIT_GLOB) {
+      if (b && (pattern === APP_UNIT_GLOB || pattern === `${APP_PREFIX}*.socket`)) {
+        const suffix = pattern.slice(`${APP_PREFIX}*`.length);
         return Promise.resolve(
-          [...b.units().values()].map((d) => ({
-            unit: d.unit,
-            load: d.load_state,
-            active: d.active_state,
-            sub: d.sub_state,
-          })),
+          [...b.units().values()]
+            .filter((d) => d.unit.endsWith(suffix))
+            .map((d) => ({
+              unit: d.unit,
+              load: d.load_state,
+              active: d.active_state,
+              sub: d.sub_state,
+            })),
         );
       }
       return lists(pattern, async () => {
