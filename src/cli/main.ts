@@ -1,11 +1,12 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { ConfigError, loadConfig } from '../config.js';
-import { startDaemon, openStore } from '../daemon.js';
-import { createLogger } from '../log.js';
-import { PocketdError } from '../errors.js';
-import { scopeSchema, tokenNameSchema } from '../core/scopes.js';
-import { VERSION } from '../version.js';
+import { ConfigError, loadConfig } from '../shared/config.js';
+import { startDaemon, openStore } from '../main/daemon.js';
+import { createLogger } from '../shared/log.js';
+import { PocketdError } from '../shared/errors.js';
+import { scopeSchema, tokenNameSchema } from '../contract/scopes.js';
+import { VERSION } from '../shared/version.js';
+import { appsSleep } from './apps-sleep.js';
 import { CliUsage, REPLICA_HELP, replicaCommand } from './replica.js';
 
 const HELP = `pocketd ${VERSION} - keeps many PocketBase apps alive on one host
@@ -17,6 +18,9 @@ Usage:
   pocketd token create --name N --scope S [--expires-days D]
                                                   create an API token and print it once;
                                                   S is admin, app:<name>:read or app:<name>:deploy
+  pocketd apps sleep NAME DURATION|off            let an app sleep after DURATION idle (e.g. 15m),
+                                                  or never; through the API at POCKETD_URL with
+                                                  the admin token in POCKETD_TOKEN
 ${REPLICA_HELP}
   pocketd --help | --version
 
@@ -137,6 +141,7 @@ export async function main(argv: string[]): Promise<number> {
     if (cmd === 'admin' && sub === 'create') return await adminCreate(rest);
     if (cmd === 'token' && sub === 'create') return await tokenCreate(rest);
     if (cmd === 'replica') return await replicaCommand(sub, rest, readStdin);
+    if (cmd === 'apps' && sub === 'sleep') return await appsSleep(rest, process.env, (m) => new UsageError(m));
     throw new UsageError(`unknown command '${argv.slice(0, 2).join(' ')}'; see pocketd --help`);
   } catch (err) {
     if (

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config.js';
-import { appNameSchema } from '../rules.js';
-import { timestampSchema } from '../replica-rules.js';
+import { loadConfig } from '../shared/config.js';
+import { appNameSchema } from '../shared/rules.js';
+import { timestampSchema } from '../shared/replica-rules.js';
 
 /**
  * `pocketd replica set|show|check|restore APP`: the replica API from the

@@ -1,3 +1,4 @@
+import type { OperationKind } from '../contract/operations.js';
 import type { Generated, Selectable } from 'kysely';
 
 export interface UsersTable {
@@ -47,6 +48,10 @@ export interface AppsTable {
   backup_schedule: string | null;
   /** Scheduled and pre-deploy backups kept, each. */
   backup_keep: Generated<number>;
+  /** Idle seconds after which the app sleeps until its next request; null: it never sleeps. */
+  sleep_after: number | null;
+  /** The port the app listens on itself while it may sleep (systemd holds `port`); null otherwise. */
+  wake_port: number | null;
 }
 
 export interface AppDomainsTable {
@@ -64,7 +69,7 @@ export interface DeploymentsTable {
   app: string;
   /** The identity of the app it was asked of (null only for rows older than identities). */
   app_id: string | null;
-  kind: string;
+  kind: OperationKind;
   status: DeploymentStatus;
   params: string;
   error: string | null;
@@ -151,7 +156,7 @@ export interface LoginFailuresTable {
   locked_until: string | null;
 }
 
-export type HealthState = 'healthy' | 'unhealthy' | 'stopped';
+export type HealthState = 'healthy' | 'unhealthy' | 'stopped' | 'sleeping';
 
 export interface HealthChecksTable {
   id: Generated<number>;

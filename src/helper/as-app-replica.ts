@@ -1,7 +1,7 @@
 import { chmod, lstat, mkdir, rename } from 'node:fs/promises';
 import path from 'node:path';
-import { exec } from '../host/exec.js';
-import { REPLICATED_DBS } from '../replica-rules.js';
+import { exec } from '../shared/exec.js';
+import { REPLICATED_DBS } from '../shared/replica-rules.js';
 import { clear, exists } from './app-files.js';
 
 /**

@@ -1,7 +1,7 @@
 import { mkdtemp, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { exec, ExecError } from '../host/exec.js';
-import { REPLICATED_DBS, timestampSchema } from '../replica-rules.js';
+import { exec, ExecError } from '../shared/exec.js';
+import { REPLICATED_DBS, timestampSchema } from '../shared/replica-rules.js';
 
 /**
  * `pocketd-helper as-replica restore LITESTREAM PB_DATA CONFIG TIMESTAMP|latest`:

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { z } from 'zod';
-import { APP_NAME_PATTERN, VERSION_PATTERN } from '../rules.js';
+import { APP_NAME_PATTERN, VERSION_PATTERN } from '../shared/rules.js';
 import {
   archiveApp,
   backup,
@@ -15,7 +15,7 @@ import {
 } from './app-dirs.js';
 import { runAsApp } from './as-app.js';
 import { runAsReplica } from './as-replica.js';
-import { replicaCheckSpecSchema, replicaRestoreSpecSchema, replicaSpecSchema } from '../replica-rules.js';
+import { replicaCheckSpecSchema, replicaRestoreSpecSchema, replicaSpecSchema } from '../shared/replica-rules.js';
 import {
   checkTarget,
   controlReplica,
@@ -36,7 +36,7 @@ import {
   superuserSpecSchema,
   unitSpecSchema,
   type HelperVerb,
-} from './protocol.js';
+} from '../shared/protocol.js';
 import { installRelease } from './release.js';
 import { superuser } from './superuser.js';
 import { trialRelease } from './trial.js';

@@ -1,4 +1,4 @@
-import { replicaUserOf } from '../host/replica-templates.js';
+import { replicaUserOf } from '../shared/replica-templates.js';
 import type { HelperContext } from './context.js';
 import { HelperError } from './errors.js';
 import { endProcessesOf } from './processes.js';

@@ -2,9 +2,14 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chown, lstat, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { readIfExists } from '../host/files.js';
-import { replicaSpecSchema, type ReplicaRestoreSpec, type ReplicaSpec, type ReplicaTarget } from '../replica-rules.js';
-import { createReplicaTemplates, replicaContext, type ReplicaContext } from '../host/replica-templates.js';
+import { readIfExists } from '../shared/files.js';
+import {
+  replicaSpecSchema,
+  type ReplicaRestoreSpec,
+  type ReplicaSpec,
+  type ReplicaTarget,
+} from '../shared/replica-rules.js';
+import { createReplicaTemplates, replicaContext, type ReplicaContext } from '../shared/replica-templates.js';
 import type { HelperContext } from './context.js';
 import { HelperError } from './errors.js';
 import { ensureRootDir, writeRootFile, type Ids } from './root-files.js';

@@ -8,10 +8,10 @@ import {
   replicaTargetSchema,
   timestampSchema,
   type ReplicaSpec,
-} from '../../src/replica-rules.js';
+} from '../../src/shared/replica-rules.js';
 import { parseGenerations, parseLag, renderLitestreamConfig } from '../../src/helper/replica-config.js';
 import { parseAgeKey } from '../../src/helper/replica.js';
-import { createReplicaTemplates, replicaContext, replicaUserOf } from '../../src/host/replica-templates.js';
+import { createReplicaTemplates, replicaContext, replicaUserOf } from '../../src/shared/replica-templates.js';
 import { hostileStrings } from '../support/hostile.js';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', '..');

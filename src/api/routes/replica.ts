@@ -1,13 +1,13 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { appNameSchema } from '../../core/app-rules.js';
-import { domainsSchema } from '../../rules.js';
-import type { Apps } from '../../core/apps.js';
+import { appNameSchema } from '../../core/apps/rules.js';
+import { domainsSchema } from '../../shared/rules.js';
+import type { Apps } from '../../core/apps/apps.js';
 import type { ReplicaRestores } from '../../core/replication/replica-restore.js';
 import type { Replicas } from '../../core/replication/replicas.js';
-import { notFound } from '../../errors.js';
-import { replicaTargetSchema, timestampSchema } from '../../replica-rules.js';
+import { notFound } from '../../shared/errors.js';
+import { replicaTargetSchema, timestampSchema } from '../../shared/replica-rules.js';
 import { actorName, authorize, type ApiEnv } from '../context.js';
-import { QueuedSchema, commonErrors, errors, json, jsonBody } from '../schemas.js';
+import { QueuedSchema, commonErrors, errors, json, jsonBody } from '../../contract/common.js';
 
 /** An app's off-host replica (issue #27): its target (secrets never answered), status, restore and clone. */
 const NameParam = z.object({ name: appNameSchema });

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { PocketdError, fieldError } from '../../errors.js';
-import { timestampSchema } from '../../replica-rules.js';
-import type { AppDeps } from '../app-deps.js';
+import { PocketdError, fieldError } from '../../shared/errors.js';
+import { timestampSchema } from '../../shared/replica-rules.js';
+import type { AppDeps } from '../apps/deps.js';
 import type { Backups } from '../backups.js';
-import type { Deployment, Queued, Recovery, StepDef } from '../deployments.js';
-import { CancelledError } from '../deployments.js';
+import type { Deployment, Queued, Recovery, StepDef } from '../deployments/engine.js';
+import { CancelledError } from '../deployments/engine.js';
 import type { Replicas } from './replicas.js';
 
 export const replicaRestoreParams = z.object({
@@ -103,7 +103,7 @@ export function registerReplicaRestore(deps: AppDeps & { backups: Backups; repli
   deployments.register('replica-restore', {
     params: replicaRestoreParams,
     plan: async ({ app, params }) => {
-      const { settings } = await store.forTurn(app);
+      const { settings } = await store.readyAtTurn(app);
       return { params, steps: steps(app, settings.port, params), onFailure: 'rolled_back' };
     },
     recover: (d) => recover(d),
@@ -124,7 +124,7 @@ export function registerReplicaRestore(deps: AppDeps & { backups: Backups; repli
 
   /** Queues a restore of `app` from the replica of `source` (itself by default). */
   async function restore(app: string, actor: string, source: string, timestamp: string | null): Promise<Queued> {
-    await store.forRequest(app, 'working');
+    await store.admit(app, 'working');
     if (timestamp !== null && !timestampSchema.safeParse(timestamp).success)
       throw fieldError('timestamp', 'INVALID_TIMESTAMP', 'must be an instant in UTC like 2026-11-30T01:02:03Z');
     if (timestamp !== null && Date.parse(timestamp) > Date.now())

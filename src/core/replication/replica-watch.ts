@@ -1,4 +1,4 @@
-import type { Logger } from '../../log.js';
+import type { Logger } from '../../shared/log.js';
 import type { ReplicaView, Replicas } from './replicas.js';
 
 /** What the watcher raises and resolves: the alert code's own raise/resolve (src/core/alerts.ts). */

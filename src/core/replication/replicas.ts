@@ -1,17 +1,17 @@
 import type { Database } from '../../db/database.js';
 import type { Privileged } from '../../host/privileged.js';
-import { PocketdError, fieldError, notFound } from '../../errors.js';
+import { PocketdError, fieldError, notFound } from '../../shared/errors.js';
 import {
   redactTarget,
   replicaSpecSchema,
   replicaTargetSchema,
   type ReplicaSpec,
   type ReplicaTarget,
-} from '../../replica-rules.js';
+} from '../../shared/replica-rules.js';
 import { parseGenerations } from '../../helper/replica-config.js';
-import { appStore } from '../app-store.js';
+import { appStore } from '../apps/store.js';
 import { nowIso } from '../clock.js';
-import type { Logger } from '../../log.js';
+import type { Logger } from '../../shared/log.js';
 
 /** What the API may say about an app's replica: the target without its secrets, and its last status. */
 export interface ReplicaView {
@@ -98,7 +98,7 @@ export function createReplicas(deps: {
 
   /** Tries the target, then saves it and (re)starts the app's replica unit. */
   async function set(app: string, input: ReplicaInput): Promise<ReplicaView> {
-    const { row: a } = await apps.forRequest(app, 'working');
+    const { row: a } = await apps.admit(app, 'working');
     if (a.status !== 'ready') throw new PocketdError('APP_NOT_READY', `app ${app} is ${a.status}`);
     await check(app, input.target);
     const spec = replicaSpecSchema.parse({ app_id: a.app_id, ...input });

@@ -1,5 +1,5 @@
 import type { Database } from '../../db/database.js';
-import type { AppDeps } from '../app-deps.js';
+import type { AppDeps } from '../apps/deps.js';
 import type { Backups } from '../backups.js';
 import { createReplicas, type ReplicaView } from './replicas.js';
 import { registerReplicaRestore } from './replica-restore.js';

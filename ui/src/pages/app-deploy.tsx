@@ -11,6 +11,7 @@ import {
   Table,
 } from '../components.js';
 import type { AppDetail, Bundle, Deployment } from '../types.js';
+import { UpgradeNotes } from './upgrade-notes.js';
 
 type Summary = Omit<Deployment, 'steps'>;
 const duration = (d: Summary) =>
@@ -169,6 +170,7 @@ export function Deploy({ app, onDone }: { app: AppDetail; onDone: () => void }) 
             <ReleaseOptions releases={choices} />
           </select>
         </label>
+        {choices.some((r) => r.version === version) ? <UpgradeNotes app={app.name} to={version} /> : null}
         <button
           type="submit"
           disabled={!choices.some((r) => r.version === version) || (running !== null && !runningEnded)}

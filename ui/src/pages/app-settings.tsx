@@ -13,6 +13,7 @@ export function Settings({ app, onDone }: { app: AppDetail; onDone: () => void }
     cpu: app.cpu_quota ? String(app.cpu_quota) : '',
     schedule: app.backup_schedule ?? '',
     keep: String(app.backup_keep),
+    sleep: app.sleep_after ?? '',
   });
   const field = (k: keyof typeof form) => ({
     value: form[k],
@@ -24,7 +25,7 @@ export function Settings({ app, onDone }: { app: AppDetail; onDone: () => void }
   // The delete: the name typed to confirm it, then the deployment that runs it.
   const [confirm, setConfirm] = useState('');
   const [deleting, setDeleting] = useState<number | null>(null);
-  const { domains, memory, cpu, schedule, keep } = form;
+  const { domains, memory, cpu, schedule, keep, sleep } = form;
   const save = async (e: Event) => {
     e.preventDefault();
     setError(null);
@@ -36,6 +37,8 @@ export function Settings({ app, onDone }: { app: AppDetail; onDone: () => void }
         cpu_quota: cpu ? Number(cpu) : null,
         backup_schedule: schedule || null,
         backup_keep: Number(keep),
+        // Sent only when changed: turning sleep on checks the app's hooks for scheduled jobs.
+        ...(sleep !== (app.sleep_after ?? '') ? { sleep_after: sleep.trim() || 'off' } : {}),
       });
       setSaved(
         typeof r.position === 'number'
@@ -84,6 +87,15 @@ export function Settings({ app, onDone }: { app: AppDetail; onDone: () => void }
           <label>
             Backups kept <input type="number" min="1" {...field('keep')} />
           </label>
+        </div>
+        <div class="two">
+          <label>
+            Sleep when idle for <input {...field('sleep')} placeholder="off" aria-describedby="sleep-help" />
+          </label>
+          <p class="muted" id="sleep-help">
+            A duration like 15m: with no open connection for that long the app stops, and its next request wakes it
+            (held, not failed). Off (empty) keeps it running. Apps whose hooks schedule jobs (cronAdd) cannot sleep.
+          </p>
         </div>
         <button type="submit">Save settings</button>
         {saved ? <p role="status">{saved}</p> : null}
@@ -157,7 +169,9 @@ function SuperuserForm({ app }: { app: AppDetail }) {
   return (
     <form class="form" onSubmit={submit} aria-labelledby="su-title">
       <h2 id="su-title">PocketBase superuser</h2>
-      <p class="muted">Creates the superuser, or sets a new password for one that exists. The app must be running.</p>
+      <p class="muted">
+        Creates the superuser, or sets a new password for one that exists. The app must be running or asleep.
+      </p>
       <div class="two">
         <label>
           Superuser email{' '}
@@ -181,7 +195,7 @@ function SuperuserForm({ app }: { app: AppDetail }) {
           />
         </label>
       </div>
-      <button type="submit" disabled={busy || app.state !== 'running'}>
+      <button type="submit" disabled={busy || (app.state !== 'running' && app.state !== 'sleeping')}>
         {busy ? 'Setting…' : 'Set superuser'}
       </button>
       {result ? <p role="status">{result}</p> : null}
