@@ -14,7 +14,7 @@ import type { HelperContext } from './context.js';
 import { HelperError } from './errors.js';
 import { ensureRootDir, writeRootFile, type Ids } from './root-files.js';
 import { ensureReplicaUser, removeReplicaUser } from './replica-user.js';
-import { renderLitestreamConfig, type AgeKeys } from './replica-config.js';
+import { renderLitestreamConfig, type AgeKeys } from '../shared/replica-config.js';
 import { SANDBOX_NODE_FLAGS } from './sandbox-run.js';
 import { assertStopped } from './units.js';
 

@@ -9,7 +9,7 @@ import {
   timestampSchema,
   type ReplicaSpec,
 } from '../../src/shared/replica-rules.js';
-import { parseGenerations, parseLag, renderLitestreamConfig } from '../../src/helper/replica-config.js';
+import { parseGenerations, parseLag, renderLitestreamConfig } from '../../src/shared/replica-config.js';
 import { parseAgeKey } from '../../src/helper/replica.js';
 import { createReplicaTemplates, replicaContext, replicaUserOf } from '../../src/shared/replica-templates.js';
 import { hostileStrings } from '../support/hostile.js';

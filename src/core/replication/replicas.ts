@@ -8,7 +8,7 @@ import {
   type ReplicaSpec,
   type ReplicaTarget,
 } from '../../shared/replica-rules.js';
-import { parseGenerations } from '../../helper/replica-config.js';
+import { parseGenerations } from '../../shared/replica-config.js';
 import { appStore } from '../apps/store.js';
 import { nowIso } from '../clock.js';
 import type { Logger } from '../../shared/log.js';

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { REPLICATED_DBS, type ReplicaSpec, type ReplicaTarget } from '../shared/replica-rules.js';
+import { REPLICATED_DBS, type ReplicaSpec, type ReplicaTarget } from './replica-rules.js';
 
 /**
  * Litestream's configuration for one app, rendered by the helper from a
