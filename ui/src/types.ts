@@ -5,6 +5,7 @@ export type { ValidationReport, Check, SystemInfo, Release } from '../../src/con
 export type { Deployment } from '../../src/contract/deployments.js';
 export type { LogEntry } from '../../src/contract/logs.js';
 export type { Backup } from '../../src/contract/backups.js';
+export type { Replica } from '../../src/contract/replicas.js';
 export type { Bundle } from '../../src/contract/deploy.js';
 export type { TokenInfo } from '../../src/contract/tokens.js';
 export type { AppSample, HostMetrics } from '../../src/contract/metrics.js';

@@ -1,20 +1,7 @@
 import { useState } from 'preact/hooks';
 import { ApiError, api, ago } from '../api.js';
 import { ConfirmButton, DeploymentProgress, ErrorNote, useLoad } from '../components.js';
-
-/** An app's replica as the API says it: the target without its secrets, and the last status. */
-interface Replica {
-  target: Record<string, string | number | boolean>;
-  sync_seconds: number;
-  unit: string;
-  status: {
-    checked_at: string | null;
-    generation: string | null;
-    last_sync_at: string | null;
-    lag_seconds: number | null;
-    error: string | null;
-  };
-}
+import type { Replica } from '../types.js';
 
 const EMPTY = { type: 's3', endpoint: '', bucket: '', path: '', region: 'us-east-1', key: '', secret: '' };
 const EMPTY_SFTP = { host: '', port: '22', user: '', private_key: '' };
