@@ -88,6 +88,8 @@ export const configSchema = z
     caddy_tls: z.enum(['acme', 'internal']).default('acme'),
     /** Where Caddy serves HTTPS: pocketd reads each domain's certificate there with a TLS handshake. */
     caddy_https_port: int(1, 65535).default(443),
+    /** Where Caddy serves plain HTTP (links to an app's admin with caddy_http_only). */
+    caddy_http_port: int(1, 65535).default(80),
     request_body_max: z
       .string()
       .regex(/^\d{1,6}(KB|MB|GB)$/, 'must be like 64MB')

@@ -2,6 +2,7 @@ import type { Config } from './config.js';
 import { openDatabase, migrateToLatest, type Database } from './db/database.js';
 import { createAuthService } from './core/auth.js';
 import { createApi } from './api/app.js';
+import { adminUrlOf } from './core/admin-url.js';
 import { startHttpServer, type HttpServer } from './http-server.js';
 import type { Logger } from './log.js';
 import { VERSION } from './version.js';
@@ -17,6 +18,8 @@ import { createSystemChecks } from './core/system.js';
 import { createReleaseSource } from './host/releases.js';
 import { createTemplates } from './host/templates.js';
 import { createPrivileged } from './host/privileged.js';
+import { createPrivilegedStream } from './host/privileged-stream.js';
+import { registerBackupDownloadRoute } from './api/routes/backup-download.js';
 import { createSystemd, type UnitDetails } from './host/systemd.js';
 import { keepUnitBus } from './host/systemd-bus-link.js';
 import { createJournal } from './host/journal.js';
@@ -238,6 +241,11 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     stack.push(() => retention.stop());
     const audit = auditLog(db);
     stack.push(() => audit.flush());
+    const siteOrigin = {
+      httpOnly: config.caddy_http_only,
+      httpPort: config.caddy_http_port,
+      httpsPort: config.caddy_https_port,
+    };
     const ui = await loadUi(config.ui_dir);
     if (!ui) log.warn({ ui_dir: config.ui_dir }, 'no dashboard build found; the API is served without it');
     const api = createApi({
@@ -252,7 +260,14 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       listenHost: config.listen.host,
       audit,
       extra: [
-        (app) => registerAppRoutes(app, apps, ops, (view) => certificates.of(appDeps.host.servedDomains(view))),
+        (app) =>
+          registerAppRoutes(
+            app,
+            apps,
+            ops,
+            (view) => certificates.of(appDeps.host.servedDomains(view)),
+            (view) => adminUrlOf(appDeps.host.servedDomains(view), siteOrigin),
+          ),
         (app) => registerDeploymentRoutes(app, deployments),
         (app) => registerSystemRoutes(app, { apps, system, releases }),
         (app) => registerObserveRoutes(app, { apps, journal, events, logStreams }),
@@ -261,6 +276,11 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
           registerMetricsRoutes(app, { apps, metrics, health, hostInfo, deployments, systemdSource: systemd.source }),
         (app) => registerDeployRoutes(app, { changes, bundles }),
         (app) => registerBackupRoutes(app, { backups, changes }),
+        (app) =>
+          registerBackupDownloadRoute(app, {
+            backups,
+            readBackup: createPrivilegedStream(config.helper, config.helper_sudo),
+          }),
         (app) => registerEnvRoutes(app, { apps, ops }),
         (app) => registerAlertRoutes(app, { alerts: alerts, channels }),
         ...(ui ? [ui] : []),

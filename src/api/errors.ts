@@ -4,6 +4,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ZodError, type core } from 'zod';
 import { PocketdError, type FieldIssue } from '../errors.js';
 import type { ApiEnv } from './context.js';
+import { issueText } from './issue-text.js';
 
 /** Turns zod issues into named fields; `prefix` is the request part (body fields carry none). */
 export function zodFields(issues: core.$ZodIssue[], prefix = ''): FieldIssue[] {
@@ -16,7 +17,7 @@ export function zodFields(issues: core.$ZodIssue[], prefix = ''): FieldIssue[] {
       }
       continue;
     }
-    out.push({ field: base || '(body)', code: issue.code.toUpperCase(), message: issue.message });
+    out.push({ field: base || '(body)', code: issue.code.toUpperCase(), message: issueText(issue) });
   }
   return out;
 }

@@ -13,12 +13,15 @@ export function TimeChart({
   values,
   format,
   max,
+  span,
 }: {
   title: string;
   times: number[];
   values: Array<number | null>;
   format: (v: number) => string;
   max?: number;
+  /** The time range shown (ms), whatever the samples cover: one sample is a point in the last hour, not a year. */
+  span?: readonly [number, number];
 }) {
   const box = useRef<HTMLDivElement>(null);
   const last = [...values].reverse().find((v) => v !== null) ?? null;
@@ -35,7 +38,10 @@ export function TimeChart({
       {
         width: Math.max(200, el.clientWidth),
         height: 150,
-        scales: { x: { time: true }, y: { range: (_u, _min, hi) => [0, Math.max(max ?? 0, hi || 1) * 1.15] } },
+        scales: {
+          x: span ? { time: true, range: () => [span[0] / 1000, span[1] / 1000] } : { time: true },
+          y: { range: (_u, _min, hi) => [0, Math.max(max ?? 0, hi || 1) * 1.15] },
+        },
         series: [
           { value: (_u, t) => (t === null ? '—' : new Date(t * 1000).toLocaleString()) },
           // One sample is a point: a line needs two.
@@ -62,13 +68,16 @@ export function TimeChart({
       [times.map((t) => t / 1000), values],
       el,
     );
+    // What the axis spans, for a reader (and a test) that cannot read the canvas.
+    el.dataset.from = String((plot.scales.x?.min ?? 0) * 1000);
+    el.dataset.to = String((plot.scales.x?.max ?? 0) * 1000);
     const resize = new ResizeObserver(() => plot.setSize({ width: Math.max(200, el.clientWidth), height: 150 }));
     resize.observe(el);
     return () => {
       resize.disconnect();
       plot.destroy();
     };
-  }, [times.length, times[0], times.at(-1), values.at(-1), title]);
+  }, [times.length, times[0], times.at(-1), values.at(-1), title, span?.[0]]);
   return (
     <figure class="chart">
       <figcaption>

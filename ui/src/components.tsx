@@ -91,14 +91,18 @@ export function ConfirmButton({
   onConfirm,
   disabled,
   danger,
+  hidden,
 }: {
   label: string;
   question: string;
   onConfirm: () => void;
   disabled?: boolean;
   danger?: boolean;
+  /** Not offered at all (the token's scope cannot use it). */
+  hidden?: boolean;
 }) {
   const [asking, setAsking] = useState(false);
+  if (hidden) return null;
   if (!asking)
     return (
       <button class={`small${danger ? ' danger' : ''}`} disabled={disabled} onClick={() => setAsking(true)}>
@@ -302,13 +306,17 @@ export function Table({
 /** A picker's options for PocketBase releases, each saying whether it is the latest or a prerelease. */
 export const ReleaseOptions = ({
   releases,
+  current,
 }: {
   releases: Array<Pick<Release, 'version' | 'latest' | 'prerelease'>>;
+  /** The version the app runs now, said so in its option. */
+  current?: string;
 }) => (
   <>
     {releases.map((r) => (
       <option key={r.version} value={r.version}>
         {r.version}
+        {r.version === current ? ' (current)' : ''}
         {r.latest ? ' (latest)' : ''}
         {r.prerelease ? ' (prerelease)' : ''}
       </option>

@@ -68,6 +68,12 @@ const AppDetail = AppView.extend({
       }),
     )
     .describe('What Caddy serves for each domain, from a TLS handshake (empty with caddy_http_only)'),
+  admin_url: z
+    .string()
+    .nullable()
+    .describe(
+      "PocketBase's admin (/_/) on the first domain, with the scheme and port Caddy serves; null without a domain",
+    ),
 }).openapi('AppDetail');
 const Accepted = z
   .object({ deployment_id: z.number().int(), name: z.string(), port: z.number().int(), pocketbase_version: z.string() })
@@ -182,10 +188,11 @@ export function registerAppRoutes(
   apps: Apps,
   ops: AppOps,
   certificatesOf: (app: { name: string; domains: string[] }) => CertificateFacts[] = () => [],
+  adminUrlOf: (app: { name: string; domains: string[] }) => string | null = () => null,
 ) {
   const detail = async (name: string, opts?: { maskAll: boolean }) => {
     const view = await apps.get(name, opts);
-    return { ...view, certificates: certificatesOf(view) };
+    return { ...view, certificates: certificatesOf(view), admin_url: adminUrlOf(view) };
   };
   app.openapi(createApp, async (c) => {
     const p = authorize(c, { kind: 'admin' });

@@ -1,6 +1,7 @@
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { AuthService } from '../../core/auth.js';
+import { abilitiesOf } from '../../core/abilities.js';
 import { addressKey } from '../client-address.js';
 import { principalOf, type ApiEnv } from '../context.js';
 import { commonErrors, errors, json, jsonBody } from '../schemas.js';
@@ -20,6 +21,12 @@ const Me = z
     email: z.string().nullable(),
     scope: z.string(),
     kind: z.enum(['api', 'session']),
+    app: z.string().nullable().describe('The one app an app-scoped token is for; null for admin'),
+    can: z
+      .array(z.string())
+      .describe(
+        'What the dashboard may offer this token (host, app.control, app.deploy, ...); the routes still decide',
+      ),
   })
   .openapi('Me');
 
@@ -75,6 +82,6 @@ export function registerAuthRoutes(
   });
   app.openapi(me, (c) => {
     const p = principalOf(c);
-    return c.json({ name: p.name, email: p.email, scope: p.scope, kind: p.kind }, 200);
+    return c.json({ name: p.name, email: p.email, scope: p.scope, kind: p.kind, ...abilitiesOf(p.scope) }, 200);
   });
 }

@@ -8,6 +8,7 @@ import type { LogStreams } from '../../core/log-streams.js';
 import { authorize, type ApiEnv } from '../context.js';
 import { commonErrors, errors } from '../schemas.js';
 import { createSseQueue } from '../sse-queue.js';
+import { prioritySchema } from '../query/log-priority.js';
 
 // journalctl's own time syntax, restricted to what cannot be read as an option.
 const when = z
@@ -39,7 +40,7 @@ const logsRoute = createRoute({
         lines: z.coerce.number().int().min(1).max(10_000).default(100),
         since: when.optional(),
         until: when.optional(),
-        priority: z.coerce.number().int().min(0).max(7).optional(),
+        priority: prioritySchema.optional(),
         q: z.string().min(1).max(200).regex(NO_CONTROL, 'must not contain control characters').optional(),
         follow: z.enum(['0', '1', 'true', 'false']).optional(),
       })

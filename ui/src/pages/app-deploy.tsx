@@ -1,73 +1,9 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, ago, bytes, upload } from '../api.js';
-import {
-  Badge,
-  ConfirmButton,
-  DeploymentProgress,
-  Empty,
-  ErrorNote,
-  ReleaseOptions,
-  useLoad,
-  Table,
-} from '../components.js';
+import { Badge, ConfirmButton, DeploymentProgress, Empty, ErrorNote, ReleaseOptions, useLoad } from '../components.js';
 import type { AppDetail, Bundle, Deployment } from '../types.js';
 
 type Summary = Omit<Deployment, 'steps'>;
-const duration = (d: Summary) =>
-  d.started_at && d.finished_at
-    ? `${((Date.parse(d.finished_at) - Date.parse(d.started_at)) / 1000).toFixed(1)} s`
-    : '—';
-
-/** Deployments of the app; one opens with its steps, live while it runs. */
-export function Deployments({ app }: { app: string }) {
-  const { data, error, reload } = useLoad(
-    () => api<{ deployments: Summary[] }>('GET', `/api/deployments?app=${app}&limit=100`),
-    [app],
-  );
-  const [open, setOpen] = useState<number | null>(null);
-  return (
-    <section>
-      <ErrorNote error={error} />
-      {open !== null ? (
-        <div class="panel">
-          <button
-            class="small"
-            onClick={() => {
-              setOpen(null);
-              reload();
-            }}
-          >
-            Close
-          </button>
-          <DeploymentProgress id={open} />
-        </div>
-      ) : null}
-      {data?.deployments.length === 0 ? (
-        <Empty>No deployments.</Empty>
-      ) : (
-        <Table label="Deployments table" head={['#', 'Kind', 'Status', 'By', 'When', 'Took', 'Error']}>
-          {(data?.deployments ?? []).map((d) => (
-            <tr key={d.id}>
-              <td>
-                <button class="link" onClick={() => setOpen(d.id)} aria-label={`Open deployment ${d.id}`}>
-                  {d.id}
-                </button>
-              </td>
-              <td>{d.kind}</td>
-              <td>
-                <Badge value={d.status} />
-              </td>
-              <td>{d.actor}</td>
-              <td>{ago(d.created_at)}</td>
-              <td>{duration(d)}</td>
-              <td class="clip">{d.error ?? ''}</td>
-            </tr>
-          ))}
-        </Table>
-      )}
-    </section>
-  );
-}
 
 /** Upgrade (version picker), bundle upload with progress, deploy and rollback. */
 export function Deploy({ app, onDone }: { app: AppDetail; onDone: () => void }) {
@@ -89,11 +25,14 @@ export function Deploy({ app, onDone }: { app: AppDetail; onDone: () => void }) 
   const [uploaded, setUploaded] = useState<string | null>(null);
   const [withData, setWithData] = useState(false);
   const [error, setError] = useState<unknown>(null);
-  // A version the app now runs is no longer a choice.
+  // The picker shows the version the app runs now (after an upgrade too) until another is chosen.
   useEffect(() => {
-    setVersion('');
+    setVersion(app.version);
   }, [app.version]);
-  const choices = (releases.data?.releases ?? []).filter((r) => r.version !== app.version);
+  const listed = releases.data?.releases ?? [];
+  const choices = listed.some((r) => r.version === app.version)
+    ? listed
+    : [{ version: app.version, latest: false, prerelease: false }, ...listed];
   // The newest successful release-setting deployment is where the app is now; the ones before it can be returned to.
   const earlier = (good.data?.deployments ?? [])
     .filter((d) => ['create', 'upgrade', 'deploy', 'rollback', 'restore'].includes(d.kind))
@@ -165,13 +104,16 @@ export function Deploy({ app, onDone }: { app: AppDetail; onDone: () => void }) 
         <label>
           Version{' '}
           <select value={version} onChange={(e) => setVersion(e.currentTarget.value)}>
-            <option value="">choose…</option>
-            <ReleaseOptions releases={choices} />
+            <ReleaseOptions releases={choices} current={app.version} />
           </select>
         </label>
         <button
           type="submit"
-          disabled={!choices.some((r) => r.version === version) || (running !== null && !runningEnded)}
+          disabled={
+            version === app.version ||
+            !choices.some((r) => r.version === version) ||
+            (running !== null && !runningEnded)
+          }
         >
           Upgrade
         </button>

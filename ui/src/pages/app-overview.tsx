@@ -1,5 +1,5 @@
 import { Fragment } from 'preact';
-import { useState } from 'preact/hooks';
+import { useMemo, useState } from 'preact/hooks';
 import { api, bytes, ago } from '../api.js';
 import { toBytes } from '../../../src/size.js';
 import { Badge, useLoad } from '../components.js';
@@ -24,6 +24,9 @@ export function Overview({ app, changes }: { app: AppDetail; changes: number }) 
     app.name,
   );
   const s = metrics.data?.samples ?? [];
+  // The axis spans the chosen range, read when its samples came.
+  const now = useMemo(() => Date.now(), [metrics.data, range]);
+  const span = [now - RANGES[range], now] as const;
   const times = s.map((x) => Date.parse(x.at));
   const hist = [...(health.data?.history ?? [])]
     .reverse()
@@ -83,12 +86,13 @@ export function Overview({ app, changes }: { app: AppDetail; changes: number }) 
           ))}
         </dl>
         <div>
-          <TimeChart title="Memory" times={times} values={s.map((x) => x.memory_bytes)} format={bytes} />
+          <TimeChart title="Memory" times={times} values={s.map((x) => x.memory_bytes)} format={bytes} span={span} />
           <TimeChart
             title="CPU"
             times={times}
             values={s.map((x) => x.cpu_percent)}
             format={(v) => `${Math.round(v * 10) / 10}%`}
+            span={span}
           />
         </div>
         <div>
@@ -100,6 +104,7 @@ export function Overview({ app, changes }: { app: AppDetail; changes: number }) 
             times={hist.map((h) => Date.parse(h.at))}
             values={hist.map((h) => h.latency_ms)}
             format={(v) => `${Math.round(v)} ms`}
+            span={span}
           />
           <ol class="history">
             {(health.data?.history ?? []).slice(0, 8).map((h) => (

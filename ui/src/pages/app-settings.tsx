@@ -3,6 +3,7 @@ import { api } from '../api.js';
 import { DeploymentProgress, ErrorNote } from '../components.js';
 import { flash, go } from '../router.js';
 import type { AppDetail } from '../types.js';
+import { parseDomains } from '../create-input.js';
 
 /** An app's settings (domains, limits, backups), its PocketBase superuser, and its delete. */
 export function Settings({ app, onDone }: { app: AppDetail; onDone: () => void }) {
@@ -29,9 +30,14 @@ export function Settings({ app, onDone }: { app: AppDetail; onDone: () => void }
     e.preventDefault();
     setError(null);
     setSaved(null);
+    const parsed = parseDomains(domains);
+    if (parsed.errors.length) {
+      setError(new Error(parsed.errors.map((x) => x.message).join('; ')));
+      return;
+    }
     try {
       const r = await api<{ status: string; position?: number }>('PATCH', `/api/apps/${app.name}`, {
-        domains: domains.split(/[\s,]+/).filter(Boolean),
+        domains: parsed.domains,
         memory_max: memory || null,
         cpu_quota: cpu ? Number(cpu) : null,
         backup_schedule: schedule || null,
