@@ -2,7 +2,7 @@ import type { Config } from './config.js';
 import { openDatabase, migrateToLatest, type Database } from './db/database.js';
 import { createAuthService } from './core/auth.js';
 import { createApi } from './api/app.js';
-import { adminUrlOf } from './core/admin-url.js';
+import { adminUrlFor } from './core/admin-url.js';
 import { startHttpServer, type HttpServer } from './http-server.js';
 import type { Logger } from './log.js';
 import { VERSION } from './version.js';
@@ -241,11 +241,9 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     stack.push(() => retention.stop());
     const audit = auditLog(db);
     stack.push(() => audit.flush());
-    const siteOrigin = {
-      httpOnly: config.caddy_http_only,
-      httpPort: config.caddy_http_port,
-      httpsPort: config.caddy_https_port,
-    };
+    const served = (v: { name: string; domains: string[] }) => appDeps.host.servedDomains(v);
+    const adminUrl = adminUrlFor(config);
+    const readBackup = createPrivilegedStream(config.helper, config.helper_sudo);
     const ui = await loadUi(config.ui_dir);
     if (!ui) log.warn({ ui_dir: config.ui_dir }, 'no dashboard build found; the API is served without it');
     const api = createApi({
@@ -265,8 +263,8 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
             app,
             apps,
             ops,
-            (view) => certificates.of(appDeps.host.servedDomains(view)),
-            (view) => adminUrlOf(appDeps.host.servedDomains(view), siteOrigin),
+            (v) => certificates.of(served(v)),
+            (v) => adminUrl(served(v)),
           ),
         (app) => registerDeploymentRoutes(app, deployments),
         (app) => registerSystemRoutes(app, { apps, system, releases }),
@@ -276,11 +274,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
           registerMetricsRoutes(app, { apps, metrics, health, hostInfo, deployments, systemdSource: systemd.source }),
         (app) => registerDeployRoutes(app, { changes, bundles }),
         (app) => registerBackupRoutes(app, { backups, changes }),
-        (app) =>
-          registerBackupDownloadRoute(app, {
-            backups,
-            readBackup: createPrivilegedStream(config.helper, config.helper_sudo),
-          }),
+        (app) => registerBackupDownloadRoute(app, { backups, readBackup }),
         (app) => registerEnvRoutes(app, { apps, ops }),
         (app) => registerAlertRoutes(app, { alerts: alerts, channels }),
         ...(ui ? [ui] : []),

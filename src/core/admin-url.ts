@@ -16,3 +16,13 @@ export function adminUrlOf(domains: readonly string[], site: SiteOrigin): string
   const [scheme, port, usual] = site.httpOnly ? ['http', site.httpPort, 80] : ['https', site.httpsPort, 443];
   return `${scheme}://${domain}${port === usual ? '' : `:${port}`}/_/`;
 }
+
+/** The admin link of any app's served domains, as this host's Caddy settings serve them. */
+export const adminUrlFor =
+  (config: { caddy_http_only: boolean; caddy_http_port: number; caddy_https_port: number }) =>
+  (domains: readonly string[]): string | null =>
+    adminUrlOf(domains, {
+      httpOnly: config.caddy_http_only,
+      httpPort: config.caddy_http_port,
+      httpsPort: config.caddy_https_port,
+    });

@@ -63,14 +63,20 @@ export function TimeChart({
           },
         ],
         legend: { show: true, live: true },
+        // What the axis spans as drawn, for a reader (and a test) that cannot read the canvas.
+        hooks: {
+          draw: [
+            (u) => {
+              el.dataset.from = String((u.scales.x?.min ?? 0) * 1000);
+              el.dataset.to = String((u.scales.x?.max ?? 0) * 1000);
+            },
+          ],
+        },
         cursor: { drag: { x: false, y: false } },
       },
       [times.map((t) => t / 1000), values],
       el,
     );
-    // What the axis spans, for a reader (and a test) that cannot read the canvas.
-    el.dataset.from = String((plot.scales.x?.min ?? 0) * 1000);
-    el.dataset.to = String((plot.scales.x?.max ?? 0) * 1000);
     const resize = new ResizeObserver(() => plot.setSize({ width: Math.max(200, el.clientWidth), height: 150 }));
     resize.observe(el);
     return () => {
