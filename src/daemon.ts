@@ -107,10 +107,11 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       },
     });
     const bundles = createBundles({ config, db, events });
+    const store = appStore(db);
     const appDeps: AppDeps = {
       config,
       log: log.child({ mod: 'apps' }),
-      store: appStore(db),
+      store,
       host: createAppHost({
         config,
         templates: createTemplates(config.templates_dir),
@@ -118,6 +119,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
         systemd,
         journal,
         events,
+        healthPath: store.healthPath,
       }),
       privileged,
       systemd,

@@ -154,7 +154,7 @@ export function createCreate(deps: AppDeps, validateCreate: (input: CreateAppInp
         memory_max: input.memory_max ?? null,
         cpu_quota: input.cpu_quota ?? null,
       };
-      await store.insertCreating(settings);
+      await store.insertCreating(settings, input.health_path ?? null);
       const q = await deps.deployments
         .enqueue({
           app: settings.name,

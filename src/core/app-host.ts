@@ -24,6 +24,8 @@ export function createAppHost(deps: {
   systemd: Systemd;
   journal: Journal;
   events: EventBus;
+  /** The app's health path (the store's); /api/health when not given. */
+  healthPath?: (name: string) => Promise<string>;
 }) {
   const { config, templates, privileged } = deps;
   const layout: AppLayout = {
@@ -140,15 +142,16 @@ export function createAppHost(deps: {
     const t0 = Date.now();
     let last = '';
     let checks = 0;
+    const path = (await deps.healthPath?.(name)) ?? '/api/health';
     while (Date.now() < until) {
       if (stop()) return 'stopped waiting';
-      const r = await probeHealth(port, 2000);
+      const r = await probeHealth(port, 2000, path);
       if (r.status === 200) {
         // Health follows at once: the checker records it without waiting for its next round.
         deps.events.publish('app.gate_passed', name, { latency_ms: r.ms });
         return `healthy after ${((Date.now() - t0) / 1000).toFixed(1)} s`;
       }
-      last = r.status === null ? `no answer (${r.error ?? 'connection refused'})` : `/api/health answered ${r.status}`;
+      last = r.status === null ? `no answer (${r.error ?? 'connection refused'})` : `${path} answered ${r.status}`;
       if (++checks % 4 === 0) {
         const d = await unitDetails(name);
         if (d && (d.active_state === 'failed' || d.restarts > 0 || d.sub_state === 'auto-restart')) {

@@ -4,6 +4,7 @@ import type { UnitDetails } from '../host/systemd.js';
 import type { AppDeps } from './app-deps.js';
 import { unitName } from './app-host.js';
 import { maskEnv, settingsOf, type AppSettings } from './app-model.js';
+import { healthPathOf } from './health-path.js';
 
 export type AppState = 'running' | 'starting' | 'stopping' | 'stopped' | 'failed' | 'creating' | 'deleting' | 'unknown';
 
@@ -20,6 +21,8 @@ export interface AppView {
   bundle: number | null;
   backup_schedule: string | null;
   backup_keep: number;
+  /** What the gate and the checks ask; /api/health unless the app names its own. */
+  health_path: string;
   status: AppStatus;
   desired_state: 'running' | 'stopped';
   state: AppState;
@@ -70,6 +73,7 @@ const view = (row: AppRow, domains: string[], runtime: Runtime | null): AppView 
   bundle: row.bundle,
   backup_schedule: row.backup_schedule,
   backup_keep: row.backup_keep,
+  health_path: healthPathOf(row.health_path),
   status: row.status,
   desired_state: row.desired_state,
   state: stateOf(row.status, runtime),

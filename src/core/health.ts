@@ -5,6 +5,7 @@ import type { HealthState } from '../db/schema.js';
 import { appStore } from './app-store.js';
 import type { Logger } from '../log.js';
 import { probeHealth } from '../host/ports.js';
+import { healthPathOf } from './health-path.js';
 import type { Systemd, UnitDetails } from '../host/systemd.js';
 import { cronEvery, nowIso } from './clock.js';
 import type { EventBus } from './events.js';
@@ -54,11 +55,12 @@ export function createHealthChecker(
         let latency: number | null = null;
         let error: string | null = null;
         if (d?.active_state === 'active') {
-          const r = await probeHealth(a.port, opts.probeTimeoutMs);
+          const path = healthPathOf(a.health_path);
+          const r = await probeHealth(a.port, opts.probeTimeoutMs, path);
           status = r.status;
           latency = r.ms;
           state = r.status === 200 ? 'healthy' : 'unhealthy';
-          error = r.status === 200 ? null : (r.error ?? `answered ${r.status}`);
+          error = r.status === 200 ? null : (r.error ?? `${path} answered ${r.status}`);
         } else if (a.desired_state === 'running') {
           state = 'unhealthy';
           error = `the unit is ${d?.active_state ?? 'missing'}/${d?.sub_state ?? ''}`;
@@ -147,17 +149,18 @@ export function createHealthChecker(
     } else if (d.active_state === 'active' && cur !== 'healthy') {
       const row = await store.find(app);
       if (!row) return;
-      let r = await probeHealth(row.port, opts.probeTimeoutMs);
+      const path = healthPathOf(row.health_path);
+      let r = await probeHealth(row.port, opts.probeTimeoutMs, path);
       for (let i = 0; i < 20 && r.status !== 200; i++) {
         await new Promise((resolve) => setTimeout(resolve, 250));
-        r = await probeHealth(row.port, opts.probeTimeoutMs);
+        r = await probeHealth(row.port, opts.probeTimeoutMs, path);
       }
       await record(
         app,
         r.status === 200 ? 'healthy' : 'unhealthy',
         r.status,
         r.ms,
-        r.status === 200 ? null : (r.error ?? `answered ${r.status}`),
+        r.status === 200 ? null : (r.error ?? `${path} answered ${r.status}`),
       );
     }
   }

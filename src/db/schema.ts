@@ -47,6 +47,8 @@ export interface AppsTable {
   backup_schedule: string | null;
   /** Scheduled and pre-deploy backups kept, each. */
   backup_keep: Generated<number>;
+  /** What the gate and the checks ask for health; null is /api/health. */
+  health_path: string | null;
 }
 
 export interface AppDomainsTable {

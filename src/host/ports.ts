@@ -9,14 +9,21 @@ export function portInUse(port: number): Promise<boolean> {
   });
 }
 
-/** GET http://127.0.0.1:port/api/health with a timeout: the status, or null when nothing answered. */
+/**
+ * GET http://127.0.0.1:port<path> (PocketBase's /api/health unless the app names its own) with a timeout:
+ * the status, or null when nothing answered. The path is only ever appended to the loopback origin.
+ */
 export async function probeHealth(
   port: number,
   timeoutMs: number,
+  path = '/api/health',
 ): Promise<{ status: number | null; ms: number; error?: string }> {
   const t0 = performance.now();
   try {
-    const res = await fetch(`http://127.0.0.1:${port}/api/health`, { signal: AbortSignal.timeout(timeoutMs) });
+    const res = await fetch(`http://127.0.0.1:${port}${path}`, {
+      signal: AbortSignal.timeout(timeoutMs),
+      redirect: 'manual',
+    });
     await res.arrayBuffer();
     return { status: res.status, ms: Math.round(performance.now() - t0) };
   } catch (err) {

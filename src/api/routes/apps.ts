@@ -32,6 +32,7 @@ const AppView = z
     bundle: z.number().int().nullable(),
     backup_schedule: z.string().nullable(),
     backup_keep: z.number().int(),
+    health_path: z.string().describe('What the deploy gate and the health checks ask for a 200 (default /api/health)'),
     desired_state: z.enum(['running', 'stopped']),
     state: z.enum(STATES),
     runtime: Runtime.nullable(),

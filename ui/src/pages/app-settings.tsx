@@ -14,6 +14,7 @@ export function Settings({ app, onDone }: { app: AppDetail; onDone: () => void }
     cpu: app.cpu_quota ? String(app.cpu_quota) : '',
     schedule: app.backup_schedule ?? '',
     keep: String(app.backup_keep),
+    health: (app as AppDetail & { health_path?: string }).health_path ?? '/api/health',
   });
   const field = (k: keyof typeof form) => ({
     value: form[k],
@@ -25,7 +26,7 @@ export function Settings({ app, onDone }: { app: AppDetail; onDone: () => void }
   // The delete: the name typed to confirm it, then the deployment that runs it.
   const [confirm, setConfirm] = useState('');
   const [deleting, setDeleting] = useState<number | null>(null);
-  const { domains, memory, cpu, schedule, keep } = form;
+  const { domains, memory, cpu, schedule, keep, health } = form;
   const save = async (e: Event) => {
     e.preventDefault();
     setError(null);
@@ -42,6 +43,8 @@ export function Settings({ app, onDone }: { app: AppDetail; onDone: () => void }
         cpu_quota: cpu ? Number(cpu) : null,
         backup_schedule: schedule || null,
         backup_keep: Number(keep),
+        // PocketBase's own route is the default, kept as "none of its own".
+        health_path: health.trim() === '' || health.trim() === '/api/health' ? null : health.trim(),
       });
       setSaved(
         typeof r.position === 'number'
@@ -91,6 +94,13 @@ export function Settings({ app, onDone }: { app: AppDetail; onDone: () => void }
             Backups kept <input type="number" min="1" {...field('keep')} />
           </label>
         </div>
+        <label>
+          Health path <input {...field('health')} placeholder="/api/health" aria-describedby="health-hint" />
+        </label>
+        <span class="muted hint" id="health-hint">
+          What must answer 200 on the app's port for a deploy to pass and for the checks (a route your hooks serve
+          catches a hook that breaks routes but not start-up).
+        </span>
         <button type="submit">Save settings</button>
         {saved ? <p role="status">{saved}</p> : null}
       </form>
