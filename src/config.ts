@@ -124,6 +124,11 @@ export const configSchema = z
         'a lowercase domain such as apps.example.com',
       )
       .optional(),
+    /** The dashboard's public address (https://ops.example.com): alerts link to the page about each incident. */
+    public_url: z
+      .url({ protocol: /^https?$/ })
+      .max(500)
+      .optional(),
     /** Alerts: an app is down after this many unhealthy checks in a row, and recovered after as many healthy ones. */
     alert_after: int(1, 1000).default(3),
     /** A reminder of an incident still open, every this many minutes; 0 sends none. */

@@ -20,6 +20,7 @@ import { createTemplates } from './host/templates.js';
 import { createPrivileged } from './host/privileged.js';
 import { createPrivilegedStream } from './host/privileged-stream.js';
 import { registerBackupDownloadRoute } from './api/routes/backup-download.js';
+import { registerIncidentRoutes } from './api/routes/incidents.js';
 import { createSystemd, type UnitDetails } from './host/systemd.js';
 import { keepUnitBus } from './host/systemd-bus-link.js';
 import { createJournal } from './host/journal.js';
@@ -163,6 +164,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
         after: config.alert_after,
         remindMinutes: config.alert_remind_minutes,
         diskPercent: config.disk_alert_percent,
+        publicUrl: config.public_url,
         ratePerMinute: config.alert_rate_per_minute,
         timeoutMs: config.alert_timeout_ms,
         retryMax: config.alert_retry_max,
@@ -243,8 +245,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     stack.push(() => retention.stop());
     const audit = auditLog(db);
     stack.push(() => audit.flush());
-    const served = (v: { name: string; domains: string[] }) => appDeps.host.servedDomains(v);
-    const adminUrl = adminUrlFor(config);
+    const adminUrl = adminUrlFor(config, appDeps.host.servedDomains);
     const readBackup = createPrivilegedStream(config.helper, config.helper_sudo);
     const ui = await loadUi(config.ui_dir);
     if (!ui) log.warn({ ui_dir: config.ui_dir }, 'no dashboard build found; the API is served without it');
@@ -260,14 +261,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       listenHost: config.listen.host,
       audit,
       extra: [
-        (app) =>
-          registerAppRoutes(
-            app,
-            apps,
-            ops,
-            (v) => certificates.of(served(v)),
-            (v) => adminUrl(served(v)),
-          ),
+        (app) => registerAppRoutes(app, apps, ops, (v) => certificates.of(appDeps.host.servedDomains(v)), adminUrl),
         (app) => registerDeploymentRoutes(app, deployments),
         (app) => registerSystemRoutes(app, { apps, system, releases }),
         (app) => registerObserveRoutes(app, { apps, journal, events, logStreams }),
@@ -279,6 +273,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
         (app) => registerBackupDownloadRoute(app, { backups, readBackup }),
         (app) => registerEnvRoutes(app, { apps, ops }),
         (app) => registerAlertRoutes(app, { alerts: alerts, channels }),
+        (app) => registerIncidentRoutes(app, { alerts }),
         ...(ui ? [ui] : []),
       ],
     });

@@ -17,11 +17,14 @@ export function adminUrlOf(domains: readonly string[], site: SiteOrigin): string
   return `${scheme}://${domain}${port === usual ? '' : `:${port}`}/_/`;
 }
 
-/** The admin link of any app's served domains, as this host's Caddy settings serve them. */
+/** The admin link of an app (at the domains `served` says it has), as this host's Caddy settings serve it. */
 export const adminUrlFor =
-  (config: { caddy_http_only: boolean; caddy_http_port: number; caddy_https_port: number }) =>
-  (domains: readonly string[]): string | null =>
-    adminUrlOf(domains, {
+  <A>(
+    config: { caddy_http_only: boolean; caddy_http_port: number; caddy_https_port: number },
+    served: (app: A) => readonly string[],
+  ) =>
+  (app: A): string | null =>
+    adminUrlOf(served(app), {
       httpOnly: config.caddy_http_only,
       httpPort: config.caddy_http_port,
       httpsPort: config.caddy_https_port,

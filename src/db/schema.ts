@@ -130,6 +130,11 @@ export interface IncidentsTable {
   opened_at: string;
   closed_at: string | null;
   reminded_at: string | null;
+  /** Seen by someone: reminders stop. */
+  acknowledged_at: string | null;
+  acknowledged_by: string | null;
+  /** Messages about it (and the next incident of its key) are held back until then. */
+  muted_until: string | null;
 }
 
 export interface AlertOutboxTable {

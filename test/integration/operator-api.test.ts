@@ -1,5 +1,7 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { setupPocketdHost, type PocketdHost } from '../support/host.js';
 import { buildZip } from '../support/zip.js';
 import { jsonRouteHook } from '../support/pb-hooks.js';
@@ -8,7 +10,14 @@ import { jsonRouteHook } from '../support/pb-hooks.js';
 let h: PocketdHost;
 
 before(async () => {
-  h = await setupPocketdHost({ settings: { health_interval_seconds: '2', health_timeout_seconds: '8' } });
+  h = await setupPocketdHost({
+    settings: {
+      health_interval_seconds: '2',
+      health_timeout_seconds: '8',
+      alert_after: '2',
+      public_url: 'https://ops.example.test/',
+    },
+  });
 });
 after(async () => {
   await h?.stop();
@@ -81,4 +90,91 @@ test("the deploy gate and the checks ask the app's own health path: a hook that 
   assert.match(last.history[0].error, /\/nothing-here answered 404/);
   assert.equal((await h.api('PATCH', '/api/apps/healthy', { health_path: null })).status, 200);
   assert.equal((await h.api('GET', '/api/apps/healthy')).body.health_path, '/api/health');
+});
+
+/** A webhook receiver in the test (the sandbox shares this loopback): every message pocketd sends. */
+async function receiver() {
+  const got: any[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => (body += d));
+    req.on('end', () => {
+      got.push(JSON.parse(body));
+      res.end('ok');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { got, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, close: () => server.close() };
+}
+async function until<T>(what: string, fn: () => Promise<T | undefined | null | false>, ms = 30_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+test('an incident links to the dashboard, can be acknowledged, and muted (its recovery and its next opening say nothing)', async () => {
+  const hook = await receiver();
+  try {
+    const made = await h.api('POST', '/api/alerts/channels', {
+      kind: 'webhook',
+      name: 'ops-hook',
+      url: hook.url,
+      alert_on: ['app_down'],
+    });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    await createApp('flaky');
+    const down = async () => h.sbx.run(['systemctl', 'stop', 'pb-flaky.service']);
+    await down();
+    const opened = await until('the opened message', async () =>
+      hook.got.find((m) => m.event === 'opened' && m.app === 'flaky'),
+    );
+    assert.equal(opened.url, 'https://ops.example.test/#/apps/flaky/overview');
+    const id = opened.incident_id as number;
+    // Acknowledged: by whom, once; an app token may not; an unknown one is a 404.
+    const ack = await h.api('POST', `/api/alerts/incidents/${id}/acknowledge`);
+    assert.equal(ack.status, 200, JSON.stringify(ack.body));
+    assert.ok(ack.body.acknowledged_at);
+    assert.match(ack.body.acknowledged_by, /^token:/);
+    const app = (await h.api('POST', '/api/tokens', { name: 'flaky-ci', scope: 'app:flaky:deploy' })).body.token;
+    assert.equal((await h.api('POST', `/api/alerts/incidents/${id}/acknowledge`, undefined, app)).status, 403);
+    assert.equal((await h.api('POST', '/api/alerts/incidents/999999/acknowledge')).status, 404);
+    for (const minutes of [-1, 10_081, 1.5, '60'])
+      assert.equal((await h.api('POST', `/api/alerts/incidents/${id}/mute`, { minutes })).status, 422, `${minutes}`);
+    const muted = await h.api('POST', `/api/alerts/incidents/${id}/mute`, { minutes: 60 });
+    assert.equal(muted.status, 200);
+    assert.ok(Date.parse(muted.body.muted_until) > Date.now() + 59 * 60_000);
+    // Back up (resolved, silently), down again (a new incident of the same key, muted too, silently).
+    const before = hook.got.length;
+    await h.api('POST', '/api/apps/flaky/start');
+    await until('the resolution', async () => {
+      const list = (await h.api('GET', '/api/alerts/incidents?limit=10')).body.incidents as any[];
+      return list.find((i) => i.id === id)?.closed_at;
+    });
+    await down();
+    const next = await until('the next incident', async () => {
+      const list = (await h.api('GET', '/api/alerts/incidents?limit=10')).body.incidents as any[];
+      return list.find((i) => i.kind === 'app_down' && i.app === 'flaky' && i.id !== id && !i.closed_at);
+    });
+    assert.equal(next.muted_until, muted.body.muted_until, 'the mute carries over to the same key');
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.deepEqual(
+      hook.got.slice(before).map((m) => m.event),
+      [],
+      'nothing is sent while muted',
+    );
+    // Unmuted: its recovery is told again, with its link.
+    assert.equal((await h.api('POST', `/api/alerts/incidents/${next.id}/mute`, { minutes: 0 })).body.muted_until, null);
+    await h.api('POST', '/api/apps/flaky/start');
+    const resolved = await until('the resolved message', async () =>
+      hook.got.find((m) => m.event === 'resolved' && m.incident_id === next.id),
+    );
+    assert.equal(resolved.url, 'https://ops.example.test/#/apps/flaky/overview');
+    assert.equal((await h.api('POST', `/api/alerts/incidents/${next.id}/acknowledge`)).status, 409, 'closed');
+  } finally {
+    hook.close();
+  }
 });

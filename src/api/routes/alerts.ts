@@ -18,7 +18,7 @@ const Rule = z.object({
   channel_id: z.number().int(),
   created_at: z.string(),
 });
-const Incident = z.object({
+export const Incident = z.object({
   id: z.number().int(),
   key: z.string(),
   kind: z.string(),
@@ -28,6 +28,9 @@ const Incident = z.object({
   opened_at: z.string(),
   closed_at: z.string().nullable(),
   reminded_at: z.string().nullable(),
+  acknowledged_at: z.string().nullable(),
+  acknowledged_by: z.string().nullable(),
+  muted_until: z.string().nullable().describe('No message about it (nor its next of the same key) until then'),
 });
 const OutboxEntry = z.object({
   id: z.number().int(),

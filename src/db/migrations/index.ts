@@ -9,6 +9,7 @@ import * as m0007 from './0007_alerts.js';
 import * as m0008 from './0008_bounds.js';
 import * as m0009 from './0009_identity.js';
 import * as m0015 from './0015_health_path.js';
+import * as m0016 from './0016_incident_ack.js';
 
 /** Every migration, in order. Add new ones at the end; never edit a landed one. */
 export const migrations: Record<string, Migration> = {
@@ -22,4 +23,5 @@ export const migrations: Record<string, Migration> = {
   '0008_bounds': m0008,
   '0009_identity': m0009,
   '0015_health_path': m0015,
+  '0016_incident_ack': m0016,
 };
