@@ -4,7 +4,7 @@ import type { TokenKind, TokenRow } from '../db/schema.js';
 import { PocketdError, fieldError, notFound } from '../errors.js';
 import { isoIn, nowIso } from './clock.js';
 import { DUMMY_HASH, hashPassword, hashToken, newTokenSecret, verifyPassword } from './passwords.js';
-import { parseAppScope, scopeSchema } from './scopes.js';
+import { appScopes, parseAppScope, scopeSchema } from './scopes.js';
 import { createLoginThrottle } from './login-throttle.js';
 
 /** Who made a request, as routes and the audit log see it. */
@@ -78,6 +78,19 @@ export function createAuthService(db: Database, opts: AuthOptions) {
       const a = await db.selectFrom('apps').select('app_id').where('name', '=', scoped.app).executeTakeFirst();
       if (!a) throw fieldError('scope', 'UNKNOWN_APP', `there is no app named ${scoped.app}`);
       appId = a.app_id;
+    }
+    // A name says which token it is (the list, the audit log, a revoke): two valid API tokens never share one.
+    if (input.kind === 'api') {
+      const same = await db
+        .selectFrom('tokens')
+        .select('id')
+        .where('name', '=', input.name)
+        .where('kind', '=', 'api')
+        .where('revoked_at', 'is', null)
+        .where('expires_at', '>', nowIso())
+        .executeTakeFirst();
+      if (same)
+        throw fieldError('name', 'NAME_TAKEN', `a token named ${input.name} exists; revoke it or pick another name`);
     }
     const secret = newTokenSecret();
     const row = await db
@@ -215,7 +228,7 @@ export function createAuthService(db: Database, opts: AuthOptions) {
     const r = await db
       .updateTable('tokens')
       .set({ revoked_at: nowIso() })
-      .where('scope', 'in', [`app:${app}:read`, `app:${app}:deploy`])
+      .where('scope', 'in', appScopes(app))
       .where('revoked_at', 'is', null)
       .executeTakeFirst();
     return Number(r.numUpdatedRows);

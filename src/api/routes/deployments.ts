@@ -1,6 +1,8 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Deployments } from '../../core/deployments.js';
 import { appNameSchema } from '../../core/app-rules.js';
+import type { AppLevel } from '../../core/scopes.js';
+import { outcomeSchema } from '../../core/deployment-outcome.js';
 import { notFound } from '../../errors.js';
 import { actorName, authorize, type ApiContext, type ApiEnv } from '../context.js';
 import { commonErrors, errors, json } from '../schemas.js';
@@ -24,6 +26,7 @@ const Step = z
     message: z.string().nullable(),
     started_at: z.string().nullable(),
     finished_at: z.string().nullable(),
+    undo: z.string().nullable().describe('After a later step failed: `undone`, or `failed: why`; null when not undone'),
   })
   .openapi('DeploymentStep');
 const Summary = z
@@ -38,6 +41,9 @@ const Summary = z
     created_at: z.string(),
     started_at: z.string().nullable(),
     finished_at: z.string().nullable(),
+    outcome: outcomeSchema
+      .nullable()
+      .describe('Where a finished change left the app (null while it runs and for other kinds)'),
   })
   .openapi('DeploymentSummary');
 const Deployment = Summary.extend({ steps: z.array(Step) }).openapi('Deployment');
@@ -103,18 +109,18 @@ export function registerDeploymentRoutes(app: OpenAPIHono<ApiEnv>, deployments: 
     return c.json({ days, apps: await deployments.stats(days) }, 200);
   });
   /** A deployment, for a caller allowed its app; an app's token never reaches a deleted app's of the same name. */
-  async function visible(c: ApiContext, id: number, level: 'read' | 'deploy') {
+  async function visible(c: ApiContext, id: number, level: (kind: string) => AppLevel) {
     const d = await deployments.get(id);
-    const p = authorize(c, { kind: 'app', app: d.app, level });
+    const p = authorize(c, { kind: 'app', app: d.app, level: level(d.kind) });
     if (p.scope !== 'admin' && !(await deployments.ofPresentApp(d))) throw notFound('deployment', String(id));
     return { d, p };
   }
   app.openapi(cancelRoute, async (c) => {
-    const { d, p } = await visible(c, c.req.valid('param').id, 'deploy');
+    const { d, p } = await visible(c, c.req.valid('param').id, (kind) => (kind === 'deploy' ? 'deploy' : 'manage'));
     return c.json(await deployments.cancel(d.id, actorName(p)), 202);
   });
   app.openapi(getRoute, async (c) => {
-    const { d } = await visible(c, c.req.valid('param').id, 'read');
+    const { d } = await visible(c, c.req.valid('param').id, () => 'read');
     return c.json(d, 200);
   });
   app.openapi(listRoute, async (c) => {
