@@ -27,6 +27,7 @@ import { registerSystemRoutes } from './api/routes/system.js';
 import { registerObserveRoutes } from './api/routes/logs.js';
 import { registerAppHealthRoutes } from './api/routes/app-health.js';
 import { createHealthChecker } from './core/health.js';
+import { startHealing } from './core/healing/start-healing.js';
 import { createMetrics } from './core/metrics.js';
 import { createHostInfo } from './host/hostinfo.js';
 import { registerMetricsRoutes } from './api/routes/metrics.js';
@@ -187,6 +188,8 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     );
     health.start();
     stack.push(() => health.stop());
+    const crashes = startHealing({ config, events, log, deployments, systemd, journal, appDeps, health, alerts });
+    stack.push(async () => crashes.stop());
     // systemd said a unit changed: the event goes out at once, and health follows it.
     onUnit = (unit, now, before) => {
       const app = /^pb-(.+)\.service$/.exec(unit)?.[1];
@@ -198,8 +201,9 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
         restarts: now.restarts,
         from: before?.active_state ?? null,
       });
-      void health
-        .unitChanged(app, now)
+      void crashes
+        .unitChanged(app, now, before)
+        .then((crash) => health.unitChanged(app, now, crash))
         .catch((err: unknown) => log.error({ err, app }, 'health did not follow a unit change'));
     };
     const hostInfo = createHostInfo(config.data_dir);

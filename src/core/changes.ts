@@ -115,9 +115,6 @@ export function createChanges(deps: ChangeDeps) {
     allowDowngrade = false,
   ): Promise<Queued> {
     const { settings } = await store.forRequest(app, 'working');
-    // Going back is never a surprise: only asked for in so many words (the same check runs again in its turn).
-    if (!allowDowngrade && isDowngrade(settings.version, version))
-      throw fieldError('version', 'DOWNGRADE', downgradeRefusal(settings.version, version));
     // Behind other operations the version it will run is not known yet; its turn checks again.
     if (version === settings.version && !deployments.busy(app))
       throw fieldError('version', 'SAME_VERSION', `app ${app} already runs PocketBase ${version}`);
@@ -127,6 +124,9 @@ export function createChanges(deps: ChangeDeps) {
         'DOWNGRADE_UNSUPPORTED',
         `PocketBase ${version} cannot read the data PocketBase ${settings.version} keeps (0.23 changed its schema); roll back with the data instead`,
       );
+    // Going back is never a surprise: only asked for in so many words (the same check runs again in its turn).
+    if (!allowDowngrade && isDowngrade(settings.version, version))
+      throw fieldError('version', 'DOWNGRADE', downgradeRefusal(settings.version, version));
     const releases = await deps.releases.list().catch((err: unknown) => {
       throw new PocketdError('RELEASE_SOURCE_UNAVAILABLE', (err as Error).message);
     });

@@ -32,8 +32,17 @@ export async function removeUnit(ctx: HelperContext, name: string): Promise<void
   await ctx.records.remove(name);
 }
 
-export const control = (ctx: HelperContext, verb: 'start' | 'stop' | 'restart' | 'enable' | 'disable', name: string) =>
-  ctx.run(69, 'systemctl', [verb, unitName(name)]).then(() => undefined);
+export async function control(
+  ctx: HelperContext,
+  verb: 'start' | 'stop' | 'restart' | 'enable' | 'disable',
+  name: string,
+): Promise<void> {
+  // A start asked for is a start: systemd's start limit, hit by a crash loop, would refuse it for minutes.
+  // The loop stays visible (pocketd's crash_loop incident); the limit only paces systemd's own restarts.
+  if (verb === 'start' || verb === 'restart')
+    await ctx.run(69, 'systemctl', ['reset-failed', unitName(name)], { allowFailure: true });
+  await ctx.run(69, 'systemctl', [verb, unitName(name)]);
+}
 
 /** Refuses unless the app's unit is at rest: inactive or failed, not starting and not waiting to restart. */
 export async function assertStopped(ctx: HelperContext, name: string): Promise<void> {

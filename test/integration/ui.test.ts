@@ -593,7 +593,11 @@ test('the app page shows its queue: what runs now, what waits, with Cancel; a du
   const regions = page.getByRole('region', { name: 'Queue', exact: true });
   assert.equal(await regions.count(), 0, `no queue while nothing runs: ${await regions.allInnerTexts()}`);
   // An upgrade whose health gate keeps waiting (the stand-in release that answers 500), and a restart behind it.
-  const up = await h.api('POST', '/api/apps/webapp/upgrade', { version: STANDIN.unhealthy, trial: false });
+  const up = await h.api('POST', '/api/apps/webapp/upgrade', {
+    version: STANDIN.unhealthy,
+    trial: false,
+    allow_downgrade: true,
+  });
   assert.equal(up.status, 202);
   const rs = await h.api('POST', '/api/apps/webapp/restart');
   assert.equal(rs.status, 202);
