@@ -19,7 +19,7 @@ interface AppRow {
 export async function apps(api: Api, sub: string | undefined, args: string[]): Promise<number> {
   if (sub === 'list') {
     const { values } = parse(args, {}, []);
-    const r = await api.call<{ apps: AppRow[] }>('GET', '/api/apps?limit=1000');
+    const r = await api.call<{ apps: AppRow[] }>('GET', '/api/apps?limit=500');
     out(values.json, r, () =>
       table(
         ['NAME', 'STATE', 'VERSION', 'BUNDLE', 'PORT', 'DOMAINS'],

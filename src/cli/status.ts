@@ -19,7 +19,7 @@ export async function status(api: Api, args: string[]): Promise<number> {
   });
   const apps = await api.call<{
     apps: Array<{ name: string; state: string; desired_state: string; version: string; domains: string[] }>;
-  }>('GET', '/api/apps?limit=1000');
+  }>('GET', '/api/apps?limit=500');
   const summary = await api.call<{ apps: Record<string, { health: string }> }>('GET', '/api/summary?limit=1');
   out(values.json, { info, health, apps: apps.apps, summary: summary.apps }, () =>
     [
