@@ -23,9 +23,9 @@ export class ApiError extends Error {
 
 export interface Api {
   readonly url: string;
-  call<T = any>(method: string, path: string, body?: unknown): Promise<T>;
+  call<T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
   /** A multipart upload of one file (field `file`) with text fields. */
-  upload<T = any>(path: string, file: string, fields?: Record<string, string>): Promise<T>;
+  upload<T = unknown>(path: string, file: string, fields?: Record<string, string>): Promise<T>;
   /** Writes a download to a file. */
   download(path: string, file: string): Promise<number>;
   /** Reads a server-sent event stream until it ends or `onEvent` returns false. */
@@ -60,7 +60,7 @@ export async function connect(): Promise<Api> {
     if (!token) {
       const t = await localToken(config, `cli:${userInfo().username}`.slice(0, 64));
       token = t.token;
-      done = t.remove;
+      done = () => t.remove();
     }
   }
   const auth = { authorization: `Bearer ${token}` };

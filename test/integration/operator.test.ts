@@ -80,11 +80,17 @@ test('SIGKILLed past the start limit, the app comes back by itself; the loop is 
   assert.ok(incidents.some((i) => i.kind === 'app_crashed' && /SIGKILL/.test(i.detail)));
   const history = (await h.api('GET', '/api/apps/shop/health?limit=100')).body.history as any[];
   assert.ok(history.filter((x) => /^crashed: killed by signal SIGKILL/.test(x.error ?? '')).length >= kills - 1);
-  const heal = (await h.api('GET', '/api/deployments?app=shop')).body.deployments.find(
-    (d: any) => d.actor === 'pocketd:heal',
+  const heal = await until(
+    async () =>
+      ((await h.api('GET', '/api/deployments?app=shop')).body.deployments as any[]).find(
+        (d) => d.actor === 'pocketd:heal',
+      ),
+    (d) => d !== undefined && !['queued', 'pending', 'running'].includes(d.status),
+    30_000,
+    250,
   );
-  assert.equal(heal?.kind, 'start');
-  assert.equal(heal?.status, 'success');
+  assert.equal(heal.kind, 'start');
+  assert.equal(heal.status, 'success', JSON.stringify(heal));
   // Up long enough (heal_stable_seconds): the incident closes by itself.
   await until(
     async () => (await h.api('GET', `/api/alerts/incidents?open=true`)).body.incidents as any[],
@@ -208,6 +214,17 @@ test('the CLI from the host with POCKETD_URL and POCKETD_TOKEN: status, apps, lo
   assert.equal((JSON.parse(list.stdout) as any).apps[0].name, 'shop');
   const logs = cli(['logs', 'shop', '--lines', '5']);
   assert.equal(logs.status, 0, logs.stderr);
+  // On the host itself, without POCKETD_URL: the local daemon, with a token made for this one command.
+  const local = await h.sbx.exec(['/usr/local/bin/pocketd', 'apps', 'list', '--json']);
+  assert.equal(local.code, 0, local.stderr);
+  assert.equal((JSON.parse(local.stdout) as any).apps[0].name, 'shop');
+  assert.deepEqual(
+    JSON.parse((await h.sbx.exec(['/usr/local/bin/pocketd', 'tokens', 'list', '--json'])).stdout).tokens.map(
+      (t: any) => t.kind,
+    ),
+    ['api', 'api'],
+    'the command left no token behind (sessions are not listed; api tokens: tests and ci-shop)',
+  );
   const { dir, cleanup } = tempDir();
   try {
     mkdirSync(path.join(dir, 'pb_public'));
