@@ -491,7 +491,13 @@ test('deploy, backups and env tabs: upload a bundle with progress and deploy it,
   // Within the 0.23+ line, which PocketBase reads both ways.
   const target = before === PB_LATEST ? PB_PREV : PB_LATEST;
   await page.getByLabel('Version').selectOption(target);
-  await page.getByRole('button', { name: 'Upgrade' }).click();
+  if (target === PB_PREV) {
+    // An older release is a downgrade: said so, and sent (allow_downgrade) only once ticked.
+    await page.getByRole('alert').filter({ hasText: 'this is a downgrade' }).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Downgrade' }).isDisabled(), true);
+    await page.getByLabel('Downgrade anyway').check();
+    await page.getByRole('button', { name: 'Downgrade' }).click();
+  } else await page.getByRole('button', { name: 'Upgrade' }).click();
   await page
     .locator('.deployment > .row')
     .filter({ hasText: 'upgrade' })

@@ -167,7 +167,13 @@ export function Deploy({ app, onDone }: { app: AppDetail; onDone: () => void }) 
         </p>
         <label>
           Version{' '}
-          <select value={version} onChange={(e) => setVersion(e.currentTarget.value)}>
+          <select
+            value={version}
+            onChange={(e) => {
+              setVersion(e.currentTarget.value);
+              setDowngrade(false);
+            }}
+          >
             <option value="">choose…</option>
             <ReleaseOptions releases={choices} />
           </select>
