@@ -3,25 +3,26 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context, Next } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
-import type { Logger } from '../log.js';
-import type { Database } from '../db/database.js';
-import type { AuthService } from '../core/auth.js';
-import { VERSION } from '../version.js';
+import type { Logger } from '../shared/log.js';
+import type { Audit } from '../core/auth/audit.js';
+import type { AuthService } from '../core/auth/auth.js';
+import { VERSION } from '../shared/version.js';
 import type { ApiEnv } from './context.js';
 import { envelope, onError, zodFields } from './errors.js';
-import { jsonProblem } from './json-guard.js';
-import { invalid } from '../errors.js';
+import { jsonProblem } from './middleware/json-guard.js';
+import { invalid } from '../shared/errors.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerAuthRoutes } from './routes/auth.js';
 import { registerTokenRoutes } from './routes/tokens.js';
 import { registerAuditRoutes } from './routes/audit.js';
-import { auditLog } from './audit-log.js';
-import { clientAddressResolver } from './client-address.js';
-import { allowedHosts, hostCheck } from './host-check.js';
-import { scopeTableMarkdown } from '../core/scopes.js';
+import { auditLog } from './middleware/audit-log.js';
+import { clientAddressResolver } from './middleware/client-address.js';
+import { allowedHosts, hostCheck } from './middleware/host-check.js';
+import { scopeTableMarkdown } from '../contract/scopes.js';
 
 export interface ApiDeps {
-  db: Database;
+  /** The audit log (core): the middleware writes it, the audit route reads it. */
+  audit: Audit;
   auth: AuthService;
   log: Logger;
   bodyLimitBytes: number;
@@ -37,7 +38,7 @@ export interface ApiDeps {
   hosts?: readonly string[];
   listenHost?: string;
   /** The audit log's middleware, when the caller flushes its counts on stop. */
-  audit?: ReturnType<typeof auditLog>;
+  auditLog?: ReturnType<typeof auditLog>;
   /** Extra route groups (apps, releases, ...) registered by the caller. */
   extra?: Array<(app: OpenAPIHono<ApiEnv>) => void>;
 }
@@ -132,12 +133,12 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
     return next();
   });
 
-  app.use('/api/*', deps.audit?.middleware ?? auditLog(deps.db).middleware);
+  app.use('/api/*', deps.auditLog?.middleware ?? auditLog(deps.audit).middleware);
 
   registerHealthRoutes(app, { version: VERSION, startedAt: deps.startedAt });
   registerAuthRoutes(app, deps.auth, clientAddressResolver(deps.trustedProxies ?? []));
   registerTokenRoutes(app, deps.auth);
-  registerAuditRoutes(app, deps.db);
+  registerAuditRoutes(app, deps.audit);
   for (const register of deps.extra ?? []) register(app);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {

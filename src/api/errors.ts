@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ZodError, type core } from 'zod';
-import { PocketdError, type FieldIssue } from '../errors.js';
+import { PocketdError, type FieldIssue } from '../shared/errors.js';
 import type { ApiEnv } from './context.js';
 
 /** Turns zod issues into named fields; `prefix` is the request part (body fields carry none). */

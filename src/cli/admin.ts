@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { openStore } from '../daemon.js';
+import { openStore } from '../main/daemon.js';
 import { check, parse, readStdin, UsageError } from './args.js';
 import { localConfig } from './client.js';
 

@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { loadConfig, type Config } from '../config.js';
+import { loadConfig, type Config } from '../shared/config.js';
 import { UsageError } from './args.js';
 import { localToken } from './local-token.js';
 

@@ -1,5 +1,5 @@
-import type { Config } from '../config.js';
-import { openStore } from '../daemon.js';
+import type { Config } from '../shared/config.js';
+import { openStore } from '../main/daemon.js';
 
 const MINUTES = 30;
 

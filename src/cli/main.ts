@@ -1,6 +1,6 @@
-import { ConfigError } from '../config.js';
-import { PocketdError } from '../errors.js';
-import { VERSION } from '../version.js';
+import { ConfigError } from '../shared/config.js';
+import { PocketdError } from '../shared/errors.js';
+import { VERSION } from '../shared/version.js';
 import { admin } from './admin.js';
 import { apps, upgrade } from './apps.js';
 import { UsageError } from './args.js';

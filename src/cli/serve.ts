@@ -1,6 +1,6 @@
-import { loadConfig } from '../config.js';
-import { startDaemon } from '../daemon.js';
-import { createLogger } from '../log.js';
+import { loadConfig } from '../shared/config.js';
+import { startDaemon } from '../main/daemon.js';
+import { createLogger } from '../shared/log.js';
 
 /** `pocketd serve`: runs the daemon until SIGTERM or SIGINT. */
 export async function serve(): Promise<number> {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { TokenInfo } from '../core/auth.js';
-import { openStore } from '../daemon.js';
-import { scopeSchema, tokenNameSchema } from '../core/scopes.js';
+import type { TokenInfo } from '../core/auth/auth.js';
+import { openStore } from '../main/daemon.js';
+import { scopeSchema, tokenNameSchema } from '../contract/scopes.js';
 import { check, parse, UsageError } from './args.js';
 import { connect, localConfig } from './client.js';
 import { out, table } from './output.js';

@@ -1,3 +1,4 @@
+import type { OperationKind } from '../contract/operations.js';
 import type { Generated, Selectable } from 'kysely';
 
 export interface UsersTable {
@@ -64,7 +65,7 @@ export interface DeploymentsTable {
   app: string;
   /** The identity of the app it was asked of (null only for rows older than identities). */
   app_id: string | null;
-  kind: string;
+  kind: OperationKind;
   status: DeploymentStatus;
   params: string;
   error: string | null;

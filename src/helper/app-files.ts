@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { copyFile, lstat, mkdir, readdir, readlink, rename, rm, symlink } from 'node:fs/promises';
 import path from 'node:path';
-import { exec } from '../host/exec.js';
+import { exec } from '../shared/exec.js';
 
 /**
  * File work shared by the as-app operations (src/helper/as-app.ts,

@@ -3,7 +3,7 @@ import http from 'node:http';
 import { cp, lstat, mkdir, mkdtemp, readdir, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { serveArgv } from '../pocketbase/versions.js';
+import { serveArgv } from '../shared/pocketbase/versions.js';
 import { BUNDLE_DIRS, clear, copyData, exists } from './app-files.js';
 
 /**

@@ -2,8 +2,8 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { exec } from '../host/exec.js';
-import { readZip } from '../host/zip.js';
+import { exec } from '../shared/exec.js';
+import { readZip } from '../shared/zip.js';
 import { BUNDLE_DIRS, clear, copyData, exists } from './app-files.js';
 import { trial } from './as-app-trial.js';
 

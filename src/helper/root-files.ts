@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, open, readdir, rename, rm, chmod, chown } from 'node:fs/promises';
-import { readIfExists } from '../host/files.js';
+import { readIfExists } from '../shared/files.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { HelperError } from './errors.js';
-import { domainsSchema, portSchema, versionSchema } from '../rules.js';
+import { domainsSchema, portSchema, versionSchema } from '../shared/rules.js';
 
 /**
  * Files root writes, all of them in directories only root can change: created

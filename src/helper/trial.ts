@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import net from 'node:net';
-import { releaseBinOf } from '../host/templates.js';
+import { releaseBinOf } from '../shared/templates.js';
 import { TRIAL_BOOT_MS, type TrialResult } from './as-app-trial.js';
 import type { HelperContext } from './context.js';
 import { HelperError } from './errors.js';

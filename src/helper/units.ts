@@ -1,12 +1,12 @@
 import { lstat, rm } from 'node:fs/promises';
-import { renderEnvFile } from '../host/env-file.js';
-import { releaseBinOf, unitContext } from '../host/templates.js';
+import { renderEnvFile } from '../shared/env-file.js';
+import { releaseBinOf, unitContext } from '../shared/templates.js';
 import type { HelperContext } from './context.js';
 import { HelperError } from './errors.js';
-import type { EnvSpec, UnitSpec } from './protocol.js';
+import type { EnvSpec, UnitSpec } from '../shared/protocol.js';
 import { ensureRootDir, writeRootFile } from './root-files.js';
 
-export const unitName = (name: string) => `pb-${name}.service`;
+import { unitName } from '../shared/naming.js';
 
 /** The unit is pocketd's template with validated values: the app's user, a root-owned release, the sandbox. */
 export async function installUnit(ctx: HelperContext, name: string, spec: UnitSpec): Promise<void> {

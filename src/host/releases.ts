@@ -4,12 +4,12 @@ import { chmod, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/prom
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
-import { PocketdError } from '../errors.js';
-import { VERSION_PATTERN } from '../rules.js';
+import { PocketdError } from '../shared/errors.js';
+import { VERSION_PATTERN } from '../shared/rules.js';
 
 export { VERSION_PATTERN };
-import type { Logger } from '../log.js';
-import { exec } from './exec.js';
+import type { Logger } from '../shared/log.js';
+import { exec } from '../shared/exec.js';
 import {
   ReleaseSchema,
   extractExecutable,
@@ -18,7 +18,7 @@ import {
   releaseAsset,
   unavailable,
   type RawRelease,
-} from './release-assets.js';
+} from '../shared/release-assets.js';
 
 /** One PocketBase release as pocketd sees it. */
 export interface Release {

@@ -6,15 +6,16 @@ import { registerBackupRoutes } from '../../src/api/routes/backups.js';
 import { registerDeployRoutes } from '../../src/api/routes/deploy.js';
 import { registerDeploymentRoutes } from '../../src/api/routes/deployments.js';
 import { registerEnvRoutes } from '../../src/api/routes/env.js';
-import { registerObserveRoutes } from '../../src/api/routes/logs.js';
-import { createAppOps } from '../../src/core/app-ops.js';
-import { createApps } from '../../src/core/apps.js';
-import { createAuthService, type AuthService } from '../../src/core/auth.js';
+import { registerObserveRoutes } from '../../src/api/routes/observe.js';
+import { createAppOps } from '../../src/core/apps/ops.js';
+import { createApps } from '../../src/core/apps/apps.js';
+import { createAuthService, type AuthService } from '../../src/core/auth/auth.js';
+import { createAudit } from '../../src/core/auth/audit.js';
 import { createBackups } from '../../src/core/backups.js';
-import { createChanges } from '../../src/core/changes.js';
-import { createHealthChecker } from '../../src/core/health.js';
-import { createLogStreams } from '../../src/core/log-streams.js';
-import { startHttpServer } from '../../src/http-server.js';
+import { createChanges } from '../../src/core/changes/changes.js';
+import { createHealthChecker } from '../../src/core/observe/health.js';
+import { createLogStreams } from '../../src/core/observe/log-streams.js';
+import { startHttpServer } from '../../src/main/http-server.js';
 import { inProcess, type InProcess } from './fake-host.js';
 
 export interface FullApi {
@@ -55,7 +56,7 @@ export async function fullApi(opts: { portRange?: string } = {}): Promise<FullAp
   const journal = { read: async () => [], tail: async () => [], follow: () => ({ stop() {} }) } as never;
   const logStreams = createLogStreams(journal, { perToken: 2, max: 4 });
   const api = createApi({
-    db,
+    audit: createAudit(db),
     auth,
     log,
     bodyLimitBytes: 1024 * 1024,

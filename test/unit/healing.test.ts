@@ -4,8 +4,8 @@ import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { probeHealth } from '../../src/host/ports.js';
-import { describeExit } from '../../src/host/unit-exit.js';
-import { describeStartFailure } from '../../src/core/start-failure.js';
+import { describeExit } from '../../src/host/systemd/exit.js';
+import { describeStartFailure } from '../../src/core/apps/start-failure.js';
 import { backoffSeconds, crashKind } from '../../src/core/healing/backoff.js';
 
 const listen = (server: net.Server) =>

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { withCpuPercent } from '../../src/core/metrics.js';
-import { renderMetrics } from '../../src/core/prometheus.js';
-import type { AppView } from '../../src/core/apps.js';
+import { withCpuPercent } from '../../src/core/observe/metrics.js';
+import { renderMetrics } from '../../src/core/observe/prometheus.js';
+import type { AppView } from '../../src/core/apps/apps.js';
 
 test('CPU share comes from consecutive samples; a counter reset gives null, not a negative share', () => {
   const s = withCpuPercent([
@@ -84,7 +84,7 @@ test('Prometheus text: HELP and TYPE before samples, labels escaped, absent valu
 });
 
 test('single flight: concurrent equal reads share one run; the next read runs again', async () => {
-  const { singleFlight } = await import('../../src/host/single-flight.js');
+  const { singleFlight } = await import('../../src/shared/single-flight.js');
   const sf = singleFlight<number>();
   let runs = 0;
   const slow = () =>

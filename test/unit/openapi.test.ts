@@ -9,7 +9,7 @@ import { registerBackupRoutes } from '../../src/api/routes/backups.js';
 import { registerDeployRoutes } from '../../src/api/routes/deploy.js';
 import { registerEnvRoutes } from '../../src/api/routes/env.js';
 import { registerDeploymentRoutes } from '../../src/api/routes/deployments.js';
-import { registerObserveRoutes } from '../../src/api/routes/logs.js';
+import { registerObserveRoutes } from '../../src/api/routes/observe.js';
 import { registerAppHealthRoutes } from '../../src/api/routes/app-health.js';
 import { registerMetricsRoutes } from '../../src/api/routes/metrics.js';
 import { registerSystemRoutes } from '../../src/api/routes/system.js';
@@ -22,7 +22,7 @@ import { registerSystemRoutes } from '../../src/api/routes/system.js';
 async function wholeDocument(): Promise<any> {
   const none = {} as never;
   const app = createApi({
-    db: none,
+    audit: none,
     auth: none,
     log: pino({ level: 'silent' }),
     bodyLimitBytes: 1024,

@@ -4,8 +4,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildZip } from '../support/zip.js';
 import { fullApi, type FullApi } from '../support/full-api.js';
-import { scopeCovers, scopeTableMarkdown } from '../../src/core/scopes.js';
-import { compareVersions } from '../../src/core/version-order.js';
+import { scopeCovers, scopeTableMarkdown } from '../../src/contract/scopes.js';
+import { compareVersions } from '../../src/core/changes/version-order.js';
 
 /** Scopes from the seat of a deploy token (issue #31): it deploys and reads; the version, env and settings need manage. */
 let t: FullApi;

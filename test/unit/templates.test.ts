@@ -2,14 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import {
-  appUserOf,
-  createTemplates,
-  TemplateError,
-  type UnitContext,
-  type SiteContext,
-} from '../../src/host/templates.js';
-import { renderEnvFile } from '../../src/core/app-model.js';
+import { appUserOf } from '../../src/shared/naming.js';
+import { createTemplates, TemplateError, type UnitContext, type SiteContext } from '../../src/shared/templates.js';
+import { renderEnvFile } from '../../src/core/apps/model.js';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', '..');
 const t = createTemplates(path.join(root, 'templates'));

@@ -1,24 +1,10 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { appNameSchema } from '../../core/app-rules.js';
 import type { Backups } from '../../core/backups.js';
-import type { Changes } from '../../core/changes.js';
+import type { Changes } from '../../core/changes/changes.js';
 import { actorName, authorize, type ApiEnv } from '../context.js';
-import { QueuedSchema, commonErrors, errors, json } from '../schemas.js';
+import { QueuedSchema, commonErrors, errors, json } from '../../contract/common.js';
+import { NameParam, IdParam, Backup } from '../../contract/backups.js';
 
-const NameParam = z.object({ name: appNameSchema });
-const IdParam = NameParam.extend({ id: z.coerce.number().int().positive() });
-const Backup = z
-  .object({
-    id: z.number().int(),
-    app: z.string(),
-    kind: z.enum(['manual', 'scheduled', 'pre-deploy']),
-    status: z.enum(['creating', 'ready', 'failed']),
-    size_bytes: z.number().int().nullable(),
-    deployment_id: z.number().int().nullable(),
-    error: z.string().nullable(),
-    created_at: z.string(),
-  })
-  .openapi('Backup');
 const createBackup = createRoute({
   method: 'post',
   path: '/api/apps/{name}/backups',

@@ -1,33 +1,14 @@
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { appNameSchema, versionSchema } from '../../core/app-rules.js';
+import { versionSchema } from '../../core/apps/rules.js';
 import type { Bundles } from '../../core/bundles.js';
-import type { Changes } from '../../core/changes.js';
-import { invalid } from '../../errors.js';
+import type { Changes } from '../../core/changes/changes.js';
+import { invalid } from '../../shared/errors.js';
 import { readUpload } from '../multipart.js';
 import { actorName, authorize, type ApiEnv } from '../context.js';
-import { QueuedSchema, commonErrors, errors, json, jsonBody } from '../schemas.js';
-
-const NameParam = z.object({ name: appNameSchema });
-const Bundle = z
-  .object({
-    number: z.number().int(),
-    size_bytes: z.number().int(),
-    unpacked_bytes: z.number().int(),
-    files: z.number().int(),
-    dirs: z.array(z.string()),
-    sha256: z.string(),
-    notes: z.string().nullable(),
-    actor: z.string(),
-    created_at: z.string(),
-  })
-  .openapi('Bundle');
-
-const notesSchema = z
-  .string()
-  .max(2000)
-  .regex(/^[^\x00-\x08\x0b-\x1f\x7f]*$/, 'must not contain control characters other than newlines and tabs');
+import { QueuedSchema, commonErrors, errors, json, jsonBody } from '../../contract/common.js';
+import { NameParam, Bundle, notesSchema } from '../../contract/deploy.js';
 
 const started = <B extends z.ZodType>(summary: string, path: string, body: B) =>
   createRoute({

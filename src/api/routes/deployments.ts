@@ -1,52 +1,11 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import type { Deployments } from '../../core/deployments.js';
-import { appNameSchema } from '../../core/app-rules.js';
-import type { AppLevel } from '../../core/scopes.js';
-import { outcomeSchema } from '../../core/deployment-outcome.js';
-import { notFound } from '../../errors.js';
+import type { Deployments } from '../../core/deployments/engine.js';
+import { appNameSchema } from '../../core/apps/rules.js';
+import { notFound } from '../../shared/errors.js';
 import { actorName, authorize, type ApiContext, type ApiEnv } from '../context.js';
-import { commonErrors, errors, json } from '../schemas.js';
-
-const STATUSES = [
-  'queued',
-  'pending',
-  'running',
-  'success',
-  'failed',
-  'rolled_back',
-  'cancelled',
-  'superseded',
-] as const;
-const Step = z
-  .object({
-    id: z.number().int(),
-    position: z.number().int(),
-    name: z.string(),
-    status: z.enum(['pending', 'running', 'success', 'failed', 'skipped']),
-    message: z.string().nullable(),
-    started_at: z.string().nullable(),
-    finished_at: z.string().nullable(),
-    undo: z.string().nullable().describe('After a later step failed: `undone`, or `failed: why`; null when not undone'),
-  })
-  .openapi('DeploymentStep');
-const Summary = z
-  .object({
-    id: z.number().int(),
-    app: z.string(),
-    kind: z.string(),
-    status: z.enum(STATUSES),
-    params: z.record(z.string(), z.unknown()),
-    error: z.string().nullable(),
-    actor: z.string(),
-    created_at: z.string(),
-    started_at: z.string().nullable(),
-    finished_at: z.string().nullable(),
-    outcome: outcomeSchema
-      .nullable()
-      .describe('Where a finished change left the app (null while it runs and for other kinds)'),
-  })
-  .openapi('DeploymentSummary');
-const Deployment = Summary.extend({ steps: z.array(Step) }).openapi('Deployment');
+import { commonErrors, errors, json } from '../../contract/common.js';
+import { STATUSES, Summary, Deployment } from '../../contract/deployments.js';
+import type { AppLevel } from '../../contract/scopes.js';
 
 const getRoute = createRoute({
   method: 'get',

@@ -1,15 +1,10 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import type { Apps } from '../../core/apps.js';
-import type { AppOps } from '../../core/app-ops.js';
-import { appNameSchema, envSchema } from '../../core/app-rules.js';
+import type { Apps } from '../../core/apps/apps.js';
+import type { AppOps } from '../../core/apps/ops.js';
+import { envSchema } from '../../core/apps/rules.js';
 import { actorName, authorize, type ApiEnv } from '../context.js';
-import { QueuedSchema, commonErrors, errors, json, jsonBody } from '../schemas.js';
-
-/** An app's environment: read (secrets masked) and replaced in the app's queue. */
-const NameParam = z.object({ name: appNameSchema });
-const Env = z
-  .object({ env: z.record(z.string(), z.string()).describe('Values of secret-looking keys are masked') })
-  .openapi('Env');
+import { QueuedSchema, commonErrors, errors, json, jsonBody } from '../../contract/common.js';
+import { NameParam, Env } from '../../contract/env.js';
 
 const getEnv = createRoute({
   method: 'get',

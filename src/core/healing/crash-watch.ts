@@ -1,5 +1,5 @@
-import type { Logger } from '../../log.js';
-import type { UnitDetails } from '../../host/systemd.js';
+import type { Logger } from '../../shared/log.js';
+import type { UnitDetails } from '../../host/systemd/units.js';
 import type { EventBus } from '../events.js';
 import { backoffSeconds, crashKind } from './backoff.js';
 

@@ -1,12 +1,12 @@
-import type { Config } from '../../config.js';
-import type { Logger } from '../../log.js';
-import type { Systemd } from '../../host/systemd.js';
+import type { Config } from '../../shared/config.js';
+import type { Logger } from '../../shared/log.js';
+import type { Systemd } from '../../host/systemd/units.js';
 import type { Journal } from '../../host/journal.js';
-import type { AppDeps } from '../app-deps.js';
-import type { Alerts } from '../alerts.js';
-import type { Deployments } from '../deployments.js';
+import type { AppDeps } from '../apps/deps.js';
+import type { Alerts } from '../alerts/alerts.js';
+import type { Deployments } from '../deployments/engine.js';
 import type { EventBus } from '../events.js';
-import type { HealthChecker } from '../health.js';
+import type { HealthChecker } from '../observe/health.js';
 import { createCrashWatch, type CrashWatch } from './crash-watch.js';
 
 /** The crash watch wired to the rest of pocketd as the daemon has it; `stop()` ends its timers. */
