@@ -83,7 +83,7 @@ export function createBackups(deps: {
   deployments.register('backup', {
     params: z.object({ kind: z.enum(['manual', 'scheduled']) }),
     plan: async ({ id, app, params }) => {
-      await apps.forTurn(app);
+      await apps.readyAtTurn(app);
       return {
         steps: [
           {
@@ -99,7 +99,7 @@ export function createBackups(deps: {
   });
 
   async function manual(app: string, actor: string): Promise<InTurn<Backup>> {
-    await apps.forRequest(app, 'working');
+    await apps.admit(app, 'working');
     await checkManualRoom(app);
     return deployments.inTurn(
       await deployments.enqueue({ app, kind: 'backup', actor, params: { kind: 'manual' } }),

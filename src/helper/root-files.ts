@@ -37,14 +37,6 @@ export function lookupUser(name: string): PasswdEntry {
   return u;
 }
 
-export function lookupGroup(name: string): number {
-  for (const line of readFileSync('/etc/group', 'utf8').split('\n')) {
-    const f = line.split(':');
-    if (f[0] === name && f.length >= 3) return Number(f[2]);
-  }
-  throw new HelperError(72, `no group ${name}`);
-}
-
 /** A directory that only root can change (created if missing); `gid` may read it when the mode says so. */
 export async function ensureRootDir(dir: string, mode: number, gid = 0): Promise<void> {
   await mkdir(dir, { recursive: true, mode });

@@ -9,6 +9,7 @@ import { HELPER_VERBS, SPEC_SCHEMAS } from '../../src/shared/protocol.js';
  * test) the day the typing lets that call through.
  */
 function calls(p: Privileged): Array<Promise<string>> {
+  const siteSpec = { port: 20001, domains: ['a.example'], http_only: false, body_max: '1MB' };
   return [
     p.run('start', ['shop']),
     p.run('backup', ['shop', '12']),
@@ -19,9 +20,7 @@ function calls(p: Privileged): Array<Promise<string>> {
     // @ts-expect-error start takes one argument
     p.run('start', ['shop', 'extra']),
     // @ts-expect-error install-unit takes a unit spec, not a site spec
-    p.run('install-unit', ['shop'], {
-      spec: { port: 20001, domains: ['a.example'], http_only: false, body_max: '1MB' },
-    }),
+    p.run('install-unit', ['shop'], { spec: siteSpec }),
     // @ts-expect-error install-site needs its spec
     p.run('install-site', ['shop']),
     // @ts-expect-error a verb without stdin takes no spec

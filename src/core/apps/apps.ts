@@ -1,5 +1,5 @@
 import type { AppDeps } from './deps.js';
-import { createCreate } from './create.js';
+import { createCreation } from './create.js';
 import { createValidation } from './validate.js';
 import { createViews } from './views.js';
 
@@ -9,7 +9,7 @@ export type { ValidationReport } from './validate.js';
 /** Apps as the API sees them: what they are (views), and how a new one is checked and created. */
 export function createApps(deps: AppDeps) {
   const validateCreate = createValidation(deps);
-  const { create } = createCreate(deps, validateCreate);
+  const { create } = createCreation(deps, validateCreate);
   return { validateCreate, create, ...createViews(deps), markStale: deps.store.markStale };
 }
 

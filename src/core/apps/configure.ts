@@ -18,7 +18,7 @@ export function createConfigure(deps: AppDeps, onConfigured: () => Promise<void>
 
   /** Applies new settings from the app as it is when its turn comes. */
   async function plan(name: string, input: PatchAppInput, repair: boolean): Promise<StepDef[]> {
-    const { row, settings: old } = await store.forTurn(name);
+    const { row, settings: old } = await store.readyAtTurn(name);
     if (repair) await host.refreshRoutes();
     const next: AppSettings = {
       ...old,
@@ -146,7 +146,7 @@ export function createConfigure(deps: AppDeps, onConfigured: () => Promise<void>
 
   /** The input (env values included) is kept apart from the public params until the configure ends. */
   async function configure(name: string, input: PatchAppInput, actor: string): Promise<InTurn<Applied>> {
-    await store.forRequest(name);
+    await store.admit(name);
     await assertDomainsFree(name, input.domains);
     return deployments.inTurn(
       await deployments.enqueue({ app: name, kind: 'configure', actor, params: { fields: Object.keys(input) }, input }),
@@ -156,7 +156,7 @@ export function createConfigure(deps: AppDeps, onConfigured: () => Promise<void>
 
   /** Puts pocketd's unit, site and env back (drift), and starts the app if it should run. */
   async function repair(name: string, actor: string): Promise<InTurn<Applied>> {
-    await store.forRequest(name);
+    await store.admit(name);
     return deployments.inTurn(await deployments.enqueue({ app: name, kind: 'repair', actor }), applied);
   }
 

@@ -24,7 +24,7 @@ export function createControl(deps: AppDeps) {
     deployments.register(action, {
       params: z.object({}),
       plan: async ({ app }) => {
-        await store.forTurn(app);
+        await store.readyAtTurn(app);
         const before = await host.unitDetails(app);
         return {
           steps: [
@@ -53,7 +53,7 @@ export function createControl(deps: AppDeps) {
   }
 
   async function control(name: string, action: Action, actor: string): Promise<InTurn<Deployment>> {
-    await store.forRequest(name);
+    await store.admit(name);
     return deployments.inTurn(
       await deployments.enqueue({ app: name, kind: action, actor }),
       async (d) => {

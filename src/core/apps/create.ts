@@ -27,7 +27,7 @@ function mutex() {
  * fetches the release, installs the directory, env, unit and site through the
  * helper, starts it and waits for its health. A failure undoes every step.
  */
-export function createCreate(deps: AppDeps, validateCreate: (input: CreateAppInput) => Promise<ValidationReport>) {
+export function createCreation(deps: AppDeps, validateCreate: (input: CreateAppInput) => Promise<ValidationReport>) {
   const { store, host, privileged } = deps;
   const serial = mutex();
 

@@ -105,7 +105,7 @@ export function createDelete(deps: AppDeps, onDeleted: () => Promise<void>) {
     purge: boolean,
     actor: string,
   ): Promise<InTurn<{ deployment_id: number; status: string; error: string | null }>> {
-    await store.forRequest(name);
+    await store.admit(name);
     await deployments.cancelQueued(name, `cancelled: a delete of the app by ${actor} came after it`);
     return deployments.inTurn(
       await deployments.enqueue({ app: name, kind: 'delete', actor, params: { purge } }),

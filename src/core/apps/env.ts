@@ -19,7 +19,7 @@ export function createEnv(deps: AppDeps) {
   deployments.register('env', {
     params: z.object({ keys: z.array(z.string()), restart: z.boolean() }),
     plan: async ({ app, params, input }) => {
-      const { settings } = await store.forTurn(app);
+      const { settings } = await store.readyAtTurn(app);
       const next = envSchema.parse(input ?? {});
       const changed = renderEnvFile(next) !== renderEnvFile(settings.env);
       const running = (await host.unitDetails(app))?.active_state === 'active';
@@ -67,7 +67,7 @@ export function createEnv(deps: AppDeps) {
    * restart to see it, and restarts it (health-checked) when asked.
    */
   async function putEnv(name: string, env: Record<string, string>, restart: boolean, actor: string) {
-    const { settings } = await store.forRequest(name);
+    const { settings } = await store.admit(name);
     const next: Record<string, string> = {};
     const issues: FieldIssue[] = [];
     for (const [k, v] of Object.entries(env)) {
@@ -102,7 +102,7 @@ export function createEnv(deps: AppDeps) {
   deployments.register('superuser', {
     params: z.object({ email: z.string() }),
     plan: async ({ app, input }) => {
-      await store.forTurn(app);
+      await store.readyAtTurn(app);
       const spec = superuserSchema.parse(input);
       return {
         steps: [
@@ -127,7 +127,7 @@ export function createEnv(deps: AppDeps) {
     spec: SuperuserSpec,
     actor: string,
   ): Promise<InTurn<Applied & { email: string }>> {
-    await store.forRequest(name);
+    await store.admit(name);
     const q = await deployments.enqueue({
       app: name,
       kind: 'superuser',

@@ -58,7 +58,7 @@ export function appStore(db: Database) {
    * way out; a `working` operation (a change of release or data, a backup) also
    * needs it ready, or becoming ready (it then waits for its create in the queue).
    */
-  async function forRequest(name: string, need: 'any' | 'working' = 'any'): Promise<StoredApp> {
+  async function admit(name: string, need: 'any' | 'working' = 'any'): Promise<StoredApp> {
     const app = await load(name);
     const status = app.row.status;
     if (status === 'deleting') throw new PocketdError('APP_DELETING', `app ${name} is being deleted`);
@@ -68,7 +68,7 @@ export function appStore(db: Database) {
   }
 
   /** When an operation's turn comes: the app as it is then, which must be ready. */
-  async function forTurn(name: string): Promise<StoredApp> {
+  async function readyAtTurn(name: string): Promise<StoredApp> {
     const app = await load(name);
     if (app.row.status !== 'ready') throw new Error(`app ${name} is ${app.row.status}`);
     return app;
@@ -196,8 +196,8 @@ export function appStore(db: Database) {
     find,
     require,
     load,
-    forRequest,
-    forTurn,
+    admit,
+    readyAtTurn,
     all,
     ready,
     readyDomains,

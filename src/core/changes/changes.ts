@@ -36,7 +36,7 @@ export function createChanges(deps: ChangeDeps) {
     restoreBackup: number | null,
     extra: Record<string, unknown> = {},
   ): Promise<Plan> {
-    const { row, settings } = await store.forTurn(app);
+    const { row, settings } = await store.readyAtTurn(app);
     const running = (await deps.host.unitDetails(app))?.active_state === 'active';
     const from = { version: settings.version, bundle: row.bundle };
     const params: ChangeParams = {
@@ -114,7 +114,7 @@ export function createChanges(deps: ChangeDeps) {
     trial = true,
     allowDowngrade = false,
   ): Promise<Queued> {
-    const { settings } = await store.forRequest(app, 'working');
+    const { settings } = await store.admit(app, 'working');
     // Behind other operations the version it will run is not known yet; its turn checks again.
     if (version === settings.version && !deployments.busy(app))
       throw fieldError('version', 'SAME_VERSION', `app ${app} already runs PocketBase ${version}`);
@@ -142,7 +142,7 @@ export function createChanges(deps: ChangeDeps) {
 
   /** With `supersede`, deploys of the app still waiting end `superseded`: two quick pushes deploy the newest once. */
   async function deploy(app: string, bundle: number, actor: string, supersede = false): Promise<Queued> {
-    await store.forRequest(app, 'working');
+    await store.admit(app, 'working');
     await deps.bundles.get(app, bundle).catch(() => {
       throw fieldError('bundle', 'BUNDLE_NOT_FOUND', `app ${app} has no bundle ${bundle}`);
     });
@@ -169,7 +169,7 @@ export function createChanges(deps: ChangeDeps) {
         'NOT_A_RELEASE',
         `deployment ${deploymentId} (${target.kind}) did not set a release`,
       );
-    const { settings } = await store.forRequest(app, 'working');
+    const { settings } = await store.admit(app, 'working');
     if (!data && crossesBack(settings.version, after.version))
       throw fieldError(
         'data',
@@ -199,7 +199,7 @@ export function createChanges(deps: ChangeDeps) {
   async function restore(app: string, backupId: number, actor: string): Promise<Queued> {
     const b = await deps.backups.get(app, backupId);
     if (b.status !== 'ready') throw conflict('BACKUP_NOT_READY', `backup ${backupId} is ${b.status}`);
-    await store.forRequest(app, 'working');
+    await store.admit(app, 'working');
     return deployments.enqueue({ app, kind: 'restore', actor, params: { restore_backup: backupId } });
   }
 
