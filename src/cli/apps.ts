@@ -1,4 +1,4 @@
-import { appNameSchema, versionSchema } from '../core/apps/rules.js';
+import { appNameSchema, versionSchema } from '../shared/rules.js';
 import { check, parse, UsageError } from './args.js';
 import type { Api } from './client.js';
 import { follow, report, settle } from './follow.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { TokenInfo } from '../core/auth/auth.js';
+import type { TokenInfo } from '../contract/tokens.js';
 import { openStore } from '../main/daemon.js';
 import { scopeSchema, tokenNameSchema } from '../contract/scopes.js';
 import { check, parse, UsageError } from './args.js';
