@@ -142,7 +142,8 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     stack.push(() => backups.stop());
     const changes = createChanges({ ...appDeps, backups });
     const ops = createAppOps(appDeps, () => backups.sync());
-    // Every kind has registered its recoverer by now.
+    // Every kind has registered its planner and recoverer by now; one missing is a wiring bug, found at start.
+    deployments.assertEveryKind();
     await deployments.recoverInterrupted();
     const partial = await backups.failInterrupted();
     if (partial > 0)

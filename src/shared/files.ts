@@ -12,4 +12,3 @@ export async function readIfExists(file: string): Promise<string | null> {
     throw err;
   }
 }
-

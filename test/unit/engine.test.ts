@@ -502,7 +502,14 @@ test('a change cut short: before its first step nothing is touched; after the ne
     assert.deepEqual(h.helper.verbs('shop'), []);
   }));
 
-test('every operation kind of the one list has its planner once the daemon is wired', async () =>
+test('a kind of the one list without a planner is named when the daemon checks its wiring', async () =>
   withHost(async (h) => {
-    assert.deepEqual([...h.deps.deployments.registered()].sort(), [...OPERATION_KINDS].sort());
+    const d = h.deps.deployments;
+    assert.throws(() => d.assertEveryKind(), /no planner for operation kind\(s\): create, start/);
+    for (const k of OPERATION_KINDS.slice(1))
+      d.register(k, { params: z.object({}), plan: async () => ({ steps: [] }) });
+    assert.throws(() => d.assertEveryKind(), /: create$/);
+    d.register('create', { params: z.object({}), plan: async () => ({ steps: [] }) });
+    d.assertEveryKind();
+    assert.throws(() => d.register('create', { params: z.object({}), plan: async () => ({ steps: [] }) }), /second/);
   }));

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { OperationKind } from '../../contract/operations.js';
+import { OPERATION_KINDS, type OperationKind } from '../../contract/operations.js';
 import type { Database } from '../../db/database.js';
 import type { DeploymentStatus } from '../../db/schema.js';
 import { PocketdError, conflict } from '../../shared/errors.js';
@@ -341,8 +341,11 @@ export function createDeployments(
     enqueue,
     inTurn,
     /** Adds a kind of operation; its planner, params and recoverer. */
-    /** The kinds that have a planner, in the order they were registered. */
-    registered: (): OperationKind[] => [...kinds.keys()],
+    /** Throws, naming them, when a kind of the one list has no planner (called once the daemon is wired). */
+    assertEveryKind: (): void => {
+      const missing = OPERATION_KINDS.filter((k) => !kinds.has(k));
+      if (missing.length) throw new Error(`no planner for operation kind(s): ${missing.join(', ')}`);
+    },
     register: <P>(kind: OperationKind, def: Kind<P>) => {
       if (kinds.has(kind)) throw new Error(`a second planner for ${kind}`);
       kinds.set(kind, def as Kind<unknown>);

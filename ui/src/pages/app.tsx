@@ -176,7 +176,7 @@ function Controls({ app, queue, onDone }: { app: AppDetail; queue: Deployment[];
   const last = queue.length ? queue[queue.length - 1]!.kind : null;
   const willRun =
     last === null ? app.state === 'running' || app.state === 'starting' : ['start', 'restart', 'create'].includes(last);
-  const useless = (a: string) =>
+  const useless = (a: Deployment['kind']) =>
     pending.has(a) ||
     (a === 'start' && willRun) ||
     (a === 'stop' && !willRun && last !== null) ||
