@@ -77,6 +77,8 @@ export interface DeploymentsTable {
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
+  /** Where the app ended, as JSON (`DeploymentOutcome`); null for kinds that do not say, and older rows. */
+  outcome: string | null;
 }
 
 export interface DeploymentStepsTable {
@@ -88,6 +90,8 @@ export interface DeploymentStepsTable {
   message: string | null;
   started_at: string | null;
   finished_at: string | null;
+  /** Whether the step was undone after a later one failed: `undone`, or `failed: why`. */
+  undo: string | null;
 }
 
 export interface AuditLogTable {

@@ -48,6 +48,7 @@ import { createUpgradeNotes } from '../core/changes/upgrade-notes.js';
 import { registerUpgradeNotesRoutes } from '../api/routes/upgrade-notes.js';
 import { setSleepMinSeconds } from '../core/sleep/sleep-after.js';
 import { createUnitFollower } from '../core/sleep/unit-follower.js';
+import { startHealing } from '../core/healing/start-healing.js';
 import { mkdir, chmod } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -194,10 +195,13 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     );
     health.start();
     stack.push(() => health.stop());
+    const crashes = startHealing({ config, events, log, deployments, systemd, journal, appDeps, health, alerts });
+    stack.push(async () => crashes.stop());
     // systemd said a unit changed: the event goes out at once, and health follows it.
     onUnit = createUnitFollower({
       events,
       health,
+      crashes,
       unit: (name) => link.bus()?.units().get(name),
       log,
     });

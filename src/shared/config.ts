@@ -97,7 +97,14 @@ export const configSchema = z
     health_timeout_seconds: int(1, 600).default(30),
     health_interval_seconds: int(1, 3600).default(30),
     health_probe_timeout_ms: int(100, 60_000).default(3000),
-    health_restart_after: int(0, 100).default(0),
+    health_restart_after: int(0, 100).default(3),
+    /** An app that should run and that systemd gave up on is started again after this, doubling up to the max. */
+    heal_backoff_seconds: int(1, 3600).default(10),
+    heal_backoff_max_seconds: int(1, 86_400).default(300),
+    /** Up this long without a crash: the back-off starts again from its first wait, the crash loop is over. */
+    heal_stable_seconds: int(1, 86_400).default(120),
+    /** One crash notice per app in this time at most (the loop is the incident). */
+    crash_notice_minutes: int(0, 1440).default(10),
     health_history: int(10, 100_000).default(500),
     metrics_interval_seconds: int(1, 3600).default(60),
     /** Samples kept per app (and for the host): 1440 at one minute is a day. */

@@ -503,7 +503,13 @@ test('deploy, backups and env tabs: upload a bundle with progress and deploy it,
   await page.getByText(/Release notes of 1 release between/).click();
   const newer = before === PB_LATEST ? PB_LATEST : target;
   await page.getByLabel(`Notes of ${newer}`).getByText(`pocketd-test-marker-${newer}`).waitFor();
-  await page.getByRole('button', { name: 'Upgrade' }).click();
+  if (target === PB_PREV) {
+    // An older release is a downgrade: said so, and sent (allow_downgrade) only once ticked.
+    await page.getByRole('alert').filter({ hasText: 'this is a downgrade' }).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Downgrade' }).isDisabled(), true);
+    await page.getByLabel('Downgrade anyway').check();
+    await page.getByRole('button', { name: 'Downgrade' }).click();
+  } else await page.getByRole('button', { name: 'Upgrade' }).click();
   await page
     .locator('.deployment > .row')
     .filter({ hasText: 'upgrade' })
@@ -605,7 +611,11 @@ test('the app page shows its queue: what runs now, what waits, with Cancel; a du
   const regions = page.getByRole('region', { name: 'Queue', exact: true });
   assert.equal(await regions.count(), 0, `no queue while nothing runs: ${await regions.allInnerTexts()}`);
   // An upgrade whose health gate keeps waiting (the stand-in release that answers 500), and a restart behind it.
-  const up = await h.api('POST', '/api/apps/webapp/upgrade', { version: STANDIN.unhealthy, trial: false });
+  const up = await h.api('POST', '/api/apps/webapp/upgrade', {
+    version: STANDIN.unhealthy,
+    trial: false,
+    allow_downgrade: true,
+  });
   assert.equal(up.status, 202);
   const rs = await h.api('POST', '/api/apps/webapp/restart');
   assert.equal(rs.status, 202);

@@ -33,6 +33,8 @@ export const ALERT_KINDS = [
   'disk_low',
   'host_check',
   'certificate',
+  'app_crashed',
+  'crash_loop',
 ] as const;
 export const alertKindsSchema = z
   .array(z.enum([...ALERT_KINDS, '*']))

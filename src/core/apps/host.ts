@@ -21,6 +21,7 @@ import {
 import { sleepOf } from '../sleep/sleep-state.js';
 import type { AppSettings } from './model.js';
 import type { EventBus } from '../events.js';
+import { startFailure } from './start-failure.js';
 
 import { unitName } from '../../shared/naming.js';
 
@@ -170,8 +171,16 @@ export function createAppHost(deps: {
     return d;
   }
 
-  /** Waits until the app answers /api/health with 200, failing fast when its process keeps dying. */
-  async function waitHealthy(name: string, port: number, stop: () => boolean = () => false): Promise<string> {
+  /**
+   * Waits until the app answers /api/health with 200, failing fast when its process keeps dying. `startedAt`
+   * is when the process now watched was started (its lines alone explain a failure); by default, now.
+   */
+  async function waitHealthy(
+    name: string,
+    port: number,
+    stop: () => boolean = () => false,
+    startedAt = Date.now(),
+  ): Promise<string> {
     const until = Date.now() + config.health_timeout_seconds * 1000;
     const t0 = Date.now();
     let last = '';
@@ -184,23 +193,22 @@ export function createAppHost(deps: {
         deps.events.publish('app.gate_passed', name, { latency_ms: r.ms });
         return `healthy after ${((Date.now() - t0) / 1000).toFixed(1)} s`;
       }
-      last = r.status === null ? `no answer (${r.error ?? 'connection refused'})` : `/api/health answered ${r.status}`;
+      last = r.status === null ? `no answer: ${r.error ?? 'connection refused'}` : `/api/health answered ${r.status}`;
       if (++checks % 4 === 0) {
         const d = await unitDetails(name);
         if (d && (d.active_state === 'failed' || d.restarts > 0 || d.sub_state === 'auto-restart')) {
-          const tail = await deps.journal.tail(unitName(name), 5);
+          const exit = await deps.systemd.exitOf(unitName(name)).catch(() => null);
           throw new PocketdError(
             'APP_CRASHED',
-            `the app exits at start (${d.active_state}/${d.sub_state}, ${d.restarts} restarts); last log lines: ${tail.join(' | ')}`,
+            `the app exits at start (${d.active_state}/${d.sub_state}, ${d.restarts} restarts${exit ? `, ${exit}` : ''}); ${await startFailure(deps.journal, unitName(name), startedAt)}`,
           );
         }
       }
       await sleep(250);
     }
-    const tail = await deps.journal.tail(unitName(name), 5);
     throw new PocketdError(
       'HEALTH_TIMEOUT',
-      `no healthy answer within ${config.health_timeout_seconds} s (${last}); last log lines: ${tail.join(' | ')}`,
+      `no healthy answer within ${config.health_timeout_seconds} s (${last}); ${await startFailure(deps.journal, unitName(name), startedAt)}`,
     );
   }
 

@@ -40,7 +40,7 @@ export function createHealthChecker(
 ) {
   const { db } = deps;
   const store = appStore(db);
-  const last = new Map<string, { state: HealthState; since: string; failures: number }>();
+  const last = new Map<string, { state: HealthState; since: string; failures: number; probeFailures: number }>();
   let task: ScheduledTask | null = null;
 
   async function checkAll(): Promise<void> {
@@ -65,7 +65,7 @@ export function createHealthChecker(
           status = r.status;
           latency = r.ms;
           state = r.status === 200 ? 'healthy' : 'unhealthy';
-          error = r.status === 200 ? null : (r.error ?? `answered ${r.status}`);
+          error = r.status === 200 ? null : (r.error ?? `bad status: /api/health answered ${r.status}`);
           // It may have fallen asleep while it was asked.
           if (state === 'unhealthy' && a.sleep_after !== null && (await asleepNow(a.name))) {
             state = 'sleeping';
@@ -75,7 +75,9 @@ export function createHealthChecker(
           state = 'unhealthy';
           error = `the unit is ${d?.active_state ?? 'missing'}/${d?.sub_state ?? ''}`;
         }
-        await record(a.name, state, status, latency, error);
+        // Only an app whose unit runs but does not answer is restarted for its checks; one that systemd
+        // gave up on is started again by the healer with its back-off (crash-watch.ts).
+        await record(a.name, state, status, latency, error, d?.active_state === 'active');
       }),
     );
   }
@@ -91,6 +93,7 @@ export function createHealthChecker(
     status: number | null,
     latency: number | null,
     error: string | null,
+    restartable = false,
   ) {
     const at = nowIso();
     await db
@@ -108,14 +111,16 @@ export function createHealthChecker(
     if (cutoff) await db.deleteFrom('health_checks').where('app', '=', app).where('id', '<=', cutoff.id).execute();
     const prev = last.get(app);
     const failures = state === 'unhealthy' ? (prev?.failures ?? 0) + 1 : 0;
-    last.set(app, { state, since: prev && prev.state === state ? prev.since : at, failures });
+    // Failed probes of a running unit in a row: what a restart is for.
+    const probeFailures = state === 'unhealthy' && restartable ? (prev?.probeFailures ?? 0) + 1 : 0;
+    last.set(app, { state, since: prev && prev.state === state ? prev.since : at, failures, probeFailures });
     if (prev?.state !== state) deps.events.publish('app.health', app, { from: prev?.state ?? null, to: state, error });
     await deps
       .onCheck?.(app, state, error)
       .catch((err: unknown) => deps.log.error({ app, err }, 'alerts did not take a health check'));
-    if (opts.restartAfter > 0 && failures >= opts.restartAfter) {
+    if (opts.restartAfter > 0 && probeFailures >= opts.restartAfter) {
       deps.log.warn({ app, failures }, 'restarting an app after repeated failed health checks');
-      last.set(app, { state, since: last.get(app)!.since, failures: 0 });
+      last.set(app, { state, since: last.get(app)!.since, failures: 0, probeFailures: 0 });
       try {
         if (await deps.restart(app)) deps.events.publish('app.auto_restarted', app, { failures });
       } catch (err) {
@@ -148,8 +153,13 @@ export function createHealthChecker(
    * `unhealthy` at once, and a unit that runs again is probed at once (a few
    * tries while it starts listening), not at the next round.
    */
-  async function unitChanged(app: string, d: UnitDetails, asleep = false): Promise<void> {
+  async function unitChanged(app: string, d: UnitDetails, asleep = false, crash: string | null = null): Promise<void> {
     const cur = last.get(app)?.state;
+    // A crash is a line of the app's history each time, with how the process ended.
+    if (crash !== null) {
+      await record(app, 'unhealthy', null, null, crash);
+      return;
+    }
     if (asleep) {
       if (cur !== 'sleeping') await record(app, 'sleeping', null, null, null);
     } else if (d.active_state === 'inactive' || d.active_state === 'deactivating') {
@@ -177,7 +187,7 @@ export function createHealthChecker(
         r.status === 200 ? 'healthy' : 'unhealthy',
         r.status,
         r.ms,
-        r.status === 200 ? null : (r.error ?? `answered ${r.status}`),
+        r.status === 200 ? null : (r.error ?? `bad status: /api/health answered ${r.status}`),
       );
     }
   }

@@ -9,6 +9,7 @@ import * as m0007 from './0007_alerts.js';
 import * as m0008 from './0008_bounds.js';
 import * as m0009 from './0009_identity.js';
 import * as m0013 from './0013_sleep.js';
+import * as m0014 from './0014_outcome.js';
 
 /** Every migration, in order. Add new ones at the end; never edit a landed one. */
 export const migrations: Record<string, Migration> = {
@@ -22,4 +23,5 @@ export const migrations: Record<string, Migration> = {
   '0008_bounds': m0008,
   '0009_identity': m0009,
   '0013_sleep': m0013,
+  '0014_outcome': m0014,
 };

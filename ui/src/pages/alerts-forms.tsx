@@ -5,7 +5,16 @@ import type { ChannelView } from '../types.js';
 
 type Channel = ChannelView;
 
-const KINDS = ['app_down', 'deployment_failed', 'backup_failed', 'disk_low', 'host_check', 'certificate'];
+const KINDS = [
+  'app_down',
+  'crash_loop',
+  'app_crashed',
+  'deployment_failed',
+  'backup_failed',
+  'disk_low',
+  'host_check',
+  'certificate',
+];
 
 export function AddChannel({ onDone }: { onDone: () => void }) {
   const [kind, setKind] = useState('webhook');
