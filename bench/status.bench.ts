@@ -5,7 +5,7 @@
 // create -> healthy with the release already cached.
 import { setupPocketdHost } from '../test/support/host.js';
 import { fmt, percentile, timeCreates } from './stats.js';
-import { UNIT_LAYOUT } from '../src/host/templates.js';
+import { UNIT_LAYOUT } from '../src/shared/templates.js';
 
 const N = Number(process.env.BENCH_APPS ?? 200);
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);

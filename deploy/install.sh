@@ -89,7 +89,7 @@ if [[ ! -f $CONFIG ]]; then
     process.stdout.write(JSON.stringify(out, null, 2) + "\n");
   ' "$SITES_DIR" "$HELPER" "${SETTINGS[@]}" > "$CONFIG.tmp"
   chown root:pocketd "$CONFIG.tmp"; chmod 0640 "$CONFIG.tmp"
-  POCKETD_CONFIG="$CONFIG.tmp" node -e 'import(process.argv[1]).then(m => m.loadConfig())' "$DIR/dist/src/config.js" \
+  POCKETD_CONFIG="$CONFIG.tmp" node -e 'import(process.argv[1]).then(m => m.loadConfig())' "$DIR/dist/src/shared/config.js" \
     || { rm -f "$CONFIG.tmp"; echo "install.sh: the settings are invalid" >&2; exit 2; }
   mv -f "$CONFIG.tmp" "$CONFIG"
   say "wrote $CONFIG"
@@ -105,7 +105,7 @@ HELPER_JSON=$(POCKETD_CONFIG="$CONFIG" node --input-type=module -e '
     apps_user: c.apps_user, daemon_user: "pocketd", releases_url: c.releases_url,
     port_min: c.port_range.from, port_max: c.port_range.to,
   }, null, 2) + "\n");
-' "$DIR/dist/src/config.js" "$CADDYFILE" "$CADDY_SOCKET")
+' "$DIR/dist/src/shared/config.js" "$CADDYFILE" "$CADDY_SOCKET")
 if [[ "$(cat /etc/pocketd/helper.json 2>/dev/null)" != "$HELPER_JSON" ]]; then
   printf '%s\n' "$HELPER_JSON" > /etc/pocketd/helper.json.tmp
   chown root:root /etc/pocketd/helper.json.tmp; chmod 0644 /etc/pocketd/helper.json.tmp

@@ -1,26 +1,29 @@
 import { TrieRouter } from 'hono/router/trie-router';
 import { OpenAPIHono } from '@hono/zod-openapi';
-import type { Context, Next } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
-import type { Logger } from '../log.js';
-import type { Database } from '../db/database.js';
-import type { AuthService } from '../core/auth.js';
-import { VERSION } from '../version.js';
+import type { Logger } from '../shared/log.js';
+import type { Audit } from '../core/auth/audit.js';
+import type { AuthService } from '../core/auth/auth.js';
+import { VERSION } from '../shared/version.js';
 import type { ApiEnv } from './context.js';
 import { envelope, onError, zodFields } from './errors.js';
-import { jsonProblem } from './json-guard.js';
-import { invalid } from '../errors.js';
+import { jsonGuard } from './middleware/json-guard.js';
+import { bearer } from './middleware/bearer.js';
+import { bodyLimits } from './middleware/body-limits.js';
+import { requestContext } from './middleware/request-context.js';
+import { invalid } from '../shared/errors.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerAuthRoutes } from './routes/auth.js';
 import { registerTokenRoutes } from './routes/tokens.js';
 import { registerAuditRoutes } from './routes/audit.js';
-import { auditLog } from './audit-log.js';
-import { clientAddressResolver } from './client-address.js';
-import { allowedHosts, hostCheck } from './host-check.js';
+import { auditLog } from './middleware/audit-log.js';
+import { clientAddressResolver } from './middleware/client-address.js';
+import { allowedHosts, hostCheck } from './middleware/host-check.js';
+import { scopeTableMarkdown } from '../contract/scopes.js';
 
 export interface ApiDeps {
-  db: Database;
+  /** The audit log (core): the middleware writes it, the audit route reads it. */
+  audit: Audit;
   auth: AuthService;
   log: Logger;
   bodyLimitBytes: number;
@@ -36,15 +39,10 @@ export interface ApiDeps {
   hosts?: readonly string[];
   listenHost?: string;
   /** The audit log's middleware, when the caller flushes its counts on stop. */
-  audit?: ReturnType<typeof auditLog>;
+  auditLog?: ReturnType<typeof auditLog>;
   /** Extra route groups (apps, releases, ...) registered by the caller. */
   extra?: Array<(app: OpenAPIHono<ApiEnv>) => void>;
 }
-
-/** Routes that answer without a token. */
-const PUBLIC = new Set(['GET /api/health', 'POST /api/auth/login', 'GET /api/openapi.json']);
-const UPLOAD_PATH = /^\/api\/apps\/[^/]+\/bundles\/?$/;
-const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** Builds the whole HTTP app once; tests call `app.request()` on the same stack. */
 export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
@@ -62,84 +60,24 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
 
   app.use('*', requestId({ headerName: 'X-Request-Id', limitLength: 64 }));
   if (deps.hosts) app.use('*', hostCheck(allowedHosts(deps.listenHost ?? '127.0.0.1', deps.hosts)));
-  // The logger is shared, not a child per request (a child costs more than a whole fast request);
-  // what is logged carries the request id itself.
-  const debug = deps.log.isLevelEnabled('debug');
-  app.use('*', async (c, next) => {
-    c.set('log', deps.log);
-    c.set('principal', null);
-    c.set('auditTarget', undefined);
-    if (!debug) return next();
-    const t0 = performance.now();
-    await next();
-    deps.log.debug(
-      {
-        req: c.get('requestId'),
-        method: c.req.method,
-        path: c.req.path,
-        status: c.res.status,
-        ms: Math.round(performance.now() - t0),
-      },
-      'request',
-    );
-  });
-  const limit = (max: number) =>
-    bodyLimit({
-      maxSize: max,
-      onError: (c) => envelope(c as never, 413, 'PAYLOAD_TOO_LARGE', `the body is larger than ${max} bytes`),
-    });
-  const jsonLimit = limit(deps.bodyLimitBytes);
-  // A bundle upload is streamed to disk by its handler, which bounds it as it reads: hono's
-  // bodyLimit would hold a body sent without Content-Length whole in memory. A declared length
-  // over the bound is refused here before anything is read.
-  const uploadMax = (deps.uploadLimitBytes ?? deps.bodyLimitBytes) + 64 * 1024;
-  app.use('/api/*', (c, next) => {
-    if (READ_METHODS.has(c.req.method)) return next();
-    if (c.req.method === 'POST' && UPLOAD_PATH.test(c.req.path)) {
-      const declared = Number(c.req.header('content-length') ?? '0');
-      return declared > uploadMax
-        ? Promise.resolve(envelope(c as never, 413, 'PAYLOAD_TOO_LARGE', `the body is larger than ${uploadMax} bytes`))
-        : next();
-    }
-    return jsonLimit(c as Context<ApiEnv, string>, next);
-  });
-
-  const bearer = async (c: Context<ApiEnv>, next: Next) => {
-    const header = c.req.header('authorization');
-    if (header !== undefined) {
-      const m = /^Bearer (\S+)$/i.exec(header);
-      const principal = m ? await deps.auth.authenticate(m[1]!) : null;
-      if (!principal) return envelope(c, 401, 'UNAUTHENTICATED', 'the bearer token is unknown, expired or revoked');
-      c.set('principal', principal);
-    } else if (!PUBLIC.has(`${c.req.method} ${c.req.path}`)) {
-      return envelope(c, 401, 'UNAUTHENTICATED', 'a bearer token is required (Authorization: Bearer <token>)');
-    }
-    return next();
-  };
-  app.use('/api/*', bearer);
-  app.use('/metrics', bearer);
-
-  // Duplicate keys and very deep nesting are refused before any parser sees the body.
-  app.use('/api/*', async (c, next) => {
-    if (!READ_METHODS.has(c.req.method) && /json/i.test(c.req.header('content-type') ?? '')) {
-      const problem = jsonProblem(await c.req.text());
-      if (problem)
-        return envelope(c as Context<ApiEnv>, 422, 'VALIDATION_FAILED', problem, [
-          { field: '(body)', code: 'MALFORMED_JSON', message: problem },
-        ]);
-    }
-    return next();
-  });
-
-  app.use('/api/*', deps.audit?.middleware ?? auditLog(deps.db).middleware);
+  app.use('*', requestContext(deps.log));
+  app.use('/api/*', bodyLimits({ jsonBytes: deps.bodyLimitBytes, uploadBytes: deps.uploadLimitBytes }));
+  app.use('/api/*', bearer(deps.auth));
+  app.use('/metrics', bearer(deps.auth));
+  app.use('/api/*', jsonGuard());
+  app.use('/api/*', deps.auditLog?.middleware ?? auditLog(deps.audit).middleware);
 
   registerHealthRoutes(app, { version: VERSION, startedAt: deps.startedAt });
   registerAuthRoutes(app, deps.auth, clientAddressResolver(deps.trustedProxies ?? []));
   registerTokenRoutes(app, deps.auth);
-  registerAuditRoutes(app, deps.db);
+  registerAuditRoutes(app, deps.audit);
   for (const register of deps.extra ?? []) register(app);
 
-  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description: `A token's scope says what it may do (403 otherwise):\n\n${scopeTableMarkdown()}`,
+  });
   // Built once, on first ask, when every route group is registered.
   let doc: OpenApiShape | null = null;
   app.get('/api/openapi.json', (c) => {
@@ -149,7 +87,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
         info: {
           title: 'pocketd',
           version: VERSION,
-          description: 'Manage PocketBase apps on one host.',
+          description: `Manage PocketBase apps on one host.\n\n## Scopes\n\n${scopeTableMarkdown()}`,
           license: { name: 'MIT', url: 'https://opensource.org/licenses/MIT' },
         },
         servers: [{ url: '/', description: 'This pocketd (the API is served beside its dashboard)' }],

@@ -1,8 +1,8 @@
 import type { Context } from 'hono';
-import type { Logger } from '../log.js';
-import type { Principal } from '../core/auth.js';
-import { scopeCovers, type Need } from '../core/scopes.js';
-import { PocketdError } from '../errors.js';
+import type { Logger } from '../shared/log.js';
+import type { Principal } from '../core/auth/auth.js';
+import { scopeCovers, type Need } from '../contract/scopes.js';
+import { PocketdError } from '../shared/errors.js';
 
 export interface ApiEnv {
   Variables: {

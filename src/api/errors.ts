@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ZodError, type core } from 'zod';
-import { PocketdError, type FieldIssue } from '../errors.js';
+import { PocketdError, type FieldIssue } from '../shared/errors.js';
 import type { ApiEnv } from './context.js';
 import { issueText } from './issue-text.js';
 
@@ -70,6 +70,7 @@ export const STATUS_OF: Record<string, ContentfulStatusCode> = {
   TOO_MANY_STREAMS: 429,
   TOO_MANY_UPLOADS: 429,
   BACKUP_LIMIT: 409,
+  NO_FREE_PORT: 409,
   // What the host or the release source did
   OPERATION_FAILED: 502,
   BACKUP_FAILED: 502,

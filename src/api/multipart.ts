@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { Busboy, type BusboyFileStream } from '@fastify/busboy';
-import { PocketdError, invalid } from '../errors.js';
+import { PocketdError, invalid } from '../shared/errors.js';
 
 export interface UploadForm<T> {
   /** What `onFile` made of the file field, or null when the form had none. */

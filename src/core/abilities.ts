@@ -1,4 +1,4 @@
-import { parseAppScope, scopeCovers, type Need } from './scopes.js';
+import { parseAppScope, scopeCovers, type AppLevel, type Need } from '../contract/scopes.js';
 
 /**
  * What the dashboard may offer a token, each named after what a person does and
@@ -11,17 +11,17 @@ const ABILITIES = {
   host: 'admin',
   'apps.list': 'admin',
   'app.read': 'read',
-  'app.control': 'admin',
-  'app.settings': 'admin',
-  'app.env': 'admin',
+  'app.control': 'manage',
+  'app.settings': 'manage',
+  'app.env': 'manage',
   'app.delete': 'admin',
   'app.deploy': 'deploy',
-  'app.upgrade': 'deploy',
-  'backups.create': 'deploy',
-  'backups.download': 'admin',
-  'backups.restore': 'admin',
-  'backups.delete': 'admin',
-} as const satisfies Record<string, 'admin' | 'read' | 'deploy'>;
+  'app.upgrade': 'manage',
+  'backups.create': 'manage',
+  'backups.download': 'manage',
+  'backups.restore': 'manage',
+  'backups.delete': 'manage',
+} as const satisfies Record<string, 'admin' | AppLevel>;
 
 export type Ability = keyof typeof ABILITIES;
 

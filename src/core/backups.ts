@@ -2,11 +2,11 @@ import cron, { type ScheduledTask } from 'node-cron';
 import type { Database } from '../db/database.js';
 import type { Selectable } from 'kysely';
 import type { BackupKind, BackupsTable } from '../db/schema.js';
-import { PocketdError, notFound } from '../errors.js';
-import type { Deployments, InTurn } from './deployments.js';
-import { appStore } from './app-store.js';
+import { PocketdError, notFound } from '../shared/errors.js';
+import type { Deployments, InTurn } from './deployments/engine.js';
+import { appStore } from './apps/store.js';
 import { z } from 'zod';
-import type { Logger } from '../log.js';
+import type { Logger } from '../shared/log.js';
 import type { Privileged } from '../host/privileged.js';
 import { nowIso } from './clock.js';
 import type { EventBus } from './events.js';
@@ -15,8 +15,8 @@ import type { EventBus } from './events.js';
 export type Backup = Selectable<BackupsTable>;
 
 /**
- * Backups of an app's pb_data, made by the helper (SQLite's online backup API
- * for databases, so a running app's backup is consistent) and kept under a
+ * Backups of an app's pb_data, made by the helper (SQLite's `VACUUM INTO` for
+ * databases, so a running, writing app's backup is consistent) and kept under a
  * root-owned directory; rows here say what exists. Scheduled per app with
  * node-cron; scheduled and pre-deploy backups are pruned to the app's count.
  */
@@ -83,7 +83,7 @@ export function createBackups(deps: {
   deployments.register('backup', {
     params: z.object({ kind: z.enum(['manual', 'scheduled']) }),
     plan: async ({ id, app, params }) => {
-      await apps.forTurn(app);
+      await apps.readyAtTurn(app);
       return {
         steps: [
           {
@@ -99,7 +99,7 @@ export function createBackups(deps: {
   });
 
   async function manual(app: string, actor: string): Promise<InTurn<Backup>> {
-    await apps.forRequest(app, 'working');
+    await apps.admit(app, 'working');
     await checkManualRoom(app);
     return deployments.inTurn(
       await deployments.enqueue({ app, kind: 'backup', actor, params: { kind: 'manual' } }),

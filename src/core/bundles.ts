@@ -4,14 +4,14 @@ import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { Config } from '../config.js';
+import type { Config } from '../shared/config.js';
 import type { Database } from '../db/database.js';
-import { PocketdError, notFound } from '../errors.js';
-import { appStore } from './app-store.js';
-import { readZip, type ZipLimits } from '../host/zip.js';
+import { PocketdError, notFound } from '../shared/errors.js';
+import { appStore } from './apps/store.js';
+import { readZip, type ZipLimits } from '../shared/zip.js';
 import { nowIso } from './clock.js';
 import type { EventBus } from './events.js';
-import { createGate } from './gate.js';
+import { createGate } from './deployments/gate.js';
 
 /** An upload written to the staging file, not yet checked or kept. */
 export interface Staged {

@@ -1,3 +1,4 @@
+import type { OperationKind } from '../contract/operations.js';
 import type { Generated, Selectable } from 'kysely';
 
 export interface UsersTable {
@@ -49,6 +50,10 @@ export interface AppsTable {
   backup_keep: Generated<number>;
   /** What the gate and the checks ask for health; null is /api/health. */
   health_path: string | null;
+  /** Idle seconds after which the app sleeps until its next request; null: it never sleeps. */
+  sleep_after: number | null;
+  /** The port the app listens on itself while it may sleep (systemd holds `port`); null otherwise. */
+  wake_port: number | null;
 }
 
 export interface AppDomainsTable {
@@ -66,7 +71,7 @@ export interface DeploymentsTable {
   app: string;
   /** The identity of the app it was asked of (null only for rows older than identities). */
   app_id: string | null;
-  kind: string;
+  kind: OperationKind;
   status: DeploymentStatus;
   params: string;
   error: string | null;
@@ -74,6 +79,8 @@ export interface DeploymentsTable {
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
+  /** Where the app ended, as JSON (`DeploymentOutcome`); null for kinds that do not say, and older rows. */
+  outcome: string | null;
 }
 
 export interface DeploymentStepsTable {
@@ -85,6 +92,8 @@ export interface DeploymentStepsTable {
   message: string | null;
   started_at: string | null;
   finished_at: string | null;
+  /** Whether the step was undone after a later one failed: `undone`, or `failed: why`. */
+  undo: string | null;
 }
 
 export interface AuditLogTable {
@@ -158,7 +167,7 @@ export interface LoginFailuresTable {
   locked_until: string | null;
 }
 
-export type HealthState = 'healthy' | 'unhealthy' | 'stopped';
+export type HealthState = 'healthy' | 'unhealthy' | 'stopped' | 'sleeping';
 
 export interface HealthChecksTable {
   id: Generated<number>;

@@ -3,13 +3,13 @@ import http from 'node:http';
 import { cp, lstat, mkdir, mkdtemp, readdir, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { serveArgv } from '../pocketbase/versions.js';
+import { serveArgv } from '../shared/pocketbase/versions.js';
 import { BUNDLE_DIRS, clear, copyData, exists } from './app-files.js';
 
 /**
  * The as-app half of `trial-release` (src/helper/trial.ts): runs as the app's
  * user inside the app's sandbox, with the new release bound read-only. Copies
- * the app's pb_data (SQLite's online backup of each database, so the live app
+ * the app's pb_data (a `VACUUM INTO` snapshot of each database, so the live app
  * keeps running) and its hooks, migrations and public files into a fresh
  * `.trial-*` directory of the app's own, boots the new release on that copy on
  * the port root chose, waits for `/api/health` 200, stops it, removes the copy,

@@ -2,8 +2,8 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { exec } from '../host/exec.js';
-import { readZip } from '../host/zip.js';
+import { exec } from '../shared/exec.js';
+import { readZip } from '../shared/zip.js';
 import { BUNDLE_DIRS, clear, copyData, exists } from './app-files.js';
 import { trial } from './as-app-trial.js';
 
@@ -72,7 +72,7 @@ async function bundleRevert(app: string): Promise<void> {
 
 /**
  * stdout: a tar of pb_data, each SQLite database copied through SQLite's
- * online backup API (consistent while the app runs), other files as they are.
+ * `VACUUM INTO` (one read transaction's snapshot, consistent while the app writes), other files as they are.
  */
 async function backup(app: string): Promise<void> {
   // A fresh name each time: the app runs meanwhile, and a name it could guess is one it could occupy.

@@ -1,10 +1,10 @@
 import { copyFile, rename, rm } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
-import { siteContext } from '../host/templates.js';
+import { siteContext } from '../shared/templates.js';
 import type { HelperContext } from './context.js';
 import { HelperError } from './errors.js';
-import type { CaddyRoutes, SiteSpec } from './protocol.js';
+import type { CaddyRoutes, SiteSpec } from '../shared/protocol.js';
 import { ensureRootDir, lookupUser, readIfExists, writeRootFile } from './root-files.js';
 
 /** `caddy validate` of the whole configuration, as Caddy's own user: root never parses what a site could import. */

@@ -1,14 +1,15 @@
 import path from 'node:path';
-import { exec, ExecError, type ExecOptions } from '../host/exec.js';
-import { appUserOf, createTemplates, type AppLayout, type Templates } from '../host/templates.js';
+import { exec, ExecError, type ExecOptions } from '../shared/exec.js';
+import { createTemplates, type AppLayout, type Templates } from '../shared/templates.js';
+import { appDirOf, appUserOf } from '../shared/naming.js';
 import type { HelperConfig } from './config.js';
 import { HelperError } from './errors.js';
-import type { HelperExitCode } from './protocol.js';
+import type { HelperExitCode } from '../shared/protocol.js';
 import { createRecords, type Ids, type Records } from './root-files.js';
 import { appIdentity } from './users.js';
 import { runInSandbox, SANDBOX_NODE_FLAGS, type SandboxRun } from './sandbox-run.js';
 
-export type AsAppIo = Pick<SandboxRun, 'stdin' | 'stdout' | 'timeoutMs' | 'version' | 'code'>;
+export type AsAppIo = Pick<SandboxRun, 'stdin' | 'stdout' | 'timeoutMs' | 'version' | 'code' | 'limits'>;
 
 /** What every verb works with: root's config and templates, the helper's records, and the app's identity. */
 export interface HelperContext {
@@ -36,7 +37,7 @@ export function createContext(config: HelperConfig, selfFile: string): HelperCon
     env_dir: config.env_dir,
     data_dir: config.data_dir,
   };
-  const appDir = (name: string) => path.join(config.apps_dir, name);
+  const appDir = (name: string) => appDirOf(config.apps_dir, name);
   const appUser = appUserOf;
   const run: HelperContext['run'] = async (code, cmd, args, opts = {}) => {
     try {

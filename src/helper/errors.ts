@@ -1,4 +1,4 @@
-import type { HelperExitCode } from './protocol.js';
+import type { HelperExitCode } from '../shared/protocol.js';
 
 /** A refusal or failure of the helper: its documented exit code and a message for stderr. */
 export class HelperError extends Error {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { z } from 'zod';
-import { APP_NAME_PATTERN, VERSION_PATTERN } from '../rules.js';
+import { APP_NAME_PATTERN, VERSION_PATTERN } from '../shared/rules.js';
 import {
   archiveApp,
   backup,
@@ -27,7 +27,7 @@ import {
   superuserSpecSchema,
   unitSpecSchema,
   type HelperVerb,
-} from './protocol.js';
+} from '../shared/protocol.js';
 import { installRelease } from './release.js';
 import { superuser } from './superuser.js';
 import { trialRelease } from './trial.js';

@@ -3,7 +3,7 @@ import { createWriteStream } from 'node:fs';
 import { chmod, lstat, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { extractExecutable, pbArch, releaseAsset } from '../host/release-assets.js';
+import { extractExecutable, pbArch, releaseAsset } from '../shared/release-assets.js';
 import type { HelperContext } from './context.js';
 import { HelperError } from './errors.js';
 import { ensureRootDir } from './root-files.js';

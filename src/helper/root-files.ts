@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, open, readdir, rename, rm, chmod, chown } from 'node:fs/promises';
-import { readIfExists } from '../host/files.js';
+import { readIfExists } from '../shared/files.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { HelperError } from './errors.js';
-import { domainsSchema, portSchema, versionSchema } from '../rules.js';
+import { domainsSchema, portSchema, versionSchema } from '../shared/rules.js';
 
 /**
  * Files root writes, all of them in directories only root can change: created
@@ -35,14 +35,6 @@ export function lookupUser(name: string): PasswdEntry {
   const u = findUser(name);
   if (!u) throw new HelperError(72, `no user ${name}`);
   return u;
-}
-
-export function lookupGroup(name: string): number {
-  for (const line of readFileSync('/etc/group', 'utf8').split('\n')) {
-    const f = line.split(':');
-    if (f[0] === name && f.length >= 3) return Number(f[2]);
-  }
-  throw new HelperError(72, `no group ${name}`);
 }
 
 /** A directory that only root can change (created if missing); `gid` may read it when the mode says so. */
@@ -80,7 +72,15 @@ export async function writeRootFile(dir: string, name: string, content: string, 
  * unit) and its domains (from its site). A site may only send an app's own
  * domains to its own port, and no two apps may share a port or a domain.
  */
-const recordSchema = z.object({ port: portSchema, version: versionSchema, domains: domainsSchema }).strict();
+const recordSchema = z
+  .object({
+    port: portSchema,
+    version: versionSchema,
+    domains: domainsSchema,
+    /** While the app may sleep: the port it listens on behind its proxy (its `port` is systemd's socket). */
+    app_port: portSchema.optional(),
+  })
+  .strict();
 export type AppRecord = z.infer<typeof recordSchema>;
 
 export function createRecords(stateDir: string, ports: { min: number; max: number }) {
@@ -115,13 +115,18 @@ export function createRecords(stateDir: string, ports: { min: number; max: numbe
       await writeRootFile(dir, file(name), `${JSON.stringify(recordSchema.parse(r))}\n`, 0o600);
     },
     remove: (name: string) => rm(path.join(dir, file(name)), { force: true }),
-    /** Refuses a port outside root's range, or a port or domain another app holds. */
-    async assertFree(name: string, port: number, domains: string[]) {
+    /** Every port an app holds: its own, and the one behind its proxy while it may sleep. */
+    async heldPorts(): Promise<Set<number>> {
+      return new Set([...(await all()).values()].flatMap((r) => (r.app_port ? [r.port, r.app_port] : [r.port])));
+    },
+    /** Refuses a port outside root's range, or a port or domain another app holds (`field` names the port's field). */
+    async assertFree(name: string, port: number, domains: string[], field = 'port') {
       if (port < ports.min || port > ports.max)
-        throw new HelperError(65, `port: ${port} is outside the apps' range ${ports.min}-${ports.max}`);
+        throw new HelperError(65, `${field}: ${port} is outside the apps' range ${ports.min}-${ports.max}`);
       for (const [other, r] of await all()) {
         if (other === name) continue;
-        if (r.port === port) throw new HelperError(65, `port: ${port} belongs to app ${other}`);
+        if (r.port === port || r.app_port === port)
+          throw new HelperError(65, `${field}: ${port} belongs to app ${other}`);
         const shared = domains.find((d) => r.domains.includes(d));
         if (shared) throw new HelperError(65, `domains: ${shared} belongs to app ${other}`);
       }

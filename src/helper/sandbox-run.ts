@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
-import type { ExecOptions } from '../host/exec.js';
-import { unitContext } from '../host/templates.js';
+import type { ExecOptions } from '../shared/exec.js';
+import { unitContext } from '../shared/templates.js';
 import type { HelperContext } from './context.js';
-import type { HelperExitCode } from './protocol.js';
+import type { HelperExitCode } from '../shared/protocol.js';
 
 /**
  * Work in an app's tree runs only inside that app's own sandbox: a transient
@@ -14,19 +13,15 @@ import type { HelperExitCode } from './protocol.js';
  * into its argv or properties: both can be read by anyone (D-Bus, /proc).
  */
 
-/**
- * The transient units of an app's work: never `pb-*`, which is the namespace of
- * apps' own units. `_` ends the name because no app name holds one: the pattern
- * of app `shop` must not match the work of app `shop-x`.
- */
-export const workUnitPrefix = (name: string) => `pocketd-work-${name}_`;
-export const workUnitPattern = (name: string) => `${workUnitPrefix(name)}*.service`;
+import { workUnitPrefix } from '../shared/naming.js';
 
 export interface SandboxRun extends Pick<ExecOptions, 'stdin' | 'stdout' | 'timeoutMs' | 'input'> {
   /** Bind this release read-only into the view (the release's executable is run); none otherwise. */
   version?: string;
   /** Exit code of the helper when the work fails. */
   code?: HelperExitCode;
+  /** Resource limits of the work's unit (`MemoryMax=…`, `CPUQuota=…`): the trial boot carries the app's. */
+  limits?: string[];
 }
 
 /** Node inside the sandbox: MemoryDenyWriteExecute forbids V8's JIT, so it runs interpreted. */
@@ -67,7 +62,8 @@ export async function runInSandbox(
       `RuntimeMaxSec=${Math.ceil(timeoutMs / 1000)}`,
       '-p',
       'TasksMax=256',
-      `--working-directory=${path.join(ctx.config.apps_dir, name)}`,
+      ...(opts.limits ?? []).flatMap((p) => ['-p', p]),
+      `--working-directory=${ctx.appDir(name)}`,
       '--',
       ...argv,
     ],

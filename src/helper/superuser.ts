@@ -1,9 +1,9 @@
 import { randomInt } from 'node:crypto';
 import bcrypt from 'bcryptjs';
-import { capabilitiesOf } from '../pocketbase/versions.js';
+import { capabilitiesOf } from '../shared/pocketbase/versions.js';
 import type { HelperContext } from './context.js';
 import { HelperError } from './errors.js';
-import type { SuperuserSpec } from './protocol.js';
+import type { SuperuserSpec } from '../shared/protocol.js';
 import { runInSandbox } from './sandbox-run.js';
 import { assertRelease } from './units.js';
 

@@ -1,10 +1,11 @@
 import { randomInt } from 'node:crypto';
 import net from 'node:net';
-import { releaseBinOf } from '../host/templates.js';
+import { releaseBinOf } from '../shared/templates.js';
 import { TRIAL_BOOT_MS, type TrialResult } from './as-app-trial.js';
 import type { HelperContext } from './context.js';
 import { HelperError } from './errors.js';
 import { assertRelease } from './units.js';
+import { appLimits, trialLimitProperties } from './unit-limits.js';
 
 /**
  * `trial-release NAME VERSION`: boots a release on a throwaway copy of an app
@@ -29,7 +30,7 @@ const canBind = (port: number) =>
 
 /** A port of root's range that no app's record holds and nothing listens on now. */
 async function trialPort(ctx: HelperContext): Promise<number> {
-  const held = new Set([...(await ctx.records.all()).values()].map((r) => r.port));
+  const held = await ctx.records.heldPorts();
   const { port_min: min, port_max: max } = ctx.config;
   for (let i = 0; i < 64; i++) {
     const p = randomInt(min, max + 1);
@@ -42,7 +43,9 @@ export async function trialRelease(ctx: HelperContext, name: string, version: st
   await assertRelease(ctx, version);
   ctx.appIds(name);
   const port = await trialPort(ctx);
-  const out = await ctx.asApp(name, 'trial', { version, timeoutMs: TRIAL_TOTAL_MS }, [
+  // The new release boots within the app's own limits (a release that needs more fails here, not live).
+  const limits = trialLimitProperties(await appLimits(ctx, name));
+  const out = await ctx.asApp(name, 'trial', { version, timeoutMs: TRIAL_TOTAL_MS, limits }, [
     releaseBinOf(ctx.layout, version),
     String(port),
   ]);
@@ -53,7 +56,9 @@ export async function trialRelease(ctx: HelperContext, name: string, version: st
     throw new HelperError(72, `the trial of PocketBase ${version} gave no result`);
   }
   const copied = `copy of ${r.bytes} bytes in ${r.copy_ms} ms`;
-  if (r.healthy) return `PocketBase ${version} healthy on a ${copied}, booted in ${r.boot_ms} ms (port ${port})`;
+  const within = limits.length ? `; ${limits.join(', ')}` : '';
+  if (r.healthy)
+    return `PocketBase ${version} healthy on a ${copied}, booted in ${r.boot_ms} ms (port ${port}${within})`;
   const said = r.output.length ? r.output.join(' | ') : '(nothing)';
   // One line: the daemon keeps the helper's last lines of stderr as the error.
   const msg = `trial of PocketBase ${version} on a copy of ${name} failed (${r.reason}; ${copied}); the new release printed: ${said}`;

@@ -1,30 +1,42 @@
 import { lstat, rm } from 'node:fs/promises';
-import { renderEnvFile } from '../host/env-file.js';
-import { releaseBinOf, unitContext } from '../host/templates.js';
+import { renderEnvFile } from '../shared/env-file.js';
+import { releaseBinOf, unitContext } from '../shared/templates.js';
 import type { HelperContext } from './context.js';
 import { HelperError } from './errors.js';
-import type { EnvSpec, UnitSpec } from './protocol.js';
+import type { EnvSpec, UnitSpec } from '../shared/protocol.js';
 import { ensureRootDir, writeRootFile } from './root-files.js';
+import { controlSleeping, enableFor, removeWake, sleeps, writeWake } from './wake.js';
 
-export const unitName = (name: string) => `pb-${name}.service`;
+import { unitName } from '../shared/naming.js';
 
 /** The unit is pocketd's template with validated values: the app's user, a root-owned release, the sandbox. */
 export async function installUnit(ctx: HelperContext, name: string, spec: UnitSpec): Promise<void> {
   await assertRelease(ctx, spec.version);
   const record = await ctx.records.get(name);
   await ctx.records.assertFree(name, spec.port, record?.domains ?? []);
+  if (spec.sleep) await ctx.records.assertFree(name, spec.sleep.app_port, [], 'sleep.app_port');
   ctx.appIds(name);
-  const text = ctx.templates.renderUnit(unitContext(ctx.layout, name, spec));
-  await ctx.records.put(name, { port: spec.port, version: spec.version, domains: record?.domains ?? [] });
+  const unit = unitContext(ctx.layout, name, spec);
+  const text = ctx.templates.renderUnit(unit);
+  await ctx.records.put(name, {
+    port: spec.port,
+    version: spec.version,
+    domains: record?.domains ?? [],
+    ...(spec.sleep ? { app_port: spec.sleep.app_port } : {}),
+  });
+  // Sleep turned off: the socket gives the port back before the app takes it again.
+  if (!spec.sleep) await removeWake(ctx, name);
   await writeRootFile(ctx.config.unit_dir, unitName(name), text, 0o644);
-  // An installed app starts at boot: enabled here, in the same call, rather than by another helper call;
-  // the one reload after it makes systemd see both the unit and its place in multi-user.target (a stopped
-  // unit nothing wants would be unloaded, and vanish from list-units).
-  await ctx.run(69, 'systemctl', ['enable', '--no-reload', '--quiet', unitName(name)]);
+  await writeWake(ctx, unit);
+  // An installed app starts at boot (or, when it may sleep, its socket listens): enabled here, in the same
+  // call, rather than by another helper call; the one reload after it makes systemd see both the unit and its
+  // place in its target (a stopped unit nothing wants would be unloaded, and vanish from list-units).
+  await enableFor(ctx, name, spec.sleep !== null);
   await ctx.run(69, 'systemctl', ['daemon-reload']);
 }
 
 export async function removeUnit(ctx: HelperContext, name: string): Promise<void> {
+  await removeWake(ctx, name);
   await ctx.run(69, 'systemctl', ['disable', '--now', unitName(name)], { allowFailure: true });
   await rm(`${ctx.config.unit_dir}/${unitName(name)}`, { force: true });
   await ctx.run(69, 'systemctl', ['daemon-reload']);
@@ -32,14 +44,30 @@ export async function removeUnit(ctx: HelperContext, name: string): Promise<void
   await ctx.records.remove(name);
 }
 
-export const control = (ctx: HelperContext, verb: 'start' | 'stop' | 'restart' | 'enable' | 'disable', name: string) =>
-  ctx.run(69, 'systemctl', [verb, unitName(name)]).then(() => undefined);
+export async function control(
+  ctx: HelperContext,
+  verb: 'start' | 'stop' | 'restart' | 'enable' | 'disable',
+  name: string,
+): Promise<void> {
+  // A start asked for is a start: systemd's start limit, hit by a crash loop, would refuse it for minutes.
+  // The loop stays visible (pocketd's crash_loop incident); the limit only paces systemd's own restarts.
+  if (verb === 'start' || verb === 'restart')
+    await ctx.run(69, 'systemctl', ['reset-failed', unitName(name)], { allowFailure: true });
+  if (await sleeps(ctx, name)) await controlSleeping(ctx, verb, name);
+  else await ctx.run(69, 'systemctl', [verb, unitName(name)]);
+}
 
-/** Refuses unless the app's unit is at rest: inactive or failed, not starting and not waiting to restart. */
+/**
+ * Refuses unless the app's unit is at rest: inactive or failed, not starting and not waiting to
+ * restart; and, for an app that may sleep, unless its socket is closed too (a request would wake it).
+ */
 export async function assertStopped(ctx: HelperContext, name: string): Promise<void> {
-  const state = (await ctx.run(69, 'systemctl', ['show', '-p', 'ActiveState', '--value', unitName(name)])).trim();
-  if (state !== 'inactive' && state !== 'failed')
-    throw new HelperError(74, `${unitName(name)} is ${state}; stop it first`);
+  const units = [unitName(name), `pb-${name}.socket`];
+  const states = (await ctx.run(69, 'systemctl', ['show', '-p', 'ActiveState', '--value', ...units])).trim();
+  const [app, socket] = states.split(/\n+/);
+  if (app !== 'inactive' && app !== 'failed') throw new HelperError(74, `${unitName(name)} is ${app}; stop it first`);
+  if (socket && socket !== 'inactive' && socket !== 'failed')
+    throw new HelperError(74, `pb-${name}.socket is ${socket}: a request would wake the app; stop it first`);
 }
 
 /** The env file: root's, readable by the app's group only. */

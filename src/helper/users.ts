@@ -4,7 +4,7 @@ import type { HelperContext } from './context.js';
 import { HelperError } from './errors.js';
 import { endProcessesOf } from './processes.js';
 import { ensureRootDir, findUser, readIfExists, writeRootFile, type PasswdEntry } from './root-files.js';
-import { workUnitPattern } from './sandbox-run.js';
+import { unitName, workUnitPattern } from '../shared/naming.js';
 
 /**
  * Each app's own system user and group (`appUserOf`), made by the helper at
@@ -104,7 +104,7 @@ export async function ensureAppUser(ctx: HelperContext, name: string): Promise<P
 export async function endAppProcesses(ctx: HelperContext, name: string): Promise<void> {
   const u = findUser(ctx.appUser(name));
   if (!u || u.comment !== commentOf(name)) return;
-  await ctx.run(69, 'systemctl', ['stop', `pb-${name}.service`, workUnitPattern(name)], { allowFailure: true });
+  await ctx.run(69, 'systemctl', ['stop', unitName(name), workUnitPattern(name)], { allowFailure: true });
   await endProcessesOf(u.uid, ctx.appUser(name));
 }
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { exec, spawnLines } from './exec.js';
-import { singleFlight } from './single-flight.js';
-import { maskInstallerToken } from '../pocketbase/versions.js';
+import { exec, spawnLines } from '../shared/exec.js';
+import { singleFlight } from '../shared/single-flight.js';
+import { maskInstallerToken } from '../shared/pocketbase/versions.js';
 
 export interface LogEntry {
   timestamp: string;

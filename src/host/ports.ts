@@ -27,6 +27,18 @@ export async function probeHealth(
     await res.arrayBuffer();
     return { status: res.status, ms: Math.round(performance.now() - t0) };
   } catch (err) {
-    return { status: null, ms: Math.round(performance.now() - t0), error: (err as Error).message };
+    return { status: null, ms: Math.round(performance.now() - t0), error: probeError(err, timeoutMs) };
   }
+}
+
+/** Why a probe got no answer, in words that tell a refused connection from a timeout (fetch says only "fetch failed"). */
+export function probeError(err: unknown, timeoutMs: number): string {
+  const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+  if (e.name === 'TimeoutError' || e.name === 'AbortError') return `timeout: no answer within ${timeoutMs} ms`;
+  const code = e.cause?.code;
+  if (code === 'ECONNREFUSED') return 'connection refused: nothing listens on the port';
+  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET')
+    return 'connection reset: the app closed it without answering';
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return `timeout: ${code}`;
+  return code ? `no answer: ${code}` : `no answer: ${e.cause?.message ?? e.message ?? String(err)}`;
 }

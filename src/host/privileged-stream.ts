@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
-import { PocketdError } from '../errors.js';
-import { HELPER_EXIT, type HelperVerb } from '../helper/protocol.js';
-import { spawnOutput } from './exec.js';
+import { PocketdError } from '../shared/errors.js';
+import { HELPER_EXIT, type HelperVerb } from '../shared/protocol.js';
+import { spawnOutput } from '../shared/exec.js';
 
 /** A helper verb whose answer is a stream of bytes (a backup's tar), read as it comes. */
 export type PrivilegedStream = (verb: HelperVerb, args: string[]) => Promise<ReadableStream<Uint8Array>>;

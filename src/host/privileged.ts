@@ -1,20 +1,26 @@
 import { open } from 'node:fs/promises';
-import { PocketdError } from '../errors.js';
-import { HELPER_EXIT, type HelperVerb } from '../helper/protocol.js';
-import { exec, ExecError } from './exec.js';
+import { PocketdError } from '../shared/errors.js';
+import { HELPER_EXIT, type HelperArgs, type HelperInput, type HelperVerb } from '../shared/protocol.js';
+import { exec, ExecError } from '../shared/exec.js';
 
 export type { HelperVerb };
 
-export interface PrivilegedOptions {
-  /** A JSON spec for the verbs that write configuration (never a file, never a path). */
-  spec?: unknown;
-  /** A file of the daemon's whose bytes are the verb's stdin (a bundle or release archive); the helper never sees its path. */
-  stdinFile?: string;
-  timeoutMs?: number;
-}
+/**
+ * A call's input, typed by the verb (shared/protocol.ts): a JSON spec for the verbs that write
+ * configuration (never a file, never a path), or a file of the daemon's whose bytes are the
+ * verb's stdin (a bundle or release archive; the helper never sees its path).
+ */
+export type PrivilegedOptions<V extends HelperVerb> = HelperInput<V> & { timeoutMs?: number };
+
+/** A verb that takes nothing on stdin may be called without options; the others must say what they send. */
+type OptionsArg<V extends HelperVerb> =
+  HelperInput<V> extends { spec: unknown } | { stdinFile: string }
+    ? [opts: PrivilegedOptions<V>]
+    : [opts?: PrivilegedOptions<V>];
 
 export interface Privileged {
-  run(verb: HelperVerb, args: string[], opts?: PrivilegedOptions): Promise<string>;
+  /** A wrong argument count or a spec of another verb's shape does not compile. */
+  run<V extends HelperVerb>(verb: V, args: HelperArgs<V>, ...opts: OptionsArg<V>): Promise<string>;
 }
 
 /**
@@ -23,8 +29,11 @@ export interface Privileged {
  */
 export function createPrivileged(helper: string, useSudo: boolean): Privileged {
   return {
-    async run(verb, args, opts = {}) {
-      const [cmd, argv] = useSudo ? ['/usr/bin/sudo', ['-n', helper, verb, ...args]] : [helper, [verb, ...args]];
+    async run<V extends HelperVerb>(verb: V, args: HelperArgs<V>, ...rest: OptionsArg<V>) {
+      const opts: { spec?: unknown; stdinFile?: string; timeoutMs?: number } = rest[0] ?? {};
+      const [cmd, argv] = useSudo
+        ? ['/usr/bin/sudo', ['-n', helper, verb, ...(args as string[])]]
+        : [helper, [verb, ...(args as string[])]];
       const fh = opts.stdinFile ? await open(opts.stdinFile, 'r') : undefined;
       try {
         const r = await exec(cmd, argv, {
@@ -40,7 +49,7 @@ export function createPrivileged(helper: string, useSudo: boolean): Privileged {
         const detail = err.stderr.trim().split('\n').filter(Boolean).slice(-3).join('; ') || err.message;
         throw new PocketdError(
           known ? HELPER_EXIT[known].code : 'HELPER_FAILED',
-          `${verb} ${args[0] ?? ''}: ${detail}`,
+          `${verb} ${(args as string[])[0] ?? ''}: ${detail}`,
           { cause: err },
         );
       } finally {

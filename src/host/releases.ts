@@ -4,12 +4,12 @@ import { chmod, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/prom
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
-import { PocketdError } from '../errors.js';
-import { VERSION_PATTERN } from '../rules.js';
+import { PocketdError } from '../shared/errors.js';
+import { VERSION_PATTERN } from '../shared/rules.js';
 
 export { VERSION_PATTERN };
-import type { Logger } from '../log.js';
-import { exec } from './exec.js';
+import type { Logger } from '../shared/log.js';
+import { exec } from '../shared/exec.js';
 import {
   ReleaseSchema,
   extractExecutable,
@@ -18,7 +18,7 @@ import {
   releaseAsset,
   unavailable,
   type RawRelease,
-} from './release-assets.js';
+} from '../shared/release-assets.js';
 
 /** One PocketBase release as pocketd sees it. */
 export interface Release {
@@ -30,6 +30,28 @@ export interface Release {
 }
 
 const MAX_ARCHIVE = 256 * 1024 * 1024;
+
+/** One release with its notes, as the upgrade notes are cut from (src/core/changes/upgrade-notes.ts). */
+export interface PublishedRelease {
+  version: string;
+  prerelease: boolean;
+  published_at: string | null;
+  /** The release's notes as the source wrote them (markdown), at most NOTES_MAX characters. */
+  notes: string;
+  /** The source's notes were longer and end here. */
+  notes_truncated: boolean;
+}
+
+/** Characters of one release's notes kept (PocketBase's own are at most about 9,000: 0.23.0's); 100 releases at most are listed. */
+export const NOTES_MAX = 20_000;
+
+/** Notes as text: line ends as `\n`, no control characters but newline and tab, bounded. */
+export function boundNotes(body: string | null | undefined): { notes: string; notes_truncated: boolean } {
+  const text = (body ?? '').replace(/\r\n?/g, '\n').replace(/[\x00-\x08\x0b-\x1f\x7f]/g, '');
+  return text.length > NOTES_MAX
+    ? { notes: text.slice(0, NOTES_MAX), notes_truncated: true }
+    : { notes: text, notes_truncated: false };
+}
 
 export interface ReleaseSourceOptions {
   baseUrl: string;
@@ -61,17 +83,20 @@ export function createReleaseSource(opts: ReleaseSourceOptions) {
   const base = opts.baseUrl.replace(/\/+$/, '');
   const arch = pbArch(opts.arch);
   const timeout = opts.fetchTimeoutMs ?? 120_000;
-  let cache: { at: number; releases: RawRelease[] } | null = null;
+  let cache: { at: number; releases: Array<RawRelease & { notes: ReturnType<typeof boundNotes> }> } | null = null;
   const inflight = new Map<string, Promise<string>>();
 
   const getJson = (url: string) => fetchJson(base, url);
 
-  async function fetchReleases(): Promise<RawRelease[]> {
+  async function fetchReleases() {
     if (cache && Date.now() - cache.at < opts.cacheSeconds * 1000) return cache.releases;
     const data = await getJson(`${base}/repos/pocketbase/pocketbase/releases?per_page=100`);
     const parsed = z.array(ReleaseSchema).safeParse(data);
     if (!parsed.success) throw unavailable('the release source sent a release list of an unexpected shape');
-    const releases = parsed.data.filter((r) => !r.draft && VERSION_PATTERN.test(r.tag_name.replace(/^v/, '')));
+    // Only the bounded notes are kept in memory, not the source's whole text.
+    const releases = parsed.data
+      .filter((r) => !r.draft && VERSION_PATTERN.test(r.tag_name.replace(/^v/, '')))
+      .map(({ body, ...r }) => ({ ...r, notes: boundNotes(body) }));
     cache = { at: Date.now(), releases };
     return releases;
   }
@@ -95,6 +120,16 @@ export function createReleaseSource(opts: ReleaseSourceOptions) {
       published_at: r.published_at ?? null,
       installed: installed.has(r.tag_name.replace(/^v/, '')),
       latest: r.tag_name === latest,
+    }));
+  }
+
+  /** Every published release with its bounded notes, newest first (the source's order). */
+  async function published(): Promise<PublishedRelease[]> {
+    return (await fetchReleases()).map((r) => ({
+      version: r.tag_name.replace(/^v/, ''),
+      prerelease: r.prerelease,
+      published_at: r.published_at ?? null,
+      ...r.notes,
     }));
   }
 
@@ -206,7 +241,7 @@ export function createReleaseSource(opts: ReleaseSourceOptions) {
     return p;
   }
 
-  return { list, exists, ensure, binPath };
+  return { list, published, exists, ensure, binPath };
 }
 
 export type ReleaseSource = ReturnType<typeof createReleaseSource>;

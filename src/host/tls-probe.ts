@@ -1,5 +1,5 @@
 import tls from 'node:tls';
-import { exec } from './exec.js';
+import { exec } from '../shared/exec.js';
 
 /** What a TLS server presents for a name: read from a real handshake (the certificate is not trusted or checked here). */
 export interface PeerCertificate {

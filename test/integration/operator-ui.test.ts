@@ -302,6 +302,13 @@ test('a backup downloads as its tar: streamed to an admin, refused to an app tok
     headers: { authorization: `Bearer ${deploy}` },
   });
   assert.equal(asCi.status, 403);
+  // The app's manage token may take its backups away; an admin always may.
+  const manage = (await h.api('POST', '/api/tokens', { name: 'ops-manager', scope: 'app:ops:manage' })).body.token;
+  const asManager = await fetch(`${h.url}/api/apps/ops/backups/${b.id}/download`, {
+    headers: { authorization: `Bearer ${manage}` },
+  });
+  assert.equal(asManager.status, 200);
+  assert.ok(Buffer.from(await asManager.arrayBuffer()).equals(tar), 'the same bytes for the manage token');
   assert.equal((await fetch(`${h.url}/api/apps/ops/backups/${b.id}/download`)).status, 401);
   const none = await fetch(`${h.url}/api/apps/ops/backups/999999/download`, {
     headers: { authorization: `Bearer ${h.token}` },
@@ -343,9 +350,26 @@ test('an app-scoped token sees only what its scope can use', async () => {
     const tabs = deployer.getByRole('navigation', { name: 'App sections' });
     await tabs.getByRole('link', { name: 'deploy', exact: true }).waitFor();
     await tabs.getByRole('link', { name: 'backups' }).click();
-    await deployer.getByRole('button', { name: 'Back up now' }).waitFor();
-    assert.equal(await deployer.getByRole('button', { name: 'Restore' }).count(), 0);
+    await deployer.getByRole('cell', { name: 'manual' }).waitFor();
+    for (const b of ['Back up now', 'Restore', 'Download'])
+      assert.equal(await deployer.getByRole('button', { name: b }).count(), 0, `${b} is not offered to deploy`);
   } finally {
     await deployer.close();
+  }
+  const mt = (await h.api('POST', '/api/tokens', { name: 'ops-owner', scope: 'app:ops:manage' })).body.token;
+  const manager = await signedInWithToken(mt, 'token:ops-owner (app:ops:manage)');
+  try {
+    const nav = manager.getByRole('navigation', { name: 'Main' });
+    await manager.getByRole('button', { name: 'restart', exact: true }).waitFor();
+    assert.equal(await nav.getByRole('link', { name: 'Host' }).count(), 0, 'Host is not offered to manage');
+    const tabs = manager.getByRole('navigation', { name: 'App sections' });
+    await tabs.getByRole('link', { name: 'backups' }).click();
+    await manager.getByRole('button', { name: 'Back up now' }).waitFor();
+    await manager
+      .getByRole('button', { name: /^Download backup / })
+      .first()
+      .waitFor();
+  } finally {
+    await manager.close();
   }
 });

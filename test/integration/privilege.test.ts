@@ -7,7 +7,7 @@ import { buildZip } from '../support/zip.js';
 import { appCode } from '../support/app-code.js';
 import { httpRequest } from '../support/http.js';
 import { PB_LATEST, PB_OLD } from '../support/pocketbase.js';
-import { capabilitiesOf } from '../../src/pocketbase/versions.js';
+import { capabilitiesOf } from '../../src/shared/pocketbase/versions.js';
 
 /**
  * The privilege boundary, tried from each attacker's seat against a real host

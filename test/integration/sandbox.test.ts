@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { bootSandbox, isAlive, freePort, type Sandbox } from '../support/sandbox.js';
 import { httpRequest } from '../support/http.js';
 import { pocketbaseBinary, PB_VERSIONS } from '../support/pocketbase.js';
-import { serveArgv } from '../../src/pocketbase/versions.js';
+import { serveArgv } from '../../src/shared/pocketbase/versions.js';
 
 let sbx: Sandbox;
 let bootMs = 0;

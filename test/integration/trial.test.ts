@@ -19,8 +19,16 @@ after(async () => {
 });
 
 /** An app on PocketBase 0.22 with the test hooks, the notes collection and one note. */
-async function oldApp(name: string): Promise<{ port: number; notes: ReturnType<typeof notesOf> }> {
-  const r = await h.api('POST', '/api/apps', { name, domains: [`${name}.test`], pocketbase_version: PB_OLD });
+async function oldApp(
+  name: string,
+  limits: { memory_max?: string; cpu_quota?: number } = {},
+): Promise<{ port: number; notes: ReturnType<typeof notesOf> }> {
+  const r = await h.api('POST', '/api/apps', {
+    name,
+    domains: [`${name}.test`],
+    pocketbase_version: PB_OLD,
+    ...limits,
+  });
   assert.equal(r.status, 202, JSON.stringify(r.body));
   assert.equal((await h.waitDeployment(r.body.deployment_id)).status, 'success');
   await seedApp(h, name);
@@ -30,7 +38,7 @@ async function oldApp(name: string): Promise<{ port: number; notes: ReturnType<t
 }
 
 async function upgrade(name: string, version: string) {
-  const r = await h.api('POST', `/api/apps/${name}/upgrade`, { version });
+  const r = await h.api('POST', `/api/apps/${name}/upgrade`, { version, allow_downgrade: true });
   assert.equal(r.status, 202, JSON.stringify(r.body));
   return h.waitDeployment(r.body.deployment_id, 10 * 60_000);
 }
@@ -43,7 +51,8 @@ const leftovers = async (name: string) =>
   (await h.sbx.run(['ls', '-A', `/var/lib/pocketd-apps/${name}`])).split('\n').filter((f) => f.startsWith('.trial'));
 
 test('an upgrade 0.22 -> 0.40 boots the new release on a copy first; healthy, it switches; the record is kept', async (t) => {
-  const { notes } = await oldApp('tri');
+  // With limits: the trial runs within the app's CPU quota and its memory (plus the helper's margin).
+  const { notes } = await oldApp('tri', { memory_max: '256M', cpu_quota: 100 });
   const pidBefore = await mainPid('tri');
   const d = await upgrade('tri', PB_LATEST);
   assert.equal(d.status, 'success', JSON.stringify(d));
@@ -57,6 +66,7 @@ test('an upgrade 0.22 -> 0.40 boots the new release on a copy first; healthy, it
     trial.message,
     new RegExp(`PocketBase ${PB_LATEST.replace(/\./g, '\\.')} healthy on a copy of \\d+ bytes`),
   );
+  assert.match(trial.message, new RegExp(`MemoryMax=${(256 + 128) * 1024}K, CPUQuota=100%\\)$`));
   // The trial's port is one of root's range and not the app's own.
   const trialPort = Number(/port (\d+)/.exec(trial.message)![1]);
   assert.ok(trialPort >= 21000 && trialPort <= 21999, trial.message);

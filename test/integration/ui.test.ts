@@ -9,7 +9,7 @@ import { setupPocketdHost, type PocketdHost } from '../support/host.js';
 import { httpRequest } from '../support/http.js';
 import { buildZip } from '../support/zip.js';
 import { seedApp } from '../support/pb-app.js';
-import { PB_LATEST, PB_PREV } from '../support/pocketbase.js';
+import { PB_LATEST, PB_OLD, PB_PREV } from '../support/pocketbase.js';
 import { STANDIN } from '../support/release-mirror.js';
 
 // Debian's chromium, never a downloaded browser.
@@ -227,8 +227,9 @@ test('the apps table shows live state, health and sparklines; restart from the a
   await row.getByRole('link', { name: 'webapp' }).click();
   await page.getByRole('heading', { name: /webapp/ }).waitFor();
   const pid = (await h.api('GET', '/api/apps/webapp')).body.runtime.main_pid;
-  await page.getByRole('button', { name: 'restart' }).click();
-  await page.getByRole('button', { name: 'restart' }).waitFor({ state: 'visible' });
+  // Exact: while the restart is slow to run, its queue row's "Cancel restart #n" would match too.
+  await page.getByRole('button', { name: 'restart', exact: true }).click();
+  await page.getByRole('button', { name: 'restart', exact: true }).waitFor({ state: 'visible' });
   for (let i = 0; i < 100; i++) {
     const now = (await h.api('GET', '/api/apps/webapp')).body.runtime?.main_pid;
     if (now && now !== pid) break;
@@ -496,8 +497,25 @@ test('deploy, backups and env tabs: upload a bundle with progress and deploy it,
   const before = (await h.api('GET', '/api/apps/webapp')).body.version;
   // Within the 0.23+ line, which PocketBase reads both ways.
   const target = before === PB_LATEST ? PB_PREV : PB_LATEST;
+  // Choosing a release shows what the move crosses before anything is started: going back to 0.22 is a
+  // downgrade across 0.23, each breaking release named, and pocketd's refusal said.
+  await page.getByLabel('Version').selectOption(PB_OLD);
+  const warnings = page.getByLabel('Upgrade warnings');
+  await warnings.getByText(`Downgrade: PocketBase ${PB_OLD} is older than ${before}`).waitFor();
+  await warnings.getByText(/Breaking release 0\.23\.0 undone: admins become _superusers/).waitFor();
+  await warnings.getByText(/cannot read the data .* roll back with the data instead/).waitFor();
   await page.getByLabel('Version').selectOption(target);
-  await page.getByRole('button', { name: 'Upgrade' }).click();
+  await page.getByText(`No breaking release between ${before} and ${target}.`).waitFor();
+  await page.getByText(/Release notes of 1 release between/).click();
+  const newer = before === PB_LATEST ? PB_LATEST : target;
+  await page.getByLabel(`Notes of ${newer}`).getByText(`pocketd-test-marker-${newer}`).waitFor();
+  if (target === PB_PREV) {
+    // An older release is a downgrade: said so, and sent (allow_downgrade) only once ticked.
+    await page.getByRole('alert').filter({ hasText: 'this is a downgrade' }).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Downgrade' }).isDisabled(), true);
+    await page.getByLabel('Downgrade anyway').check();
+    await page.getByRole('button', { name: 'Downgrade' }).click();
+  } else await page.getByRole('button', { name: 'Upgrade' }).click();
   await page
     .locator('.deployment > .row')
     .filter({ hasText: 'upgrade' })
@@ -612,7 +630,11 @@ test('the app page shows its queue: what runs now, what waits, with Cancel; a du
   const regions = page.getByRole('region', { name: 'Queue', exact: true });
   assert.equal(await regions.count(), 0, `no queue while nothing runs: ${await regions.allInnerTexts()}`);
   // An upgrade whose health gate keeps waiting (the stand-in release that answers 500), and a restart behind it.
-  const up = await h.api('POST', '/api/apps/webapp/upgrade', { version: STANDIN.unhealthy, trial: false });
+  const up = await h.api('POST', '/api/apps/webapp/upgrade', {
+    version: STANDIN.unhealthy,
+    trial: false,
+    allow_downgrade: true,
+  });
   assert.equal(up.status, 202);
   const rs = await h.api('POST', '/api/apps/webapp/restart');
   assert.equal(rs.status, 202);

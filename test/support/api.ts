@@ -1,8 +1,9 @@
+import { createAudit } from '../../src/core/auth/audit.js';
 import path from 'node:path';
 import pino from 'pino';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { openDatabase, migrateToLatest, type Database } from '../../src/db/database.js';
-import { createAuthService, type AuthService } from '../../src/core/auth.js';
+import { createAuthService, type AuthService } from '../../src/core/auth/auth.js';
 import { createApi } from '../../src/api/app.js';
 import type { ApiEnv } from '../../src/api/context.js';
 import { tempDir } from './tmp.js';
@@ -30,6 +31,8 @@ export async function createTestApi(
     lockSeconds?: number;
     bodyLimitBytes?: number;
     trustedProxies?: string[];
+    /** Route groups to register, as the daemon does (src/daemon.ts). */
+    extra?: Array<(app: OpenAPIHono<ApiEnv>) => void>;
   } = {},
 ): Promise<TestApi> {
   const { dir, cleanup } = tempDir();
@@ -42,7 +45,7 @@ export async function createTestApi(
     lockSeconds: opts.lockSeconds ?? 300,
   });
   const app = createApi({
-    db,
+    audit: createAudit(db),
     auth,
     log: pino({ level: 'silent' }),
     bodyLimitBytes: opts.bodyLimitBytes ?? 64 * 1024,
@@ -50,6 +53,7 @@ export async function createTestApi(
     trustedProxies: opts.trustedProxies ?? [],
     hosts: ['pocketd.example.com'],
     listenHost: '127.0.0.1',
+    extra: opts.extra,
   });
   const { token: adminToken } = await auth.createApiToken('test-admin', 'admin', 1, null);
   return {

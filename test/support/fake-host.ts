@@ -1,18 +1,20 @@
 import http from 'node:http';
 import path from 'node:path';
 import pino from 'pino';
-import { loadConfig, type Config } from '../../src/config.js';
+import { loadConfig, type Config } from '../../src/shared/config.js';
 import { openDatabase, migrateToLatest, type Database } from '../../src/db/database.js';
 import type { HelperVerb, Privileged, PrivilegedOptions } from '../../src/host/privileged.js';
+import type { HelperArgs } from '../../src/shared/protocol.js';
 import type { ReleaseSource } from '../../src/host/releases.js';
-import type { Systemd, UnitDetails } from '../../src/host/systemd.js';
+import type { Systemd, UnitDetails } from '../../src/host/systemd/units.js';
 import type { Journal } from '../../src/host/journal.js';
-import { createTemplates } from '../../src/host/templates.js';
-import { createAppHost, unitName } from '../../src/core/app-host.js';
-import { appStore } from '../../src/core/app-store.js';
-import type { AppDeps } from '../../src/core/app-deps.js';
+import { createTemplates } from '../../src/shared/templates.js';
+import { createAppHost } from '../../src/core/apps/host.js';
+import { unitName } from '../../src/shared/naming.js';
+import { appStore } from '../../src/core/apps/store.js';
+import type { AppDeps } from '../../src/core/apps/deps.js';
 import { createBundles } from '../../src/core/bundles.js';
-import { createDeployments } from '../../src/core/deployments.js';
+import { createDeployments } from '../../src/core/deployments/engine.js';
 import { createEventBus } from '../../src/core/events.js';
 import { tempDir } from './tmp.js';
 
@@ -42,7 +44,10 @@ export class FakeHelper implements Privileged {
     return this.calls.filter((c) => c.endsWith(` ${app}`)).map((c) => c.split(' ')[0]!);
   }
 
-  async run(verb: HelperVerb, args: string[], opts: PrivilegedOptions = {}): Promise<string> {
+  // The fake takes any verb's call shape; the real Privileged's typing is checked where core calls it.
+  async run<V extends HelperVerb>(verb: V, argList: HelperArgs<V>, ...rest: [PrivilegedOptions<V>?]): Promise<string> {
+    const args = argList as string[];
+    const opts: { spec?: unknown } = rest[0] ?? {};
     const app = args[0] ?? '';
     this.calls.push(`${verb} ${app}`.trim());
     const why = this.fail.get(`${verb}:${app}`) ?? this.fail.get(`${verb}:`);
@@ -167,8 +172,9 @@ export async function inProcess(opts: { portRange?: string; stepPauseMs?: number
         sub: u.sub_state,
       })),
     source: () => 'systemctl' as const,
+    exitOf: async () => null,
   } as unknown as Systemd;
-  const journal = { tail: async () => [] } as unknown as Journal;
+  const journal = { tail: async () => [], read: async () => [] } as unknown as Journal;
   const deployments = createDeployments(db, events, log, { stepPauseMs: opts.stepPauseMs, queueMax: opts.queueMax });
   const deps: AppDeps = {
     config,

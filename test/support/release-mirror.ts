@@ -97,6 +97,24 @@ export function standinScript(version: string, behavior: string, sqliteModule: s
     .replace("'__SQLITE_MODULE__'", JSON.stringify(sqliteModule));
 }
 
+/**
+ * A release's notes as the mirror serves them: markdown shaped like PocketBase's own (a heading, a list of
+ * changes), written for these tests and saying so, never copied from PocketBase's changelog.
+ */
+export function mirrorNotes(version: string): string {
+  const [major, minor] = version.split('.').map(Number);
+  const line = major === 0 && minor! < 23 ? 'the 0.22 line (admins, `schema`, echo hooks)' : 'the 0.23+ line';
+  return [
+    `## v${version} (test note)`,
+    '',
+    `> This is a test note written for pocketd's release mirror; it is not PocketBase's changelog.`,
+    '',
+    `- Test change in ${version}: fixes and updated dependencies of ${line}.`,
+    `- pocketd-test-marker-${version}`,
+    '',
+  ].join('\r\n');
+}
+
 const MTIME = new Date('2024-01-01T00:00:00Z');
 
 /** A zip laid out as PocketBase's: the executable at the top, mode 0755, beside its docs. */
@@ -188,7 +206,7 @@ export async function startReleaseMirror(
       prerelease: r.prerelease ?? false,
       created_at: created(idx),
       published_at: created(idx),
-      body: `Release notes for ${r.version}`,
+      body: mirrorNotes(r.version),
       assets: names.sort().map((n, j) => ({
         id: 5000 + idx * 10 + j,
         name: n,

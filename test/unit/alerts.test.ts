@@ -3,10 +3,11 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import pino from 'pino';
 import { openDatabase, migrateToLatest, type Database } from '../../src/db/database.js';
-import { createAlerts, type Alerts } from '../../src/core/alerts.js';
-import { createChannels, type Channels } from '../../src/core/channels.js';
+import { createAlerts, type Alerts } from '../../src/core/alerts/alerts.js';
+import { createChannels, type Channels } from '../../src/core/alerts/channels.js';
 import { createEventBus } from '../../src/core/events.js';
 import { tempDir } from '../support/tmp.js';
+import type { OperationKind } from '../../src/contract/operations.js';
 
 /** The incident rules in-process, with a real SQLite store (delivery is tested against real receivers in alerts integration tests). */
 let db: Database;
@@ -108,7 +109,7 @@ test("rules and channels are validated; a channel's secrets never leave through 
 test('a failed deployment and a failed scheduled backup are one notice each; a manual backup that fails is not', async () => {
   await alerts.addRule({ kinds: ['deployment_failed', 'backup_failed', 'disk_low'], app: null, channel_id: ch });
   const at = new Date().toISOString();
-  const add = async (kind: string, actor: string, status: 'failed' | 'rolled_back') =>
+  const add = async (kind: OperationKind, actor: string, status: 'failed' | 'rolled_back') =>
     (
       await db
         .insertInto('deployments')

@@ -106,7 +106,7 @@ test('the OpenAPI document is generated from the route schemas', async () => {
 });
 
 test('JSON with a duplicate key or very deep nesting is refused before parsing', async () => {
-  const { jsonProblem } = await import('../../src/api/json-guard.js');
+  const { jsonProblem } = await import('../../src/api/middleware/json-guard.js');
   assert.match(jsonProblem('{"name":"a","name":"b"}') ?? '', /'name' appears twice/);
   assert.match(jsonProblem('{"a":{"x":1,"\\u0078":2}}') ?? '', /'x' appears twice/);
   assert.equal(jsonProblem('{"a":{"x":1},"b":{"x":1},"c":[{"x":1},{"x":2}]}'), null);

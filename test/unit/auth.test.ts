@@ -1,7 +1,7 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestApi, expectEnvelope, type TestApi } from '../support/api.js';
-import { hashPassword, verifyPassword } from '../../src/core/passwords.js';
+import { hashPassword, verifyPassword } from '../../src/core/auth/passwords.js';
 
 let t: TestApi;
 before(async () => {
@@ -63,7 +63,7 @@ test('the audit log names a token as the actor, with the user who made it beside
   );
   assert.equal((await t.call('GET', '/api/audit?limit=1')).body.entries[0].fields, null);
   // Secrets are masked wherever they are; every env value is.
-  const { auditFields } = await import('../../src/api/audit-fields.js');
+  const { auditFields } = await import('../../src/core/auth/audit-fields.js');
   assert.deepEqual(
     JSON.parse(
       auditFields({

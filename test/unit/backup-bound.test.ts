@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createApps } from '../../src/core/apps.js';
+import { createApps } from '../../src/core/apps/apps.js';
 import { createBackups } from '../../src/core/backups.js';
 import { inProcess } from '../support/fake-host.js';
 

@@ -2,15 +2,26 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { z } from 'zod';
 import pino from 'pino';
-import { runSteps, type StepDef } from '../../src/core/deployment-steps.js';
+import { runSteps, type StepDef } from '../../src/core/deployments/steps.js';
 import { nowIso } from '../../src/core/clock.js';
 import type { StepStatus } from '../../src/db/schema.js';
-import { createApps } from '../../src/core/apps.js';
-import { createAppOps } from '../../src/core/app-ops.js';
+import { createApps } from '../../src/core/apps/apps.js';
+import { createAppOps } from '../../src/core/apps/ops.js';
 import { createBackups } from '../../src/core/backups.js';
-import { createChanges } from '../../src/core/changes.js';
+import { createChanges } from '../../src/core/changes/changes.js';
 import { inProcess, type InProcess } from '../support/fake-host.js';
 import { until } from '../support/until.js';
+import { OPERATION_KINDS, type OperationKind } from '../../src/contract/operations.js';
+
+// Kinds that exist only in these tests: the engine takes any planner it is given.
+const testKind = (k: string) => k as OperationKind;
+const [PROBE, HEALING, BROKEN, PLAIN, NOTHING] = [
+  testKind('probe'),
+  testKind('healing'),
+  testKind('broken'),
+  testKind('plain'),
+  testKind('nothing'),
+];
 
 /**
  * The deployment engine and the app core in-process: a real SQLite store, the
@@ -46,7 +57,7 @@ test('steps run in order; a failure skips the rest and undoes the done ones in r
   const recorded: string[] = [];
   const r = await runSteps(1, [step('a', trail), step('b', trail), step('c', trail, true), step('d', trail)], {
     record: async (i, p) => {
-      recorded.push(`${i}:${p.status}`);
+      recorded.push(p.undo ? `${i}:undo ${p.undo}` : `${i}:${p.status}`);
     },
     cancelledBy: () => null,
     onFailure: 'rolled_back',
@@ -63,6 +74,9 @@ test('steps run in order; a failure skips the rest and undoes the done ones in r
     '2:running',
     '2:failed',
     '3:skipped',
+    // Each undo is recorded on its step: what a failed deployment shows it went back through.
+    '1:undo undone',
+    '0:undo undone',
   ]);
 });
 
@@ -110,7 +124,7 @@ test('a cancel is seen at the next safe point: ends cancelled, done steps undone
 function gatedKind(h: InProcess) {
   const gates = new Map<number, () => void>();
   const ran: string[] = [];
-  h.deps.deployments.register('probe', {
+  h.deps.deployments.register(PROBE, {
     params: z.object({ n: z.number() }),
     plan: async ({ params }) => ({
       steps: [
@@ -137,9 +151,9 @@ test('queue: one runs per app, the next waits its turn in order; another app is 
   withHost(async (h) => {
     const d = h.deps.deployments;
     const { gates, ran, release } = gatedKind(h);
-    const a1 = await d.enqueue({ app: 'a', kind: 'probe', actor: 't', params: { n: 1 } });
-    const a2 = await d.enqueue({ app: 'a', kind: 'probe', actor: 't', params: { n: 2 } });
-    const b1 = await d.enqueue({ app: 'b', kind: 'probe', actor: 't', params: { n: 3 } });
+    const a1 = await d.enqueue({ app: 'a', kind: PROBE, actor: 't', params: { n: 1 } });
+    const a2 = await d.enqueue({ app: 'a', kind: PROBE, actor: 't', params: { n: 2 } });
+    const b1 = await d.enqueue({ app: 'b', kind: PROBE, actor: 't', params: { n: 3 } });
     assert.deepEqual([a1.position, a2.position, b1.position], [0, 1, 0]);
     await waitFor(() => gates.size === 2);
     assert.deepEqual([...gates.keys()].sort(), [1, 3]);
@@ -161,14 +175,14 @@ test('queue: full at queue_max (QUEUE_FULL); a cancelled waiter never runs; supe
     async (h) => {
       const d = h.deps.deployments;
       const { ran, release } = gatedKind(h);
-      await d.enqueue({ app: 'a', kind: 'probe', actor: 't', params: { n: 1 } });
-      const w1 = await d.enqueue({ app: 'a', kind: 'probe', actor: 't', params: { n: 2 } });
-      const w2 = await d.enqueue({ app: 'a', kind: 'probe', actor: 't', params: { n: 3 } });
-      await assert.rejects(d.enqueue({ app: 'a', kind: 'probe', actor: 't', params: { n: 4 } }), {
+      await d.enqueue({ app: 'a', kind: PROBE, actor: 't', params: { n: 1 } });
+      const w1 = await d.enqueue({ app: 'a', kind: PROBE, actor: 't', params: { n: 2 } });
+      const w2 = await d.enqueue({ app: 'a', kind: PROBE, actor: 't', params: { n: 3 } });
+      await assert.rejects(d.enqueue({ app: 'a', kind: PROBE, actor: 't', params: { n: 4 } }), {
         code: 'QUEUE_FULL',
       });
       assert.equal((await d.cancel(w1.deployment_id, 'me')).status, 'cancelled');
-      const w3 = await d.enqueue({ app: 'a', kind: 'probe', actor: 't', params: { n: 5 }, supersede: true });
+      const w3 = await d.enqueue({ app: 'a', kind: PROBE, actor: 't', params: { n: 5 }, supersede: true });
       assert.equal((await d.get(w2.deployment_id)).status, 'superseded');
       await release(1);
       await release(5);
@@ -183,8 +197,8 @@ test("params are checked against the kind's schema before anything is recorded",
   withHost(async (h) => {
     const d = h.deps.deployments;
     gatedKind(h);
-    await assert.rejects(d.enqueue({ app: 'a', kind: 'probe', actor: 't', params: { n: 'one' } }));
-    await assert.rejects(d.enqueue({ app: 'a', kind: 'nothing', actor: 't' }), { code: 'INTERNAL' });
+    await assert.rejects(d.enqueue({ app: 'a', kind: PROBE, actor: 't', params: { n: 'one' } }));
+    await assert.rejects(d.enqueue({ app: 'a', kind: NOTHING, actor: 't' }), { code: 'INTERNAL' });
     assert.equal((await d.list({ limit: 10 })).length, 0);
   }));
 
@@ -193,7 +207,7 @@ test('crash recovery: each kind ends by its own recoverer; without one it fails;
     const d = h.deps.deployments;
     const recovered: number[] = [];
     const plan = async () => ({ steps: [] });
-    d.register('healing', {
+    d.register(HEALING, {
       params: z.object({}),
       plan,
       recover: async (x) => {
@@ -201,11 +215,11 @@ test('crash recovery: each kind ends by its own recoverer; without one it fails;
         return { status: 'rolled_back', error: 'put back' };
       },
     });
-    d.register('broken', { params: z.object({}), plan, recover: () => Promise.reject(new Error('no way back')) });
-    d.register('plain', { params: z.object({}), plan });
+    d.register(BROKEN, { params: z.object({}), plan, recover: () => Promise.reject(new Error('no way back')) });
+    d.register(PLAIN, { params: z.object({}), plan });
     // What a killed daemon leaves: running deployments with a running step.
     const ids: number[] = [];
-    for (const kind of ['healing', 'broken', 'plain']) {
+    for (const kind of [HEALING, BROKEN, PLAIN]) {
       const r = await h.db
         .insertInto('deployments')
         .values({ app: kind, kind, status: 'running', params: '{}', actor: 't', created_at: nowIso() })
@@ -247,6 +261,8 @@ test('validateCreate: every refusal names its field; warnings for an old release
       env: {},
       memory_max: null,
       cpu_quota: null,
+      sleep_after: null,
+      wake_port: null,
     });
     const r = await apps.validateCreate({
       name: 'shop',
@@ -383,6 +399,8 @@ test('a delete cut short is finished on restart; a create cut short is purged', 
       env: {},
       memory_max: null,
       cpu_quota: null,
+      sleep_after: null,
+      wake_port: null,
     });
     for (const [app, kind, params] of [
       ['shop', 'delete', '{"purge":false}'],
@@ -486,4 +504,16 @@ test('a change cut short: before its first step nothing is touched; after the ne
     assert.equal(third!.status, 'rolled_back', third!.error);
     assert.match(third!.error, /before the app was stopped; nothing had changed/);
     assert.deepEqual(h.helper.verbs('shop'), []);
+  }));
+
+test('a kind of the one list without a planner is named when the daemon checks its wiring', async () =>
+  withHost(async (h) => {
+    const d = h.deps.deployments;
+    assert.throws(() => d.assertEveryKind(), /no planner for operation kind\(s\): create, start/);
+    for (const k of OPERATION_KINDS.slice(1))
+      d.register(k, { params: z.object({}), plan: async () => ({ steps: [] }) });
+    assert.throws(() => d.assertEveryKind(), /: create$/);
+    d.register('create', { params: z.object({}), plan: async () => ({ steps: [] }) });
+    d.assertEveryKind();
+    assert.throws(() => d.register('create', { params: z.object({}), plan: async () => ({ steps: [] }) }), /second/);
   }));

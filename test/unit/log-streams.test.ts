@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createLogStreams, type FollowSource } from '../../src/core/log-streams.js';
+import { createLogStreams, type FollowSource } from '../../src/core/observe/log-streams.js';
 import type { LogEntry } from '../../src/host/journal.js';
 
 // Issue #25: one journal reader per unit, fanned out; per-token and global bounds on listeners.

@@ -1,7 +1,7 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestApi, type TestApi } from '../support/api.js';
-import { addressKey, clientAddressResolver } from '../../src/api/client-address.js';
+import { addressKey, clientAddressResolver } from '../../src/api/middleware/client-address.js';
 
 // Issue #25: sign-in throttling by (address, account) pair and by address, reserved before the hash.
 let t: TestApi;

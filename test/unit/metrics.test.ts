@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { withCpuPercent } from '../../src/core/metrics.js';
-import { renderMetrics } from '../../src/core/prometheus.js';
-import type { AppView } from '../../src/core/apps.js';
+import { withCpuPercent } from '../../src/core/observe/metrics.js';
+import { renderMetrics } from '../../src/core/observe/prometheus.js';
+import type { AppView } from '../../src/core/apps/apps.js';
 
 test('CPU share comes from consecutive samples; a counter reset gives null, not a negative share', () => {
   const s = withCpuPercent([
@@ -29,6 +29,7 @@ test('Prometheus text: HELP and TYPE before samples, labels escaped, absent valu
     backup_schedule: null,
     backup_keep: 7,
     health_path: '/api/health',
+    sleep_after: null,
     status: 'ready',
     desired_state: 'running',
     state,
@@ -50,8 +51,11 @@ test('Prometheus text: HELP and TYPE before samples, labels escaped, absent valu
   });
   const text = renderMetrics({
     version: '1.0 "x"\\',
-    apps: [app('a', 'running', 1024), app('b', 'stopped', null)],
-    health: new Map([['a', 'healthy' as const]]),
+    apps: [app('a', 'running', 1024), app('b', 'stopped', null), app('c', 'sleeping', null)],
+    health: new Map([
+      ['a', 'healthy' as const],
+      ['c', 'sleeping' as const],
+    ]),
     host: {
       load1: 0.5,
       load5: 0,
@@ -79,13 +83,17 @@ test('Prometheus text: HELP and TYPE before samples, labels escaped, absent valu
       !lines.some((l) => l.startsWith('pocketd_app_healthy{app="b"}')),
   );
   assert.ok(!lines.some((l) => l.startsWith('pocketd_app_memory_bytes{app="b"}')));
+  // Asleep is its own state: not up, not unhealthy (no healthy sample), sleeping 1; the others 0.
+  assert.ok(lines.includes('pocketd_app_sleeping{app="c"} 1') && lines.includes('pocketd_app_sleeping{app="b"} 0'));
+  assert.ok(lines.includes('pocketd_app_up{app="c"} 0'));
+  assert.ok(!lines.some((l) => l.startsWith('pocketd_app_healthy{app="c"}')));
   assert.ok(lines.includes('pocketd_deployments{status="success"} 4'));
   const families = lines.filter((l) => l.startsWith('# TYPE')).map((l) => l.split(' ')[2]);
   assert.equal(new Set(families).size, families.length);
 });
 
 test('single flight: concurrent equal reads share one run; the next read runs again', async () => {
-  const { singleFlight } = await import('../../src/host/single-flight.js');
+  const { singleFlight } = await import('../../src/shared/single-flight.js');
   const sf = singleFlight<number>();
   let runs = 0;
   const slow = () =>

@@ -9,10 +9,11 @@ import { registerBackupRoutes } from '../../src/api/routes/backups.js';
 import { registerDeployRoutes } from '../../src/api/routes/deploy.js';
 import { registerEnvRoutes } from '../../src/api/routes/env.js';
 import { registerDeploymentRoutes } from '../../src/api/routes/deployments.js';
-import { registerObserveRoutes } from '../../src/api/routes/logs.js';
+import { registerObserveRoutes } from '../../src/api/routes/observe.js';
 import { registerAppHealthRoutes } from '../../src/api/routes/app-health.js';
 import { registerMetricsRoutes } from '../../src/api/routes/metrics.js';
 import { registerSystemRoutes } from '../../src/api/routes/system.js';
+import { registerUpgradeNotesRoutes } from '../../src/api/routes/upgrade-notes.js';
 
 /**
  * The whole OpenAPI document, every route group registered (handlers are never
@@ -22,7 +23,7 @@ import { registerSystemRoutes } from '../../src/api/routes/system.js';
 async function wholeDocument(): Promise<any> {
   const none = {} as never;
   const app = createApi({
-    db: none,
+    audit: none,
     auth: none,
     log: pino({ level: 'silent' }),
     bodyLimitBytes: 1024,
@@ -38,6 +39,7 @@ async function wholeDocument(): Promise<any> {
       (a) => registerBackupRoutes(a, none),
       (a) => registerEnvRoutes(a, none),
       (a) => registerAlertRoutes(a, none),
+      (a) => registerUpgradeNotesRoutes(a, none),
     ],
   });
   const res = await app.request('/api/openapi.json');

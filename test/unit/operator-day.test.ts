@@ -5,7 +5,7 @@ import { prioritySchema } from '../../src/api/query/log-priority.js';
 import { zodFields } from '../../src/api/errors.js';
 import { adminUrlOf } from '../../src/core/admin-url.js';
 import { abilitiesOf } from '../../src/core/abilities.js';
-import { superuserSchema } from '../../src/rules.js';
+import { superuserSchema } from '../../src/shared/rules.js';
 
 test('?priority= takes journald names and numbers, as journalctl -p does; anything else names its rule', () => {
   for (const [given, n] of [
@@ -63,16 +63,11 @@ test('what the dashboard may offer a token follows what its scope covers', () =>
   assert.equal(read.app, 'shop');
   assert.deepEqual(read.can, ['app.read']);
   const deploy = abilitiesOf('app:shop:deploy');
-  assert.ok(deploy.can.includes('app.deploy') && deploy.can.includes('backups.create'));
-  for (const a of [
-    'host',
-    'apps.list',
-    'app.control',
-    'app.env',
-    'app.settings',
-    'backups.download',
-    'backups.restore',
-  ])
-    assert.ok(!deploy.can.includes(a as never), a);
+  assert.deepEqual(deploy.can, ['app.read', 'app.deploy']);
+  // manage: the app's process, settings, env, version and backups (download too), never the host or a delete.
+  const manage = abilitiesOf('app:shop:manage');
+  for (const a of ['app.control', 'app.env', 'app.settings', 'app.upgrade', 'backups.create', 'backups.download'])
+    assert.ok(manage.can.includes(a as never), a);
+  for (const a of ['host', 'apps.list', 'app.delete']) assert.ok(!manage.can.includes(a as never), a);
   assert.deepEqual(abilitiesOf('app:Bad!:read').can, []);
 });

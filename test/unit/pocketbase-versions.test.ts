@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { capabilitiesOf, maskInstallerToken } from '../../src/pocketbase/versions.js';
+import { capabilitiesOf, maskInstallerToken } from '../../src/shared/pocketbase/versions.js';
 
 test('admins before 0.23, superusers from 0.23 on, prereleases and 1.x included', () => {
   for (const v of ['0.22.20', '0.22.27', '0.22.34', '0.9.2', '0.22.0-rc.1'])

@@ -7,7 +7,7 @@ import { createReleaseSource } from '../../src/host/releases.js';
 import { startReleaseMirror, type ReleaseMirror } from '../support/release-mirror.js';
 import { tempDir } from '../support/tmp.js';
 import { PB_LATEST, PB_OLD } from '../support/pocketbase.js';
-import { exec } from '../../src/host/exec.js';
+import { exec } from '../../src/shared/exec.js';
 import { statusOf } from '../../src/api/errors.js';
 
 let mirror: ReleaseMirror;

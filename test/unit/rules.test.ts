@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { backupScheduleSchema } from '../../src/core/app-rules.js';
-import { envSchema } from '../../src/rules.js';
+import { backupScheduleSchema } from '../../src/core/apps/rules.js';
+import { envSchema } from '../../src/shared/rules.js';
 
 test('a bad cron value is one message, not two', () => {
   for (const bad of ['every day', '99 99 * * *', '0 3 * *']) {

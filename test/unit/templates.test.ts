@@ -2,14 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import {
-  appUserOf,
-  createTemplates,
-  TemplateError,
-  type UnitContext,
-  type SiteContext,
-} from '../../src/host/templates.js';
-import { renderEnvFile } from '../../src/core/app-model.js';
+import { appUserOf } from '../../src/shared/naming.js';
+import { createTemplates, TemplateError, type UnitContext, type SiteContext } from '../../src/shared/templates.js';
+import { renderEnvFile } from '../../src/core/apps/model.js';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', '..');
 const t = createTemplates(path.join(root, 'templates'));
@@ -33,6 +28,13 @@ export const UNIT: UnitContext = {
   hidden: ['/var/lib/pocketd', '/etc/pocketd'],
   release_bin: '/var/lib/pocketd-releases/0.23.1/pocketbase',
   port: 20001,
+  listen_port: 20001,
+  listen_hex: '4E21',
+  wake_unit: null,
+  socket_unit: null,
+  app_unit: 'pb-blog.service',
+  sleep_after: null,
+  start_burst: 10,
   env_file: '/etc/pocketd/env/blog.env',
   memory_max: '512M',
   cpu_quota: 150,
@@ -43,6 +45,7 @@ export const SITE: SiteContext = {
   port: 20001,
   body_max: '64MB',
   tls_internal: false,
+  sleep: false,
 };
 
 test('unit with limits matches its golden file', () => golden('unit-limits.service', t.renderUnit(UNIT)));

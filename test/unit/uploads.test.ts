@@ -1,3 +1,4 @@
+import { createAudit } from '../../src/core/auth/audit.js';
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
@@ -5,9 +6,9 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import { createApi } from '../../src/api/app.js';
 import type { ApiEnv } from '../../src/api/context.js';
 import { registerDeployRoutes } from '../../src/api/routes/deploy.js';
-import { createAuthService } from '../../src/core/auth.js';
-import { createApps } from '../../src/core/apps.js';
-import type { Changes } from '../../src/core/changes.js';
+import { createAuthService } from '../../src/core/auth/auth.js';
+import { createApps } from '../../src/core/apps/apps.js';
+import type { Changes } from '../../src/core/changes/changes.js';
 import { inProcess, type InProcess } from '../support/fake-host.js';
 import { buildZip } from '../support/zip.js';
 
@@ -28,7 +29,7 @@ before(async () => {
   const auth = createAuthService(h.db, { sessionDays: 1, maxFailures: 5, lockSeconds: 60 });
   token = (await auth.createApiToken('t', 'admin', 1, null)).token;
   api = createApi({
-    db: h.db,
+    audit: createAudit(h.db),
     auth,
     log: pino({ level: 'silent' }),
     bodyLimitBytes: 64 * 1024,

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, readdir, writeFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { readZip, unsafeName } from '../../src/host/zip.js';
-import { PocketdError } from '../../src/errors.js';
+import { readZip, unsafeName } from '../../src/shared/zip.js';
+import { PocketdError } from '../../src/shared/errors.js';
 import { buildZip, type RawEntry } from '../support/zip.js';
 
 const limits = {

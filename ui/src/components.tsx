@@ -54,6 +54,7 @@ const STATE_CLASS: Record<string, string> = {
   rolled_back: 'warn',
   cancelled: 'warn',
   stopped: 'off',
+  sleeping: 'sleep',
   unknown: 'off',
 };
 export const Badge = ({ value }: { value: string }) => (

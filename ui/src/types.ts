@@ -1,19 +1,15 @@
-// The API's types, shared with the server rather than retyped: type-only
-// imports, erased at build time.
-export type { AppView, AppDetail, AppState, ValidationReport } from '../../src/core/apps.js';
-export type { Deployment } from '../../src/core/deployments.js';
-export type { LogEntry } from '../../src/host/journal.js';
-export type { Backup } from '../../src/core/backups.js';
-export type { Bundle } from '../../src/core/bundles.js';
-export type { TokenInfo } from '../../src/core/auth.js';
-export type { AppSample, HostMetrics } from '../../src/core/metrics.js';
-export type { Check } from '../../src/core/system.js';
-export type { AuditRow } from '../../src/db/schema.js';
-export type { FieldIssue } from '../../src/errors.js';
-export type { AppHealth } from '../../src/core/health.js';
-export type { SystemInfo } from '../../src/core/system.js';
-export type { Release } from '../../src/host/releases.js';
-export type { ChannelView } from '../../src/core/channels.js';
-export type { AlertRule } from '../../src/core/alert-rules.js';
-export type { OutboxMessage } from '../../src/core/alert-outbox.js';
-export type { IncidentRow } from '../../src/db/schema.js';
+// The API's types, inferred from the zod schemas of its contract (src/contract/): type-only
+// imports, erased at build time. The dashboard imports nothing else from src/.
+export type { AppView, AppDetail, AppState } from '../../src/contract/apps.js';
+export type { ValidationReport, Check, SystemInfo, Release } from '../../src/contract/system.js';
+export type { Deployment } from '../../src/contract/deployments.js';
+export type { LogEntry } from '../../src/contract/logs.js';
+export type { Backup } from '../../src/contract/backups.js';
+export type { Bundle } from '../../src/contract/deploy.js';
+export type { TokenInfo } from '../../src/contract/tokens.js';
+export type { AppSample, HostMetrics } from '../../src/contract/metrics.js';
+export type { AuditRow } from '../../src/contract/audit.js';
+export type { FieldIssue } from '../../src/contract/common.js';
+export type { AppHealth } from '../../src/contract/health.js';
+export type { ChannelView, AlertRule, OutboxMessage, IncidentRow } from '../../src/contract/alerts.js';
+export type { UpgradeNotes } from '../../src/contract/upgrade-notes.js';

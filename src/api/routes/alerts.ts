@@ -1,53 +1,9 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { createRuleSchema, type Alerts } from '../../core/alerts.js';
-import { createChannelSchema, type Channels } from '../../core/channels.js';
+import { createRuleSchema, type Alerts } from '../../core/alerts/alerts.js';
+import { createChannelSchema, type Channels } from '../../core/alerts/channels.js';
 import { authorize, type ApiEnv } from '../context.js';
-import { commonErrors, errors, json, jsonBody } from '../schemas.js';
-
-const Channel = z.object({
-  id: z.number().int(),
-  name: z.string(),
-  kind: z.enum(['webhook', 'slack', 'discord', 'ntfy', 'email']),
-  target: z.string().describe('Where it goes; a URL that carries a token is shown as its origin only'),
-  created_at: z.string(),
-});
-const Rule = z.object({
-  id: z.number().int(),
-  kinds: z.array(z.string()),
-  app: z.string().nullable(),
-  channel_id: z.number().int(),
-  created_at: z.string(),
-});
-export const Incident = z.object({
-  id: z.number().int(),
-  key: z.string(),
-  kind: z.string(),
-  app: z.string().nullable(),
-  title: z.string(),
-  detail: z.string().nullable(),
-  opened_at: z.string(),
-  closed_at: z.string().nullable(),
-  reminded_at: z.string().nullable(),
-  acknowledged_at: z.string().nullable(),
-  acknowledged_by: z.string().nullable(),
-  muted_until: z.string().nullable().describe('No message about it (nor its next of the same key) until then'),
-});
-const OutboxEntry = z.object({
-  id: z.number().int(),
-  channel_id: z.number().int(),
-  channel: z.string(),
-  incident_id: z.number().int().nullable(),
-  event: z.string(),
-  title: z.string(),
-  status: z.enum(['pending', 'sent', 'failed']),
-  attempts: z.number().int(),
-  next_at: z.string().nullable().describe('When it is tried again (pending only)'),
-  last_error: z.string().nullable(),
-  created_at: z.string(),
-  sent_at: z.string().nullable(),
-});
-const IdParam = z.object({ id: z.coerce.number().int().positive() });
-const Limit = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }).strict();
+import { commonErrors, errors, json, jsonBody } from '../../contract/common.js';
+import { Channel, Rule, Incident, OutboxEntry, IdParam, Limit } from '../../contract/alerts.js';
 
 const routes = {
   listChannels: createRoute({

@@ -1,8 +1,9 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { appNameSchema } from '../../core/app-rules.js';
-import type { HealthChecker } from '../../core/health.js';
+import { appNameSchema } from '../../core/apps/rules.js';
+import type { HealthChecker } from '../../core/observe/health.js';
 import { authorize, type ApiEnv } from '../context.js';
-import { commonErrors, errors, json } from '../schemas.js';
+import { commonErrors, errors, json } from '../../contract/common.js';
+import { AppHealth } from '../../contract/health.js';
 
 const healthRoute = createRoute({
   method: 'get',
@@ -14,25 +15,7 @@ const healthRoute = createRoute({
     query: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }).strict(),
   },
   responses: {
-    200: json(
-      z
-        .object({
-          state: z.enum(['healthy', 'unhealthy', 'stopped', 'unknown']),
-          since: z.string().nullable(),
-          consecutive_failures: z.number().int(),
-          history: z.array(
-            z.object({
-              at: z.string(),
-              state: z.enum(['healthy', 'unhealthy', 'stopped']),
-              http_status: z.number().int().nullable(),
-              latency_ms: z.number().int().nullable(),
-              error: z.string().nullable(),
-            }),
-          ),
-        })
-        .openapi('AppHealth'),
-      'Health',
-    ),
+    200: json(AppHealth, 'Health'),
     ...commonErrors,
     ...errors(404),
   },

@@ -1,34 +1,11 @@
 import { getConnInfo } from '@hono/node-server/conninfo';
-import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import type { AuthService } from '../../core/auth.js';
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import type { AuthService } from '../../core/auth/auth.js';
 import { abilitiesOf } from '../../core/abilities.js';
-import { addressKey } from '../client-address.js';
+import { addressKey } from '../middleware/client-address.js';
 import { principalOf, type ApiEnv } from '../context.js';
-import { commonErrors, errors, json, jsonBody } from '../schemas.js';
-
-const LoginBody = z
-  .object({
-    email: z.email().max(254),
-    password: z.string().min(1).max(1024),
-  })
-  .strict()
-  .openapi('LoginRequest');
-
-const LoginResult = z.object({ token: z.string(), expires_at: z.string() }).openapi('Session');
-const Me = z
-  .object({
-    name: z.string(),
-    email: z.string().nullable(),
-    scope: z.string(),
-    kind: z.enum(['api', 'session']),
-    app: z.string().nullable().describe('The one app an app-scoped token is for; null for admin'),
-    can: z
-      .array(z.string())
-      .describe(
-        'What the dashboard may offer this token (host, app.control, app.deploy, ...); the routes still decide',
-      ),
-  })
-  .openapi('Me');
+import { commonErrors, errors, json, jsonBody } from '../../contract/common.js';
+import { LoginBody, LoginResult, Me } from '../../contract/auth.js';
 
 const login = createRoute({
   method: 'post',

@@ -1,16 +1,16 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { appNameSchema } from '../../core/app-rules.js';
+import { appNameSchema } from '../../core/apps/rules.js';
 import type { Backups } from '../../core/backups.js';
 import type { PrivilegedStream } from '../../host/privileged-stream.js';
-import { PocketdError } from '../../errors.js';
+import { PocketdError } from '../../shared/errors.js';
 import { authorize, type ApiEnv } from '../context.js';
-import { commonErrors, errors } from '../schemas.js';
+import { commonErrors, errors } from '../../contract/common.js';
 
 const downloadBackup = createRoute({
   method: 'get',
   path: '/api/apps/{name}/backups/{id}/download',
   tags: ['backups'],
-  summary: "Download a backup: the tar of the app's pb_data, streamed as the helper reads it (admin)",
+  summary: "Download a backup: the tar of the app's pb_data, streamed as the helper reads it (admin or app manage)",
   request: { params: z.object({ name: appNameSchema, id: z.coerce.number().int().positive() }) },
   responses: {
     200: {
@@ -24,8 +24,8 @@ const downloadBackup = createRoute({
 
 /**
  * A backup leaves the host as it is kept: root's tar, read by the helper and streamed, never
- * copied whole into memory or into the daemon's store. Admins only: a backup holds every
- * record and every PocketBase secret of the app.
+ * copied whole into memory or into the daemon's store. Admins and the app's manage tokens only:
+ * a backup holds every record and every PocketBase secret of the app.
  */
 export function registerBackupDownloadRoute(
   app: OpenAPIHono<ApiEnv>,
@@ -33,7 +33,7 @@ export function registerBackupDownloadRoute(
 ) {
   app.openapi(downloadBackup, async (c) => {
     const { name, id } = c.req.valid('param');
-    authorize(c, { kind: 'admin' });
+    authorize(c, { kind: 'app', app: name, level: 'manage' });
     const b = await deps.backups.get(name, id);
     if (b.status !== 'ready') throw new PocketdError('BACKUP_NOT_READY', `backup ${id} of ${name} is ${b.status}`);
     const body = await deps.readBackup('read-backup', [name, String(id)]);

@@ -1,24 +1,10 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { appNameSchema } from '../../core/app-rules.js';
 import type { Backups } from '../../core/backups.js';
-import type { Changes } from '../../core/changes.js';
+import type { Changes } from '../../core/changes/changes.js';
 import { actorName, authorize, type ApiEnv } from '../context.js';
-import { QueuedSchema, commonErrors, errors, json } from '../schemas.js';
+import { QueuedSchema, commonErrors, errors, json } from '../../contract/common.js';
+import { NameParam, IdParam, Backup } from '../../contract/backups.js';
 
-const NameParam = z.object({ name: appNameSchema });
-const IdParam = NameParam.extend({ id: z.coerce.number().int().positive() });
-const Backup = z
-  .object({
-    id: z.number().int(),
-    app: z.string(),
-    kind: z.enum(['manual', 'scheduled', 'pre-deploy']),
-    status: z.enum(['creating', 'ready', 'failed']),
-    size_bytes: z.number().int().nullable(),
-    deployment_id: z.number().int().nullable(),
-    error: z.string().nullable(),
-    created_at: z.string(),
-  })
-  .openapi('Backup');
 const createBackup = createRoute({
   method: 'post',
   path: '/api/apps/{name}/backups',
@@ -63,7 +49,7 @@ const deleteBackup = createRoute({
 export function registerBackupRoutes(app: OpenAPIHono<ApiEnv>, deps: { backups: Backups; changes: Changes }) {
   app.openapi(createBackup, async (c) => {
     const { name } = c.req.valid('param');
-    const p = authorize(c, { kind: 'app', app: name, level: 'deploy' });
+    const p = authorize(c, { kind: 'app', app: name, level: 'manage' });
     const r = await deps.backups.manual(name, actorName(p));
     if ('queued' in r) return c.json(r.queued, 202);
     return c.json(r.done, 201);
@@ -75,12 +61,12 @@ export function registerBackupRoutes(app: OpenAPIHono<ApiEnv>, deps: { backups: 
   });
   app.openapi(restoreBackup, async (c) => {
     const { name, id } = c.req.valid('param');
-    const p = authorize(c, { kind: 'admin' });
+    const p = authorize(c, { kind: 'app', app: name, level: 'manage' });
     return c.json(await deps.changes.restore(name, id, actorName(p)), 202);
   });
   app.openapi(deleteBackup, async (c) => {
     const { name, id } = c.req.valid('param');
-    authorize(c, { kind: 'admin' });
+    authorize(c, { kind: 'app', app: name, level: 'manage' });
     await deps.backups.remove(name, id);
     return c.body(null, 204);
   });

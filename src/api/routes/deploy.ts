@@ -1,33 +1,14 @@
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { appNameSchema, versionSchema } from '../../core/app-rules.js';
+import { versionSchema } from '../../core/apps/rules.js';
 import type { Bundles } from '../../core/bundles.js';
-import type { Changes } from '../../core/changes.js';
-import { invalid } from '../../errors.js';
+import type { Changes } from '../../core/changes/changes.js';
+import { invalid } from '../../shared/errors.js';
 import { readUpload } from '../multipart.js';
 import { actorName, authorize, type ApiEnv } from '../context.js';
-import { QueuedSchema, commonErrors, errors, json, jsonBody } from '../schemas.js';
-
-const NameParam = z.object({ name: appNameSchema });
-const Bundle = z
-  .object({
-    number: z.number().int(),
-    size_bytes: z.number().int(),
-    unpacked_bytes: z.number().int(),
-    files: z.number().int(),
-    dirs: z.array(z.string()),
-    sha256: z.string(),
-    notes: z.string().nullable(),
-    actor: z.string(),
-    created_at: z.string(),
-  })
-  .openapi('Bundle');
-
-const notesSchema = z
-  .string()
-  .max(2000)
-  .regex(/^[^\x00-\x08\x0b-\x1f\x7f]*$/, 'must not contain control characters other than newlines and tabs');
+import { QueuedSchema, commonErrors, errors, json, jsonBody } from '../../contract/common.js';
+import { NameParam, Bundle, notesSchema } from '../../contract/deploy.js';
 
 const started = <B extends z.ZodType>(summary: string, path: string, body: B) =>
   createRoute({
@@ -54,6 +35,10 @@ const upgradeRoute = started(
         .describe(
           "Boot the new release on a throwaway copy of the app's data and files first; only a healthy trial switches the app, a failed one leaves it untouched",
         ),
+      allow_downgrade: z
+        .boolean()
+        .default(false)
+        .describe('A version older than the one the app runs is refused (422 DOWNGRADE) unless this is true'),
     })
     .strict()
     .openapi('Upgrade'),
@@ -130,9 +115,9 @@ const downloadBundle = createRoute({
 export function registerDeployRoutes(app: OpenAPIHono<ApiEnv>, deps: { changes: Changes; bundles: Bundles }) {
   app.openapi(upgradeRoute, async (c) => {
     const { name } = c.req.valid('param');
-    const p = authorize(c, { kind: 'app', app: name, level: 'deploy' });
+    const p = authorize(c, { kind: 'app', app: name, level: 'manage' });
     const body = c.req.valid('json');
-    return c.json(await deps.changes.upgrade(name, body.version, actorName(p), body.trial), 202);
+    return c.json(await deps.changes.upgrade(name, body.version, actorName(p), body.trial, body.allow_downgrade), 202);
   });
   app.openapi(deployRoute, async (c) => {
     const { name } = c.req.valid('param');
@@ -142,7 +127,7 @@ export function registerDeployRoutes(app: OpenAPIHono<ApiEnv>, deps: { changes: 
   });
   app.openapi(rollbackRoute, async (c) => {
     const { name } = c.req.valid('param');
-    const p = authorize(c, { kind: 'app', app: name, level: 'deploy' });
+    const p = authorize(c, { kind: 'app', app: name, level: 'manage' });
     const body = c.req.valid('json');
     return c.json(await deps.changes.rollback(name, body.deployment_id, body.data, actorName(p)), 202);
   });

@@ -1,15 +1,10 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import type { Apps } from '../../core/apps.js';
-import type { AppOps } from '../../core/app-ops.js';
-import { appNameSchema, envSchema } from '../../core/app-rules.js';
+import type { Apps } from '../../core/apps/apps.js';
+import type { AppOps } from '../../core/apps/ops.js';
+import { envSchema } from '../../core/apps/rules.js';
 import { actorName, authorize, type ApiEnv } from '../context.js';
-import { QueuedSchema, commonErrors, errors, json, jsonBody } from '../schemas.js';
-
-/** An app's environment: read (secrets masked) and replaced in the app's queue. */
-const NameParam = z.object({ name: appNameSchema });
-const Env = z
-  .object({ env: z.record(z.string(), z.string()).describe('Values of secret-looking keys are masked') })
-  .openapi('Env');
+import { QueuedSchema, commonErrors, errors, json, jsonBody } from '../../contract/common.js';
+import { NameParam, Env } from '../../contract/env.js';
 
 const getEnv = createRoute({
   method: 'get',
@@ -43,12 +38,12 @@ const putEnv = createRoute({
 export function registerEnvRoutes(app: OpenAPIHono<ApiEnv>, deps: { apps: Apps; ops: AppOps }) {
   app.openapi(getEnv, async (c) => {
     const { name } = c.req.valid('param');
-    authorize(c, { kind: 'admin' });
+    authorize(c, { kind: 'app', app: name, level: 'manage' });
     return c.json(await deps.apps.getEnv(name), 200);
   });
   app.openapi(putEnv, async (c) => {
     const { name } = c.req.valid('param');
-    const p = authorize(c, { kind: 'admin' });
+    const p = authorize(c, { kind: 'app', app: name, level: 'manage' });
     const restart = ['1', 'true'].includes(c.req.valid('query').restart ?? '0');
     const r = await deps.ops.putEnv(name, c.req.valid('json').env, restart, actorName(p));
     if ('queued' in r) return c.json(r.queued, 202);

@@ -1,14 +1,7 @@
-import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { ApiEnv } from '../context.js';
-import { json } from '../schemas.js';
-
-const HealthSchema = z
-  .object({
-    status: z.literal('ok'),
-    version: z.string(),
-    uptime_seconds: z.number().int(),
-  })
-  .openapi('Liveness');
+import { json } from '../../contract/common.js';
+import { HealthSchema } from '../../contract/liveness.js';
 
 const route = createRoute({
   method: 'get',

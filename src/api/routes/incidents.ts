@@ -1,9 +1,9 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import type { Alerts } from '../../core/alerts.js';
-import { MUTE_MAX_MINUTES } from '../../core/incident-actions.js';
+import type { Alerts } from '../../core/alerts/alerts.js';
+import { MUTE_MAX_MINUTES } from '../../core/alerts/incident-actions.js';
 import { actorName, authorize, type ApiEnv } from '../context.js';
-import { commonErrors, errors, json, jsonBody } from '../schemas.js';
-import { Incident } from './alerts.js';
+import { commonErrors, errors, json, jsonBody } from '../../contract/common.js';
+import { Incident } from '../../contract/alerts.js';
 
 const IdParam = z.object({ id: z.coerce.number().int().positive() });
 const MuteBody = z

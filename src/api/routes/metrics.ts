@@ -1,62 +1,17 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import type { Apps } from '../../core/apps.js';
-import { appNameSchema } from '../../core/app-rules.js';
-import type { Deployments } from '../../core/deployments.js';
-import type { HealthChecker } from '../../core/health.js';
-import type { Metrics } from '../../core/metrics.js';
-import { renderMetrics } from '../../core/prometheus.js';
+import type { Apps } from '../../core/apps/apps.js';
+import { appNameSchema } from '../../core/apps/rules.js';
+import type { Deployments } from '../../core/deployments/engine.js';
+import type { HealthChecker } from '../../core/observe/health.js';
+import type { Metrics } from '../../core/observe/metrics.js';
+import { renderMetrics } from '../../core/observe/prometheus.js';
 import type { HostInfo } from '../../host/hostinfo.js';
-import { VERSION } from '../../version.js';
-import { childProcessesStarted } from '../../host/exec.js';
-import { busMessagesSeen } from '../../host/systemd-bus.js';
+import { VERSION } from '../../shared/version.js';
+import { childProcessesStarted } from '../../shared/exec.js';
+import { busMessagesSeen } from '../../host/systemd/bus.js';
 import { authorize, type ApiEnv } from '../context.js';
-import { commonErrors, errors, json } from '../schemas.js';
-
-const range = z
-  .object({
-    since: z.iso
-      .datetime({ offset: true })
-      .optional()
-      .openapi({ description: 'ISO 8601 time; samples at or after it' }),
-    limit: z.coerce.number().int().min(1).max(100_000).default(1440),
-  })
-  .strict();
-
-const AppSample = z
-  .object({
-    at: z.string(),
-    active: z.boolean(),
-    memory_bytes: z.number().nullable(),
-    cpu_ns: z.number().nullable(),
-    cpu_percent: z.number().nullable(),
-    restarts: z.number().int(),
-  })
-  .openapi('AppSample');
-const HostNow = z
-  .object({
-    load1: z.number(),
-    load5: z.number(),
-    load15: z.number(),
-    cpu_percent: z.number(),
-    cpus: z.number().int(),
-    memory_total: z.number(),
-    memory_available: z.number(),
-    disk_total: z.number(),
-    disk_free: z.number(),
-    uptime_seconds: z.number(),
-  })
-  .openapi('HostNow');
-const HostSample = z
-  .object({
-    at: z.string(),
-    load1: z.number(),
-    cpu_percent: z.number(),
-    memory_total: z.number(),
-    memory_available: z.number(),
-    disk_total: z.number(),
-    disk_free: z.number(),
-  })
-  .openapi('HostSample');
+import { commonErrors, errors, json } from '../../contract/common.js';
+import { range, AppMetrics, AppsSummary, SystemMetrics } from '../../contract/metrics.js';
 
 const appMetrics = createRoute({
   method: 'get',
@@ -65,12 +20,7 @@ const appMetrics = createRoute({
   summary: 'Sampled memory, CPU and restarts of the app, oldest first',
   request: { params: z.object({ name: appNameSchema }), query: range },
   responses: {
-    200: json(
-      z
-        .object({ app: z.string(), interval_seconds: z.number().int(), samples: z.array(AppSample) })
-        .openapi('AppMetrics'),
-      'Samples',
-    ),
+    200: json(AppMetrics, 'Samples'),
     ...commonErrors,
     ...errors(404),
   },
@@ -82,12 +32,7 @@ const appsSummary = createRoute({
   summary: "Every app's health and its last samples in one answer (the apps page)",
   request: { query: z.object({ limit: z.coerce.number().int().min(1).max(1440).default(60) }).strict() },
   responses: {
-    200: json(
-      z
-        .object({ apps: z.record(z.string(), z.object({ health: z.string(), samples: z.array(AppSample) })) })
-        .openapi('AppsSummary'),
-      'Summary',
-    ),
+    200: json(AppsSummary, 'Summary'),
     ...commonErrors,
   },
 });
@@ -98,12 +43,7 @@ const systemMetrics = createRoute({
   summary: 'The host now, and its sampled history oldest first',
   request: { query: range },
   responses: {
-    200: json(
-      z
-        .object({ current: HostNow, interval_seconds: z.number().int(), samples: z.array(HostSample) })
-        .openapi('SystemMetrics'),
-      'Host metrics',
-    ),
+    200: json(SystemMetrics, 'Host metrics'),
     ...commonErrors,
   },
 });

@@ -1,57 +1,12 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import type { Apps } from '../../core/apps.js';
-import { createAppSchema } from '../../core/app-model.js';
-import type { SystemChecks } from '../../core/system.js';
+import type { Apps } from '../../core/apps/apps.js';
+import { createAppSchema } from '../../core/apps/model.js';
+import type { SystemChecks } from '../../core/observe/system.js';
 import type { ReleaseSource } from '../../host/releases.js';
 import { authorize, type ApiEnv } from '../context.js';
-import { commonErrors, errors, json, jsonBody } from '../schemas.js';
+import { commonErrors, errors, json, jsonBody } from '../../contract/common.js';
 import { zodFields } from '../errors.js';
-
-const Issue = z.object({ field: z.string(), code: z.string(), message: z.string() });
-const Validation = z
-  .object({
-    valid: z.boolean(),
-    errors: z.array(Issue),
-    warnings: z.array(Issue),
-    checks: z.object({
-      name_available: z.boolean(),
-      port_available: z.boolean(),
-      domains_valid: z.boolean(),
-      domains_available: z.boolean(),
-      version_exists: z.boolean(),
-    }),
-    resolved: z.object({ port: z.number().int().nullable(), pocketbase_version: z.string().nullable() }),
-  })
-  .openapi('AppValidation');
-const Checks = z
-  .object({ ok: z.boolean(), checks: z.array(z.object({ name: z.string(), ok: z.boolean(), message: z.string() })) })
-  .openapi('SystemChecks');
-const Release = z
-  .object({
-    version: z.string(),
-    prerelease: z.boolean(),
-    published_at: z.string().nullable(),
-    installed: z.boolean(),
-    latest: z.boolean(),
-  })
-  .openapi('Release');
-const Info = z
-  .object({
-    version: z.string(),
-    node: z.string(),
-    uptime_seconds: z.number().int(),
-    paths: z.record(z.string(), z.string()),
-    memory: z.object({
-      rss_bytes: z.number(),
-      heap_used_bytes: z.number(),
-      heap_total_bytes: z.number(),
-      external_bytes: z.number(),
-    }),
-    port_range: z.object({ from: z.number().int(), to: z.number().int() }),
-    releases_url: z.string(),
-    apps_user: z.string(),
-  })
-  .openapi('SystemInfo');
+import { Validation, Checks, Release, Info } from '../../contract/system.js';
 
 const validateApp = createRoute({
   method: 'post',

@@ -1,33 +1,8 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import type { AuthService } from '../../core/auth.js';
-import { scopeSchema, tokenNameSchema } from '../../core/scopes.js';
+import type { AuthService } from '../../core/auth/auth.js';
 import { authorize, type ApiEnv } from '../context.js';
-import { commonErrors, errors, json, jsonBody } from '../schemas.js';
-
-const TokenInfo = z
-  .object({
-    id: z.number().int(),
-    name: z.string(),
-    kind: z.enum(['api', 'session']),
-    scope: z.string(),
-    prefix: z.string(),
-    created_at: z.string(),
-    expires_at: z.string(),
-    last_used_at: z.string().nullable(),
-  })
-  .openapi('Token');
-
-const CreateToken = z
-  .object({
-    name: tokenNameSchema,
-    scope: scopeSchema,
-    expires_days: z.number().int().min(1).max(365).default(90),
-  })
-  .strict()
-  .openapi('CreateToken');
-
-const Created = z.object({ token: z.string().describe('The secret; shown only once'), info: TokenInfo });
-const IdParam = z.object({ id: z.coerce.number().int().positive() });
+import { commonErrors, errors, json, jsonBody } from '../../contract/common.js';
+import { TokenInfo, CreateToken, Created, IdParam } from '../../contract/tokens.js';
 
 const list = createRoute({
   method: 'get',

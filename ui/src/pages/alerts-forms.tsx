@@ -5,7 +5,16 @@ import type { ChannelView } from '../types.js';
 
 type Channel = ChannelView;
 
-const KINDS = ['app_down', 'deployment_failed', 'backup_failed', 'disk_low', 'host_check', 'certificate'];
+const KINDS = [
+  'app_down',
+  'crash_loop',
+  'app_crashed',
+  'deployment_failed',
+  'backup_failed',
+  'disk_low',
+  'host_check',
+  'certificate',
+];
 /** What a new channel hears of unless told otherwise: a channel that sends nothing is a trap. */
 const DEFAULT_RULES = ['app_down', 'deployment_failed', 'backup_failed', 'disk_low'];
 

@@ -105,7 +105,10 @@ export function Controls({ app, queue, onDone }: { app: AppDetail; queue: Deploy
   };
   const pending = new Set(queue.map((d) => d.kind));
   const willRun = runsAfterQueue(app, queue, steady.current);
-  const useless = (a: string) => pending.has(a) || (a === 'start' && willRun) || (a === 'stop' && !willRun);
+  // A sleeping app is neither: it may be started (woken) or stopped (no longer woken by a request).
+  const asleep = app.state === 'sleeping' && queue.length === 0;
+  const useless = (a: Deployment['kind']) =>
+    pending.has(a) || (!asleep && ((a === 'start' && willRun) || (a === 'stop' && !willRun)));
   return (
     <div class="controls-wrap">
       <div class="controls">

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, ago, bytes, upload } from '../api.js';
 import { Badge, ConfirmButton, DeploymentProgress, Empty, ErrorNote, ReleaseOptions, useLoad } from '../components.js';
 import type { AppDetail, Bundle, Deployment } from '../types.js';
+import { UpgradeNotes } from './upgrade-notes.js';
 
 type Summary = Omit<Deployment, 'steps'>;
 
@@ -24,7 +25,10 @@ export function Deploy({ app, onDone }: { app: AppDetail; onDone: () => void }) 
   const [runningEnded, setRunningEnded] = useState(false);
   const [uploaded, setUploaded] = useState<string | null>(null);
   const [withData, setWithData] = useState(false);
+  const [downgrade, setDowngrade] = useState(false);
   const [error, setError] = useState<unknown>(null);
+  // An older release is a downgrade: said so, and only sent when ticked (the API refuses it otherwise).
+  const older = version !== '' && isOlder(version, app.version);
   // The picker shows the version the app runs now (after an upgrade too) until another is chosen.
   useEffect(() => {
     setVersion(app.version);
@@ -94,7 +98,7 @@ export function Deploy({ app, onDone }: { app: AppDetail; onDone: () => void }) 
         class="form"
         onSubmit={(e) => {
           e.preventDefault();
-          void start(`/api/apps/${app.name}/upgrade`, { version });
+          void start(`/api/apps/${app.name}/upgrade`, { version, allow_downgrade: older && downgrade });
         }}
       >
         <h2>Upgrade PocketBase</h2>
@@ -103,19 +107,39 @@ export function Deploy({ app, onDone }: { app: AppDetail; onDone: () => void }) 
         </p>
         <label>
           Version{' '}
-          <select value={version} onChange={(e) => setVersion(e.currentTarget.value)}>
+          <select
+            value={version}
+            onChange={(e) => {
+              setVersion(e.currentTarget.value);
+              setDowngrade(false);
+            }}
+          >
             <ReleaseOptions releases={choices} current={app.version} />
           </select>
         </label>
+        {choices.some((r) => r.version === version) ? <UpgradeNotes app={app.name} to={version} /> : null}
+        {older ? (
+          <div class="warn" role="alert">
+            <p>
+              {version} is older than {app.version}: this is a downgrade. The older release may not open data the newer
+              one wrote; a backup is taken first.
+            </p>
+            <label>
+              <input type="checkbox" checked={downgrade} onChange={(e) => setDowngrade(e.currentTarget.checked)} />{' '}
+              Downgrade anyway
+            </label>
+          </div>
+        ) : null}
         <button
           type="submit"
           disabled={
             version === app.version ||
             !choices.some((r) => r.version === version) ||
+            (older && !downgrade) ||
             (running !== null && !runningEnded)
           }
         >
-          Upgrade
+          {older ? 'Downgrade' : 'Upgrade'}
         </button>
       </form>
       <form class="form" onSubmit={send}>
@@ -205,4 +229,12 @@ function releaseOf(d: Summary): { version: string; bundle: number | null } {
   const version = p.to?.version ?? p.version ?? p.pocketbase_version;
   const bundle = p.to?.bundle ?? p.bundle;
   return { version: typeof version === 'string' ? version : '?', bundle: typeof bundle === 'number' ? bundle : null };
+}
+
+/** Whether PocketBase version `a` is older than `b` (a prerelease is older than its release). */
+function isOlder(a: string, b: string): boolean {
+  const parts = (v: string) => v.split('-')[0]!.split('.').map(Number);
+  const [x, y] = [parts(a), parts(b)];
+  for (let i = 0; i < 3; i++) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) < (y[i] ?? 0);
+  return a.includes('-') && !b.includes('-');
 }

@@ -1,10 +1,16 @@
 import { Fragment } from 'preact';
 import { useMemo, useState } from 'preact/hooks';
 import { api, bytes, ago } from '../api.js';
-import { toBytes } from '../../../src/size.js';
 import { Badge, useLoad } from '../components.js';
 import { RANGES, RangePicker, TimeChart, sinceOf, type RangeName } from '../chart.js';
 import type { AppDetail, AppHealth, AppSample } from '../types.js';
+
+/** A memory limit as the API gives it ("256M", "1G", "512K") in bytes. */
+function toBytes(v: string): number {
+  const n = Number(v.slice(0, -1));
+  const unit = v.slice(-1);
+  return n * (unit === 'K' ? 1024 : unit === 'M' ? 1024 ** 2 : 1024 ** 3);
+}
 
 /** An app's overview: its state, limits, health and metrics over a chosen range, and its certificates. */
 export function Overview({ app, changes }: { app: AppDetail; changes: number }) {

@@ -14,7 +14,8 @@ export function Settings({ app, onDone }: { app: AppDetail; onDone: () => void }
     cpu: app.cpu_quota ? String(app.cpu_quota) : '',
     schedule: app.backup_schedule ?? '',
     keep: String(app.backup_keep),
-    health: (app as AppDetail & { health_path?: string }).health_path ?? '/api/health',
+    health: app.health_path,
+    sleep: app.sleep_after ?? '',
   });
   const field = (k: keyof typeof form) => ({
     value: form[k],
@@ -26,7 +27,7 @@ export function Settings({ app, onDone }: { app: AppDetail; onDone: () => void }
   // The delete: the name typed to confirm it, then the deployment that runs it.
   const [confirm, setConfirm] = useState('');
   const [deleting, setDeleting] = useState<number | null>(null);
-  const { domains, memory, cpu, schedule, keep, health } = form;
+  const { domains, memory, cpu, schedule, keep, health, sleep } = form;
   const save = async (e: Event) => {
     e.preventDefault();
     setError(null);
@@ -45,6 +46,8 @@ export function Settings({ app, onDone }: { app: AppDetail; onDone: () => void }
         backup_keep: Number(keep),
         // PocketBase's own route is the default, kept as "none of its own".
         health_path: health.trim() === '' || health.trim() === '/api/health' ? null : health.trim(),
+        // Sent only when changed: turning sleep on checks the app's hooks for scheduled jobs.
+        ...(sleep !== (app.sleep_after ?? '') ? { sleep_after: sleep.trim() || 'off' } : {}),
       });
       setSaved(
         typeof r.position === 'number'
@@ -101,6 +104,15 @@ export function Settings({ app, onDone }: { app: AppDetail; onDone: () => void }
           What must answer 200 on the app's port for a deploy to pass and for the checks (a route your hooks serve
           catches a hook that breaks routes but not start-up).
         </span>
+        <div class="two">
+          <label>
+            Sleep when idle for <input {...field('sleep')} placeholder="off" aria-describedby="sleep-help" />
+          </label>
+          <p class="muted" id="sleep-help">
+            A duration like 15m: with no open connection for that long the app stops, and its next request wakes it
+            (held, not failed). Off (empty) keeps it running. Apps whose hooks schedule jobs (cronAdd) cannot sleep.
+          </p>
+        </div>
         <button type="submit">Save settings</button>
         {saved ? <p role="status">{saved}</p> : null}
       </form>
@@ -173,7 +185,9 @@ function SuperuserForm({ app }: { app: AppDetail }) {
   return (
     <form class="form" onSubmit={submit} aria-labelledby="su-title">
       <h2 id="su-title">PocketBase superuser</h2>
-      <p class="muted">Creates the superuser, or sets a new password for one that exists. The app must be running.</p>
+      <p class="muted">
+        Creates the superuser, or sets a new password for one that exists. The app must be running or asleep.
+      </p>
       <div class="two">
         <label>
           Superuser email{' '}
@@ -197,7 +211,7 @@ function SuperuserForm({ app }: { app: AppDetail }) {
           />
         </label>
       </div>
-      <button type="submit" disabled={busy || app.state !== 'running'}>
+      <button type="submit" disabled={busy || (app.state !== 'running' && app.state !== 'sleeping')}>
         {busy ? 'Setting…' : 'Set superuser'}
       </button>
       {result ? <p role="status">{result}</p> : null}

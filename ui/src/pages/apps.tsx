@@ -102,7 +102,7 @@ export function Apps() {
           <label class="inline">
             Show{' '}
             <select value={stateFilter} onChange={(e) => setStateFilter(e.currentTarget.value)}>
-              {['all', 'running', 'stopped', 'failed', 'healthy', 'unhealthy'].map((v) => (
+              {['all', 'running', 'sleeping', 'stopped', 'failed', 'healthy', 'unhealthy'].map((v) => (
                 <option key={v} value={v}>
                   {v}
                 </option>
