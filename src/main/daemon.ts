@@ -49,10 +49,7 @@ import { registerUpgradeNotesRoutes } from '../api/routes/upgrade-notes.js';
 import { setSleepMinSeconds } from '../core/sleep/sleep-after.js';
 import { createUnitFollower } from '../core/sleep/unit-follower.js';
 import { startHealing } from '../core/healing/start-healing.js';
-import { adminUrlFor } from '../core/admin-url.js';
-import { createPrivilegedStream } from '../host/privileged-stream.js';
-import { registerBackupDownloadRoute } from '../api/routes/backup-download.js';
-import { registerIncidentRoutes } from '../api/routes/incidents.js';
+import { adminUrlFor, operatorRoutes } from './operator-routes.js';
 import { mkdir, chmod } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -115,11 +112,10 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       },
     });
     const bundles = createBundles({ config, db, events });
-    const store = appStore(db);
     const appDeps: AppDeps = {
       config,
       log: log.child({ mod: 'apps' }),
-      store,
+      store: appStore(db),
       host: createAppHost({
         config,
         templates: createTemplates(config.templates_dir),
@@ -127,7 +123,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
         systemd,
         journal,
         events,
-        healthPath: store.healthPath,
+        healthPath: (name) => appDeps.store.healthPath(name),
       }),
       privileged,
       systemd,
@@ -250,7 +246,6 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     const auditMiddleware = auditLog(audit);
     stack.push(() => auditMiddleware.flush());
     const adminUrl = adminUrlFor(config, appDeps.host.servedDomains);
-    const readBackup = createPrivilegedStream(config.helper, config.helper_sudo);
     const ui = await loadUi(config.ui_dir);
     if (!ui) log.warn({ ui_dir: config.ui_dir }, 'no dashboard build found; the API is served without it');
     const api = createApi({
@@ -281,10 +276,9 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
             }),
           }),
         (app) => registerBackupRoutes(app, { backups, changes }),
-        (app) => registerBackupDownloadRoute(app, { backups, readBackup }),
         (app) => registerEnvRoutes(app, { apps, ops }),
         (app) => registerAlertRoutes(app, { alerts: alerts, channels }),
-        (app) => registerIncidentRoutes(app, { alerts }),
+        ...operatorRoutes(config, { backups, alerts }),
         ...(ui ? [ui] : []),
       ],
     });

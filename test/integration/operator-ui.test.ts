@@ -231,7 +231,11 @@ test("the Apps table's last button is on screen at every width, without scrollin
 test('during an upgrade the header offers Stop, not Start; the queue link opens the deployment', async () => {
   await page.goto(`${h.url}/#/apps/wideapp/overview`);
   await page.locator('.facts').waitFor();
-  const up = await h.api('POST', '/api/apps/wideapp/upgrade', { version: STANDIN.unhealthy, trial: false });
+  const up = await h.api('POST', '/api/apps/wideapp/upgrade', {
+    version: STANDIN.unhealthy,
+    trial: false,
+    allow_downgrade: true,
+  });
   assert.equal(up.status, 202);
   const queue = page.getByRole('region', { name: 'Queue', exact: true });
   await queue.getByTestId('queue-item').filter({ hasText: 'upgrade' }).getByText('now').waitFor();
