@@ -300,10 +300,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
   };
 }
 
-/**
- * The store is the daemon's alone: its directory 0700 and every file in it 0600
- * (the database, its -wal and -shm, staging, uploads), from creation on.
- */
+/** The store is the daemon's alone from creation on: its directory 0700, every file in it 0600 (db, -wal, -shm). */
 async function makePrivate(config: Config): Promise<void> {
   process.umask(0o077);
   await mkdir(config.staging_dir, { recursive: true, mode: 0o700 });
