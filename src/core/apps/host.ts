@@ -7,17 +7,9 @@ import { probeHealth } from '../../host/ports.js';
 import type { Privileged } from '../../host/privileged.js';
 import { caddyRoutesSchema, type CaddyRoutes } from '../../shared/protocol.js';
 import type { Systemd, UnitDetails } from '../../host/systemd/units.js';
-import { appDirOf } from '../../shared/naming.js';
+import { appDirOf, socketUnitOf, wakeUnitOf } from '../../shared/naming.js';
 import { readIfExists } from '../../shared/files.js';
-import {
-  envFileOf,
-  siteContext,
-  socketUnitOf,
-  unitContext,
-  wakeUnitOf,
-  type AppLayout,
-  type Templates,
-} from '../../shared/templates.js';
+import { envFileOf, layoutOf, siteContext, unitContext, type Templates } from '../../shared/templates.js';
 import { sleepOf } from '../sleep/sleep-state.js';
 import type { AppSettings } from './model.js';
 import type { EventBus } from '../events.js';
@@ -40,12 +32,7 @@ export function createAppHost(deps: {
   healthPath?: (name: string) => Promise<string>;
 }) {
   const { config, templates, privileged } = deps;
-  const layout: AppLayout = {
-    apps_dir: config.apps_dir,
-    releases_dir: config.releases_dir,
-    env_dir: config.env_dir,
-    data_dir: config.data_dir,
-  };
+  const layout = layoutOf(config);
   const appDir = (name: string) => appDirOf(layout.apps_dir, name);
   const unitFile = (name: string) => path.join(config.unit_dir, unitName(name));
   const siteFile = (name: string) => path.join(config.sites_dir, `${name}.caddy`);

@@ -13,7 +13,7 @@ export type { AppState, AppView, Runtime } from '../../contract/apps.js';
 /** An app with its env and config facts; the API adds what Caddy serves (certificates). */
 export type AppDetail = Omit<ContractDetail, 'certificates' | 'admin_url'>;
 export type FileMatch = AppDetail['config_match']['unit'];
-import { socketUnitOf } from '../../shared/templates.js';
+import { socketUnitOf } from '../../shared/naming.js';
 import { formatDuration } from '../sleep/sleep-after.js';
 import { isAsleep } from '../sleep/sleep-state.js';
 

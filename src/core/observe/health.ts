@@ -8,7 +8,7 @@ import { probeHealth } from '../../host/ports.js';
 import type { Systemd, UnitDetails } from '../../host/systemd/units.js';
 import { cronEvery, nowIso } from '../clock.js';
 import type { EventBus } from '../events.js';
-import { socketUnitOf } from '../../shared/templates.js';
+import { socketUnitOf } from '../../shared/naming.js';
 import { isAsleep, probePortOf } from '../sleep/sleep-state.js';
 import { healthPathOf } from '../health-path.js';
 
