@@ -38,7 +38,7 @@ try {
         { user, timeoutMs: 300_000 },
       );
       const du = (await h.sbx.run(['du', '-sb', `/var/lib/pocketd-apps/${name}/pb_data`])).split('\t')[0];
-      const u = await h.api('POST', `/api/apps/${name}/upgrade`, { version: to });
+      const u = await h.api('POST', `/api/apps/${name}/upgrade`, { version: to, allow_downgrade: true });
       const d = await h.waitDeployment(u.body.deployment_id, 20 * 60_000);
       if (d.status !== 'success') throw new Error(`upgrade: ${d.status} ${d.error}`);
       const trial = d.steps.find((s: any) => s.name === 'trial');

@@ -19,6 +19,7 @@ import { registerAuditRoutes } from './routes/audit.js';
 import { auditLog } from './middleware/audit-log.js';
 import { clientAddressResolver } from './middleware/client-address.js';
 import { allowedHosts, hostCheck } from './middleware/host-check.js';
+import { scopeTableMarkdown } from '../contract/scopes.js';
 
 export interface ApiDeps {
   /** The audit log (core): the middleware writes it, the audit route reads it. */
@@ -72,7 +73,11 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   registerAuditRoutes(app, deps.audit);
   for (const register of deps.extra ?? []) register(app);
 
-  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description: `A token's scope says what it may do (403 otherwise):\n\n${scopeTableMarkdown()}`,
+  });
   // Built once, on first ask, when every route group is registered.
   let doc: OpenApiShape | null = null;
   app.get('/api/openapi.json', (c) => {
@@ -82,7 +87,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
         info: {
           title: 'pocketd',
           version: VERSION,
-          description: 'Manage PocketBase apps on one host.',
+          description: `Manage PocketBase apps on one host.\n\n## Scopes\n\n${scopeTableMarkdown()}`,
           license: { name: 'MIT', url: 'https://opensource.org/licenses/MIT' },
         },
         servers: [{ url: '/', description: 'This pocketd (the API is served beside its dashboard)' }],

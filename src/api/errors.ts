@@ -4,6 +4,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ZodError, type core } from 'zod';
 import { PocketdError, type FieldIssue } from '../shared/errors.js';
 import type { ApiEnv } from './context.js';
+import { issueText } from './issue-text.js';
 
 /** Turns zod issues into named fields; `prefix` is the request part (body fields carry none). */
 export function zodFields(issues: core.$ZodIssue[], prefix = ''): FieldIssue[] {
@@ -16,7 +17,7 @@ export function zodFields(issues: core.$ZodIssue[], prefix = ''): FieldIssue[] {
       }
       continue;
     }
-    out.push({ field: base || '(body)', code: issue.code.toUpperCase(), message: issue.message });
+    out.push({ field: base || '(body)', code: issue.code.toUpperCase(), message: issueText(issue) });
   }
   return out;
 }
@@ -64,6 +65,7 @@ export const STATUS_OF: Record<string, ContentfulStatusCode> = {
   APP_NOT_READY: 409,
   BACKUP_NOT_READY: 409,
   NOT_CANCELLABLE: 409,
+  INCIDENT_CLOSED: 409,
   QUEUE_FULL: 429,
   TOO_MANY_STREAMS: 429,
   TOO_MANY_UPLOADS: 429,

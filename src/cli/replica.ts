@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { UsageError } from './args.js';
 import { loadConfig } from '../shared/config.js';
 import { appNameSchema } from '../shared/rules.js';
 import { timestampSchema } from '../shared/replica-rules.js';
@@ -19,8 +20,6 @@ export const REPLICA_HELP = `  pocketd replica set APP [--sync-seconds N] < targ
   pocketd replica restore APP [--at UTC-INSTANT]  restore the app's data from its replica (queued)
                                                   (replica commands read the token from POCKETD_TOKEN)`;
 
-export class CliUsage extends Error {}
-
 export async function replicaCommand(sub: string | undefined, args: string[], stdin: () => Promise<string>) {
   const { values, positionals } = parseArgs({
     args,
@@ -28,9 +27,9 @@ export async function replicaCommand(sub: string | undefined, args: string[], st
     options: { at: { type: 'string' }, 'sync-seconds': { type: 'string' }, url: { type: 'string' } },
   });
   const app = appNameSchema.safeParse(positionals[0]);
-  if (!app.success || positionals.length !== 1) throw new CliUsage('replica: name one app');
+  if (!app.success || positionals.length !== 1) throw new UsageError('replica: name one app');
   const token = process.env.POCKETD_TOKEN;
-  if (!token) throw new CliUsage('replica: set POCKETD_TOKEN to an admin token (pocketd token create)');
+  if (!token) throw new UsageError('replica: set POCKETD_TOKEN to an admin token (pocketd token create)');
   const listen = loadConfig().listen;
   const base = values.url ?? `http://${listen.host === '0.0.0.0' ? '127.0.0.1' : listen.host}:${listen.port}`;
   const call = async (method: string, path: string, body?: unknown) => {
@@ -51,7 +50,7 @@ export async function replicaCommand(sub: string | undefined, args: string[], st
   if (sub === 'check') return call('POST', `${path}/replica/check`);
   if (sub === 'restore') {
     if (values.at !== undefined && !timestampSchema.safeParse(values.at).success)
-      throw new CliUsage('--at: must be an instant in UTC like 2026-11-30T01:02:03Z');
+      throw new UsageError('--at: must be an instant in UTC like 2026-11-30T01:02:03Z');
     return call('POST', `${path}/restore`, { timestamp: values.at ?? null });
   }
   if (sub === 'set') {
@@ -59,10 +58,10 @@ export async function replicaCommand(sub: string | undefined, args: string[], st
     try {
       target = JSON.parse(await stdin());
     } catch {
-      throw new CliUsage('replica set: standard input must be the target as JSON');
+      throw new UsageError('replica set: standard input must be the target as JSON');
     }
     const sync = values['sync-seconds'] === undefined ? undefined : Number(values['sync-seconds']);
     return call('PUT', `${path}/replica`, { target, ...(sync === undefined ? {} : { sync_seconds: sync }) });
   }
-  throw new CliUsage(`unknown command 'replica ${sub ?? ''}'; see pocketd --help`);
+  throw new UsageError(`unknown command 'replica ${sub ?? ''}'; see pocketd --help`);
 }

@@ -24,6 +24,9 @@ export const Incident = z.object({
   opened_at: z.string(),
   closed_at: z.string().nullable(),
   reminded_at: z.string().nullable(),
+  acknowledged_at: z.string().nullable(),
+  acknowledged_by: z.string().nullable(),
+  muted_until: z.string().nullable().describe('No message about it (nor its next of the same key) until then'),
 });
 export const OutboxEntry = z.object({
   id: z.number().int(),

@@ -37,6 +37,7 @@ export const AppView = z
     backup_schedule: z.string().nullable(),
     backup_keep: z.number().int(),
     sleep_after: z.string().nullable().meta({ description: 'idle time before the app sleeps (e.g. 15m); null: never' }),
+    health_path: z.string().describe('What the deploy gate and the health checks ask for a 200 (default /api/health)'),
     desired_state: z.enum(['running', 'stopped']),
     state: z.enum(STATES),
     runtime: Runtime.nullable(),
@@ -77,6 +78,12 @@ export const AppDetail = AppView.extend({
       }),
     )
     .describe('What Caddy serves for each domain, from a TLS handshake (empty with caddy_http_only)'),
+  admin_url: z
+    .string()
+    .nullable()
+    .describe(
+      "PocketBase's admin (/_/) on the first domain, with the scheme and port Caddy serves; null without a domain",
+    ),
 }).openapi('AppDetail');
 export const Accepted = z
   .object({ deployment_id: z.number().int(), name: z.string(), port: z.number().int(), pocketbase_version: z.string() })

@@ -15,5 +15,11 @@ export const Me = z
     email: z.string().nullable(),
     scope: z.string(),
     kind: z.enum(['api', 'session']),
+    app: z.string().nullable().describe('The one app an app-scoped token is for; null for admin'),
+    can: z
+      .array(z.string())
+      .describe(
+        'What the dashboard may offer this token (host, app.control, app.deploy, ...); the routes still decide',
+      ),
   })
   .openapi('Me');

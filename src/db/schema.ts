@@ -48,6 +48,8 @@ export interface AppsTable {
   backup_schedule: string | null;
   /** Scheduled and pre-deploy backups kept, each. */
   backup_keep: Generated<number>;
+  /** What the gate and the checks ask for health; null is /api/health. */
+  health_path: string | null;
   /** Idle seconds after which the app sleeps until its next request; null: it never sleeps. */
   sleep_after: number | null;
   /** The port the app listens on itself while it may sleep (systemd holds `port`); null otherwise. */
@@ -77,6 +79,8 @@ export interface DeploymentsTable {
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
+  /** Where the app ended, as JSON (`DeploymentOutcome`); null for kinds that do not say, and older rows. */
+  outcome: string | null;
 }
 
 export interface DeploymentStepsTable {
@@ -88,6 +92,8 @@ export interface DeploymentStepsTable {
   message: string | null;
   started_at: string | null;
   finished_at: string | null;
+  /** Whether the step was undone after a later one failed: `undone`, or `failed: why`. */
+  undo: string | null;
 }
 
 export interface AuditLogTable {
@@ -133,6 +139,11 @@ export interface IncidentsTable {
   opened_at: string;
   closed_at: string | null;
   reminded_at: string | null;
+  /** Seen by someone: reminders stop. */
+  acknowledged_at: string | null;
+  acknowledged_by: string | null;
+  /** Messages about it (and the next incident of its key) are held back until then. */
+  muted_until: string | null;
 }
 
 export interface AlertOutboxTable {

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { exec, ExecError, type ExecOptions } from '../shared/exec.js';
-import { createTemplates, type AppLayout, type Templates } from '../shared/templates.js';
+import { createTemplates, layoutOf, type AppLayout, type Templates } from '../shared/templates.js';
 import { appDirOf, appUserOf } from '../shared/naming.js';
 import type { HelperConfig } from './config.js';
 import { HelperError } from './errors.js';
@@ -33,12 +33,7 @@ export interface HelperContext {
 }
 
 export function createContext(config: HelperConfig, selfFile: string): HelperContext {
-  const layout: AppLayout = {
-    apps_dir: config.apps_dir,
-    releases_dir: config.releases_dir,
-    env_dir: config.env_dir,
-    data_dir: config.data_dir,
-  };
+  const layout = layoutOf(config);
   const appDir = (name: string) => appDirOf(config.apps_dir, name);
   const appUser = appUserOf;
   const run: HelperContext['run'] = async (code, cmd, args, opts = {}) => {

@@ -24,6 +24,7 @@ import {
   replicaGenerations,
   restoreReplica,
 } from './replica.js';
+import { readBackup } from './read-backup.js';
 import { caddyRoutes, installSite, reloadCaddy, removeSite, validateCaddy } from './caddy.js';
 import { loadHelperConfig } from './config.js';
 import { createContext, type HelperContext } from './context.js';
@@ -99,6 +100,7 @@ const VERBS: Record<HelperVerb, Handler> = {
   backup: (ctx, [n, id]) => backup(ctx, n!, id!),
   'restore-backup': (ctx, [n, id]) => restoreBackup(ctx, n!, id!),
   'delete-backup': (ctx, [n, id]) => deleteBackup(ctx, n!, id!),
+  'read-backup': (ctx, [n, id]) => readBackup(ctx, n!, id!),
   'install-bundle': (ctx, [n]) => installBundle(ctx, n!),
   'revert-bundle': (ctx, [n]) => revertBundle(ctx, n!),
   'trial-release': (ctx, [n, v]) => trialRelease(ctx, n!, v!),

@@ -49,6 +49,10 @@ export async function control(
   verb: 'start' | 'stop' | 'restart' | 'enable' | 'disable',
   name: string,
 ): Promise<void> {
+  // A start asked for is a start: systemd's start limit, hit by a crash loop, would refuse it for minutes.
+  // The loop stays visible (pocketd's crash_loop incident); the limit only paces systemd's own restarts.
+  if (verb === 'start' || verb === 'restart')
+    await ctx.run(69, 'systemctl', ['reset-failed', unitName(name)], { allowFailure: true });
   if (await sleeps(ctx, name)) await controlSleeping(ctx, verb, name);
   else await ctx.run(69, 'systemctl', [verb, unitName(name)]);
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { HelperContext } from './context.js';
 import { HelperError } from './errors.js';
 import { endProcessesOf } from './processes.js';
+import { withIdLock } from './id-lock.js';
 import { ensureRootDir, findUser, readIfExists, writeRootFile, type PasswdEntry } from './root-files.js';
 import { unitName, workUnitPattern } from '../shared/naming.js';
 
@@ -69,27 +70,33 @@ async function freeId(ctx: HelperContext): Promise<number> {
   );
 }
 
+/** A new app's group and user, with an id no one has or had; the caller holds the id lock. */
+async function addUser(ctx: HelperContext, name: string, user: string): Promise<void> {
+  if (findUser(user)) return;
+  const id = await freeId(ctx);
+  await ctx.run(72, 'groupadd', ['--system', '--gid', String(id), user]);
+  await ctx.run(72, 'useradd', [
+    '--system',
+    '--uid',
+    String(id),
+    '--gid',
+    user,
+    '--no-create-home',
+    '--home-dir',
+    APP_HOME,
+    '--shell',
+    '/usr/sbin/nologin',
+    '--comment',
+    commentOf(name),
+    user,
+  ]);
+}
+
 export async function ensureAppUser(ctx: HelperContext, name: string): Promise<PasswdEntry> {
   const user = ctx.appUser(name);
   const had = findUser(user);
   if (!had) {
-    const id = await freeId(ctx);
-    await ctx.run(72, 'groupadd', ['--system', '--gid', String(id), user]);
-    await ctx.run(72, 'useradd', [
-      '--system',
-      '--uid',
-      String(id),
-      '--gid',
-      user,
-      '--no-create-home',
-      '--home-dir',
-      APP_HOME,
-      '--shell',
-      '/usr/sbin/nologin',
-      '--comment',
-      commentOf(name),
-      user,
-    ]);
+    await withIdLock(ctx, () => addUser(ctx, name, user));
   } else if (had.comment === commentOf(name) && had.home !== APP_HOME) {
     // An app user of an older helper had its own directory as its home: tools read their rc files there.
     await ctx.run(72, 'usermod', ['--home', APP_HOME, user]);
@@ -117,7 +124,7 @@ export async function removeAppUser(ctx: HelperContext, name: string): Promise<v
   const u = findUser(ctx.appUser(name));
   if (!u || u.comment !== commentOf(name)) return;
   await endAppProcesses(ctx, name);
-  await retire(ctx, u.uid);
+  await withIdLock(ctx, () => retire(ctx, u.uid));
   await ctx.run(72, 'userdel', [ctx.appUser(name)]);
   if (findUser(ctx.appUser(name))) throw new HelperError(72, `user ${ctx.appUser(name)} is still there after userdel`);
 }

@@ -1,8 +1,8 @@
 import { rm } from 'node:fs/promises';
 import net from 'node:net';
-import { socketUnitOf, wakeUnitOf, type UnitContext } from '../shared/templates.js';
+import { type UnitContext } from '../shared/templates.js';
 import type { HelperContext } from './context.js';
-import { unitName } from '../shared/naming.js';
+import { socketUnitOf, unitName, wakeUnitOf } from '../shared/naming.js';
 import { readIfExists, writeRootFile } from './root-files.js';
 
 /**
@@ -11,8 +11,6 @@ import { readIfExists, writeRootFile } from './root-files.js';
  * the app behind it and ends after the idle time; the app's unit stops when nothing needs it
  * (`StopWhenUnneeded=`), that is when the proxy has ended. Both are rendered here from root's templates, like the app's unit.
  */
-
-const appUnit = unitName;
 
 /** Whether the app's record says it may sleep: its control verbs then drive the socket too. */
 export const sleeps = async (ctx: HelperContext, name: string): Promise<boolean> =>
@@ -44,9 +42,9 @@ export async function removeWake(ctx: HelperContext, name: string): Promise<bool
  */
 export async function enableFor(ctx: HelperContext, name: string, sleep: boolean): Promise<void> {
   if (sleep) {
-    await ctx.run(69, 'systemctl', ['disable', '--no-reload', '--quiet', appUnit(name)]);
+    await ctx.run(69, 'systemctl', ['disable', '--no-reload', '--quiet', unitName(name)]);
     await ctx.run(69, 'systemctl', ['enable', '--no-reload', '--quiet', socketUnitOf(name)]);
-  } else await ctx.run(69, 'systemctl', ['enable', '--no-reload', '--quiet', appUnit(name)]);
+  } else await ctx.run(69, 'systemctl', ['enable', '--no-reload', '--quiet', unitName(name)]);
 }
 
 /**
@@ -59,7 +57,7 @@ export async function controlSleeping(
   verb: 'start' | 'stop' | 'restart' | 'enable' | 'disable',
   name: string,
 ): Promise<void> {
-  const all = [socketUnitOf(name), wakeUnitOf(name), appUnit(name)];
+  const all = [socketUnitOf(name), wakeUnitOf(name), unitName(name)];
   if (verb === 'enable' || verb === 'disable') {
     await ctx.run(69, 'systemctl', [verb, socketUnitOf(name)]);
     return;

@@ -15,6 +15,8 @@ export interface Message {
   detail: string | null;
   incident_id: number | null;
   at: string;
+  /** The dashboard's page about it (with public_url set). */
+  url?: string | null;
 }
 
 export type ChannelTarget =
@@ -39,7 +41,12 @@ const headline = (m: Message): string => {
 };
 /** The message as text; `esc` escapes what is not pocketd's own words (the title and the detail may quote an app). */
 const text = (m: Message, esc: (s: string) => string = (s) => s): string =>
-  [headline({ ...m, title: esc(m.title) }), esc(m.detail ?? ''), `at ${m.at}${m.app ? `, app ${m.app}` : ''}`]
+  [
+    headline({ ...m, title: esc(m.title) }),
+    esc(m.detail ?? ''),
+    `at ${m.at}${m.app ? `, app ${m.app}` : ''}`,
+    m.url ? `open: ${m.url}` : '',
+  ]
     .filter(Boolean)
     .join('\n');
 
@@ -120,7 +127,7 @@ export async function send(target: ChannelTarget, m: Message, timeoutMs: number)
     case 'ntfy':
       await post(
         target.url,
-        [m.detail ?? '', `at ${m.at}`].filter(Boolean).join('\n'),
+        [m.detail ?? '', `at ${m.at}`, m.url ? `open: ${m.url}` : ''].filter(Boolean).join('\n'),
         {
           'content-type': 'text/plain; charset=utf-8',
           title: headline(m)
@@ -128,6 +135,7 @@ export async function send(target: ChannelTarget, m: Message, timeoutMs: number)
             .slice(0, 250),
           tags: m.event === 'resolved' ? 'white_check_mark' : 'warning',
           priority: m.event === 'opened' ? '4' : '3',
+          ...(m.url ? { click: m.url } : {}),
           ...(target.token ? { authorization: `Bearer ${target.token}` } : {}),
         },
         timeoutMs,

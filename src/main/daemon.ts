@@ -1,6 +1,5 @@
 import type { Config } from '../shared/config.js';
-import { openDatabase, migrateToLatest, type Database } from '../db/database.js';
-import { createAuthService } from '../core/auth/auth.js';
+import type { Database } from '../db/database.js';
 import { createApi } from '../api/app.js';
 import { startHttpServer, type HttpServer } from './http-server.js';
 import type { Logger } from '../shared/log.js';
@@ -8,8 +7,6 @@ import { VERSION } from '../shared/version.js';
 import { createAlerts } from '../core/alerts/alerts.js';
 import { createChannels } from '../core/alerts/channels.js';
 import { createCertificates } from '../core/observe/certificates.js';
-import { registerAlertRoutes } from '../api/routes/alerts.js';
-import { registerEnvRoutes } from '../api/routes/env.js';
 import { createEventBus } from '../core/events.js';
 import { createDeployments } from '../core/deployments/engine.js';
 import { createApps } from '../core/apps/apps.js';
@@ -21,15 +18,9 @@ import { createSystemd, type UnitDetails } from '../host/systemd/units.js';
 import { keepUnitBus } from '../host/systemd/link.js';
 import { createJournal } from '../host/journal.js';
 import { createLogStreams } from '../core/observe/log-streams.js';
-import { registerAppRoutes } from '../api/routes/apps.js';
-import { registerDeploymentRoutes } from '../api/routes/deployments.js';
-import { registerSystemRoutes } from '../api/routes/system.js';
-import { registerObserveRoutes } from '../api/routes/observe.js';
-import { registerAppHealthRoutes } from '../api/routes/app-health.js';
 import { createHealthChecker } from '../core/observe/health.js';
 import { createMetrics } from '../core/observe/metrics.js';
 import { createHostInfo } from '../host/hostinfo.js';
-import { registerMetricsRoutes } from '../api/routes/metrics.js';
 import { createBundles } from '../core/bundles.js';
 import { createBackups } from '../core/backups.js';
 import { upgradeUnitLayout } from '../core/apps/upgrade-layout.js';
@@ -38,37 +29,21 @@ import { createChanges } from '../core/changes/changes.js';
 import { appStore } from '../core/apps/store.js';
 import { createAppHost } from '../core/apps/host.js';
 import type { AppDeps } from '../core/apps/deps.js';
-import { registerDeployRoutes } from '../api/routes/deploy.js';
-import { registerBackupRoutes } from '../api/routes/backups.js';
 import { loadUi } from '../api/ui.js';
 import { createAudit } from '../core/auth/audit.js';
 import { auditLog } from '../api/middleware/audit-log.js';
 import { createRetention } from '../core/auth/retention.js';
-import { createUpgradeNotes } from '../core/changes/upgrade-notes.js';
-import { registerUpgradeNotesRoutes } from '../api/routes/upgrade-notes.js';
 import { setSleepMinSeconds } from '../core/sleep/sleep-after.js';
 import { createUnitFollower } from '../core/sleep/unit-follower.js';
 import { createReplication } from '../core/replication/replication.js';
-import { registerReplicaRoutes } from '../api/routes/replica.js';
-import { mkdir, chmod } from 'node:fs/promises';
-import path from 'node:path';
+import { startHealing } from '../core/healing/start-healing.js';
+import { adminUrlFor } from './operator-routes.js';
+import { routeGroups } from './route-groups.js';
+import { makePrivate, openStore } from './store.js';
 
 export interface Daemon {
   port: number;
   stop(): Promise<void>;
-}
-
-/** Opens the store and the auth service; used by `serve` and by the admin/token commands. */
-export async function openStore(config: Config) {
-  const db = openDatabase(config.db_file);
-  await migrateToLatest(db);
-  const auth = createAuthService(db, {
-    sessionDays: config.session_days,
-    maxFailures: config.login_max_failures,
-    maxFailuresPerAddress: config.login_max_failures_per_address,
-    lockSeconds: config.login_lock_seconds,
-  });
-  return { db, auth };
 }
 
 /** Starts every subsystem in order; `stop()` ends them in reverse. */
@@ -123,6 +98,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
         systemd,
         journal,
         events,
+        healthPath: (name) => appDeps.store.healthPath(name),
       }),
       privileged,
       systemd,
@@ -168,6 +144,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
         after: config.alert_after,
         remindMinutes: config.alert_remind_minutes,
         diskPercent: config.disk_alert_percent,
+        publicUrl: config.public_url,
         ratePerMinute: config.alert_rate_per_minute,
         timeoutMs: config.alert_timeout_ms,
         retryMax: config.alert_retry_max,
@@ -197,10 +174,13 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     );
     health.start();
     stack.push(() => health.stop());
+    const crashes = startHealing({ config, events, log, deployments, systemd, journal, appDeps, health, alerts });
+    stack.push(async () => crashes.stop());
     // systemd said a unit changed: the event goes out at once, and health follows it.
     onUnit = createUnitFollower({
       events,
       health,
+      crashes,
       unit: (name) => link.bus()?.units().get(name),
       log,
     });
@@ -242,6 +222,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     const audit = createAudit(db);
     const auditMiddleware = auditLog(audit);
     stack.push(() => auditMiddleware.flush());
+    const adminUrl = adminUrlFor(config, appDeps.host.servedDomains);
     const ui = await loadUi(config.ui_dir);
     if (!ui) log.warn({ ui_dir: config.ui_dir }, 'no dashboard build found; the API is served without it');
     const api = createApi({
@@ -256,25 +237,30 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       audit,
       auditLog: auditMiddleware,
       extra: [
-        (app) => registerAppRoutes(app, apps, ops, (view) => certificates.of(appDeps.host.servedDomains(view))),
-        (app) => registerDeploymentRoutes(app, deployments),
-        (app) => registerSystemRoutes(app, { apps, system, releases }),
-        (app) => registerObserveRoutes(app, { apps, journal, events, logStreams }),
-        (app) => registerAppHealthRoutes(app, { health }),
-        (app) =>
-          registerMetricsRoutes(app, { apps, metrics, health, hostInfo, deployments, systemdSource: systemd.source }),
-        (app) => registerDeployRoutes(app, { changes, bundles }),
-        (app) =>
-          registerUpgradeNotesRoutes(app, {
-            notes: createUpgradeNotes({
-              versionOf: async (name) => (await appDeps.store.admit(name)).settings.version,
-              releases,
-            }),
-          }),
-        (app) => registerBackupRoutes(app, { backups, changes }),
-        (app) => registerEnvRoutes(app, { apps, ops }),
-        (app) => registerAlertRoutes(app, { alerts: alerts, channels }),
-        (app) => registerReplicaRoutes(app, { ...replication, apps }),
+        ...routeGroups({
+          config,
+          apps,
+          ops,
+          appDeps,
+          certificates,
+          deployments,
+          system,
+          releases,
+          journal,
+          events,
+          logStreams,
+          health,
+          metrics,
+          hostInfo,
+          systemd,
+          changes,
+          bundles,
+          backups,
+          alerts,
+          channels,
+          replication,
+          adminUrl,
+        }),
         ...(ui ? [ui] : []),
       ],
     });
@@ -294,19 +280,6 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       log.info('stopped');
     },
   };
-}
-
-/**
- * The store is the daemon's alone: its directory 0700 and every file in it 0600
- * (the database, its -wal and -shm, staging, uploads), from creation on.
- */
-async function makePrivate(config: Config): Promise<void> {
-  process.umask(0o077);
-  await mkdir(config.staging_dir, { recursive: true, mode: 0o700 });
-  await chmod(config.data_dir, 0o700);
-  await chmod(config.staging_dir, 0o700);
-  for (const f of ['', '-wal', '-shm']) await chmod(`${config.db_file}${f}`, 0o600).catch(() => undefined);
-  await chmod(path.join(config.data_dir, 'bundles'), 0o700).catch(() => undefined);
 }
 
 async function unwind(stack: Array<() => Promise<void>>): Promise<void> {

@@ -88,6 +88,8 @@ export const configSchema = z
     caddy_tls: z.enum(['acme', 'internal']).default('acme'),
     /** Where Caddy serves HTTPS: pocketd reads each domain's certificate there with a TLS handshake. */
     caddy_https_port: int(1, 65535).default(443),
+    /** Where Caddy serves plain HTTP (links to an app's admin with caddy_http_only). */
+    caddy_http_port: int(1, 65535).default(80),
     request_body_max: z
       .string()
       .regex(/^\d{1,6}(KB|MB|GB)$/, 'must be like 64MB')
@@ -97,7 +99,14 @@ export const configSchema = z
     health_timeout_seconds: int(1, 600).default(30),
     health_interval_seconds: int(1, 3600).default(30),
     health_probe_timeout_ms: int(100, 60_000).default(3000),
-    health_restart_after: int(0, 100).default(0),
+    health_restart_after: int(0, 100).default(3),
+    /** An app that should run and that systemd gave up on is started again after this, doubling up to the max. */
+    heal_backoff_seconds: int(1, 3600).default(10),
+    heal_backoff_max_seconds: int(1, 86_400).default(300),
+    /** Up this long without a crash: the back-off starts again from its first wait, the crash loop is over. */
+    heal_stable_seconds: int(1, 86_400).default(120),
+    /** One crash notice per app in this time at most (the loop is the incident). */
+    crash_notice_minutes: int(0, 1440).default(10),
     health_history: int(10, 100_000).default(500),
     metrics_interval_seconds: int(1, 3600).default(60),
     /** Samples kept per app (and for the host): 1440 at one minute is a day. */
@@ -123,6 +132,11 @@ export const configSchema = z
         /^(?=.{1,200}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/,
         'a lowercase domain such as apps.example.com',
       )
+      .optional(),
+    /** The dashboard's public address (https://ops.example.com): alerts link to the page about each incident. */
+    public_url: z
+      .url({ protocol: /^https?$/ })
+      .max(500)
       .optional(),
     /** Alerts: an app is down after this many unhealthy checks in a row, and recovered after as many healthy ones. */
     alert_after: int(1, 1000).default(3),

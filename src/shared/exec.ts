@@ -144,3 +144,28 @@ export function spawnLines(
     },
   };
 }
+
+/**
+ * A child whose stdout is a stream for someone else to read (a backup sent to a client); its
+ * exit and the tail of its stderr come as a promise, and `kill()` ends it when the reader leaves.
+ */
+export function spawnOutput(command: string, args: readonly string[]) {
+  spawned++;
+  const child = spawn(command, args, { env: BASE_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (d: string) => {
+    stderr = (stderr + d).slice(-4096);
+  });
+  const done = new Promise<{ code: number | null; stderr: string }>((resolve) => {
+    child.on('close', (code) => resolve({ code, stderr }));
+    child.on('error', (e) => resolve({ code: null, stderr: e.message }));
+  });
+  return {
+    stdout: child.stdout,
+    done,
+    kill() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+    },
+  };
+}

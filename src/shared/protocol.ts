@@ -44,6 +44,7 @@ export const HELPER_VERBS = {
   backup: { args: ['name', 'id'], stdin: null },
   'restore-backup': { args: ['name', 'id'], stdin: null },
   'delete-backup': { args: ['name', 'id'], stdin: null },
+  'read-backup': { args: ['name', 'id'], stdin: null },
   'install-bundle': { args: ['name'], stdin: 'bundle-zip' },
   'revert-bundle': { args: ['name'], stdin: null },
   'trial-release': { args: ['name', 'version'], stdin: null },

@@ -58,6 +58,14 @@ export interface AppLayout {
   data_dir: string;
 }
 
+/** The directories of an app's layout, from the daemon's config or the helper's (both hold them). */
+export const layoutOf = (c: AppLayout): AppLayout => ({
+  apps_dir: c.apps_dir,
+  releases_dir: c.releases_dir,
+  env_dir: c.env_dir,
+  data_dir: c.data_dir,
+});
+
 /** Sleep when idle: after `after_seconds` without a connection; the app listens on `app_port` behind a proxy. */
 export interface SleepSettings {
   after_seconds: number;
@@ -83,7 +91,6 @@ export interface SiteSettings {
   sleep?: boolean;
 }
 
-export { socketUnitOf, wakeUnitOf };
 export const envFileOf = (l: AppLayout, name: string) => path.join(l.env_dir, `${name}.env`);
 export const releaseBinOf = (l: AppLayout, version: string) => path.join(l.releases_dir, version, 'pocketbase');
 

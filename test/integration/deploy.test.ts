@@ -111,7 +111,11 @@ test('upgrade across 0.23: snapshot, switch, health gate; PocketBase migrates th
 test('an upgrade whose health gate fails rolls back by itself; data unchanged', async () => {
   // trial: false here and below: these are about the live gate, which the trial (issue #26) would keep this release from.
   const before = await notes();
-  const d = await deployment('/api/apps/shop/upgrade', { version: STANDIN.unhealthy, trial: false });
+  const d = await deployment('/api/apps/shop/upgrade', {
+    version: STANDIN.unhealthy,
+    trial: false,
+    allow_downgrade: true,
+  });
   assert.equal(d.status, 'rolled_back');
   assert.match(d.error, /step wait_health failed/);
   assert.equal(await runningVersion(), PB_PREV);
@@ -302,7 +306,11 @@ test('scheduled backups run from the app setting and keep only backup_keep', asy
 });
 
 test('cancel: a running upgrade stops at its next safe point and rolls back', async () => {
-  const r = await h.api('POST', '/api/apps/shop/upgrade', { version: STANDIN.unhealthy, trial: false });
+  const r = await h.api('POST', '/api/apps/shop/upgrade', {
+    version: STANDIN.unhealthy,
+    trial: false,
+    allow_downgrade: true,
+  });
   await h.waitStep(r.body.deployment_id, 'wait_health');
   const c = await h.api('POST', `/api/deployments/${r.body.deployment_id}/cancel`);
   assert.equal(c.status, 202);
@@ -390,7 +398,11 @@ async function killDaemonDuring(id: number, step: string) {
 test("crash safety: SIGKILL of the daemon in an upgrade's health gate rolls back on restart; data unchanged", async () => {
   await addNote('before-crash');
   const before = await notes();
-  const r = await h.api('POST', '/api/apps/shop/upgrade', { version: STANDIN.unhealthy, trial: false });
+  const r = await h.api('POST', '/api/apps/shop/upgrade', {
+    version: STANDIN.unhealthy,
+    trial: false,
+    allow_downgrade: true,
+  });
   await killDaemonDuring(r.body.deployment_id, 'wait_health');
   const d = await h.waitDeployment(r.body.deployment_id);
   assert.equal(d.status, 'rolled_back', JSON.stringify(d));
@@ -406,7 +418,7 @@ test('crash safety: SIGKILL in the health gate of an upgrade that turns healthy 
   // The bundle's hooks make PocketBase start slowly when asked to (test/support/pb-app.ts).
   await h.api('PUT', '/api/apps/shop/env', { env: { ...env, PB_TEST_START_DELAY_MS: '4000' } });
   // Down within the 0.23+ line, which PocketBase reads both ways.
-  const r = await h.api('POST', '/api/apps/shop/upgrade', { version: PB_PREV });
+  const r = await h.api('POST', '/api/apps/shop/upgrade', { version: PB_PREV, allow_downgrade: true });
   await killDaemonDuring(r.body.deployment_id, 'wait_health');
   const d = await h.waitDeployment(r.body.deployment_id);
   assert.equal(d.status, 'success', JSON.stringify(d));

@@ -117,7 +117,7 @@ test('SIGKILL at each step of an upgrade: finished or rolled back, data kept, ho
   for (const step of pick(steps)) {
     // Back and forth within the 0.23+ line, which PocketBase reads both ways.
     const version = (await h.api('GET', '/api/apps/keeper')).body.version === PB_PREV ? PB_LATEST : PB_PREV;
-    const r = await h.api('POST', '/api/apps/keeper/upgrade', { version });
+    const r = await h.api('POST', '/api/apps/keeper/upgrade', { version, allow_downgrade: true });
     assert.equal(r.status, 202, JSON.stringify(r.body));
     const d = await killDaemonAt(r.body.deployment_id, step);
     assert.ok(
@@ -250,7 +250,11 @@ test("Caddy's main config broken by hand: the new site is refused, the others ke
 
 test('an app that crash-loops: its upgrade rolls back at once; a create of it is undone', async () => {
   const t0 = Date.now();
-  const r = await h.api('POST', '/api/apps/keeper/upgrade', { version: STANDIN.crash, trial: false });
+  const r = await h.api('POST', '/api/apps/keeper/upgrade', {
+    version: STANDIN.crash,
+    trial: false,
+    allow_downgrade: true,
+  });
   const d = await h.waitDeployment(r.body.deployment_id);
   assert.equal(d.status, 'rolled_back');
   assert.match(d.error, /APP_CRASHED|exits at start/);
@@ -281,7 +285,7 @@ test('the release source down or serving garbage: clear errors, nothing changed'
   } finally {
     h.mirror.setDown(false);
   }
-  const g = await h.api('POST', '/api/apps/keeper/upgrade', { version: '0.29.96' });
+  const g = await h.api('POST', '/api/apps/keeper/upgrade', { version: '0.29.96', allow_downgrade: true });
   const d = await h.waitDeployment(g.body.deployment_id);
   assert.equal(d.status, 'rolled_back');
   assert.match(d.error, /fetch_release failed/);

@@ -599,7 +599,7 @@ async function deleteApp(name: string, purge: boolean) {
   return h.waitDeployment(r.body.deployment_id);
 }
 
-test("app seat and deploy token: an rc file the app plants is never read; a backup runs in the app's own sandbox", async () => {
+test("app seat and a manage token (backups need manage since #31): an rc file the app plants is never read; a backup runs in the app's own sandbox", async () => {
   // Finding 1: sqlite3 ran as the app's user outside its sandbox and read ~/.sqliterc from the app's directory.
   const dir = `${APPS}/seed`;
   const rc = `.shell id > ${dir}/escaped; ls /var/lib/pocketd-apps /etc/pocketd > ${dir}/listing 2>&1\\n`;
@@ -609,7 +609,7 @@ test("app seat and deploy token: an rc file the app plants is never read; a back
     `printf '${rc}' > ${dir}/.sqliterc && cp ${dir}/.sqliterc ${dir}/pb_data/.sqliterc`,
   );
   assert.equal(planted.code, 0, planted.stderr);
-  const t = (await h.api('POST', '/api/tokens', { name: 'ci-seed', scope: 'app:seed:deploy' })).body.token as string;
+  const t = (await h.api('POST', '/api/tokens', { name: 'ci-seed', scope: 'app:seed:manage' })).body.token as string;
   const b = await h.api('POST', '/api/apps/seed/backups', undefined, t);
   assert.equal(b.status, 201, JSON.stringify(b.body));
   assert.equal(b.body.status, 'ready', JSON.stringify(b.body));
@@ -703,10 +703,10 @@ for (const purge of [true, false]) {
   });
 }
 
-test("deploy token: an app's tokens and history die with it; a new app of the same name inherits none of them", async () => {
+test("app-scoped (manage) token: an app's tokens and history die with it; a new app of the same name inherits none of them", async () => {
   // Finding 5: scopes were by name; the old app's deploy token read, uploaded to and deployed the new app.
   await createApp('reborn');
-  const t = (await h.api('POST', '/api/tokens', { name: 'ci-reborn', scope: 'app:reborn:deploy' })).body
+  const t = (await h.api('POST', '/api/tokens', { name: 'ci-reborn', scope: 'app:reborn:manage' })).body
     .token as string;
   assert.equal((await h.api('GET', '/api/apps/reborn', undefined, t)).status, 200);
   assert.equal((await h.api('POST', '/api/apps/reborn/backups', undefined, t)).status, 201);

@@ -59,7 +59,7 @@ test("two upgrades sent back to back both run, in order; the app ends on the sec
   // The newest 0.22 (PyPI's build, linked against glibc) under the unit's sandbox, then up across 0.23.
   assert.equal((await h.waitDeployment(await created('second', { pocketbase_version: PB_022 }))).status, 'success');
   // Forward only across 0.23: PocketBase 0.22 cannot read what 0.23+ made of its data.
-  const a = await h.api('POST', '/api/apps/second/upgrade', { version: PB_PREV });
+  const a = await h.api('POST', '/api/apps/second/upgrade', { version: PB_PREV, allow_downgrade: true });
   const b = await h.api('POST', '/api/apps/second/upgrade', { version: PB_LATEST });
   assert.deepEqual([a.status, b.status], [202, 202]);
   assert.deepEqual([a.body.position, b.body.position], [0, 1]);
@@ -73,7 +73,7 @@ test("two upgrades sent back to back both run, in order; the app ends on the sec
 test('a queue at its bound answers 429 naming the limit; cancel ends a queued operation at once', async () => {
   const running = await h.api('POST', '/api/apps/second/restart');
   assert.equal(running.status, 200, 'nothing ahead: it ran');
-  const first = await h.api('POST', '/api/apps/second/upgrade', { version: PB_PREV });
+  const first = await h.api('POST', '/api/apps/second/upgrade', { version: PB_PREV, allow_downgrade: true });
   const waiting = [];
   for (let i = 0; i < 3; i++) waiting.push(await h.api('POST', '/api/apps/second/restart'));
   assert.deepEqual(
@@ -114,7 +114,7 @@ test('a deploy that supersedes ends the deploys still waiting: two quick pushes 
 
 test('a delete ends what waits and takes its turn after what runs', async () => {
   assert.equal((await h.waitDeployment(await created('fourth'))).status, 'success');
-  const upgrade = await h.api('POST', '/api/apps/fourth/upgrade', { version: PB_PREV });
+  const upgrade = await h.api('POST', '/api/apps/fourth/upgrade', { version: PB_PREV, allow_downgrade: true });
   const restart = await h.api('POST', '/api/apps/fourth/restart');
   assert.equal(restart.status, 202);
   const del = await h.api('DELETE', '/api/apps/fourth?purge=true');

@@ -38,7 +38,7 @@ async function oldApp(
 }
 
 async function upgrade(name: string, version: string) {
-  const r = await h.api('POST', `/api/apps/${name}/upgrade`, { version });
+  const r = await h.api('POST', `/api/apps/${name}/upgrade`, { version, allow_downgrade: true });
   assert.equal(r.status, 202, JSON.stringify(r.body));
   return h.waitDeployment(r.body.deployment_id, 10 * 60_000);
 }

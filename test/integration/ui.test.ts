@@ -264,10 +264,11 @@ test('the apps table shows live state, health and sparklines; restart from the a
     assert.ok(Math.abs(shown - lastMem) <= lastMem * 0.06, `chart says ${caption}, last sample ${lastMem}`);
   }
   assert.equal(await page.getByRole('button', { name: '24 h' }).getAttribute('aria-pressed'), 'true');
-  await page.getByRole('link', { name: /Open PocketBase admin \(webapp\.test\/_\/\)/ }).waitFor();
+  // The scheme and port Caddy really serves (plain HTTP on the sandbox's port), not a dead https:// link.
+  await page.getByRole('link', { name: /Open PocketBase admin \(webapp\.test:\d+\/_\/\)/ }).waitFor();
   assert.equal(
     await page.getByRole('link', { name: /Open PocketBase admin/ }).getAttribute('href'),
-    'https://webapp.test/_/',
+    `http://webapp.test:${h.sbx.caddy.httpPort}/_/`,
   );
   await auditPage('04-app-overview', () => page.locator('.chart canvas').first().waitFor());
 });
@@ -423,8 +424,13 @@ test('alerts page: add a webhook channel (its secret shown once), a rule, and se
       .fill(`http://127.0.0.1:${(receiver.address() as import('node:net').AddressInfo).port}/hook`);
     await page.getByRole('button', { name: 'Add channel' }).click();
     await page.getByText(/Signing secret, shown once/).waitFor();
+    // The channel came with its default rules: it is not silent until a rule is made.
+    await page.getByText('app_down, deployment_failed, backup_failed, disk_low for every app to').waitFor();
     await page.getByRole('button', { name: 'Add rule' }).click();
-    await page.getByText('app_down for every app to').waitFor();
+    await page
+      .locator('li')
+      .filter({ hasText: /^app_down for every app to/ })
+      .waitFor();
     await page.getByRole('button', { name: 'Send a test' }).click();
     await page.getByText('A test message went to ops-hook.').waitFor();
     assert.equal(hits.length, 1);
@@ -487,7 +493,7 @@ test('deploy, backups and env tabs: upload a bundle with progress and deploy it,
   assert.equal(served.body, '<h1>from the dashboard</h1>');
   await shot('10-deploy');
   await page.getByRole('button', { name: 'Done' }).click();
-  // Upgrade from the picker: afterwards the picker is empty and Upgrade is off until a new choice.
+  // Upgrade from the picker: afterwards the picker shows the version now run and Upgrade is off until a new choice.
   const before = (await h.api('GET', '/api/apps/webapp')).body.version;
   // Within the 0.23+ line, which PocketBase reads both ways.
   const target = before === PB_LATEST ? PB_PREV : PB_LATEST;
@@ -503,14 +509,21 @@ test('deploy, backups and env tabs: upload a bundle with progress and deploy it,
   await page.getByText(/Release notes of 1 release between/).click();
   const newer = before === PB_LATEST ? PB_LATEST : target;
   await page.getByLabel(`Notes of ${newer}`).getByText(`pocketd-test-marker-${newer}`).waitFor();
-  await page.getByRole('button', { name: 'Upgrade' }).click();
+  if (target === PB_PREV) {
+    // An older release is a downgrade: said so, and sent (allow_downgrade) only once ticked.
+    await page.getByRole('alert').filter({ hasText: 'this is a downgrade' }).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Downgrade' }).isDisabled(), true);
+    await page.getByLabel('Downgrade anyway').check();
+    await page.getByRole('button', { name: 'Downgrade' }).click();
+  } else await page.getByRole('button', { name: 'Upgrade' }).click();
   await page
     .locator('.deployment > .row')
     .filter({ hasText: 'upgrade' })
     .getByText('success')
     .waitFor({ timeout: 60_000 });
   await page.getByText(`Now on ${target}.`).waitFor();
-  assert.equal(await page.getByLabel('Version').inputValue(), '');
+  assert.equal(await page.getByLabel('Version').inputValue(), target, 'the picker is not blank after an upgrade');
+  assert.match(await page.getByLabel('Version').locator('option:checked').innerText(), /\(current\)/);
   assert.equal(await page.getByRole('button', { name: 'Upgrade' }).isDisabled(), true);
   // Rollback rows say where they return to, with a choice of the data.
   const rollback = page.locator('li').filter({ hasText: /^#\d+ deploy: PocketBase [\d.]+, bundle #1/ });
@@ -548,9 +561,21 @@ test('deploy, backups and env tabs: upload a bundle with progress and deploy it,
   await page.getByLabel('Key').last().fill('9LIVES');
   await page.getByText('9LIVES: keys must be letters, digits and _, not starting with a digit').waitFor();
   await page.getByText('Unsaved changes').waitFor();
-  page.once('dialog', (d) => void d.dismiss());
+  // Asked in the page (no native confirm()): Stay keeps the editor.
+  const native: string[] = [];
+  const onDialog = (d: import('playwright-core').Dialog) => {
+    native.push(d.type());
+    void d.dismiss();
+  };
+  page.on('dialog', onDialog);
   await page.getByRole('link', { name: 'overview' }).click();
-  await page.waitForTimeout(200);
+  const leave = page.getByRole('alertdialog', { name: 'Unsaved changes' });
+  await leave.waitFor();
+  await auditPage('17-env-leave', () => leave.waitFor());
+  await leave.getByRole('button', { name: 'Stay' }).click();
+  await leave.waitFor({ state: 'detached' });
+  page.off('dialog', onDialog);
+  assert.deepEqual(native, [], 'no native dialog');
   assert.match(page.url(), /#\/apps\/webapp\/env$/, 'still on the env tab after saying no');
   await page.getByRole('button', { name: 'Remove 9LIVES' }).click();
   await page.getByText('Unsaved changes').waitFor({ state: 'detached' });
@@ -605,7 +630,11 @@ test('the app page shows its queue: what runs now, what waits, with Cancel; a du
   const regions = page.getByRole('region', { name: 'Queue', exact: true });
   assert.equal(await regions.count(), 0, `no queue while nothing runs: ${await regions.allInnerTexts()}`);
   // An upgrade whose health gate keeps waiting (the stand-in release that answers 500), and a restart behind it.
-  const up = await h.api('POST', '/api/apps/webapp/upgrade', { version: STANDIN.unhealthy, trial: false });
+  const up = await h.api('POST', '/api/apps/webapp/upgrade', {
+    version: STANDIN.unhealthy,
+    trial: false,
+    allow_downgrade: true,
+  });
   assert.equal(up.status, 202);
   const rs = await h.api('POST', '/api/apps/webapp/restart');
   assert.equal(rs.status, 202);

@@ -172,8 +172,9 @@ export async function inProcess(opts: { portRange?: string; stepPauseMs?: number
         sub: u.sub_state,
       })),
     source: () => 'systemctl' as const,
+    exitOf: async () => null,
   } as unknown as Systemd;
-  const journal = { tail: async () => [] } as unknown as Journal;
+  const journal = { tail: async () => [], read: async () => [] } as unknown as Journal;
   const deployments = createDeployments(db, events, log, { stepPauseMs: opts.stepPauseMs, queueMax: opts.queueMax });
   const deps: AppDeps = {
     config,

@@ -48,6 +48,7 @@ export async function setupPocketdHost(
       health_timeout_seconds: '15',
       port_range: '21000-21999',
       caddy_https_port: String(sbx.caddy.httpsPort),
+      caddy_http_port: String(sbx.caddy.httpPort),
       ...opts.settings,
     };
     const args = Object.entries(settings).flatMap(([k, v]) => ['--set', `${k}=${v}`]);

@@ -18,7 +18,27 @@ test('--help and --version', () => {
   const h = cli(['--help']);
   assert.equal(h.code, 0);
   assert.match(h.stdout, /pocketd serve/);
-  assert.match(h.stdout, /token create/);
+  for (const c of [
+    'status',
+    'apps list',
+    'apps show',
+    'apps create',
+    'apps start|stop|restart',
+    'apps delete',
+    'deploy <app> <zip>',
+    'upgrade <app> <version>',
+    'logs <app> \\[-f\\]',
+    'backups list|create',
+    'backups restore',
+    'backups download',
+    'tokens list',
+    'tokens create',
+    'tokens revoke',
+    'admin create',
+    'admin passwd',
+    '--json',
+  ])
+    assert.match(h.stdout, new RegExp(c), c);
   const v = cli(['--version']);
   assert.equal(v.code, 0);
   assert.match(v.stdout, /^pocketd \d+\.\d+\.\d+\n$/);

@@ -57,7 +57,7 @@ test('steps run in order; a failure skips the rest and undoes the done ones in r
   const recorded: string[] = [];
   const r = await runSteps(1, [step('a', trail), step('b', trail), step('c', trail, true), step('d', trail)], {
     record: async (i, p) => {
-      recorded.push(`${i}:${p.status}`);
+      recorded.push(p.undo ? `${i}:undo ${p.undo}` : `${i}:${p.status}`);
     },
     cancelledBy: () => null,
     onFailure: 'rolled_back',
@@ -74,6 +74,9 @@ test('steps run in order; a failure skips the rest and undoes the done ones in r
     '2:running',
     '2:failed',
     '3:skipped',
+    // Each undo is recorded on its step: what a failed deployment shows it went back through.
+    '1:undo undone',
+    '0:undo undone',
   ]);
 });
 

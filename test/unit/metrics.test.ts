@@ -28,6 +28,7 @@ test('Prometheus text: HELP and TYPE before samples, labels escaped, absent valu
     bundle: null,
     backup_schedule: null,
     backup_keep: 7,
+    health_path: '/api/health',
     sleep_after: null,
     status: 'ready',
     desired_state: 'running',

@@ -125,6 +125,17 @@ export async function stream(
   }
 }
 
+/** A file the API sends (a backup's tar), saved under `filename`; the bearer token goes in the header, never the URL. */
+export async function download(path: string, filename: string): Promise<void> {
+  const res = await fetch(path, { headers: headers(false) });
+  if (!res.ok) throw await failure(res);
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(await res.blob());
+  a.download = filename;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 60_000);
+}
+
 /** A multipart upload with progress (fetch cannot report upload progress). */
 export function upload<T>(path: string, form: FormData, onProgress: (fraction: number) => void): Promise<T> {
   return new Promise((resolve, reject) => {

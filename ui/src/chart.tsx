@@ -13,12 +13,15 @@ export function TimeChart({
   values,
   format,
   max,
+  span,
 }: {
   title: string;
   times: number[];
   values: Array<number | null>;
   format: (v: number) => string;
   max?: number;
+  /** The time range shown (ms), whatever the samples cover: one sample is a point in the last hour, not a year. */
+  span?: readonly [number, number];
 }) {
   const box = useRef<HTMLDivElement>(null);
   const last = [...values].reverse().find((v) => v !== null) ?? null;
@@ -35,7 +38,10 @@ export function TimeChart({
       {
         width: Math.max(200, el.clientWidth),
         height: 150,
-        scales: { x: { time: true }, y: { range: (_u, _min, hi) => [0, Math.max(max ?? 0, hi || 1) * 1.15] } },
+        scales: {
+          x: span ? { time: true, range: () => [span[0] / 1000, span[1] / 1000] } : { time: true },
+          y: { range: (_u, _min, hi) => [0, Math.max(max ?? 0, hi || 1) * 1.15] },
+        },
         series: [
           { value: (_u, t) => (t === null ? '—' : new Date(t * 1000).toLocaleString()) },
           // One sample is a point: a line needs two.
@@ -57,6 +63,15 @@ export function TimeChart({
           },
         ],
         legend: { show: true, live: true },
+        // What the axis spans as drawn, for a reader (and a test) that cannot read the canvas.
+        hooks: {
+          draw: [
+            (u) => {
+              el.dataset.from = String((u.scales.x?.min ?? 0) * 1000);
+              el.dataset.to = String((u.scales.x?.max ?? 0) * 1000);
+            },
+          ],
+        },
         cursor: { drag: { x: false, y: false } },
       },
       [times.map((t) => t / 1000), values],
@@ -68,7 +83,7 @@ export function TimeChart({
       resize.disconnect();
       plot.destroy();
     };
-  }, [times.length, times[0], times.at(-1), values.at(-1), title]);
+  }, [times.length, times[0], times.at(-1), values.at(-1), title, span?.[0]]);
   return (
     <figure class="chart">
       <figcaption>

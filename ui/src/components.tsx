@@ -85,45 +85,7 @@ export function ErrorNote({ error }: { error: unknown }) {
   );
 }
 
-/** A button that asks once more inline before it acts (no native confirm()). */
-export function ConfirmButton({
-  label,
-  question,
-  onConfirm,
-  disabled,
-  danger,
-}: {
-  label: string;
-  question: string;
-  onConfirm: () => void;
-  disabled?: boolean;
-  danger?: boolean;
-}) {
-  const [asking, setAsking] = useState(false);
-  if (!asking)
-    return (
-      <button class={`small${danger ? ' danger' : ''}`} disabled={disabled} onClick={() => setAsking(true)}>
-        {label}
-      </button>
-    );
-  return (
-    <span class="confirm" role="group" aria-label={question}>
-      <span>{question}</span>
-      <button
-        class={`small${danger ? ' danger' : ''}`}
-        onClick={() => {
-          setAsking(false);
-          onConfirm();
-        }}
-      >
-        Yes, {label.toLowerCase()}
-      </button>
-      <button class="small" onClick={() => setAsking(false)}>
-        No
-      </button>
-    </span>
-  );
-}
+export { ConfirmButton } from './confirm.js';
 
 export const Empty = ({ children }: { children: ComponentChildren }) => <p class="empty">{children}</p>;
 
@@ -303,13 +265,17 @@ export function Table({
 /** A picker's options for PocketBase releases, each saying whether it is the latest or a prerelease. */
 export const ReleaseOptions = ({
   releases,
+  current,
 }: {
   releases: Array<Pick<Release, 'version' | 'latest' | 'prerelease'>>;
+  /** The version the app runs now, said so in its option. */
+  current?: string;
 }) => (
   <>
     {releases.map((r) => (
       <option key={r.version} value={r.version}>
         {r.version}
+        {r.version === current ? ' (current)' : ''}
         {r.latest ? ' (latest)' : ''}
         {r.prerelease ? ' (prerelease)' : ''}
       </option>

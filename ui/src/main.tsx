@@ -12,6 +12,8 @@ import { Host } from './pages/host.js';
 import { Tokens } from './pages/tokens.js';
 import { Docs } from './pages/docs.js';
 import { Alerts } from './pages/alerts.js';
+import { DeploymentPage } from './pages/deployment.js';
+import { MeContext, type Me } from './me.js';
 
 function Shell() {
   const [signedIn, setSignedIn] = useState(session.get() !== null);
@@ -42,7 +44,9 @@ function Shell() {
   };
   const [page = 'apps', arg = '', tab = 'overview'] = route;
   // A token for one app sees that app only: its Apps page is that app.
-  const onlyApp = me && /^app:([a-z0-9-]+):/.exec(me.scope)?.[1];
+  const onlyApp = me?.app ?? null;
+  // Pages a token's scope cannot use are not offered (the API would only answer 403).
+  const host = me?.can.includes('host') ?? false;
   const who = !me ? '' : me.kind === 'session' ? (me.email ?? me.name) : `token:${me.name} (${me.scope})`;
   const link = (href: string, label: string) => (
     <a href={`#/${href}`} aria-current={page === href ? 'page' : undefined}>
@@ -56,11 +60,11 @@ function Shell() {
           pocketd
         </a>
         <nav aria-label="Main">
-          {link('apps', 'Apps')}
-          {link('host', 'Host')}
-          {link('tokens', 'Tokens')}
-          {link('alerts', 'Alerts')}
-          {link('audit', 'Audit')}
+          {link('apps', onlyApp ?? 'Apps')}
+          {host ? link('host', 'Host') : null}
+          {host ? link('tokens', 'Tokens') : null}
+          {host ? link('alerts', 'Alerts') : null}
+          {host ? link('audit', 'Audit') : null}
           {link('docs', 'API')}
         </nav>
         <span class="who">{who}</span>
@@ -69,6 +73,15 @@ function Shell() {
           Sign out
         </button>
       </header>
+      <MeContext.Provider value={me}>{pageOf(page, arg, tab, onlyApp)}</MeContext.Provider>
+    </>
+  );
+}
+
+/** The page a route names; `onlyApp` is the app of an app-scoped token. */
+function pageOf(page: string, arg: string, tab: string, onlyApp: string | null) {
+  return (
+    <>
       {page === 'new' ? (
         <CreateApp />
       ) : page === 'apps' && arg ? (
@@ -87,18 +100,13 @@ function Shell() {
         <Docs />
       ) : page === 'alerts' ? (
         <Alerts />
+      ) : page === 'deployments' && /^\d+$/.test(arg) ? (
+        <DeploymentPage id={Number(arg)} />
       ) : (
         <NotFound />
       )}
     </>
   );
-}
-
-interface Me {
-  name: string;
-  email: string | null;
-  scope: string;
-  kind: string;
 }
 
 const THEME = 'pocketd.theme';

@@ -104,10 +104,11 @@ export function registerAppRoutes(
   apps: Apps,
   ops: AppOps,
   certificatesOf: (app: { name: string; domains: string[] }) => CertificateFacts[] = () => [],
+  adminUrlOf: (app: { name: string; domains: string[] }) => string | null = () => null,
 ) {
   const detail = async (name: string, opts?: { maskAll: boolean }) => {
     const view = await apps.get(name, opts);
-    return { ...view, certificates: certificatesOf(view) };
+    return { ...view, certificates: certificatesOf(view), admin_url: adminUrlOf(view) };
   };
   app.openapi(createApp, async (c) => {
     const p = authorize(c, { kind: 'admin' });
@@ -126,16 +127,16 @@ export function registerAppRoutes(
     return c.json(await detail(name, { maskAll: p.scope !== 'admin' }), 200);
   });
   app.openapi(patchApp, async (c) => {
-    const p = authorize(c, { kind: 'admin' });
     const { name } = c.req.valid('param');
+    const p = authorize(c, { kind: 'app', app: name, level: 'manage' });
     const r = await ops.configure(name, c.req.valid('json'), actorName(p));
     if ('queued' in r) return c.json(r.queued, 202);
     return c.json({ ...r.done, app: await detail(name) }, 200);
   });
   for (const action of ['start', 'stop', 'restart'] as const) {
     app.openapi(controlRoute(action), async (c) => {
-      const p = authorize(c, { kind: 'admin' });
       const { name } = c.req.valid('param');
+      const p = authorize(c, { kind: 'app', app: name, level: 'manage' });
       const r = await ops.control(name, action, actorName(p));
       if ('queued' in r) return c.json(r.queued, 202);
       return c.json(await detail(name), 200);
@@ -149,8 +150,8 @@ export function registerAppRoutes(
     return c.json({ ...r.done, app: await detail(name) }, 200);
   });
   app.openapi(setSuperuser, async (c) => {
-    const p = authorize(c, { kind: 'admin' });
     const { name } = c.req.valid('param');
+    const p = authorize(c, { kind: 'app', app: name, level: 'manage' });
     const r = await ops.setSuperuser(name, c.req.valid('json'), actorName(p));
     if ('queued' in r) return c.json(r.queued, 202);
     return c.json(r.done, 200);

@@ -1,6 +1,7 @@
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { AuthService } from '../../core/auth/auth.js';
+import { abilitiesOf } from '../../core/abilities.js';
 import { addressKey } from '../middleware/client-address.js';
 import { principalOf, type ApiEnv } from '../context.js';
 import { commonErrors, errors, json, jsonBody } from '../../contract/common.js';
@@ -58,6 +59,6 @@ export function registerAuthRoutes(
   });
   app.openapi(me, (c) => {
     const p = principalOf(c);
-    return c.json({ name: p.name, email: p.email, scope: p.scope, kind: p.kind }, 200);
+    return c.json({ name: p.name, email: p.email, scope: p.scope, kind: p.kind, ...abilitiesOf(p.scope) }, 200);
   });
 }

@@ -49,7 +49,7 @@ const deleteBackup = createRoute({
 export function registerBackupRoutes(app: OpenAPIHono<ApiEnv>, deps: { backups: Backups; changes: Changes }) {
   app.openapi(createBackup, async (c) => {
     const { name } = c.req.valid('param');
-    const p = authorize(c, { kind: 'app', app: name, level: 'deploy' });
+    const p = authorize(c, { kind: 'app', app: name, level: 'manage' });
     const r = await deps.backups.manual(name, actorName(p));
     if ('queued' in r) return c.json(r.queued, 202);
     return c.json(r.done, 201);
@@ -61,12 +61,12 @@ export function registerBackupRoutes(app: OpenAPIHono<ApiEnv>, deps: { backups: 
   });
   app.openapi(restoreBackup, async (c) => {
     const { name, id } = c.req.valid('param');
-    const p = authorize(c, { kind: 'admin' });
+    const p = authorize(c, { kind: 'app', app: name, level: 'manage' });
     return c.json(await deps.changes.restore(name, id, actorName(p)), 202);
   });
   app.openapi(deleteBackup, async (c) => {
     const { name, id } = c.req.valid('param');
-    authorize(c, { kind: 'admin' });
+    authorize(c, { kind: 'app', app: name, level: 'manage' });
     await deps.backups.remove(name, id);
     return c.body(null, 204);
   });

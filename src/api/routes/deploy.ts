@@ -35,6 +35,10 @@ const upgradeRoute = started(
         .describe(
           "Boot the new release on a throwaway copy of the app's data and files first; only a healthy trial switches the app, a failed one leaves it untouched",
         ),
+      allow_downgrade: z
+        .boolean()
+        .default(false)
+        .describe('A version older than the one the app runs is refused (422 DOWNGRADE) unless this is true'),
     })
     .strict()
     .openapi('Upgrade'),
@@ -111,9 +115,9 @@ const downloadBundle = createRoute({
 export function registerDeployRoutes(app: OpenAPIHono<ApiEnv>, deps: { changes: Changes; bundles: Bundles }) {
   app.openapi(upgradeRoute, async (c) => {
     const { name } = c.req.valid('param');
-    const p = authorize(c, { kind: 'app', app: name, level: 'deploy' });
+    const p = authorize(c, { kind: 'app', app: name, level: 'manage' });
     const body = c.req.valid('json');
-    return c.json(await deps.changes.upgrade(name, body.version, actorName(p), body.trial), 202);
+    return c.json(await deps.changes.upgrade(name, body.version, actorName(p), body.trial, body.allow_downgrade), 202);
   });
   app.openapi(deployRoute, async (c) => {
     const { name } = c.req.valid('param');
@@ -123,7 +127,7 @@ export function registerDeployRoutes(app: OpenAPIHono<ApiEnv>, deps: { changes: 
   });
   app.openapi(rollbackRoute, async (c) => {
     const { name } = c.req.valid('param');
-    const p = authorize(c, { kind: 'app', app: name, level: 'deploy' });
+    const p = authorize(c, { kind: 'app', app: name, level: 'manage' });
     const body = c.req.valid('json');
     return c.json(await deps.changes.rollback(name, body.deployment_id, body.data, actorName(p)), 202);
   });

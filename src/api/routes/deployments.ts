@@ -5,6 +5,7 @@ import { notFound } from '../../shared/errors.js';
 import { actorName, authorize, type ApiContext, type ApiEnv } from '../context.js';
 import { commonErrors, errors, json } from '../../contract/common.js';
 import { STATUSES, Summary, Deployment } from '../../contract/deployments.js';
+import type { AppLevel } from '../../contract/scopes.js';
 
 const getRoute = createRoute({
   method: 'get',
@@ -67,18 +68,18 @@ export function registerDeploymentRoutes(app: OpenAPIHono<ApiEnv>, deployments: 
     return c.json({ days, apps: await deployments.stats(days) }, 200);
   });
   /** A deployment, for a caller allowed its app; an app's token never reaches a deleted app's of the same name. */
-  async function visible(c: ApiContext, id: number, level: 'read' | 'deploy') {
+  async function visible(c: ApiContext, id: number, level: (kind: string) => AppLevel) {
     const d = await deployments.get(id);
-    const p = authorize(c, { kind: 'app', app: d.app, level });
+    const p = authorize(c, { kind: 'app', app: d.app, level: level(d.kind) });
     if (p.scope !== 'admin' && !(await deployments.ofPresentApp(d))) throw notFound('deployment', String(id));
     return { d, p };
   }
   app.openapi(cancelRoute, async (c) => {
-    const { d, p } = await visible(c, c.req.valid('param').id, 'deploy');
+    const { d, p } = await visible(c, c.req.valid('param').id, (kind) => (kind === 'deploy' ? 'deploy' : 'manage'));
     return c.json(await deployments.cancel(d.id, actorName(p)), 202);
   });
   app.openapi(getRoute, async (c) => {
-    const { d } = await visible(c, c.req.valid('param').id, 'read');
+    const { d } = await visible(c, c.req.valid('param').id, () => 'read');
     return c.json(d, 200);
   });
   app.openapi(listRoute, async (c) => {

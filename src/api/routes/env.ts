@@ -38,12 +38,12 @@ const putEnv = createRoute({
 export function registerEnvRoutes(app: OpenAPIHono<ApiEnv>, deps: { apps: Apps; ops: AppOps }) {
   app.openapi(getEnv, async (c) => {
     const { name } = c.req.valid('param');
-    authorize(c, { kind: 'admin' });
+    authorize(c, { kind: 'app', app: name, level: 'manage' });
     return c.json(await deps.apps.getEnv(name), 200);
   });
   app.openapi(putEnv, async (c) => {
     const { name } = c.req.valid('param');
-    const p = authorize(c, { kind: 'admin' });
+    const p = authorize(c, { kind: 'app', app: name, level: 'manage' });
     const restart = ['1', 'true'].includes(c.req.valid('query').restart ?? '0');
     const r = await deps.ops.putEnv(name, c.req.valid('json').env, restart, actorName(p));
     if ('queued' in r) return c.json(r.queued, 202);

@@ -9,6 +9,7 @@ import { authorize, type ApiEnv } from '../context.js';
 import { commonErrors, errors } from '../../contract/common.js';
 import { createSseQueue } from '../sse-queue.js';
 import { when, LogEntry } from '../../contract/logs.js';
+import { prioritySchema } from '../query/log-priority.js';
 
 const logsRoute = createRoute({
   method: 'get',
@@ -22,7 +23,7 @@ const logsRoute = createRoute({
         lines: z.coerce.number().int().min(1).max(10_000).default(100),
         since: when.optional(),
         until: when.optional(),
-        priority: z.coerce.number().int().min(0).max(7).optional(),
+        priority: prioritySchema.optional(),
         q: z.string().min(1).max(200).regex(NO_CONTROL, 'must not contain control characters').optional(),
         follow: z.enum(['0', '1', 'true', 'false']).optional(),
       })

@@ -6,6 +6,7 @@ import { createOutbox, type OutboxOptions } from './outbox.js';
 import { createAlertRules, type AlertKind } from './rules.js';
 import type { Channels } from './channels.js';
 import { nowIso } from '../clock.js';
+import { createIncidentActions, dashboardLink } from './incident-actions.js';
 import type { EventBus, PocketdEvent } from '../events.js';
 
 /**
@@ -23,6 +24,8 @@ export interface AlertOptions extends OutboxOptions {
   after: number;
   remindMinutes: number;
   diskPercent: number;
+  /** The dashboard's public address: each message links to the page about it. */
+  publicUrl?: string;
   /** Directories whose free space is watched. */
   disks: Array<{ name: string; path: string }>;
 }
@@ -42,6 +45,7 @@ export function createAlerts(
   const streaks = new Map<string, { bad: number; good: number; stopped: boolean }>();
   const rules = createAlertRules(deps);
   const outbox = createOutbox(deps, opts);
+  const actions = createIncidentActions(deps);
   let diskTimer: NodeJS.Timeout | undefined;
   let hostTimer: NodeJS.Timeout | undefined;
   let unsubscribe: (() => void) | undefined;
@@ -54,6 +58,7 @@ export function createAlerts(
     detail: string | null,
     at = nowIso(),
   ): Promise<void> {
+    if (await actions.muted(i.id)) return;
     await outbox.enqueue(await rules.channelsFor(i.kind as AlertKind, i.app), i.id, {
       event,
       kind: i.kind,
@@ -62,6 +67,7 @@ export function createAlerts(
       detail,
       incident_id: i.id,
       at,
+      url: dashboardLink(opts.publicUrl, i.app),
     });
   }
 
@@ -83,7 +89,7 @@ export function createAlerts(
     const at = nowIso();
     const row = await db
       .insertInto('incidents')
-      .values({ key, kind, app, title, detail, opened_at: at })
+      .values({ key, kind, app, title, detail, opened_at: at, muted_until: await actions.inheritedMute(key) })
       .returning('id')
       .executeTakeFirstOrThrow();
     log.warn({ incident: row.id, kind, app }, title);
@@ -240,6 +246,7 @@ export function createAlerts(
       .selectFrom('incidents')
       .selectAll()
       .where('closed_at', 'is', null)
+      .where('acknowledged_at', 'is', null)
       .where('opened_at', '<=', before)
       .where((eb) => eb.or([eb('reminded_at', 'is', null), eb('reminded_at', '<=', before)]))
       .execute();
@@ -283,6 +290,8 @@ export function createAlerts(
     test: outbox.test,
     outbox: outbox.list,
     rules: rules.list,
+    acknowledge: actions.acknowledge,
+    mute: actions.mute,
     addRule: rules.add,
     removeRule: rules.remove,
     async incidents(open: boolean | undefined, limit: number) {

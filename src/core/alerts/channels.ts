@@ -34,6 +34,8 @@ export const ALERT_KINDS = [
   'host_check',
   'certificate',
   'replica',
+  'app_crashed',
+  'crash_loop',
 ] as const;
 export const alertKindsSchema = z
   .array(z.enum([...ALERT_KINDS, '*']))

@@ -99,6 +99,7 @@ export function createConfigure(deps: AppDeps, onConfigured: () => Promise<void>
             domainsChanged: input.domains !== undefined,
             backup_schedule: input.backup_schedule,
             backup_keep: input.backup_keep,
+            health_path: input.health_path,
           });
           deps.events.publish('app.configured', name);
         },

@@ -157,7 +157,7 @@ export function createCreation(deps: AppDeps, validateCreate: (input: CreateAppI
         sleep_after: null,
         wake_port: null,
       };
-      await store.insertCreating(settings);
+      await store.insertCreating(settings, input.health_path ?? null);
       const q = await deps.deployments
         .enqueue({
           app: settings.name,

@@ -7,20 +7,13 @@ import { probeHealth } from '../../host/ports.js';
 import type { Privileged } from '../../host/privileged.js';
 import { caddyRoutesSchema, type CaddyRoutes } from '../../shared/protocol.js';
 import type { Systemd, UnitDetails } from '../../host/systemd/units.js';
-import { appDirOf } from '../../shared/naming.js';
+import { appDirOf, socketUnitOf, wakeUnitOf } from '../../shared/naming.js';
 import { readIfExists } from '../../shared/files.js';
-import {
-  envFileOf,
-  siteContext,
-  socketUnitOf,
-  unitContext,
-  wakeUnitOf,
-  type AppLayout,
-  type Templates,
-} from '../../shared/templates.js';
+import { envFileOf, layoutOf, siteContext, unitContext, type Templates } from '../../shared/templates.js';
 import { sleepOf } from '../sleep/sleep-state.js';
 import type { AppSettings } from './model.js';
 import type { EventBus } from '../events.js';
+import { startFailure } from './start-failure.js';
 
 import { unitName } from '../../shared/naming.js';
 
@@ -35,14 +28,11 @@ export function createAppHost(deps: {
   systemd: Systemd;
   journal: Journal;
   events: EventBus;
+  /** The app's health path (the store's); /api/health when not given. */
+  healthPath?: (name: string) => Promise<string>;
 }) {
   const { config, templates, privileged } = deps;
-  const layout: AppLayout = {
-    apps_dir: config.apps_dir,
-    releases_dir: config.releases_dir,
-    env_dir: config.env_dir,
-    data_dir: config.data_dir,
-  };
+  const layout = layoutOf(config);
   const appDir = (name: string) => appDirOf(layout.apps_dir, name);
   const unitFile = (name: string) => path.join(config.unit_dir, unitName(name));
   const siteFile = (name: string) => path.join(config.sites_dir, `${name}.caddy`);
@@ -170,37 +160,45 @@ export function createAppHost(deps: {
     return d;
   }
 
-  /** Waits until the app answers /api/health with 200, failing fast when its process keeps dying. */
-  async function waitHealthy(name: string, port: number, stop: () => boolean = () => false): Promise<string> {
+  /**
+   * Waits until the app answers /api/health with 200, failing fast when its process keeps dying. `startedAt`
+   * is when the process now watched was started (its lines alone explain a failure); by default, now.
+   */
+  async function waitHealthy(
+    name: string,
+    port: number,
+    stop: () => boolean = () => false,
+    startedAt = Date.now(),
+  ): Promise<string> {
     const until = Date.now() + config.health_timeout_seconds * 1000;
     const t0 = Date.now();
     let last = '';
     let checks = 0;
+    const path = (await deps.healthPath?.(name)) ?? '/api/health';
     while (Date.now() < until) {
       if (stop()) return 'stopped waiting';
-      const r = await probeHealth(port, 2000);
+      const r = await probeHealth(port, 2000, path);
       if (r.status === 200) {
         // Health follows at once: the checker records it without waiting for its next round.
         deps.events.publish('app.gate_passed', name, { latency_ms: r.ms });
         return `healthy after ${((Date.now() - t0) / 1000).toFixed(1)} s`;
       }
-      last = r.status === null ? `no answer (${r.error ?? 'connection refused'})` : `/api/health answered ${r.status}`;
+      last = r.status === null ? `no answer: ${r.error ?? 'connection refused'}` : `${path} answered ${r.status}`;
       if (++checks % 4 === 0) {
         const d = await unitDetails(name);
         if (d && (d.active_state === 'failed' || d.restarts > 0 || d.sub_state === 'auto-restart')) {
-          const tail = await deps.journal.tail(unitName(name), 5);
+          const exit = await deps.systemd.exitOf(unitName(name)).catch(() => null);
           throw new PocketdError(
             'APP_CRASHED',
-            `the app exits at start (${d.active_state}/${d.sub_state}, ${d.restarts} restarts); last log lines: ${tail.join(' | ')}`,
+            `the app exits at start (${d.active_state}/${d.sub_state}, ${d.restarts} restarts${exit ? `, ${exit}` : ''}); ${await startFailure(deps.journal, unitName(name), startedAt)}`,
           );
         }
       }
       await sleep(250);
     }
-    const tail = await deps.journal.tail(unitName(name), 5);
     throw new PocketdError(
       'HEALTH_TIMEOUT',
-      `no healthy answer within ${config.health_timeout_seconds} s (${last}); last log lines: ${tail.join(' | ')}`,
+      `no healthy answer within ${config.health_timeout_seconds} s (${last}); ${await startFailure(deps.journal, unitName(name), startedAt)}`,
     );
   }
 

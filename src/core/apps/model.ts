@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { AppRow } from '../../db/schema.js';
 import { backupKeepSchema, backupScheduleSchema } from './rules.js';
 import { sleepAfterSchema } from '../sleep/sleep-after.js';
+import { healthPathSchema } from '../health-path.js';
 import {
   appNameSchema,
   cpuQuotaSchema,
@@ -25,6 +26,7 @@ export const createAppSchema = z
     memory_max: memoryMaxSchema.optional(),
     cpu_quota: cpuQuotaSchema.optional(),
     superuser: superuserSchema.optional(),
+    health_path: healthPathSchema.optional(),
   })
   .strict();
 export type CreateAppInput = z.infer<typeof createAppSchema>;
@@ -37,12 +39,13 @@ export const patchAppSchema = z
     cpu_quota: cpuQuotaSchema.nullable().optional(),
     backup_schedule: backupScheduleSchema.nullable().optional(),
     backup_keep: backupKeepSchema.optional(),
+    health_path: healthPathSchema.nullable().optional(),
     sleep_after: sleepAfterSchema.optional(),
   })
   .strict()
   .refine(
     (p) => Object.keys(p).length > 0,
-    'name at least one of domains, env, memory_max, cpu_quota, backup_schedule, backup_keep, sleep_after',
+    'name at least one of domains, env, memory_max, cpu_quota, backup_schedule, backup_keep, sleep_after, health_path',
   );
 export type PatchAppInput = z.infer<typeof patchAppSchema>;
 

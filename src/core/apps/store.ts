@@ -4,6 +4,7 @@ import type { AppRow, AppStatus } from '../../db/schema.js';
 import { PocketdError, conflict, notFound } from '../../shared/errors.js';
 import { nowIso } from '../clock.js';
 import { settingsOf, type AppSettings } from './model.js';
+import { healthPathOf } from '../health-path.js';
 
 /** An app as the store holds it: its row and its decoded settings. */
 export interface StoredApp {
@@ -17,6 +18,7 @@ export interface SavedSettings {
   domainsChanged: boolean;
   backup_schedule?: string | null;
   backup_keep?: number;
+  health_path?: string | null;
 }
 
 /**
@@ -106,7 +108,7 @@ export function appStore(db: Database) {
   const ready = () =>
     db
       .selectFrom('apps')
-      .select(['name', 'port', 'desired_state', 'backup_schedule', 'sleep_after', 'wake_port'])
+      .select(['name', 'port', 'desired_state', 'backup_schedule', 'sleep_after', 'wake_port', 'health_path'])
       .where('status', '=', 'ready')
       .orderBy('name')
       .execute();
@@ -142,7 +144,7 @@ export function appStore(db: Database) {
   }
 
   /** Records a new app as `creating`, with its domains, in one transaction. */
-  async function insertCreating(s: AppSettings): Promise<void> {
+  async function insertCreating(s: AppSettings, healthPath: string | null = null): Promise<void> {
     const now = nowIso();
     await db.transaction().execute(async (trx) => {
       await trx
@@ -158,6 +160,7 @@ export function appStore(db: Database) {
           env: JSON.stringify(s.env),
           status: 'creating',
           desired_state: 'running',
+          health_path: healthPath,
           created_at: now,
           updated_at: now,
         })
@@ -192,6 +195,7 @@ export function appStore(db: Database) {
           updated_at: nowIso(),
           ...(s.backup_schedule !== undefined ? { backup_schedule: s.backup_schedule } : {}),
           ...(s.backup_keep !== undefined ? { backup_keep: s.backup_keep } : {}),
+          ...(s.health_path !== undefined ? { health_path: s.health_path } : {}),
         })
         .where('name', '=', name)
         .execute();
@@ -220,6 +224,8 @@ export function appStore(db: Database) {
     domainOwners,
     existing,
     insertCreating,
+    /** What the gate and the checks ask the app for (its own path, or /api/health). */
+    healthPath: async (name: string): Promise<string> => healthPathOf((await find(name))?.health_path),
     saveSettings,
     setStatus: (name: string, status: AppStatus) => update(name, { status }),
     setDesired: (name: string, desired_state: 'running' | 'stopped') => update(name, { desired_state }),

@@ -6,13 +6,14 @@ import type { AppDetail as ContractDetail, AppState, AppView, Runtime } from '..
 import { unitName } from '../../shared/naming.js';
 import { maskEnv, settingsOf, type AppSettings } from './model.js';
 import { APP_UNIT_GLOB } from '../../shared/naming.js';
+import { healthPathOf } from '../health-path.js';
 
 // The shapes are the API's contract (zod, src/contract/apps.ts); what is built here must match them.
 export type { AppState, AppView, Runtime } from '../../contract/apps.js';
 /** An app with its env and config facts; the API adds what Caddy serves (certificates). */
-export type AppDetail = Omit<ContractDetail, 'certificates'>;
+export type AppDetail = Omit<ContractDetail, 'certificates' | 'admin_url'>;
 export type FileMatch = AppDetail['config_match']['unit'];
-import { socketUnitOf } from '../../shared/templates.js';
+import { socketUnitOf } from '../../shared/naming.js';
 import { formatDuration } from '../sleep/sleep-after.js';
 import { isAsleep } from '../sleep/sleep-state.js';
 
@@ -44,6 +45,7 @@ const view = (row: AppRow, domains: string[], runtime: Runtime | null, socket?: 
   bundle: row.bundle,
   backup_schedule: row.backup_schedule,
   backup_keep: row.backup_keep,
+  health_path: healthPathOf(row.health_path),
   sleep_after: row.sleep_after === null ? null : formatDuration(row.sleep_after),
   status: row.status,
   desired_state: row.desired_state,

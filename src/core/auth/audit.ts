@@ -1,19 +1,11 @@
 import type { Database } from '../../db/database.js';
-import type { AuditRow } from '../../db/schema.js';
+import type { AuditLogTable, AuditRow } from '../../db/schema.js';
 import { nowIso } from '../clock.js';
 
 export { auditFields, isAuditTarget } from './audit-fields.js';
 
-/** One request that tried to change something, as the audit log keeps it. */
-export interface AuditRecord {
-  actor: string;
-  method: string;
-  route: string;
-  target: string | null;
-  status: number;
-  request_id: string;
-  fields: string | null;
-}
+/** One request that tried to change something, as the audit log keeps it (its id and time are the store's). */
+export type AuditRecord = Omit<AuditLogTable, 'id' | 'at'>;
 
 export interface AuditQuery {
   limit: number;

@@ -4,7 +4,7 @@ import type { TokenKind, TokenRow } from '../../db/schema.js';
 import { PocketdError, fieldError, notFound } from '../../shared/errors.js';
 import { isoIn, nowIso } from '../clock.js';
 import { DUMMY_HASH, hashPassword, hashToken, newTokenSecret, verifyPassword } from './passwords.js';
-import { parseAppScope, scopeSchema } from '../../contract/scopes.js';
+import { appScopes, parseAppScope, scopeSchema } from '../../contract/scopes.js';
 import { createLoginThrottle } from './login-throttle.js';
 
 /** Who made a request, as routes and the audit log see it. */
@@ -38,6 +38,7 @@ export interface AuthOptions {
 }
 
 const DAY = 86_400_000;
+const RECHECK_MS = 10_000;
 const toInfo = (t: TokenRow): TokenInfo => ({
   id: t.id,
   name: t.name,
@@ -78,6 +79,19 @@ export function createAuthService(db: Database, opts: AuthOptions) {
       const a = await db.selectFrom('apps').select('app_id').where('name', '=', scoped.app).executeTakeFirst();
       if (!a) throw fieldError('scope', 'UNKNOWN_APP', `there is no app named ${scoped.app}`);
       appId = a.app_id;
+    }
+    // A name says which token it is (the list, the audit log, a revoke): two valid API tokens never share one.
+    if (input.kind === 'api') {
+      const same = await db
+        .selectFrom('tokens')
+        .select('id')
+        .where('name', '=', input.name)
+        .where('kind', '=', 'api')
+        .where('revoked_at', 'is', null)
+        .where('expires_at', '>', nowIso())
+        .executeTakeFirst();
+      if (same)
+        throw fieldError('name', 'NAME_TAKEN', `a token named ${input.name} exists; revoke it or pick another name`);
     }
     const secret = newTokenSecret();
     const row = await db
@@ -135,7 +149,9 @@ export function createAuthService(db: Database, opts: AuthOptions) {
   // Tokens this process has seen, by hash: an authenticated request costs no query. Revocation goes
   // through `revoke` here (sign-out included), which forgets the token at once; expiry is checked at
   // every use. Only tokens that exist are kept, so guessing secrets cannot grow it.
-  const known = new Map<string, { principal: Principal; expires_at: string; usedAt: number }>();
+  // Another process (the command line: a password reset, a local command's token) changes the store too:
+  // what is known is checked against it again after `RECHECK_MS`.
+  const known = new Map<string, { principal: Principal; expires_at: string; usedAt: number; checkedAt: number }>();
 
   /** Resolves a bearer secret to its principal, or null when unknown, expired or revoked. */
   async function authenticate(secret: string): Promise<Principal | null> {
@@ -178,8 +194,20 @@ export function createAuthService(db: Database, opts: AuthOptions) {
         },
         expires_at: row.expires_at,
         usedAt: row.last_used_at ? Date.parse(row.last_used_at) : 0,
+        checkedAt: Date.now(),
       };
       known.set(hash, entry);
+    } else if (Date.now() - entry.checkedAt >= RECHECK_MS) {
+      const row = await db
+        .selectFrom('tokens')
+        .select('revoked_at')
+        .where('id', '=', entry.principal.tokenId)
+        .executeTakeFirst();
+      if (!row || row.revoked_at !== null) {
+        known.delete(hash);
+        return null;
+      }
+      entry.checkedAt = Date.now();
     }
     if (entry.expires_at <= now) {
       known.delete(hash);
@@ -215,7 +243,7 @@ export function createAuthService(db: Database, opts: AuthOptions) {
     const r = await db
       .updateTable('tokens')
       .set({ revoked_at: nowIso() })
-      .where('scope', 'in', [`app:${app}:read`, `app:${app}:deploy`])
+      .where('scope', 'in', appScopes(app))
       .where('revoked_at', 'is', null)
       .executeTakeFirst();
     return Number(r.numUpdatedRows);
@@ -238,8 +266,33 @@ export function createAuthService(db: Database, opts: AuthOptions) {
     return issueToken({ name, scope, kind: 'api', days, userId });
   }
 
+  /** A short-lived admin session for one local command of the host's operator (pocketd's CLI), unlisted. */
+  const issueLocal = (name: string, minutes: number) =>
+    issueToken({ name, scope: 'admin', kind: 'session', days: minutes / 1440 });
+
+  /** Sets a user's password (the host's operator, from the command line): its sessions end with it. */
+  async function setPassword(email: string, password: string): Promise<void> {
+    const normalized = email.trim().toLowerCase();
+    const user = await db.selectFrom('users').select('id').where('email', '=', normalized).executeTakeFirst();
+    if (!user) throw notFound('admin', normalized);
+    await db
+      .updateTable('users')
+      .set({ password_hash: await hashPassword(password) })
+      .where('id', '=', user.id)
+      .execute();
+    await db
+      .updateTable('tokens')
+      .set({ revoked_at: nowIso() })
+      .where('user_id', '=', user.id)
+      .where('kind', '=', 'session')
+      .where('revoked_at', 'is', null)
+      .execute();
+  }
+
   return {
     createUser,
+    setPassword,
+    issueLocal,
     login,
     authenticate,
     revoke,

@@ -11,6 +11,8 @@ import {
 import type { Deployment, Plan, Queued } from '../deployments/engine.js';
 import { crossesBack, downgradeRefusal } from './upgrade-notes.js';
 import { assertNoCron } from '../sleep/cron-hooks.js';
+import { isDowngrade } from './version-order.js';
+import { appOutcome } from '../deployments/outcome.js';
 
 const nullableId = z.number().int().nullable().default(null);
 
@@ -49,23 +51,31 @@ export function createChanges(deps: ChangeDeps) {
       params,
       steps: changeSteps(deps, settings, params, () => save(app, params.to)),
       onFailure: 'rolled_back',
+      outcome: (status) => appOutcome(deps, app, status),
     };
   }
 
   const recover = (d: Deployment) => recoverChange(deps, d, (to) => save(d.app, to));
 
   deployments.register('upgrade', {
-    params: z.object({ version: z.string(), trial: z.boolean().default(true) }),
+    params: z.object({
+      version: z.string(),
+      trial: z.boolean().default(true),
+      allow_downgrade: z.boolean().default(false),
+    }),
     plan: ({ app, params }) =>
       plan(
         app,
         (cur) => {
           if (params.version === cur.version) throw new Error(`app ${app} already runs PocketBase ${params.version}`);
+          // Checked again in its turn: what ran before it may have moved the app past the version asked for.
+          if (!params.allow_downgrade && isDowngrade(cur.version, params.version))
+            throw new Error(plainDowngradeRefusal(cur.version, params.version));
           return { version: params.version, bundle: cur.bundle };
         },
         null,
         // An upgrade trial-boots its release on a copy first; a rollback returns to a release the app ran.
-        { trial: params.trial },
+        { trial: params.trial, allow_downgrade: params.allow_downgrade },
       ),
     recover,
   });
@@ -94,19 +104,33 @@ export function createChanges(deps: ChangeDeps) {
     recover,
   });
 
-  async function upgrade(app: string, version: string, actor: string, trial = true): Promise<Queued> {
+  async function upgrade(
+    app: string,
+    version: string,
+    actor: string,
+    trial = true,
+    allowDowngrade = false,
+  ): Promise<Queued> {
     const { settings } = await store.admit(app, 'working');
     // Behind other operations the version it will run is not known yet; its turn checks again.
     if (version === settings.version && !deployments.busy(app))
       throw fieldError('version', 'SAME_VERSION', `app ${app} already runs PocketBase ${version}`);
     if (!deployments.busy(app) && crossesBack(settings.version, version))
       throw fieldError('version', 'DOWNGRADE_UNSUPPORTED', downgradeRefusal(settings.version, version));
+    // Going back is never a surprise: only asked for in so many words (the same check runs again in its turn).
+    if (!allowDowngrade && isDowngrade(settings.version, version))
+      throw fieldError('version', 'DOWNGRADE', plainDowngradeRefusal(settings.version, version));
     const releases = await deps.releases.list().catch((err: unknown) => {
       throw new PocketdError('RELEASE_SOURCE_UNAVAILABLE', (err as Error).message);
     });
     if (!releases.some((r) => r.version === version))
       throw fieldError('version', 'VERSION_NOT_FOUND', `PocketBase ${version} does not exist at the release source`);
-    return deployments.enqueue({ app, kind: 'upgrade', actor, params: { version, trial } });
+    return deployments.enqueue({
+      app,
+      kind: 'upgrade',
+      actor,
+      params: { version, trial, allow_downgrade: allowDowngrade },
+    });
   }
 
   /** With `supersede`, deploys of the app still waiting end `superseded`: two quick pushes deploy the newest once. */
@@ -178,3 +202,6 @@ export function createChanges(deps: ChangeDeps) {
 }
 
 export type Changes = ReturnType<typeof createChanges>;
+
+const plainDowngradeRefusal = (from: string, to: string) =>
+  `PocketBase ${to} is older than ${from}, which the app runs; a downgrade is refused unless asked for with allow_downgrade: true (its data may not open in the older release: take a backup first)`;

@@ -9,6 +9,7 @@ import {
   type StepContext,
   type StepDef,
 } from '../deployments/engine.js';
+import { isDowngrade } from './version-order.js';
 
 /** What an app runs: a PocketBase release and, optionally, a bundle of its own code. */
 export const appReleaseSchema = z.object({ version: z.string(), bundle: z.number().int().nullable() });
@@ -50,8 +51,10 @@ export function changeSteps(
   const newRelease = p.to.version !== p.from.version;
   const newBundle = p.to.bundle !== null && p.to.bundle !== p.from.bundle;
   let snapshot: number | null = null;
+  // When the new process was started: its own log lines alone explain a failed gate.
+  let startedAt = Date.now();
   const gate = async (ctx: StepContext) => {
-    const r = await host.waitHealthy(app, settings.port, () => ctx.cancelled());
+    const r = await host.waitHealthy(app, settings.port, () => ctx.cancelled(), startedAt);
     if (ctx.cancelled()) throw new CancelledError('request');
     return r;
   };
@@ -142,6 +145,7 @@ export function changeSteps(
     {
       name: 'start',
       run: async () => {
+        startedAt = Date.now();
         await privileged.run('start', [app]);
       },
       undo: async () => {
@@ -225,7 +229,10 @@ export async function recoverChange(
 
 const describe = (p: ChangeParams): string => {
   const parts: string[] = [];
-  if (p.from.version !== p.to.version) parts.push(`PocketBase ${p.from.version} -> ${p.to.version}`);
+  if (p.from.version !== p.to.version)
+    parts.push(
+      `PocketBase ${p.from.version} -> ${p.to.version}${isDowngrade(p.from.version, p.to.version) ? ' (a DOWNGRADE to an older release)' : ''}`,
+    );
   if (p.to.bundle !== p.from.bundle) parts.push(`bundle ${p.from.bundle ?? 'none'} -> ${p.to.bundle ?? 'none'}`);
   if (p.restore_backup !== null) parts.push(`data from backup ${p.restore_backup}`);
   return parts.join('; ') || 'no change of release or bundle';

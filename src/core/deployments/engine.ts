@@ -8,6 +8,7 @@ import { nowIso } from '../clock.js';
 import { runSteps, type StepDef, type StepPatch } from './steps.js';
 import { deploymentStore, type Deployment } from './store.js';
 import type { EventBus } from '../events.js';
+import type { DeploymentOutcome } from './outcome.js';
 
 export { CancelledError, type StepContext, type StepDef } from './steps.js';
 export type { Deployment } from './store.js';
@@ -19,6 +20,8 @@ export interface Plan {
   params?: Record<string, unknown>;
   /** The status when a step fails and every undo succeeds: changes of a working app roll back, creates fail. */
   onFailure?: 'failed' | 'rolled_back';
+  /** Where the app ended, read once the steps are done (recorded with the deployment). */
+  outcome?: (status: DeploymentStatus) => Promise<DeploymentOutcome | null>;
   /** Runs after the deployment ended, whatever its status. */
   after?: (status: DeploymentStatus) => Promise<void>;
 }
@@ -134,6 +137,11 @@ export function createDeployments(
         pauseMs: opts.stepPauseMs,
         log: log.child({ app }),
       });
+      const where = await plan.outcome?.(outcome.status).catch((err: unknown) => {
+        log.warn({ err, deployment: id }, 'where the app ended could not be read');
+        return null;
+      });
+      if (where) await store.set(id, { outcome: JSON.stringify(where) });
       await finish(id, app, outcome.status, outcome.error);
       await plan
         .after?.(outcome.status)

@@ -29,7 +29,7 @@ export class CancelledError extends Error {
   }
 }
 
-export type StepPatch = Partial<Pick<StepRow, 'status' | 'message' | 'started_at' | 'finished_at'>>;
+export type StepPatch = Partial<Pick<StepRow, 'status' | 'message' | 'started_at' | 'finished_at' | 'undo'>>;
 
 export interface RunOptions {
   /** Records a step's progress (the store, and the event that says so). */
@@ -52,7 +52,7 @@ export async function runSteps(
   steps: StepDef[],
   o: RunOptions,
 ): Promise<{ status: DeploymentStatus; error: string | null }> {
-  const completed: StepDef[] = [];
+  const completed: Array<{ step: StepDef; position: number }> = [];
   const ctx: StepContext = { deployment, cancelled: () => o.cancelledBy() !== null };
   for (const [i, step] of steps.entries()) {
     if (step.skip?.()) {
@@ -66,16 +66,17 @@ export async function runSteps(
       if (by !== null) throw new CancelledError(by);
       const message = await step.run(ctx);
       await o.record(i, { status: 'success', message: message ?? null, finished_at: nowIso() });
-      completed.push(step);
+      completed.push({ step, position: i });
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
       o.log.warn({ deployment, step: step.name, err: reason }, 'deployment step failed');
       await o.record(i, { status: 'failed', message: reason.slice(0, 4000), finished_at: nowIso() });
       for (let j = i + 1; j < steps.length; j++)
         await o.record(j, { status: 'skipped', message: 'an earlier step failed' });
-      const undoErrors = await undoAll(completed.reverse(), (s, e) =>
-        o.log.error({ deployment, step: s, err: e }, 'undo failed'),
-      );
+      const undoErrors = await undoAll(completed.reverse(), async (position, undo) => {
+        await o.record(position, { undo });
+        if (undo !== 'undone') o.log.error({ deployment, step: steps[position]?.name, err: undo }, 'undo failed');
+      });
       const cancelled = err instanceof CancelledError;
       const suffix = undoErrors.length ? `; undo also failed: ${undoErrors.join('; ')}` : '';
       const what = cancelled ? `${reason} during step ${step.name}` : `step ${step.name} failed: ${reason}`;
@@ -88,15 +89,20 @@ export async function runSteps(
   return { status: 'success', error: null };
 }
 
-/** Undoes each step in the order given; every undo is tried, and the ones that failed are named. */
-async function undoAll(steps: StepDef[], onError: (step: string, err: unknown) => void): Promise<string[]> {
+/** Undoes each step in the order given; every undo is tried, each recorded, and the ones that failed are named. */
+async function undoAll(
+  steps: Array<{ step: StepDef; position: number }>,
+  record: (position: number, undo: string) => Promise<void>,
+): Promise<string[]> {
   const errors: string[] = [];
-  for (const s of steps) {
+  for (const { step, position } of steps) {
+    if (!step.undo) continue;
     try {
-      await s.undo?.();
+      await step.undo();
+      await record(position, 'undone');
     } catch (err) {
-      errors.push(`${s.name}: ${(err as Error).message}`);
-      onError(s.name, err);
+      errors.push(`${step.name}: ${(err as Error).message}`);
+      await record(position, `failed: ${(err as Error).message}`.slice(0, 2000));
     }
   }
   return errors;

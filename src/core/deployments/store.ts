@@ -5,9 +5,11 @@ import type { DeploymentRow, DeploymentStatus, StepRow } from '../../db/schema.j
 import { notFound } from '../../shared/errors.js';
 import { nowIso } from '../clock.js';
 import type { StepPatch } from './steps.js';
+import { decodeOutcome, type DeploymentOutcome } from './outcome.js';
 
-export interface Deployment extends Omit<DeploymentRow, 'params'> {
+export interface Deployment extends Omit<DeploymentRow, 'params' | 'outcome'> {
   params: Record<string, unknown>;
+  outcome: DeploymentOutcome | null;
   steps: Array<Omit<StepRow, 'deployment_id'>>;
 }
 
@@ -24,11 +26,11 @@ export function deploymentStore(db: Database) {
     if (!d) throw notFound('deployment', String(id));
     const steps = await db
       .selectFrom('deployment_steps')
-      .select(['id', 'position', 'name', 'status', 'message', 'started_at', 'finished_at'])
+      .select(['id', 'position', 'name', 'status', 'message', 'started_at', 'finished_at', 'undo'])
       .where('deployment_id', '=', id)
       .orderBy('position')
       .execute();
-    return { ...d, params: decode(d.params), steps };
+    return { ...d, params: decode(d.params), outcome: decodeOutcome(d.outcome), steps };
   }
 
   /** Whether a deployment was asked of the app that has its name now (not of a deleted one of the same name). */
@@ -115,7 +117,10 @@ export function deploymentStore(db: Database) {
     return Number(r.numUpdatedRows) === 1;
   }
 
-  const set = async (id: number, patch: Partial<Pick<DeploymentRow, 'status' | 'started_at' | 'params'>>) => {
+  const set = async (
+    id: number,
+    patch: Partial<Pick<DeploymentRow, 'status' | 'started_at' | 'params' | 'outcome'>>,
+  ) => {
     await db.updateTable('deployments').set(patch).where('id', '=', id).execute();
   };
 
@@ -172,7 +177,7 @@ export function deploymentStore(db: Database) {
     }
     if (filter.status) q = q.where('status', '=', filter.status);
     if (filter.before) q = q.where('id', '<', filter.before);
-    return (await q.execute()).map((d) => ({ ...d, params: decode(d.params) }));
+    return (await q.execute()).map((d) => ({ ...d, params: decode(d.params), outcome: decodeOutcome(d.outcome) }));
   }
 
   /** Per app over the last `days`: count, success rate, mean and p95 duration of ended deployments. */

@@ -8,8 +8,9 @@ import { probeHealth } from '../../host/ports.js';
 import type { Systemd, UnitDetails } from '../../host/systemd/units.js';
 import { cronEvery, nowIso } from '../clock.js';
 import type { EventBus } from '../events.js';
-import { socketUnitOf } from '../../shared/templates.js';
+import { socketUnitOf } from '../../shared/naming.js';
 import { isAsleep, probePortOf } from '../sleep/sleep-state.js';
+import { healthPathOf } from '../health-path.js';
 
 export interface HealthOptions {
   intervalSeconds: number;
@@ -40,7 +41,7 @@ export function createHealthChecker(
 ) {
   const { db } = deps;
   const store = appStore(db);
-  const last = new Map<string, { state: HealthState; since: string; failures: number }>();
+  const last = new Map<string, { state: HealthState; since: string; failures: number; probeFailures: number }>();
   let task: ScheduledTask | null = null;
 
   async function checkAll(): Promise<void> {
@@ -61,11 +62,12 @@ export function createHealthChecker(
           state = 'sleeping';
         } else if (d?.active_state === 'active') {
           // Behind its proxy for an app that may sleep: a check neither wakes it nor keeps it awake.
-          const r = await probeHealth(probePortOf(a), opts.probeTimeoutMs);
+          const path = healthPathOf(a.health_path);
+          const r = await probeHealth(probePortOf(a), opts.probeTimeoutMs, path);
           status = r.status;
           latency = r.ms;
           state = r.status === 200 ? 'healthy' : 'unhealthy';
-          error = r.status === 200 ? null : (r.error ?? `answered ${r.status}`);
+          error = r.status === 200 ? null : (r.error ?? `bad status: ${path} answered ${r.status}`);
           // It may have fallen asleep while it was asked.
           if (state === 'unhealthy' && a.sleep_after !== null && (await asleepNow(a.name))) {
             state = 'sleeping';
@@ -75,7 +77,9 @@ export function createHealthChecker(
           state = 'unhealthy';
           error = `the unit is ${d?.active_state ?? 'missing'}/${d?.sub_state ?? ''}`;
         }
-        await record(a.name, state, status, latency, error);
+        // Only an app whose unit runs but does not answer is restarted for its checks; one that systemd
+        // gave up on is started again by the healer with its back-off (crash-watch.ts).
+        await record(a.name, state, status, latency, error, d?.active_state === 'active');
       }),
     );
   }
@@ -91,6 +95,7 @@ export function createHealthChecker(
     status: number | null,
     latency: number | null,
     error: string | null,
+    restartable = false,
   ) {
     const at = nowIso();
     await db
@@ -108,14 +113,16 @@ export function createHealthChecker(
     if (cutoff) await db.deleteFrom('health_checks').where('app', '=', app).where('id', '<=', cutoff.id).execute();
     const prev = last.get(app);
     const failures = state === 'unhealthy' ? (prev?.failures ?? 0) + 1 : 0;
-    last.set(app, { state, since: prev && prev.state === state ? prev.since : at, failures });
+    // Failed probes of a running unit in a row: what a restart is for.
+    const probeFailures = state === 'unhealthy' && restartable ? (prev?.probeFailures ?? 0) + 1 : 0;
+    last.set(app, { state, since: prev && prev.state === state ? prev.since : at, failures, probeFailures });
     if (prev?.state !== state) deps.events.publish('app.health', app, { from: prev?.state ?? null, to: state, error });
     await deps
       .onCheck?.(app, state, error)
       .catch((err: unknown) => deps.log.error({ app, err }, 'alerts did not take a health check'));
-    if (opts.restartAfter > 0 && failures >= opts.restartAfter) {
+    if (opts.restartAfter > 0 && probeFailures >= opts.restartAfter) {
       deps.log.warn({ app, failures }, 'restarting an app after repeated failed health checks');
-      last.set(app, { state, since: last.get(app)!.since, failures: 0 });
+      last.set(app, { state, since: last.get(app)!.since, failures: 0, probeFailures: 0 });
       try {
         if (await deps.restart(app)) deps.events.publish('app.auto_restarted', app, { failures });
       } catch (err) {
@@ -148,8 +155,13 @@ export function createHealthChecker(
    * `unhealthy` at once, and a unit that runs again is probed at once (a few
    * tries while it starts listening), not at the next round.
    */
-  async function unitChanged(app: string, d: UnitDetails, asleep = false): Promise<void> {
+  async function unitChanged(app: string, d: UnitDetails, asleep = false, crash: string | null = null): Promise<void> {
     const cur = last.get(app)?.state;
+    // A crash is a line of the app's history each time, with how the process ended.
+    if (crash !== null) {
+      await record(app, 'unhealthy', null, null, crash);
+      return;
+    }
     if (asleep) {
       if (cur !== 'sleeping') await record(app, 'sleeping', null, null, null);
     } else if (d.active_state === 'inactive' || d.active_state === 'deactivating') {
@@ -166,10 +178,11 @@ export function createHealthChecker(
     } else if (d.active_state === 'active' && cur !== 'healthy') {
       const row = await store.find(app);
       if (!row) return;
-      let r = await probeHealth(probePortOf(row), opts.probeTimeoutMs);
+      const path = healthPathOf(row.health_path);
+      let r = await probeHealth(probePortOf(row), opts.probeTimeoutMs, path);
       for (let i = 0; i < 20 && r.status !== 200; i++) {
         await new Promise((resolve) => setTimeout(resolve, 250));
-        r = await probeHealth(probePortOf(row), opts.probeTimeoutMs);
+        r = await probeHealth(probePortOf(row), opts.probeTimeoutMs, path);
       }
       if (r.status !== 200 && row.sleep_after !== null && (await asleepNow(app))) return;
       await record(
@@ -177,7 +190,7 @@ export function createHealthChecker(
         r.status === 200 ? 'healthy' : 'unhealthy',
         r.status,
         r.ms,
-        r.status === 200 ? null : (r.error ?? `answered ${r.status}`),
+        r.status === 200 ? null : (r.error ?? `bad status: ${path} answered ${r.status}`),
       );
     }
   }

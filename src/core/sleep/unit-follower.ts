@@ -14,6 +14,8 @@ import type { HealthChecker } from '../observe/health.js';
 export function createUnitFollower(deps: {
   events: EventBus;
   health: Pick<HealthChecker, 'unitChanged'>;
+  /** Whether a change of an app's unit was a crash, and how the process ended (self-healing). */
+  crashes: { unitChanged(app: string, now: UnitDetails, before: UnitDetails | null): Promise<string | null> };
   /** What systemd said last of a unit (the D-Bus memory). */
   unit: (name: string) => UnitDetails | undefined;
   log: Logger;
@@ -37,8 +39,10 @@ export function createUnitFollower(deps: {
       restarts: service.restarts,
       from: isSocket ? service.active_state : (before?.active_state ?? null),
     });
-    void deps.health
-      .unitChanged(app, service, asleep)
+    // A socket's change is never a crash; a service's may be, and health records how it ended.
+    const crash = isSocket ? Promise.resolve(null) : deps.crashes.unitChanged(app, now, before);
+    void crash
+      .then((why) => deps.health.unitChanged(app, service, asleep, why))
       .catch((err: unknown) => deps.log.error({ err, app }, 'health did not follow a unit change'));
   };
 }

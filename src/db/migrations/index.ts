@@ -8,8 +8,11 @@ import * as m0006 from './0006_audit_fields.js';
 import * as m0007 from './0007_alerts.js';
 import * as m0008 from './0008_bounds.js';
 import * as m0009 from './0009_identity.js';
-import * as m0011 from './0011_replicas.js';
 import * as m0013 from './0013_sleep.js';
+import * as m0014 from './0014_outcome.js';
+import * as m0015 from './0015_health_path.js';
+import * as m0016 from './0016_incident_ack.js';
+import * as m0017 from './0017_replicas.js';
 
 /** Every migration, in order. Add new ones at the end; never edit a landed one. */
 export const migrations: Record<string, Migration> = {
@@ -22,6 +25,9 @@ export const migrations: Record<string, Migration> = {
   '0007_alerts': m0007,
   '0008_bounds': m0008,
   '0009_identity': m0009,
-  '0011_replicas': m0011,
   '0013_sleep': m0013,
+  '0014_outcome': m0014,
+  '0015_health_path': m0015,
+  '0016_incident_ack': m0016,
+  '0017_replicas': m0017,
 };

@@ -81,6 +81,8 @@ export interface UnitBus extends EventEmitter {
   units(): Map<string, UnitDetails>;
   /** Asks for memory and CPU of these units when what is known is older than `maxAgeMs`. */
   refreshUsage(units: string[], maxAgeMs?: number): Promise<void>;
+  /** Properties of a loaded unit's service (how its main process ended, for one), in one call each. */
+  serviceProperties(unit: string, names: string[]): Promise<Map<string, unknown>>;
   close(): void;
 }
 
@@ -409,6 +411,15 @@ export async function connectUnitBus(opts: {
           cur.usageAt = now;
         }),
       );
+    },
+    async serviceProperties(unit: string, names: string[]) {
+      if (state.get(unit)?.load_state !== 'loaded') return new Map<string, unknown>();
+      const values = await Promise.all(
+        names.map((n) =>
+          call({ path: pathOfUnit(unit), interface: PROPS, member: 'Get', signature: 'ss', body: [SERVICE_IFACE, n] }),
+        ),
+      );
+      return new Map(names.map((n, i) => [n, variant(values[i]![0])]));
     },
     close() {
       connected = false;

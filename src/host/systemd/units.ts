@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { describeExit, readUnitExit } from './exit.js';
 import { cgroupCpuNs } from './cgroup.js';
 import { exec } from '../../shared/exec.js';
 import { singleFlight } from '../../shared/single-flight.js';
@@ -134,6 +135,11 @@ export function createSystemd(bus: () => UnitBus | null = () => null) {
       const out = new Map(mine.map((u) => [u, fresh.get(u)!]));
       if (others.length) for (const [k, v] of await shows(others.join(' '), () => showNow(others))) out.set(k, v);
       return out;
+    },
+    /** How the unit's main process last ended, in words ("killed by signal SIGKILL"); null when unknown. */
+    async exitOf(unit: string): Promise<string | null> {
+      const e = await readUnitExit(unit, live());
+      return e ? describeExit(e) : null;
     },
     async isReachable(): Promise<boolean> {
       const r = await exec('systemctl', ['is-system-running'], { allowFailure: true, timeoutMs: 10_000 });

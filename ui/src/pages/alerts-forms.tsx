@@ -5,13 +5,44 @@ import type { ChannelView } from '../types.js';
 
 type Channel = ChannelView;
 
-const KINDS = ['app_down', 'deployment_failed', 'backup_failed', 'disk_low', 'host_check', 'certificate'];
+const KINDS = [
+  'app_down',
+  'crash_loop',
+  'app_crashed',
+  'deployment_failed',
+  'backup_failed',
+  'disk_low',
+  'host_check',
+  'certificate',
+];
+/** What a new channel hears of unless told otherwise: a channel that sends nothing is a trap. */
+const DEFAULT_RULES = ['app_down', 'deployment_failed', 'backup_failed', 'disk_low'];
+
+/** Checkboxes of alert kinds. */
+function KindBoxes({ legend, value, onChange }: { legend: string; value: string[]; onChange: (v: string[]) => void }) {
+  return (
+    <fieldset>
+      <legend>{legend}</legend>
+      {KINDS.map((k) => (
+        <label key={k} class="check">
+          <input
+            type="checkbox"
+            checked={value.includes(k)}
+            onChange={(e) => onChange(e.currentTarget.checked ? [...value, k] : value.filter((x) => x !== k))}
+          />{' '}
+          {k.replace('_', ' ')}
+        </label>
+      ))}
+    </fieldset>
+  );
+}
 
 export function AddChannel({ onDone }: { onDone: () => void }) {
   const [kind, setKind] = useState('webhook');
   const [f, setF] = useState<Record<string, string>>({});
   const [error, setError] = useState<unknown>(null);
   const [secret, setSecret] = useState<string | null>(null);
+  const [alertOn, setAlertOn] = useState<string[]>(DEFAULT_RULES);
   const field = (k: string, label: string, type = 'text', placeholder = '') => (
     <label>
       {label}{' '}
@@ -27,7 +58,11 @@ export function AddChannel({ onDone }: { onDone: () => void }) {
     e.preventDefault();
     setError(null);
     setSecret(null);
-    const body: Record<string, unknown> = { kind, name: f.name ?? '' };
+    const body: Record<string, unknown> = {
+      kind,
+      name: f.name ?? '',
+      ...(alertOn.length ? { alert_on: alertOn } : {}),
+    };
     if (kind === 'email')
       Object.assign(body, {
         host: f.host,
@@ -95,6 +130,7 @@ export function AddChannel({ onDone }: { onDone: () => void }) {
           {kind === 'ntfy' ? field('token', 'Access token (optional)', 'password') : null}
         </>
       )}
+      <KindBoxes legend="Alert on, for every app (its rule is made with it)" value={alertOn} onChange={setAlertOn} />
       <button type="submit">Add channel</button>
       {secret ? (
         <p role="status">
@@ -128,19 +164,7 @@ export function AddRule({ channels, apps, onDone }: { channels: Channel[]; apps:
   };
   return (
     <form class="form" onSubmit={submit} aria-label="Add a rule">
-      <fieldset>
-        <legend>Alert on</legend>
-        {KINDS.map((k) => (
-          <label key={k} class="check">
-            <input
-              type="checkbox"
-              checked={kinds.includes(k)}
-              onChange={(e) => setKinds(e.currentTarget.checked ? [...kinds, k] : kinds.filter((x) => x !== k))}
-            />{' '}
-            {k.replace('_', ' ')}
-          </label>
-        ))}
-      </fieldset>
+      <KindBoxes legend="Alert on" value={kinds} onChange={setKinds} />
       <div class="two">
         <label>
           For{' '}

@@ -3,6 +3,7 @@ import { api, ago } from '../api.js';
 import { Badge, ConfirmButton, Empty, ErrorNote, useLoad, Table } from '../components.js';
 import type { AlertRule, ChannelView, IncidentRow, OutboxMessage } from '../types.js';
 import { AddChannel, AddRule } from './alerts-forms.js';
+import { Incidents } from './alerts-incidents.js';
 
 type Channel = ChannelView;
 type Rule = AlertRule;
@@ -69,7 +70,12 @@ export function Alerts() {
             ))}
           </ul>
         )}
-        <AddChannel onDone={channels.reload} />
+        <AddChannel
+          onDone={() => {
+            channels.reload();
+            rules.reload();
+          }}
+        />
       </section>
       <section>
         <h2>Rules</h2>
@@ -97,24 +103,7 @@ export function Alerts() {
           onDone={rules.reload}
         />
       </section>
-      <section>
-        <h2>Incidents</h2>
-        {incidents.data?.incidents.length === 0 ? (
-          <Empty>No incident so far.</Empty>
-        ) : (
-          <ul class="list">
-            {(incidents.data?.incidents ?? []).map((i) => (
-              <li key={i.id}>
-                <Badge value={i.closed_at ? 'resolved' : 'open'} /> {i.title}{' '}
-                <span class="muted">
-                  {ago(i.opened_at)}
-                  {i.detail ? ` — ${i.detail}` : ''}
-                </span>
-              </li>
-            ))}
-          </ul>
-        )}
-      </section>
+      <Incidents list={incidents.data?.incidents ?? null} onChange={incidents.reload} />
       <section>
         <h2>Messages</h2>
         {outbox.data?.messages.length === 0 ? (

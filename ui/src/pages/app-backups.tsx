@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
-import { api, ago, bytes } from '../api.js';
+import { api, ago, bytes, download } from '../api.js';
+import { useCan } from '../me.js';
 import { Badge, ConfirmButton, DeploymentProgress, Empty, ErrorNote, useLoad, Table } from '../components.js';
 import type { Backup } from '../types.js';
 
@@ -13,6 +14,7 @@ export function Backups({ app }: { app: string }) {
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const [running, setRunning] = useState<number | null>(null);
+  const can = useCan();
   const act = async (fn: () => Promise<unknown>) => {
     setBusy(true);
     setError(null);
@@ -27,11 +29,13 @@ export function Backups({ app }: { app: string }) {
   };
   return (
     <section>
-      <div class="row">
-        <button disabled={busy} onClick={() => void act(() => api('POST', `/api/apps/${app}/backups`))}>
-          {busy ? 'Working…' : 'Back up now'}
-        </button>
-      </div>
+      {can('backups.create') ? (
+        <div class="row">
+          <button disabled={busy} onClick={() => void act(() => api('POST', `/api/apps/${app}/backups`))}>
+            {busy ? 'Working…' : 'Back up now'}
+          </button>
+        </div>
+      ) : null}
       <ErrorNote error={error ?? loadError} />
       {running !== null ? <DeploymentProgress id={running} onEnd={reload} /> : null}
       {data?.backups.length === 0 ? (
@@ -49,9 +53,24 @@ export function Backups({ app }: { app: string }) {
               <td>{ago(b.created_at)}</td>
               <td>
                 <div class="actions">
+                  {can('backups.download') ? (
+                    <button
+                      class="small"
+                      disabled={b.status !== 'ready'}
+                      aria-label={`Download backup ${b.id}`}
+                      onClick={() =>
+                        void act(() =>
+                          download(`/api/apps/${app}/backups/${b.id}/download`, `${app}-backup-${b.id}.tar`),
+                        )
+                      }
+                    >
+                      Download
+                    </button>
+                  ) : null}
                   <ConfirmButton
                     label="Restore"
                     question={`Replace the app's data with backup ${b.id}?`}
+                    hidden={!can('backups.restore')}
                     disabled={busy || b.status !== 'ready'}
                     onConfirm={() =>
                       void act(async () =>
@@ -66,6 +85,7 @@ export function Backups({ app }: { app: string }) {
                     label="Delete"
                     danger
                     question={`Delete backup ${b.id}?`}
+                    hidden={!can('backups.delete')}
                     disabled={busy}
                     onConfirm={() => void act(() => api('DELETE', `/api/apps/${app}/backups/${b.id}`))}
                   />

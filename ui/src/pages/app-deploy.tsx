@@ -1,74 +1,10 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, ago, bytes, upload } from '../api.js';
-import {
-  Badge,
-  ConfirmButton,
-  DeploymentProgress,
-  Empty,
-  ErrorNote,
-  ReleaseOptions,
-  useLoad,
-  Table,
-} from '../components.js';
+import { Badge, ConfirmButton, DeploymentProgress, Empty, ErrorNote, ReleaseOptions, useLoad } from '../components.js';
 import type { AppDetail, Bundle, Deployment } from '../types.js';
 import { UpgradeNotes } from './upgrade-notes.js';
 
 type Summary = Omit<Deployment, 'steps'>;
-const duration = (d: Summary) =>
-  d.started_at && d.finished_at
-    ? `${((Date.parse(d.finished_at) - Date.parse(d.started_at)) / 1000).toFixed(1)} s`
-    : '—';
-
-/** Deployments of the app; one opens with its steps, live while it runs. */
-export function Deployments({ app }: { app: string }) {
-  const { data, error, reload } = useLoad(
-    () => api<{ deployments: Summary[] }>('GET', `/api/deployments?app=${app}&limit=100`),
-    [app],
-  );
-  const [open, setOpen] = useState<number | null>(null);
-  return (
-    <section>
-      <ErrorNote error={error} />
-      {open !== null ? (
-        <div class="panel">
-          <button
-            class="small"
-            onClick={() => {
-              setOpen(null);
-              reload();
-            }}
-          >
-            Close
-          </button>
-          <DeploymentProgress id={open} />
-        </div>
-      ) : null}
-      {data?.deployments.length === 0 ? (
-        <Empty>No deployments.</Empty>
-      ) : (
-        <Table label="Deployments table" head={['#', 'Kind', 'Status', 'By', 'When', 'Took', 'Error']}>
-          {(data?.deployments ?? []).map((d) => (
-            <tr key={d.id}>
-              <td>
-                <button class="link" onClick={() => setOpen(d.id)} aria-label={`Open deployment ${d.id}`}>
-                  {d.id}
-                </button>
-              </td>
-              <td>{d.kind}</td>
-              <td>
-                <Badge value={d.status} />
-              </td>
-              <td>{d.actor}</td>
-              <td>{ago(d.created_at)}</td>
-              <td>{duration(d)}</td>
-              <td class="clip">{d.error ?? ''}</td>
-            </tr>
-          ))}
-        </Table>
-      )}
-    </section>
-  );
-}
 
 /** Upgrade (version picker), bundle upload with progress, deploy and rollback. */
 export function Deploy({ app, onDone }: { app: AppDetail; onDone: () => void }) {
@@ -89,12 +25,18 @@ export function Deploy({ app, onDone }: { app: AppDetail; onDone: () => void }) 
   const [runningEnded, setRunningEnded] = useState(false);
   const [uploaded, setUploaded] = useState<string | null>(null);
   const [withData, setWithData] = useState(false);
+  const [downgrade, setDowngrade] = useState(false);
   const [error, setError] = useState<unknown>(null);
-  // A version the app now runs is no longer a choice.
+  // An older release is a downgrade: said so, and only sent when ticked (the API refuses it otherwise).
+  const older = version !== '' && isOlder(version, app.version);
+  // The picker shows the version the app runs now (after an upgrade too) until another is chosen.
   useEffect(() => {
-    setVersion('');
+    setVersion(app.version);
   }, [app.version]);
-  const choices = (releases.data?.releases ?? []).filter((r) => r.version !== app.version);
+  const listed = releases.data?.releases ?? [];
+  const choices = listed.some((r) => r.version === app.version)
+    ? listed
+    : [{ version: app.version, latest: false, prerelease: false }, ...listed];
   // The newest successful release-setting deployment is where the app is now; the ones before it can be returned to.
   const earlier = (good.data?.deployments ?? [])
     .filter((d) => ['create', 'upgrade', 'deploy', 'rollback', 'restore'].includes(d.kind))
@@ -156,7 +98,7 @@ export function Deploy({ app, onDone }: { app: AppDetail; onDone: () => void }) 
         class="form"
         onSubmit={(e) => {
           e.preventDefault();
-          void start(`/api/apps/${app.name}/upgrade`, { version });
+          void start(`/api/apps/${app.name}/upgrade`, { version, allow_downgrade: older && downgrade });
         }}
       >
         <h2>Upgrade PocketBase</h2>
@@ -165,17 +107,39 @@ export function Deploy({ app, onDone }: { app: AppDetail; onDone: () => void }) 
         </p>
         <label>
           Version{' '}
-          <select value={version} onChange={(e) => setVersion(e.currentTarget.value)}>
-            <option value="">choose…</option>
-            <ReleaseOptions releases={choices} />
+          <select
+            value={version}
+            onChange={(e) => {
+              setVersion(e.currentTarget.value);
+              setDowngrade(false);
+            }}
+          >
+            <ReleaseOptions releases={choices} current={app.version} />
           </select>
         </label>
         {choices.some((r) => r.version === version) ? <UpgradeNotes app={app.name} to={version} /> : null}
+        {older ? (
+          <div class="warn" role="alert">
+            <p>
+              {version} is older than {app.version}: this is a downgrade. The older release may not open data the newer
+              one wrote; a backup is taken first.
+            </p>
+            <label>
+              <input type="checkbox" checked={downgrade} onChange={(e) => setDowngrade(e.currentTarget.checked)} />{' '}
+              Downgrade anyway
+            </label>
+          </div>
+        ) : null}
         <button
           type="submit"
-          disabled={!choices.some((r) => r.version === version) || (running !== null && !runningEnded)}
+          disabled={
+            version === app.version ||
+            !choices.some((r) => r.version === version) ||
+            (older && !downgrade) ||
+            (running !== null && !runningEnded)
+          }
         >
-          Upgrade
+          {older ? 'Downgrade' : 'Upgrade'}
         </button>
       </form>
       <form class="form" onSubmit={send}>
@@ -265,4 +229,12 @@ function releaseOf(d: Summary): { version: string; bundle: number | null } {
   const version = p.to?.version ?? p.version ?? p.pocketbase_version;
   const bundle = p.to?.bundle ?? p.bundle;
   return { version: typeof version === 'string' ? version : '?', bundle: typeof bundle === 'number' ? bundle : null };
+}
+
+/** Whether PocketBase version `a` is older than `b` (a prerelease is older than its release). */
+function isOlder(a: string, b: string): boolean {
+  const parts = (v: string) => v.split('-')[0]!.split('.').map(Number);
+  const [x, y] = [parts(a), parts(b)];
+  for (let i = 0; i < 3; i++) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) < (y[i] ?? 0);
+  return a.includes('-') && !b.includes('-');
 }

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { ErrorNote, useLoad } from '../components.js';
+import { LeaveDialog, useUnsavedGuard } from '../unsaved.js';
 
 const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -20,7 +21,7 @@ export function EnvEditor({ app }: { app: string }) {
     if (loaded.data) take(loaded.data.env);
   }, [loaded.data]);
   const dirty = rows !== null && JSON.stringify(rows) !== saved;
-  useUnsavedGuard(dirty);
+  const leaving = useUnsavedGuard(dirty);
   const save = async (restart: boolean) => {
     setError(null);
     setResult(null);
@@ -107,33 +108,11 @@ export function EnvEditor({ app }: { app: string }) {
           </span>
         ) : null}
       </div>
+      {leaving.target !== null ? (
+        <LeaveDialog onLeave={leaving.leave} onStay={leaving.stay} what="the environment" />
+      ) : null}
       {result ? <p role="status">{result}</p> : null}
       <ErrorNote error={error ?? loaded.error} />
     </section>
   );
-}
-
-/** Asks before the page or the tab is left with unsaved changes (a link in the dashboard, a reload, closing the tab). */
-export function useUnsavedGuard(dirty: boolean) {
-  useEffect(() => {
-    if (!dirty) return;
-    const unload = (e: BeforeUnloadEvent) => {
-      e.preventDefault();
-      e.returnValue = '';
-    };
-    // Links are stopped before they navigate: once the hash changed, the editor would already be gone.
-    const click = (e: MouseEvent) => {
-      const a = (e.target as Element | null)?.closest?.('a[href^="#"]');
-      if (a && a.getAttribute('href') !== location.hash && !confirm('Leave without saving the environment?')) {
-        e.preventDefault();
-        e.stopPropagation();
-      }
-    };
-    addEventListener('beforeunload', unload);
-    document.addEventListener('click', click, true);
-    return () => {
-      removeEventListener('beforeunload', unload);
-      document.removeEventListener('click', click, true);
-    };
-  }, [dirty]);
 }

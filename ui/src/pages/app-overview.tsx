@@ -1,5 +1,5 @@
 import { Fragment } from 'preact';
-import { useState } from 'preact/hooks';
+import { useMemo, useState } from 'preact/hooks';
 import { api, bytes, ago } from '../api.js';
 import { Badge, useLoad } from '../components.js';
 import { RANGES, RangePicker, TimeChart, sinceOf, type RangeName } from '../chart.js';
@@ -30,6 +30,9 @@ export function Overview({ app, changes }: { app: AppDetail; changes: number }) 
     app.name,
   );
   const s = metrics.data?.samples ?? [];
+  // The axis spans the chosen range, read when its samples came.
+  const now = useMemo(() => Date.now(), [metrics.data, range]);
+  const span = [now - RANGES[range], now] as const;
   const times = s.map((x) => Date.parse(x.at));
   const hist = [...(health.data?.history ?? [])]
     .reverse()
@@ -89,12 +92,13 @@ export function Overview({ app, changes }: { app: AppDetail; changes: number }) 
           ))}
         </dl>
         <div>
-          <TimeChart title="Memory" times={times} values={s.map((x) => x.memory_bytes)} format={bytes} />
+          <TimeChart title="Memory" times={times} values={s.map((x) => x.memory_bytes)} format={bytes} span={span} />
           <TimeChart
             title="CPU"
             times={times}
             values={s.map((x) => x.cpu_percent)}
             format={(v) => `${Math.round(v * 10) / 10}%`}
+            span={span}
           />
         </div>
         <div>
@@ -106,6 +110,7 @@ export function Overview({ app, changes }: { app: AppDetail; changes: number }) 
             times={hist.map((h) => Date.parse(h.at))}
             values={hist.map((h) => h.latency_ms)}
             format={(v) => `${Math.round(v)} ms`}
+            span={span}
           />
           <ol class="history">
             {(health.data?.history ?? []).slice(0, 8).map((h) => (

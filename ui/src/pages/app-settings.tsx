@@ -3,6 +3,7 @@ import { api } from '../api.js';
 import { DeploymentProgress, ErrorNote } from '../components.js';
 import { flash, go } from '../router.js';
 import type { AppDetail } from '../types.js';
+import { parseDomains } from '../create-input.js';
 
 /** An app's settings (domains, limits, backups), its PocketBase superuser, and its delete. */
 export function Settings({ app, onDone }: { app: AppDetail; onDone: () => void }) {
@@ -13,6 +14,7 @@ export function Settings({ app, onDone }: { app: AppDetail; onDone: () => void }
     cpu: app.cpu_quota ? String(app.cpu_quota) : '',
     schedule: app.backup_schedule ?? '',
     keep: String(app.backup_keep),
+    health: app.health_path,
     sleep: app.sleep_after ?? '',
   });
   const field = (k: keyof typeof form) => ({
@@ -25,18 +27,25 @@ export function Settings({ app, onDone }: { app: AppDetail; onDone: () => void }
   // The delete: the name typed to confirm it, then the deployment that runs it.
   const [confirm, setConfirm] = useState('');
   const [deleting, setDeleting] = useState<number | null>(null);
-  const { domains, memory, cpu, schedule, keep, sleep } = form;
+  const { domains, memory, cpu, schedule, keep, health, sleep } = form;
   const save = async (e: Event) => {
     e.preventDefault();
     setError(null);
     setSaved(null);
+    const parsed = parseDomains(domains);
+    if (parsed.errors.length) {
+      setError(new Error(parsed.errors.map((x) => x.message).join('; ')));
+      return;
+    }
     try {
       const r = await api<{ status: string; position?: number }>('PATCH', `/api/apps/${app.name}`, {
-        domains: domains.split(/[\s,]+/).filter(Boolean),
+        domains: parsed.domains,
         memory_max: memory || null,
         cpu_quota: cpu ? Number(cpu) : null,
         backup_schedule: schedule || null,
         backup_keep: Number(keep),
+        // PocketBase's own route is the default, kept as "none of its own".
+        health_path: health.trim() === '' || health.trim() === '/api/health' ? null : health.trim(),
         // Sent only when changed: turning sleep on checks the app's hooks for scheduled jobs.
         ...(sleep !== (app.sleep_after ?? '') ? { sleep_after: sleep.trim() || 'off' } : {}),
       });
@@ -88,6 +97,13 @@ export function Settings({ app, onDone }: { app: AppDetail; onDone: () => void }
             Backups kept <input type="number" min="1" {...field('keep')} />
           </label>
         </div>
+        <label>
+          Health path <input {...field('health')} placeholder="/api/health" aria-describedby="health-hint" />
+        </label>
+        <span class="muted hint" id="health-hint">
+          What must answer 200 on the app's port for a deploy to pass and for the checks (a route your hooks serve
+          catches a hook that breaks routes but not start-up).
+        </span>
         <div class="two">
           <label>
             Sleep when idle for <input {...field('sleep')} placeholder="off" aria-describedby="sleep-help" />

@@ -3,6 +3,7 @@ import { api, bytes, stream } from '../api.js';
 import { Badge, Empty, ErrorNote, Sparkline, Table, useLoad } from '../components.js';
 import { takeFlash } from '../router.js';
 import type { AppSample, AppView } from '../types.js';
+import { busyLabel, cpuText } from '../labels.js';
 
 type Samples = Record<string, AppSample[]>;
 
@@ -143,7 +144,9 @@ export function Apps() {
                 <td data-testid="health">
                   <Badge value={health[a.name] ?? 'unknown'} />
                 </td>
-                <td>{a.domains.join(', ') || <span class="muted">loopback only</span>}</td>
+                <td class="domains" title={a.domains.join(', ')}>
+                  {a.domains.join(', ') || <span class="muted">loopback only</span>}
+                </td>
                 <td>{a.version}</td>
                 <td class="metric">
                   <Sparkline values={s.map((x) => x.memory_bytes)} label={`memory of ${a.name}`} />{' '}
@@ -151,7 +154,7 @@ export function Apps() {
                 </td>
                 <td class="metric">
                   <Sparkline values={s.map((x) => x.cpu_percent)} label={`CPU of ${a.name}`} />{' '}
-                  <span>{s.length ? `${s.at(-1)!.cpu_percent}%` : '—'}</span>
+                  <span data-testid="cpu">{cpuText(s.at(-1)?.cpu_percent)}</span>
                 </td>
                 <td>
                   <div class="actions">
@@ -163,7 +166,7 @@ export function Apps() {
                         onClick={() => void control(a.name, act)}
                         aria-label={`${act} ${a.name}`}
                       >
-                        {busy === `${a.name}:${act}` ? '…' : act}
+                        {busy === `${a.name}:${act}` ? busyLabel(act) : act}
                       </button>
                     ))}
                   </div>

@@ -1,7 +1,8 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, api } from '../api.js';
 import { DeploymentProgress, ErrorNote, ReleaseOptions, useLoad } from '../components.js';
-import type { FieldIssue, Release, ValidationReport } from '../types.js';
+import type { Release, ValidationReport } from '../types.js';
+import { fieldMessages, parseDomains, parseEnvLines } from '../create-input.js';
 
 /** Create an app: checked as you type, then the create followed step by step. */
 export function CreateApp() {
@@ -22,12 +23,16 @@ export function CreateApp() {
   const listed = useLoad(() => api<{ releases: Release[] }>('GET', '/api/releases'), []);
   const releases = listed.data?.releases ?? [];
 
+  const parsedDomains = parseDomains(domains);
+  const parsedEnv = parseEnvLines(env);
+  // What the form itself finds wrong, shown with what the API finds.
+  const local = [...parsedDomains.errors, ...parsedEnv.errors];
   const body = () => {
-    const b: Record<string, unknown> = { name, domains: domains.split(/[\s,]+/).filter(Boolean) };
+    const b: Record<string, unknown> = { name, domains: parsedDomains.domains };
     if (version) b.pocketbase_version = version;
     if (memory) b.memory_max = memory;
     if (cpu) b.cpu_quota = Number(cpu);
-    const vars = parseEnv(env);
+    const vars = parsedEnv.env;
     if (Object.keys(vars).length) b.env = vars;
     if (suEmail || suPassword) b.superuser = { email: suEmail, password: suPassword };
     return b;
@@ -51,13 +56,13 @@ export function CreateApp() {
     return () => clearTimeout(t);
   }, [name, domains, version, memory, cpu, env, suEmail, suPassword]);
 
-  const errorsFor = (field: string): FieldIssue[] =>
-    (report?.errors ?? []).filter((e) => e.field === field || e.field.startsWith(`${field}.`));
+  const errorsFor = (field: string): string[] =>
+    fieldMessages([...local, ...(report?.errors ?? [])], field, parsedDomains.domains);
   const fieldError = (field: string) => {
     const errs = errorsFor(field);
     return errs.length ? (
       <span class="field-error" id={`${field}-error`} role="alert">
-        {errs.map((e) => `${e.field === field ? '' : `${e.field.slice(field.length + 1)}: `}${e.message}`).join('; ')}
+        {errs.join('; ')}
       </span>
     ) : null;
   };
@@ -144,6 +149,7 @@ export function CreateApp() {
             placeholder="shop.example.com"
           />
         </label>
+        <span class="muted hint">Separated by commas, e.g. shop.example.com, www.shop.example.com.</span>
         {fieldError('domains')}
         <label>
           PocketBase version
@@ -231,21 +237,10 @@ export function CreateApp() {
           </p>
         ) : null}
         <ErrorNote error={error ?? listed.error} />
-        <button type="submit" disabled={!name || (report !== null && !report.valid)}>
+        <button type="submit" disabled={!name || local.length > 0 || (report !== null && !report.valid)}>
           Create
         </button>
       </form>
     </main>
   );
-}
-
-/** KEY=value lines; a line without = is kept as a key with an empty value, so the server names it. */
-function parseEnv(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    if (!line.trim() || line.trim().startsWith('#')) continue;
-    const i = line.indexOf('=');
-    out[(i < 0 ? line : line.slice(0, i)).trim()] = i < 0 ? '' : line.slice(i + 1);
-  }
-  return out;
 }
