@@ -4,6 +4,7 @@ import { requestId } from 'hono/request-id';
 import type { Logger } from '../shared/log.js';
 import type { Audit } from '../core/auth/audit.js';
 import type { AuthService } from '../core/auth/auth.js';
+import type { Admins } from '../core/auth/admins.js';
 import { VERSION } from '../shared/version.js';
 import type { ApiEnv } from './context.js';
 import { envelope, onError, zodFields } from './errors.js';
@@ -13,7 +14,9 @@ import { bodyLimits } from './middleware/body-limits.js';
 import { requestContext } from './middleware/request-context.js';
 import { invalid } from '../shared/errors.js';
 import { registerHealthRoutes } from './routes/health.js';
-import { registerAuthRoutes } from './routes/auth.js';
+import { clientKeyOf, registerAuthRoutes } from './routes/auth.js';
+import { registerAdminRoutes } from './routes/admins.js';
+import { registerTwoFactorRoutes } from './routes/two-factor.js';
 import { registerTokenRoutes } from './routes/tokens.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { auditLog } from './middleware/audit-log.js';
@@ -25,6 +28,8 @@ export interface ApiDeps {
   /** The audit log (core): the middleware writes it, the audit route reads it. */
   audit: Audit;
   auth: AuthService;
+  /** The admins and their second factor (dashboard routes under /api/admins and /api/auth). */
+  admins?: Admins;
   log: Logger;
   bodyLimitBytes: number;
   /** Largest bundle upload. */
@@ -68,7 +73,16 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   app.use('/api/*', deps.auditLog?.middleware ?? auditLog(deps.audit).middleware);
 
   registerHealthRoutes(app, { version: VERSION, startedAt: deps.startedAt });
-  registerAuthRoutes(app, deps.auth, clientAddressResolver(deps.trustedProxies ?? []));
+  const clientAddress = clientAddressResolver(deps.trustedProxies ?? []);
+  registerAuthRoutes(app, deps.auth, clientAddress);
+  if (deps.admins) {
+    const accounts = {
+      admins: deps.admins,
+      addressOf: (c: Parameters<typeof clientKeyOf>[0]) => clientKeyOf(c, clientAddress),
+    };
+    registerAdminRoutes(app, accounts);
+    registerTwoFactorRoutes(app, accounts);
+  }
   registerTokenRoutes(app, deps.auth);
   registerAuditRoutes(app, deps.audit);
   for (const register of deps.extra ?? []) register(app);

@@ -41,6 +41,7 @@ Usage:
   pocketd admin create --email E --password P | --password-stdin
   pocketd admin passwd --email E --password P | --password-stdin
                                                   set an admin's password (ends its sessions)
+  pocketd admin totp-reset --email E              turn off an admin's two-factor sign-in (lost device)
 ${REPLICA_HELP}
   pocketd --help | --version
 

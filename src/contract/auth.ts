@@ -4,6 +4,14 @@ export const LoginBody = z
   .object({
     email: z.email().max(254),
     password: z.string().min(1).max(1024),
+    code: z
+      .string()
+      .trim()
+      .max(32)
+      .optional()
+      .describe(
+        'The TOTP code (or a recovery code) of an admin with two-factor sign-in; asked for by a 401 TOTP_REQUIRED',
+      ),
   })
   .strict()
   .openapi('LoginRequest');

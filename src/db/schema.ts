@@ -6,6 +6,15 @@ export interface UsersTable {
   email: string;
   password_hash: string;
   created_at: string;
+  /** The TOTP secret, sealed (secret-box.ts); null without a second factor. */
+  totp_secret: string | null;
+  /** A secret being enrolled, sealed, until its first code confirms it. */
+  totp_pending: string | null;
+  totp_enabled_at: string | null;
+  /** The last step a code was accepted for: a code is taken once. */
+  totp_last_step: number | null;
+  /** JSON array of the sha256 of each unused recovery code. */
+  totp_recovery: string | null;
 }
 
 export type TokenKind = 'api' | 'session';

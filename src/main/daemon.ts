@@ -49,7 +49,7 @@ export interface Daemon {
 /** Starts every subsystem in order; `stop()` ends them in reverse. */
 export async function startDaemon(config: Config, log: Logger): Promise<Daemon> {
   const startedAt = Date.now();
-  const { db, auth } = await openStore(config);
+  const { db, auth, admins } = await openStore(config);
   const stack: Array<() => Promise<void>> = [() => db.destroy()];
   let http: HttpServer | undefined;
   try {
@@ -227,6 +227,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     if (!ui) log.warn({ ui_dir: config.ui_dir }, 'no dashboard build found; the API is served without it');
     const api = createApi({
       auth,
+      admins,
       log: log.child({ mod: 'api' }),
       bodyLimitBytes: config.body_limit_bytes,
       uploadLimitBytes: config.bundle_max_bytes,

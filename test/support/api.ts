@@ -4,6 +4,9 @@ import pino from 'pino';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { openDatabase, migrateToLatest, type Database } from '../../src/db/database.js';
 import { createAuthService, type AuthService } from '../../src/core/auth/auth.js';
+import { createAdmins, type Admins } from '../../src/core/auth/admins.js';
+import { createSecretBox } from '../../src/core/auth/secret-box.js';
+import { createTwoFactor } from '../../src/core/auth/two-factor.js';
 import { createApi } from '../../src/api/app.js';
 import type { ApiEnv } from '../../src/api/context.js';
 import { tempDir } from './tmp.js';
@@ -12,6 +15,7 @@ export interface TestApi {
   app: OpenAPIHono<ApiEnv>;
   db: Database;
   auth: AuthService;
+  admins: Admins;
   adminToken: string;
   dir: string;
   /** JSON request helper; `token: null` sends none. */
@@ -33,20 +37,26 @@ export async function createTestApi(
     trustedProxies?: string[];
     /** Route groups to register, as the daemon does (src/daemon.ts). */
     extra?: Array<(app: OpenAPIHono<ApiEnv>) => void>;
+    /** The clock of TOTP codes (ms), for tests that step through time. */
+    now?: () => number;
   } = {},
 ): Promise<TestApi> {
   const { dir, cleanup } = tempDir();
   const db = openDatabase(path.join(dir, 'pocketd.db'));
   await migrateToLatest(db);
+  const twoFactor = createTwoFactor(db, createSecretBox(path.join(dir, 'secrets.key')), { now: opts.now });
   const auth = createAuthService(db, {
+    secondFactor: (userId, code) => twoFactor.check(userId, code),
     sessionDays: 7,
     maxFailures: opts.maxFailures ?? 5,
     maxFailuresPerAddress: opts.maxFailuresPerAddress,
     lockSeconds: opts.lockSeconds ?? 300,
   });
+  const admins = createAdmins(db, auth, twoFactor);
   const app = createApi({
     audit: createAudit(db),
     auth,
+    admins,
     log: pino({ level: 'silent' }),
     bodyLimitBytes: opts.bodyLimitBytes ?? 64 * 1024,
     startedAt: Date.now(),
@@ -60,6 +70,7 @@ export async function createTestApi(
     app,
     db,
     auth,
+    admins,
     adminToken,
     dir,
     async call(method, url, o = {}) {

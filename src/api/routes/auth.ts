@@ -12,7 +12,7 @@ const login = createRoute({
   path: '/api/auth/login',
   tags: ['auth'],
   security: [],
-  summary: 'Exchange an email and password for a session token',
+  summary: 'Exchange an email and password (and the TOTP code of an admin with two-factor sign-in) for a session token',
   request: jsonBody(LoginBody),
   responses: { 200: json(LoginResult, 'Signed in'), ...errors(401, 415, 429), 422: commonErrors[422] },
 });
@@ -40,6 +40,12 @@ function peerOf(c: Parameters<typeof getConnInfo>[0]): string {
   }
 }
 
+/** The key the sign-in's lock-out counts a request's client under. */
+export const clientKeyOf = (
+  c: Parameters<typeof getConnInfo>[0],
+  clientAddress: (peer: string, xff?: string) => string,
+) => addressKey(clientAddress(peerOf(c), c.req.header('x-forwarded-for')));
+
 export function registerAuthRoutes(
   app: OpenAPIHono<ApiEnv>,
   auth: AuthService,
@@ -48,8 +54,8 @@ export function registerAuthRoutes(
   app.openapi(login, async (c) => {
     const body = c.req.valid('json');
     c.set('auditTarget', body.email);
-    const address = addressKey(clientAddress(peerOf(c), c.req.header('x-forwarded-for')));
-    return c.json(await auth.login(body.email, body.password, address), 200);
+    const address = clientKeyOf(c, clientAddress);
+    return c.json(await auth.login(body.email, body.password, address, body.code), 200);
   });
   app.openapi(logout, async (c) => {
     const p = principalOf(c);

@@ -35,6 +35,8 @@ export interface AuthOptions {
   /** Failures of one address across accounts before the address is blocked (default ten times maxFailures). */
   maxFailuresPerAddress?: number;
   lockSeconds: number;
+  /** An admin's second factor (two-factor.ts): asked after the password, under the same lock-out. */
+  secondFactor?: (userId: number, code: string | undefined) => Promise<'ok' | 'required' | 'bad'>;
 }
 
 const DAY = 86_400_000;
@@ -118,23 +120,30 @@ export function createAuthService(db: Database, opts: AuthOptions) {
     lockSeconds: opts.lockSeconds,
   });
 
+  /** An attempt that failed: slower each time, and a 429 at the bound. */
+  async function refuse(attempt: { failed(): Promise<number> }, message: string): Promise<never> {
+    const count = await attempt.failed();
+    await sleep(Math.min(2000, 100 * 2 ** Math.min(count, 5)));
+    if (count >= opts.maxFailures)
+      throw new PocketdError('TOO_MANY_ATTEMPTS', `too many failed sign-ins; locked for ${opts.lockSeconds} s`);
+    throw new PocketdError('INVALID_CREDENTIALS', message);
+  }
+
   /**
-   * Checks a password. The attempt is counted before the password is checked (a burst cannot pass the
-   * bound); failures slow down, then block the (address, account) pair, and with a higher bound the address.
+   * Checks a password, then the admin's second factor when it has one. The attempt is counted before
+   * anything is checked (a burst cannot pass the bound); failures slow down, then block the (address,
+   * account) pair, and with a higher bound the address. A right password without the code it needs
+   * (TOTP_REQUIRED) is not a success: it does not clear the count, so codes cannot be guessed forever.
    */
-  async function login(email: string, password: string, address: string) {
+  async function login(email: string, password: string, address: string, code?: string) {
     const normalized = email.trim().toLowerCase();
     const attempt = await throttle.reserve(address, normalized);
     const user = await db.selectFrom('users').selectAll().where('email', '=', normalized).executeTakeFirst();
     const ok = await verifyPassword(password, user?.password_hash ?? DUMMY_HASH).catch(() => false);
-    if (!user || !ok) {
-      const count = await attempt.failed();
-      await sleep(Math.min(2000, 100 * 2 ** Math.min(count, 5)));
-      if (count >= opts.maxFailures) {
-        throw new PocketdError('TOO_MANY_ATTEMPTS', `too many failed sign-ins; locked for ${opts.lockSeconds} s`);
-      }
-      throw new PocketdError('INVALID_CREDENTIALS', 'email or password is wrong');
-    }
+    if (!user || !ok) return refuse(attempt, 'email or password is wrong');
+    const second = (await opts.secondFactor?.(user.id, code)) ?? 'ok';
+    if (second === 'required') throw new PocketdError('TOTP_REQUIRED', 'enter the code of your authenticator app');
+    if (second === 'bad') return refuse(attempt, 'the code is wrong or was used already');
     await attempt.succeeded();
     const { token, info } = await issueToken({
       name: `session:${normalized}`,
@@ -144,6 +153,15 @@ export function createAuthService(db: Database, opts: AuthOptions) {
       userId: user.id,
     });
     return { token, expires_at: info.expires_at };
+  }
+
+  /** A signed-in admin proves it again (a password, a code) under the sign-in's lock-out; a miss is a 422 on `field`. */
+  async function guard(address: string, email: string, check: () => Promise<boolean>, field: string, what: string) {
+    const attempt = await throttle.reserve(address, email);
+    if (await check().catch(() => false)) return attempt.succeeded();
+    await refuse(attempt, what).catch((e: unknown) => {
+      throw e instanceof PocketdError && e.code === 'INVALID_CREDENTIALS' ? fieldError(field, 'WRONG', what) : e;
+    });
   }
 
   // Tokens this process has seen, by hash: an authenticated request costs no query. Revocation goes
@@ -270,28 +288,12 @@ export function createAuthService(db: Database, opts: AuthOptions) {
   const issueLocal = (name: string, minutes: number) =>
     issueToken({ name, scope: 'admin', kind: 'session', days: minutes / 1440 });
 
-  /** Sets a user's password (the host's operator, from the command line): its sessions end with it. */
-  async function setPassword(email: string, password: string): Promise<void> {
-    const normalized = email.trim().toLowerCase();
-    const user = await db.selectFrom('users').select('id').where('email', '=', normalized).executeTakeFirst();
-    if (!user) throw notFound('admin', normalized);
-    await db
-      .updateTable('users')
-      .set({ password_hash: await hashPassword(password) })
-      .where('id', '=', user.id)
-      .execute();
-    await db
-      .updateTable('tokens')
-      .set({ revoked_at: nowIso() })
-      .where('user_id', '=', user.id)
-      .where('kind', '=', 'session')
-      .where('revoked_at', 'is', null)
-      .execute();
-  }
-
   return {
     createUser,
-    setPassword,
+    guard,
+    forget: (ids: number[]) => {
+      for (const [hash, e] of known) if (ids.includes(e.principal.tokenId)) known.delete(hash);
+    },
     issueLocal,
     login,
     authenticate,
