@@ -90,9 +90,13 @@ export function createTwoFactor(db: Database, box: SecretBox, opts: { issuer?: s
     const u = await userOf(userId);
     if (u.totp_secret === null) return false;
     if (/^\d{6}$/.test(code)) {
-      const key = base32Decode((await box.open(u.totp_secret, aad(userId))).toString());
-      const step = matchStep(key, code, nowSec());
-      if (step === null) return false;
+      // A secret that does not open (moved from another admin's row, a lost key) matches no code.
+      const key = await box.open(u.totp_secret, aad(userId)).then(
+        (k) => base32Decode(k.toString()),
+        () => null,
+      );
+      const step = key && matchStep(key, code, nowSec());
+      if (step === null || key === null) return false;
       // Taken only if no code of this step or a later one was: a replayed code finds nothing to update.
       const r = await db
         .updateTable('users')
