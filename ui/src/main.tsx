@@ -10,6 +10,7 @@ import { AppPage } from './pages/app.js';
 import { Audit } from './pages/audit.js';
 import { Host } from './pages/host.js';
 import { Tokens } from './pages/tokens.js';
+import { Admins } from './pages/admins.js';
 import { Docs } from './pages/docs.js';
 import { Alerts } from './pages/alerts.js';
 import { DeploymentPage } from './pages/deployment.js';
@@ -63,6 +64,7 @@ function Shell() {
           {link('apps', onlyApp ?? 'Apps')}
           {host ? link('host', 'Host') : null}
           {host ? link('tokens', 'Tokens') : null}
+          {host ? link('admins', 'Admins') : null}
           {host ? link('alerts', 'Alerts') : null}
           {host ? link('audit', 'Audit') : null}
           {link('docs', 'API')}
@@ -94,6 +96,8 @@ function pageOf(page: string, arg: string, tab: string, onlyApp: string | null) 
         <Host />
       ) : page === 'tokens' ? (
         <Tokens />
+      ) : page === 'admins' ? (
+        <Admins />
       ) : page === 'audit' ? (
         <Audit />
       ) : page === 'docs' ? (

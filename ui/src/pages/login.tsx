@@ -6,6 +6,9 @@ export function Login({ onDone }: { onDone: () => void }) {
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [token, setToken] = useState('');
+  // After a right password of an admin with two-factor sign-in: the code from its authenticator app.
+  const [needCode, setNeedCode] = useState(false);
+  const [code, setCode] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -18,12 +21,18 @@ export function Login({ onDone }: { onDone: () => void }) {
         session.set(token.trim());
         await api('GET', '/api/auth/me');
       } else {
-        const r = await api<{ token: string }>('POST', '/api/auth/login', { email, password });
+        const body = needCode ? { email, password, code } : { email, password };
+        const r = await api<{ token: string }>('POST', '/api/auth/login', body);
         session.set(r.token);
       }
       onDone();
     } catch (err) {
       session.clear();
+      if (err instanceof ApiError && err.code === 'TOTP_REQUIRED') {
+        setNeedCode(true);
+        setError(null);
+        return;
+      }
       setError(err instanceof ApiError ? err.message : 'pocketd could not be reached');
     } finally {
       setBusy(false);
@@ -54,6 +63,23 @@ export function Login({ onDone }: { onDone: () => void }) {
             onInput={(e) => setPassword(e.currentTarget.value)}
           />
         </label>
+        {needCode ? (
+          <label>
+            Authentication code{' '}
+            <input
+              name="code"
+              inputMode="numeric"
+              autocomplete="one-time-code"
+              aria-describedby="code-help"
+              value={code}
+              onInput={(e) => setCode(e.currentTarget.value.trim())}
+              autoFocus
+            />
+            <span id="code-help" class="muted">
+              The 6-digit code of your authenticator app, or a recovery code.
+            </span>
+          </label>
+        ) : null}
         <details>
           <summary>Use an API token instead</summary>
           <label>

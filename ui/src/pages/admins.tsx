@@ -1,0 +1,113 @@
+import { useContext, useState } from 'preact/hooks';
+import { api, ago } from '../api.js';
+import { ConfirmButton, ErrorNote, Table, useLoad } from '../components.js';
+import { MeContext } from '../me.js';
+import { Account } from './account.js';
+
+interface Admin {
+  id: number;
+  email: string;
+  created_at: string;
+  two_factor: boolean;
+  sessions: number;
+}
+
+/**
+ * The admins who may sign in: add one with a first password, remove one (the last never: the API refuses,
+ * and the button is not offered); below, the signed-in admin's own password and two-factor sign-in.
+ */
+export function Admins() {
+  const me = useContext(MeContext);
+  const { data, error, reload } = useLoad(() => api<{ admins: Admin[] }>('GET', '/api/admins'), []);
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const [err, setErr] = useState<unknown>(null);
+  const [note, setNote] = useState<string | null>(null);
+  const add = async (e: Event) => {
+    e.preventDefault();
+    setErr(null);
+    setNote(null);
+    try {
+      const made = await api<Admin>('POST', '/api/admins', { email, password });
+      setNote(`${made.email} can sign in now.`);
+      setEmail('');
+      setPassword('');
+      reload();
+    } catch (x) {
+      setErr(x);
+    }
+  };
+  const remove = async (a: Admin) => {
+    setErr(null);
+    setNote(null);
+    try {
+      await api('DELETE', `/api/admins/${a.id}`);
+      setNote(`${a.email} was removed.`);
+      reload();
+    } catch (x) {
+      setErr(x);
+    }
+  };
+  const admins = data?.admins ?? [];
+  return (
+    <main>
+      <h1>Admins</h1>
+      <ErrorNote error={err ?? error} />
+      {note ? (
+        <p class="panel" role="status">
+          {note}
+        </p>
+      ) : null}
+      <Table label="Admins table" head={['Email', 'Two-factor', 'Sessions', 'Added', '']} cards>
+        {admins.map((a) => (
+          <tr key={a.id}>
+            <td>
+              {a.email}
+              {me?.email === a.email ? <span class="muted"> (you)</span> : null}
+            </td>
+            <td>{a.two_factor ? 'on' : 'off'}</td>
+            <td>{a.sessions}</td>
+            <td>{ago(a.created_at)}</td>
+            <td>
+              <ConfirmButton
+                label="Remove"
+                danger
+                hidden={admins.length <= 1}
+                question={`Remove ${a.email}? Its sessions and the tokens it made end.`}
+                onConfirm={() => void remove(a)}
+              />
+            </td>
+          </tr>
+        ))}
+      </Table>
+      <h2>Add an admin</h2>
+      <form class="form" onSubmit={add}>
+        <div class="three">
+          <label>
+            Email{' '}
+            <input
+              type="email"
+              value={email}
+              autocomplete="off"
+              onInput={(e) => setEmail(e.currentTarget.value)}
+              required
+            />
+          </label>
+          <label>
+            First password{' '}
+            <input
+              type="password"
+              value={password}
+              autocomplete="new-password"
+              minLength={10}
+              onInput={(e) => setPassword(e.currentTarget.value)}
+              required
+            />
+          </label>
+        </div>
+        <button type="submit">Add admin</button>
+      </form>
+      {me?.kind === 'session' ? <Account onChange={reload} /> : null}
+    </main>
+  );
+}
