@@ -108,7 +108,7 @@ test('the Admins page: add an admin, remove it (asked once more); the last one h
   await other.getByRole('heading', { name: 'Sign in to pocketd' }).waitFor();
   await other.close();
   const audits = (await h.api('GET', '/api/audit?limit=20')).body.entries.map((e: any) => `${e.method} ${e.route}`);
-  assert.ok(audits.includes('DELETE /api/admins/{id}') && audits.includes('POST /api/admins'), audits.join(', '));
+  assert.ok(audits.includes('DELETE /api/admins/:id') && audits.includes('POST /api/admins'), audits.join(', '));
 });
 
 test('changing your own password: a wrong current one says so; the right one ends your other sessions only', async () => {
@@ -145,7 +145,7 @@ test('two-factor: enrol (the key shown once), then signing in asks for the code;
   await page.getByRole('button', { name: 'I have kept them' }).click();
   await table()
     .getByRole('row', { name: /boss@example\.com/ })
-    .getByText('on')
+    .getByRole('cell', { name: 'on', exact: true })
     .waitFor();
 
   await page.getByRole('button', { name: 'Sign out' }).click();

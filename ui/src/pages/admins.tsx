@@ -65,9 +65,18 @@ export function Admins() {
               {a.email}
               {me?.email === a.email ? <span class="muted"> (you)</span> : null}
             </td>
-            <td>{a.two_factor ? 'on' : 'off'}</td>
-            <td>{a.sessions}</td>
-            <td>{ago(a.created_at)}</td>
+            <td>
+              <span class="card-label">Two-factor: </span>
+              {a.two_factor ? 'on' : 'off'}
+            </td>
+            <td>
+              <span class="card-label">Sessions: </span>
+              {a.sessions}
+            </td>
+            <td>
+              <span class="card-label">Added </span>
+              {ago(a.created_at)}
+            </td>
             <td>
               <ConfirmButton
                 label="Remove"
