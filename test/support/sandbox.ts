@@ -3,6 +3,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { cgroupHome, CGROUP_ENTER, CGROUP_MOUNT } from './sandbox-cgroup.js';
 
 /**
  * A private systemd booted as PID 1 in new PID and mount namespaces, on an
@@ -100,6 +101,7 @@ export async function freePort(): Promise<number> {
 function bootScript(): string {
   // Runs as root in fresh PID and mount namespaces; ends by exec-ing systemd as PID 1.
   return `set -e
+${CGROUP_ENTER}
 # /mnt is covered by a tmpfs private to this namespace, so nothing is created on the machine.
 mount -t tmpfs -o mode=0755 tmpfs /mnt
 S=/mnt
@@ -108,6 +110,7 @@ mount -t overlay overlay -o lowerdir=/,upperdir=$S/upper,workdir=$S/work $S/root
 mount -t proc proc $S/root/proc
 mount --rbind /sys $S/root/sys
 mount --rbind /dev $S/root/dev
+${CGROUP_MOUNT}
 mount -t tmpfs -o mode=0755 tmpfs $S/root/run
 mount -t tmpfs -o mode=1777 tmpfs $S/root/tmp
 mkdir -p $S/root${SANDBOX_SRC}
@@ -131,7 +134,7 @@ cd $S/root
 pivot_root . oldroot
 umount -l /oldroot
 rmdir /oldroot
-exec env -i container=other /lib/systemd/systemd --system --log-target=null --unit=pocketd-sandbox.target
+exec env -i container=other $CG_UNSHARE /lib/systemd/systemd --system --log-target=null --unit=pocketd-sandbox.target
 `;
 }
 
@@ -159,6 +162,7 @@ export async function bootSandbox(opts: { timeoutMs?: number; projectDir?: strin
   const httpPort = await freePort();
   const httpsPort = await freePort();
   const adminPort = await freePort();
+  const cgroups = cgroupHome();
   const caddyfile = `{
 \tadmin localhost:${adminPort}
 \thttp_port ${httpPort}
@@ -177,6 +181,7 @@ export async function bootSandbox(opts: { timeoutMs?: number; projectDir?: strin
         PATH: '/usr/sbin:/usr/bin:/sbin:/bin',
         POCKETD_PROJECT: opts.projectDir ?? projectRoot,
         POCKETD_CADDYFILE: caddyfile,
+        POCKETD_CGROUPS: cgroups.spec,
       },
     },
   );
@@ -299,6 +304,7 @@ export async function bootSandbox(opts: { timeoutMs?: number; projectDir?: strin
       while (alive(pid) || alive(unsharePid)) await sleep(20);
       live.delete(pid);
       live.delete(unsharePid);
+      await cgroups.remove();
     },
   };
 }
