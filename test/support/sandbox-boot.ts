@@ -3,8 +3,13 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+/** Where the project is mounted read-only inside a sandbox. */
+export const SANDBOX_SRC = '/srv/pocketd-src';
+
+// How a sandbox boots (the script its new PID namespace runs) and where its cgroups live.
+
 /**
- * Without this every sandbox's systemd takes the machine's cgroup root as its own,
+ * Without a home of its own every sandbox's systemd takes the machine's cgroup root as its own,
  * so two sandboxes at once (parallel test lanes, or two developers) share
  * /system.slice/caddy.service, pb-<name>.service and their limits. Each sandbox
  * gets a subtree of its own in every hierarchy, a cgroup namespace rooted there
@@ -74,7 +79,7 @@ function removeTree(dir: string): boolean {
  * built: move into each subtree (a hierarchy that refuses is left shared).
  * CG_MOUNTS then lists "hierarchy=group" for the binds after /sys is mounted.
  */
-export const CGROUP_ENTER = `CG_MOUNTS=""
+const CGROUP_ENTER = `CG_MOUNTS=""
 while read -r h g; do
   if [ -n "$h" ] && mkdir -p "$g" 2>/dev/null; then
     for f in cpuset.cpus cpuset.mems; do
@@ -85,5 +90,45 @@ while read -r h g; do
 done <<< "$POCKETD_CGROUPS"`;
 
 /** After /sys is bound into the new root at $S/root. */
-export const CGROUP_MOUNT = `for m in $CG_MOUNTS; do mount --bind "\${m#*=}" "$S/root\${m%%=*}"; done
+const CGROUP_MOUNT = `for m in $CG_MOUNTS; do mount --bind "\${m#*=}" "$S/root\${m%%=*}"; done
 CG_UNSHARE=""; if [ -n "$CG_MOUNTS" ]; then CG_UNSHARE="/usr/bin/unshare --cgroup"; fi`;
+
+/** Runs as root in fresh PID and mount namespaces; ends by exec-ing systemd as PID 1 (see shared/host-sandbox.md). */
+export function bootScript(): string {
+  return `set -e
+${CGROUP_ENTER}
+# /mnt is covered by a tmpfs private to this namespace, so nothing is created on the machine.
+mount -t tmpfs -o mode=0755 tmpfs /mnt
+S=/mnt
+mkdir -p $S/upper $S/work $S/root
+mount -t overlay overlay -o lowerdir=/,upperdir=$S/upper,workdir=$S/work $S/root
+mount -t proc proc $S/root/proc
+mount --rbind /sys $S/root/sys
+mount --rbind /dev $S/root/dev
+${CGROUP_MOUNT}
+mount -t tmpfs -o mode=0755 tmpfs $S/root/run
+mount -t tmpfs -o mode=1777 tmpfs $S/root/tmp
+mkdir -p $S/root${SANDBOX_SRC}
+mount --bind "$POCKETD_PROJECT" $S/root${SANDBOX_SRC}
+mount -o remount,bind,ro $S/root${SANDBOX_SRC}
+mkdir -p $S/root/etc/caddy
+printf '%s' "$POCKETD_CADDYFILE" > $S/root/etc/caddy/Caddyfile
+rm -f $S/root/etc/machine-id; : > $S/root/etc/machine-id
+# Boot only what a host for pocketd needs: the machine's other services (databases,
+# web servers) would clash with their twins on the shared network.
+cat > $S/root/etc/systemd/system/pocketd-sandbox.target <<'UNIT'
+[Unit]
+Description=pocketd test sandbox
+Requires=basic.target
+Wants=caddy.service systemd-journald.service dbus.socket
+After=basic.target caddy.service
+AllowIsolate=yes
+UNIT
+mkdir -p $S/root/oldroot
+cd $S/root
+pivot_root . oldroot
+umount -l /oldroot
+rmdir /oldroot
+exec env -i container=other $CG_UNSHARE /lib/systemd/systemd --system --log-target=null --unit=pocketd-sandbox.target
+`;
+}
