@@ -1,4 +1,3 @@
-import { statfs } from 'node:fs/promises';
 import type { Database } from '../../db/database.js';
 import type { Message } from '../../host/notify.js';
 import type { Logger } from '../../shared/log.js';
@@ -7,6 +6,7 @@ import { createAlertRules, type AlertKind } from './rules.js';
 import type { Channels } from './channels.js';
 import { nowIso } from '../clock.js';
 import { createIncidentActions, dashboardLink } from './incident-actions.js';
+import { diskFree } from './disks.js';
 import type { EventBus, PocketdEvent } from '../events.js';
 
 /**
@@ -189,10 +189,7 @@ export function createAlerts(
   }
 
   async function checkDisks(): Promise<void> {
-    for (const d of opts.disks) {
-      const fs = await statfs(d.path).catch(() => null);
-      if (!fs) continue;
-      const free = Math.round((fs.bavail / fs.blocks) * 1000) / 10;
+    for (const { free, ...d } of await diskFree(opts.disks)) {
       if (free < opts.diskPercent)
         await raise(
           `disk_low:${d.name}`,
@@ -294,12 +291,7 @@ export function createAlerts(
     mute: actions.mute,
     addRule: rules.add,
     removeRule: rules.remove,
-    async incidents(open: boolean | undefined, limit: number) {
-      let q = db.selectFrom('incidents').selectAll().orderBy('id', 'desc').limit(limit);
-      if (open === true) q = q.where('closed_at', 'is', null);
-      if (open === false) q = q.where('closed_at', 'is not', null);
-      return q.execute();
-    },
+    incidents: actions.list,
   };
 }
 

@@ -57,6 +57,13 @@ export function createIncidentActions(deps: { db: Database; events: EventBus }) 
         .executeTakeFirst();
       return r?.muted_until != null && r.muted_until > nowIso() ? r.muted_until : null;
     },
+    /** The newest incidents first: open ones, closed ones, or both. */
+    list: async (open: boolean | undefined, limit: number) => {
+      let q = db.selectFrom('incidents').selectAll().orderBy('id', 'desc').limit(limit);
+      if (open === true) q = q.where('closed_at', 'is', null);
+      if (open === false) q = q.where('closed_at', 'is not', null);
+      return q.execute();
+    },
   };
 }
 

@@ -6,27 +6,9 @@ import { isoIn, nowIso } from '../clock.js';
 import { DUMMY_HASH, hashPassword, hashToken, newTokenSecret, verifyPassword } from './passwords.js';
 import { appScopes, parseAppScope, scopeSchema } from '../../contract/scopes.js';
 import { createLoginThrottle } from './login-throttle.js';
+import type { Principal, TokenInfo } from './principal.js';
 
-/** Who made a request, as routes and the audit log see it. */
-export interface Principal {
-  tokenId: number;
-  name: string;
-  scope: string;
-  kind: TokenKind;
-  userId: number | null;
-  email: string | null;
-}
-
-export interface TokenInfo {
-  id: number;
-  name: string;
-  kind: TokenKind;
-  scope: string;
-  prefix: string;
-  created_at: string;
-  expires_at: string;
-  last_used_at: string | null;
-}
+export type { Principal, TokenInfo } from './principal.js';
 
 export interface AuthOptions {
   sessionDays: number;
