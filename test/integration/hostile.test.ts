@@ -4,6 +4,7 @@ import { httpRequest } from '../support/http.js';
 import { setupPocketdHost, type PocketdHost } from '../support/host.js';
 import { MARKER, WRONG_TYPES, deepJson, hostileStrings } from '../support/hostile.js';
 import { PB_LATEST } from '../support/pocketbase.js';
+import { eachLimited } from '../support/pool.js';
 
 // The HTTP corpus runs whole; the command line and the helper (a process each)
 // take every third (the CLI, a Node start each, every ninth) unless HOSTILE_FULL=1.
@@ -11,6 +12,8 @@ const FULL = process.env.HOSTILE_FULL === '1';
 const STRINGS = hostileStrings();
 const SAMPLE = FULL ? STRINGS : STRINGS.filter((_, i) => i % 3 === 0);
 const CLI_SAMPLE = FULL ? STRINGS : STRINGS.filter((_, i) => i % 9 === 0);
+/** Cases of the command line and the helper run this many at once. */
+const AT_ONCE = 4;
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
 const VALID_TOKEN_NAME = (s: string) => s.length <= 64 && /^[A-Za-z0-9 ._:@-]+$/.test(s);
@@ -159,6 +162,7 @@ test('wrong types, out-of-range numbers and malformed bodies get a 4xx envelope'
 
 test('the command line refuses hostile arguments with a usage error, never a crash', async () => {
   const before = tally.failures.length;
+  const cases: string[][] = [];
   for (const s of CLI_SAMPLE) {
     if (s.includes('\u0000') || s.length > 1000) continue; // argv cannot hold NUL; very long ones are the same case
     for (const argv of [
@@ -167,18 +171,23 @@ test('the command line refuses hostile arguments with a usage error, never a cra
       ['admin', 'create', '--email', s, '--password', 'long enough password'],
     ]) {
       if (argv[0] === 'token' && argv[3] === s && VALID_TOKEN_NAME(s)) continue;
-      tally.cases++;
-      const r = await h.sbx.exec(['/usr/local/bin/pocketd', ...argv]);
-      if (r.code === 0 || r.code > 2 || /\n\s+at /.test(r.stderr))
-        tally.failures.push(`cli ${JSON.stringify(argv)}: exit ${r.code} ${r.stderr.slice(0, 200)}`);
+      cases.push(argv);
     }
   }
+  // Each case is a process of its own that only waits: a few at once.
+  await eachLimited(cases, AT_ONCE, async (argv) => {
+    tally.cases++;
+    const r = await h.sbx.exec(['/usr/local/bin/pocketd', ...argv]);
+    if (r.code === 0 || r.code > 2 || /\n\s+at /.test(r.stderr))
+      tally.failures.push(`cli ${JSON.stringify(argv)}: exit ${r.code} ${r.stderr.slice(0, 200)}`);
+  });
   assert.deepEqual(tally.failures.slice(before), []);
 });
 
 test('the helper refuses hostile names, versions and ids (exit 64/65), run through sudo as the daemon', async () => {
   const before = tally.failures.length;
   const helper = ['sudo', '-n', '/usr/local/lib/pocketd/pocketd-helper'];
+  const cases: Array<{ args: string[]; input?: string }> = [];
   for (const s of SAMPLE) {
     if (s.includes('\u0000') || s.length > 1000) continue;
     for (const args of [
@@ -192,26 +201,21 @@ test('the helper refuses hostile names, versions and ids (exit 64/65), run throu
       ['install-bundle', s],
       ['install-release', s],
       [s, 'target'],
-    ]) {
-      tally.cases++;
-      const r = await h.sbx.exec([...helper, ...args], { user: 'pocketd' });
-      if (![64, 65].includes(r.code))
-        tally.failures.push(`helper ${JSON.stringify(args)}: exit ${r.code} ${r.stderr.slice(0, 200)}`);
-    }
+    ])
+      cases.push({ args });
     // The same strings in the fields of a spec: refused (65) naming the field, nothing written.
     for (const spec of [
       { port: 21999, version: s, memory_max: null, cpu_quota: null },
       { port: 21999, version: PB_LATEST, memory_max: s, cpu_quota: null },
-    ]) {
-      tally.cases++;
-      const r = await h.sbx.exec([...helper, 'install-unit', 'target'], {
-        user: 'pocketd',
-        input: JSON.stringify(spec),
-      });
-      if (r.code !== 65 || !/version|memory_max/.test(r.stderr))
-        tally.failures.push(`helper install-unit ${JSON.stringify(spec)}: exit ${r.code} ${r.stderr.slice(0, 200)}`);
-    }
+    ])
+      cases.push({ args: ['install-unit', 'target'], input: JSON.stringify(spec) });
   }
+  await eachLimited(cases, AT_ONCE, async ({ args, input }) => {
+    tally.cases++;
+    const r = await h.sbx.exec([...helper, ...args], { user: 'pocketd', input });
+    if (input === undefined ? ![64, 65].includes(r.code) : r.code !== 65 || !/version|memory_max/.test(r.stderr))
+      tally.failures.push(`helper ${JSON.stringify(args)} ${input ?? ''}: exit ${r.code} ${r.stderr.slice(0, 200)}`);
+  });
   assert.deepEqual(tally.failures.slice(before), []);
 });
 

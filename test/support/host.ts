@@ -33,13 +33,19 @@ export interface PocketdHost {
 export async function setupPocketdHost(
   opts: { releases?: MirrorRelease[]; settings?: Record<string, string>; releasesUrl?: string } = {},
 ): Promise<PocketdHost> {
-  const mirror = await startReleaseMirror({
-    releases: opts.releases,
-    sqliteModule: `${SANDBOX_SRC}/node_modules/better-sqlite3`,
-  });
-  let sbx: Sandbox | undefined;
+  // The mirror (which may deflate a release) is made while the sandbox boots.
+  const [mirrorSettled, sbxSettled] = await Promise.allSettled([
+    startReleaseMirror({ releases: opts.releases, sqliteModule: `${SANDBOX_SRC}/node_modules/better-sqlite3` }),
+    bootSandbox(),
+  ]);
+  if (mirrorSettled.status === 'rejected' || sbxSettled.status === 'rejected') {
+    if (sbxSettled.status === 'fulfilled') await sbxSettled.value.stop();
+    if (mirrorSettled.status === 'fulfilled') await mirrorSettled.value.close();
+    throw mirrorSettled.status === 'rejected' ? mirrorSettled.reason : (sbxSettled as PromiseRejectedResult).reason;
+  }
+  const mirror = mirrorSettled.value;
+  const sbx = sbxSettled.value;
   try {
-    sbx = await bootSandbox();
     const port = await freePort();
     const settings = {
       listen: `127.0.0.1:${port}`,
@@ -162,7 +168,7 @@ export async function setupPocketdHost(
       },
     };
   } catch (err) {
-    await sbx?.stop();
+    await sbx.stop();
     await mirror.close();
     throw err;
   }

@@ -3,6 +3,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { bootScript, cgroupHome, SANDBOX_SRC } from './sandbox-boot.js';
 
 /**
  * A private systemd booted as PID 1 in new PID and mount namespaces, on an
@@ -45,7 +46,7 @@ export class SandboxError extends Error {
   override name = 'SandboxError';
 }
 
-export const SANDBOX_SRC = '/srv/pocketd-src';
+export { SANDBOX_SRC };
 const projectRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', '..');
 const live = new Set<number>();
 
@@ -97,44 +98,6 @@ export async function freePort(): Promise<number> {
   });
 }
 
-function bootScript(): string {
-  // Runs as root in fresh PID and mount namespaces; ends by exec-ing systemd as PID 1.
-  return `set -e
-# /mnt is covered by a tmpfs private to this namespace, so nothing is created on the machine.
-mount -t tmpfs -o mode=0755 tmpfs /mnt
-S=/mnt
-mkdir -p $S/upper $S/work $S/root
-mount -t overlay overlay -o lowerdir=/,upperdir=$S/upper,workdir=$S/work $S/root
-mount -t proc proc $S/root/proc
-mount --rbind /sys $S/root/sys
-mount --rbind /dev $S/root/dev
-mount -t tmpfs -o mode=0755 tmpfs $S/root/run
-mount -t tmpfs -o mode=1777 tmpfs $S/root/tmp
-mkdir -p $S/root${SANDBOX_SRC}
-mount --bind "$POCKETD_PROJECT" $S/root${SANDBOX_SRC}
-mount -o remount,bind,ro $S/root${SANDBOX_SRC}
-mkdir -p $S/root/etc/caddy
-printf '%s' "$POCKETD_CADDYFILE" > $S/root/etc/caddy/Caddyfile
-rm -f $S/root/etc/machine-id; : > $S/root/etc/machine-id
-# Boot only what a host for pocketd needs: the machine's other services (databases,
-# web servers) would clash with their twins on the shared network.
-cat > $S/root/etc/systemd/system/pocketd-sandbox.target <<'UNIT'
-[Unit]
-Description=pocketd test sandbox
-Requires=basic.target
-Wants=caddy.service systemd-journald.service dbus.socket
-After=basic.target caddy.service
-AllowIsolate=yes
-UNIT
-mkdir -p $S/root/oldroot
-cd $S/root
-pivot_root . oldroot
-umount -l /oldroot
-rmdir /oldroot
-exec env -i container=other /lib/systemd/systemd --system --log-target=null --unit=pocketd-sandbox.target
-`;
-}
-
 function childPids(pid: number): number[] {
   try {
     return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
@@ -159,6 +122,7 @@ export async function bootSandbox(opts: { timeoutMs?: number; projectDir?: strin
   const httpPort = await freePort();
   const httpsPort = await freePort();
   const adminPort = await freePort();
+  const cgroups = cgroupHome();
   const caddyfile = `{
 \tadmin localhost:${adminPort}
 \thttp_port ${httpPort}
@@ -177,6 +141,7 @@ export async function bootSandbox(opts: { timeoutMs?: number; projectDir?: strin
         PATH: '/usr/sbin:/usr/bin:/sbin:/bin',
         POCKETD_PROJECT: opts.projectDir ?? projectRoot,
         POCKETD_CADDYFILE: caddyfile,
+        POCKETD_CGROUPS: cgroups.spec,
       },
     },
   );
@@ -299,6 +264,7 @@ export async function bootSandbox(opts: { timeoutMs?: number; projectDir?: strin
       while (alive(pid) || alive(unsharePid)) await sleep(20);
       live.delete(pid);
       live.delete(unsharePid);
+      await cgroups.remove();
     },
   };
 }

@@ -195,8 +195,9 @@ test('an incident still open is reminded of; a channel sends at most its rate a 
     { db, channels, events: local, log: pino({ level: 'silent' }) },
     {
       after: 1,
-      // 240 ms: a round of the outbox (whose reminder wakes it again) on a loaded machine can take over 60 ms.
-      remindMinutes: 0.004,
+      // 1.2 s: a round of the outbox (whose delivery wakes it again) on a loaded machine took over 240 ms,
+      // and a second round that late reminded again.
+      remindMinutes: 0.02,
       diskPercent: 0,
       ratePerMinute: 1,
       timeoutMs: 1000,
@@ -210,16 +211,22 @@ test('an incident still open is reminded of; a channel sends at most its rate a 
   await limited.addRule({ kinds: ['host_check'], app: null, channel_id: id });
   try {
     await limited.hostChecked('journal', false, 'unreadable');
-    await new Promise((r) => setTimeout(r, 300));
-    // One round of the outbox (the next is a second away): the reminder is due, the opened message goes first.
+    await new Promise((r) => setTimeout(r, 1300));
+    // One round of the outbox: the reminder is due, the opened message goes first. Read as soon as both are
+    // there (a second reminder could not be due for another 1.2 s).
     limited.start();
-    await new Promise((r) => setTimeout(r, 600));
-    const rows = await db
-      .selectFrom('alert_outbox')
-      .select(['event', 'status', 'next_at'])
-      .where('channel_id', '=', id)
-      .orderBy('id')
-      .execute();
+    const outbox = () =>
+      db
+        .selectFrom('alert_outbox')
+        .select(['event', 'status', 'next_at'])
+        .where('channel_id', '=', id)
+        .orderBy('id')
+        .execute();
+    let rows = await outbox();
+    for (let i = 0; i < 100 && !(rows.length >= 2 && rows[0]!.status === 'sent'); i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      rows = await outbox();
+    }
     assert.deepEqual(
       rows.map((r) => r.event),
       ['opened', 'reminder'],
