@@ -87,13 +87,26 @@ export function createAppHost(deps: {
   };
   /** The app's site as its settings say, or none when it has no domain. */
   async function installSite(s: AppSettings) {
+    let routes: CaddyRoutes | null = null;
     try {
       if (servedDomains(s).length === 0) await privileged.run('remove-site', [s.name]);
-      else await privileged.run('install-site', [s.name], { spec: siteSpec(s) });
+      // install-site answers what Caddy serves once it loaded the site: no second call to ask.
+      else routes = parseRoutes(await privileged.run('install-site', [s.name], { spec: siteSpec(s) }));
     } finally {
-      await readRoutes().catch(() => undefined);
+      if (routes) {
+        known = routes;
+        knownAt = Date.now();
+      } else await readRoutes().catch(() => undefined);
     }
   }
+  const parseRoutes = (out: string): CaddyRoutes | null => {
+    try {
+      const r = caddyRoutesSchema.safeParse(JSON.parse(out.trim() || 'null'));
+      return r.success ? r.data : null;
+    } catch {
+      return null;
+    }
+  };
   const installEnv = async (name: string, env: Record<string, string>) => {
     await privileged.run('install-env', [name], { spec: { env } });
   };
