@@ -187,6 +187,7 @@ export function createAppHost(deps: {
     const t0 = Date.now();
     let last = '';
     let checks = 0;
+    let lastUnitCheck = Date.now();
     const path = (await deps.healthPath?.(name)) ?? '/api/health';
     while (Date.now() < until) {
       if (stop()) return 'stopped waiting';
@@ -197,7 +198,9 @@ export function createAppHost(deps: {
         return `healthy after ${((Date.now() - t0) / 1000).toFixed(1)} s`;
       }
       last = r.status === null ? `no answer: ${r.error ?? 'connection refused'}` : `${path} answered ${r.status}`;
-      if (++checks % 4 === 0) {
+      // The unit is looked at about once a second, however often its health is asked.
+      if (Date.now() - lastUnitCheck >= 1000) {
+        lastUnitCheck = Date.now();
         const d = await unitDetails(name);
         if (d && (d.active_state === 'failed' || d.restarts > 0 || d.sub_state === 'auto-restart')) {
           const exit = await deps.systemd.exitOf(unitName(name)).catch(() => null);
@@ -207,7 +210,8 @@ export function createAppHost(deps: {
           );
         }
       }
-      await sleep(250);
+      // PocketBase answers within a second of its start: asked often then, less after.
+      await sleep(++checks < 60 ? 50 : 250);
     }
     throw new PocketdError(
       'HEALTH_TIMEOUT',
