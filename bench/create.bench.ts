@@ -44,7 +44,7 @@ try {
   const ours = await timeCreates(h, RUNS, 'idle');
   console.log(`root helper calls per create: ${((await sudoCalls()) - callsBefore) / RUNS}`);
   const idle = report('idle host', ours, await byHand('idle'));
-  await seedStandIns(h, N);
+  await seedStandIns(h, N, 25000);
   const busy = report(`${N} apps`, await timeCreates(h, RUNS, 'busy'), await byHand('busy'));
   console.log(`create -> healthy with ${N} apps / idle (pocketd): ${(busy / idle).toFixed(2)}x`);
 } finally {
