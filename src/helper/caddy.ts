@@ -72,7 +72,7 @@ async function swapSite(ctx: HelperContext, name: string, text: string | null): 
 }
 
 /** The site is pocketd's template: the app's validated domains, proxied to the app's own loopback port. */
-export async function installSite(ctx: HelperContext, name: string, spec: SiteSpec): Promise<CaddyRoutes> {
+export async function installSite(ctx: HelperContext, name: string, spec: SiteSpec): Promise<CaddyRoutes | null> {
   const record = await ctx.records.get(name);
   // A site only ever sends an app's domains to the port its unit listens on: no unit, no site.
   if (!record) throw new HelperError(65, `name: app ${name} has no unit installed by pocketd`);
@@ -81,8 +81,9 @@ export async function installSite(ctx: HelperContext, name: string, spec: SiteSp
   await ctx.records.assertFree(name, spec.port, spec.domains);
   await swapSite(ctx, name, ctx.templates.renderSite(siteContext(name, spec)));
   if (record) await ctx.records.put(name, { ...record, domains: spec.domains });
-  // What Caddy serves now, answered at once: the daemon needs no second call to know it.
-  return caddyRoutes(ctx);
+  // What Caddy serves now, answered at once: the daemon needs no second call to know it (nothing when
+  // Caddy cannot say: the site is in place all the same, and the daemon asks again).
+  return caddyRoutes(ctx).catch(() => null);
 }
 
 export async function removeSite(ctx: HelperContext, name: string): Promise<void> {

@@ -82,7 +82,10 @@ const VERBS: Record<HelperVerb, Handler> = {
   enable: (ctx, [n]) => control(ctx, 'enable', n!),
   disable: (ctx, [n]) => control(ctx, 'disable', n!),
   // Answers what Caddy serves now (as caddy-routes does), so the daemon knows it without another call.
-  'install-site': async (ctx, [n]) => JSON.stringify(await installSite(ctx, n!, readSpec(siteSpecSchema))),
+  'install-site': async (ctx, [n]) => {
+    const routes = await installSite(ctx, n!, readSpec(siteSpecSchema));
+    return routes ? JSON.stringify(routes) : '';
+  },
   'remove-site': (ctx, [n]) => removeSite(ctx, n!),
   'validate-caddy': (ctx) => validateCaddy(ctx),
   'reload-caddy': async (ctx) => {
