@@ -34,8 +34,8 @@ export async function prepareApp(ctx: HelperContext, name: string): Promise<void
   await lchown(dir, uid, gid);
   await chmod(dir, 0o750);
   // Its data directories are made as the app, in its sandbox, by mkdir itself: the same work as the helper's
-  // as-app `prepare` without starting node (interpreted, --jitless) and its bundle inside the sandbox.
-  await runInSandbox(ctx, name, ['/bin/mkdir', '-p', '--', 'pb_data', ...BUNDLE_DIRS]);
+  // as-app `prepare` without starting node (interpreted, --jitless) and its bundle inside the sandbox; the same mode (0750).
+  await runInSandbox(ctx, name, ['/bin/mkdir', '-p', '-m', '0750', '--', 'pb_data', ...BUNDLE_DIRS]);
 }
 
 const stamp = () =>
