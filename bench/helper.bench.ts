@@ -13,14 +13,16 @@ try {
   // One node process inside the sandbox times every call, so the figures are the calls, not nsenter.
   const script = `const { spawnSync } = require('node:child_process');
     const time = (argv, input) => { const out = []; for (let i = 0; i < ${RUNS}; i++) { const t0 = performance.now();
-      const r = spawnSync(argv[0], argv.slice(1), { input: input ?? '' }); if (r.status !== 0) throw new Error(argv.join(' ') + ': ' + r.stderr);
+      const r = spawnSync(argv[0], argv.slice(1), { input: typeof input === 'function' ? input(i) : input ?? '' }); if (r.status !== 0) throw new Error(argv.join(' ') + ': ' + r.stderr);
       out.push(performance.now() - t0); } return out; };
     const H = ['sudo', '-n', '/usr/local/lib/pocketd/pocketd-helper'];
     console.log(JSON.stringify({
       baseline: time(['systemctl', 'is-active', 'pb-seed.service']),
+      nodeFloor: time(['node', '-e', '0']),
       sudoNoop: time([...H, 'start', 'seed']),
       installEnv: time([...H, 'install-env', 'seed'], JSON.stringify({ env: { A: '1' } })),
       installUnit: time([...H, 'install-unit', 'seed'], process.argv[1]),
+      installUnitChanged: time([...H, 'install-unit', 'seed'], (i) => JSON.stringify({ ...JSON.parse(process.argv[1]), memory_max: i % 2 ? '512M' : '256M' })),
     }));`;
   const app = (await h.api('GET', '/api/apps/seed')).body;
   const unitSpec = JSON.stringify({ port: app.port, version: app.version, memory_max: null, cpu_quota: null });
@@ -32,7 +34,9 @@ try {
   for (const [k, label] of [
     ['sudoNoop', 'helper start (unit already running)'],
     ['installEnv', 'helper install-env (spec on stdin)'],
-    ['installUnit', 'helper install-unit (render + daemon-reload)'],
+    ['nodeFloor', "node's floor: node -e 0 (not a helper call)"],
+    ['installUnit', 'helper install-unit, unit unchanged (render, no reload needed)'],
+    ['installUnitChanged', 'helper install-unit, unit changed (render + daemon-reload)'],
   ] as const) {
     const p50 = percentile(t[k]!, 50);
     console.log(

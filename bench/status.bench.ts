@@ -5,7 +5,7 @@
 // create -> healthy with the release already cached.
 import { setupPocketdHost } from '../test/support/host.js';
 import { fmt, percentile, timeCreates } from './stats.js';
-import { UNIT_LAYOUT } from '../src/shared/templates.js';
+import { seedStandIns } from './seed.js';
 
 const N = Number(process.env.BENCH_APPS ?? 200);
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
@@ -14,23 +14,7 @@ const h = await setupPocketdHost({
   settings: { port_range: '20000-29999', systemd_bus: 'unix:path=/run/dbus/system_bus_socket' },
 });
 try {
-  const names = Array.from({ length: N }, (_, i) => `b${String(i).padStart(3, '0')}`);
-  for (const n of names) {
-    // Marked as the current layout, so the daemon does not try to move them (they are not its own renderings).
-    await h.sbx.writeFile(
-      `/etc/systemd/system/pb-${n}.service`,
-      `# pocketd-layout: ${UNIT_LAYOUT}\n[Service]\nUser=pocketbase\nExecStart=/bin/sleep infinity\n`,
-    );
-  }
-  await h.sbx.run(['systemctl', 'daemon-reload']);
-  await h.sbx.run(['systemctl', 'start', ...names.map((n) => `pb-${n}.service`)], { timeoutMs: 120_000 });
-  await h.sbx.run(['systemctl', 'stop', 'pocketd.service']);
-  const insert = `const D=require('${h.sbx.srcDir}/node_modules/better-sqlite3');const db=new D('/var/lib/pocketd/pocketd.db');
-    const now=new Date().toISOString();const st=db.prepare("insert into apps (name,port,version,env,status,desired_state,created_at,updated_at) values (?,?,?,'{}','ready','running',?,?)");
-    db.transaction(()=>{${JSON.stringify(names)}.forEach((n,i)=>st.run(n,20000+i,'0.23.1',now,now))})();`;
-  await h.sbx.run(['node', '-e', insert], { user: 'pocketd' });
-  await h.sbx.run(['systemctl', 'start', 'pocketd.service']);
-  await h.untilAnswers(100);
+  const names = await seedStandIns(h, N);
 
   const metric = async (name: string) =>
     Number(

@@ -7,6 +7,8 @@ import { HelperError } from './errors.js';
 import { ensureRootDir, lookupUser } from './root-files.js';
 import { assertStopped } from './units.js';
 import { removeTree } from './remove-tree.js';
+import { BUNDLE_DIRS } from './app-files.js';
+import { runInSandbox } from './sandbox-run.js';
 import { endAppProcesses, ensureAppUser, removeAppUser } from './users.js';
 
 /**
@@ -31,7 +33,9 @@ export async function prepareApp(ctx: HelperContext, name: string): Promise<void
   if (st.uid !== uid && st.uid !== 0) throw new HelperError(72, `${dir} belongs to another user; migrate-app moves it`);
   await lchown(dir, uid, gid);
   await chmod(dir, 0o750);
-  await ctx.asApp(name, 'prepare');
+  // Its data directories are made as the app, in its sandbox, by mkdir itself: the same work as the helper's
+  // as-app `prepare` without starting node (interpreted, --jitless) and its bundle inside the sandbox; the same mode (0750).
+  await runInSandbox(ctx, name, ['/bin/mkdir', '-p', '-m', '0750', '--', 'pb_data', ...BUNDLE_DIRS]);
 }
 
 const stamp = () =>

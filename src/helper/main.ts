@@ -81,7 +81,11 @@ const VERBS: Record<HelperVerb, Handler> = {
   restart: (ctx, [n]) => control(ctx, 'restart', n!),
   enable: (ctx, [n]) => control(ctx, 'enable', n!),
   disable: (ctx, [n]) => control(ctx, 'disable', n!),
-  'install-site': (ctx, [n]) => installSite(ctx, n!, readSpec(siteSpecSchema)),
+  // Answers what Caddy serves now (as caddy-routes does), so the daemon knows it without another call.
+  'install-site': async (ctx, [n]) => {
+    const routes = await installSite(ctx, n!, readSpec(siteSpecSchema));
+    return routes ? JSON.stringify(routes) : '';
+  },
   'remove-site': (ctx, [n]) => removeSite(ctx, n!),
   'validate-caddy': (ctx) => validateCaddy(ctx),
   'reload-caddy': async (ctx) => {

@@ -87,13 +87,26 @@ export function createAppHost(deps: {
   };
   /** The app's site as its settings say, or none when it has no domain. */
   async function installSite(s: AppSettings) {
+    let routes: CaddyRoutes | null = null;
     try {
       if (servedDomains(s).length === 0) await privileged.run('remove-site', [s.name]);
-      else await privileged.run('install-site', [s.name], { spec: siteSpec(s) });
+      // install-site answers what Caddy serves once it loaded the site: no second call to ask.
+      else routes = parseRoutes(await privileged.run('install-site', [s.name], { spec: siteSpec(s) }));
     } finally {
-      await readRoutes().catch(() => undefined);
+      if (routes) {
+        known = routes;
+        knownAt = Date.now();
+      } else await readRoutes().catch(() => undefined);
     }
   }
+  const parseRoutes = (out: string): CaddyRoutes | null => {
+    try {
+      const r = caddyRoutesSchema.safeParse(JSON.parse(out.trim() || 'null'));
+      return r.success ? r.data : null;
+    } catch {
+      return null;
+    }
+  };
   const installEnv = async (name: string, env: Record<string, string>) => {
     await privileged.run('install-env', [name], { spec: { env } });
   };
@@ -174,6 +187,7 @@ export function createAppHost(deps: {
     const t0 = Date.now();
     let last = '';
     let checks = 0;
+    let lastUnitCheck = Date.now();
     const path = (await deps.healthPath?.(name)) ?? '/api/health';
     while (Date.now() < until) {
       if (stop()) return 'stopped waiting';
@@ -184,7 +198,9 @@ export function createAppHost(deps: {
         return `healthy after ${((Date.now() - t0) / 1000).toFixed(1)} s`;
       }
       last = r.status === null ? `no answer: ${r.error ?? 'connection refused'}` : `${path} answered ${r.status}`;
-      if (++checks % 4 === 0) {
+      // The unit is looked at about once a second, however often its health is asked.
+      if (Date.now() - lastUnitCheck >= 1000) {
+        lastUnitCheck = Date.now();
         const d = await unitDetails(name);
         if (d && (d.active_state === 'failed' || d.restarts > 0 || d.sub_state === 'auto-restart')) {
           const exit = await deps.systemd.exitOf(unitName(name)).catch(() => null);
@@ -194,7 +210,8 @@ export function createAppHost(deps: {
           );
         }
       }
-      await sleep(250);
+      // PocketBase answers within a second of its start: asked often then, less after.
+      await sleep(++checks < 60 ? 50 : 250);
     }
     throw new PocketdError(
       'HEALTH_TIMEOUT',
