@@ -35,7 +35,7 @@ try {
     ['sudoNoop', 'helper start (unit already running)'],
     ['installEnv', 'helper install-env (spec on stdin)'],
     ['nodeFloor', "node's floor: node -e 0 (not a helper call)"],
-    ['installUnit', 'helper install-unit, unit unchanged (render, no reload needed)'],
+    ['installUnit', 'helper install-unit, unit unchanged (render + daemon-reload)'],
     ['installUnitChanged', 'helper install-unit, unit changed (render + daemon-reload)'],
   ] as const) {
     const p50 = percentile(t[k]!, 50);

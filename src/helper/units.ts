@@ -1,12 +1,10 @@
 import { lstat, rm } from 'node:fs/promises';
-import path from 'node:path';
 import { renderEnvFile } from '../shared/env-file.js';
 import { releaseBinOf, unitContext } from '../shared/templates.js';
 import type { HelperContext } from './context.js';
 import { HelperError } from './errors.js';
 import type { EnvSpec, UnitSpec } from '../shared/protocol.js';
-import { ensureRootDir, readIfExists, writeRootFile } from './root-files.js';
-import { isLinked, needsReload, reloadIfUnwanted } from './unit-reload.js';
+import { ensureRootDir, writeRootFile } from './root-files.js';
 import { controlSleeping, enableFor, removeWake, sleeps, writeWake } from './wake.js';
 
 import { unitName } from '../shared/naming.js';
@@ -27,18 +25,14 @@ export async function installUnit(ctx: HelperContext, name: string, spec: UnitSp
     ...(spec.sleep ? { app_port: spec.sleep.app_port } : {}),
   });
   // Sleep turned off: the socket gives the port back before the app takes it again.
-  const hadWake = !spec.sleep && (await removeWake(ctx, name));
-  const before = await readIfExists(path.join(ctx.config.unit_dir, unitName(name)));
-  const linkedBefore = await isLinked(ctx, name);
-  // An unchanged file is not written again: systemd would take its new time for a change.
-  if (before !== text) await writeRootFile(ctx.config.unit_dir, unitName(name), text, 0o644);
+  if (!spec.sleep) await removeWake(ctx, name);
+  await writeRootFile(ctx.config.unit_dir, unitName(name), text, 0o644);
   await writeWake(ctx, unit);
   // An installed app starts at boot (or, when it may sleep, its socket listens): enabled here, in the same
-  // call, rather than by another helper call. A reload follows only when systemd must read files it holds
-  // (src/helper/unit-reload.ts): a new app's unit is loaded by its first start.
-  if (!(spec.sleep === null && linkedBefore)) await enableFor(ctx, name, spec.sleep !== null);
-  if (spec.sleep || hadWake || (await needsReload(ctx, name, before, text, linkedBefore)))
-    await ctx.run(69, 'systemctl', ['daemon-reload']);
+  // call, rather than by another helper call; the one reload after it makes systemd see both the unit and its
+  // place in its target (a stopped unit nothing wants would be unloaded, and vanish from list-units).
+  await enableFor(ctx, name, spec.sleep !== null);
+  await ctx.run(69, 'systemctl', ['daemon-reload']);
 }
 
 export async function removeUnit(ctx: HelperContext, name: string): Promise<void> {
@@ -60,11 +54,7 @@ export async function control(
   if (verb === 'start' || verb === 'restart')
     await ctx.run(69, 'systemctl', ['reset-failed', unitName(name)], { allowFailure: true });
   if (await sleeps(ctx, name)) await controlSleeping(ctx, verb, name);
-  else {
-    // A unit nothing loaded wants would be unloaded once stopped (and vanish from systemd's lists).
-    if (verb === 'stop') await reloadIfUnwanted(ctx, name);
-    await ctx.run(69, 'systemctl', [verb, unitName(name)]);
-  }
+  else await ctx.run(69, 'systemctl', [verb, unitName(name)]);
 }
 
 /**
