@@ -10,6 +10,7 @@ import { VERSION_PATTERN } from '../shared/rules.js';
 export { VERSION_PATTERN };
 import type { Logger } from '../shared/log.js';
 import { exec } from '../shared/exec.js';
+import { singleFlight } from '../shared/single-flight.js';
 import {
   ReleaseSchema,
   extractExecutable,
@@ -84,7 +85,7 @@ export function createReleaseSource(opts: ReleaseSourceOptions) {
   const arch = pbArch(opts.arch);
   const timeout = opts.fetchTimeoutMs ?? 120_000;
   let cache: { at: number; releases: Array<RawRelease & { notes: ReturnType<typeof boundNotes> }> } | null = null;
-  const inflight = new Map<string, Promise<string>>();
+  const downloads = singleFlight<string>();
 
   const getJson = (url: string) => fetchJson(base, url);
 
@@ -225,20 +226,15 @@ export function createReleaseSource(opts: ReleaseSourceOptions) {
       return Promise.reject(new PocketdError('VERSION_INVALID', `'${version}' is not a version`));
     }
     // Registered before the first await, so concurrent callers share one download.
-    let p = inflight.get(version);
-    if (!p) {
-      p = (async () => {
-        try {
-          if ((await stat(binPath(version))).isFile()) return binPath(version);
-        } catch {
-          /* not installed yet */
-        }
-        if (!opts.installer) await mkdir(opts.releasesDir, { recursive: true, mode: 0o755 });
-        return install(version);
-      })().finally(() => inflight.delete(version));
-      inflight.set(version, p);
-    }
-    return p;
+    return downloads(version, async () => {
+      try {
+        if ((await stat(binPath(version))).isFile()) return binPath(version);
+      } catch {
+        /* not installed yet */
+      }
+      if (!opts.installer) await mkdir(opts.releasesDir, { recursive: true, mode: 0o755 });
+      return install(version);
+    });
   }
 
   return { list, published, exists, ensure, binPath };

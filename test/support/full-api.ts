@@ -17,6 +17,7 @@ import { createHealthChecker } from '../../src/core/observe/health.js';
 import { createLogStreams } from '../../src/core/observe/log-streams.js';
 import { startHttpServer } from '../../src/main/http-server.js';
 import { inProcess, type InProcess } from './fake-host.js';
+import { jsonCall } from './json-call.js';
 
 export interface FullApi {
   env: InProcess;
@@ -83,19 +84,7 @@ export async function fullApi(opts: { portRange?: string } = {}): Promise<FullAp
     auth,
     url,
     adminToken,
-    async call(method, path, body, token) {
-      const t = token === undefined ? adminToken : token;
-      const headers: Record<string, string> = {};
-      if (t !== null) headers.authorization = `Bearer ${t}`;
-      if (body !== undefined) headers['content-type'] = 'application/json';
-      const res = await fetch(`${url}${path}`, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await res.text();
-      return { status: res.status, body: text ? (JSON.parse(text) as unknown) : null };
-    },
+    call: jsonCall(url, adminToken),
     async close() {
       await server.stop(1000);
       await backups.stop();

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { bootSandbox, freePort, SANDBOX_SRC, type Sandbox } from './sandbox.js';
 import { httpRequest } from './http.js';
+import { jsonCall } from './json-call.js';
 import { startReleaseMirror, type MirrorRelease, type ReleaseMirror } from './release-mirror.js';
 
 /** A sandboxed host with pocketd installed by deploy/install.sh and running as its service. */
@@ -79,25 +80,7 @@ export async function setupPocketdHost(
     const token = (
       await sbx.run(['/usr/local/bin/pocketd', 'token', 'create', '--name', 'tests', '--scope', 'admin'])
     ).trim();
-    const api: PocketdHost['api'] = async (method, path, body, tok) => {
-      const headers: Record<string, string> = {};
-      const t = tok === undefined ? token : tok;
-      if (t !== null) headers.authorization = `Bearer ${t}`;
-      if (body !== undefined) headers['content-type'] = 'application/json';
-      const res = await fetch(`${url}${path}`, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await res.text();
-      let parsed: unknown = text;
-      try {
-        parsed = text ? JSON.parse(text) : null;
-      } catch {
-        /* not JSON */
-      }
-      return { status: res.status, body: parsed };
-    };
+    const api: PocketdHost['api'] = jsonCall(url, token);
     const box = sbx;
     const mainPid = async () =>
       (await box.run(['systemctl', 'show', '-p', 'MainPID', '--value', 'pocketd.service'])).trim();

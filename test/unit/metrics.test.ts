@@ -91,24 +91,3 @@ test('Prometheus text: HELP and TYPE before samples, labels escaped, absent valu
   const families = lines.filter((l) => l.startsWith('# TYPE')).map((l) => l.split(' ')[2]);
   assert.equal(new Set(families).size, families.length);
 });
-
-test('single flight: concurrent equal reads share one run; the next read runs again', async () => {
-  const { singleFlight } = await import('../../src/shared/single-flight.js');
-  const sf = singleFlight<number>();
-  let runs = 0;
-  const slow = () =>
-    new Promise<number>((r) => {
-      runs++;
-      setTimeout(() => r(runs), 20);
-    });
-  const [a, b, c] = await Promise.all([sf('k', slow), sf('k', slow), sf('other', slow)]);
-  assert.deepEqual([a === b, runs], [true, 2]);
-  assert.notEqual(c, undefined);
-  await sf('k', slow);
-  assert.equal(runs, 3);
-  await assert.rejects(
-    sf('k', () => Promise.reject(new Error('boom'))),
-    /boom/,
-  );
-  assert.equal(await sf('k', async () => 7), 7);
-});

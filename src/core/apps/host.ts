@@ -9,6 +9,7 @@ import { caddyRoutesSchema, type CaddyRoutes } from '../../shared/protocol.js';
 import type { Systemd, UnitDetails } from '../../host/systemd/units.js';
 import { appDirOf, socketUnitOf, wakeUnitOf } from '../../shared/naming.js';
 import { readIfExists } from '../../shared/files.js';
+import { singleFlight } from '../../shared/single-flight.js';
 import { envFileOf, layoutOf, siteContext, unitContext, type Templates } from '../../shared/templates.js';
 import { sleepOf } from '../sleep/sleep-state.js';
 import type { AppSettings } from './model.js';
@@ -116,19 +117,15 @@ export function createAppHost(deps: {
   // read of an app starts no process.
   let known: CaddyRoutes | null = null;
   let knownAt = 0;
-  let inflight: Promise<CaddyRoutes> | null = null;
+  const routeReads = singleFlight<CaddyRoutes>();
   function readRoutes(): Promise<CaddyRoutes> {
-    inflight ??= privileged
-      .run('caddy-routes', [])
-      .then((out) => {
+    return routeReads('caddy-routes', () =>
+      privileged.run('caddy-routes', []).then((out) => {
         known = caddyRoutesSchema.parse(JSON.parse(out));
         knownAt = Date.now();
         return known;
-      })
-      .finally(() => {
-        inflight = null;
-      });
-    return inflight;
+      }),
+    );
   }
   async function liveRoutes(): Promise<CaddyRoutes> {
     if (!known) return readRoutes();

@@ -9,6 +9,14 @@ interface Family {
   samples: Array<{ labels?: Record<string, string>; value: number }>;
 }
 
+/** A family of one sample without labels. */
+const one = (name: string, help: string, type: Family['type'], value: number): Family => ({
+  name,
+  help,
+  type,
+  samples: [{ value }],
+});
+
 /** Label values escaped as the text format asks: backslash, double quote and newline. */
 const escapeLabel = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 
@@ -91,71 +99,46 @@ export function renderMetrics(input: {
       type: 'counter',
       samples: per((a) => a.runtime?.restarts ?? null),
     },
-    {
-      name: 'pocketd_host_load1',
-      help: 'One-minute load average.',
-      type: 'gauge',
-      samples: [{ value: input.host.load1 }],
-    },
-    {
-      name: 'pocketd_host_cpu_percent',
-      help: 'Host CPU use since the previous reading.',
-      type: 'gauge',
-      samples: [{ value: input.host.cpu_percent }],
-    },
-    {
-      name: 'pocketd_host_memory_total_bytes',
-      help: 'Host memory.',
-      type: 'gauge',
-      samples: [{ value: input.host.memory_total }],
-    },
-    {
-      name: 'pocketd_host_memory_available_bytes',
-      help: 'Host memory available.',
-      type: 'gauge',
-      samples: [{ value: input.host.memory_available }],
-    },
-    {
-      name: 'pocketd_host_disk_total_bytes',
-      help: 'Size of the file system holding the data directory.',
-      type: 'gauge',
-      samples: [{ value: input.host.disk_total }],
-    },
-    {
-      name: 'pocketd_host_disk_free_bytes',
-      help: 'Free space on the file system holding the data directory.',
-      type: 'gauge',
-      samples: [{ value: input.host.disk_free }],
-    },
-    {
-      name: 'pocketd_host_uptime_seconds',
-      help: 'Host uptime.',
-      type: 'gauge',
-      samples: [{ value: input.host.uptime_seconds }],
-    },
+    one('pocketd_host_load1', 'One-minute load average.', 'gauge', input.host.load1),
+    one('pocketd_host_cpu_percent', 'Host CPU use since the previous reading.', 'gauge', input.host.cpu_percent),
+    one('pocketd_host_memory_total_bytes', 'Host memory.', 'gauge', input.host.memory_total),
+    one('pocketd_host_memory_available_bytes', 'Host memory available.', 'gauge', input.host.memory_available),
+    one(
+      'pocketd_host_disk_total_bytes',
+      'Size of the file system holding the data directory.',
+      'gauge',
+      input.host.disk_total,
+    ),
+    one(
+      'pocketd_host_disk_free_bytes',
+      'Free space on the file system holding the data directory.',
+      'gauge',
+      input.host.disk_free,
+    ),
+    one('pocketd_host_uptime_seconds', 'Host uptime.', 'gauge', input.host.uptime_seconds),
     {
       name: 'pocketd_deployments',
       help: 'Deployments recorded, by status.',
       type: 'gauge',
       samples: input.deployments.map((d) => ({ labels: { status: d.status }, value: d.count })),
     },
-    {
-      name: 'pocketd_child_processes_total',
-      help: 'Child processes pocketd started (systemctl, journalctl, sudo, ...).',
-      type: 'counter',
-      samples: [{ value: input.childProcesses }],
-    },
-    {
-      name: 'pocketd_systemd_events',
-      help: "Whether unit state comes from systemd's D-Bus signals (1) or systemctl reads (0).",
-      type: 'gauge',
-      samples: [{ value: input.systemdSource === 'dbus' ? 1 : 0 }],
-    },
-    {
-      name: 'pocketd_systemd_bus_messages_total',
-      help: "Signals about pocketd's units and calls to systemd over D-Bus.",
-      type: 'counter',
-      samples: [{ value: input.busMessages }],
-    },
+    one(
+      'pocketd_child_processes_total',
+      'Child processes pocketd started (systemctl, journalctl, sudo, ...).',
+      'counter',
+      input.childProcesses,
+    ),
+    one(
+      'pocketd_systemd_events',
+      "Whether unit state comes from systemd's D-Bus signals (1) or systemctl reads (0).",
+      'gauge',
+      input.systemdSource === 'dbus' ? 1 : 0,
+    ),
+    one(
+      'pocketd_systemd_bus_messages_total',
+      "Signals about pocketd's units and calls to systemd over D-Bus.",
+      'counter',
+      input.busMessages,
+    ),
   ]);
 }

@@ -1,3 +1,4 @@
+import { singleFlight } from '../../shared/single-flight.js';
 import type { Logger } from '../../shared/log.js';
 import type { ReplicaView, Replicas } from './replicas.js';
 
@@ -18,7 +19,7 @@ export function createReplicaWatch(
   opts: { intervalSeconds: number; lagSeconds: number },
 ) {
   let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | null = null;
+  const rounds = singleFlight<void>();
 
   async function judge(app: string, v: ReplicaView): Promise<void> {
     const key = `replica:${v.app_id}`;
@@ -53,16 +54,14 @@ export function createReplicaWatch(
     judge,
     start() {
       timer = setInterval(() => {
-        if (running) return;
-        running = round().finally(() => {
-          running = null;
-        });
+        // A round still under way is not joined by another.
+        void rounds('round', round);
       }, opts.intervalSeconds * 1000);
       timer.unref();
     },
     async stop() {
       clearInterval(timer);
-      await running;
+      await rounds.pending('round');
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { Logger } from '../../shared/log.js';
+import { singleFlight } from '../../shared/single-flight.js';
 import {
   MANAGER,
   MANAGER_PATH,
@@ -69,26 +70,9 @@ export function followSignals(opts: {
     }
   }
 
-  // One read of the list at a time; a signal during one asks for one more after it.
-  let resyncing: Promise<void> | null = null;
-  let again = false;
-  function resync(): Promise<void> {
-    if (resyncing) {
-      again = true;
-      return resyncing;
-    }
-    resyncing = (async () => {
-      try {
-        do {
-          again = false;
-          await table.resyncNow();
-        } while (again && opts.connected());
-      } finally {
-        resyncing = null;
-      }
-    })();
-    return resyncing;
-  }
+  // One read of the list at a time; a signal during one asks for one more after it (while connected).
+  const reads = singleFlight<void>({ rerun: opts.connected });
+  const resync = () => reads('list', () => table.resyncNow());
   let resyncTimer: NodeJS.Timeout | undefined;
   function resyncSoon(): void {
     if (resyncTimer) return;
