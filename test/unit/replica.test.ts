@@ -104,6 +104,7 @@ test('the replica unit renders its own user, the app group, and only its own con
     'shop',
     {
       config_file: '/etc/pocketd/replica/pocketd-replica-shop.yml',
+      rclone_file: '/etc/pocketd/replica/pocketd-replica-shop.rclone',
       key_file: null,
       litestream: '/usr/local/lib/pocketd/litestream',
     },
