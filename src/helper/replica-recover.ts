@@ -46,6 +46,9 @@ const SANDBOX = [
   'RestrictSUIDSGID=yes',
   'RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6',
   'SystemCallFilter=@system-service',
+  // A call outside the filter fails with EPERM instead of killing the unit silently (libuv falls back from io_uring).
+  'SystemCallErrorNumber=EPERM',
+  'SystemCallArchitectures=native',
   'CapabilityBoundingSet=',
   'MemoryMax=512M',
   'RuntimeMaxSec=3600',
@@ -70,7 +73,14 @@ async function remote(
     const r = await exec('systemd-run', argv, { input, stdout: fh?.fd, timeoutMs: 3600_000, cwd: '/' });
     return r.stdout;
   } catch (err) {
-    const said = err instanceof ExecError ? err.stderr.trim().split('\n').slice(-2).join('; ') : String(err);
+    const said =
+      err instanceof ExecError
+        ? err.stderr
+            .split('\n')
+            .filter((l) => l.trim() && !l.includes('--expose_wasm'))
+            .slice(-3)
+            .join('; ') || `exit ${err.exitCode}`
+        : String(err);
     throw new HelperError(72, `the target could not be read (${verb}): ${said.slice(0, 600)}`);
   } finally {
     await fh?.close();
