@@ -140,9 +140,6 @@ test('a new host lists what the target holds and recovers every app: data, hook,
   assert.deepEqual(shop.domains, ['shop.test']);
   assert.deepEqual(shop.env_keys, ['SHOP_SECRET']);
   assert.ok(!JSON.stringify(list.body).includes('env-value-1234'), 'env values are never answered');
-  // A read token may not recover.
-  const tok = (await h.api('POST', '/api/tokens', { name: 'ro', scope: 'app:shop:read' })).body.token;
-  assert.equal((await h.api('POST', '/api/recover', { target: target() }, tok)).status, 403);
   const r = await h.api('POST', '/api/recover', { target: target() });
   assert.equal(r.status, 202, JSON.stringify(r.body));
   assert.deepEqual(r.body.skipped, []);
@@ -174,6 +171,11 @@ test('a new host lists what the target holds and recovers every app: data, hook,
     500,
   );
   assert.equal(viaCaddy.status, 200);
+  // Only an admin lists or recovers: even the app's manage token may not.
+  const tok = (await h.api('POST', '/api/tokens', { name: 'mg', scope: 'app:shop:manage' })).body.token;
+  assert.ok(tok);
+  assert.equal((await h.api('POST', '/api/recover', { target: target() }, tok)).status, 403);
+  assert.equal((await h.api('POST', '/api/recover/list', { target: target() }, tok)).status, 403);
   // And it replicates again, under its new identity, to the same target.
   const rep = await h.api('GET', '/api/apps/shop/replica');
   assert.equal(rep.status, 200);
