@@ -91,6 +91,7 @@ else
   say "Litestream could not be fetched: replicas cannot be set until install.sh runs again with npm reachable"
 fi
 command -v age-keygen >/dev/null || say "age is missing (apt-get install age): replicas need it for their key"
+command -v rclone >/dev/null || say "rclone is missing (apt-get install rclone): replicas carry files and manifests with it"
 install -d -o root -g root -m 0700 /etc/pocketd/replica
 
 # sudoers: only after visudo accepts it.

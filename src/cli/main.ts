@@ -13,6 +13,7 @@ import { serve } from './serve.js';
 import { status } from './status.js';
 import { tokens } from './tokens.js';
 import { REPLICA_HELP, replicaCommand } from './replica.js';
+import { RECOVER_HELP, recoverCommand } from './recover.js';
 
 const HELP = `pocketd ${VERSION} - keeps many PocketBase apps alive on one host
 
@@ -43,6 +44,7 @@ Usage:
                                                   set an admin's password (ends its sessions)
   pocketd admin totp-reset --email E              turn off an admin's two-factor sign-in (lost device)
 ${REPLICA_HELP}
+${RECOVER_HELP}
   pocketd --help | --version
 
 Every command that reads takes --json. Commands reach the API at POCKETD_URL with POCKETD_TOKEN
@@ -64,6 +66,7 @@ const API_COMMANDS: Record<string, ApiCommand> = {
   upgrade: (api, sub, args) => upgrade(api, sub === undefined ? args : [sub, ...args]),
   logs: (api, sub, args) => logs(api, sub === undefined ? args : [sub, ...args]),
   backups,
+  recover: (api, sub, args) => recoverCommand(api, sub === undefined ? args : [sub, ...args], readStdin),
 };
 
 /** Runs one command line; returns the exit code. */

@@ -20,6 +20,7 @@ export const OPERATION_KINDS = [
   'restore',
   'backup',
   'replica-restore',
+  'recover',
 ] as const;
 
 export type OperationKind = (typeof OPERATION_KINDS)[number];

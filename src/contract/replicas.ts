@@ -50,3 +50,33 @@ export const CloneBody = z
   .openapi('ReplicaClone');
 
 export type Replica = z.infer<typeof Replica>;
+
+/** Disaster recovery: a target to read (JSON like a replica's), and which of its apps to bring back. */
+export const RecoverListBody = z.object({ target: replicaTargetSchema }).strict().openapi('RecoverList');
+export const RecoverBody = z
+  .object({
+    target: replicaTargetSchema,
+    apps: z.array(appNameSchema).max(500).nullable().default(null).describe('null or absent: every app it holds'),
+  })
+  .strict()
+  .openapi('Recover');
+export const HeldApp = z
+  .object({
+    dir: z.string().describe('<name>.<app_id> in the target'),
+    name: z.string().nullable(),
+    app_id: z.string().nullable(),
+    domains: z.array(z.string()),
+    version: z.string().nullable(),
+    env_keys: z.array(z.string()).describe('Names only: values are never answered'),
+    files: z.string().nullable().describe('The latest files object'),
+    error: z.string().nullable(),
+  })
+  .openapi('HeldApp');
+export const RecoverResult = z
+  .object({
+    queued: z.array(
+      z.object({ app: z.string(), create_deployment_id: z.number().int(), recover_deployment_id: z.number().int() }),
+    ),
+    skipped: z.array(z.object({ dir: z.string(), reason: z.string() })),
+  })
+  .openapi('RecoverResult');

@@ -7,6 +7,7 @@ import { readZip } from '../shared/zip.js';
 import { BUNDLE_DIRS, clear, copyData, exists } from './app-files.js';
 import { trial } from './as-app-trial.js';
 import { replicaPrepare, replicaRestore } from './as-app-replica.js';
+import { filesSignature, filesTar, filesUntar } from './as-app-replica-files.js';
 
 /**
  * Work inside an app's directory, done by the helper re-run as the app's own
@@ -118,6 +119,9 @@ const OPS: Record<string, { fn: (app: string, args: string[]) => Promise<void>; 
   trial: { fn: trial, args: 2 },
   'replica-prepare': { fn: replicaPrepare, args: 0 },
   'replica-restore': { fn: replicaRestore, args: 0 },
+  'replica-files-sig': { fn: filesSignature, args: 0 },
+  'replica-files-tar': { fn: filesTar, args: 0 },
+  'replica-files-untar': { fn: filesUntar, args: 0 },
 };
 export const AS_APP_OPS = Object.keys(OPS);
 

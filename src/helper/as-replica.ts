@@ -2,6 +2,7 @@ import { mkdtemp, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { exec, ExecError } from '../shared/exec.js';
 import { REPLICATED_DBS, timestampSchema } from '../shared/replica-rules.js';
+import { runAsReplicaFiles } from './as-replica-files.js';
 
 /**
  * `pocketd-helper as-replica restore LITESTREAM PB_DATA CONFIG TIMESTAMP|latest`:
@@ -15,6 +16,7 @@ export async function runAsReplica(args: string[]): Promise<number> {
     process.stderr.write('pocketd-helper: as-replica work never runs as root\n');
     return 64;
   }
+  if (args[0] === 'put' || args[0] === 'remote') return runAsReplicaFiles(args[0], args.slice(1));
   const [op, litestream, pbData, config, when] = args;
   const ts = when === 'latest' ? null : timestampSchema.safeParse(when).data;
   if (op !== 'restore' || !litestream || !pbData || !path.isAbsolute(pbData) || !config || ts === undefined) {

@@ -15,6 +15,13 @@ import {
 } from './app-dirs.js';
 import { runAsApp } from './as-app.js';
 import { runAsReplica } from './as-replica.js';
+import { pushFiles } from './replica-files.js';
+import { listTarget, restoreFiles } from './replica-recover.js';
+import {
+  replicaFilesRestoreSpecSchema,
+  replicaFilesSpecSchema,
+  replicaListSpecSchema,
+} from '../shared/replica-files.js';
 import { replicaCheckSpecSchema, replicaRestoreSpecSchema, replicaSpecSchema } from '../shared/replica-rules.js';
 import {
   checkTarget,
@@ -115,6 +122,9 @@ const VERBS: Record<HelperVerb, Handler> = {
   'replica-restore': (ctx, [n]) => restoreReplica(ctx, n!, readSpec(replicaRestoreSpecSchema)),
   'replica-generations': (ctx, [n]) => replicaGenerations(ctx, n!),
   'replica-check': (ctx, [n]) => checkTarget(ctx, n!, readSpec(replicaCheckSpecSchema).target),
+  'replica-files': (ctx, [n]) => pushFiles(ctx, n!, readSpec(replicaFilesSpecSchema)),
+  'replica-list': (ctx) => listTarget(ctx, readSpec(replicaListSpecSchema).target),
+  'replica-files-restore': (ctx, [n]) => restoreFiles(ctx, n!, readSpec(replicaFilesRestoreSpecSchema)),
 };
 
 const ARG_RULES = { name: APP_NAME_PATTERN, id: BACKUP_ID_PATTERN, version: VERSION_PATTERN } as const;

@@ -15,6 +15,7 @@ import { HelperError } from './errors.js';
 import { ensureRootDir, writeRootFile, type Ids } from './root-files.js';
 import { ensureReplicaUser, removeReplicaUser } from './replica-user.js';
 import { renderLitestreamConfig, type AgeKeys } from '../shared/replica-config.js';
+import { renderRcloneConfig } from '../shared/replica-files.js';
 import { SANDBOX_NODE_FLAGS } from './sandbox-run.js';
 import { assertStopped } from './units.js';
 
@@ -28,14 +29,14 @@ import { assertStopped } from './units.js';
  */
 
 export const replicaUnit = (name: string) => `pocketd-replica-${name}.service`;
-const dirOf = (ctx: HelperContext) => path.join(path.dirname(ctx.config.env_dir), 'replica');
+export const dirOf = (ctx: HelperContext) => path.join(path.dirname(ctx.config.env_dir), 'replica');
 const specFile = (ctx: HelperContext, name: string) => path.join(dirOf(ctx), `${name}.json`);
 export const litestreamOf = (ctx: HelperContext) => path.join(path.dirname(ctx.config.templates_dir), 'litestream');
-const AGE_KEY = 'age.key';
+export const AGE_KEY = 'age.key';
 const templatesOf = (ctx: HelperContext) => createReplicaTemplates(ctx.config.templates_dir);
 
 /** The host's age key pair; made on first use (age-keygen), root's alone. */
-async function ageKeys(ctx: HelperContext): Promise<AgeKeys> {
+export async function ageKeys(ctx: HelperContext): Promise<AgeKeys> {
   await ensureRootDir(dirOf(ctx), 0o711);
   let text = await readIfExists(path.join(dirOf(ctx), AGE_KEY));
   if (text === null) {
@@ -53,7 +54,7 @@ export function parseAgeKey(text: string): AgeKeys {
   return { identity, recipient };
 }
 
-async function assertLitestream(ctx: HelperContext): Promise<string> {
+export async function assertLitestream(ctx: HelperContext): Promise<string> {
   const bin = litestreamOf(ctx);
   const st = await lstat(bin).catch(() => null);
   if (!st?.isFile() || st.uid !== 0 || (st.mode & 0o022) !== 0)
@@ -77,6 +78,7 @@ async function writeUnitFiles(
   const base = unit.replace(/\.service$/, '');
   const rc = replicaContext(ctx.layout, name, {
     config_file: path.join(dirOf(ctx), `${base}.yml`),
+    rclone_file: path.join(dirOf(ctx), `${base}.rclone`),
     key_file: spec.target.type === 'sftp' ? path.join(dirOf(ctx), `${base}.key`) : null,
     litestream: await assertLitestream(ctx),
   });
@@ -86,6 +88,8 @@ async function writeUnitFiles(
     keyFile: rc.key_file ?? '',
   });
   await writeOwnedFile(dirOf(ctx), path.basename(rc.config_file), config, owner);
+  const rclone = renderRcloneConfig(spec.target, rc.key_file);
+  await writeOwnedFile(dirOf(ctx), path.basename(rc.rclone_file), rclone, owner);
   if (spec.target.type === 'sftp' && rc.key_file)
     await writeOwnedFile(dirOf(ctx), path.basename(rc.key_file), ensureNewline(spec.target.private_key), owner);
   return rc;
@@ -101,7 +105,7 @@ async function writeOwnedFile(dir: string, name: string, content: string, owner:
 
 async function removeUnitFiles(ctx: HelperContext, unit: string): Promise<void> {
   const base = unit.replace(/\.service$/, '');
-  for (const ext of ['yml', 'key']) await rm(path.join(dirOf(ctx), `${base}.${ext}`), { force: true });
+  for (const ext of ['yml', 'rclone', 'key']) await rm(path.join(dirOf(ctx), `${base}.${ext}`), { force: true });
 }
 
 /** replica-install: (re)writes the app's replica unit and its credentials, opens its databases to it, starts it. */
@@ -145,12 +149,13 @@ export async function savedSpec(ctx: HelperContext, name: string): Promise<Repli
 }
 
 /** Runs argv(unit) in a transient unit with the replica's sandbox and `spec`'s credentials; its files go after. */
-async function inReplicaSandbox(
+export async function inReplicaSandbox(
   ctx: HelperContext,
   name: string,
   spec: ReplicaSpec,
   source: string,
   argv: (rc: ReplicaContext) => string[],
+  stdin?: NodeJS.ReadableStream,
 ): Promise<{ done: Promise<void>; stdout: NodeJS.ReadableStream; stderr: () => string }> {
   const unit = `pocketd-replica-work-${name}_${randomBytes(6).toString('hex')}.service`;
   const rc = await writeUnitFiles(ctx, name, unit, spec, source);
@@ -173,8 +178,13 @@ async function inReplicaSandbox(
       '--',
       ...argv(rc),
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'], cwd: '/' },
+    { stdio: ['pipe', 'pipe', 'pipe'], cwd: '/' },
   );
+  if (!stdin) child.stdin.end();
+  if (stdin) {
+    child.stdin.on('error', () => undefined);
+    stdin.pipe(child.stdin);
+  }
   let err = '';
   child.stderr.on('data', (d: Buffer) => {
     if (err.length < 8000) err += d.toString();

@@ -122,7 +122,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     });
     stack.push(() => backups.stop());
     const changes = createChanges({ ...appDeps, backups });
-    const replication = createReplication({ ...appDeps, db, backups });
+    const replication = createReplication({ ...appDeps, db, backups, apps });
     const ops = createAppOps(appDeps, () => backups.sync());
     // Every kind has registered its planner and recoverer by now; one missing is a wiring bug, found at start.
     deployments.assertEveryKind();

@@ -10,6 +10,7 @@ import { registerEnvRoutes } from '../api/routes/env.js';
 import { registerMetricsRoutes } from '../api/routes/metrics.js';
 import { registerObserveRoutes } from '../api/routes/observe.js';
 import { registerReplicaRoutes } from '../api/routes/replica.js';
+import { registerRecoverRoutes } from '../api/routes/recover.js';
 import { registerSystemRoutes } from '../api/routes/system.js';
 import { registerUpgradeNotesRoutes } from '../api/routes/upgrade-notes.js';
 import type { Alerts } from '../core/alerts/alerts.js';
@@ -92,6 +93,7 @@ export function routeGroups(d: RouteDeps): Array<(app: OpenAPIHono<ApiEnv>) => v
     (app) => registerEnvRoutes(app, { apps, ops: d.ops }),
     (app) => registerAlertRoutes(app, { alerts: d.alerts, channels: d.channels }),
     (app) => registerReplicaRoutes(app, { ...d.replication, apps }),
+    (app) => registerRecoverRoutes(app, d.replication),
     ...operatorRoutes(d.config, { backups: d.backups, alerts: d.alerts }),
   ];
 }

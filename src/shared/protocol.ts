@@ -10,6 +10,7 @@ import {
   versionSchema,
 } from './rules.js';
 import { replicaCheckSpecSchema, replicaRestoreSpecSchema, replicaSpecSchema } from './replica-rules.js';
+import { replicaFilesRestoreSpecSchema, replicaFilesSpecSchema, replicaListSpecSchema } from './replica-files.js';
 
 /**
  * The root helper's protocol: a fixed table of verbs, each taking positional
@@ -55,6 +56,9 @@ export const HELPER_VERBS = {
   'replica-restore': { args: ['name'], stdin: 'replica-restore-spec' },
   'replica-generations': { args: ['name'], stdin: null },
   'replica-check': { args: ['name'], stdin: 'replica-check-spec' },
+  'replica-files': { args: ['name'], stdin: 'replica-files-spec' },
+  'replica-list': { args: [], stdin: 'replica-list-spec' },
+  'replica-files-restore': { args: ['name'], stdin: 'replica-files-restore-spec' },
 } as const satisfies Record<string, { args: readonly ('name' | 'id' | 'version')[]; stdin: string | null }>;
 
 export type HelperVerb = keyof typeof HELPER_VERBS;
@@ -151,6 +155,9 @@ export const SPEC_SCHEMAS = {
   'replica-spec': replicaSpecSchema,
   'replica-restore-spec': replicaRestoreSpecSchema,
   'replica-check-spec': replicaCheckSpecSchema,
+  'replica-files-spec': replicaFilesSpecSchema,
+  'replica-list-spec': replicaListSpecSchema,
+  'replica-files-restore-spec': replicaFilesRestoreSpecSchema,
 } as const;
 type SpecKind = keyof typeof SPEC_SCHEMAS;
 /** Kinds of stdin that are a stream of bytes (an archive the helper verifies itself), never a spec. */

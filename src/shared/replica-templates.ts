@@ -21,6 +21,8 @@ export interface ReplicaContext {
   /** Root's directory of replica configs: only the unit's own files are shown inside it. */
   config_dir: string;
   config_file: string;
+  /** rclone's config for the same target (files and manifests): the unit's own file, like config_file. */
+  rclone_file: string;
   key_file: string | null;
   litestream: string;
 }
@@ -28,7 +30,7 @@ export interface ReplicaContext {
 export const replicaContext = (
   l: AppLayout,
   name: string,
-  files: { config_file: string; key_file: string | null; litestream: string },
+  files: { config_file: string; rclone_file: string; key_file: string | null; litestream: string },
 ): ReplicaContext => ({
   name,
   apps_user: appUserOf(name),

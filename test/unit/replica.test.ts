@@ -104,6 +104,7 @@ test('the replica unit renders its own user, the app group, and only its own con
     'shop',
     {
       config_file: '/etc/pocketd/replica/pocketd-replica-shop.yml',
+      rclone_file: '/etc/pocketd/replica/pocketd-replica-shop.rclone',
       key_file: null,
       litestream: '/usr/local/lib/pocketd/litestream',
     },
@@ -113,7 +114,10 @@ test('the replica unit renders its own user, the app group, and only its own con
   assert.match(unit, /^SupplementaryGroups=pb-shop$/m);
   assert.match(unit, /^BindPaths=\/var\/lib\/pocketd-apps\/shop\/pb_data$/m);
   assert.match(unit, /^TemporaryFileSystem=\/etc\/pocketd\/replica:ro$/m);
-  assert.match(unit, /^BindReadOnlyPaths=\/etc\/pocketd\/replica\/pocketd-replica-shop.yml$/m);
+  assert.match(
+    unit,
+    /^BindReadOnlyPaths=\/etc\/pocketd\/replica\/pocketd-replica-shop.yml \/etc\/pocketd\/replica\/pocketd-replica-shop.rclone$/m,
+  );
   assert.match(unit, /^ExecStart=\/usr\/local\/lib\/pocketd\/litestream replicate -no-expand-env -config /m);
   assert.throws(() => t.renderReplicaUnit({ ...rc, config_file: '/x y' }));
   assert.equal(replicaUserOf('a'.repeat(32)).length <= 32, true);

@@ -2,6 +2,7 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Apps } from '../../core/apps/apps.js';
 import type { ReplicaRestores } from '../../core/replication/replica-restore.js';
 import type { Replicas } from '../../core/replication/replicas.js';
+import type { ReplicaFiles } from '../../core/replication/replica-files.js';
 import { notFound } from '../../shared/errors.js';
 import { CloneBody, NameParam, PutReplica, Replica, RestoreBody } from '../../contract/replicas.js';
 import { actorName, authorize, type ApiEnv } from '../context.js';
@@ -58,7 +59,7 @@ const clone = createRoute({
 
 export function registerReplicaRoutes(
   app: OpenAPIHono<ApiEnv>,
-  deps: { replicas: Replicas; restores: ReplicaRestores; apps: Apps },
+  deps: { replicas: Replicas; restores: ReplicaRestores; apps: Apps; files: ReplicaFiles },
 ) {
   const found = async (name: string) => {
     const v = await deps.replicas.get(name);
@@ -84,6 +85,9 @@ export function registerReplicaRoutes(
   app.openapi(checkReplica, async (c) => {
     const { name } = c.req.valid('param');
     authorize(c, { kind: 'app', app: name, level: 'deploy' });
+    await found(name);
+    // The files and manifest go now when they changed; a failure shows in the status the check answers.
+    await deps.files.push(name).catch(() => undefined);
     return c.json(await deps.replicas.refresh(name), 200);
   });
   app.openapi(restore, async (c) => {

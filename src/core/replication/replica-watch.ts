@@ -15,7 +15,7 @@ export interface ReplicaAlerts {
  * once: each costs a helper call and a Litestream listing of the target).
  */
 export function createReplicaWatch(
-  deps: { replicas: () => Replicas; alerts: ReplicaAlerts; log: Logger },
+  deps: { replicas: () => Replicas; alerts: ReplicaAlerts; log: Logger; files?: (app: string) => Promise<unknown> },
   opts: { intervalSeconds: number; lagSeconds: number },
 ) {
   let timer: NodeJS.Timeout | undefined;
@@ -47,6 +47,7 @@ export function createReplicaWatch(
         .replicas()
         .refresh(app)
         .catch((err: unknown) => deps.log.warn({ err, app }, 'replica status check failed'));
+      await deps.files?.(app).catch((err: unknown) => deps.log.warn({ err, app }, 'replica files push failed'));
     }
   }
 

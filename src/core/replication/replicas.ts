@@ -101,6 +101,12 @@ export function createReplicas(deps: {
     const { row: a } = await apps.admit(app, 'working');
     if (a.status !== 'ready') throw new PocketdError('APP_NOT_READY', `app ${app} is ${a.status}`);
     await check(app, input.target);
+    return save(app, a.app_id, input);
+  }
+
+  /** Saves the target of an app (tried already) and (re)starts its replica unit: within a set or a recover. */
+  async function save(app: string, appId: string, input: ReplicaInput): Promise<ReplicaView> {
+    const a = { app_id: appId };
     const spec = replicaSpecSchema.parse({ app_id: a.app_id, ...input });
     const at = nowIso();
     const values = {
@@ -198,7 +204,7 @@ export function createReplicas(deps: {
         .execute()
     ).map((r) => r.name);
 
-  return { set, get, remove, refresh, specOf, names, check, forget };
+  return { set, save, get, remove, refresh, specOf, names, check, forget };
 }
 
 export type Replicas = ReturnType<typeof createReplicas>;
