@@ -1,23 +1,17 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
+import { auditSizes, launchChromium } from '../support/browser.js';
 import { setupPocketdHost, type PocketdHost } from '../support/host.js';
 import { base32Decode, hotp, stepAt } from '../../src/core/auth/totp.js';
 
 // Admins in the dashboard and their two-factor sign-in (#31), in Debian's Chromium at desktop and phone sizes,
 // against pocketd installed as its service in the sandbox (the store, its key file, the command line on the host).
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = path.resolve('test-artifacts', 'admins-ui');
 const EMAIL = 'boss@example.com';
 const PASSWORD = 'correct horse battery';
-const PHONE = { width: 390, height: 844 };
-const DESKTOP = { width: 1440, height: 900 };
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 let h: PocketdHost;
 let browser: Browser;
@@ -32,17 +26,11 @@ async function signIn(p: Page, email: string, pw: string) {
 }
 
 before(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`the dashboard tests need Debian's chromium at ${CHROMIUM}`);
-  await mkdir(ARTIFACTS, { recursive: true });
   h = await setupPocketdHost();
   await h.sbx.run(['/usr/local/bin/pocketd', 'admin', 'create', '--email', EMAIL, '--password-stdin'], {
     input: `${PASSWORD}\n`,
   });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-sync'],
-  });
+  browser = await launchChromium(ARTIFACTS);
   page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
   page.setDefaultTimeout(30_000);
   await signIn(page, EMAIL, PASSWORD);
@@ -53,29 +41,8 @@ after(async () => {
   await h?.stop();
 });
 
-async function axeOn(p: Page): Promise<string[]> {
-  await p.evaluate(AXE);
-  return p.evaluate(async () => {
-    const r = await (window as any).axe.run(document, { resultTypes: ['violations'] });
-    return r.violations.map((v: any) => `${v.id}: ${v.nodes.map((n: any) => n.target.join(' ')).join(' | ')}`);
-  });
-}
 /** At desktop and phone sizes: a screenshot each, and axe finds nothing. */
-async function audit(name: string, ready: () => Promise<unknown>, p: Page = page) {
-  const problems: string[] = [];
-  for (const [size, viewport] of [
-    ['desktop', DESKTOP],
-    ['phone', PHONE],
-  ] as const) {
-    await p.setViewportSize(viewport);
-    await ready();
-    await p.waitForTimeout(150);
-    await p.screenshot({ path: path.join(ARTIFACTS, `${name}-${size}.png`), fullPage: true });
-    for (const v of await axeOn(p)) problems.push(`${size}: ${v}`);
-  }
-  await p.setViewportSize({ width: 1280, height: 860 });
-  assert.deepEqual(problems, [], `axe on ${name}`);
-}
+const audit = (name: string, ready: () => Promise<unknown>, p: Page = page) => auditSizes(p, ARTIFACTS, name, ready);
 const table = () => page.getByRole('region', { name: 'Admins table' });
 
 test('the Admins page: add an admin, remove it (asked once more); the last one has no Remove', async () => {

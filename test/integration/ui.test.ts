@@ -1,10 +1,9 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
+import { axeOn, auditSizes, launchChromium, PHONE } from '../support/browser.js';
 import { setupPocketdHost, type PocketdHost } from '../support/host.js';
 import { httpRequest } from '../support/http.js';
 import { buildZip } from '../support/zip.js';
@@ -13,7 +12,6 @@ import { PB_LATEST, PB_OLD, PB_PREV } from '../support/pocketbase.js';
 import { STANDIN } from '../support/release-mirror.js';
 
 // Debian's chromium, never a downloaded browser.
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = path.resolve('test-artifacts', 'ui');
 const EMAIL = 'admin@example.com';
 const PASSWORD = 'correct horse battery';
@@ -23,26 +21,11 @@ let browser: Browser;
 let page: Page;
 
 before(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(`the dashboard tests need Debian's chromium at ${CHROMIUM} (apt-get install chromium)`);
-  await mkdir(ARTIFACTS, { recursive: true });
   h = await setupPocketdHost({ settings: { health_interval_seconds: '2', metrics_interval_seconds: '2' } });
   await h.sbx.run(['/usr/local/bin/pocketd', 'admin', 'create', '--email', EMAIL, '--password-stdin'], {
     input: `${PASSWORD}\n`,
   });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium(ARTIFACTS);
   page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
   page.setDefaultTimeout(30_000);
 });
@@ -53,25 +36,7 @@ after(async () => {
 
 const shot = (name: string) => page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
 
-// axe-core from npm, evaluated in the page through the DevTools protocol (the page's CSP allows no inline script).
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-const PHONE = { width: 390, height: 844 };
-const DESKTOP = { width: 1440, height: 900 };
-/** axe's violations on the page as it is now, one line each. */
-async function axeViolations(): Promise<string[]> {
-  await page.evaluate(AXE);
-  const found = await page.evaluate(async () => {
-    const r = await (window as any).axe.run(document, { resultTypes: ['violations'] });
-    return r.violations.map(
-      (v: any) =>
-        `${v.id} (${v.impact}): ${v.nodes
-          .slice(0, 3)
-          .map((n: any) => n.target.join(' '))
-          .join(' | ')}`,
-    );
-  });
-  return found as string[];
-}
+const axeViolations = () => axeOn(page);
 /** A second page, signed in by pasting a token; waits until the header names it as `who`. */
 async function signedInWithToken(token: string, who: string): Promise<Page> {
   const other = await browser.newPage({ viewport: { width: 1280, height: 860 } });
@@ -83,21 +48,7 @@ async function signedInWithToken(token: string, who: string): Promise<Page> {
   return other;
 }
 /** Every page at desktop and phone sizes: a screenshot of each, and axe finds nothing. */
-async function auditPage(name: string, ready: () => Promise<unknown>) {
-  const problems: string[] = [];
-  for (const [size, viewport] of [
-    ['desktop', DESKTOP],
-    ['phone', PHONE],
-  ] as const) {
-    await page.setViewportSize(viewport);
-    await ready();
-    await page.waitForTimeout(150);
-    await page.screenshot({ path: path.join(ARTIFACTS, `${name}-${size}.png`), fullPage: true });
-    for (const v of await axeViolations()) problems.push(`${size}: ${v}`);
-  }
-  await page.setViewportSize({ width: 1280, height: 860 });
-  assert.deepEqual(problems, [], `axe on ${name}`);
-}
+const auditPage = (name: string, ready: () => Promise<unknown>) => auditSizes(page, ARTIFACTS, name, ready);
 
 test('the dashboard is served at / with a strict CSP, and the API stays under /api', async () => {
   const res = await fetch(`${h.url}/`);
