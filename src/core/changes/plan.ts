@@ -10,6 +10,7 @@ import {
   type StepDef,
 } from '../deployments/engine.js';
 import { isDowngrade } from './version-order.js';
+import { stopAndSnapshot } from './stop-snapshot.js';
 
 /** What an app runs: a PocketBase release and, optionally, a bundle of its own code. */
 export const appReleaseSchema = z.object({ version: z.string(), bundle: z.number().int().nullable() });
@@ -50,7 +51,6 @@ export function changeSteps(
   const next: AppSettings = { ...settings, version: p.to.version };
   const newRelease = p.to.version !== p.from.version;
   const newBundle = p.to.bundle !== null && p.to.bundle !== p.from.bundle;
-  let snapshot: number | null = null;
   // When the new process was started: its own log lines alone explain a failed gate.
   let startedAt = Date.now();
   const gate = async (ctx: StepContext) => {
@@ -88,28 +88,7 @@ export function changeSteps(
         return said.trim() || `PocketBase ${p.to.version} healthy on a copy`;
       },
     },
-    // Always stopped, whatever state was read before: an app waiting to restart (auto-restart) is stopped too.
-    {
-      name: 'stop',
-      run: async () => {
-        await privileged.run('stop', [app]);
-      },
-      undo: async () => {
-        await privileged.run('start', [app]);
-        await host.waitHealthy(app, settings.port);
-      },
-    },
-    {
-      name: 'snapshot',
-      run: async (ctx) => {
-        const b = await deps.backups.create(app, 'pre-deploy', ctx.deployment);
-        snapshot = b.id;
-        return `backup ${b.id} (${b.size_bytes ?? 0} bytes)`;
-      },
-      undo: async () => {
-        if (snapshot !== null) await deps.backups.restoreFiles(app, snapshot);
-      },
-    },
+    ...stopAndSnapshot(deps, app, settings.port),
     {
       name: 'restore_data',
       skip: () => p.restore_backup === null,

@@ -6,6 +6,7 @@ import type { Backups } from '../backups.js';
 import type { Deployment, Queued, Recovery, StepDef } from '../deployments/engine.js';
 import { CancelledError } from '../deployments/engine.js';
 import type { Replicas } from './replicas.js';
+import { stopAndSnapshot } from '../changes/stop-snapshot.js';
 
 export const replicaRestoreParams = z.object({
   /** The app whose replica is restored: the app itself, or another one for a clone. */
@@ -26,34 +27,13 @@ export function registerReplicaRestore(deps: AppDeps & { backups: Backups; repli
   const { privileged, host, store, deployments } = deps;
 
   function steps(app: string, port: number, p: Params): StepDef[] {
-    let snapshot: number | null = null;
     return [
       {
         name: 'validate',
         run: async () =>
           `data of ${p.source === app ? app : `app ${p.source}`} from its replica, ${p.timestamp ?? 'the latest'}`,
       },
-      {
-        name: 'stop',
-        run: async () => {
-          await privileged.run('stop', [app]);
-        },
-        undo: async () => {
-          await privileged.run('start', [app]);
-          await host.waitHealthy(app, port);
-        },
-      },
-      {
-        name: 'snapshot',
-        run: async (ctx) => {
-          const b = await deps.backups.create(app, 'pre-deploy', ctx.deployment);
-          snapshot = b.id;
-          return `backup ${b.id} (${b.size_bytes ?? 0} bytes)`;
-        },
-        undo: async () => {
-          if (snapshot !== null) await deps.backups.restoreFiles(app, snapshot);
-        },
-      },
+      ...stopAndSnapshot(deps, app, port),
       {
         name: 'stop_replica',
         run: async () => {
