@@ -56,11 +56,15 @@ async function readStdin(max: number): Promise<string> {
 }
 
 async function remote(args: string[]): Promise<void> {
-  const [verb, where] = args;
+  const [verb, where, max] = args;
   if ((verb !== 'lsjson' && verb !== 'cat') || !where) throw new Error('usage');
+  // What a cat may bring is bounded (a hostile target could send without end): one byte over the bound is read,
+  // so the caller can tell an object at the bound from one beyond it.
+  if (verb === 'cat' && !/^[1-9][0-9]{0,14}$/.test(max ?? '')) throw new Error('usage');
   const conf = '/tmp/rclone.conf';
   await writeFile(conf, await readStdin(64_000), { mode: 0o600, flag: 'wx' });
-  const extra = verb === 'lsjson' ? ['--recursive', '--max-depth', '3', '--files-only'] : [];
+  const extra =
+    verb === 'lsjson' ? ['--recursive', '--max-depth', '3', '--files-only'] : ['--count', String(Number(max) + 1)];
   await exec(RCLONE, [...common(conf), verb, ...extra, where], { stdout: 1, timeoutMs: 60 * 60_000 });
 }
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readFile, open, rm } from 'node:fs/promises';
+import { readFile, open, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { exec, ExecError } from '../shared/exec.js';
 import {
@@ -31,6 +31,9 @@ import { assertStopped } from './units.js';
  */
 
 const MAX_APPS = 500;
+/** The most a recovery reads of one object: a manifest is a few KiB; an app's files tar (uploads, hooks, public). */
+const MANIFEST_MAX_BYTES = 1024 * 1024;
+const FILES_MAX_BYTES = 64 * 1024 ** 3;
 const APP_DIR_RE = /^([a-z][a-z0-9-]{1,30}[a-z0-9])\.([0-9a-f]{16})$/;
 
 const SANDBOX = [
@@ -62,11 +65,13 @@ async function remote(
   verb: 'lsjson' | 'cat',
   where: string,
   outFile?: string,
+  maxBytes?: number,
 ) {
   const unit = `pocketd-recover-${randomBytes(6).toString('hex')}.service`;
   const props = SANDBOX.flatMap((p) => ['-p', p]);
   const argv = ['--quiet', '--wait', '--collect', '--pipe', `--unit=${unit}`, ...props, '--'];
   argv.push(process.execPath, ...SANDBOX_NODE_FLAGS, ctx.selfFile, 'as-replica', 'remote', verb, where);
+  if (verb === 'cat') argv.push(String(maxBytes ?? MANIFEST_MAX_BYTES));
   const input = renderRcloneConfig(target, null);
   const fh = outFile ? await open(outFile, 'wx', 0o600) : null;
   try {
@@ -92,14 +97,23 @@ interface LsEntry {
 }
 
 /** Fetches `where` and decrypts it with the host's key into `out` (root's scratch room). */
-async function fetchDecrypted(ctx: HelperContext, target: ReplicaTarget, where: string, work: string, out: string) {
+async function fetchDecrypted(
+  ctx: HelperContext,
+  target: ReplicaTarget,
+  where: string,
+  work: string,
+  out: string,
+  maxBytes: number,
+) {
   // Never a new key here: only the lost host's key (copied by its owner) opens what it replicated.
   const key = await readIfExists(path.join(dirOf(ctx), AGE_KEY));
   if (key === null)
     throw new HelperError(72, `no host key at ${path.join(dirOf(ctx), AGE_KEY)}: copy the lost host's key there first`);
   parseAgeKey(key);
   const sealed = path.join(work, `${path.basename(out)}.age`);
-  await remote(ctx, target, 'cat', where, sealed);
+  await remote(ctx, target, 'cat', where, sealed, maxBytes);
+  if ((await stat(sealed)).size > maxBytes)
+    throw new HelperError(72, `${where} on the target is over ${maxBytes} bytes, the most a recovery takes of it`);
   await ctx.run(72, 'age', ['-d', '-i', path.join(dirOf(ctx), AGE_KEY), '-o', out, sealed]);
   await rm(sealed, { force: true });
 }
@@ -127,7 +141,14 @@ export async function listTarget(ctx: HelperContext, target: ReplicaTarget): Pro
       const [, name, id] = APP_DIR_RE.exec(app.dir)!;
       const out = path.join(work, `${app.dir}.json`);
       try {
-        await fetchDecrypted(ctx, target, appRemote(target, name!, id!, MANIFEST_OBJECT), work, out);
+        await fetchDecrypted(
+          ctx,
+          target,
+          appRemote(target, name!, id!, MANIFEST_OBJECT),
+          work,
+          out,
+          MANIFEST_MAX_BYTES,
+        );
         app.manifest = manifestSchema.parse(JSON.parse(await readFile(out, 'utf8')));
       } catch (err) {
         app.error = `its manifest could not be read: ${(err as Error).message.slice(0, 300)}`;
@@ -154,7 +175,7 @@ export async function restoreFiles(ctx: HelperContext, name: string, req: Replic
   const work = await workDir(ctx);
   try {
     const tar = path.join(work, 'files.tar');
-    await fetchDecrypted(ctx, req.target, `${dir}/${latest}`, work, tar);
+    await fetchDecrypted(ctx, req.target, `${dir}/${latest}`, work, tar, FILES_MAX_BYTES);
     const fh = await open(tar, 'r');
     try {
       await ctx.asApp(name, 'replica-files-untar', { stdin: fh.fd, timeoutMs: 60 * 60_000 });

@@ -1,6 +1,7 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { setupPocketdHost, type PocketdHost } from '../support/host.js';
@@ -140,6 +141,20 @@ test('a new host lists what the target holds and recovers every app: data, hook,
   assert.deepEqual(shop.domains, ['shop.test']);
   assert.deepEqual(shop.env_keys, ['SHOP_SECRET']);
   assert.ok(!JSON.stringify(list.body).includes('env-value-1234'), 'env values are never answered');
+  // From a hostile target's seat: a manifest without end would fill root's disk; root reads one byte past
+  // the bound (1 MiB) and refuses it, and the other apps are listed all the same.
+  const evil = path.join(s3.root, s3.bucket, 'dr', 'evil.0123456789abcdef');
+  mkdirSync(evil, { recursive: true });
+  writeFileSync(path.join(evil, 'manifest.json.age'), randomBytes(2 * 1024 * 1024 + 7));
+  try {
+    const hostile = await h.api('POST', '/api/recover/list', { target: target() });
+    assert.equal(hostile.status, 200, JSON.stringify(hostile.body));
+    const e = hostile.body.find((a: { dir: string }) => a.dir === 'evil.0123456789abcdef');
+    assert.match(String(e?.error), /over 1048576 bytes/, JSON.stringify(hostile.body));
+    assert.ok(hostile.body.some((a: { name: string }) => a.name === 'shop'));
+  } finally {
+    rmSync(evil, { recursive: true, force: true });
+  }
   const r = await h.api('POST', '/api/recover', { target: target() });
   assert.equal(r.status, 202, JSON.stringify(r.body));
   assert.deepEqual(r.body.skipped, []);
