@@ -112,12 +112,14 @@ export async function ballast(h: PocketdHost, app: string, mb: number) {
 }
 
 /**
- * CPU nanoseconds and memory bytes of each unit, from its cgroup: MemoryCurrent
- * from systemctl show, CPU from the cgroup's own cpu.stat (usage_usec), which
- * cgroup v2 keeps even where the sandbox's systemd leaves CPUUsageNSec unset.
+ * CPU nanoseconds and memory bytes of each unit: MemoryCurrent from its cgroup
+ * (systemctl show); CPU from its main process's utime+stime (/proc/PID/stat,
+ * 100 ticks a second), because the sandbox's systemd leaves CPUUsageNSec unset
+ * and its cgroup tree is not under /sys/fs/cgroup there. Both units are one
+ * process each (PocketBase; Litestream).
  */
 export async function unitStats(h: PocketdHost, units: string[]) {
-  const out = await h.sbx.run(['systemctl', 'show', '-p', 'Id,MemoryCurrent,ControlGroup', ...units]);
+  const out = await h.sbx.run(['systemctl', 'show', '-p', 'Id,MemoryCurrent,MainPID', ...units]);
   const stats = new Map<string, { cpuNs: number; mem: number }>();
   for (const block of out.split('\n\n')) {
     const p = Object.fromEntries(
@@ -127,10 +129,10 @@ export async function unitStats(h: PocketdHost, units: string[]) {
         .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
     );
     if (!p.Id) continue;
-    const cpu = p.ControlGroup
-      ? await h.sbx.run(['sh', '-c', `sed -n 's/^usage_usec //p' "/sys/fs/cgroup$0/cpu.stat"`, p.ControlGroup])
-      : '';
-    stats.set(p.Id, { cpuNs: (Number(cpu.trim()) || 0) * 1000, mem: Number(p.MemoryCurrent) || 0 });
+    const stat = Number(p.MainPID) > 0 ? await h.sbx.run(['cat', `/proc/${p.MainPID}/stat`]) : '';
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = (Number(f[11]) || 0) + (Number(f[12]) || 0);
+    stats.set(p.Id, { cpuNs: ticks * 1e7, mem: Number(p.MemoryCurrent) || 0 });
   }
   return stats;
 }
