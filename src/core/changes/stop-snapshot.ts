@@ -1,6 +1,6 @@
 import type { AppDeps } from '../apps/deps.js';
 import type { Backups } from '../backups.js';
-import type { StepDef } from '../deployments/engine.js';
+import { CancelledError, type StepDef } from '../deployments/engine.js';
 
 /**
  * The two steps every change of an app's data opens with: `stop` (undone by starting it again and waiting
@@ -36,4 +36,16 @@ export function stopAndSnapshot(
       },
     },
   ];
+}
+
+/** The health gate a data change ends with: the app answers healthy on its port, or the step fails; a cancel ends the wait. */
+export function waitHealthStep(deps: Pick<AppDeps, 'host'>, app: string, port: number): StepDef {
+  return {
+    name: 'wait_health',
+    run: async (ctx) => {
+      const r = await deps.host.waitHealthy(app, port, () => ctx.cancelled());
+      if (ctx.cancelled()) throw new CancelledError('request');
+      return r;
+    },
+  };
 }

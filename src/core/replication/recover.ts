@@ -5,7 +5,7 @@ import type { ListedApp, Manifest } from '../../shared/replica-files.js';
 import type { Apps } from '../apps/apps.js';
 import type { AppDeps } from '../apps/deps.js';
 import type { StepDef } from '../deployments/engine.js';
-import { CancelledError } from '../deployments/engine.js';
+import { waitHealthStep } from '../changes/stop-snapshot.js';
 import type { Replicas } from './replicas.js';
 
 export const recoverParams = z.object({
@@ -42,7 +42,7 @@ export interface RecoverResult {
  * and replicates it again to the same target under its new identity.
  */
 export function registerRecover(deps: AppDeps & { replicas: Replicas; apps: () => Apps }) {
-  const { privileged, host, store, deployments } = deps;
+  const { privileged, store, deployments } = deps;
 
   function steps(app: string, port: number, p: z.infer<typeof recoverParams>, target: ReplicaTarget): StepDef[] {
     return [
@@ -79,14 +79,7 @@ export function registerRecover(deps: AppDeps & { replicas: Replicas; apps: () =
           await privileged.run('start', [app]);
         },
       },
-      {
-        name: 'wait_health',
-        run: async (ctx) => {
-          const r = await host.waitHealthy(app, port, () => ctx.cancelled());
-          if (ctx.cancelled()) throw new CancelledError('request');
-          return r;
-        },
-      },
+      waitHealthStep(deps, app, port),
       {
         name: 'replicate',
         run: async () => {

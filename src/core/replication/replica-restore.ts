@@ -4,9 +4,8 @@ import { timestampSchema } from '../../shared/replica-rules.js';
 import type { AppDeps } from '../apps/deps.js';
 import type { Backups } from '../backups.js';
 import type { Deployment, Queued, Recovery, StepDef } from '../deployments/engine.js';
-import { CancelledError } from '../deployments/engine.js';
 import type { Replicas } from './replicas.js';
-import { stopAndSnapshot } from '../changes/stop-snapshot.js';
+import { stopAndSnapshot, waitHealthStep } from '../changes/stop-snapshot.js';
 
 export const replicaRestoreParams = z.object({
   /** The app whose replica is restored: the app itself, or another one for a clone. */
@@ -63,14 +62,7 @@ export function registerReplicaRestore(deps: AppDeps & { backups: Backups; repli
           await privileged.run('stop', [app]);
         },
       },
-      {
-        name: 'wait_health',
-        run: async (ctx) => {
-          const r = await host.waitHealthy(app, port, () => ctx.cancelled());
-          if (ctx.cancelled()) throw new CancelledError('request');
-          return r;
-        },
-      },
+      waitHealthStep(deps, app, port),
       {
         name: 'start_replica',
         run: async () => {
