@@ -351,7 +351,17 @@ test('app seat: a hostile hook that plants links and crashes itself never makes 
   const d1 = await deploy(1);
   assert.equal(d1.status, 'success', JSON.stringify(d1.steps));
   // The hook ran: it planted its links, then crashed; the next change starts while systemd waits to restart it.
-  assert.equal((await h.sbx.run(['readlink', '/var/lib/pocketd-apps/other/.prev'])).trim(), '/etc');
+  // The planter is a process the hook starts: it may not have run yet, and it unlinks before each re-plant, so
+  // one readlink can fall between the two. Look again until the link is seen (or give up after 10 s).
+  let planted = '';
+  for (let i = 0; i < 200 && planted !== '/etc'; i++) {
+    planted = await h.sbx.run(['readlink', '/var/lib/pocketd-apps/other/.prev']).then(
+      (out) => out.trim(),
+      () => '',
+    );
+    if (planted !== '/etc') await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.equal(planted, '/etc');
   for (
     let i = 0;
     i < 200 &&
