@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import type { Database } from '../../db/database.js';
-import type { ArchiveRow } from '../../db/schema.js';
+import type { ArchiveRow } from '../../db/schema-archives.js';
 import { ARCHIVE_ENTRY_PATTERN } from '../../shared/protocol.js';
 import { envSchema } from '../../shared/rules.js';
 import { notFound } from '../../shared/errors.js';
