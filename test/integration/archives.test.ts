@@ -121,7 +121,7 @@ test('hostile restore names, domains and ids are 422 naming the field; an unknow
         JSON.stringify(r.body),
       );
   }
-  for (const id of ['0', '-1', 'abc', '1e3', '99999999999999999999'])
+  for (const id of ['0', '-1', 'abc', '1.5', '99999999999999999999'])
     assert.equal((await h.api('POST', `/api/archives/${id}/restore`, {})).status, 422, id);
   assert.equal((await h.api('POST', '/api/archives/999999/restore', {})).status, 404);
   assert.equal((await h.api('DELETE', '/api/archives/999999')).status, 404);
