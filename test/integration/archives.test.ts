@@ -52,6 +52,16 @@ before(async () => {
   await seedApp(h, 'keep');
   await notesOf((await h.api('GET', '/api/apps/keep')).body.port).add('kept-note');
   assert.equal(await envSeenBy('keep'), SECRET);
+  // The app's own code plants links for root to follow when the archive is read back (it must not).
+  await h.sbx.run(
+    [
+      'sh',
+      '-c',
+      'cd "$0" && ln -s /etc/shadow pb_data/shadow-link && rm -rf pb_public && ln -s /etc pb_public',
+      `${APPS}/keep`,
+    ],
+    { user: 'pb-keep' },
+  );
   for (const level of ['manage', 'deploy', 'read'] as const)
     tokens[level] = (await h.api('POST', '/api/tokens', { name: `keep-${level}`, scope: `app:keep:${level}` })).body
       .token as string;
@@ -165,6 +175,10 @@ test('restored under a new name: the record written through PocketBase and the e
   assert.deepEqual(await notesOf(app.port).list(), ['kept-note']);
   assert.equal(await envSeenBy('back'), SECRET);
   assert.equal((await h.viaCaddy('keep.test')).status, 200);
+  // The links the old app planted came back as links (root followed none): no copy of /etc or /etc/shadow.
+  assert.equal((await h.sbx.run(['readlink', `${APPS}/back/pb_data/shadow-link`])).trim(), '/etc/shadow');
+  assert.equal((await h.sbx.run(['stat', '-c', '%F', `${APPS}/back/pb_public`])).trim(), 'directory');
+  assert.equal((await h.sbx.run(['ls', '-A', `${APPS}/back/pb_public`])).trim(), '');
   // Its files are its own user's, none root's.
   assert.equal((await h.sbx.run(['sh', '-c', `find ${APPS}/back ! -user pb-back | head -3`])).trim(), '');
   // The deleted app's tokens reach nothing of it.
