@@ -94,6 +94,19 @@ test('a delete keeps an archive: listed from the store with its settings and env
   ]);
   assert.match(sealed, /^v1\./);
   assert.ok(!sealed.includes(SECRET) && !sealed.includes(Buffer.from(SECRET).toString('base64')));
+  // The host's CLI reads the same list (--json), without a value either.
+  const cli = await h.sbx.exec(['/usr/local/bin/pocketd', 'archives', 'list', '--json']);
+  assert.equal(cli.code, 0, cli.stderr);
+  assert.deepEqual(
+    JSON.parse(cli.stdout).archives.map((x: any) => x.id),
+    r.body.archives.map((x: any) => x.id),
+  );
+  assert.ok(!cli.stdout.includes(SECRET));
+  const table = await h.sbx.exec(['/usr/local/bin/pocketd', 'archives', 'list']);
+  assert.match(table.stdout, /keep\s.*keep\.test/);
+  const unasked = await h.sbx.exec(['/usr/local/bin/pocketd', 'archives', 'delete', String(archiveId)]);
+  assert.equal(unasked.code, 2, 'a delete without --yes is refused');
+  assert.equal((await h.api('GET', '/api/archives')).body.archives.length, 1);
 });
 
 test("the deleted app's tokens (manage, deploy, read) cannot list, restore or delete archives", async () => {
@@ -194,7 +207,19 @@ test('a clone under the old name: a domain another app serves is refused as a cr
   const name = await h.api('POST', `/api/archives/${archiveId}/restore`, { name: 'back', domains: [] });
   assert.equal(name.status, 422);
   assert.ok(name.body.error.fields.some((f: any) => f.field === 'name'));
-  await waitOk(await h.api('POST', `/api/archives/${archiveId}/restore`, { domains: ['keep2.test'] }));
+  // Through the host's CLI this time: it waits, prints each step, and exits 0 on success.
+  const cli = await h.sbx.exec([
+    '/usr/local/bin/pocketd',
+    'archives',
+    'restore',
+    String(archiveId),
+    '--domain',
+    'keep2.test',
+  ]);
+  assert.equal(cli.code, 0, cli.stdout + cli.stderr);
+  assert.match(cli.stdout + cli.stderr, /copy_archive/);
+  const bad = await h.sbx.exec(['/usr/local/bin/pocketd', 'archives', 'restore', String(archiveId), '--name', 'Bad!']);
+  assert.equal(bad.code, 2);
   const app = (await h.api('GET', '/api/apps/keep')).body;
   assert.deepEqual(app.domains, ['keep2.test']);
   assert.deepEqual(await notesOf(app.port).list(), ['kept-note']);
