@@ -64,25 +64,24 @@ install -d -o root -g root -m 0755 "$LIB" "$LIB/templates"
 rm -f "$LIB/pocketd-helper.mjs"
 put "$DIR/dist/helper/pocketd-helper.cjs" "$LIB/pocketd-helper.cjs" 0644
 for t in "$DIR"/templates/*.hbs; do put "$t" "$LIB/templates/$(basename "$t")" 0644; done
-# A snapshot runs only on the node that built it: the wrapper compares node's inode, size and mtime
-# with those at build time (one stat), and runs the bundle plainly after an upgrade of node until
-# install.sh runs again.
-STAT=$(command -v stat)
-NODE_STAMP=$("$STAT" -L -c '%i %s %Y' "$NODE")
+# A snapshot runs only on the node that built it. pocketd-helper.node is an empty file whose mtime is
+# node's at build time: the wrapper compares the two with the shell's own tests (no process of its
+# own), and runs the bundle plainly once node has been replaced, until install.sh runs again.
 BLOB=$LIB/pocketd-helper.blob
-if [[ ! -f $BLOB || $LIB/pocketd-helper.cjs -nt $BLOB ]] || ! grep -qF "\"$NODE_STAMP\"" "$HELPER" 2>/dev/null; then
+STAMP=$LIB/pocketd-helper.node
+if [[ ! -f $BLOB || ! -f $STAMP || $LIB/pocketd-helper.cjs -nt $BLOB || $NODE -nt $STAMP || $NODE -ot $STAMP ]]; then
   rm -f "$BLOB.tmp"
   if "$NODE" --snapshot-blob "$BLOB.tmp" --build-snapshot "$LIB/pocketd-helper.cjs" 2>/dev/null; then
-    chown root:root "$BLOB.tmp"; chmod 0644 "$BLOB.tmp"; mv -f "$BLOB.tmp" "$BLOB"; UPGRADED=1
+    chown root:root "$BLOB.tmp"; chmod 0644 "$BLOB.tmp"; mv -f "$BLOB.tmp" "$BLOB"
+    : > "$STAMP.tmp"; chmod 0644 "$STAMP.tmp"; touch -r "$NODE" "$STAMP.tmp"; mv -f "$STAMP.tmp" "$STAMP"; UPGRADED=1
   else
-    rm -f "$BLOB.tmp" "$BLOB"; say "node cannot build the helper's startup snapshot; the helper runs without it"
+    rm -f "$BLOB.tmp" "$BLOB" "$STAMP"; say "node cannot build the helper's startup snapshot; the helper runs without it"
   fi
 fi
-[[ -f $BLOB ]] || NODE_STAMP=none
 WRAPPER_HELPER="#!/bin/sh
 # pocketd's root helper (installed by pocketd's install.sh): root's node runs root's copy of the helper,
 # from the startup snapshot install.sh built of it while node is the node that built it.
-if [ \"\$($STAT -L -c '%i %s %Y' $NODE)\" = \"$NODE_STAMP\" ]; then
+if [ -f $STAMP ] && [ ! $NODE -nt $STAMP ] && [ ! $NODE -ot $STAMP ]; then
   exec $NODE --snapshot-blob $BLOB \"\$@\"
 fi
 exec $NODE $LIB/pocketd-helper.cjs \"\$@\""

@@ -88,6 +88,7 @@ test("daemon seat: sudo allows the helper and nothing else; the helper and all i
     HELPER,
     '/usr/local/lib/pocketd/pocketd-helper.cjs',
     '/usr/local/lib/pocketd/pocketd-helper.blob',
+    '/usr/local/lib/pocketd/pocketd-helper.node',
     '/usr/local/lib/pocketd/templates/unit.service.hbs',
     '/etc/pocketd/helper.json',
     `/var/lib/pocketd-releases/${PB_LATEST}/pocketbase`,
@@ -98,7 +99,13 @@ test("daemon seat: sudo allows the helper and nothing else; the helper and all i
   // The wrapper runs root's node on root's snapshot of the helper, or on root's bundle, and nothing else.
   const wrapper = (await h.sbx.readFile(HELPER)).split('\n').filter((l) => l.trim() && !l.startsWith('#'));
   assert.equal(wrapper.length, 4, wrapper.join('\n'));
-  assert.match(wrapper[0]!, /^if \[ "\$\(\/\S*stat -L -c '%i %s %Y' \/\S*node\)" = "\d+ \d+ \d+" \]; then$/);
+  const stamp = '\\/usr\\/local\\/lib\\/pocketd\\/pocketd-helper\\.node';
+  assert.match(
+    wrapper[0]!,
+    new RegExp(
+      `^if \\[ -f ${stamp} \\] && \\[ ! \\/\\S*node -nt ${stamp} \\] && \\[ ! \\/\\S*node -ot ${stamp} \\]; then$`,
+    ),
+  );
   assert.match(
     wrapper[1]!,
     /^ {2}exec \/\S*node --snapshot-blob \/usr\/local\/lib\/pocketd\/pocketd-helper\.blob "\$@"$/,
@@ -795,6 +802,31 @@ test('rendered units and sites pass the real tools', async () => {
   }
 });
 
+test('a node replaced after install runs the helper without the snapshot it cannot load; install.sh builds a new one', async () => {
+  const lib = '/usr/local/lib/pocketd';
+  const blob = `${lib}/pocketd-helper.blob`;
+  await h.sbx.run(['cp', '-p', blob, `${blob}.saved`]);
+  try {
+    // A snapshot node cannot load stands in for one built by another node: with the stamp still node's,
+    // the wrapper takes it and the call fails; once node's mtime is not the stamp's, the bundle runs.
+    await h.sbx.run(['sh', '-c', `head -c 4096 /dev/urandom > ${blob}`]);
+    assert.notEqual((await helper(['caddy-routes'])).code, 0, 'the wrapper used the snapshot while the stamp matched');
+    await h.sbx.run(['touch', '-d', '2001-01-01', `${lib}/pocketd-helper.node`]);
+    const plain = await helper(['caddy-routes']);
+    assert.equal(plain.code, 0, plain.stderr);
+    await h.sbx.run(['/bin/bash', `${h.sbx.srcDir}/deploy/install.sh`]);
+    assert.ok(Number((await h.sbx.run(['stat', '-c', '%s', blob])).trim()) > 1_000_000, 'install.sh built a snapshot');
+    assert.equal(
+      (await h.sbx.run(['stat', '-c', '%Y', `${lib}/pocketd-helper.node`])).trim(),
+      (await h.sbx.run(['stat', '-L', '-c', '%Y', '/usr/bin/node'])).trim(),
+    );
+    const fromSnapshot = await helper(['caddy-routes']);
+    assert.equal(fromSnapshot.code, 0, fromSnapshot.stderr);
+  } finally {
+    await h.sbx.run(['rm', '-f', `${blob}.saved`]);
+  }
+});
+
 test('install.sh run twice changes nothing the second time', async () => {
   const files = [
     '/etc/systemd/system/pocketd.service',
@@ -802,6 +834,7 @@ test('install.sh run twice changes nothing the second time', async () => {
     HELPER,
     '/usr/local/lib/pocketd/pocketd-helper.cjs',
     '/usr/local/lib/pocketd/pocketd-helper.blob',
+    '/usr/local/lib/pocketd/pocketd-helper.node',
     '/etc/pocketd/helper.json',
     '/etc/pocketd/config.json',
     '/etc/caddy/Caddyfile',
