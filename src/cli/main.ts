@@ -5,6 +5,7 @@ import { admin } from './admin.js';
 import { appsSleep } from './apps-sleep.js';
 import { apps, upgrade } from './apps.js';
 import { readStdin, UsageError } from './args.js';
+import { archives, ARCHIVES_HELP } from './archives.js';
 import { backups } from './backups.js';
 import { ApiError, connect, type Api } from './client.js';
 import { deploy } from './deploy.js';
@@ -34,6 +35,7 @@ Usage:
   pocketd backups list|create <app>
   pocketd backups restore <app> <id> --yes
   pocketd backups download <app> <id> [-o FILE]
+${ARCHIVES_HELP}
   pocketd tokens list
   pocketd tokens create --name N --scope S [--expires-days D]
                                                   create an API token and print it once; S is admin,
@@ -66,6 +68,7 @@ const API_COMMANDS: Record<string, ApiCommand> = {
   upgrade: (api, sub, args) => upgrade(api, sub === undefined ? args : [sub, ...args]),
   logs: (api, sub, args) => logs(api, sub === undefined ? args : [sub, ...args]),
   backups,
+  archives,
   recover: (api, sub, args) => recoverCommand(api, sub === undefined ? args : [sub, ...args], readStdin),
 };
 

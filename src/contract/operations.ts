@@ -21,6 +21,7 @@ export const OPERATION_KINDS = [
   'backup',
   'replica-restore',
   'recover',
+  'restore-archive',
 ] as const;
 
 export type OperationKind = (typeof OPERATION_KINDS)[number];

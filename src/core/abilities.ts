@@ -10,6 +10,8 @@ const ABILITIES = {
   /** Host, Tokens, Alerts, Audit pages; new apps; admins. */
   host: 'admin',
   'apps.list': 'admin',
+  /** Deleted apps' archives: list, restore as a new app, delete. */
+  archives: 'admin',
   'app.read': 'read',
   'app.control': 'manage',
   'app.settings': 'manage',

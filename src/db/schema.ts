@@ -1,5 +1,6 @@
 import type { OperationKind } from '../contract/operations.js';
 import type { Generated, Selectable } from 'kysely';
+import type { ArchivesTable } from './schema-archives.js';
 
 export interface UsersTable {
   id: Generated<number>;
@@ -263,6 +264,7 @@ export interface ReplicasTable {
 }
 
 export interface DB {
+  archives: ArchivesTable;
   replicas: ReplicasTable;
   deployment_inputs: DeploymentInputsTable;
   bundles: BundlesTable;

@@ -44,7 +44,7 @@ const stamp = () =>
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, 'Z');
 
-/** Moves the app's directory (and its backups) into the archive, out of the app's reach. Prints where. */
+/** Moves the app's directory (and its backups) into the archive, out of the app's reach. Prints where, then its size in bytes. */
 export async function archiveApp(ctx: HelperContext, name: string): Promise<string> {
   const dir = ctx.appDir(name);
   // Nothing of the app may run while root works on its tree: the unit, its work units, every process of its user.
@@ -61,7 +61,9 @@ export async function archiveApp(ctx: HelperContext, name: string): Promise<stri
   // Out of every app's reach now: root's, so that a later user with the same uid owns nothing in it.
   await ctx.run(72, 'chown', ['-R', '--no-dereference', 'root:root', dest]);
   await removeAppUser(ctx, name);
-  return dest;
+  // Root's own tree now, which no process owns: its size is counted once here, for the store's list.
+  const size = (await ctx.run(72, 'du', ['-s', '-b', '--', dest]).catch(() => '')).split('\t')[0]?.trim() ?? '';
+  return /^\d+$/.test(size) ? `${dest}\n${size}` : dest;
 }
 
 /** Removes the app's directory and backups: first moved where only root can reach, then deleted there. */

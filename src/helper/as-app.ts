@@ -6,6 +6,7 @@ import { exec } from '../shared/exec.js';
 import { readZip } from '../shared/zip.js';
 import { BUNDLE_DIRS, clear, copyData, exists } from './app-files.js';
 import { trial } from './as-app-trial.js';
+import { archiveRestore } from './as-app-archive.js';
 import { replicaPrepare, replicaRestore } from './as-app-replica.js';
 import { filesSignature, filesTar, filesUntar } from './as-app-replica-files.js';
 
@@ -116,6 +117,7 @@ const OPS: Record<string, { fn: (app: string, args: string[]) => Promise<void>; 
   'bundle-revert': { fn: bundleRevert, args: 0 },
   backup: { fn: backup, args: 0 },
   restore: { fn: restore, args: 0 },
+  'archive-restore': { fn: archiveRestore, args: 0 },
   trial: { fn: trial, args: 2 },
   'replica-prepare': { fn: replicaPrepare, args: 0 },
   'replica-restore': { fn: replicaRestore, args: 0 },

@@ -14,6 +14,7 @@ import {
   restoreBackup,
   revertBundle,
 } from './app-dirs.js';
+import { deleteArchive, restoreArchive } from './archive.js';
 import { runAsApp } from './as-app.js';
 import { runAsReplica } from './as-replica.js';
 import { pushFiles } from './replica-files.js';
@@ -40,6 +41,7 @@ import { HelperError } from './errors.js';
 import {
   BACKUP_ID_PATTERN,
   HELPER_VERBS,
+  archiveSpecSchema,
   envSpecSchema,
   siteSpecSchema,
   superuserSpecSchema,
@@ -107,6 +109,8 @@ const VERBS: Record<HelperVerb, Handler> = {
   'prepare-app': (ctx, [n]) => prepareApp(ctx, n!),
   'archive-app': (ctx, [n]) => archiveApp(ctx, n!),
   'purge-app': (ctx, [n]) => purgeApp(ctx, n!),
+  'restore-archive': (ctx, [n]) => restoreArchive(ctx, n!, readSpec(archiveSpecSchema)),
+  'delete-archive': (ctx) => deleteArchive(ctx, readSpec(archiveSpecSchema)),
   'migrate-app': (ctx, [n]) => migrateApp(ctx, n!),
   superuser: (ctx, [n]) => superuser(ctx, n!, readSpec(superuserSpecSchema)),
   backup: (ctx, [n, id]) => backup(ctx, n!, id!),

@@ -39,6 +39,7 @@ import { createReplication } from '../core/replication/replication.js';
 import { startHealing } from '../core/healing/start-healing.js';
 import { adminUrlFor } from './operator-routes.js';
 import { routeGroups } from './route-groups.js';
+import { wireArchives } from './archives.js';
 import { makePrivate, openStore } from './store.js';
 
 export interface Daemon {
@@ -108,6 +109,8 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       events,
     };
     const apps = createApps(appDeps);
+    const archives = wireArchives(db, appDeps, apps);
+    stack.push(() => archives.stop());
     // A deleted app's tokens die with it (its identity is gone too, which refuses them on its own).
     events.subscribe((e) => {
       if (e.type === 'app.deleted' && e.app) void auth.revokeAppTokens(e.app).catch(() => undefined);
@@ -260,6 +263,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
           alerts,
           channels,
           replication,
+          archives,
           adminUrl,
         }),
         ...(ui ? [ui] : []),

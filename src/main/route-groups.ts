@@ -3,6 +3,7 @@ import type { ApiEnv } from '../api/context.js';
 import { registerAlertRoutes } from '../api/routes/alerts.js';
 import { registerAppHealthRoutes } from '../api/routes/app-health.js';
 import { registerAppRoutes } from '../api/routes/apps.js';
+import { registerArchiveRoutes } from '../api/routes/archives.js';
 import { registerBackupRoutes } from '../api/routes/backups.js';
 import { registerDeployRoutes } from '../api/routes/deploy.js';
 import { registerDeploymentRoutes } from '../api/routes/deployments.js';
@@ -18,6 +19,7 @@ import type { Channels } from '../core/alerts/channels.js';
 import type { Apps } from '../core/apps/apps.js';
 import type { AppDeps } from '../core/apps/deps.js';
 import type { AppOps } from '../core/apps/ops.js';
+import type { Archives } from '../core/archives/archives.js';
 import type { Backups } from '../core/backups.js';
 import type { Bundles } from '../core/bundles.js';
 import type { Changes } from '../core/changes/changes.js';
@@ -60,6 +62,7 @@ export interface RouteDeps {
   alerts: Alerts;
   channels: Channels;
   replication: ReturnType<typeof createReplication>;
+  archives: Archives;
   adminUrl: (app: { name: string; domains: string[] }) => string | null;
 }
 
@@ -94,6 +97,7 @@ export function routeGroups(d: RouteDeps): Array<(app: OpenAPIHono<ApiEnv>) => v
     (app) => registerAlertRoutes(app, { alerts: d.alerts, channels: d.channels }),
     (app) => registerReplicaRoutes(app, { ...d.replication, apps }),
     (app) => registerRecoverRoutes(app, d.replication),
+    (app) => registerArchiveRoutes(app, { archives: d.archives }),
     ...operatorRoutes(d.config, { backups: d.backups, alerts: d.alerts }),
   ];
 }

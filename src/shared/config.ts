@@ -177,6 +177,9 @@ export const configSchema = z
     audit_retention_days: int(1, 3650).default(90),
     /** Manual backups kept per app; one more is refused until one is deleted. */
     backup_manual_max: int(1, 1000).default(20),
+    /** Deleted apps' archives kept: for this many days, and this many at most (the oldest go first). */
+    archive_keep_days: int(1, 3650).default(30),
+    archive_max: int(1, 1000).default(20),
     /** Live log streams (follow=1) open at once per token, and in all. */
     log_follow_per_token: int(1, 1000).default(10),
     log_follow_max: int(1, 10_000).default(128),

@@ -40,6 +40,8 @@ export const HELPER_VERBS = {
   'prepare-app': { args: ['name'], stdin: null },
   'archive-app': { args: ['name'], stdin: null },
   'purge-app': { args: ['name'], stdin: null },
+  'restore-archive': { args: ['name'], stdin: 'archive-spec' },
+  'delete-archive': { args: [], stdin: 'archive-spec' },
   'migrate-app': { args: ['name'], stdin: null },
   superuser: { args: ['name'], stdin: 'superuser-spec' },
   backup: { args: ['name', 'id'], stdin: null },
@@ -146,6 +148,15 @@ export const BACKUP_ID_PATTERN = /^[1-9][0-9]{0,11}$/;
 export const caddyRoutesSchema = z.record(z.string(), z.array(z.string()));
 export type CaddyRoutes = z.infer<typeof caddyRoutesSchema>;
 
+/** What archive-app names a deleted app's archive: `<name>-<UTC stamp>`, a direct entry of the archive directory. */
+export const ARCHIVE_ENTRY_PATTERN = /^[a-z][a-z0-9-]{1,30}[a-z0-9]-[0-9]{8}T[0-9]{6}Z$/;
+
+/** restore-archive / delete-archive: which archive (root finds it in its own archive directory, by that name only). */
+export const archiveSpecSchema = z
+  .object({ archive: z.string().regex(ARCHIVE_ENTRY_PATTERN, 'must be an archive entry as archive-app names them') })
+  .strict();
+export type ArchiveSpec = z.infer<typeof archiveSpecSchema>;
+
 /** Which schema validates the JSON spec of each kind of stdin; the helper parses with it, the daemon's calls are typed by it. */
 export const SPEC_SCHEMAS = {
   'unit-spec': unitSpecSchema,
@@ -158,6 +169,7 @@ export const SPEC_SCHEMAS = {
   'replica-files-spec': replicaFilesSpecSchema,
   'replica-list-spec': replicaListSpecSchema,
   'replica-files-restore-spec': replicaFilesRestoreSpecSchema,
+  'archive-spec': archiveSpecSchema,
 } as const;
 type SpecKind = keyof typeof SPEC_SCHEMAS;
 /** Kinds of stdin that are a stream of bytes (an archive the helper verifies itself), never a spec. */

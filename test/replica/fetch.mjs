@@ -54,7 +54,8 @@ for (const t of manifest.tools) {
   const staged = path.join(tmp, 'out');
   mkdirSync(staged);
   renameSync(made, path.join(staged, t.name));
-  if (existsSync(path.join(tmp, 'package.tgz'))) renameSync(path.join(tmp, 'package.tgz'), path.join(staged, 'package.tgz'));
+  if (existsSync(path.join(tmp, 'package.tgz')))
+    renameSync(path.join(tmp, 'package.tgz'), path.join(staged, 'package.tgz'));
   writeFileSync(
     path.join(staged, 'source.json'),
     `${JSON.stringify({ pin: pinOf(t), binary_sha256: sha256(path.join(staged, t.name)) }, null, 2)}\n`,

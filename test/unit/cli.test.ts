@@ -36,6 +36,9 @@ test('--help and --version', () => {
     'tokens revoke',
     'admin create',
     'admin passwd',
+    'archives list',
+    'archives restore <id>',
+    'archives delete <id> --yes',
     '--json',
   ])
     assert.match(h.stdout, new RegExp(c), c);

@@ -68,6 +68,7 @@ test('what the dashboard may offer a token follows what its scope covers', () =>
   const manage = abilitiesOf('app:shop:manage');
   for (const a of ['app.control', 'app.env', 'app.settings', 'app.upgrade', 'backups.create', 'backups.download'])
     assert.ok(manage.can.includes(a as never), a);
-  for (const a of ['host', 'apps.list', 'app.delete']) assert.ok(!manage.can.includes(a as never), a);
+  for (const a of ['host', 'apps.list', 'app.delete', 'archives']) assert.ok(!manage.can.includes(a as never), a);
+  assert.ok(abilitiesOf('admin').can.includes('archives'));
   assert.deepEqual(abilitiesOf('app:Bad!:read').can, []);
 });

@@ -45,6 +45,9 @@ test("README's command line lists every command of the CLI's help", async () => 
     'create --name',
     'revoke <id>',
     'admin create|passwd',
+    'archives list',
+    'restore <id>',
+    'delete <id> --yes',
     '--json',
   ])
     assert.ok(section.includes(c), c);

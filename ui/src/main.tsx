@@ -13,6 +13,7 @@ import { Tokens } from './pages/tokens.js';
 import { Admins } from './pages/admins.js';
 import { Docs } from './pages/docs.js';
 import { Alerts } from './pages/alerts.js';
+import { Archives } from './pages/archives.js';
 import { DeploymentPage } from './pages/deployment.js';
 import { MeContext, type Me } from './me.js';
 
@@ -48,6 +49,7 @@ function Shell() {
   const onlyApp = me?.app ?? null;
   // Pages a token's scope cannot use are not offered (the API would only answer 403).
   const host = me?.can.includes('host') ?? false;
+  const archives = me?.can.includes('archives') ?? false;
   const who = !me ? '' : me.kind === 'session' ? (me.email ?? me.name) : `token:${me.name} (${me.scope})`;
   const link = (href: string, label: string) => (
     <a href={`#/${href}`} aria-current={page === href ? 'page' : undefined}>
@@ -65,6 +67,7 @@ function Shell() {
           {host ? link('host', 'Host') : null}
           {host ? link('tokens', 'Tokens') : null}
           {host ? link('admins', 'Admins') : null}
+          {archives ? link('archives', 'Deleted apps') : null}
           {host ? link('alerts', 'Alerts') : null}
           {host ? link('audit', 'Audit') : null}
           {link('docs', 'API')}
@@ -104,6 +107,8 @@ function pageOf(page: string, arg: string, tab: string, onlyApp: string | null) 
         <Docs />
       ) : page === 'alerts' ? (
         <Alerts />
+      ) : page === 'archives' ? (
+        <Archives />
       ) : page === 'deployments' && /^\d+$/.test(arg) ? (
         <DeploymentPage id={Number(arg)} />
       ) : (

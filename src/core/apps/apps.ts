@@ -9,8 +9,8 @@ export type { ValidationReport } from './validate.js';
 /** Apps as the API sees them: what they are (views), and how a new one is checked and created. */
 export function createApps(deps: AppDeps) {
   const validateCreate = createValidation(deps);
-  const { create } = createCreation(deps, validateCreate);
-  return { validateCreate, create, ...createViews(deps), markStale: deps.store.markStale };
+  const { create, serial } = createCreation(deps, validateCreate);
+  return { validateCreate, create, serialCreate: serial, ...createViews(deps), markStale: deps.store.markStale };
 }
 
 export type Apps = ReturnType<typeof createApps>;

@@ -22,106 +22,115 @@ function mutex() {
 }
 
 /**
+ * The steps of a create, in order, each with its undo: a restore from a deleted app's archive runs the same
+ * ones with its copy of the archive's data put in after `create_dirs`.
+ */
+export function createSteps(
+  deps: AppDeps,
+  s: AppSettings,
+  superuser: z.infer<typeof superuserSchema> | undefined,
+): StepDef[] {
+  const { store, host, privileged } = deps;
+  return [
+    {
+      name: 'validate',
+      run: async () => `port ${s.port}, PocketBase ${s.version}`,
+      undo: () => store.forget(s.name),
+    },
+    {
+      name: 'fetch_release',
+      run: async () => {
+        await deps.releases.ensure(s.version);
+        return `PocketBase ${s.version} ready`;
+      },
+    },
+    {
+      name: 'create_dirs',
+      run: async () => {
+        await privileged.run('prepare-app', [s.name]);
+        return host.appDir(s.name);
+      },
+      undo: async () => {
+        await privileged.run('purge-app', [s.name]);
+      },
+    },
+    {
+      name: 'install_env',
+      run: async () => {
+        await host.installEnv(s.name, s.env);
+        return `${Object.keys(s.env).length} variables`;
+      },
+      undo: async () => {
+        await privileged.run('remove-env', [s.name]);
+      },
+    },
+    {
+      name: 'install_unit',
+      run: async () => {
+        await host.installUnit(s);
+        return unitName(s.name);
+      },
+      undo: async () => {
+        await privileged.run('remove-unit', [s.name]);
+      },
+    },
+    {
+      name: 'install_site',
+      skip: () => host.servedDomains(s).length === 0,
+      run: async () => {
+        await host.installSite(s);
+        return `validated by caddy and reloaded: ${host.servedDomains(s).join(', ')}`;
+      },
+      undo: async () => {
+        await privileged.run('remove-site', [s.name]);
+      },
+    },
+    // install-unit enabled it.
+    {
+      name: 'start',
+      run: async () => {
+        await privileged.run('start', [s.name]);
+      },
+      undo: async () => {
+        await privileged.run('stop', [s.name]);
+      },
+    },
+    { name: 'wait_health', run: () => host.waitHealthy(s.name, s.port) },
+    {
+      name: 'create_superuser',
+      skip: () => !superuser,
+      run: async () => {
+        if (!superuser) return 'no superuser asked for';
+        await privileged.run('superuser', [s.name], { spec: superuser });
+        return `superuser ${superuser.email}`;
+      },
+    },
+    {
+      name: 'finish',
+      run: async () => {
+        await store.setStatus(s.name, 'ready');
+        deps.events.publish('app.created', s.name, { port: s.port });
+      },
+    },
+  ];
+}
+
+/**
  * Creates apps: validated and recorded (`creating`) at once, one create at a
  * time so two cannot take the same port; then a deployment in the app's queue
  * fetches the release, installs the directory, env, unit and site through the
  * helper, starts it and waits for its health. A failure undoes every step.
  */
 export function createCreation(deps: AppDeps, validateCreate: (input: CreateAppInput) => Promise<ValidationReport>) {
-  const { store, host, privileged } = deps;
+  const { store } = deps;
   const serial = mutex();
-
-  function steps(s: AppSettings, superuser: z.infer<typeof superuserSchema> | undefined): StepDef[] {
-    return [
-      {
-        name: 'validate',
-        run: async () => `port ${s.port}, PocketBase ${s.version}`,
-        undo: () => store.forget(s.name),
-      },
-      {
-        name: 'fetch_release',
-        run: async () => {
-          await deps.releases.ensure(s.version);
-          return `PocketBase ${s.version} ready`;
-        },
-      },
-      {
-        name: 'create_dirs',
-        run: async () => {
-          await privileged.run('prepare-app', [s.name]);
-          return host.appDir(s.name);
-        },
-        undo: async () => {
-          await privileged.run('purge-app', [s.name]);
-        },
-      },
-      {
-        name: 'install_env',
-        run: async () => {
-          await host.installEnv(s.name, s.env);
-          return `${Object.keys(s.env).length} variables`;
-        },
-        undo: async () => {
-          await privileged.run('remove-env', [s.name]);
-        },
-      },
-      {
-        name: 'install_unit',
-        run: async () => {
-          await host.installUnit(s);
-          return unitName(s.name);
-        },
-        undo: async () => {
-          await privileged.run('remove-unit', [s.name]);
-        },
-      },
-      {
-        name: 'install_site',
-        skip: () => host.servedDomains(s).length === 0,
-        run: async () => {
-          await host.installSite(s);
-          return `validated by caddy and reloaded: ${host.servedDomains(s).join(', ')}`;
-        },
-        undo: async () => {
-          await privileged.run('remove-site', [s.name]);
-        },
-      },
-      // install-unit enabled it.
-      {
-        name: 'start',
-        run: async () => {
-          await privileged.run('start', [s.name]);
-        },
-        undo: async () => {
-          await privileged.run('stop', [s.name]);
-        },
-      },
-      { name: 'wait_health', run: () => host.waitHealthy(s.name, s.port) },
-      {
-        name: 'create_superuser',
-        skip: () => !superuser,
-        run: async () => {
-          if (!superuser) return 'no superuser asked for';
-          await privileged.run('superuser', [s.name], { spec: superuser });
-          return `superuser ${superuser.email}`;
-        },
-      },
-      {
-        name: 'finish',
-        run: async () => {
-          await store.setStatus(s.name, 'ready');
-          deps.events.publish('app.created', s.name, { port: s.port });
-        },
-      },
-    ];
-  }
 
   deps.deployments.register('create', {
     params: z.object({ port: z.number(), pocketbase_version: z.string(), domains: z.array(z.string()) }),
     plan: async ({ app, input }) => {
       try {
         const { settings } = await store.load(app);
-        return { steps: steps(settings, createInput.parse(input)?.superuser) };
+        return { steps: createSteps(deps, settings, createInput.parse(input)?.superuser) };
       } catch (err) {
         // A create that cannot start leaves no half-recorded app behind.
         await store.forget(app);
@@ -179,5 +188,6 @@ export function createCreation(deps: AppDeps, validateCreate: (input: CreateAppI
     });
   }
 
-  return { create };
+  /** One create (or restore) at a time: two cannot take the same port. */
+  return { create, serial };
 }

@@ -8,7 +8,7 @@ import type { InTurn, StepDef } from '../deployments/engine.js';
  * stop of the daemon cut short (run straight, without undo).
  */
 export function teardownSteps(
-  deps: Pick<AppDeps, 'store' | 'privileged' | 'host' | 'bundles' | 'events'>,
+  deps: Pick<AppDeps, 'store' | 'privileged' | 'host' | 'bundles' | 'events' | 'onArchived'>,
   name: string,
   purge: boolean,
   event: Record<string, unknown> = {},
@@ -47,7 +47,9 @@ export function teardownSteps(
       : {
           name: 'archive_data',
           run: async () => {
-            archivedTo = (await privileged.run('archive-app', [name])).trim();
+            const said = (await privileged.run('archive-app', [name])).trim();
+            archivedTo = said.split('\n')[0] ?? '';
+            if (archivedTo) await deps.onArchived?.(name, said);
             return archivedTo ? `archived to ${archivedTo}` : 'no data directory';
           },
         },

@@ -24,4 +24,9 @@ export interface AppDeps {
   bundles: Bundles;
   deployments: Deployments;
   events: EventBus;
+  /**
+   * Told when a delete has moved an app's data into the archive (before the app's record goes): what
+   * archive-app printed. The archives (core/archives/) keep the app's settings and sealed env with it.
+   */
+  onArchived?: (name: string, helperSaid: string) => Promise<void>;
 }

@@ -14,6 +14,7 @@ import * as m0015 from './0015_health_path.js';
 import * as m0016 from './0016_incident_ack.js';
 import * as m0017 from './0017_replicas.js';
 import * as m0018 from './0018_admin31.js';
+import * as m0019 from './0019_archives.js';
 
 /** Every migration, in order. Add new ones at the end; never edit a landed one. */
 export const migrations: Record<string, Migration> = {
@@ -32,4 +33,5 @@ export const migrations: Record<string, Migration> = {
   '0016_incident_ack': m0016,
   '0017_replicas': m0017,
   '0018_admin31': m0018,
+  '0019_archives': m0019,
 };
