@@ -3,6 +3,7 @@
 // (second) process with autocannon. Baseline in the same run: a bare node:http
 // server answering the same health JSON, so the ratio shows what the stack costs.
 import { spawn, execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -21,7 +22,20 @@ async function load(url: string, headers: Record<string, string> = {}) {
 const { dir, cleanup } = tempDir('pocketd-bench-');
 const port = await freePort();
 const env = { ...process.env, POCKETD_DATA_DIR: dir, POCKETD_LISTEN: `127.0.0.1:${port}`, POCKETD_LOG_LEVEL: 'warn' };
-const daemon = spawn(process.execPath, [path.join(root, 'bin', 'pocketd.js'), 'serve'], { env, stdio: 'ignore' });
+// The daemon runs with the V8 flags of its unit (deploy/pocketd.service), as it does in production.
+// BENCH_DAEMON_FLAGS replaces them, to compare.
+const unitFlags = (
+  process.env.BENCH_DAEMON_FLAGS ??
+  /^ExecStart=\S+ (.*?) @INSTALL_DIR@/m.exec(readFileSync(path.join(root, 'deploy', 'pocketd.service'), 'utf8'))?.[1] ??
+  ''
+)
+  .split(' ')
+  .filter(Boolean);
+console.log(`daemon's node flags (from deploy/pocketd.service): ${unitFlags.join(' ')}`);
+const daemon = spawn(process.execPath, [...unitFlags, path.join(root, 'bin', 'pocketd.js'), 'serve'], {
+  env,
+  stdio: 'ignore',
+});
 const bare = http.createServer((_q, s) => {
   s.setHeader('content-type', 'application/json');
   s.end(JSON.stringify({ status: 'ok', version: '0.1.0', uptime_seconds: 1 }));

@@ -1,5 +1,6 @@
 // Bundles the root helper (src/helper/main.ts, compiled to dist/) with every
-// library it loads into one file, dist/helper/pocketd-helper.mjs, which
+// library it loads into one file, dist/helper/pocketd-helper.cjs (CommonJS: a V8
+// startup snapshot is built from a script, see deploy/install.sh), which
 // deploy/install.sh copies into a root-owned directory beside root's copy of
 // templates/. Nothing the helper runs is then loaded from a path the daemon's
 // user could write.
@@ -18,7 +19,7 @@ await build({
     target: 'node20',
     minify: false,
     sourcemap: false,
-    rollupOptions: { output: { format: 'es', entryFileNames: 'pocketd-helper.mjs', codeSplitting: false } },
+    rollupOptions: { output: { format: 'cjs', entryFileNames: 'pocketd-helper.cjs', codeSplitting: false } },
   },
   ssr: { noExternal: true, target: 'node' },
 });

@@ -30,7 +30,7 @@ say() { echo "pocketd install: $*"; }
 for bin in node caddy sudo visudo systemctl sqlite3; do
   command -v "$bin" >/dev/null || { echo "install.sh: $bin is missing (apt-get install nodejs caddy sudo sqlite3)" >&2; exit 1; }
 done
-[[ -f $DIR/dist/src/cli/main.js && -f $DIR/dist/helper/pocketd-helper.mjs ]] || { echo "install.sh: $DIR is not built (npm ci && npm run build)" >&2; exit 1; }
+[[ -f $DIR/dist/src/cli/main.js && -f $DIR/dist/helper/pocketd-helper.cjs ]] || { echo "install.sh: $DIR is not built (npm ci && npm run build)" >&2; exit 1; }
 NODE=$(command -v node)
 NODE=$(readlink -f "$NODE")
 
@@ -55,14 +55,37 @@ install -d -o root -g root -m 0711 /etc/pocketd/env
 find /var/lib/pocketd -xdev \( -type f -o -type d \) -user pocketd -perm /077 -exec chmod go-rwx {} + 2>/dev/null || true
 rm -rf /var/lib/pocketd/releases /etc/pocketd/helper.conf
 
-# The helper: one bundled file run by node, root's templates beside it, a
-# wrapper that sudoers names. Nothing it loads is writable by the daemon's user.
+# The helper: one bundled file run by node, root's templates beside it, a V8
+# startup snapshot of the evaluated bundle built here by root from root's copy
+# (a call then starts from the snapshot instead of parsing and evaluating the
+# bundle again: issue #29), and a wrapper that sudoers names. Nothing it loads
+# is writable by the daemon's user.
 install -d -o root -g root -m 0755 "$LIB" "$LIB/templates"
-put "$DIR/dist/helper/pocketd-helper.mjs" "$LIB/pocketd-helper.mjs" 0644
+rm -f "$LIB/pocketd-helper.mjs"
+put "$DIR/dist/helper/pocketd-helper.cjs" "$LIB/pocketd-helper.cjs" 0644
 for t in "$DIR"/templates/*.hbs; do put "$t" "$LIB/templates/$(basename "$t")" 0644; done
+# A snapshot runs only on the node that built it: the wrapper compares node's inode, size and mtime
+# with those at build time (one stat), and runs the bundle plainly after an upgrade of node until
+# install.sh runs again.
+STAT=$(command -v stat)
+NODE_STAMP=$("$STAT" -L -c '%i %s %Y' "$NODE")
+BLOB=$LIB/pocketd-helper.blob
+if [[ ! -f $BLOB || $LIB/pocketd-helper.cjs -nt $BLOB ]] || ! grep -qF "\"$NODE_STAMP\"" "$HELPER" 2>/dev/null; then
+  rm -f "$BLOB.tmp"
+  if "$NODE" --snapshot-blob "$BLOB.tmp" --build-snapshot "$LIB/pocketd-helper.cjs" 2>/dev/null; then
+    chown root:root "$BLOB.tmp"; chmod 0644 "$BLOB.tmp"; mv -f "$BLOB.tmp" "$BLOB"; UPGRADED=1
+  else
+    rm -f "$BLOB.tmp" "$BLOB"; say "node cannot build the helper's startup snapshot; the helper runs without it"
+  fi
+fi
+[[ -f $BLOB ]] || NODE_STAMP=none
 WRAPPER_HELPER="#!/bin/sh
-# pocketd's root helper (installed by pocketd's install.sh): root's node runs root's copy of the helper.
-exec $NODE $LIB/pocketd-helper.mjs \"\$@\""
+# pocketd's root helper (installed by pocketd's install.sh): root's node runs root's copy of the helper,
+# from the startup snapshot install.sh built of it while node is the node that built it.
+if [ \"\$($STAT -L -c '%i %s %Y' $NODE)\" = \"$NODE_STAMP\" ]; then
+  exec $NODE --snapshot-blob $BLOB \"\$@\"
+fi
+exec $NODE $LIB/pocketd-helper.cjs \"\$@\""
 if [[ "$(cat "$HELPER" 2>/dev/null)" != "$WRAPPER_HELPER" ]]; then
   printf '%s\n' "$WRAPPER_HELPER" > "$HELPER.tmp"; chown root:root "$HELPER.tmp"; chmod 0755 "$HELPER.tmp"; mv -f "$HELPER.tmp" "$HELPER"
 fi

@@ -91,8 +91,24 @@ function runFile(file, lane) {
   });
 }
 
+// An integration file that fails runs once more, at the end of the queue, in a new sandbox and network
+// namespace (POCKETD_TEST_RETRIES, 1 by default; 0 turns it off). Real systemd, Caddy and PocketBase on a
+// loaded 2-core machine can lose a race a test did not foresee: the file then counts as passed but is
+// reported as flaky, with the whole output of the failed run, so the race is seen and fixed, not hidden.
+// A file that fails twice fails the run; unit files and lint are never run again.
+const retries = Number(process.env.POCKETD_TEST_RETRIES ?? 1);
+const tries = new Map();
 async function lane(n) {
-  for (let file = queue.shift(); file && !process.exitCode; file = queue.shift()) await runFile(file, n);
+  for (let file = queue.shift(); file && !process.exitCode; file = queue.shift()) {
+    await runFile(file, n);
+    const last = results.at(-1);
+    tries.set(file, (tries.get(file) ?? 0) + 1);
+    if (!last.ok && file.startsWith('integration/') && tries.get(file) <= retries) {
+      last.retried = true;
+      console.log(`↻ ${file} failed; it runs once more at the end of the queue`);
+      queue.push(file);
+    }
+  }
 }
 
 console.log(
@@ -102,24 +118,31 @@ console.log(
 await Promise.all(Array.from({ length: lanes }, (_, i) => lane(i + 1)));
 
 const wall = Date.now() - started;
-const failed = results.filter((r) => !r.ok);
+const failed = results.filter((r) => !r.ok && !r.retried);
+const flaky = results.filter((r) => r.retried && results.some((o) => o.file === r.file && o.ok));
+for (const r of flaky)
+  console.log(`════ FLAKY: ${r.file} failed (lane ${r.lane}), then passed; the failed run's whole output ════\n${r.text}\n`);
 for (const r of failed) console.log(`════ FAILED: ${r.file} (lane ${r.lane}), its whole output ════\n${r.text}\n`);
 console.log('per file (s):');
 for (const r of [...results].sort((a, b) => b.ms - a.ms))
-  console.log(`  ${secs(r.ms).padStart(7)}  ${r.ok ? 'ok    ' : 'FAILED'}  lane ${r.lane}  ${r.file}`);
+  console.log(
+    `  ${secs(r.ms).padStart(7)}  ${r.ok ? 'ok    ' : r.retried ? 'RETRY ' : 'FAILED'}  lane ${r.lane}  ${r.file}`,
+  );
 const sum = results.reduce((s, r) => s + r.ms, 0);
+const jobs = results.filter((r) => !r.retried).length;
 console.log(
-  `\n${results.length - failed.length} of ${results.length} jobs passed; sum of per-file times ${secs(sum)} s, ` +
+  `\n${jobs - failed.length} of ${jobs} jobs passed; sum of per-file times ${secs(sum)} s, ` +
     `wall time ${secs(wall)} s with ${lanes} lane(s) (x${(sum / wall).toFixed(2)})`,
 );
+if (flaky.length) console.log(`flaky (failed once, passed on the second run): ${flaky.map((r) => r.file).join(', ')}`);
 if (failed.length) console.log(`failed: ${failed.map((r) => r.file).join(', ')}`);
 
 // What this run measured, for the next run's order.
 const next = { ...durations };
-for (const r of results) next[r.file] = Math.round(r.ms / 100) / 10;
+for (const r of results) if (r.ok || !r.retried) next[r.file] = Math.round(r.ms / 100) / 10;
 try {
   writeFileSync(measured, `${JSON.stringify(next, null, 2)}\n`);
 } catch {
   /* a read-only tree still runs */
 }
-process.exit(failed.length || results.length < queue0 || process.exitCode ? 1 : 0);
+process.exit(failed.length || jobs < queue0 || process.exitCode ? 1 : 0);

@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
-import http from 'node:http';
 import { cp, lstat, mkdir, mkdtemp, readdir, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { serveArgv } from '../shared/pocketbase/versions.js';
 import { BUNDLE_DIRS, clear, copyData, exists } from './app-files.js';
+import { httpModule } from './lazy-builtins.js';
 
 /**
  * The as-app half of `trial-release` (src/helper/trial.ts): runs as the app's
@@ -82,7 +82,7 @@ export async function trial(app: string, args: string[]): Promise<void> {
 /** GET /api/health with node:http: fetch (undici) needs WebAssembly, which the sandbox's --jitless node lacks. */
 const healthOf = (port: number) =>
   new Promise<{ status: number } | null>((resolve) => {
-    const req = http.get({ host: '127.0.0.1', port, path: '/api/health', timeout: 5000 }, (res) => {
+    const req = httpModule().get({ host: '127.0.0.1', port, path: '/api/health', timeout: 5000 }, (res) => {
       res.resume();
       resolve({ status: res.statusCode ?? 0 });
     });

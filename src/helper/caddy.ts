@@ -1,11 +1,11 @@
 import { copyFile, rename, rm } from 'node:fs/promises';
-import http from 'node:http';
 import path from 'node:path';
 import { siteContext } from '../shared/templates.js';
 import type { HelperContext } from './context.js';
 import { HelperError } from './errors.js';
 import type { CaddyRoutes, SiteSpec } from '../shared/protocol.js';
 import { ensureRootDir, lookupUser, readIfExists, writeRootFile } from './root-files.js';
+import { httpModule } from './lazy-builtins.js';
 
 /** `caddy validate` of the whole configuration, as Caddy's own user: root never parses what a site could import. */
 export async function validateCaddy(ctx: HelperContext): Promise<void> {
@@ -140,7 +140,7 @@ function adminRequest(
   post?: { body: string; headers: Record<string, string>; rejected: 70 | 71 },
 ): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const req = http.request(
+    const req = httpModule().request(
       {
         socketPath,
         path: urlPath,

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { startupSnapshot } from 'node:v8';
 import type { z } from 'zod';
 import { APP_NAME_PATTERN, VERSION_PATTERN } from '../shared/rules.js';
 import {
@@ -156,15 +157,23 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-// A helper whose work never settled (its event loop ran dry) must not look like a success.
-process.exitCode = 72;
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    const code = err instanceof HelperError ? err.exitCode : 72;
-    process.stderr.write(`pocketd-helper: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = code;
-  },
-);
+/** Runs one request; a helper whose work never settled (its event loop ran dry) must not look like a success. */
+function run(argv: string[]): void {
+  process.exitCode = 72;
+  main(argv).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      const code = err instanceof HelperError ? err.exitCode : 72;
+      process.stderr.write(`pocketd-helper: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exitCode = code;
+    },
+  );
+}
+
+// Run plainly (`node pocketd-helper.cjs verb ...`), or from the startup snapshot install.sh builds of this
+// evaluated bundle (`node --snapshot-blob pocketd-helper.blob verb ...`, where the verb is argv[1]): the
+// bundle's modules are then not parsed and evaluated again on every call (issue #29).
+if (startupSnapshot.isBuildingSnapshot()) startupSnapshot.setDeserializeMainFunction(() => run(process.argv.slice(1)));
+else run(process.argv.slice(2));

@@ -86,7 +86,8 @@ test("daemon seat: sudo allows the helper and nothing else; the helper and all i
   // Nothing the helper runs or reads is writable by the daemon's user.
   for (const f of [
     HELPER,
-    '/usr/local/lib/pocketd/pocketd-helper.mjs',
+    '/usr/local/lib/pocketd/pocketd-helper.cjs',
+    '/usr/local/lib/pocketd/pocketd-helper.blob',
     '/usr/local/lib/pocketd/templates/unit.service.hbs',
     '/etc/pocketd/helper.json',
     `/var/lib/pocketd-releases/${PB_LATEST}/pocketbase`,
@@ -94,7 +95,16 @@ test("daemon seat: sudo allows the helper and nothing else; the helper and all i
     assert.equal((await h.sbx.run(['stat', '-c', '%U', f])).trim(), 'root', f);
     assert.notEqual((await asDaemon(['test', '-w', f])).code, 0, `${f} is writable by pocketd`);
   }
-  assert.match(await h.sbx.readFile(HELPER), /^exec \/\S*node \/usr\/local\/lib\/pocketd\/pocketd-helper\.mjs "\$@"$/m);
+  // The wrapper runs root's node on root's snapshot of the helper, or on root's bundle, and nothing else.
+  const wrapper = (await h.sbx.readFile(HELPER)).split('\n').filter((l) => l.trim() && !l.startsWith('#'));
+  assert.equal(wrapper.length, 4, wrapper.join('\n'));
+  assert.match(wrapper[0]!, /^if \[ "\$\(\/\S*stat -L -c '%i %s %Y' \/\S*node\)" = "\d+ \d+ \d+" \]; then$/);
+  assert.match(
+    wrapper[1]!,
+    /^ {2}exec \/\S*node --snapshot-blob \/usr\/local\/lib\/pocketd\/pocketd-helper\.blob "\$@"$/,
+  );
+  assert.equal(wrapper[2], 'fi');
+  assert.match(wrapper[3]!, /^exec \/\S*node \/usr\/local\/lib\/pocketd\/pocketd-helper\.cjs "\$@"$/);
   // The part the helper runs as an app's user is refused as root, so sudo cannot reach it.
   const asApp = await helper(['as-app', 'prepare', '/etc']);
   assert.equal(asApp.code, 64, asApp.stderr);
@@ -790,7 +800,8 @@ test('install.sh run twice changes nothing the second time', async () => {
     '/etc/systemd/system/pocketd.service',
     '/etc/sudoers.d/pocketd',
     HELPER,
-    '/usr/local/lib/pocketd/pocketd-helper.mjs',
+    '/usr/local/lib/pocketd/pocketd-helper.cjs',
+    '/usr/local/lib/pocketd/pocketd-helper.blob',
     '/etc/pocketd/helper.json',
     '/etc/pocketd/config.json',
     '/etc/caddy/Caddyfile',
