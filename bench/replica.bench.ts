@@ -4,12 +4,14 @@
 //    databases deleted, then restored from the replica, beside the sync interval;
 // 2. restore to healthy of an app with 100 MB of data, beside a local backup's
 //    restore of the same app in the same run;
-// 3. CPU and memory of the replica units per app, beside the apps' own.
+// 3. CPU and memory of the replica units per app, beside the apps' own;
+// 4. a round of the status watch: one helper call for all against one per app.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { setupPocketdHost } from '../test/support/host.js';
 import { startS3 } from '../test/support/replica-servers.js';
 import { fmt } from './stats.js';
 import { ballast, makeApp, noteIds, replicate, startWriter, timedDeployment, unitStats } from './replica-support.js';
+import { statusRounds } from './replica-status-round.js';
 
 const N = Number(process.env.BENCH_REPLICA_APPS ?? 10);
 const MB = Number(process.env.BENCH_REPLICA_MB ?? 100);
@@ -129,6 +131,22 @@ try {
         `memory ${(p.mem / N / 2 ** 20).toFixed(1)} MiB per app | ratio cpu ${(r.cpu / p.cpu).toFixed(2)}, memory ${(r.mem / p.mem).toFixed(2)}`,
     );
   });
+  await part(
+    '4',
+    `a status round of the watch, ${N} apps: one replica-statuses call against one replica-generations call per app`,
+    async () => {
+      const names = Array.from({ length: N }, (_, i) => `rep${i}`);
+      if (!only.includes('3')) {
+        for (const n of names) await makeApp(h, n);
+        for (const n of names) await replicate(h, s3, n);
+      }
+      const r = await statusRounds(h, names, 3);
+      console.log(
+        `   one call for all: ${fmt(r.batch.ms)} wall, ${r.batch.cpuMs.toFixed(0)} ms CPU of the daemon's side (sudo, helper, systemd-run) | ` +
+          `baseline one call per app: ${fmt(r.each.ms)} wall, ${r.each.cpuMs.toFixed(0)} ms CPU | ratio wall ${(r.batch.ms / r.each.ms).toFixed(2)}, CPU ${(r.batch.cpuMs / r.each.cpuMs).toFixed(2)} (best of 3)`,
+      );
+    },
+  );
 } finally {
   await h.stop();
   await s3.stop();

@@ -24,7 +24,13 @@ interface Held {
   error: string | null;
 }
 interface Result {
-  queued: { app: string; create_deployment_id: number; recover_deployment_id: number }[];
+  queued: {
+    app: string;
+    create_deployment_id: number;
+    recover_deployment_id: number;
+    configure_deployment_id: number | null;
+    settings_error?: string;
+  }[];
   skipped: { dir: string; reason: string }[];
 }
 
@@ -61,7 +67,12 @@ export async function recoverCommand(api: Api, args: string[], stdin: () => Prom
   const r = await api.call<Result>('POST', '/api/recover', { target, apps });
   out(values.json, r, () =>
     [
-      ...r.queued.map((q) => `${q.app}: queued (create ${q.create_deployment_id}, recover ${q.recover_deployment_id})`),
+      ...r.queued.map(
+        (q) =>
+          `${q.app}: queued (create ${q.create_deployment_id}, recover ${q.recover_deployment_id}` +
+          `${q.configure_deployment_id ? `, settings ${q.configure_deployment_id}` : ''})` +
+          `${q.settings_error ? `; settings refused: ${q.settings_error}` : ''}`,
+      ),
       ...r.skipped.map((s) => `${s.dir}: skipped: ${s.reason}`),
     ].join('\n'),
   );

@@ -75,7 +75,19 @@ export const HeldApp = z
 export const RecoverResult = z
   .object({
     queued: z.array(
-      z.object({ app: z.string(), create_deployment_id: z.number().int(), recover_deployment_id: z.number().int() }),
+      z.object({
+        app: z.string(),
+        create_deployment_id: z.number().int(),
+        recover_deployment_id: z.number().int(),
+        configure_deployment_id: z
+          .number()
+          .int()
+          .nullable()
+          .describe(
+            'Puts back sleep_after, backup_schedule, backup_keep and health_path after the recover; null when none',
+          ),
+        settings_error: z.string().optional().describe('Settings of the manifest this host refused'),
+      }),
     ),
     skipped: z.array(z.object({ dir: z.string(), reason: z.string() })),
   })

@@ -10,13 +10,26 @@ import { clear, exists } from './app-files.js';
  * so that the replica's unit, a member of that group, can read them and keep
  * its place in their WAL; SQLite gives a new -wal and -shm the mode of their
  * database, so this holds across the app's restarts.
+ *
+ * pb_data itself is group-writable (0770): an app that is stopped, asleep,
+ * or idle long enough for PocketBase to close its connections has no -wal and
+ * -shm (SQLite deletes them with its last connection), and Litestream must
+ * make them to open the database; without that right it retried "attempt to
+ * write a readonly database" every second and the app's data never reached
+ * the target (the 50-app bench's stall). The replica's units run with the
+ * app's group as their primary group, so what they make there is the app's
+ * group's and the app opens it too (a setgid directory would say the same, but
+ * the app's sandbox may not set that bit: RestrictSUIDSGID=).
  */
+
+/** The mode of pb_data while the app has a replica: its group may make and remove its databases' side files. */
+export const REPLICATED_DATA_MODE = 0o770;
 
 /** Databases and their side files, group read-write; nothing else of pb_data changes. */
 export async function replicaPrepare(app: string): Promise<void> {
   const data = path.join(app, 'pb_data');
   await mkdir(data, { recursive: true, mode: 0o750 });
-  await chmod(data, 0o750);
+  await chmod(data, REPLICATED_DATA_MODE);
   for (const db of REPLICATED_DBS)
     for (const f of [db, `${db}-wal`, `${db}-shm`]) {
       const st = await lstat(path.join(data, f)).catch(() => null);

@@ -24,7 +24,13 @@ import {
   replicaFilesSpecSchema,
   replicaListSpecSchema,
 } from '../shared/replica-files.js';
-import { replicaCheckSpecSchema, replicaRestoreSpecSchema, replicaSpecSchema } from '../shared/replica-rules.js';
+import {
+  replicaCheckSpecSchema,
+  replicaRestoreSpecSchema,
+  replicaSpecSchema,
+  replicaStatusesSpecSchema,
+} from '../shared/replica-rules.js';
+import { replicaStatuses } from './replica-statuses.js';
 import {
   checkTarget,
   controlReplica,
@@ -126,6 +132,7 @@ const VERBS: Record<HelperVerb, Handler> = {
   'replica-stop': (ctx, [n]) => controlReplica(ctx, n!, 'stop'),
   'replica-restore': (ctx, [n]) => restoreReplica(ctx, n!, readSpec(replicaRestoreSpecSchema)),
   'replica-generations': (ctx, [n]) => replicaGenerations(ctx, n!),
+  'replica-statuses': (ctx) => replicaStatuses(ctx, readSpec(replicaStatusesSpecSchema)),
   'replica-check': (ctx, [n]) => checkTarget(ctx, n!, readSpec(replicaCheckSpecSchema).target),
   'replica-files': (ctx, [n]) => pushFiles(ctx, n!, readSpec(replicaFilesSpecSchema)),
   'replica-list': (ctx) => listTarget(ctx, readSpec(replicaListSpecSchema).target),

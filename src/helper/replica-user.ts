@@ -6,8 +6,9 @@ import { findUser, type PasswdEntry } from './root-files.js';
 
 /**
  * Each app's replica runs as a system user of its own (`pr-<name>`), never the
- * app's: its group is its own, and the app's group is only added to its units
- * (SupplementaryGroups=) so it can read and write the app's databases. Made at
+ * app's: its group is its own, and its units run with the app's group as their
+ * primary group (Group=) so it can read and write the app's databases and what
+ * it makes beside them (a -wal, a -shm) is the app's group's. Made at
  * replica-install, removed at replica-remove; a user of that name pocketd did
  * not make is never used.
  */

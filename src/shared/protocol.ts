@@ -9,7 +9,12 @@ import {
   uniqueList,
   versionSchema,
 } from './rules.js';
-import { replicaCheckSpecSchema, replicaRestoreSpecSchema, replicaSpecSchema } from './replica-rules.js';
+import {
+  replicaCheckSpecSchema,
+  replicaRestoreSpecSchema,
+  replicaSpecSchema,
+  replicaStatusesSpecSchema,
+} from './replica-rules.js';
 import { replicaFilesRestoreSpecSchema, replicaFilesSpecSchema, replicaListSpecSchema } from './replica-files.js';
 
 /**
@@ -57,6 +62,7 @@ export const HELPER_VERBS = {
   'replica-stop': { args: ['name'], stdin: null },
   'replica-restore': { args: ['name'], stdin: 'replica-restore-spec' },
   'replica-generations': { args: ['name'], stdin: null },
+  'replica-statuses': { args: [], stdin: 'replica-statuses-spec' },
   'replica-check': { args: ['name'], stdin: 'replica-check-spec' },
   'replica-files': { args: ['name'], stdin: 'replica-files-spec' },
   'replica-list': { args: [], stdin: 'replica-list-spec' },
@@ -166,6 +172,7 @@ export const SPEC_SCHEMAS = {
   'replica-spec': replicaSpecSchema,
   'replica-restore-spec': replicaRestoreSpecSchema,
   'replica-check-spec': replicaCheckSpecSchema,
+  'replica-statuses-spec': replicaStatusesSpecSchema,
   'replica-files-spec': replicaFilesSpecSchema,
   'replica-list-spec': replicaListSpecSchema,
   'replica-files-restore-spec': replicaFilesRestoreSpecSchema,

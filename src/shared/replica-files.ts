@@ -39,6 +39,12 @@ export const manifestSchema = z
     sleep_after: z.number().int().min(1).nullable(),
     backup_schedule: z.string().max(100).nullable(),
     bundle: z.number().int().nullable(),
+    // Added after the first manifests (optional: a manifest written before them still reads).
+    backup_keep: z.number().int().min(1).max(1000).optional(),
+    replica: z
+      .object({ sync_seconds: z.number().int().min(1).max(3600), retention_hours: z.number().int().min(1).max(8760) })
+      .strict()
+      .optional(),
   })
   .strict();
 export type Manifest = z.infer<typeof manifestSchema>;

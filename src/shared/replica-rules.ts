@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { domainSchema, portSchema } from './rules.js';
+import { appNameSchema, domainSchema, portSchema, uniqueList } from './rules.js';
 
 /**
  * An app's off-host replica target (issue #27), as the API takes it and as the
@@ -123,3 +123,21 @@ export type ReplicaRestoreSpec = z.infer<typeof replicaRestoreSpecSchema>;
 export const REPLICATED_DBS = ['data.db', 'auxiliary.db', 'logs.db'] as const;
 
 export { portSchema };
+
+/** The most apps one replica-statuses call answers (the daemon asks in slices of this). */
+export const REPLICA_STATUSES_MAX = 200;
+
+/** replica-statuses: what each target holds of these apps' data.db, in one helper call (the status watch's round). */
+export const replicaStatusesSpecSchema = z
+  .object({ names: uniqueList(appNameSchema, REPLICA_STATUSES_MAX).min(1) })
+  .strict();
+export type ReplicaStatusesSpec = z.infer<typeof replicaStatusesSpecSchema>;
+
+/** One app's answer of replica-statuses: Litestream's generations table, or why not, and its unit's last logged error. */
+export interface ReplicaStatusReport {
+  name: string;
+  generations: string | null;
+  error: string | null;
+  /** The last error the app's replica unit logged in the last few minutes (Litestream goes on after one). */
+  logged_error: string | null;
+}

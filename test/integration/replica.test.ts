@@ -211,6 +211,65 @@ test('replicates to SFTP (a real sshd) and clones an app from a replica', async 
   assert.deepEqual(await notesOf(c.body.port).list(), ['blog-note']);
 });
 
+test('an app at rest (stopped: no -wal, no -shm) is replicated, and runs again beside its replica', async () => {
+  // PocketBase's last connection going (a stop, a sleep, or minutes without a request) takes the -wal and -shm
+  // with it; Litestream must make them again. Before pb_data was opened to the app's group (0770) it retried
+  // "attempt to write a readonly database" every second and the target never held the app's data.
+  const r = await h.api('POST', '/api/apps', { name: 'idle', pocketbase_version: PB_LATEST });
+  assert.equal((await h.waitDeployment(r.body.deployment_id)).status, 'success');
+  await seedApp(h, 'idle');
+  await notesOf(r.body.port).add('before-rest');
+  assert.equal((await h.api('POST', '/api/apps/idle/stop')).status, 200);
+  const sides = () => h.sbx.run(['sh', '-c', 'ls /var/lib/pocketd-apps/idle/pb_data | grep "^data.db" | sort']);
+  assert.equal((await sides()).trim(), 'data.db');
+  const put = await h.api('PUT', '/api/apps/idle/replica', { target: { ...s3Target(), path: 'rest' } });
+  assert.equal(put.status, 200, JSON.stringify(put.body));
+  const v = await until(
+    () => replicaOf('idle'),
+    (x) => x.status.generation !== null && x.status.error === null,
+    30_000,
+    1000,
+  ).catch(async (err: Error) => {
+    const j = await h.sbx.run([
+      'journalctl',
+      '--no-pager',
+      '-o',
+      'cat',
+      '-n',
+      '5',
+      '-u',
+      'pocketd-replica-idle.service',
+    ]);
+    throw new Error(`${err.message}\n${j}`);
+  });
+  assert.equal(v.status.error, null);
+  assert.equal(
+    (await h.sbx.run(['stat', '-c', '%U %G %a', '/var/lib/pocketd-apps/idle/pb_data'])).trim(),
+    'pb-idle pb-idle 770',
+  );
+  // The side files Litestream made are the app's group's: the app starts, reads and writes.
+  const start = await h.api('POST', '/api/apps/idle/start');
+  assert.equal(start.status, 200, JSON.stringify(start.body));
+  // Started, it answers once PocketBase has opened its databases beside Litestream's connection (not at once).
+  await until(
+    () =>
+      notesOf(r.body.port)
+        .add('after-rest')
+        .then(
+          () => true,
+          () => false,
+        ),
+    (ok) => ok,
+    30_000,
+    500,
+  ).catch(async (err: Error) => {
+    const j = await h.sbx.run(['journalctl', '--no-pager', '-o', 'cat', '-n', '8', '-u', 'pb-idle.service']);
+    throw new Error(`${err.message}\n${j}`);
+  });
+  assert.deepEqual(await notesOf(r.body.port).list(), ['before-rest', 'after-rest']);
+  assert.equal((await replicaOf('idle')).status.error, null);
+});
+
 test('a failing target raises a replica incident through the alerts, resolved when it answers again', async () => {
   const outage = await s3.outage();
   const failing = await replicaOf('shop');

@@ -111,7 +111,9 @@ test('the replica unit renders its own user, the app group, and only its own con
   );
   const unit = t.renderReplicaUnit(rc);
   assert.match(unit, /^User=pr-shop$/m);
-  assert.match(unit, /^SupplementaryGroups=pb-shop$/m);
+  // Its primary group is the app's: the -wal and -shm it makes of an app at rest are the app's group's.
+  assert.match(unit, /^Group=pb-shop$/m);
+  assert.match(unit, /^SupplementaryGroups=pr-shop$/m);
   assert.match(unit, /^BindPaths=\/var\/lib\/pocketd-apps\/shop\/pb_data$/m);
   assert.match(unit, /^TemporaryFileSystem=\/etc\/pocketd\/replica:ro$/m);
   assert.match(

@@ -3,6 +3,7 @@ import { PocketdError } from '../../shared/errors.js';
 import { replicaTargetSchema, type ReplicaTarget } from '../../shared/replica-rules.js';
 import type { ListedApp, Manifest } from '../../shared/replica-files.js';
 import type { Apps } from '../apps/apps.js';
+import { patchAppSchema } from '../apps/model.js';
 import type { AppDeps } from '../apps/deps.js';
 import type { StepDef } from '../deployments/engine.js';
 import { waitHealthStep } from '../changes/stop-snapshot.js';
@@ -12,6 +13,9 @@ export const recoverParams = z.object({
   /** The app the target holds (its name and identity on the lost host). */
   source: z.string(),
   app_id: z.string(),
+  /** The replica's own settings on the lost host (manifests before them: the defaults). */
+  sync_seconds: z.number().int().optional(),
+  retention_hours: z.number().int().optional(),
 });
 /** Kept apart from the params (a secret): the target, until the operation ends. */
 const recoverInput = z.object({ target: replicaTargetSchema });
@@ -29,7 +33,15 @@ export interface HeldApp {
 }
 
 export interface RecoverResult {
-  queued: { app: string; create_deployment_id: number; recover_deployment_id: number }[];
+  queued: {
+    app: string;
+    create_deployment_id: number;
+    recover_deployment_id: number;
+    /** The configure that puts back sleep and backup settings after the recover (null: none to put back). */
+    configure_deployment_id: number | null;
+    /** Settings the manifest held that this host refused (the app is recovered without them). */
+    settings_error?: string;
+  }[];
   skipped: { dir: string; reason: string }[];
 }
 
@@ -84,7 +96,11 @@ export function registerRecover(deps: AppDeps & { replicas: Replicas; apps: () =
         name: 'replicate',
         run: async () => {
           const { row } = await store.load(app);
-          await deps.replicas.save(app, row.app_id, { target });
+          await deps.replicas.save(app, row.app_id, {
+            target,
+            ...(p.sync_seconds ? { sync_seconds: p.sync_seconds } : {}),
+            ...(p.retention_hours ? { retention_hours: p.retention_hours } : {}),
+          });
           return `replicating again as ${app}.${row.app_id}`;
         },
       },
@@ -102,6 +118,37 @@ export function registerRecover(deps: AppDeps & { replicas: Replicas; apps: () =
     // Cut short by a stop of pocketd: the target (a secret) was dropped with it; run recover again.
     recover: async () => ({ status: 'failed', error: 'interrupted by a stop of pocketd; run the recovery again' }),
   });
+
+  /**
+   * The settings a create does not take (sleep, backup schedule and how many
+   * backups are kept) or must not take yet (the health path) are put back by a configure queued after the recover:
+   * read from a target, so validated as a PATCH is; what this host refuses is
+   * said and the app is recovered without it.
+   */
+  async function settingsAfter(app: string, m: Manifest, actor: string) {
+    const wanted = {
+      // Not given to the create: its health gate runs before the recover puts back the hooks a path may need.
+      ...(m.health_path !== null ? { health_path: m.health_path } : {}),
+      ...(m.sleep_after !== null ? { sleep_after: m.sleep_after } : {}),
+      ...(m.backup_schedule !== null ? { backup_schedule: m.backup_schedule } : {}),
+      ...(m.backup_keep !== undefined && m.backup_keep !== 7 ? { backup_keep: m.backup_keep } : {}),
+    };
+    if (Object.keys(wanted).length === 0) return { deployment_id: null, error: null };
+    const input = patchAppSchema.safeParse(wanted);
+    if (!input.success)
+      return {
+        deployment_id: null,
+        error: input.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+      };
+    const q = await deployments.enqueue({
+      app,
+      kind: 'configure',
+      actor,
+      params: { fields: Object.keys(wanted) },
+      input: input.data,
+    });
+    return { deployment_id: q.deployment_id, error: null };
+  }
 
   async function listed(target: ReplicaTarget): Promise<ListedApp[]> {
     try {
@@ -150,7 +197,6 @@ export function registerRecover(deps: AppDeps & { replicas: Replicas; apps: () =
             pocketbase_version: m.version,
             ...(m.memory_max ? { memory_max: m.memory_max } : {}),
             ...(m.cpu_quota ? { cpu_quota: m.cpu_quota } : {}),
-            ...(m.health_path ? { health_path: m.health_path } : {}),
           },
           actor,
         );
@@ -158,13 +204,16 @@ export function registerRecover(deps: AppDeps & { replicas: Replicas; apps: () =
           app: m.name,
           kind: 'recover',
           actor,
-          params: { source: m.name, app_id: m.app_id },
+          params: { source: m.name, app_id: m.app_id, ...m.replica },
           input: { target },
         });
+        const settings = await settingsAfter(m.name, m, actor);
         result.queued.push({
           app: m.name,
           create_deployment_id: created.deployment_id,
           recover_deployment_id: q.deployment_id,
+          configure_deployment_id: settings.deployment_id,
+          ...(settings.error ? { settings_error: settings.error } : {}),
         });
       } catch (err) {
         result.skipped.push({ dir: l.dir, reason: (err as Error).message.slice(0, 500) });

@@ -2,6 +2,7 @@ import type { Database } from '../../db/database.js';
 import type { Privileged } from '../../host/privileged.js';
 import type { Logger } from '../../shared/log.js';
 import type { Manifest } from '../../shared/replica-files.js';
+import type { ReplicaSpec } from '../../shared/replica-rules.js';
 import { appStore } from '../apps/store.js';
 import type { Replicas } from './replicas.js';
 
@@ -18,7 +19,7 @@ export function createReplicaFiles(deps: { db: Database; privileged: Privileged;
   const last = new Map<string, string>();
 
   /** What the target keeps of the app's configuration (env values included: the whole manifest is encrypted). */
-  async function manifestOf(app: string): Promise<Manifest> {
+  async function manifestOf(app: string, spec: ReplicaSpec): Promise<Manifest> {
     const { row, settings } = await apps.load(app);
     return {
       format: 1,
@@ -33,13 +34,15 @@ export function createReplicaFiles(deps: { db: Database; privileged: Privileged;
       sleep_after: row.sleep_after,
       backup_schedule: row.backup_schedule,
       bundle: row.bundle,
+      backup_keep: row.backup_keep,
+      replica: { sync_seconds: spec.sync_seconds, retention_hours: spec.retention_hours },
     };
   }
 
   /** Pushes the app's files and manifest when they changed; answers whether it uploaded. */
   async function push(app: string): Promise<boolean> {
     const spec = await deps.replicas.specOf(app);
-    const manifest = await manifestOf(app);
+    const manifest = await manifestOf(app, spec);
     const key = spec.app_id;
     const out = await deps.privileged.run('replica-files', [app], {
       spec: { spec, manifest, last: last.get(key) ?? null },

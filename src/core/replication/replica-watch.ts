@@ -11,8 +11,8 @@ export interface ReplicaAlerts {
 /**
  * A replica's status becomes an incident when its target fails or falls more
  * than `lagSeconds` behind, and the incident resolves when it is back. Statuses
- * are refreshed every `intervalSeconds`, one app after the other (never all at
- * once: each costs a helper call and a Litestream listing of the target).
+ * are refreshed every `intervalSeconds` in one helper call for all apps (each
+ * costs a Litestream listing of the target; the helper runs two at a time).
  */
 export function createReplicaWatch(
   deps: { replicas: () => Replicas; alerts: ReplicaAlerts; log: Logger; files?: (app: string) => Promise<unknown> },
@@ -42,13 +42,13 @@ export function createReplicaWatch(
   }
 
   async function round(): Promise<void> {
-    for (const app of await deps.replicas().names()) {
-      await deps
-        .replicas()
-        .refresh(app)
-        .catch((err: unknown) => deps.log.warn({ err, app }, 'replica status check failed'));
+    // One helper call answers every replica's status (replica-statuses), then each app's files go when they changed.
+    await deps
+      .replicas()
+      .refreshAll()
+      .catch((err: unknown) => deps.log.warn({ err }, 'replica status check failed'));
+    for (const app of await deps.replicas().names())
       await deps.files?.(app).catch((err: unknown) => deps.log.warn({ err, app }, 'replica files push failed'));
-    }
   }
 
   return {

@@ -8,7 +8,8 @@ import {
   type ReplicaSpec,
   type ReplicaTarget,
 } from '../../shared/replica-rules.js';
-import { parseGenerations } from '../../shared/replica-config.js';
+import { REPLICA_STATUSES_MAX } from '../../shared/replica-rules.js';
+import { askStatuses, statusUpdate } from './replica-status.js';
 import { appStore } from '../apps/store.js';
 import { nowIso } from '../clock.js';
 import type { Logger } from '../../shared/log.js';
@@ -169,28 +170,34 @@ export function createReplicas(deps: {
 
   /** Asks Litestream what the target holds of the app's data.db now, records it, and answers the view. */
   async function refresh(app: string): Promise<ReplicaView> {
-    const { appRow, replica } = await row(app);
+    const { replica } = await row(app);
     if (!replica) throw notFound('replica of app', app);
+    await refreshMany([app]);
+    return (await get(app))!;
+  }
+
+  /**
+   * The status of every app with a replica (the watch's round): one helper call
+   * for up to REPLICA_STATUSES_MAX apps instead of one an app, each recorded
+   * and judged as `refresh` does.
+   */
+  async function refreshAll(): Promise<void> {
+    const all = await names();
+    for (let i = 0; i < all.length; i += REPLICA_STATUSES_MAX)
+      await refreshMany(all.slice(i, i + REPLICA_STATUSES_MAX));
+  }
+
+  async function refreshMany(slice: string[]): Promise<void> {
     const at = nowIso();
-    let update: Record<string, string | number | null>;
-    try {
-      const gens = parseGenerations(await privileged.run('replica-generations', [app], { timeoutMs: 60_000 }));
-      const latest = [...gens].sort((x, y) => x.end.localeCompare(y.end)).at(-1) ?? null;
-      update = {
-        checked_at: at,
-        generations: gens.length,
-        generation: latest?.generation ?? null,
-        last_sync_at: latest?.end ?? null,
-        lag_seconds: latest?.lag_seconds ?? null,
-        error: latest ? null : 'the target holds no generation of data.db yet',
-      };
-    } catch (err) {
-      update = { checked_at: at, error: said(err) };
+    const reports = await askStatuses(privileged, slice);
+    for (const app of slice) {
+      const r = reports.get(app);
+      const appRow = await apps.load(app).catch(() => null);
+      if (!appRow) continue;
+      await db.updateTable('replicas').set(statusUpdate(at, r)).where('app_id', '=', appRow.row.app_id).execute();
+      const v = await get(app);
+      if (v) await deps.onStatus?.(app, v);
     }
-    await db.updateTable('replicas').set(update).where('app_id', '=', appRow.app_id).execute();
-    const v = (await get(app))!;
-    await deps.onStatus?.(app, v);
-    return v;
   }
 
   /** Apps with a replica, by name. */
@@ -204,7 +211,7 @@ export function createReplicas(deps: {
         .execute()
     ).map((r) => r.name);
 
-  return { set, save, get, remove, refresh, specOf, names, check, forget };
+  return { set, save, get, remove, refresh, refreshAll, specOf, names, check, forget };
 }
 
 export type Replicas = ReturnType<typeof createReplicas>;
