@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { chown, lstat, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { readIfExists } from '../shared/files.js';
+import { replicaUnitName } from '../shared/naming.js';
 import {
   replicaSpecSchema,
   type ReplicaRestoreSpec,
@@ -28,7 +29,7 @@ import { assertStopped } from './units.js';
  * encrypted with the host's age key, made here once and kept by root.
  */
 
-export const replicaUnit = (name: string) => `pocketd-replica-${name}.service`;
+export const replicaUnit = replicaUnitName;
 export const dirOf = (ctx: HelperContext) => path.join(path.dirname(ctx.config.env_dir), 'replica');
 const specFile = (ctx: HelperContext, name: string) => path.join(dirOf(ctx), `${name}.json`);
 export const litestreamOf = (ctx: HelperContext) => path.join(path.dirname(ctx.config.templates_dir), 'litestream');

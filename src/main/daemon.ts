@@ -136,6 +136,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     await bundles.removePartialUploads();
     await apps.markStale();
     await upgradeUnitLayout({ ...appDeps, log: log.child({ mod: 'layout' }) });
+    await replication.upgradeUnits();
     await backups.sync();
     // What waited when pocketd stopped takes its turn now that recovery is done.
     await deployments.resume();

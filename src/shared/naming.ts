@@ -11,6 +11,9 @@ export const APP_PREFIX = 'pb-';
 /** The app's systemd unit. */
 export const unitName = (name: string): string => `${APP_PREFIX}${name}.service`;
 
+/** The unit that replicates an app off the host (Litestream), when it has a replica target. */
+export const replicaUnitName = (name: string): string => `pocketd-replica-${name}.service`;
+
 /** A glob that matches every app's unit and nothing else pocketd runs. */
 export const APP_UNIT_GLOB = `${APP_PREFIX}*.service`;
 

@@ -65,6 +65,13 @@ function assertSafe(ctx: object): void {
   }
 }
 
+/**
+ * The replica unit's layout, written in it (`# pocketd-replica-layout: N`): the daemon installs again, when it
+ * starts, every replica whose unit an older pocketd wrote. 2: the replica runs in the app's group, which may
+ * write pb_data (0770), so Litestream can make the -wal and -shm files of an app at rest.
+ */
+export const REPLICA_LAYOUT = 2;
+
 /** Renders the replica unit and its sandbox from the templates in `dir` (root's copy in the helper). */
 export function createReplicaTemplates(dir: string) {
   const hb = Handlebars.create();
@@ -75,7 +82,7 @@ export function createReplicaTemplates(dir: string) {
   return {
     renderReplicaUnit(ctx: ReplicaContext): string {
       assertSafe(ctx);
-      return unit(ctx);
+      return unit({ ...ctx, layout: REPLICA_LAYOUT });
     },
     /** The sandbox as `Key=Value` properties for systemd-run -p. */
     replicaSandboxProperties(ctx: ReplicaContext): string[] {

@@ -270,6 +270,32 @@ test('an app at rest (stopped: no -wal, no -shm) is replicated, and runs again b
   assert.equal((await replicaOf('idle')).status.error, null);
 });
 
+test('a replica an older pocketd installed (no layout line, pb_data 0750) is installed again when the daemon starts', async () => {
+  // Hosts upgraded in place kept the replica unit of layout 1 and pb_data 0750, on which an app at rest stalls.
+  const unit = '/etc/systemd/system/pocketd-replica-idle.service';
+  await h.sbx.run(['sed', '-i', '/^# pocketd-replica-layout:/d', unit]);
+  await h.sbx.run(['chmod', '0750', '/var/lib/pocketd-apps/idle/pb_data']);
+  await h.killDaemon();
+  const layout = await until(
+    () => h.sbx.run(['sh', '-c', `grep '^# pocketd-replica-layout:' ${unit} || true`]),
+    (t) => t.trim() !== '',
+    60_000,
+    500,
+  );
+  assert.equal(layout.trim(), '# pocketd-replica-layout: 2');
+  assert.equal((await h.sbx.run(['stat', '-c', '%a', '/var/lib/pocketd-apps/idle/pb_data'])).trim(), '770');
+  const journal = await h.sbx.run([
+    'sh',
+    '-c',
+    'journalctl -u pocketd -o cat --no-pager | grep "installed again" || true',
+  ]);
+  assert.match(journal, /"app":"idle"/);
+  // Another start changes nothing: the unit is of the current layout now.
+  const before = await h.sbx.run(['stat', '-c', '%Y', unit]);
+  await h.killDaemon();
+  assert.equal(await h.sbx.run(['stat', '-c', '%Y', unit]), before);
+});
+
 test('a failing target raises a replica incident through the alerts, resolved when it answers again', async () => {
   const outage = await s3.outage();
   const failing = await replicaOf('shop');

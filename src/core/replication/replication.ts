@@ -7,6 +7,7 @@ import { registerRecover } from './recover.js';
 import type { Apps } from '../apps/apps.js';
 import { registerReplicaRestore } from './replica-restore.js';
 import { createReplicaWatch, type ReplicaAlerts } from './replica-watch.js';
+import { upgradeReplicaUnits } from './upgrade-replicas.js';
 
 /**
  * Off-host replication, assembled once in the entry point: the replicas, the
@@ -30,6 +31,14 @@ export function createReplication(deps: AppDeps & { db: Database; backups: Backu
   });
   return {
     replicas,
+    /** Installs again the replicas an older pocketd installed (at start, before the watch). */
+    upgradeUnits: () =>
+      upgradeReplicaUnits({
+        replicas,
+        privileged: deps.privileged,
+        log: deps.log.child({ mod: 'layout' }),
+        unitDir: deps.config.unit_dir,
+      }),
     restores,
     files,
     recovery,
