@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Browser, type Page } from 'playwright-core';
-import { auditSizes, launchChromium } from '../support/browser.js';
+import { auditSizes, createAdmin, launchChromium, openPage, submitSignIn } from '../support/browser.js';
 import { setupPocketdHost, type PocketdHost } from '../support/host.js';
 import { base32Decode, hotp, stepAt } from '../../src/core/auth/totp.js';
 
@@ -18,21 +18,13 @@ let browser: Browser;
 let page: Page;
 let password = PASSWORD;
 
-async function signIn(p: Page, email: string, pw: string) {
-  await p.goto(h.url);
-  await p.getByLabel('Email').fill(email);
-  await p.getByLabel('Password', { exact: true }).fill(pw);
-  await p.getByRole('button', { name: 'Sign in' }).click();
-}
+const signIn = (p: Page, email: string, pw: string) => submitSignIn(p, h.url, email, pw);
 
 before(async () => {
   h = await setupPocketdHost();
-  await h.sbx.run(['/usr/local/bin/pocketd', 'admin', 'create', '--email', EMAIL, '--password-stdin'], {
-    input: `${PASSWORD}\n`,
-  });
+  await createAdmin(h, EMAIL, PASSWORD);
   browser = await launchChromium(ARTIFACTS);
-  page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-  page.setDefaultTimeout(30_000);
+  page = await openPage(browser);
   await signIn(page, EMAIL, PASSWORD);
   await page.getByRole('heading', { name: 'Apps' }).waitFor();
 });

@@ -2,7 +2,7 @@ import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { type Browser, type Page } from 'playwright-core';
-import { auditSizes, launchChromium } from '../support/browser.js';
+import { auditSizes, createAdmin, launchChromium, openPage, signIn as signInAs } from '../support/browser.js';
 import { setupPocketdHost, type PocketdHost } from '../support/host.js';
 
 // The dashboard's Deleted apps page (#31), in Debian's Chromium at desktop and phone sizes.
@@ -15,27 +15,18 @@ let h: PocketdHost;
 let browser: Browser;
 let page: Page;
 
-async function signIn(p: Page) {
-  await p.goto(h.url);
-  await p.getByLabel('Email').fill(EMAIL);
-  await p.getByLabel('Password', { exact: true }).fill(PASSWORD);
-  await p.getByRole('button', { name: 'Sign in' }).click();
-  await p.getByRole('heading', { name: 'Apps' }).waitFor();
-}
+const signIn = (p: Page) => signInAs(p, h.url, EMAIL, PASSWORD);
 
 before(async () => {
   h = await setupPocketdHost();
-  await h.sbx.run(['/usr/local/bin/pocketd', 'admin', 'create', '--email', EMAIL, '--password-stdin'], {
-    input: `${PASSWORD}\n`,
-  });
+  await createAdmin(h, EMAIL, PASSWORD);
   const r = await h.api('POST', '/api/apps', { name: 'gone', domains: ['gone.test'], env: { API_SECRET: SECRET } });
   assert.equal(r.status, 202, JSON.stringify(r.body));
   assert.equal((await h.waitDeployment(r.body.deployment_id)).status, 'success');
   const d = await h.api('DELETE', '/api/apps/gone');
   assert.equal((await h.waitDeployment(d.body.deployment_id)).status, 'success');
   browser = await launchChromium(ARTIFACTS);
-  page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-  page.setDefaultTimeout(30_000);
+  page = await openPage(browser);
   await signIn(page);
 });
 after(async () => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type Browser, type Page } from 'playwright-core';
-import { axeOn, auditSizes, launchChromium, PHONE } from '../support/browser.js';
+import { axeOn, auditSizes, createAdmin, launchChromium, openPage, PHONE } from '../support/browser.js';
 import { setupPocketdHost, type PocketdHost } from '../support/host.js';
 import { httpRequest } from '../support/http.js';
 import { buildZip } from '../support/zip.js';
@@ -22,12 +22,9 @@ let page: Page;
 
 before(async () => {
   h = await setupPocketdHost({ settings: { health_interval_seconds: '2', metrics_interval_seconds: '2' } });
-  await h.sbx.run(['/usr/local/bin/pocketd', 'admin', 'create', '--email', EMAIL, '--password-stdin'], {
-    input: `${PASSWORD}\n`,
-  });
+  await createAdmin(h, EMAIL, PASSWORD);
   browser = await launchChromium(ARTIFACTS);
-  page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-  page.setDefaultTimeout(30_000);
+  page = await openPage(browser);
 });
 after(async () => {
   await browser?.close();

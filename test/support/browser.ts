@@ -4,6 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import type { PocketdHost } from './host.js';
 
 /** The dashboard tests' browser: Debian's Chromium through playwright-core, never a downloaded one. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -29,6 +30,34 @@ export async function launchChromium(artifacts: string): Promise<Browser> {
       '--disable-sync',
     ],
   });
+}
+
+/** The host's first admin, made with the CLI as its operator would (the password on stdin). */
+export async function createAdmin(h: PocketdHost, email: string, password: string): Promise<void> {
+  await h.sbx.run(['/usr/local/bin/pocketd', 'admin', 'create', '--email', email, '--password-stdin'], {
+    input: `${password}\n`,
+  });
+}
+
+/** A desktop-sized page of `browser` that waits up to 30 s for what it is asked to find. */
+export async function openPage(browser: Browser): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+  page.setDefaultTimeout(30_000);
+  return page;
+}
+
+/** Fills the dashboard's sign-in form at `url` and sends it (what comes next is the caller's to wait for). */
+export async function submitSignIn(p: Page, url: string, email: string, password: string): Promise<void> {
+  await p.goto(url);
+  await p.getByLabel('Email').fill(email);
+  await p.getByLabel('Password', { exact: true }).fill(password);
+  await p.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/** Signs an admin in and waits for the Apps page. */
+export async function signIn(p: Page, url: string, email: string, password: string): Promise<void> {
+  await submitSignIn(p, url, email, password);
+  await p.getByRole('heading', { name: 'Apps' }).waitFor();
 }
 
 /** What axe-core finds wrong on the page as it is now, one line per rule with the elements. */
