@@ -2,19 +2,11 @@ import { z } from 'zod';
 import { domainSchema } from '../shared/rules.js';
 import { check, parse, UsageError } from './args.js';
 import { name } from './apps.js';
+import type { ArchiveList } from '../contract/archives.js';
 import type { Api } from './client.js';
 import { follow, report } from './follow.js';
 import { out, table } from './output.js';
 
-interface Archive {
-  id: number;
-  name: string;
-  deleted_at: string;
-  size_bytes: number | null;
-  pocketbase_version: string;
-  domains: string[];
-  env_keys: string[];
-}
 const id = (v: string | undefined) => check(z.coerce.number().int().positive(), v, '<id>');
 
 export const ARCHIVES_HELP = `  pocketd archives list                           deleted apps' archives (data, settings, sealed env)
@@ -27,7 +19,7 @@ export const ARCHIVES_HELP = `  pocketd archives list                           
 export async function archives(api: Api, sub: string | undefined, args: string[]): Promise<number> {
   if (sub === 'list') {
     const { values } = parse(args, {}, []);
-    const r = await api.call<{ archives: Archive[]; keep_days: number; max: number }>('GET', '/api/archives');
+    const r = await api.call<z.output<typeof ArchiveList>>('GET', '/api/archives');
     out(values.json, r, () =>
       [
         table(

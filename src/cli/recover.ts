@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { UsageError } from './args.js';
+import type { z } from 'zod';
+import type { HeldApp, RecoverResult } from '../contract/replicas.js';
 import type { Api } from './client.js';
 import { out, table } from './output.js';
 
@@ -15,24 +17,8 @@ export const RECOVER_HELP = `  pocketd recover --from FILE|- --list             
   pocketd recover --from FILE|- [--apps a,b]      create those apps (all by default) from the target and restore
                                                   their configuration, files and data (queued per app)`;
 
-interface Held {
-  dir: string;
-  name: string | null;
-  domains: string[];
-  version: string | null;
-  files: string | null;
-  error: string | null;
-}
-interface Result {
-  queued: {
-    app: string;
-    create_deployment_id: number;
-    recover_deployment_id: number;
-    configure_deployment_id: number | null;
-    settings_error?: string;
-  }[];
-  skipped: { dir: string; reason: string }[];
-}
+type Held = z.output<typeof HeldApp>;
+type Result = z.output<typeof RecoverResult>;
 
 export async function recoverCommand(api: Api, args: string[], stdin: () => Promise<string>): Promise<number> {
   const { values, positionals } = parseArgs({
