@@ -3,20 +3,12 @@
 // cgroup figures of units.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PocketdHost } from '../test/support/host.js';
-import type { S3Server } from '../test/support/replica-servers.js';
+import { s3TargetOf, type S3Server } from '../test/support/replica-servers.js';
 import { appCode } from '../test/support/app-code.js';
 import { PB_LATEST } from '../test/support/pocketbase.js';
 import { seedApp } from '../test/support/pb-app.js';
 
-export const s3Target = (s3: S3Server) => ({
-  type: 's3',
-  endpoint: s3.endpoint,
-  bucket: s3.bucket,
-  path: 'bench',
-  region: 'us-east-1',
-  access_key_id: s3.accessKey,
-  secret_access_key: s3.secretKey,
-});
+export const s3Target = (s3: S3Server) => s3TargetOf(s3, 'bench');
 
 export const dbOf = (app: string) => `/var/lib/pocketd-apps/${app}/pb_data/data.db`;
 

@@ -8,7 +8,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { setupPocketdHost, type PocketdHost } from '../support/host.js';
 import { notesOf, seedApp } from '../support/pb-app.js';
 import { appCode } from '../support/app-code.js';
-import { startS3, startSftp, type S3Server, type SftpServer } from '../support/replica-servers.js';
+import {
+  s3TargetOf,
+  sftpTargetOf,
+  startS3,
+  startSftp,
+  type S3Server,
+  type SftpServer,
+} from '../support/replica-servers.js';
 import { httpRequest } from '../support/http.js';
 import { until } from '../support/until.js';
 import { PB_LATEST } from '../support/pocketbase.js';
@@ -24,24 +31,9 @@ let first: PocketdHost | null = null;
 let second: PocketdHost | null = null;
 let s3: S3Server;
 let sftp: SftpServer;
-const sftpTarget = () => ({
-  type: 'sftp',
-  host: sftp.host,
-  port: sftp.port,
-  user: sftp.user,
-  path: sftp.root,
-  private_key: sftp.privateKey,
-});
+const sftpTarget = () => sftpTargetOf(sftp);
 const targetOf = (app: string) => (app === 'blog' ? sftpTarget() : target());
-const target = () => ({
-  type: 's3',
-  endpoint: s3.endpoint,
-  bucket: s3.bucket,
-  path: 'dr',
-  region: 'us-east-1',
-  access_key_id: s3.accessKey,
-  secret_access_key: s3.secretKey,
-});
+const target = () => s3TargetOf(s3, 'dr');
 const UPLOAD = 'pb_data/storage/pocketd_test/upload.txt';
 const settings = { replica_check_seconds: '3600' };
 

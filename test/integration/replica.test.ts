@@ -6,7 +6,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { setupPocketdHost, type PocketdHost } from '../support/host.js';
 import { notesOf, seedApp } from '../support/pb-app.js';
 import { appCode } from '../support/app-code.js';
-import { startS3, startSftp, type S3Server, type SftpServer } from '../support/replica-servers.js';
+import {
+  s3TargetOf,
+  sftpTargetOf,
+  startS3,
+  startSftp,
+  type S3Server,
+  type SftpServer,
+} from '../support/replica-servers.js';
 import { until } from '../support/until.js';
 import { PB_LATEST } from '../support/pocketbase.js';
 
@@ -19,15 +26,7 @@ let h: PocketdHost;
 let s3: S3Server;
 let sftp: SftpServer;
 let port = 0;
-const s3Target = () => ({
-  type: 's3',
-  endpoint: s3.endpoint,
-  bucket: s3.bucket,
-  path: 'host1',
-  region: 'us-east-1',
-  access_key_id: s3.accessKey,
-  secret_access_key: s3.secretKey,
-});
+const s3Target = () => s3TargetOf(s3, 'host1');
 
 before(async () => {
   s3 = await startS3();
@@ -183,14 +182,7 @@ test('replicates to SFTP (a real sshd) and clones an app from a replica', async 
   assert.equal((await h.waitDeployment(r.body.deployment_id)).status, 'success');
   await seedApp(h, 'blog');
   await notesOf(r.body.port).add('blog-note');
-  const target = {
-    type: 'sftp',
-    host: sftp.host,
-    port: sftp.port,
-    user: sftp.user,
-    path: sftp.root,
-    private_key: sftp.privateKey,
-  };
+  const target = sftpTargetOf(sftp);
   const put = await h.api('PUT', '/api/apps/blog/replica', { target });
   assert.equal(put.status, 200, JSON.stringify(put.body));
   assert.equal(put.body.target.has_private_key, true);

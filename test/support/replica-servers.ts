@@ -58,6 +58,17 @@ export interface S3Server {
   stop(): Promise<void>;
 }
 
+/** The replica target (as `PUT /api/apps/:name/replica` takes it) of objects under `path` of the server's bucket. */
+export const s3TargetOf = (s3: S3Server, path: string) => ({
+  type: 's3',
+  endpoint: s3.endpoint,
+  bucket: s3.bucket,
+  path,
+  region: 'us-east-1',
+  access_key_id: s3.accessKey,
+  secret_access_key: s3.secretKey,
+});
+
 /** versitygw over a fresh directory, one bucket made, root credentials random. */
 export async function startS3(bucket = 'pocketd-replicas'): Promise<S3Server> {
   const tmp = tempDir('pocketd-s3-');
@@ -125,6 +136,16 @@ export interface SftpServer {
   root: string;
   stop(): Promise<void>;
 }
+
+/** The replica target (as `PUT /api/apps/:name/replica` takes it) of the server's directory, with its key. */
+export const sftpTargetOf = (sftp: SftpServer) => ({
+  type: 'sftp',
+  host: sftp.host,
+  port: sftp.port,
+  user: sftp.user,
+  path: sftp.root,
+  private_key: sftp.privateKey,
+});
 
 /**
  * Debian's sshd on a loopback port with its own config, host key and one
