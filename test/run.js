@@ -84,8 +84,9 @@ function runFile(file, lane) {
       const text = Buffer.concat(out).toString().trimEnd();
       const status = ok ? 'ok' : `FAILED (${signal ?? `exit ${code}`})`;
       console.log(`── [lane ${lane}] ${file}: ${status} in ${secs(ms)} s ──\n${text}\n`);
-      results.push({ file, lane, ms, ok, text });
-      resolve();
+      const result = { file, lane, ms, ok, text };
+      results.push(result);
+      resolve(result);
     });
     child.on('error', (err) => out.push(Buffer.from(`could not start: ${err.message}\n`)));
   });
@@ -100,8 +101,7 @@ const retries = Number(process.env.POCKETD_TEST_RETRIES ?? 1);
 const tries = new Map();
 async function lane(n) {
   for (let file = queue.shift(); file && !process.exitCode; file = queue.shift()) {
-    await runFile(file, n);
-    const last = results.at(-1);
+    const last = await runFile(file, n);
     tries.set(file, (tries.get(file) ?? 0) + 1);
     if (!last.ok && file.startsWith('integration/') && tries.get(file) <= retries) {
       last.retried = true;
