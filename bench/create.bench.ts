@@ -4,7 +4,7 @@
 import { setupPocketdHost } from '../test/support/host.js';
 import { pocketbaseBinary, PB_LATEST } from '../test/support/pocketbase.js';
 import { seedStandIns } from './seed.js';
-import { fmt, percentile, timeCreates } from './stats.js';
+import { fmt, percentile, stepMedians, timeCreates, type StepTimes } from './stats.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const N = Number(process.env.BENCH_APPS ?? 200);
@@ -41,11 +41,15 @@ try {
   const sudoCalls = async () =>
     Number(await h.sbx.run(['sh', '-c', 'journalctl -q -t sudo -o cat --no-pager | grep -c pocketd-helper || true']));
   const callsBefore = await sudoCalls();
-  const ours = await timeCreates(h, RUNS, 'idle');
+  const idleSteps: StepTimes[] = [];
+  const ours = await timeCreates(h, RUNS, 'idle', idleSteps);
+  console.log(`  pocketd idle, median ms per step: ${stepMedians(idleSteps)}`);
   console.log(`root helper calls per create: ${((await sudoCalls()) - callsBefore) / RUNS}`);
   const idle = report('idle host', ours, await byHand('idle'));
   await seedStandIns(h, N, 25000);
-  const busy = report(`${N} apps`, await timeCreates(h, RUNS, 'busy'), await byHand('busy'));
+  const busySteps: StepTimes[] = [];
+  const busy = report(`${N} apps`, await timeCreates(h, RUNS, 'busy', busySteps), await byHand('busy'));
+  console.log(`  pocketd with ${N} apps, median ms per step: ${stepMedians(busySteps)}`);
   console.log(`create -> healthy with ${N} apps / idle (pocketd): ${(busy / idle).toFixed(2)}x`);
 } finally {
   await h.stop();

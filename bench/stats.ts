@@ -8,8 +8,39 @@ export function percentile(xs: number[], p: number): number {
 
 export const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
 
-/** Times `n` creates (each through to healthy) on a host whose release is already installed. */
-export async function timeCreates(h: PocketdHost, n: number, tag = 'timed'): Promise<number[]> {
+/** Each step's time of a deployment, and the wait before its first step, by name (ms). */
+export type StepTimes = Record<string, number>;
+interface DeploymentTimes {
+  started_at: string | null;
+  created_at: string;
+  steps: { name: string; started_at: string | null; finished_at: string | null }[];
+}
+function stepTimes(d: DeploymentTimes): StepTimes {
+  const ms = (a: string | null, b: string | null) => (a && b ? Date.parse(b) - Date.parse(a) : 0);
+  const out: StepTimes = { queued: ms(d.created_at, d.steps[0]?.started_at ?? d.started_at) };
+  for (const s of d.steps) out[s.name] = ms(s.started_at, s.finished_at);
+  return out;
+}
+
+/** The median of each step over several deployments, as one line. */
+export function stepMedians(runs: StepTimes[]): string {
+  const names = Object.keys(runs[0] ?? {});
+  return names
+    .map(
+      (n) =>
+        `${n} ${percentile(
+          runs.map((r) => r[n] ?? 0),
+          50,
+        ).toFixed(0)}`,
+    )
+    .join(', ');
+}
+
+/**
+ * Times `n` creates (each through to healthy) on a host whose release is already installed; `steps`, when
+ * given, receives each create's step times.
+ */
+export async function timeCreates(h: PocketdHost, n: number, tag = 'timed', steps?: StepTimes[]): Promise<number[]> {
   const out: number[] = [];
   for (let i = 0; i < n; i++) {
     const t0 = performance.now();
@@ -22,6 +53,7 @@ export async function timeCreates(h: PocketdHost, n: number, tag = 'timed'): Pro
     }
     if (d.status !== 'success') throw new Error(JSON.stringify(d));
     out.push(performance.now() - t0);
+    steps?.push(stepTimes(d));
   }
   return out;
 }

@@ -4,7 +4,7 @@ import { chmod, lchown, lstat, mkdir, open, rename, rm } from 'node:fs/promises'
 import path from 'node:path';
 import type { HelperContext } from './context.js';
 import { HelperError } from './errors.js';
-import { ensureRootDir, lookupUser } from './root-files.js';
+import { ensureRootDir, findUser, lookupUser } from './root-files.js';
 import { assertStopped } from './units.js';
 import { removeTree } from './remove-tree.js';
 import { BUNDLE_DIRS } from './app-files.js';
@@ -23,14 +23,31 @@ import { endAppProcesses, ensureAppUser, removeAppUser } from './users.js';
 export async function prepareApp(ctx: HelperContext, name: string): Promise<void> {
   await ensureRootDir(ctx.config.apps_dir, 0o755);
   const dir = ctx.appDir(name);
-  await mkdir(dir, { mode: 0o750 }).catch((err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EEXIST') throw err;
-  });
+  const hadUser = findUser(ctx.appUser(name)) !== null;
+  const made = await mkdir(dir, { mode: 0o750 }).then(
+    () => true,
+    (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw err;
+      return false;
+    },
+  );
   const st = await lstat(dir);
   if (!st.isDirectory()) throw new HelperError(72, `${dir} is not a directory`);
   const { uid, gid } = await ensureAppUser(ctx, name);
   // A directory another user owns (an app of an older layout) is migrated by migrate-app, never handed over here.
   if (st.uid !== uid && st.uid !== 0) throw new HelperError(72, `${dir} belongs to another user; migrate-app moves it`);
+  if (made && !hadUser) {
+    // Both the directory and the user are this call's: the uid was never given out before (a deleted app's is
+    // retired), so no process of it exists and none can start, and the directory is still root's alone. Root
+    // makes the data directories itself (issue #29: no sandbox to start), each handed over once made, the
+    // app's directory last.
+    for (const d of ['pb_data', ...BUNDLE_DIRS]) {
+      await mkdir(path.join(dir, d), { mode: 0o750 });
+      await lchown(path.join(dir, d), uid, gid);
+    }
+    await lchown(dir, uid, gid);
+    return;
+  }
   await lchown(dir, uid, gid);
   await chmod(dir, 0o750);
   // Its data directories are made as the app, in its sandbox, by mkdir itself: the same work as the helper's

@@ -16,6 +16,7 @@ import {
 } from './app-dirs.js';
 import { deleteArchive, restoreArchive } from './archive.js';
 import { runAsApp } from './as-app.js';
+import { createApp } from './create-app.js';
 import { runAsReplica } from './as-replica.js';
 import { pushFiles } from './replica-files.js';
 import { listTarget, restoreFiles } from './replica-recover.js';
@@ -48,6 +49,7 @@ import {
   BACKUP_ID_PATTERN,
   HELPER_VERBS,
   archiveSpecSchema,
+  createSpecSchema,
   envSpecSchema,
   siteSpecSchema,
   superuserSpecSchema,
@@ -113,6 +115,7 @@ const VERBS: Record<HelperVerb, Handler> = {
   'remove-env': (ctx, [n]) => removeEnv(ctx, n!),
   'install-release': (ctx, [v]) => installRelease(ctx, v!),
   'prepare-app': (ctx, [n]) => prepareApp(ctx, n!),
+  'create-app': (ctx, [n]) => createApp(ctx, n!, readSpec(createSpecSchema)),
   'archive-app': (ctx, [n]) => archiveApp(ctx, n!),
   'purge-app': (ctx, [n]) => purgeApp(ctx, n!),
   'restore-archive': (ctx, [n]) => restoreArchive(ctx, n!, readSpec(archiveSpecSchema)),

@@ -11,6 +11,15 @@ import { unitName } from '../shared/naming.js';
 
 /** The unit is pocketd's template with validated values: the app's user, a root-owned release, the sandbox. */
 export async function installUnit(ctx: HelperContext, name: string, spec: UnitSpec): Promise<void> {
+  await writeUnit(ctx, name, spec);
+  await daemonReload(ctx);
+}
+
+/** Makes systemd read the units again: it sees a new or changed unit, and its place in its target. */
+export const daemonReload = (ctx: HelperContext) => ctx.run(69, 'systemctl', ['daemon-reload']);
+
+/** The unit's files, its record and its enablement, without the reload that makes systemd see them. */
+export async function writeUnit(ctx: HelperContext, name: string, spec: UnitSpec): Promise<void> {
   await assertRelease(ctx, spec.version);
   const record = await ctx.records.get(name);
   await ctx.records.assertFree(name, spec.port, record?.domains ?? []);
@@ -32,7 +41,6 @@ export async function installUnit(ctx: HelperContext, name: string, spec: UnitSp
   // call, rather than by another helper call; the one reload after it makes systemd see both the unit and its
   // place in its target (a stopped unit nothing wants would be unloaded, and vanish from list-units).
   await enableFor(ctx, name, spec.sleep !== null);
-  await ctx.run(69, 'systemctl', ['daemon-reload']);
 }
 
 export async function removeUnit(ctx: HelperContext, name: string): Promise<void> {

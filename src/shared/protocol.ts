@@ -43,6 +43,7 @@ export const HELPER_VERBS = {
   'remove-env': { args: ['name'], stdin: null },
   'install-release': { args: ['version'], stdin: 'release-zip' },
   'prepare-app': { args: ['name'], stdin: null },
+  'create-app': { args: ['name'], stdin: 'create-spec' },
   'archive-app': { args: ['name'], stdin: null },
   'purge-app': { args: ['name'], stdin: null },
   'restore-archive': { args: ['name'], stdin: 'archive-spec' },
@@ -163,11 +164,25 @@ export const archiveSpecSchema = z
   .strict();
 export type ArchiveSpec = z.infer<typeof archiveSpecSchema>;
 
+/**
+ * create-app: a new app in one call, what prepare-app, install-env, install-unit, install-site (when it
+ * is served at a domain) and start do, each part with the spec and the checks of its own verb.
+ */
+export const createSpecSchema = z
+  .object({ env: envSchema, unit: unitSpecSchema, site: siteSpecSchema.nullable() })
+  .strict()
+  .refine((s) => !s.site || s.site.port === s.unit.port, {
+    path: ['site', 'port'],
+    message: "must be the unit's port",
+  });
+export type CreateSpec = z.infer<typeof createSpecSchema>;
+
 /** Which schema validates the JSON spec of each kind of stdin; the helper parses with it, the daemon's calls are typed by it. */
 export const SPEC_SCHEMAS = {
   'unit-spec': unitSpecSchema,
   'site-spec': siteSpecSchema,
   'env-spec': envSpecSchema,
+  'create-spec': createSpecSchema,
   'superuser-spec': superuserSpecSchema,
   'replica-spec': replicaSpecSchema,
   'replica-restore-spec': replicaRestoreSpecSchema,

@@ -45,11 +45,8 @@ test('create: a deployment with recorded steps, then reachable through Caddy by 
     [
       'validate',
       'fetch_release',
-      'create_dirs',
-      'install_env',
-      'install_unit',
-      'install_site',
-      'start',
+      // directories, env, unit, site and start: one helper call (create-app)
+      'install',
       'wait_health',
       'create_superuser',
       'finish',

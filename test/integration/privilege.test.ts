@@ -280,6 +280,64 @@ test('daemon seat: every verb still works for a valid request', async () => {
   assert.equal(await h.sbx.exists(`/var/lib/pocketd-apps/${name}`), false);
 });
 
+test('daemon seat: create-app makes only a new app, and a failed one removes what it made and nothing else', async () => {
+  const site = (name: string, port: number) => ({ port, domains: [`${name}.test`], http_only: true, body_max: '1MB' });
+  const spec = (name: string, port: number) => ({
+    env: { A: '1' },
+    unit: { ...unitSpec, port },
+    site: site(name, port),
+  });
+  const seedDir = '/var/lib/pocketd-apps/seed';
+  const before = await h.sbx.run(['sh', '-c', `ls -a ${seedDir} ${seedDir}/pb_data; stat -c %i ${seedDir}`]);
+  // An app that is there: refused before anything is touched, whatever else the spec says (its own port, or
+  // a port that would make a later part fail and undo).
+  for (const port of [seedPort, 21901]) {
+    const r = await helper(['create-app', 'seed'], spec('seed', port));
+    assert.equal(r.code, 65, r.stderr);
+    assert.match(r.stderr, /name: app seed has a unit installed already/);
+  }
+  // A directory with no unit record (left by hand, or an app of another tool): refused, not adopted or purged.
+  await h.sbx.run(['mkdir', '-p', '/var/lib/pocketd-apps/stray/pb_data']);
+  const stray = await helper(['create-app', 'stray'], spec('stray', 21902));
+  assert.equal(stray.code, 65, stray.stderr);
+  assert.match(stray.stderr, /stray exists already/);
+  assert.equal(await h.sbx.exists('/var/lib/pocketd-apps/stray/pb_data'), true);
+  await h.sbx.run(['rm', '-r', '/var/lib/pocketd-apps/stray']);
+  assert.equal(await h.sbx.run(['sh', '-c', `ls -a ${seedDir} ${seedDir}/pb_data; stat -c %i ${seedDir}`]), before);
+  assert.equal((await h.api('GET', '/api/apps/seed')).body.state, 'running');
+  assert.equal((await h.viaCaddy('seed.test', '/api/health')).status, 200);
+
+  // A part that fails (the site sends a domain another app serves): the user, directory, env and unit it made are gone.
+  const taken = await helper(['create-app', 'half'], {
+    ...spec('half', 21903),
+    site: { ...site('half', 21903), domains: ['other.test'] },
+  });
+  assert.equal(taken.code, 65, taken.stderr);
+  assert.match(taken.stderr, /other\.test/);
+  for (const p of [
+    '/var/lib/pocketd-apps/half',
+    '/etc/systemd/system/pb-half.service',
+    '/etc/pocketd/env/half.env',
+    '/etc/caddy/pocketd/half.caddy',
+  ])
+    assert.equal(await h.sbx.exists(p), false, p);
+  assert.notEqual((await h.sbx.exec(['id', 'pb-half'])).code, 0, 'the half-made user is gone');
+  assert.deepEqual((await h.viaCaddy('other.test', '/api/health')).status, 200);
+
+  // A valid request: the app runs behind its site, in one call.
+  const made = await helper(['create-app', 'whole'], spec('whole', 21904));
+  assert.equal(made.code, 0, made.stderr);
+  assert.deepEqual(JSON.parse(made.stdout)['whole.test'], ['127.0.0.1:21904']);
+  assert.equal((await h.sbx.run(['systemctl', 'is-active', 'pb-whole.service'])).trim(), 'active');
+  assert.equal((await h.sbx.run(['systemctl', 'is-enabled', 'pb-whole.service'])).trim(), 'enabled');
+  assert.equal(
+    (await h.sbx.run(['stat', '-c', '%U %a', '/var/lib/pocketd-apps/whole/pb_data'])).trim(),
+    'pb-whole 750',
+  );
+  for (const verb of ['remove-unit', 'remove-site', 'remove-env', 'purge-app'])
+    assert.equal((await helper([verb, 'whole'])).code, 0, verb);
+});
+
 // --- an app's own code --------------------------------------------------------
 
 /**

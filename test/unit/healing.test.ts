@@ -27,6 +27,27 @@ test('a failed probe says which: connection refused, timeout, or bad status (nev
   assert.match(slow.error ?? '', /^timeout: no answer within 300 ms/);
   silent.close();
 
+  // Closes the connection without a word.
+  const rude = net.createServer((sock) => sock.destroy());
+  const rp = await listen(rude);
+  assert.match((await probeHealth(rp, 1000)).error ?? '', /^connection reset|^no answer/);
+  rude.close();
+
+  // Sends its headers, then never the end of its body: the timeout holds for the whole answer.
+  const stalls = http.createServer((_req, res) => {
+    res.writeHead(200, { 'content-length': '100' });
+    res.write('{');
+  });
+  const stp = await listen(stalls);
+  const stalled = await probeHealth(stp, 300);
+  assert.equal(stalled.status, null);
+  assert.match(stalled.error ?? '', /^timeout/);
+  stalls.closeAllConnections();
+  stalls.close();
+
+  // A path that is not a URL path is an answer, not a throw.
+  assert.equal((await probeHealth(rp, 300, '/a b')).status, null);
+
   const sick = http.createServer((_req, res) => {
     res.writeHead(503);
     res.end('{}');

@@ -21,21 +21,13 @@ function mutex() {
   };
 }
 
-/**
- * The steps of a create, in order, each with its undo: a restore from a deleted app's archive runs the same
- * ones with its copy of the archive's data put in after `create_dirs`.
- */
-export function createSteps(
-  deps: AppDeps,
-  s: AppSettings,
-  superuser: z.infer<typeof superuserSchema> | undefined,
-): StepDef[] {
-  const { store, host, privileged } = deps;
+/** The first steps of a create and of a restore: the app's record, then its release on the host. */
+function headSteps(deps: AppDeps, s: AppSettings): StepDef[] {
   return [
     {
       name: 'validate',
       run: async () => `port ${s.port}, PocketBase ${s.version}`,
-      undo: () => store.forget(s.name),
+      undo: () => deps.store.forget(s.name),
     },
     {
       name: 'fetch_release',
@@ -44,6 +36,78 @@ export function createSteps(
         return `PocketBase ${s.version} ready`;
       },
     },
+  ];
+}
+
+/** The last steps: the app answers its health, gets its superuser when one was asked for, and is ready. */
+function tailSteps(deps: AppDeps, s: AppSettings, superuser: z.infer<typeof superuserSchema> | undefined): StepDef[] {
+  return [
+    { name: 'wait_health', run: () => deps.host.waitHealthy(s.name, s.port) },
+    {
+      name: 'create_superuser',
+      skip: () => !superuser,
+      run: async () => {
+        if (!superuser) return 'no superuser asked for';
+        await deps.privileged.run('superuser', [s.name], { spec: superuser });
+        return `superuser ${superuser.email}`;
+      },
+    },
+    {
+      name: 'finish',
+      run: async () => {
+        await deps.store.setStatus(s.name, 'ready');
+        deps.events.publish('app.created', s.name, { port: s.port });
+      },
+    },
+  ];
+}
+
+/** What a served app's site says, for a step's message. */
+const siteNote = (deps: AppDeps, s: AppSettings) => {
+  const domains = deps.host.servedDomains(s);
+  return domains.length ? `site validated by caddy and loaded: ${domains.join(', ')}` : 'no site (no domain)';
+};
+
+/**
+ * The steps of a create, in order, each with its undo. The app is put on the host by one helper call
+ * (create-app: directories, env, unit, site, start), which removes what it made when a part of it fails;
+ * when a later step fails, the app is taken off the host again part by part.
+ */
+export function createSteps(
+  deps: AppDeps,
+  s: AppSettings,
+  superuser: z.infer<typeof superuserSchema> | undefined,
+): StepDef[] {
+  const { host, privileged } = deps;
+  return [
+    ...headSteps(deps, s),
+    {
+      name: 'install',
+      run: async () => {
+        await host.createApp(s);
+        return `${host.appDir(s.name)}, ${Object.keys(s.env).length} variables, ${unitName(s.name)} started; ${siteNote(deps, s)}`;
+      },
+      undo: async () => {
+        const failed: string[] = [];
+        for (const verb of ['remove-unit', 'remove-site', 'remove-env', 'purge-app'] as const)
+          await privileged
+            .run(verb, [s.name])
+            .catch((err: unknown) => failed.push(`${verb}: ${(err as Error).message}`));
+        if (failed.length) throw new Error(failed.join('; '));
+      },
+    },
+    ...tailSteps(deps, s, superuser),
+  ];
+}
+
+/**
+ * The steps of a restore from a deleted app's archive: a create made one helper call a part, so that its
+ * copy of the archive's data is put in after `create_dirs` (`afterDirs`), before the app first starts.
+ */
+export function restoreSteps(deps: AppDeps, s: AppSettings, afterDirs: StepDef): StepDef[] {
+  const { host, privileged } = deps;
+  return [
+    ...headSteps(deps, s),
     {
       name: 'create_dirs',
       run: async () => {
@@ -54,6 +118,7 @@ export function createSteps(
         await privileged.run('purge-app', [s.name]);
       },
     },
+    afterDirs,
     {
       name: 'install_env',
       run: async () => {
@@ -79,7 +144,7 @@ export function createSteps(
       skip: () => host.servedDomains(s).length === 0,
       run: async () => {
         await host.installSite(s);
-        return `validated by caddy and reloaded: ${host.servedDomains(s).join(', ')}`;
+        return siteNote(deps, s);
       },
       undo: async () => {
         await privileged.run('remove-site', [s.name]);
@@ -95,23 +160,7 @@ export function createSteps(
         await privileged.run('stop', [s.name]);
       },
     },
-    { name: 'wait_health', run: () => host.waitHealthy(s.name, s.port) },
-    {
-      name: 'create_superuser',
-      skip: () => !superuser,
-      run: async () => {
-        if (!superuser) return 'no superuser asked for';
-        await privileged.run('superuser', [s.name], { spec: superuser });
-        return `superuser ${superuser.email}`;
-      },
-    },
-    {
-      name: 'finish',
-      run: async () => {
-        await store.setStatus(s.name, 'ready');
-        deps.events.publish('app.created', s.name, { port: s.port });
-      },
-    },
+    ...tailSteps(deps, s, undefined),
   ];
 }
 

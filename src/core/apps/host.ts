@@ -88,11 +88,29 @@ export function createAppHost(deps: {
   };
   /** The app's site as its settings say, or none when it has no domain. */
   async function installSite(s: AppSettings) {
-    let routes: CaddyRoutes | null = null;
-    try {
+    await withRoutes(async () => {
       if (servedDomains(s).length === 0) await privileged.run('remove-site', [s.name]);
       // install-site answers what Caddy serves once it loaded the site: no second call to ask.
-      else routes = parseRoutes(await privileged.run('install-site', [s.name], { spec: siteSpec(s) }));
+      else return privileged.run('install-site', [s.name], { spec: siteSpec(s) });
+    });
+  }
+  /**
+   * A new app whole, in one helper call: its directories, env, unit, site (when it has a domain) and
+   * start. The helper removes what it made when a part fails.
+   */
+  async function createApp(s: AppSettings) {
+    await withRoutes(() =>
+      privileged.run('create-app', [s.name], {
+        spec: { env: s.env, unit: unitSpec(s), site: servedDomains(s).length === 0 ? null : siteSpec(s) },
+      }),
+    );
+  }
+  /** Runs a call that may answer what Caddy serves; keeps that answer, or asks Caddy when there is none. */
+  async function withRoutes(call: () => Promise<string | void>) {
+    let routes: CaddyRoutes | null = null;
+    try {
+      const out = await call();
+      if (out) routes = parseRoutes(out);
     } finally {
       if (routes) {
         known = routes;
@@ -227,6 +245,7 @@ export function createAppHost(deps: {
     renderSite,
     installUnit,
     installSite,
+    createApp,
     installEnv,
     routesMatch,
     refreshRoutes: readRoutes,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { AppDeps } from '../apps/deps.js';
 import type { Apps } from '../apps/apps.js';
-import { createSteps } from '../apps/create.js';
+import { restoreSteps } from '../apps/create.js';
 import { runStraight, teardownSteps } from '../apps/delete.js';
 import type { AppSettings } from '../apps/model.js';
 import type { StepDef } from '../deployments/engine.js';
@@ -44,10 +44,9 @@ export function createArchives(
     else reading.delete(id);
   };
 
-  function restoreSteps(s: AppSettings, a: ArchiveRecord): StepDef[] {
-    const steps = createSteps(deps, s, undefined);
-    const at = steps.findIndex((st) => st.name === 'create_dirs') + 1;
-    steps.splice(at, 0, {
+  /** A restore is a create whose data comes in after its directories are made, before it first starts. */
+  const stepsOf = (s: AppSettings, a: ArchiveRecord): StepDef[] =>
+    restoreSteps(deps, s, {
       name: 'copy_archive',
       run: async () => {
         const copied = await privileged.run('restore-archive', [s.name], {
@@ -58,8 +57,6 @@ export function createArchives(
       },
       // create_dirs' undo purges the new app's directory with what was copied into it.
     });
-    return steps;
-  }
 
   deployments.register('restore-archive', {
     params,
@@ -68,7 +65,7 @@ export function createArchives(
         const archive = await store.get(p.archive_id);
         const { settings } = await deps.store.load(app);
         return {
-          steps: restoreSteps(settings, archive),
+          steps: stepsOf(settings, archive),
           after: async () => release(p.archive_id),
         };
       } catch (err) {

@@ -1,0 +1,61 @@
+import { lstat } from 'node:fs/promises';
+import type { CaddyRoutes, CreateSpec } from '../shared/protocol.js';
+import { purgeApp, prepareApp } from './app-dirs.js';
+import { installSite, removeSite } from './caddy.js';
+import type { HelperContext } from './context.js';
+import { HelperError } from './errors.js';
+import { unitName } from '../shared/naming.js';
+import { control, daemonReload, installEnv, removeEnv, removeUnit, writeUnit } from './units.js';
+
+/**
+ * A new app in one call (issue #29): its user and directories, env, unit, site and start, the work of
+ * prepare-app, install-env, install-unit, install-site and start with the checks of each, in one root
+ * process instead of five. Only for an app that is not there: no unit record and no directory. A part
+ * that fails removes what the call made, so a failed create leaves nothing behind, and nothing that
+ * was there before is ever touched. Answers what Caddy serves, as install-site does.
+ */
+export async function createApp(ctx: HelperContext, name: string, spec: CreateSpec): Promise<string> {
+  if (await ctx.records.get(name)) throw new HelperError(65, `name: app ${name} has a unit installed already`);
+  if (await lstat(ctx.appDir(name)).catch(() => null))
+    throw new HelperError(65, `name: ${ctx.appDir(name)} exists already; a create makes a new app only`);
+  let routes: CaddyRoutes | null = null;
+  try {
+    await prepareApp(ctx, name);
+    await installEnv(ctx, name, { env: spec.env });
+    await writeUnit(ctx, name, spec.unit);
+    // A new unit is started before systemd's reload: systemd loads a unit it never saw when it is asked to
+    // start it, so PocketBase boots while systemd reloads (which makes it see the unit's place in its target)
+    // and Caddy loads the site, the two side by side. An app that may sleep starts by its socket, after both.
+    if (!spec.unit.sleep) await ctx.run(69, 'systemctl', ['start', unitName(name)]);
+    const [reload, site] = await Promise.allSettled([
+      daemonReload(ctx),
+      spec.site ? installSite(ctx, name, spec.site) : Promise.resolve(null),
+    ]);
+    if (reload.status === 'rejected') throw reload.reason;
+    if (site.status === 'rejected') throw site.reason;
+    routes = site.value;
+    if (spec.unit.sleep) await control(ctx, 'start', name);
+  } catch (err) {
+    const left = await undoCreate(ctx, name);
+    if (left.length === 0 || !(err instanceof Error)) throw err;
+    throw new HelperError(
+      err instanceof HelperError ? err.exitCode : 72,
+      `${err.message}; removing the half-made app also failed: ${left.join('; ')}`,
+    );
+  }
+  return routes ? JSON.stringify(routes) : '';
+}
+
+/** Removes each part a create may have made, newest first; answers the parts that could not be removed. */
+async function undoCreate(ctx: HelperContext, name: string): Promise<string[]> {
+  const left: string[] = [];
+  const parts: Array<[string, () => Promise<unknown>]> = [
+    ['unit', () => removeUnit(ctx, name)],
+    ['site', () => removeSite(ctx, name)],
+    ['env', () => removeEnv(ctx, name)],
+    ['directory and user', () => purgeApp(ctx, name)],
+  ];
+  for (const [what, undo] of parts)
+    await undo().catch((err: unknown) => left.push(`${what}: ${err instanceof Error ? err.message : String(err)}`));
+  return left;
+}
