@@ -1,4 +1,5 @@
 import { lstat } from 'node:fs/promises';
+import path from 'node:path';
 import type { CaddyRoutes, CreateSpec } from '../shared/protocol.js';
 import { purgeApp, prepareApp } from './app-dirs.js';
 import { installSite, removeSite } from './caddy.js';
@@ -10,14 +11,17 @@ import { control, daemonReload, installEnv, removeEnv, removeUnit, writeUnit } f
 /**
  * A new app in one call (issue #29): its user and directories, env, unit, site and start, the work of
  * prepare-app, install-env, install-unit, install-site and start with the checks of each, in one root
- * process instead of five. Only for an app that is not there: no unit record and no directory. A part
+ * process instead of five. Only for an app that is not there: no unit record, no directory, no backups. A part
  * that fails removes what the call made, so a failed create leaves nothing behind, and nothing that
  * was there before is ever touched. Answers what Caddy serves, as install-site does.
  */
 export async function createApp(ctx: HelperContext, name: string, spec: CreateSpec): Promise<string> {
   if (await ctx.records.get(name)) throw new HelperError(65, `name: app ${name} has a unit installed already`);
-  if (await lstat(ctx.appDir(name)).catch(() => null))
-    throw new HelperError(65, `name: ${ctx.appDir(name)} exists already; a create makes a new app only`);
+  // Neither a directory nor backups of that name: a failed create removes both, and a new app never takes
+  // an older one's backups (they belong to that app, not to its name).
+  for (const dir of [ctx.appDir(name), path.join(ctx.config.backups_dir, name)])
+    if (await lstat(dir).catch(() => null))
+      throw new HelperError(65, `name: ${dir} exists already; a create makes a new app only`);
   let routes: CaddyRoutes | null = null;
   try {
     await prepareApp(ctx, name);

@@ -303,6 +303,13 @@ test('daemon seat: create-app makes only a new app, and a failed one removes wha
   assert.match(stray.stderr, /stray exists already/);
   assert.equal(await h.sbx.exists('/var/lib/pocketd-apps/stray/pb_data'), true);
   await h.sbx.run(['rm', '-r', '/var/lib/pocketd-apps/stray']);
+  // Backups of that name with no app (an older app's): refused, neither taken over nor removed by an undo.
+  await h.sbx.run(['mkdir', '-p', '/var/lib/pocketd-apps/.backups/stray']);
+  const backups = await helper(['create-app', 'stray'], spec('stray', 21902));
+  assert.equal(backups.code, 65, backups.stderr);
+  assert.match(backups.stderr, /\.backups\/stray exists already/);
+  assert.equal(await h.sbx.exists('/var/lib/pocketd-apps/stray'), false);
+  await h.sbx.run(['rmdir', '/var/lib/pocketd-apps/.backups/stray']);
   assert.equal(await h.sbx.run(['sh', '-c', `ls -a ${seedDir} ${seedDir}/pb_data; stat -c %i ${seedDir}`]), before);
   assert.equal((await h.api('GET', '/api/apps/seed')).body.state, 'running');
   assert.equal((await h.viaCaddy('seed.test', '/api/health')).status, 200);
