@@ -130,7 +130,12 @@ test('create an app: errors as you type next to the field, then steps until heal
     steps.some((s) => /wait health/.test(s) && /success/.test(s)),
     steps.join('\n'),
   );
-  assert.ok(steps.length >= 8, steps.join('\n'));
+  // Each step of a create, in order, as the deployment names them.
+  assert.deepEqual(
+    steps.map((s) => s.split('\n')[0]),
+    ['validate', 'fetch release', 'install', 'wait health', 'create superuser', 'finish'],
+    steps.join('\n'),
+  );
   assert.ok(
     steps.every((s) => /success|skipped/.test(s)),
     `every step as the events said: ${steps.join(' | ')}`,

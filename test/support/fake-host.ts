@@ -58,6 +58,14 @@ export class FakeHelper implements Privileged {
         if (spec.port) this.ports.set(app, spec.port);
         this.setUnit(app, this.units.get(unitName(app))?.active_state ?? 'inactive');
         return '';
+      case 'create-app': {
+        // The real verb removes what it made when a part fails: here nothing was made before it answers.
+        const unit = (opts.spec as { unit?: { port?: number } } | undefined)?.unit;
+        if (unit?.port) this.ports.set(app, unit.port);
+        await this.listen(app);
+        this.setUnit(app, 'active');
+        return '';
+      }
       case 'start':
         await this.listen(app);
         this.setUnit(app, 'active');

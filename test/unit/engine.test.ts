@@ -308,7 +308,7 @@ test('validateCreate: every refusal names its field; warnings for an old release
     );
   }));
 
-test('create: the helper is asked in order, the app ends ready and answers; a failed start undoes every step', async () =>
+test('create: one helper call puts the app on the host, the app ends ready and answers; a failed part leaves nothing', async () =>
   withHost(async (h) => {
     const apps = createApps(h.deps);
     const password = 'a-long-secret-password-1';
@@ -318,36 +318,40 @@ test('create: the helper is asked in order, the app ends ready and answers; a fa
     );
     const done = await h.deps.deployments.wait(made.deployment_id, 10_000);
     assert.equal(done.status, 'success', done.error ?? '');
-    assert.deepEqual(h.helper.verbs('shop'), [
-      'prepare-app',
-      'install-env',
-      'install-unit',
-      'install-site',
-      'start',
-      'superuser',
-    ]);
+    assert.deepEqual(h.helper.verbs('shop'), ['create-app', 'superuser']);
     // The password waited apart from the public params and is gone once the create ended.
     assert.ok(!JSON.stringify(done).includes(password));
     assert.equal((await h.db.selectFrom('deployment_inputs').selectAll().execute()).length, 0);
     assert.equal((await h.deps.store.load('shop')).row.status, 'ready');
 
-    h.helper.failOn('start', 'systemd said no', 'blog');
+    // The helper's call fails: it removed what it made itself; the record goes too.
+    h.helper.failOn('create-app', 'systemd said no', 'blog');
     const bad = await apps.create({ name: 'blog', domains: ['blog.example.com'], env: {} }, 't');
     const failed = await h.deps.deployments.wait(bad.deployment_id, 10_000);
     assert.equal(failed.status, 'failed');
-    assert.match(failed.error!, /step start failed: systemd said no/);
-    assert.deepEqual(h.helper.verbs('blog'), [
-      'prepare-app',
-      'install-env',
-      'install-unit',
-      'install-site',
-      'start',
-      'remove-site',
+    assert.match(failed.error!, /step install failed: systemd said no/);
+    assert.deepEqual(h.helper.verbs('blog'), ['create-app']);
+    assert.equal(await h.deps.store.find('blog'), undefined);
+
+    // A later step fails: the app is taken off the host part by part.
+    h.helper.failOn('superuser', 'no superuser today', 'late');
+    const late = await apps.create(
+      { name: 'late', domains: [], env: {}, superuser: { email: 'a@b.co', password } },
+      't',
+    );
+    const undone = await h.deps.deployments.wait(late.deployment_id, 10_000);
+    assert.equal(undone.status, 'failed');
+    assert.match(undone.error!, /step create_superuser failed: no superuser today/);
+    assert.deepEqual(h.helper.verbs('late'), [
+      'create-app',
+      'superuser',
       'remove-unit',
+      'remove-site',
       'remove-env',
       'purge-app',
     ]);
-    assert.equal(await h.deps.store.find('blog'), undefined);
+    assert.equal(undone.steps.find((st) => st.name === 'install')?.undo, 'undone');
+    assert.equal(await h.deps.store.find('late'), undefined);
   }));
 
 test('a configure that fails to restart puts the old files back, and a crashed configure is rolled back from the store', async () =>
