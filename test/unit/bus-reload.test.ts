@@ -63,6 +63,9 @@ test("a daemon-reload reads systemd's list once and reads no unit whole again (i
   assert.equal(sd.calls.list, 2, 'the list is read again once');
   assert.equal(sd.calls.getAll, 400, 'no unit is read whole again');
   assert.equal(table.state.get('pb-app7.service')?.active_state, 'inactive', 'what the list says is taken');
+  // A stopped unit has no usage: none is kept from before it stopped (a reload no longer reads it again).
+  assert.equal(table.state.get('pb-app7.service')?.cpu_ns, null);
+  assert.equal(table.state.get('pb-app7.service')?.memory_bytes, null);
   assert.equal(table.state.get('pb-app8.service')?.main_pid, 100, 'what was followed is kept');
 
   // A unit new since (UnitNew, then listed) is read whole; a removed one is forgotten.

@@ -69,9 +69,11 @@ export function unitTable(opts: {
       next.active_since = us ? new Date(us / 1000).toISOString() : null;
     }
     if (next.active_state !== 'active') next.active_since = null;
-    // A unit that does not run has no memory in use (systemd says "not set").
+    // A unit that does not run has no memory or CPU time in use (systemd says "not set" for both once its
+    // cgroup is gone); kept, the last figures would read as a stopped app using 0% CPU.
     if (next.active_state === 'inactive' || next.active_state === 'failed') {
       next.memory_bytes = null;
+      next.cpu_ns = null;
       next.control_group = null;
     }
     // Usage known from before a start or stop is asked again at the next read.
