@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
-import { ErrorNote, useLoad } from '../components.js';
+import { ErrorNote, StatusNote, useLoad, useNotedAction } from '../components.js';
 
 interface TotpStatus {
   enabled: boolean;
@@ -12,21 +12,16 @@ interface TotpStatus {
 export function Account({ onChange }: { onChange: () => void }) {
   const [current, setCurrent] = useState('');
   const [next, setNext] = useState('');
-  const [err, setErr] = useState<unknown>(null);
-  const [done, setDone] = useState(false);
-  const change = async (e: Event) => {
+  const { err, note, run } = useNotedAction();
+  const change = (e: Event) => {
     e.preventDefault();
-    setErr(null);
-    setDone(false);
-    try {
+    return run(async () => {
       await api('POST', '/api/auth/password', { current_password: current, new_password: next });
       setCurrent('');
       setNext('');
-      setDone(true);
       onChange();
-    } catch (x) {
-      setErr(x);
-    }
+      return 'Password changed. Your other sessions were signed out.';
+    });
   };
   return (
     <>
@@ -58,11 +53,7 @@ export function Account({ onChange }: { onChange: () => void }) {
         <button type="submit">Change password</button>
       </form>
       <ErrorNote error={err} />
-      {done ? (
-        <p class="panel" role="status">
-          Password changed. Your other sessions were signed out.
-        </p>
-      ) : null}
+      <StatusNote note={note} />
       <TwoFactor onChange={onChange} />
     </>
   );

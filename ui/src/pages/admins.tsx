@@ -1,6 +1,6 @@
 import { useContext, useState } from 'preact/hooks';
 import { api, ago } from '../api.js';
-import { ConfirmButton, ErrorNote, Table, useLoad } from '../components.js';
+import { ConfirmButton, ErrorNote, StatusNote, Table, useLoad, useNotedAction } from '../components.js';
 import { MeContext } from '../me.js';
 import { Account } from './account.js';
 
@@ -21,43 +21,29 @@ export function Admins() {
   const { data, error, reload } = useLoad(() => api<{ admins: Admin[] }>('GET', '/api/admins'), []);
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
-  const [err, setErr] = useState<unknown>(null);
-  const [note, setNote] = useState<string | null>(null);
-  const add = async (e: Event) => {
+  const { err, note, run } = useNotedAction();
+  const add = (e: Event) => {
     e.preventDefault();
-    setErr(null);
-    setNote(null);
-    try {
+    return run(async () => {
       const made = await api<Admin>('POST', '/api/admins', { email, password });
-      setNote(`${made.email} can sign in now.`);
       setEmail('');
       setPassword('');
       reload();
-    } catch (x) {
-      setErr(x);
-    }
+      return `${made.email} can sign in now.`;
+    });
   };
-  const remove = async (a: Admin) => {
-    setErr(null);
-    setNote(null);
-    try {
+  const remove = (a: Admin) =>
+    run(async () => {
       await api('DELETE', `/api/admins/${a.id}`);
-      setNote(`${a.email} was removed.`);
       reload();
-    } catch (x) {
-      setErr(x);
-    }
-  };
+      return `${a.email} was removed.`;
+    });
   const admins = data?.admins ?? [];
   return (
     <main>
       <h1>Admins</h1>
       <ErrorNote error={err ?? error} />
-      {note ? (
-        <p class="panel" role="status">
-          {note}
-        </p>
-      ) : null}
+      <StatusNote note={note} />
       <Table label="Admins table" head={['Email', 'Two-factor', 'Sessions', 'Added', '']} cards>
         {admins.map((a) => (
           <tr key={a.id}>

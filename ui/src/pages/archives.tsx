@@ -1,6 +1,15 @@
 import { useState } from 'preact/hooks';
 import { api, ago, bytes, ApiError } from '../api.js';
-import { ConfirmButton, DeploymentProgress, Empty, ErrorNote, Table, useLoad } from '../components.js';
+import {
+  ConfirmButton,
+  DeploymentProgress,
+  Empty,
+  ErrorNote,
+  StatusNote,
+  Table,
+  useLoad,
+  useNotedAction,
+} from '../components.js';
 import { parseDomains } from '../create-input.js';
 
 interface Archive {
@@ -77,19 +86,13 @@ function RestoreForm({ a, onDone }: { a: Archive; onDone: () => void }) {
 export function Archives() {
   const { data, error, reload } = useLoad(() => api<ArchiveList>('GET', '/api/archives'), []);
   const [open, setOpen] = useState<number | null>(null);
-  const [err, setErr] = useState<unknown>(null);
-  const [note, setNote] = useState<string | null>(null);
-  const remove = async (a: Archive) => {
-    setErr(null);
-    setNote(null);
-    try {
+  const { err, note, run } = useNotedAction();
+  const remove = (a: Archive) =>
+    run(async () => {
       await api('DELETE', `/api/archives/${a.id}`);
-      setNote(`The archive of ${a.name} was deleted.`);
       reload();
-    } catch (x) {
-      setErr(x);
-    }
-  };
+      return `The archive of ${a.name} was deleted.`;
+    });
   const list = data?.archives ?? [];
   return (
     <main>
@@ -99,11 +102,7 @@ export function Archives() {
         {data ? ` for ${data.keep_days} days, ${data.max} archives at most` : ''}.
       </p>
       <ErrorNote error={err ?? error} />
-      {note ? (
-        <p class="panel" role="status">
-          {note}
-        </p>
-      ) : null}
+      <StatusNote note={note} />
       {data && list.length === 0 ? <Empty>No deleted app is archived.</Empty> : null}
       {list.length ? (
         <Table label="Deleted apps table" head={['Name', 'Deleted', 'Size', 'Version', 'Domains', 'Env', '']} cards>
