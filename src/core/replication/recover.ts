@@ -8,6 +8,7 @@ import type { AppDeps } from '../apps/deps.js';
 import type { StepDef } from '../deployments/engine.js';
 import { waitHealthStep } from '../changes/stop-snapshot.js';
 import type { Replicas } from './replicas.js';
+import type { RecoverResult as RecoverResultSchema } from '../../contract/replicas.js';
 
 export const recoverParams = z.object({
   /** The app the target holds (its name and identity on the lost host). */
@@ -32,18 +33,8 @@ export interface HeldApp {
   error: string | null;
 }
 
-export interface RecoverResult {
-  queued: {
-    app: string;
-    create_deployment_id: number;
-    recover_deployment_id: number;
-    /** The configure that puts back sleep and backup settings after the recover (null: none to put back). */
-    configure_deployment_id: number | null;
-    /** Settings the manifest held that this host refused (the app is recovered without them). */
-    settings_error?: string;
-  }[];
-  skipped: { dir: string; reason: string }[];
-}
+/** What a recover queued and what it skipped: the API's answer, typed by its contract. */
+export type RecoverResult = z.output<typeof RecoverResultSchema>;
 
 /**
  * Disaster recovery (issue #27): a new host reads what a target holds (every
