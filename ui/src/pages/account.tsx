@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
-import { ErrorNote, StatusNote, useLoad, useNotedAction } from '../components.js';
+import { ErrorNote, useLoad } from '../components.js';
+import { StatusNote, useNotedAction } from '../noted-action.js';
 
 interface TotpStatus {
   enabled: boolean;

@@ -1,6 +1,7 @@
 import { useContext, useState } from 'preact/hooks';
 import { api, ago } from '../api.js';
-import { ConfirmButton, ErrorNote, StatusNote, Table, useLoad, useNotedAction } from '../components.js';
+import { ConfirmButton, ErrorNote, Table, useLoad } from '../components.js';
+import { StatusNote, useNotedAction } from '../noted-action.js';
 import { MeContext } from '../me.js';
 import { Account } from './account.js';
 

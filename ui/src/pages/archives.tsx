@@ -1,15 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, ago, bytes, ApiError } from '../api.js';
-import {
-  ConfirmButton,
-  DeploymentProgress,
-  Empty,
-  ErrorNote,
-  StatusNote,
-  Table,
-  useLoad,
-  useNotedAction,
-} from '../components.js';
+import { ConfirmButton, DeploymentProgress, Empty, ErrorNote, Table, useLoad } from '../components.js';
+import { StatusNote, useNotedAction } from '../noted-action.js';
 import { parseDomains } from '../create-input.js';
 
 interface Archive {
