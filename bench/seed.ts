@@ -26,3 +26,17 @@ export async function seedStandIns(h: PocketdHost, n: number, firstPort = 20000)
   if (!(await h.untilAnswers(900))) throw new Error('pocketd did not answer after its restart');
   return names;
 }
+
+/**
+ * Gives the stand-ins a backup schedule each, straight in pocketd's store (the daemon is stopped meanwhile and
+ * started again): a yearly one, so that none fires during a bench.
+ */
+export async function scheduleStandIns(h: PocketdHost, names: string[], expr = '0 3 1 1 *'): Promise<void> {
+  await h.sbx.run(['systemctl', 'stop', 'pocketd.service']);
+  const update = `const D=require('${h.sbx.srcDir}/node_modules/better-sqlite3');const db=new D('/var/lib/pocketd/pocketd.db');
+    const st=db.prepare('update apps set backup_schedule=? where name=?');
+    db.transaction(()=>{${JSON.stringify(names)}.forEach((n)=>st.run(${JSON.stringify(expr)},n))})();`;
+  await h.sbx.run(['node', '-e', update], { user: 'pocketd' });
+  await h.sbx.run(['systemctl', 'start', 'pocketd.service']);
+  if (!(await h.untilAnswers(900))) throw new Error('pocketd did not answer after its restart');
+}

@@ -5,7 +5,7 @@
 // create -> healthy with the release already cached.
 import { setupPocketdHost } from '../test/support/host.js';
 import { fmt, percentile, timeCreates } from './stats.js';
-import { seedStandIns } from './seed.js';
+import { scheduleStandIns, seedStandIns } from './seed.js';
 
 const N = Number(process.env.BENCH_APPS ?? 200);
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
@@ -80,6 +80,14 @@ try {
     `one systemctl list-units 'pb-*' process (${RUNS} runs): p50 ${fmt(percentile(oneProcess, 50))}; pocketd/that: ${(p50 / percentile(oneProcess, 50)).toFixed(2)}x`,
   );
   console.log(`daemon RSS with ${N} idle apps listed: ${rss.toFixed(1)} MiB`);
+  // The same apps with a backup schedule each (none have one by default): node-cron works out each next run
+  // through Intl, which maps ICU's time-zone and locale data into the daemon.
+  await scheduleStandIns(h, names);
+  for (let i = 0; i < RUNS; i++) await h.api('GET', '/api/apps?limit=500');
+  await new Promise((ok) => setTimeout(ok, 3000));
+  console.log(
+    `daemon RSS with ${N} idle apps listed, each with a backup schedule: ${(await h.daemonRssMiB()).toFixed(1)} MiB`,
+  );
 
   const create = await timeCreates(h, 3);
   console.log(`create -> healthy with the release cached (3 runs): ${create.map(fmt).join(', ')}`);

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { Busboy, type BusboyFileStream } from '@fastify/busboy';
+import type { Busboy, BusboyFileStream } from '@fastify/busboy';
 import { PocketdError, invalid } from '../shared/errors.js';
 
 export interface UploadForm<T> {
@@ -30,9 +30,11 @@ export async function readUpload<T>(
     throw new PocketdError('UNSUPPORTED_MEDIA_TYPE', 'send multipart/form-data with the zip in a field named file');
   const malformed = () =>
     invalid([{ field: fileField, code: 'MALFORMED_MULTIPART', message: 'the multipart body could not be read' }]);
+  // Loaded with the first upload: most daemons never take one.
+  const { Busboy: Parser } = await import('@fastify/busboy');
   let parser: InstanceType<typeof Busboy>;
   try {
-    parser = new Busboy({
+    parser = new Parser({
       headers: { 'content-type': type },
       limits: { files: 4, fields: 8, parts: 12, fieldSize: 8192, fieldNameSize: 100, headerPairs: 20 },
     });

@@ -31,7 +31,8 @@ export function createBackups(deps: {
 }) {
   const { db, privileged, deployments } = deps;
   const apps = appStore(db);
-  const tasks = new Map<string, { expr: string; task: ScheduledTask }>();
+  /** The cron task of each distinct schedule, and the apps that have it. */
+  const tasks = new Map<string, { apps: string[]; task: ScheduledTask }>();
 
   const manualMax = deps.manualMax ?? 20;
 
@@ -156,31 +157,44 @@ export function createBackups(deps: {
     deps.events.publish('backup.deleted', app, { backup_id: id });
   }
 
-  /** (Re)creates the cron tasks from the apps' schedules. */
+  /**
+   * (Re)creates the cron tasks from the apps' schedules: one task per distinct schedule, naming the apps that
+   * have it (a node-cron task holds about 35 KB; 200 apps on one nightly schedule are one task, not 200).
+   */
   async function sync(): Promise<void> {
     const ready = await apps.ready();
-    const wanted = new Map(ready.filter((a) => a.backup_schedule).map((a) => [a.name, a.backup_schedule!]));
-    for (const [app, t] of tasks) {
-      if (wanted.get(app) !== t.expr) {
-        await t.task.stop();
-        await t.task.destroy();
-        tasks.delete(app);
-      }
+    const wanted = new Map<string, string[]>();
+    for (const a of ready)
+      if (a.backup_schedule) wanted.set(a.backup_schedule, [...(wanted.get(a.backup_schedule) ?? []), a.name]);
+    for (const [expr, t] of tasks) {
+      if (wanted.has(expr)) continue;
+      await t.task.stop();
+      await t.task.destroy();
+      tasks.delete(expr);
     }
-    for (const [app, expr] of wanted) {
-      if (tasks.has(app)) continue;
-      const task = cron.schedule(
-        expr,
-        async () => {
-          // Its turn in the queue; a scheduled backup already waiting is not queued twice.
-          if (await deployments.isQueued(app, 'backup')) return;
-          await deployments
-            .enqueue({ app, kind: 'backup', actor: 'pocketd:schedule', params: { kind: 'scheduled' } })
-            .catch((err: unknown) => deps.log.error({ app, err }, 'scheduled backup could not be queued'));
-        },
-        { noOverlap: true, name: `backup-${app}` },
-      );
-      tasks.set(app, { expr, task });
+    for (const [expr, names] of wanted) {
+      const had = tasks.get(expr);
+      if (had) {
+        had.apps = names;
+        continue;
+      }
+      const entry: { apps: string[]; task: ScheduledTask } = {
+        apps: names,
+        task: cron.schedule(expr, () => queueScheduled(entry.apps), { noOverlap: true, name: `backup-${expr}` }),
+      };
+      tasks.set(expr, entry);
+    }
+  }
+
+  /** A scheduled backup of each app, in its turn in the queue; one already waiting is not queued twice. */
+  async function queueScheduled(names: string[]): Promise<void> {
+    for (const app of names) {
+      try {
+        if (await deployments.isQueued(app, 'backup')) continue;
+        await deployments.enqueue({ app, kind: 'backup', actor: 'pocketd:schedule', params: { kind: 'scheduled' } });
+      } catch (err) {
+        deps.log.error({ app, err }, 'scheduled backup could not be queued');
+      }
     }
   }
 

@@ -1,8 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, SqliteDialect, type MigrationResultSet } from 'kysely';
+import type { MigrationResultSet } from 'kysely';
+import { Kysely, Migrator, SqliteDialect } from './kysely.js';
 import { migrations } from './migrations/index.js';
+import { compareStrings } from '../shared/order.js';
 import type { DB } from './schema.js';
 
 export type Database = Kysely<DB>;
@@ -24,7 +26,12 @@ export function openDatabase(file: string): Database {
 
 /** Runs every pending migration; a failure throws naming the migration. */
 export async function migrateToLatest(db: Database): Promise<MigrationResultSet> {
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations },
+    // Kysely's default order is localeCompare, which loads ICU's collation tables for names that are ASCII.
+    nameComparator: compareStrings,
+  });
   const result = await migrator.migrateToLatest();
   if (result.error) {
     const failed = result.results?.find((r) => r.status === 'Error');

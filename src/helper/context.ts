@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { exec, ExecError, type ExecOptions } from '../shared/exec.js';
-import { createTemplates, layoutOf, type AppLayout, type Templates } from '../shared/templates.js';
+import { createTemplates, type Templates } from '../shared/render.js';
+import { layoutOf, type AppLayout } from '../shared/templates.js';
 import { appDirOf, appUserOf } from '../shared/naming.js';
 import type { HelperConfig } from './config.js';
 import { HelperError } from './errors.js';

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile, open, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { exec, ExecError } from '../shared/exec.js';
+import { compareStrings } from '../shared/order.js';
 import {
   FILES_PREFIX,
   MANIFEST_OBJECT,
@@ -157,7 +158,7 @@ export async function listTarget(ctx: HelperContext, target: ReplicaTarget): Pro
   } finally {
     await rm(work, { recursive: true, force: true });
   }
-  return JSON.stringify([...apps.values()].sort((x, y) => x.dir.localeCompare(y.dir)));
+  return JSON.stringify([...apps.values()].sort((x, y) => compareStrings(x.dir, y.dir)));
 }
 
 /** replica-files-restore NAME: the latest files of a replica replace the (stopped) app's, unpacked by the app. */

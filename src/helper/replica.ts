@@ -10,7 +10,8 @@ import {
   type ReplicaSpec,
   type ReplicaTarget,
 } from '../shared/replica-rules.js';
-import { createReplicaTemplates, replicaContext, type ReplicaContext } from '../shared/replica-templates.js';
+import { createReplicaTemplates } from '../shared/render.js';
+import { replicaContext, type ReplicaContext } from '../shared/replica-templates.js';
 import type { HelperContext } from './context.js';
 import { HelperError } from './errors.js';
 import { ensureRootDir, writeRootFile, type Ids } from './root-files.js';

@@ -1,4 +1,4 @@
-import yauzl from 'yauzl';
+import type yauzl from 'yauzl';
 
 /** Bounds of what is read: a hook larger than this is read up to it. */
 const FILE_MAX = 1024 * 1024;
@@ -8,9 +8,15 @@ const TOTAL_MAX = 16 * 1024 * 1024;
  * Calls `visit` with the text of each entry of a zip whose name `wanted` accepts (at most 1 MiB
  * of each, 16 MiB in all). The zip was checked whole (host/zip.ts) when it was kept.
  */
-export function zipTexts(file: string, wanted: (name: string) => boolean, visit: (name: string, text: string) => void) {
+export async function zipTexts(
+  file: string,
+  wanted: (name: string) => boolean,
+  visit: (name: string, text: string) => void,
+): Promise<void> {
+  // Loaded with the first bundle read, not with the daemon.
+  const { default: zipReader } = await import('yauzl');
   return new Promise<void>((resolve, reject) => {
-    yauzl.open(file, { lazyEntries: true, decodeStrings: false, validateEntrySizes: true }, (err, zip) => {
+    zipReader.open(file, { lazyEntries: true, decodeStrings: false, validateEntrySizes: true }, (err, zip) => {
       if (err || !zip) return reject(err ?? new Error('not a zip'));
       let total = 0;
       zip.on('error', reject);

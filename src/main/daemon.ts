@@ -12,7 +12,6 @@ import { createDeployments } from '../core/deployments/engine.js';
 import { createApps } from '../core/apps/apps.js';
 import { createSystemChecks } from '../core/observe/system.js';
 import { createReleaseSource } from '../host/releases.js';
-import { createTemplates } from '../shared/templates.js';
 import { createPrivileged } from '../host/privileged.js';
 import { createSystemd, type UnitDetails } from '../host/systemd/units.js';
 import { keepUnitBus } from '../host/systemd/link.js';
@@ -94,7 +93,6 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       store: appStore(db),
       host: createAppHost({
         config,
-        templates: createTemplates(config.templates_dir),
         privileged,
         systemd,
         journal,

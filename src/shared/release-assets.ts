@@ -1,6 +1,6 @@
 import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import yauzl from 'yauzl';
+import type yauzl from 'yauzl';
 import { z } from 'zod';
 import { PocketdError } from './errors.js';
 
@@ -102,9 +102,11 @@ export async function releaseAsset(
 }
 
 /** Writes the archive's top-level `pocketbase` entry to `dest`, refusing anything odd. */
-export function extractExecutable(zipFile: string, dest: string): Promise<void> {
+export async function extractExecutable(zipFile: string, dest: string): Promise<void> {
+  // Loaded with the first release unpacked, not with the daemon.
+  const { default: zipReader } = await import('yauzl');
   return new Promise((resolve, reject) => {
-    yauzl.open(zipFile, { lazyEntries: true, strictFileNames: true }, (err, zip) => {
+    zipReader.open(zipFile, { lazyEntries: true, strictFileNames: true }, (err, zip) => {
       if (err || !zip)
         return reject(
           new PocketdError('RELEASE_BROKEN', `the archive is not a valid zip: ${err?.message ?? 'unknown'}`),

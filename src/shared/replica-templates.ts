@@ -1,8 +1,6 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import Handlebars from 'handlebars';
-import { TemplateError, type AppLayout } from './templates.js';
+import type { AppLayout } from './templates.js';
 import { appUserOf, unitName } from './naming.js';
 
 /** What an app's replica unit (templates/replica.service.hbs) and its transient units are rendered from. */
@@ -53,43 +51,9 @@ export function replicaUserOf(name: string): string {
   return `pr-${name.slice(0, 20)}-${createHash('sha256').update(name).digest('hex').slice(0, 8)}`;
 }
 
-const UNSAFE = /[\0-\x1f\x7f{}"'`\\;$%\s]/;
-
-function assertSafe(ctx: object): void {
-  for (const [key, value] of Object.entries(ctx)) {
-    for (const v of Array.isArray(value) ? value : [value]) {
-      if (v === null) continue;
-      if (typeof v !== 'string' || v.length === 0 || UNSAFE.test(v))
-        throw new TemplateError(`template value ${key}=${JSON.stringify(v)} is not allowed in a unit file`);
-    }
-  }
-}
-
 /**
  * The replica unit's layout, written in it (`# pocketd-replica-layout: N`): the daemon installs again, when it
  * starts, every replica whose unit an older pocketd wrote. 2: the replica runs in the app's group, which may
  * write pb_data (0770), so Litestream can make the -wal and -shm files of an app at rest.
  */
 export const REPLICA_LAYOUT = 2;
-
-/** Renders the replica unit and its sandbox from the templates in `dir` (root's copy in the helper). */
-export function createReplicaTemplates(dir: string) {
-  const hb = Handlebars.create();
-  const read = (file: string) => readFileSync(path.join(dir, file), 'utf8');
-  hb.registerPartial('replica_sandbox', read('replica-sandbox.service.hbs'));
-  const unit = hb.compile(read('replica.service.hbs'), { noEscape: true, strict: false });
-  const sandbox = hb.compile(read('replica-sandbox.service.hbs'), { noEscape: true, strict: false });
-  return {
-    renderReplicaUnit(ctx: ReplicaContext): string {
-      assertSafe(ctx);
-      return unit({ ...ctx, layout: REPLICA_LAYOUT });
-    },
-    /** The sandbox as `Key=Value` properties for systemd-run -p. */
-    replicaSandboxProperties(ctx: ReplicaContext): string[] {
-      assertSafe(ctx);
-      return sandbox(ctx)
-        .split('\n')
-        .filter((l) => /^[A-Za-z]+=/.test(l));
-    },
-  };
-}

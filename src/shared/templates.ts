@@ -1,7 +1,5 @@
 import { appDirOf, appUserOf, socketUnitOf, wakeUnitOf } from './naming.js';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import Handlebars from 'handlebars';
 
 /**
  * The unit's layout version, written into every unit. A unit of an older layout
@@ -134,7 +132,8 @@ export class TemplateError extends Error {
 // that could end a directive, open a block or quote text is refused, not escaped.
 const UNSAFE = /[\0-\x1f\x7f{}"'`\\;$%\s]/;
 
-function assertSafe(ctx: object): void {
+/** Throws a TemplateError naming the first value that may not reach a unit or site file. */
+export function assertSafe(ctx: object): void {
   for (const [key, value] of Object.entries(ctx)) {
     const values: unknown[] = Array.isArray(value) ? value : [value];
     for (const v of values) {
@@ -145,42 +144,3 @@ function assertSafe(ctx: object): void {
     }
   }
 }
-
-/** Renders the unit and site templates in `dir` (templates/ by default). */
-export function createTemplates(dir: string) {
-  const hb = Handlebars.create();
-  const read = (file: string) => readFileSync(path.join(dir, file), 'utf8');
-  const load = (file: string) => hb.compile(read(file), { noEscape: true, strict: true });
-  hb.registerPartial('sandbox', read('sandbox.service.hbs'));
-  const unit = load('unit.service.hbs');
-  const site = load('site.caddy.hbs');
-  const sandbox = load('sandbox.service.hbs');
-  const wakeSocket = load('wake.socket.hbs');
-  const wakeService = load('wake.service.hbs');
-  return {
-    renderUnit(ctx: UnitContext): string {
-      assertSafe(ctx);
-      return unit({ ...ctx, layout: UNIT_LAYOUT });
-    },
-    /** The socket and the proxy of an app that may sleep, or null for an app that never does. */
-    renderWake(ctx: UnitContext): { socket: string; service: string } | null {
-      assertSafe(ctx);
-      if (!ctx.wake_unit) return null;
-      return { socket: wakeSocket(ctx), service: wakeService(ctx) };
-    },
-    renderSite(ctx: SiteContext): string {
-      assertSafe(ctx);
-      if (ctx.addresses.length === 0) throw new TemplateError('a site needs at least one address');
-      return site(ctx);
-    },
-    /** The unit's sandbox as `Key=Value` properties, for a transient unit (systemd-run -p) that runs as the app. */
-    sandboxProperties(ctx: UnitContext): string[] {
-      assertSafe(ctx);
-      return sandbox(ctx)
-        .split('\n')
-        .filter((l) => /^[A-Za-z]+=/.test(l));
-    },
-  };
-}
-
-export type Templates = ReturnType<typeof createTemplates>;

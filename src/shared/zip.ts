@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import yauzl from 'yauzl';
+import type yauzl from 'yauzl';
 import { PocketdError } from './errors.js';
 
 export interface ZipLimits {
@@ -41,9 +41,11 @@ export function unsafeName(name: string): string | null {
   return null;
 }
 
-function open(file: string): Promise<yauzl.ZipFile> {
+async function open(file: string): Promise<yauzl.ZipFile> {
+  // Loaded with the first zip read: most daemons never read one.
+  const { default: zipReader } = await import('yauzl');
   return new Promise((resolve, reject) => {
-    yauzl.open(
+    zipReader.open(
       file,
       { lazyEntries: true, decodeStrings: false, validateEntrySizes: true, strictFileNames: false },
       (err, zip) => {

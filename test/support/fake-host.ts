@@ -8,7 +8,6 @@ import type { HelperArgs } from '../../src/shared/protocol.js';
 import type { ReleaseSource } from '../../src/host/releases.js';
 import type { Systemd, UnitDetails } from '../../src/host/systemd/units.js';
 import type { Journal } from '../../src/host/journal.js';
-import { createTemplates } from '../../src/shared/templates.js';
 import { createAppHost } from '../../src/core/apps/host.js';
 import { unitName } from '../../src/shared/naming.js';
 import { appStore } from '../../src/core/apps/store.js';
@@ -190,7 +189,6 @@ export async function inProcess(opts: { portRange?: string; stepPauseMs?: number
     store: appStore(db),
     host: createAppHost({
       config,
-      templates: createTemplates(config.templates_dir),
       privileged: helper,
       systemd,
       journal,

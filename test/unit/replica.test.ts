@@ -11,7 +11,8 @@ import {
 } from '../../src/shared/replica-rules.js';
 import { parseGenerations, parseLag, renderLitestreamConfig } from '../../src/shared/replica-config.js';
 import { parseAgeKey } from '../../src/helper/replica.js';
-import { createReplicaTemplates, replicaContext, replicaUserOf } from '../../src/shared/replica-templates.js';
+import { createReplicaTemplates } from '../../src/shared/render.js';
+import { replicaContext, replicaUserOf } from '../../src/shared/replica-templates.js';
 import { hostileStrings } from '../support/hostile.js';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', '..');

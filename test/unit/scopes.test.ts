@@ -132,4 +132,11 @@ test('versions order as releases do: a prerelease before its release', () => {
   assert.ok(compareVersions('0.41.0-rc.1', '0.41.0') < 0);
   assert.ok(compareVersions('0.41.0-rc.10', '0.41.0-rc.9') > 0);
   assert.equal(compareVersions('1.2.3', '1.2.3'), 0);
+  // semver's prerelease order: numbers by value and below words, words by their characters, a prefix first.
+  assert.ok(compareVersions('0.41.0-1', '0.41.0-alpha') < 0);
+  assert.ok(compareVersions('0.41.0-alpha', '0.41.0-alpha.1') < 0);
+  assert.ok(compareVersions('0.41.0-alpha.beta', '0.41.0-beta') < 0);
+  assert.ok(compareVersions('0.41.0-beta.11', '0.41.0-beta.2') > 0);
+  assert.ok(compareVersions('0.41.0-rc.1', '0.41.0-rc.a') < 0);
+  assert.ok(compareVersions('0.41.0-RC.1', '0.41.0-rc.1') < 0);
 });

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { appUserOf } from '../../src/shared/naming.js';
-import { createTemplates, TemplateError, type UnitContext, type SiteContext } from '../../src/shared/templates.js';
+import { createTemplates } from '../../src/shared/render.js';
+import { TemplateError, type UnitContext, type SiteContext } from '../../src/shared/templates.js';
 import { renderEnvFile } from '../../src/core/apps/model.js';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', '..');

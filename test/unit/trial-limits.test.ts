@@ -7,7 +7,8 @@ import type { HelperConfig } from '../../src/helper/config.js';
 import { createRecords } from '../../src/helper/root-files.js';
 import { trialRelease } from '../../src/helper/trial.js';
 import { limitsOfUnit, trialLimitProperties, TRIAL_MEMORY_MARGIN } from '../../src/helper/unit-limits.js';
-import { createTemplates, unitContext, type AppLayout } from '../../src/shared/templates.js';
+import { createTemplates } from '../../src/shared/render.js';
+import { unitContext, type AppLayout } from '../../src/shared/templates.js';
 import { tempDir } from '../support/tmp.js';
 
 /**

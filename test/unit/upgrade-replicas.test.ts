@@ -4,7 +4,8 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
 import { replicaUnitName } from '../../src/shared/naming.js';
-import { createReplicaTemplates, REPLICA_LAYOUT } from '../../src/shared/replica-templates.js';
+import { createReplicaTemplates } from '../../src/shared/render.js';
+import { REPLICA_LAYOUT } from '../../src/shared/replica-templates.js';
 import { replicaLayoutOf, upgradeReplicaUnits } from '../../src/core/replication/upgrade-replicas.js';
 import { tempDir } from '../support/tmp.js';
 

@@ -30,8 +30,8 @@ export function createConfigure(deps: AppDeps, onConfigured: () => Promise<void>
       ...(await sleepChange(deps, old, input.sleep_after)),
     };
     await assertDomainsFree(name, input.domains);
-    const newUnit = host.renderUnit(next);
-    const newSite = host.renderSite(next);
+    const newUnit = await host.renderUnit(next);
+    const newSite = await host.renderSite(next);
     const unitChanged = (await host.installedUnit(name)) !== newUnit;
     // The env file is not readable by the daemon: a repair always writes it again.
     const envChanged = renderEnvFile(old.env) !== renderEnvFile(next.env) || repair;

@@ -10,7 +10,8 @@ import type { Systemd, UnitDetails } from '../../host/systemd/units.js';
 import { appDirOf, socketUnitOf, wakeUnitOf } from '../../shared/naming.js';
 import { readIfExists } from '../../shared/files.js';
 import { singleFlight } from '../../shared/single-flight.js';
-import { envFileOf, layoutOf, siteContext, unitContext, type Templates } from '../../shared/templates.js';
+import type { Templates } from '../../shared/render.js';
+import { envFileOf, layoutOf, siteContext, unitContext } from '../../shared/templates.js';
 import { sleepOf } from '../sleep/sleep-state.js';
 import type { AppSettings } from './model.js';
 import type { EventBus } from '../events.js';
@@ -24,7 +25,6 @@ import { unitName } from '../../shared/naming.js';
  */
 export function createAppHost(deps: {
   config: Config;
-  templates: Templates;
   privileged: Privileged;
   systemd: Systemd;
   journal: Journal;
@@ -32,7 +32,12 @@ export function createAppHost(deps: {
   /** The app's health path (the store's); /api/health when not given. */
   healthPath?: (name: string) => Promise<string>;
 }) {
-  const { config, templates, privileged } = deps;
+  const { config, privileged } = deps;
+  // Handlebars and the templates load when a rendering is first wanted (a drift check, a configure), not with
+  // the daemon: most of its life needs none.
+  let loaded: Promise<Templates> | null = null;
+  const templates = () =>
+    (loaded ??= import('../../shared/render.js').then((m) => m.createTemplates(config.templates_dir)));
   const layout = layoutOf(config);
   const appDir = (name: string) => appDirOf(layout.apps_dir, name);
   const unitFile = (name: string) => path.join(config.unit_dir, unitName(name));
@@ -65,10 +70,11 @@ export function createAppHost(deps: {
    * The app's unit as pocketd renders it; for an app that may sleep, followed by its socket and
    * proxy, so a drift check compares all three (installedUnit reads them the same way).
    */
-  const renderUnit = (s: AppSettings) => {
+  const renderUnit = async (s: AppSettings): Promise<string> => {
+    const t = await templates();
     const ctx = unitContext(layout, s.name, unitSpec(s));
-    const wake = templates.renderWake(ctx);
-    return templates.renderUnit(ctx) + (wake ? `\n${wake.socket}\n${wake.service}` : '');
+    const wake = t.renderWake(ctx);
+    return t.renderUnit(ctx) + (wake ? `\n${wake.socket}\n${wake.service}` : '');
   };
   const installedUnit = async (name: string): Promise<string | null> => {
     const read = (f: string) => readIfExists(path.join(config.unit_dir, f));
@@ -80,8 +86,8 @@ export function createAppHost(deps: {
     if (unit === null) return null;
     return socket === null && proxy === null ? unit : `${unit}\n${socket ?? ''}\n${proxy ?? ''}`;
   };
-  const renderSite = (s: AppSettings) =>
-    servedDomains(s).length === 0 ? null : templates.renderSite(siteContext(s.name, siteSpec(s)));
+  const renderSite = async (s: AppSettings): Promise<string | null> =>
+    servedDomains(s).length === 0 ? null : (await templates()).renderSite(siteContext(s.name, siteSpec(s)));
 
   const installUnit = async (s: AppSettings) => {
     await privileged.run('install-unit', [s.name], { spec: unitSpec(s) });

@@ -94,8 +94,9 @@ export function createViews(deps: Pick<AppDeps, 'store' | 'host' | 'systemd'>) {
       installed: hash(installed),
       match: expected === installed,
     });
-    const unit = fileMatch(host.renderUnit(s), unitText);
-    const site = fileMatch(host.renderSite(s), siteText);
+    const [expectedUnit, expectedSite] = await Promise.all([host.renderUnit(s), host.renderSite(s)]);
+    const unit = fileMatch(expectedUnit, unitText);
+    const site = fileMatch(expectedSite, siteText);
     return { match: unit.match && site.match && routes.match, unit, site, routes, site_present: siteText !== null };
   }
 

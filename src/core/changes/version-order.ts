@@ -16,7 +16,28 @@ export function compareVersions(a: string, b: string): number {
   if (preA === preB) return 0;
   if (preA === undefined) return 1;
   if (preB === undefined) return -1;
-  return preA.localeCompare(preB, 'en', { numeric: true }) < 0 ? -1 : 1;
+  return comparePrerelease(preA, preB);
+}
+
+/**
+ * semver's order of two prereleases (`rc.2` < `rc.10` < `rc.a`): dot-separated identifiers in turn, digits by
+ * their number and below any other identifier, others by their characters; a prefix is older. Plain string
+ * comparisons, not `localeCompare`, which loads ICU's collation tables into the daemon.
+ */
+function comparePrerelease(a: string, b: string): number {
+  const ia = a.split('.');
+  const ib = b.split('.');
+  for (let i = 0; i < Math.min(ia.length, ib.length); i++) {
+    const x = ia[i]!;
+    const y = ib[i]!;
+    if (x === y) continue;
+    const nx = /^[0-9]+$/.test(x);
+    const ny = /^[0-9]+$/.test(y);
+    if (nx && ny) return x.length !== y.length ? Math.sign(x.length - y.length) : x < y ? -1 : 1;
+    if (nx !== ny) return nx ? -1 : 1;
+    return x < y ? -1 : 1;
+  }
+  return Math.sign(ia.length - ib.length);
 }
 
 const splitPre = (v: string): [string, string | undefined] => {

@@ -1,8 +1,9 @@
 import type { OperationKind } from '../../contract/operations.js';
-import { sql } from 'kysely';
+import { sql } from '../../db/kysely.js';
 import type { Database } from '../../db/database.js';
 import type { DeploymentRow, DeploymentStatus, StepRow } from '../../db/schema.js';
 import { notFound } from '../../shared/errors.js';
+import { compareStrings } from '../../shared/order.js';
 import { nowIso } from '../clock.js';
 import type { StepPatch } from './steps.js';
 import { decodeOutcome, type DeploymentOutcome } from './outcome.js';
@@ -192,7 +193,7 @@ export function deploymentStore(db: Database) {
     const byApp = new Map<string, typeof rows>();
     for (const r of rows) byApp.set(r.app, [...(byApp.get(r.app) ?? []), r]);
     return [...byApp]
-      .sort(([a], [b]) => a.localeCompare(b))
+      .sort(([a], [b]) => compareStrings(a, b))
       .map(([app, list]) => {
         const ms = list
           .filter((r) => r.started_at && r.finished_at)

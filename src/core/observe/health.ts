@@ -1,4 +1,3 @@
-import cron, { type ScheduledTask } from 'node-cron';
 import { unitName } from '../../shared/naming.js';
 import type { Database } from '../../db/database.js';
 import type { HealthState } from '../../db/schema.js';
@@ -6,7 +5,7 @@ import { appStore } from '../apps/store.js';
 import type { Logger } from '../../shared/log.js';
 import { probeHealth } from '../../host/ports.js';
 import type { Systemd, UnitDetails } from '../../host/systemd/units.js';
-import { cronEvery, nowIso } from '../clock.js';
+import { every, nowIso, type Ticker } from '../clock.js';
 import type { EventBus } from '../events.js';
 import { socketUnitOf } from '../../shared/naming.js';
 import { isAsleep, probePortOf } from '../sleep/sleep-state.js';
@@ -42,7 +41,7 @@ export function createHealthChecker(
   const { db } = deps;
   const store = appStore(db);
   const last = new Map<string, { state: HealthState; since: string; failures: number; probeFailures: number }>();
-  let task: ScheduledTask | null = null;
+  let task: Ticker | null = null;
 
   async function checkAll(): Promise<void> {
     const apps = await store.ready();
@@ -198,10 +197,8 @@ export function createHealthChecker(
   let unsubscribe: (() => void) | null = null;
   return {
     start() {
-      task = cron.schedule(
-        cronEvery(opts.intervalSeconds),
-        () => checkAll().catch((err: unknown) => deps.log.error({ err }, 'health checks failed')),
-        { noOverlap: true },
+      task = every(opts.intervalSeconds, () =>
+        checkAll().catch((err: unknown) => deps.log.error({ err }, 'health checks failed')),
       );
       // A health gate that passed is a check that passed.
       unsubscribe = deps.events.subscribe((e) => {
@@ -216,7 +213,6 @@ export function createHealthChecker(
     async stop() {
       unsubscribe?.();
       await task?.stop();
-      await task?.destroy();
     },
     unitChanged,
     checkAll,

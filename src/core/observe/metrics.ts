@@ -1,13 +1,13 @@
-import cron, { type ScheduledTask } from 'node-cron';
 import { unitName } from '../../shared/naming.js';
-import { sql, type Selectable } from 'kysely';
+import type { Selectable } from 'kysely';
+import { sql } from '../../db/kysely.js';
 import type { Database } from '../../db/database.js';
 import type { HostMetricsTable } from '../../db/schema.js';
 import { appStore } from '../apps/store.js';
 import type { Logger } from '../../shared/log.js';
 import type { HostInfo, HostSample } from '../../host/hostinfo.js';
 import type { Systemd } from '../../host/systemd/units.js';
-import { cronEvery, nowIso } from '../clock.js';
+import { every, nowIso, type Ticker } from '../clock.js';
 
 export interface MetricsOptions {
   intervalSeconds: number;
@@ -49,7 +49,7 @@ export function createMetrics(
 ) {
   const { db } = deps;
   const store = appStore(db);
-  let task: ScheduledTask | null = null;
+  let task: Ticker | null = null;
   const keepMs = opts.history * opts.intervalSeconds * 1000;
 
   async function sampleAll(): Promise<void> {
@@ -154,15 +154,12 @@ export function createMetrics(
 
   return {
     start() {
-      task = cron.schedule(
-        cronEvery(opts.intervalSeconds),
-        () => sampleAll().catch((err: unknown) => deps.log.error({ err }, 'metrics sampling failed')),
-        { noOverlap: true },
+      task = every(opts.intervalSeconds, () =>
+        sampleAll().catch((err: unknown) => deps.log.error({ err }, 'metrics sampling failed')),
       );
     },
     async stop() {
       await task?.stop();
-      await task?.destroy();
     },
     sampleAll,
     forApp,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Privileged } from '../../host/privileged.js';
 import { parseGenerations } from '../../shared/replica-config.js';
+import { compareStrings } from '../../shared/order.js';
 import type { ReplicaStatusReport } from '../../shared/replica-rules.js';
 
 const reportSchema = z.array(
@@ -39,7 +40,7 @@ export function statusUpdate(at: string, r: ReplicaStatusReport | undefined): Re
   if (!r) return { checked_at: at, error: 'the helper did not answer for this replica' };
   if (r.generations === null) return { checked_at: at, error: r.error ?? 'no answer' };
   const gens = parseGenerations(r.generations);
-  const latest = [...gens].sort((x, y) => x.end.localeCompare(y.end)).at(-1) ?? null;
+  const latest = [...gens].sort((x, y) => compareStrings(x.end, y.end)).at(-1) ?? null;
   // Litestream retries a failing sync each second without exiting: what it logged says why nothing arrives.
   const none = r.logged_error
     ? `the target holds no generation of data.db yet; Litestream says: ${r.logged_error}`

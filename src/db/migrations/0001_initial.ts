@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely } from '../kysely.js';
 
 // Migrations are never edited once landed: add a new file instead.
 export async function up(db: Kysely<any>): Promise<void> {

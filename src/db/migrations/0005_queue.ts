@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely } from '../kysely.js';
 
 /**
  * Deployments wait their turn: two more statuses, `queued` (recorded, not yet

@@ -1,4 +1,4 @@
-import { type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 
 /** The audit log keeps what a request asked to change (its fields, secrets masked), and is filtered by actor. */
 export async function up(db: Kysely<any>): Promise<void> {

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely } from '../kysely.js';
 
 /**
  * Alerts: channels (where messages go; their secrets apart), rules (which

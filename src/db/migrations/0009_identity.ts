@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely } from '../kysely.js';
 
 /**
  * Tokens and history belong to an app's identity, not its name: each app gets
