@@ -2,6 +2,7 @@ import { open } from 'node:fs/promises';
 import { PocketdError } from '../shared/errors.js';
 import { HELPER_EXIT, type HelperArgs, type HelperInput, type HelperVerb } from '../shared/protocol.js';
 import { exec, ExecError } from '../shared/exec.js';
+import { createSlots } from '../shared/slots.js';
 
 export type { HelperVerb };
 
@@ -23,11 +24,16 @@ export interface Privileged {
   run<V extends HelperVerb>(verb: V, args: HelperArgs<V>, ...opts: OptionsArg<V>): Promise<string>;
 }
 
+/** Helper processes at once, at most: each is a node of its own (about 10 MiB of memory) in the daemon's cgroup. */
+export const HELPER_SLOTS = 8;
+
 /**
  * Every change that needs root goes through here: `sudo -n <helper> <verb> <args>`,
  * with a spec or a stream on stdin. `-n` makes a password prompt a failure, never a hang.
+ * At most `slots` calls run at once; the others wait their turn (shared/slots.ts).
  */
-export function createPrivileged(helper: string, useSudo: boolean): Privileged {
+export function createPrivileged(helper: string, useSudo: boolean, slots = HELPER_SLOTS): Privileged {
+  const turns = createSlots(slots);
   return {
     async run<V extends HelperVerb>(verb: V, args: HelperArgs<V>, ...rest: OptionsArg<V>) {
       const opts: { spec?: unknown; stdinFile?: string; timeoutMs?: number } = rest[0] ?? {};
@@ -36,11 +42,13 @@ export function createPrivileged(helper: string, useSudo: boolean): Privileged {
         : [helper, [verb, ...(args as string[])]];
       const fh = opts.stdinFile ? await open(opts.stdinFile, 'r') : undefined;
       try {
-        const r = await exec(cmd, argv, {
-          input: opts.spec === undefined ? undefined : JSON.stringify(opts.spec),
-          stdin: fh?.fd,
-          timeoutMs: opts.timeoutMs ?? 90_000,
-        });
+        const r = await turns.run(() =>
+          exec(cmd, argv, {
+            input: opts.spec === undefined ? undefined : JSON.stringify(opts.spec),
+            stdin: fh?.fd,
+            timeoutMs: opts.timeoutMs ?? 90_000,
+          }),
+        );
         return r.stdout;
       } catch (err) {
         if (!(err instanceof ExecError)) throw err;
