@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { ErrorNote, useLoad } from '../components.js';
 import { StatusNote, useNotedAction } from '../noted-action.js';
+import { PasswordField } from '../password-field.js';
 
 interface TotpStatus {
   enabled: boolean;
@@ -29,27 +30,8 @@ export function Account({ onChange }: { onChange: () => void }) {
       <h2>Your password</h2>
       <form class="form" onSubmit={change} aria-label="Change your password">
         <div class="three">
-          <label>
-            Current password{' '}
-            <input
-              type="password"
-              value={current}
-              autocomplete="current-password"
-              onInput={(e) => setCurrent(e.currentTarget.value)}
-              required
-            />
-          </label>
-          <label>
-            New password{' '}
-            <input
-              type="password"
-              value={next}
-              autocomplete="new-password"
-              minLength={10}
-              onInput={(e) => setNext(e.currentTarget.value)}
-              required
-            />
-          </label>
+          <PasswordField label="Current password" value={current} onValue={setCurrent} kind="current" required />
+          <PasswordField label="New password" value={next} onValue={setNext} kind="new" required />
         </div>
         <button type="submit">Change password</button>
       </form>
@@ -106,17 +88,7 @@ function TwoFactor({ onChange }: { onChange: () => void }) {
       />
     </label>
   );
-  const passwordInput = (
-    <label>
-      Password{' '}
-      <input
-        type="password"
-        value={password}
-        autocomplete="current-password"
-        onInput={(e) => setPassword(e.currentTarget.value)}
-      />
-    </label>
-  );
+  const passwordInput = <PasswordField label="Password" value={password} onValue={setPassword} kind="current" />;
   return (
     <section aria-labelledby="totp-title">
       <h2 id="totp-title">Two-factor sign-in</h2>

@@ -2,6 +2,7 @@ import { useContext, useState } from 'preact/hooks';
 import { api, ago } from '../api.js';
 import { ConfirmButton, ErrorNote, Table, useLoad } from '../components.js';
 import { StatusNote, useNotedAction } from '../noted-action.js';
+import { PasswordField } from '../password-field.js';
 import { MeContext } from '../me.js';
 import { Account } from './account.js';
 
@@ -89,17 +90,7 @@ export function Admins() {
               required
             />
           </label>
-          <label>
-            First password{' '}
-            <input
-              type="password"
-              value={password}
-              autocomplete="new-password"
-              minLength={10}
-              onInput={(e) => setPassword(e.currentTarget.value)}
-              required
-            />
-          </label>
+          <PasswordField label="First password" value={password} onValue={setPassword} kind="new" required />
         </div>
         <button type="submit">Add admin</button>
       </form>

@@ -4,6 +4,7 @@ import { DeploymentProgress, ErrorNote } from '../components.js';
 import { flash, go } from '../router.js';
 import type { AppDetail } from '../types.js';
 import { parseDomains } from '../create-input.js';
+import { PasswordField } from '../password-field.js';
 
 /** An app's settings (domains, limits, backups), its PocketBase superuser, and its delete. */
 export function Settings({ app, onDone }: { app: AppDetail; onDone: () => void }) {
@@ -199,17 +200,7 @@ function SuperuserForm({ app }: { app: AppDetail }) {
             autocomplete="off"
           />
         </label>
-        <label>
-          New password{' '}
-          <input
-            type="password"
-            required
-            minLength={10}
-            value={password}
-            onInput={(e) => setPassword(e.currentTarget.value)}
-            autocomplete="new-password"
-          />
-        </label>
+        <PasswordField label="New password" value={password} onValue={setPassword} kind="new" required />
       </div>
       <button type="submit" disabled={busy || (app.state !== 'running' && app.state !== 'sleeping')}>
         {busy ? 'Setting…' : 'Set superuser'}
