@@ -30,7 +30,7 @@ say() { echo "pocketd install: $*"; }
 for bin in node caddy sudo visudo systemctl sqlite3; do
   command -v "$bin" >/dev/null || { echo "install.sh: $bin is missing (apt-get install nodejs caddy sudo sqlite3)" >&2; exit 1; }
 done
-[[ -f $DIR/dist/src/cli/main.js && -f $DIR/dist/helper/pocketd-helper.cjs ]] || { echo "install.sh: $DIR is not built (npm ci && npm run build)" >&2; exit 1; }
+[[ -f $DIR/dist/src/bundle/pocketd.mjs && -f $DIR/dist/helper/pocketd-helper.cjs ]] || { echo "install.sh: $DIR is not built (npm ci && npm run build)" >&2; exit 1; }
 NODE=$(command -v node)
 NODE=$(readlink -f "$NODE")
 
