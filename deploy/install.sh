@@ -232,6 +232,13 @@ fi
 # A new admin address needs a restart: a reload would look for the new endpoint before it exists.
 if [[ $CADDY_CHANGED == 1 ]] && systemctl is-active -q caddy.service; then systemctl restart caddy.service; fi
 
+# At boot, before any app: the helper's table that keeps apps off each other's ports (src/helper/firewall.ts).
+if ! cmp -s "$DIR/deploy/pocketd-firewall.service" /etc/systemd/system/pocketd-firewall.service 2>/dev/null; then
+  install -o root -g root -m 0644 -T "$DIR/deploy/pocketd-firewall.service" /etc/systemd/system/pocketd-firewall.service
+  systemctl daemon-reload
+fi
+systemctl is-enabled -q pocketd-firewall.service 2>/dev/null || systemctl enable -q pocketd-firewall.service
+
 # The daemon's unit.
 UNIT=$(sed "s|@INSTALL_DIR@|$DIR|g" "$DIR/deploy/pocketd.service")
 CHANGED=0

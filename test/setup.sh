@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
-for pkg in caddy sudo sqlite3 chromium systemd util-linux python3 python3-pip make g++ ca-certificates curl jq zip unzip openssh-server openssh-client age rclone; do
+for pkg in caddy sudo sqlite3 chromium systemd util-linux python3 python3-pip make g++ ca-certificates curl jq zip unzip openssh-server openssh-client age rclone nftables; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
 done
 command -v node >/dev/null || need+=(nodejs npm)

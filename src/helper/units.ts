@@ -1,4 +1,5 @@
 import { lstat, rm } from 'node:fs/promises';
+import { syncFirewall } from './firewall.js';
 import { renderEnvFile } from '../shared/env-file.js';
 import { releaseBinOf, unitContext } from '../shared/templates.js';
 import type { HelperContext } from './context.js';
@@ -41,6 +42,7 @@ export async function writeUnit(ctx: HelperContext, name: string, spec: UnitSpec
   // call, rather than by another helper call; the one reload after it makes systemd see both the unit and its
   // place in its target (a stopped unit nothing wants would be unloaded, and vanish from list-units).
   await enableFor(ctx, name, spec.sleep !== null);
+  await syncFirewall(ctx);
 }
 
 export async function removeUnit(ctx: HelperContext, name: string): Promise<void> {
@@ -50,6 +52,7 @@ export async function removeUnit(ctx: HelperContext, name: string): Promise<void
   await ctx.run(69, 'systemctl', ['daemon-reload']);
   await ctx.run(69, 'systemctl', ['reset-failed', unitName(name)], { allowFailure: true });
   await ctx.records.remove(name);
+  await syncFirewall(ctx);
 }
 
 export async function control(
