@@ -27,8 +27,8 @@ done
 
 say() { echo "pocketd install: $*"; }
 [[ $(id -u) == 0 ]] || { echo "install.sh: run as root" >&2; exit 1; }
-for bin in node caddy sudo visudo systemctl sqlite3; do
-  command -v "$bin" >/dev/null || { echo "install.sh: $bin is missing (apt-get install nodejs caddy sudo sqlite3)" >&2; exit 1; }
+for bin in node caddy sudo visudo systemctl sqlite3 nft; do
+  command -v "$bin" >/dev/null || { echo "install.sh: $bin is missing (apt-get install nodejs caddy sudo sqlite3 nftables)" >&2; exit 1; }
 done
 [[ -f $DIR/dist/src/bundle/pocketd.mjs && -f $DIR/dist/helper/pocketd-helper.cjs ]] || { echo "install.sh: $DIR is not built (npm ci && npm run build)" >&2; exit 1; }
 NODE=$(command -v node)
