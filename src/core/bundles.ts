@@ -11,7 +11,7 @@ import { appStore } from './apps/store.js';
 import { readZip, type ZipLimits } from '../shared/zip.js';
 import { nowIso } from './clock.js';
 import type { EventBus } from './events.js';
-import { createGate } from './deployments/gate.js';
+import { createGate } from '../shared/gate.js';
 
 /** An upload written to the staging file, not yet checked or kept. */
 export interface Staged {

@@ -2,7 +2,7 @@ import { open } from 'node:fs/promises';
 import { PocketdError } from '../shared/errors.js';
 import { HELPER_EXIT, type HelperArgs, type HelperInput, type HelperVerb } from '../shared/protocol.js';
 import { exec, ExecError } from '../shared/exec.js';
-import { createSlots } from '../shared/slots.js';
+import { createGate } from '../shared/gate.js';
 
 export type { HelperVerb };
 
@@ -30,10 +30,10 @@ export const HELPER_SLOTS = 8;
 /**
  * Every change that needs root goes through here: `sudo -n <helper> <verb> <args>`,
  * with a spec or a stream on stdin. `-n` makes a password prompt a failure, never a hang.
- * At most `slots` calls run at once; the others wait their turn (shared/slots.ts).
+ * At most `slots` calls run at once; the others wait their turn (shared/gate.ts).
  */
 export function createPrivileged(helper: string, useSudo: boolean, slots = HELPER_SLOTS): Privileged {
-  const turns = createSlots(slots);
+  const turns = createGate({ max: slots, waitMax: Infinity, code: 'HELPER_BUSY', what: 'helper calls' });
   return {
     async run<V extends HelperVerb>(verb: V, args: HelperArgs<V>, ...rest: OptionsArg<V>) {
       const opts: { spec?: unknown; stdinFile?: string; timeoutMs?: number } = rest[0] ?? {};

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createPrivileged } from '../../src/host/privileged.js';
-import { createSlots } from '../../src/shared/slots.js';
+import { createGate } from '../../src/shared/gate.js';
 import { tempDir } from '../support/tmp.js';
 
 // Issue #29's 200-app runs found it: 200 apps failing their health checks at once queued 200 restarts, each a
@@ -30,8 +30,8 @@ test('no more than the bound of helper processes run at once; the others wait an
   }
 });
 
-test('slots: first come first served, and a failed run frees its slot', async () => {
-  const slots = createSlots(1);
+test('gate.run: first come first served, and a failed run frees its place', async () => {
+  const slots = createGate({ max: 1, waitMax: Infinity, code: 'BUSY', what: 'runs' });
   const order: number[] = [];
   let open!: () => void;
   const gate = new Promise<void>((go) => (open = go));
@@ -40,12 +40,10 @@ test('slots: first come first served, and a failed run frees its slot', async ()
     throw new Error('boom');
   });
   const rest = [1, 2, 3].map((i) => slots.run(async () => void order.push(i)));
-  assert.equal(slots.busy, 1);
-  assert.equal(slots.waiting, 3);
+  assert.deepEqual(slots.stats(), { held: 1, waiting: 3 });
   open();
   await assert.rejects(first, /boom/);
   await Promise.all(rest);
   assert.deepEqual(order, [1, 2, 3]);
-  assert.equal(slots.busy, 0);
-  assert.equal(slots.waiting, 0);
+  assert.deepEqual(slots.stats(), { held: 0, waiting: 0 });
 });

@@ -1,8 +1,10 @@
-import { PocketdError } from '../../shared/errors.js';
+import { PocketdError } from './errors.js';
 
 /**
  * At most `max` holders at once and at most `waitMax` waiting in order; one more is refused with
  * `code` at once. A waiter costs a promise, nothing else (an upload waiting is not being read).
+ * Uploads are bounded with it (core/bundles.ts), and the root helper's processes (host/privileged.ts:
+ * 200 of them at once outgrew the daemon's MemoryMax), whose callers all wait (`waitMax` Infinity).
  *
  * @example
  * const release = await uploads.enter(); try { ... } finally { release(); }
@@ -30,6 +32,15 @@ export function createGate(opts: { max: number; waitMax: number; code: string; w
         done = true;
         release();
       };
+    },
+    /** Runs `fn` holding a place, given back when it ends however it ends. */
+    async run<T>(fn: () => Promise<T>): Promise<T> {
+      const leave = await this.enter();
+      try {
+        return await fn();
+      } finally {
+        leave();
+      }
     },
     stats: () => ({ held, waiting: waiting.length }),
   };
