@@ -37,14 +37,26 @@ try {
     console.log(`${label}: pocketd/by hand ${(percentile(ours, 50) / percentile(hand, 50)).toFixed(2)}x`);
     return percentile(ours, 50);
   };
-  // Root calls per create: sudo records each one in the journal.
-  const sudoCalls = async () =>
-    Number(await h.sbx.run(['sh', '-c', 'journalctl -q -t sudo -o cat --no-pager | grep -c pocketd-helper || true']));
-  const callsBefore = await sudoCalls();
+  // Root calls per create: sudo records each one in the journal, and the resident helper each it answers.
+  const rootCalls = async () =>
+    (
+      await h.sbx.run([
+        'sh',
+        '-c',
+        "echo $(journalctl -q -t sudo -o cat --no-pager | grep -c pocketd-helper) $(journalctl -q -u pocketd-helper.service -o cat --no-pager | grep -c ': done in')",
+      ])
+    )
+      .trim()
+      .split(' ')
+      .map(Number);
+  const callsBefore = await rootCalls();
   const idleSteps: StepTimes[] = [];
   const ours = await timeCreates(h, RUNS, 'idle', idleSteps);
   console.log(`  pocketd idle, median ms per step: ${stepMedians(idleSteps)}`);
-  console.log(`root helper calls per create: ${((await sudoCalls()) - callsBefore) / RUNS}`);
+  const callsAfter = await rootCalls();
+  console.log(
+    `root helper calls per create: ${(callsAfter[0]! - callsBefore[0]!) / RUNS} through sudo, ${(callsAfter[1]! - callsBefore[1]!) / RUNS} on the resident helper's socket`,
+  );
   const idle = report('idle host', ours, await byHand('idle'));
   await seedStandIns(h, N, 25000);
   const busySteps: StepTimes[] = [];

@@ -239,6 +239,24 @@ if ! cmp -s "$DIR/deploy/pocketd-firewall.service" /etc/systemd/system/pocketd-f
 fi
 systemctl is-enabled -q pocketd-firewall.service 2>/dev/null || systemctl enable -q pocketd-firewall.service
 
+# The resident helper on its socket (an app's start, stop and restart without sudo's and node's start;
+# every other verb goes through sudo): only the daemon's user may connect. After an upgrade a helper
+# still running the old bundle stops; the next request starts the new one.
+HELPER_UNITS_CHANGED=0
+for u in pocketd-helper.socket pocketd-helper.service; do
+  if ! cmp -s "$DIR/deploy/$u" "/etc/systemd/system/$u" 2>/dev/null; then
+    install -o root -g root -m 0644 -T "$DIR/deploy/$u" "/etc/systemd/system/$u"; HELPER_UNITS_CHANGED=1
+  fi
+done
+if [[ $HELPER_UNITS_CHANGED == 1 ]]; then
+  systemctl daemon-reload
+  systemctl stop pocketd-helper.service pocketd-helper.socket 2>/dev/null || true
+elif [[ $UPGRADED == 1 ]]; then
+  systemctl stop pocketd-helper.service 2>/dev/null || true
+fi
+systemctl is-enabled -q pocketd-helper.socket 2>/dev/null || systemctl enable -q pocketd-helper.socket
+systemctl is-active -q pocketd-helper.socket || systemctl start pocketd-helper.socket
+
 # The daemon's unit.
 UNIT=$(sed "s|@INSTALL_DIR@|$DIR|g" "$DIR/deploy/pocketd.service")
 CHANGED=0

@@ -12,8 +12,10 @@ for unit in /etc/systemd/system/pb-*.service; do
   rm -f "$unit"
 done
 systemctl disable -q pocketd-firewall.service 2>/dev/null || true
+systemctl disable -q --now pocketd-helper.socket 2>/dev/null || true
+systemctl stop pocketd-helper.service 2>/dev/null || true
 nft delete table inet pocketd_apps 2>/dev/null || true
-rm -f /etc/systemd/system/pocketd.service /etc/systemd/system/pocketd-firewall.service /etc/sudoers.d/pocketd /usr/local/bin/pocketd
+rm -f /etc/systemd/system/pocketd.service /etc/systemd/system/pocketd-firewall.service /etc/systemd/system/pocketd-helper.socket /etc/systemd/system/pocketd-helper.service /etc/sudoers.d/pocketd /usr/local/bin/pocketd
 rm -rf /usr/local/lib/pocketd /etc/caddy/pocketd /etc/caddy/pocketd-fallback.caddy
 sed -i '\|^# Sites managed by pocketd$|d; \|^import /etc/caddy/pocketd/\*\.caddy$|d; \|^# A 404 for hosts no app serves (pocketd)$|d; \|^import /etc/caddy/pocketd-fallback\.caddy$|d' /etc/caddy/Caddyfile 2>/dev/null || true
 # Caddy's admin stays on its unix socket (and the drop-in that makes its directory): safer than loopback TCP.

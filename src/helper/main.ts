@@ -45,6 +45,7 @@ import { caddyRoutes, installSite, reloadCaddy, removeSite, validateCaddy } from
 import { loadHelperConfig } from './config.js';
 import { createContext, type HelperContext } from './context.js';
 import { HelperError } from './errors.js';
+import { parseJsonInput } from './json-input.js';
 import {
   BACKUP_ID_PATTERN,
   HELPER_VERBS,
@@ -57,6 +58,7 @@ import {
   type HelperVerb,
 } from '../shared/protocol.js';
 import { installRelease } from './release.js';
+import { serve } from './serve.js';
 import { superuser } from './superuser.js';
 import { trialRelease } from './trial.js';
 import { control, installEnv, installUnit, removeEnv, removeUnit } from './units.js';
@@ -79,16 +81,7 @@ function readSpec<T extends z.ZodType>(schema: T): z.output<T> {
     throw new HelperError(66, `cannot read the spec on stdin: ${(err as Error).message}`);
   }
   if (text.length > SPEC_MAX) throw new HelperError(66, 'the spec on stdin is too large');
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    throw new HelperError(66, 'the spec on stdin is not JSON');
-  }
-  const r = schema.safeParse(raw);
-  if (!r.success)
-    throw new HelperError(65, r.error.issues.map((i) => `${i.path.join('.') || 'spec'}: ${i.message}`).join('; '));
-  return r.data;
+  return parseJsonInput(text, schema, 'spec on stdin');
 }
 
 const VERBS: Record<HelperVerb, Handler> = {
@@ -144,13 +137,8 @@ const VERBS: Record<HelperVerb, Handler> = {
 
 const ARG_RULES = { name: APP_NAME_PATTERN, id: BACKUP_ID_PATTERN, version: VERSION_PATTERN } as const;
 
-async function main(argv: string[]): Promise<number> {
-  const self = fileURLToPath(import.meta.url);
-  if (argv[0] === 'as-app') return runAsApp(argv.slice(1));
-  if (argv[0] === 'as-replica') return runAsReplica(argv.slice(1));
-  process.umask(0o022);
-  const verb = argv[0] ?? '';
-  const args = argv.slice(1);
+/** Checks a verb and its arguments against the table, then runs it with a fresh context (config read again). */
+async function dispatch(verb: string, args: string[]): Promise<string | void> {
   if (!Object.hasOwn(HELPER_VERBS, verb)) throw new HelperError(64, `unknown verb '${verb.slice(0, 40)}'`);
   const def = HELPER_VERBS[verb as HelperVerb];
   if (args.length !== def.args.length)
@@ -158,8 +146,17 @@ async function main(argv: string[]): Promise<number> {
   def.args.forEach((kind, i) => {
     if (!ARG_RULES[kind].test(args[i]!)) throw new HelperError(65, `invalid ${kind === 'name' ? 'app name' : kind}`);
   });
-  const ctx = createContext(loadHelperConfig(self), self);
-  const out = await VERBS[verb as HelperVerb](ctx, args);
+  const self = fileURLToPath(import.meta.url);
+  return VERBS[verb as HelperVerb](createContext(loadHelperConfig(self), self), args);
+}
+
+async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'as-app') return runAsApp(argv.slice(1));
+  if (argv[0] === 'as-replica') return runAsReplica(argv.slice(1));
+  process.umask(0o022);
+  // The resident side (pocketd-helper.service, from its socket): the socket verbs only, each through dispatch.
+  if (argv[0] === 'serve' && argv.length === 1) return serve(dispatch);
+  const out = await dispatch(argv[0] ?? '', argv.slice(1));
   if (typeof out === 'string' && out !== '') process.stdout.write(`${out}\n`);
   return 0;
 }

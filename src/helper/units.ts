@@ -60,12 +60,19 @@ export async function control(
   verb: 'start' | 'stop' | 'restart' | 'enable' | 'disable',
   name: string,
 ): Promise<void> {
-  // A start asked for is a start: systemd's start limit, hit by a crash loop, would refuse it for minutes.
-  // The loop stays visible (pocketd's crash_loop incident); the limit only paces systemd's own restarts.
-  if (verb === 'start' || verb === 'restart')
+  if (await sleeps(ctx, name)) return controlSleeping(ctx, verb, name);
+  if (verb !== 'start' && verb !== 'restart') return void (await ctx.run(69, 'systemctl', [verb, unitName(name)]));
+  // A start asked for is a start: systemd's start limit, hit by a crash loop, would refuse it for minutes, so a
+  // refused start resets the unit's failed state and is asked once more. The loop stays visible (pocketd's
+  // crash_loop incident); the limit only paces systemd's own restarts. One systemctl process when nothing
+  // stands in the way (issue #29: a call near one systemctl's cost).
+  try {
+    await ctx.run(69, 'systemctl', [verb, unitName(name)]);
+  } catch (err) {
+    if (!(err instanceof HelperError)) throw err;
     await ctx.run(69, 'systemctl', ['reset-failed', unitName(name)], { allowFailure: true });
-  if (await sleeps(ctx, name)) await controlSleeping(ctx, verb, name);
-  else await ctx.run(69, 'systemctl', [verb, unitName(name)]);
+    await ctx.run(69, 'systemctl', [verb, unitName(name)]);
+  }
 }
 
 /**

@@ -1,8 +1,9 @@
 import { open } from 'node:fs/promises';
 import { PocketdError } from '../shared/errors.js';
-import { HELPER_EXIT, type HelperArgs, type HelperInput, type HelperVerb } from '../shared/protocol.js';
+import { HELPER_EXIT, isSocketVerb, type HelperArgs, type HelperInput, type HelperVerb } from '../shared/protocol.js';
 import { exec, ExecError } from '../shared/exec.js';
 import { createGate } from '../shared/gate.js';
+import { askHelperSocket, SocketUnavailable } from './helper-socket.js';
 
 export type { HelperVerb };
 
@@ -27,39 +28,59 @@ export interface Privileged {
 /** Helper processes at once, at most: each is a node of its own (about 10 MiB of memory) in the daemon's cgroup. */
 export const HELPER_SLOTS = 8;
 
+/** A failed call as the daemon's error: the helper's documented code when it exited with one, and its last words. */
+function helperFailure(verb: string, args: readonly string[], exitCode: number | null, stderr: string, cause: Error) {
+  const known = exitCode !== null && exitCode in HELPER_EXIT ? (exitCode as keyof typeof HELPER_EXIT) : undefined;
+  const detail = stderr.trim().split('\n').filter(Boolean).slice(-3).join('; ') || cause.message;
+  return new PocketdError(known ? HELPER_EXIT[known].code : 'HELPER_FAILED', `${verb} ${args[0] ?? ''}: ${detail}`, {
+    cause,
+  });
+}
+
 /**
  * Every change that needs root goes through here: `sudo -n <helper> <verb> <args>`,
  * with a spec or a stream on stdin. `-n` makes a password prompt a failure, never a hang.
- * At most `slots` calls run at once; the others wait their turn (shared/gate.ts).
+ * An app's start, stop and restart (SOCKET_VERBS) go to the resident helper on `socket` instead
+ * (pocketd-helper.socket: the same checks and code without sudo's and node's start), or through
+ * sudo when nothing listens there. At most `slots` calls run at once; the others wait their turn
+ * (shared/gate.ts).
  */
-export function createPrivileged(helper: string, useSudo: boolean, slots = HELPER_SLOTS): Privileged {
+export function createPrivileged(
+  helper: string,
+  useSudo: boolean,
+  slots = HELPER_SLOTS,
+  socket: string | undefined = undefined,
+): Privileged {
   const turns = createGate({ max: slots, waitMax: Infinity, code: 'HELPER_BUSY', what: 'helper calls' });
   return {
     async run<V extends HelperVerb>(verb: V, args: HelperArgs<V>, ...rest: OptionsArg<V>) {
       const opts: { spec?: unknown; stdinFile?: string; timeoutMs?: number } = rest[0] ?? {};
-      const [cmd, argv] = useSudo
-        ? ['/usr/bin/sudo', ['-n', helper, verb, ...(args as string[])]]
-        : [helper, [verb, ...(args as string[])]];
+      const list = args as readonly string[];
+      const timeoutMs = opts.timeoutMs ?? 90_000;
+      if (socket && isSocketVerb(verb)) {
+        const answer = await turns
+          .run(() => askHelperSocket(socket, { verb, name: list[0]! }, timeoutMs))
+          .catch((err: unknown) => {
+            if (err instanceof SocketUnavailable) return undefined;
+            throw new PocketdError('HELPER_FAILED', `${verb} ${list[0]}: ${(err as Error).message}`, { cause: err });
+          });
+        if (answer?.code === 0) return answer.stdout;
+        if (answer) throw helperFailure(verb, list, answer.code, answer.stderr, new Error(`exited ${answer.code}`));
+      }
+      const [cmd, argv] = useSudo ? ['/usr/bin/sudo', ['-n', helper, verb, ...list]] : [helper, [verb, ...list]];
       const fh = opts.stdinFile ? await open(opts.stdinFile, 'r') : undefined;
       try {
         const r = await turns.run(() =>
           exec(cmd, argv, {
             input: opts.spec === undefined ? undefined : JSON.stringify(opts.spec),
             stdin: fh?.fd,
-            timeoutMs: opts.timeoutMs ?? 90_000,
+            timeoutMs,
           }),
         );
         return r.stdout;
       } catch (err) {
         if (!(err instanceof ExecError)) throw err;
-        const known =
-          err.exitCode !== null && err.exitCode in HELPER_EXIT ? (err.exitCode as keyof typeof HELPER_EXIT) : undefined;
-        const detail = err.stderr.trim().split('\n').filter(Boolean).slice(-3).join('; ') || err.message;
-        throw new PocketdError(
-          known ? HELPER_EXIT[known].code : 'HELPER_FAILED',
-          `${verb} ${(args as string[])[0] ?? ''}: ${detail}`,
-          { cause: err },
-        );
+        throw helperFailure(verb, list, err.exitCode, err.stderr, err);
       } finally {
         await fh?.close();
       }

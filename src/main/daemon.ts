@@ -75,7 +75,12 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       perToken: config.log_follow_per_token,
       max: config.log_follow_max,
     });
-    const privileged = createPrivileged(config.helper, config.helper_sudo);
+    const privileged = createPrivileged(
+      config.helper,
+      config.helper_sudo,
+      undefined,
+      config.helper_sudo ? config.helper_socket : undefined,
+    );
     const releases = createReleaseSource({
       baseUrl: config.releases_url,
       releasesDir: config.releases_dir,

@@ -81,6 +81,11 @@ export const configSchema = z
     ui_dir: absPath.optional(),
     helper: absPath.default('/usr/local/lib/pocketd/pocketd-helper'),
     helper_sudo: boolish.default(true),
+    /**
+     * The resident helper's socket (pocketd-helper.socket): an app's start, stop and restart go there
+     * when it listens, through sudo when it does not. Used only with helper_sudo.
+     */
+    helper_socket: absPath.default('/run/pocketd-helper.sock'),
     apps_user: appsUser.default('pocketbase'),
     port_range: portRange.prefault('20000-20999'),
     caddy_http_only: boolish.default(false),

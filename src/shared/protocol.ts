@@ -8,6 +8,7 @@ import {
   superuserSchema,
   uniqueList,
   versionSchema,
+  APP_NAME_PATTERN,
 } from './rules.js';
 import {
   replicaCheckSpecSchema,
@@ -94,6 +95,31 @@ export const HELPER_EXIT = {
   },
 } as const;
 export type HelperExitCode = keyof typeof HELPER_EXIT;
+
+/**
+ * The verbs the resident helper also answers on its socket (pocketd-helper.socket, deploy/): an app's
+ * start, stop and restart, the daemon's most frequent root calls. They take one app name, nothing on
+ * stdin, and write no file; every other verb goes through sudo only.
+ */
+export const SOCKET_VERBS = ['start', 'stop', 'restart'] as const;
+export type SocketVerb = (typeof SOCKET_VERBS)[number];
+export const isSocketVerb = (verb: string): verb is SocketVerb => (SOCKET_VERBS as readonly string[]).includes(verb);
+
+/** One request on the helper's socket: one JSON line, at most SOCKET_REQUEST_MAX bytes. */
+export const socketRequestSchema = z.strictObject({
+  verb: z.enum(SOCKET_VERBS),
+  name: z.string().regex(APP_NAME_PATTERN, 'invalid app name'),
+});
+export type SocketRequest = z.infer<typeof socketRequestSchema>;
+export const SOCKET_REQUEST_MAX = 1024;
+
+/** The answer: the exit code the same verb run through sudo would have exited with, and what it printed. */
+export const socketAnswerSchema = z.strictObject({
+  code: z.number().int().min(0).max(255),
+  stdout: z.string().max(64 * 1024),
+  stderr: z.string().max(64 * 1024),
+});
+export type SocketAnswer = z.infer<typeof socketAnswerSchema>;
 
 /** Idle seconds before an app sleeps, as root takes them: a second to a day. */
 export const SLEEP_SECONDS = { min: 1, max: 86_400 } as const;

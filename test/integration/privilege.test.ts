@@ -117,6 +117,84 @@ test("daemon seat: sudo allows the helper and nothing else; the helper and all i
   assert.equal(asApp.code, 64, asApp.stderr);
 });
 
+const SOCKET = '/run/pocketd-helper.sock';
+/** Sends each line to the resident helper's socket as `user`, one connection each; answers one line per request. */
+async function askSocket(user: string, lines: string[]): Promise<string[]> {
+  const script = `const net = require('node:net');
+    const ask = (line) => new Promise((r) => { const s = net.connect(${JSON.stringify(SOCKET)}); let b = '';
+      s.on('connect', () => s.end(line)); s.on('data', (d) => (b += d)); s.on('end', () => r(b.trim() || 'closed')); s.on('error', (e) => r(e.code)); });
+    (async () => { for (const l of JSON.parse(process.argv[1])) console.log(await ask(l)); })();`;
+  const r = await asUser(user, ['node', '-e', script, JSON.stringify(lines)]);
+  assert.equal(r.code, 0, r.stderr);
+  return r.stdout.trim().split('\n');
+}
+const mainPid = async (unit: string) =>
+  Number((await h.sbx.run(['systemctl', 'show', '-p', 'MainPID', '--value', unit])).trim());
+
+test("daemon seat, app seat and local user: the resident helper's socket answers the daemon's user alone, an app's start, stop and restart only, checked as through sudo, from a process with no capability that writes no file", async () => {
+  // An app's own code and a local user cannot even connect.
+  for (const user of ['pb-seed', 'nobody']) {
+    assert.deepEqual(await askSocket(user, ['{"verb":"start","name":"other"}\n']), ['EACCES'], user);
+  }
+  assert.equal((await h.sbx.run(['stat', '-c', '%U %G %a %F', SOCKET])).trim(), 'root pocketd 660 socket');
+  // The daemon's group is the daemon's user alone (its primary group; no member added).
+  assert.match((await h.sbx.run(['getent', 'group', 'pocketd'])).trim(), /^pocketd:x:\d+:$/);
+  // The daemon's user: refusals name the field and carry the exit code sudo's path gives for the same thing.
+  const bad: Array<[string, number, RegExp]> = [
+    ['{"verb":"install-unit","name":"seed"}\n', 64, /verb/],
+    ['{"verb":"start","name":"../etc"}\n', 65, /name: invalid app name/],
+    ['{"verb":"start","name":"seed","unit":"x"}\n', 65, /unit|unrecognized/i],
+    ['{"verb":"start"}\n', 65, /name/],
+    ['not json\n', 66, /not JSON/],
+    [`{"verb":"start","name":"${'a'.repeat(4000)}"}\n`, 66, /too large/],
+    ['{"verb":"restart","name":"nosuchapp"}\n', 69, /systemctl restart failed/],
+  ];
+  const answers = (
+    await askSocket(
+      'pocketd',
+      bad.map(([l]) => l),
+    )
+  ).map((a) => JSON.parse(a) as { code: number; stderr: string });
+  bad.forEach(([line, code, said], i) => {
+    assert.equal(answers[i]!.code, code, `${line.slice(0, 60)}: ${answers[i]!.stderr}`);
+    assert.match(answers[i]!.stderr, said, line.slice(0, 60));
+  });
+  assert.equal((await helper(['restart', 'nosuchapp'])).code, 69);
+  // A valid request does what the same verb does through sudo.
+  const before = await mainPid('pb-seed.service');
+  assert.deepEqual(await askSocket('pocketd', ['{"verb":"restart","name":"seed"}\n']), [
+    '{"code":0,"stdout":"","stderr":""}',
+  ]);
+  assert.notEqual(await mainPid('pb-seed.service'), before);
+  // `serve` is systemd's to start, with the socket it passes: through sudo it refuses.
+  assert.equal((await helper(['serve'])).code, 64);
+  // The resident helper: root with no capability, nothing writable, no new privilege.
+  const pid = await mainPid('pocketd-helper.service');
+  assert.ok(pid > 0, 'pocketd-helper.service runs after a request');
+  assert.match(await h.sbx.readFile(`/proc/${pid}/status`), /^CapEff:\s+0+$/m);
+  assert.match(await h.sbx.readFile(`/proc/${pid}/status`), /^NoNewPrivs:\s+1$/m);
+  const props = await h.sbx.run(['systemctl', 'show', '-p', 'ProtectSystem,User', 'pocketd-helper.service']);
+  assert.match(props, /^ProtectSystem=strict$/m);
+
+  // The daemon's own calls go there: an app's restart from the API is one line of the helper's journal.
+  const r = await h.api('POST', '/api/apps/other/restart');
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.match(
+    await h.sbx.run(['journalctl', '-u', 'pocketd-helper.service', '-o', 'cat', '--no-pager']),
+    /^restart other: done/m,
+  );
+  // With the socket gone (an admin stopped it), the same call goes through sudo and still works.
+  await h.sbx.run(['systemctl', 'stop', 'pocketd-helper.socket', 'pocketd-helper.service']);
+  try {
+    const otherPid = await mainPid('pb-other.service');
+    const again = await h.api('POST', '/api/apps/other/restart');
+    assert.equal(again.status, 200, JSON.stringify(again.body));
+    assert.notEqual(await mainPid('pb-other.service'), otherPid);
+  } finally {
+    await h.sbx.run(['systemctl', 'start', 'pocketd-helper.socket']);
+  }
+});
+
 test('daemon seat: a unit spec cannot make root run anything (User=root, ExecStart, newlines, other apps)', async () => {
   // Finding 1: a staged unit with User=root was installed as it was. Staged files are now never read.
   await asDaemon([
