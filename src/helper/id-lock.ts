@@ -17,14 +17,18 @@ function alive(pid: number): boolean {
 }
 
 /**
- * Runs `fn` while this helper alone picks and takes a new uid: two creates at once would
- * otherwise read the same free id from passwd and group, and the second groupadd fails
- * ("GID already exists"). The lock is a file made with O_EXCL in root's state directory,
- * holding its owner's pid; a lock whose owner died (a helper killed mid-way) is taken over.
+ * Runs `fn` while this helper alone holds `file` (in root's state directory): a file made with O_EXCL,
+ * holding its owner's pid; a lock whose owner died (a helper killed mid-way) is taken over. Inside one
+ * process (the resident helper answers several requests) the holders queue in turn, as processes do.
  */
-export async function withIdLock<T>(ctx: HelperContext, fn: () => Promise<T>): Promise<T> {
+export async function withRootLock<T>(
+  ctx: HelperContext,
+  file: string,
+  what: string,
+  fn: () => Promise<T>,
+): Promise<T> {
   await ensureRootDir(ctx.config.state_dir, 0o700);
-  const lock = path.join(ctx.config.state_dir, 'new-ids.lock');
+  const lock = path.join(ctx.config.state_dir, file);
   const until = Date.now() + WAIT_MS;
   for (;;) {
     try {
@@ -40,7 +44,7 @@ export async function withIdLock<T>(ctx: HelperContext, fn: () => Promise<T>): P
         await rm(lock, { force: true });
         continue;
       }
-      if (Date.now() > until) throw new HelperError(72, 'another helper holds the lock on new app users for too long');
+      if (Date.now() > until) throw new HelperError(72, `another helper holds the lock on ${what} for too long`);
       await sleep(25);
     }
   }
@@ -50,3 +54,11 @@ export async function withIdLock<T>(ctx: HelperContext, fn: () => Promise<T>): P
     await rm(lock, { force: true });
   }
 }
+
+/**
+ * Runs `fn` while this helper alone picks and takes a new uid: two creates at once would
+ * otherwise read the same free id from passwd and group, and the second groupadd fails
+ * ("GID already exists").
+ */
+export const withIdLock = <T>(ctx: HelperContext, fn: () => Promise<T>): Promise<T> =>
+  withRootLock(ctx, 'new-ids.lock', 'new app users', fn);

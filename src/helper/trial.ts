@@ -4,6 +4,7 @@ import { releaseBinOf } from '../shared/templates.js';
 import { TRIAL_BOOT_MS, type TrialResult } from './as-app-trial.js';
 import type { HelperContext } from './context.js';
 import { HelperError } from './errors.js';
+import { trialPortsInUse, withTrialPort } from './firewall.js';
 import { assertRelease } from './units.js';
 import { appLimits, trialLimitProperties } from './unit-limits.js';
 
@@ -28,9 +29,9 @@ const canBind = (port: number) =>
     srv.listen({ port, host: '127.0.0.1', exclusive: true }, () => srv.close(() => resolve(true)));
   });
 
-/** A port of root's range that no app's record holds and nothing listens on now. */
+/** A port of root's range that no app's record or running trial holds and nothing listens on now. */
 async function trialPort(ctx: HelperContext): Promise<number> {
-  const held = await ctx.records.heldPorts();
+  const held = new Set([...(await ctx.records.heldPorts()), ...(await trialPortsInUse(ctx))]);
   const { port_min: min, port_max: max } = ctx.config;
   for (let i = 0; i < 64; i++) {
     const p = randomInt(min, max + 1);
@@ -45,10 +46,13 @@ export async function trialRelease(ctx: HelperContext, name: string, version: st
   const port = await trialPort(ctx);
   // The new release boots within the app's own limits (a release that needs more fails here, not live).
   const limits = trialLimitProperties(await appLimits(ctx, name));
-  const out = await ctx.asApp(name, 'trial', { version, timeoutMs: TRIAL_TOTAL_MS, limits }, [
-    releaseBinOf(ctx.layout, version),
-    String(port),
-  ]);
+  // The copy serves the app's data on that port: no other app may connect to it while it runs.
+  const out = await withTrialPort(ctx, name, port, TRIAL_TOTAL_MS + 60_000, () =>
+    ctx.asApp(name, 'trial', { version, timeoutMs: TRIAL_TOTAL_MS, limits }, [
+      releaseBinOf(ctx.layout, version),
+      String(port),
+    ]),
+  );
   let r: TrialResult;
   try {
     r = JSON.parse(out.trim().split('\n').pop() ?? '') as TrialResult;

@@ -86,6 +86,62 @@ const REFUSING_MIGRATION = `migrate((x) => {
 }, () => {});
 `;
 
+test("another app's code cannot reach a trial's copy: while the trial runs its port is the app's in the firewall table, and after it is gone", async (t) => {
+  const { port } = await oldApp('fwa');
+  const other = await h.api('POST', '/api/apps', { name: 'fwb', domains: ['fwb.test'] });
+  assert.equal((await h.waitDeployment(other.body.deployment_id)).status, 'success');
+  const tablePorts = (text: string) =>
+    [...text.matchAll(/dport (?:\{ ([0-9, ]+) \}|(\d+))/g)].flatMap((m) =>
+      (m[1] ?? m[2]!).split(',').map((x) => Number(x.trim())),
+    );
+  // Every app's ports in the table before the upgrade (this file's earlier apps too): any other is the trial's.
+  const known = tablePorts(await h.sbx.run(['nft', 'list', 'table', 'inet', 'pocketd_apps']));
+  assert.ok(known.includes(port) && known.includes(other.body.port as number), known.join(','));
+  const uid = Number((await h.sbx.run(['id', '-u', 'pb-fwa'])).trim());
+  // Root watches the table while the upgrade runs; a rule for a port no app holds is the trial's. Once root can
+  // connect to it (the copy listens), the other app's user tries too.
+  const watch = `const { spawnSync } = require('node:child_process'); const fs = require('node:fs'); const net = require('node:net');
+    const known = new Set(${JSON.stringify(known)}); const out = { rules: [], probes: [] }; const t0 = Date.now();
+    const rootCan = (p) => new Promise((r) => { const c = net.connect(p, '127.0.0.1'); c.on('connect', () => { c.destroy(); r(true); }); c.on('error', () => r(false)); });
+    (async () => { while (!fs.existsSync('/root/stop-watch') && Date.now() - t0 < 300000) {
+      const table = spawnSync('nft', ['list', 'table', 'inet', 'pocketd_apps']).stdout.toString();
+      for (const line of table.split('\\n')) { const m = /dport (?:\\{ ([0-9, ]+) \\}|(\\d+))/.exec(line); if (!m) continue;
+        const ports = (m[1] ?? m[2]).split(',').map((x) => Number(x.trim()));
+        const trial = ports.find((p) => !known.has(p));
+        if (trial === undefined) continue;
+        if (!out.rules.includes(line.trim())) out.rules.push(line.trim());
+        if (out.probes.length < 3 && (await rootCan(trial))) {
+          const r = spawnSync('runuser', ['-u', 'pb-fwb', '--', 'bash', '-c', 'exec 3<>/dev/tcp/127.0.0.1/' + trial], { timeout: 5000 });
+          out.probes.push(r.status); } }
+      await new Promise((r) => setTimeout(r, 15)); }
+    console.log(JSON.stringify(out)); })();`;
+  await h.sbx.run(['rm', '-f', '/root/stop-watch']);
+  const watching = h.sbx.run(['node', '-e', watch], { timeoutMs: 320_000 });
+  try {
+    const d = await upgrade('fwa', PB_LATEST);
+    assert.equal(d.status, 'success', JSON.stringify(d));
+  } finally {
+    await h.sbx.run(['touch', '/root/stop-watch']);
+  }
+  const seen = JSON.parse((await watching).trim().split('\n').pop()!) as { rules: string[]; probes: number[] };
+  assert.ok(seen.rules.length > 0, 'the trial port was never in the table');
+  for (const rule of seen.rules)
+    assert.match(rule, new RegExp(`meta skuid != ${uid} meta skuid \\d+-\\d+ ct state new reject`));
+  t.diagnostic(`the other app tried the listening copy ${seen.probes.length} time(s): exit ${seen.probes.join(', ')}`);
+  // Each time the copy listened and the other app's user tried, it was refused.
+  assert.ok(
+    seen.probes.every((code) => code !== 0),
+    JSON.stringify(seen.probes),
+  );
+  const trialPorts = seen.rules.flatMap((r) => tablePorts(r)).filter((p) => !known.includes(p));
+  const after = await h.sbx.run(['nft', 'list', 'table', 'inet', 'pocketd_apps']);
+  assert.deepEqual(
+    tablePorts(after).filter((p) => trialPorts.includes(p)),
+    [],
+    after,
+  );
+});
+
 test('a failed trial leaves the live app untouched (never stopped); the error names the trial and what the new release printed', async (t) => {
   const { notes } = await oldApp('stay');
   const user = (await h.sbx.run(['stat', '-c', '%U', '/var/lib/pocketd-apps/stay'])).trim();

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { renderFirewall } from '../../src/helper/firewall.js';
+import { firewallApps, renderFirewall } from '../../src/helper/firewall.js';
 
 const range = { uidMin: 50000, uidMax: 59999 };
 
@@ -36,4 +36,36 @@ test('with no app the table is there and refuses nothing', () => {
   const text = renderFirewall([], range);
   assert.match(text, /chain output \{/);
   assert.doesNotMatch(text, /reject/);
+});
+
+test("a trial's port is its app's while the trial runs: refused to every other app, never past its time, never over an app's own port", () => {
+  const records = new Map([
+    ['shop', { port: 20001, version: '0.40.6', domains: [] }],
+    ['blog', { port: 20002, version: '0.40.6', domains: [], app_port: 20102 }],
+    ['gone', { port: 20003, version: '0.40.6', domains: [] }],
+  ]);
+  const uids: Record<string, number> = { shop: 50001, blog: 50002 };
+  const now = 1_000_000;
+  const trials = new Map([
+    ['shop', { port: 20555, until: now + 60_000 }],
+    // A helper killed mid-trial left this one: past its time, it is no longer in the table.
+    ['blog', { port: 20666, until: now - 1 }],
+  ]);
+  assert.deepEqual(
+    firewallApps(records, trials, (n) => uids[n], now),
+    [
+      { uid: 50001, ports: [20001, 20555] },
+      { uid: 50002, ports: [20002, 20102] },
+    ],
+  );
+  // A left-over trial record naming a port an app now holds does not take it from that app.
+  const stale = new Map([['shop', { port: 20002, until: now + 60_000 }]]);
+  assert.deepEqual(firewallApps(records, stale, (n) => uids[n], now)[0], { uid: 50001, ports: [20001] });
+  assert.match(
+    renderFirewall(
+      firewallApps(records, trials, (n) => uids[n], now),
+      range,
+    ),
+    /tcp dport \{ 20001, 20555 \} meta skuid != 50001 /,
+  );
 });
