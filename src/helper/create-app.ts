@@ -6,7 +6,7 @@ import { installSite, removeSite } from './caddy.js';
 import type { HelperContext } from './context.js';
 import { HelperError } from './errors.js';
 import { unitName } from '../shared/naming.js';
-import { control, daemonReload, installEnv, removeEnv, removeUnit, writeUnit } from './units.js';
+import { control, daemonReload, daemonReloadSoon, installEnv, removeEnv, removeUnit, writeUnit } from './units.js';
 
 /**
  * A new app in one call (issue #29): its user and directories, env, unit, site and start, the work of
@@ -28,11 +28,12 @@ export async function createApp(ctx: HelperContext, name: string, spec: CreateSp
     await installEnv(ctx, name, { env: spec.env });
     await writeUnit(ctx, name, spec.unit);
     // A new unit is started before systemd's reload: systemd loads a unit it never saw when it is asked to
-    // start it, so PocketBase boots while systemd reloads (which makes it see the unit's place in its target)
-    // and Caddy loads the site, the two side by side. An app that may sleep starts by its socket, after both.
+    // start it, so PocketBase boots while Caddy loads the site, and the reload (which makes systemd see the
+    // unit's place in its target) is only asked for, not waited for. An app that may sleep starts by its
+    // socket, after a reload waited for and the site.
     if (!spec.unit.sleep) await ctx.run(69, 'systemctl', ['start', unitName(name)]);
     const [reload, site] = await Promise.allSettled([
-      daemonReload(ctx),
+      spec.unit.sleep ? daemonReload(ctx) : daemonReloadSoon(ctx),
       spec.site ? installSite(ctx, name, spec.site) : Promise.resolve(null),
     ]);
     if (reload.status === 'rejected') throw reload.reason;

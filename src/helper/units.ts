@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { lstat, rm } from 'node:fs/promises';
 import { syncFirewall } from './firewall.js';
 import { renderEnvFile } from '../shared/env-file.js';
@@ -18,6 +19,25 @@ export async function installUnit(ctx: HelperContext, name: string, spec: UnitSp
 
 /** Makes systemd read the units again: it sees a new or changed unit, and its place in its target. */
 export const daemonReload = (ctx: HelperContext) => ctx.run(69, 'systemctl', ['daemon-reload']);
+
+/**
+ * Asks for systemd's reload without waiting for it: a transient unit of root's runs `systemctl daemon-reload`
+ * (systemctl's own --no-block does not apply to a reload). For a new unit that already runs: systemd loaded it
+ * when asked to start it, and the reload only adds its place in its target (boot reads that from disk anyway).
+ * A reload takes 180 ms on an idle host and 600 ms with 200 apps (issue #29); a create need not wait for it.
+ */
+export const daemonReloadSoon = (ctx: HelperContext) =>
+  ctx.run(69, 'systemd-run', [
+    '--no-block',
+    '--quiet',
+    '--collect',
+    '--unit',
+    `pocketd-reload-${randomBytes(4).toString('hex')}`,
+    '-p',
+    'Type=oneshot',
+    '/usr/bin/systemctl',
+    'daemon-reload',
+  ]);
 
 /** The unit's files, its record and its enablement, without the reload that makes systemd see them. */
 export async function writeUnit(ctx: HelperContext, name: string, spec: UnitSpec): Promise<void> {
