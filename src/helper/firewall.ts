@@ -63,12 +63,14 @@ export function firewallApps(
     [...records.values()].flatMap((r) => (r.app_port === undefined ? [r.port] : [r.port, r.app_port])),
   );
   const apps: Array<{ uid: number; ports: number[] }> = [];
-  for (const [name, r] of records) {
+  for (const name of new Set([...records.keys(), ...trials.keys()])) {
     const uid = uidOf(name);
     if (uid === undefined) continue;
+    const r = records.get(name);
     const trial = trials.get(name);
-    const trialPorts = trial && trial.until > now && !held.has(trial.port) ? [trial.port] : [];
-    apps.push({ uid, ports: [r.port, ...(r.app_port === undefined ? [] : [r.app_port]), ...trialPorts] });
+    const own = r ? [r.port, ...(r.app_port === undefined ? [] : [r.app_port])] : [];
+    const ports = [...own, ...(trial && trial.until > now && !held.has(trial.port) ? [trial.port] : [])];
+    if (ports.length > 0) apps.push({ uid, ports });
   }
   return apps;
 }

@@ -58,6 +58,11 @@ test("a trial's port is its app's while the trial runs: refused to every other a
       { uid: 50002, ports: [20002, 20102] },
     ],
   );
+  // A trial of an app with no record (yet) is still that app's alone.
+  assert.deepEqual(
+    firewallApps(new Map(), new Map([['shop', { port: 20555, until: now + 1 }]]), (n) => uids[n], now),
+    [{ uid: 50001, ports: [20555] }],
+  );
   // A left-over trial record naming a port an app now holds does not take it from that app.
   const stale = new Map([['shop', { port: 20002, until: now + 60_000 }]]);
   assert.deepEqual(firewallApps(records, stale, (n) => uids[n], now)[0], { uid: 50001, ports: [20001] });

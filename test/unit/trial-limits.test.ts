@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { HelperContext } from '../../src/helper/context.js';
 import type { HelperConfig } from '../../src/helper/config.js';
@@ -52,8 +52,11 @@ test("trial-release starts the trial's unit with the app's limits, read from the
       unit_dir: path.join(dir, 'units'),
       apps_dir: path.join(dir, 'apps'),
       releases_dir: path.join(dir, 'releases'),
+      state_dir: path.join(dir, 'state'),
       port_min: 21000,
       port_max: 21999,
+      app_uid_min: 50000,
+      app_uid_max: 59999,
     } as HelperConfig;
     mkdirSync(config.unit_dir);
     // A release as root installs it: root's file, not writable by others.
@@ -61,12 +64,19 @@ test("trial-release starts the trial's unit with the app's limits, read from the
     writeFileSync(path.join(config.releases_dir, '0.40.6', 'pocketbase'), '');
     chmodSync(path.join(config.releases_dir, '0.40.6', 'pocketbase'), 0o755);
     const seen: Array<{ op: string; limits?: string[] }> = [];
+    const tables: string[] = [];
     const ctx = {
       config,
       layout: layout(dir),
       templates,
       records: createRecords(path.join(dir, 'state'), { min: 21000, max: 21999 }),
       appIds: () => ({ uid: 0, gid: 0 }),
+      appUser: (name: string) => `pb-${name}`,
+      // The firewall's table around the trial: what nft was given each time.
+      run: async (_code: number, cmd: string, args: string[]) => {
+        if (cmd === 'nft') tables.push(readFileSync(args[1]!, 'utf8'));
+        return '';
+      },
       asApp: async (_name: string, op: string, io: { limits?: string[] } = {}) => {
         seen.push({ op, limits: io.limits });
         return `${JSON.stringify({ healthy: true, reason: '', output: [], copy_ms: 1, boot_ms: 1, bytes: 10 })}\n`;
@@ -77,6 +87,9 @@ test("trial-release starts the trial's unit with the app's limits, read from the
     assert.deepEqual(seen, [
       { op: 'trial', limits: [`MemoryMax=${(512 * 1024 * 1024 + TRIAL_MEMORY_MARGIN) / 1024}K`, 'CPUQuota=150%'] },
     ]);
+    // The table was put in place before the trial and again after it; the trial's record is gone.
+    assert.equal(tables.length, 2);
+    assert.deepEqual(readdirSync(path.join(dir, 'state', 'trials')), []);
     // Without an installed unit there is no trial: nothing says what the app may use.
     await assert.rejects(trialRelease(ctx, 'other', '0.40.6'), /app other has no installed unit/);
   } finally {
