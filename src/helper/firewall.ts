@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { APP_NAME_PATTERN, portSchema } from '../shared/rules.js';
 import type { HelperContext } from './context.js';
 import { withRootLock } from './id-lock.js';
-import { ensureRootDir, findUser, readIfExists, writeRootFile, type AppRecord } from './root-files.js';
+import { ensureRootDir, portsOf, readIfExists, readUsers, writeRootFile, type AppRecord } from './root-files.js';
 
 /** The nftables table the helper owns; nothing else in it, and nothing of it anywhere else. */
 export const FIREWALL_TABLE = 'pocketd_apps';
@@ -59,16 +59,14 @@ export function firewallApps(
   uidOf: (name: string) => number | undefined,
   now: number,
 ): Array<{ uid: number; ports: number[] }> {
-  const held = new Set(
-    [...records.values()].flatMap((r) => (r.app_port === undefined ? [r.port] : [r.port, r.app_port])),
-  );
+  const held = new Set([...records.values()].flatMap(portsOf));
   const apps: Array<{ uid: number; ports: number[] }> = [];
   for (const name of new Set([...records.keys(), ...trials.keys()])) {
     const uid = uidOf(name);
     if (uid === undefined) continue;
     const r = records.get(name);
     const trial = trials.get(name);
-    const own = r ? [r.port, ...(r.app_port === undefined ? [] : [r.app_port])] : [];
+    const own = r ? portsOf(r) : [];
     const ports = [...own, ...(trial && trial.until > now && !held.has(trial.port) ? [trial.port] : [])];
     if (ports.length > 0) apps.push({ uid, ports });
   }
@@ -109,10 +107,12 @@ export async function trialPortsInUse(ctx: HelperContext): Promise<Set<number>> 
 export async function syncFirewall(ctx: HelperContext): Promise<void> {
   const c = ctx.config;
   await withRootLock(ctx, 'firewall.lock', 'the firewall table', async () => {
+    // passwd read once for every app, not once per app.
+    const users = readUsers();
     const apps = firewallApps(
       await ctx.records.all(),
       await readTrials(path.join(c.state_dir, TRIALS_DIR)),
-      (name) => findUser(ctx.appUser(name))?.uid,
+      (name) => users.get(ctx.appUser(name))?.uid,
       Date.now(),
     );
     const script = renderFirewall(apps, { uidMin: c.app_uid_min, uidMax: c.app_uid_max });

@@ -22,14 +22,19 @@ export interface PasswdEntry extends Ids {
   comment: string;
 }
 
-/** A local user from /etc/passwd (root's file; system users are always local), or null. */
-export function findUser(name: string): PasswdEntry | null {
+/** Every local user in /etc/passwd (root's file; system users are always local), read once; the first line of a name wins. */
+export function readUsers(): Map<string, PasswdEntry> {
+  const users = new Map<string, PasswdEntry>();
   for (const line of readFileSync('/etc/passwd', 'utf8').split('\n')) {
     const f = line.split(':');
-    if (f[0] === name && f.length >= 6) return { uid: Number(f[2]), gid: Number(f[3]), comment: f[4]!, home: f[5]! };
+    if (f.length >= 6 && !users.has(f[0]!))
+      users.set(f[0]!, { uid: Number(f[2]), gid: Number(f[3]), comment: f[4]!, home: f[5]! });
   }
-  return null;
+  return users;
 }
+
+/** A local user from /etc/passwd, or null. */
+export const findUser = (name: string): PasswdEntry | null => readUsers().get(name) ?? null;
 
 export function lookupUser(name: string): PasswdEntry {
   const u = findUser(name);
@@ -83,6 +88,9 @@ const recordSchema = z
   .strict();
 export type AppRecord = z.infer<typeof recordSchema>;
 
+/** The ports an app holds: its own, and the one behind its proxy while it may sleep. */
+export const portsOf = (r: AppRecord): number[] => (r.app_port === undefined ? [r.port] : [r.port, r.app_port]);
+
 export function createRecords(stateDir: string, ports: { min: number; max: number }) {
   const dir = path.join(stateDir, 'apps');
   const file = (name: string) => `${name}.json`;
@@ -117,7 +125,7 @@ export function createRecords(stateDir: string, ports: { min: number; max: numbe
     remove: (name: string) => rm(path.join(dir, file(name)), { force: true }),
     /** Every port an app holds: its own, and the one behind its proxy while it may sleep. */
     async heldPorts(): Promise<Set<number>> {
-      return new Set([...(await all()).values()].flatMap((r) => (r.app_port ? [r.port, r.app_port] : [r.port])));
+      return new Set([...(await all()).values()].flatMap(portsOf));
     },
     /** Refuses a port outside root's range, or a port or domain another app holds (`field` names the port's field). */
     async assertFree(name: string, port: number, domains: string[], field = 'port') {

@@ -43,7 +43,6 @@ export function askHelperSocket(path: string, req: SocketRequest, timeoutMs: num
       chunks.push(c);
     });
     sock.on('error', (err: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
       if (!connected && err.code && ABSENT.has(err.code)) return fail(new SocketUnavailable(err.code));
       fail(err);
     });
